@@ -1,0 +1,303 @@
+"""The command line: ``python main.py SUBCOMMAND`` (no subcommand opens the window)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from pathlib import Path
+
+from app import APP_NAME, __version__
+from app.domain.errors import UserError
+from app.domain.idea import Priority
+from app.domain.states import State
+from app.domain.validation import Level, RowReport, Rules, SheetReport
+from app.export import FORMATS
+from app.logs import setup_logging
+from app.paths import AppPaths
+from app.sources.intake import SourceSpec, load_report
+from app.workspace import Workspace
+
+log = logging.getLogger("app.cli")
+
+EXIT_OK, EXIT_INVALID, EXIT_USER_ERROR, EXIT_BUG = 0, 1, 2, 70
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cadence",
+        description=f"{APP_NAME}: turn a spreadsheet of video ideas into finished videos. "
+        "Without a command, the desktop window opens.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log details to the terminal")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="keep the database and logs in DIR (default: user data dir)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def source_arguments(p: argparse.ArgumentParser, flag: bool) -> None:
+        if flag:
+            p.add_argument("--source", required=True, metavar="SOURCE", help="CSV or XLSX file")
+        else:
+            p.add_argument("source", metavar="SOURCE", help="CSV or XLSX file")
+        p.add_argument("--tab", metavar="T", help="worksheet tab (XLSX)")
+        p.add_argument("--range", metavar="R", help="A1 range such as A1:J1000")
+        p.add_argument(
+            "--level",
+            choices=[lvl.value for lvl in Level],
+            default=Level.MODERATE.value,
+            help="validation level (default: moderate)",
+        )
+
+    validate = commands.add_parser("validate", help="check a sheet's rows and report problems")
+    source_arguments(validate, flag=False)
+    validate.add_argument("--json", action="store_true", help="print a JSON list, one entry a row")
+    validate.set_defaults(handler=cmd_validate)
+
+    jobs = commands.add_parser("jobs", help="create, list, show and export bulk jobs")
+    job_commands = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+
+    create = job_commands.add_parser("create", help="create a job from a sheet's valid rows")
+    source_arguments(create, flag=True)
+    create.add_argument("--title", metavar="T", help="job title (default: file name and date)")
+    create.add_argument(
+        "--priority", choices=[p.value for p in Priority], default=Priority.NORMAL.value
+    )
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(handler=cmd_jobs_create)
+
+    states = [s.value for s in State]
+    listing = job_commands.add_parser("list", help="list jobs, newest first")
+    listing.add_argument(
+        "--state", choices=states, metavar="S", help=f"only jobs in state S ({', '.join(states)})"
+    )
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_jobs_list)
+
+    show = job_commands.add_parser("show", help="one job with its items")
+    show.add_argument("id", type=int, metavar="ID")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=cmd_jobs_show)
+
+    export = job_commands.add_parser("export", help="all jobs as JSON, CSV or YAML")
+    export.add_argument("--format", choices=FORMATS, required=True)
+    export.add_argument("--out", metavar="FILE", help="write to FILE instead of the terminal")
+    export.add_argument("--state", choices=states, metavar="S", help="only jobs in state S")
+    export.set_defaults(handler=cmd_jobs_export)
+    return parser
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def _spec(args: argparse.Namespace) -> SourceSpec:
+    return SourceSpec(args.source, tab=args.tab, range=args.range)
+
+
+def cmd_validate(args: argparse.Namespace, paths: AppPaths) -> int:
+    # Validation needs no database: it reads the source and reports.
+    report = load_report(_spec(args), Rules(level=Level(args.level)))
+    if args.json:
+        print(json.dumps([r.to_dict() for r in report.rows], indent=2, ensure_ascii=False))
+    else:
+        print(format_report(args.source, report))
+    return EXIT_OK if report.all_valid else EXIT_INVALID
+
+
+def cmd_jobs_create(args: argparse.Namespace, paths: AppPaths) -> int:
+    with _workspace(paths) as workspace:
+        created = workspace.create_job(
+            _spec(args), title=args.title, priority=Priority(args.priority), level=Level(args.level)
+        )
+    skipped = created.report.invalid_rows
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "id": created.job_id,
+                    "title": created.title,
+                    "items": created.item_count,
+                    "skipped_rows": [r.row for r in skipped],
+                }
+            )
+        )
+        return EXIT_OK
+    print(
+        f"Created job {created.job_id} “{created.title}” with {created.item_count} "
+        f"item{'s' if created.item_count != 1 else ''}."
+    )
+    if skipped:
+        rows = ", ".join(str(r.row) for r in skipped)
+        print(
+            f"Skipped {len(skipped)} invalid row{'s' if len(skipped) != 1 else ''} ({rows}); "
+            f"`validate {args.source}` says why."
+        )
+    return EXIT_OK
+
+
+def cmd_jobs_list(args: argparse.Namespace, paths: AppPaths) -> int:
+    with _workspace(paths) as workspace:
+        jobs = workspace.jobs(State(args.state) if args.state else None)
+    if args.json:
+        print(json.dumps([j.to_dict() for j in jobs], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not jobs:
+        print("No jobs yet. Create one with: python main.py jobs create --source FILE")
+        return EXIT_OK
+    rows = [
+        [
+            str(j.id),
+            j.state,
+            j.priority,
+            f"{j.items_completed}/{j.items_total}",
+            f"{j.created_at.astimezone():%Y-%m-%d %H:%M}",
+            j.title,
+        ]
+        for j in jobs
+    ]
+    print(_table(["ID", "STATE", "PRIORITY", "DONE", "CREATED", "TITLE"], rows))
+    return EXIT_OK
+
+
+def cmd_jobs_show(args: argparse.Namespace, paths: AppPaths) -> int:
+    with _workspace(paths) as workspace:
+        job = workspace.job(args.id)
+    if args.json:
+        print(json.dumps(job, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    source = job["source"]
+    where = source["location"] + (f" › {source['tab']}" if source["tab"] else "")
+    where += f" ({source['range']})" if source["range"] else ""
+    print(f"Job {job['id']}: {job['title']}")
+    print(
+        f"  state     {job['state']}    priority {job['priority']}    "
+        f"validation {job['validation_level']}"
+    )
+    print(f"  source    {where}")
+    print(
+        f"  items     {job['items_completed']} completed, {job['items_failed']} failed, "
+        f"{job['items_total']} in all"
+    )
+    print(f"  created   {job['created_at']}")
+    print()
+    rows = [
+        [str(i["row"]), i["state"], i["stage"] or "", f"{i['progress']:.0%}", i["title"]]
+        for i in job["items"]
+    ]
+    print(_table(["ROW", "STATE", "STAGE", "PROGRESS", "TITLE"], rows))
+    return EXIT_OK
+
+
+def cmd_jobs_export(args: argparse.Namespace, paths: AppPaths) -> int:
+    out = Path(args.out).expanduser() if args.out else None
+    with _workspace(paths) as workspace:
+        text = workspace.export(args.format, out, State(args.state) if args.state else None)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        print(f"Wrote {out}")
+    return EXIT_OK
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def _marks() -> tuple[str, str, str]:
+    try:
+        "✓✗⚠".encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return "ok", "XX", "!!"
+    return "✓", "✗", "⚠"
+
+
+def format_report(source: str, report: SheetReport) -> str:
+    """The human-readable per-row report of `validate`."""
+    ok, bad, warn = _marks()
+    count = len(report.rows)
+    lines = [
+        f"{source} — {count} idea row{'s' if count != 1 else ''}, "
+        f"checked at the {report.level} level",
+        "",
+    ]
+
+    def row_line(r: RowReport) -> str:
+        mark = bad if not r.valid else (warn if r.warnings else ok)
+        return f"  {mark} row {r.row:<5} {r.title or '(no title)'}"
+
+    for r in report.rows:
+        lines.append(row_line(r))
+        lines.extend(f"        {p.place()}: {p.message}" for p in r.errors)
+        lines.extend(f"        warning: {p.place()}: {p.message}" for p in r.warnings)
+    warnings = sum(len(r.warnings) for r in report.rows)
+    invalid = len(report.invalid_rows)
+    summary = f"{count - invalid} valid, {invalid} invalid"
+    if warnings:
+        summary += f", {warnings} warning{'s' if warnings != 1 else ''}"
+    lines += ["", summary + "."]
+    if report.empty_rows:
+        lines.append("Empty rows skipped: " + ", ".join(map(str, report.empty_rows)) + ".")
+    if report.header_row is None:
+        lines.append("No header row found: columns were read by position (A–J).")
+    lines.extend(f"Note: {note}." for note in report.notes)
+    return "\n".join(lines)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    widths[-1] = 0  # the last column runs free
+
+    def fmt(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return "\n".join([fmt(headers), *(fmt(r) for r in rows)])
+
+
+def _workspace(paths: AppPaths) -> closing[Workspace]:
+    return closing(Workspace(paths))
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        paths = AppPaths.resolve(args.data_dir)
+    except OSError as exc:
+        print(f"cadence: cannot use the data dir {args.data_dir}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    setup_logging(paths.log_file, verbose=args.verbose)
+    handler: Callable[[argparse.Namespace, AppPaths], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        from app.ui.launch import run_gui  # Qt is loaded only when the window is wanted
+
+        return run_gui(paths)
+    log.debug("command %s", " ".join(sys.argv[1:] if argv is None else argv))
+    try:
+        return handler(args, paths)
+    except UserError as exc:
+        log.info("user error: %s", exc)
+        print(f"cadence: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("cadence: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        log.exception("unexpected error")
+        print(
+            f"cadence: internal error ({type(exc).__name__}: {exc}) — the details are in "
+            f"{paths.log_file}; please report them",
+            file=sys.stderr,
+        )
+        return EXIT_BUG

@@ -1,0 +1,44 @@
+"""Where Cadence keeps its files: the platform's user dirs, or one folder given by the user."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from app import APP_NAME
+
+DATA_DIR_ENV = "CADENCE_DATA_DIR"
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+DEMO_SHEET = RESOURCES / "demo" / "ideas.csv"
+
+
+@dataclass(frozen=True, slots=True)
+class AppPaths:
+    data_dir: Path
+    log_dir: Path
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "cadence.db"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "cadence.log"
+
+    @classmethod
+    def resolve(cls, data_dir: str | Path | None = None) -> AppPaths:
+        """``--data-dir`` first, then ``$CADENCE_DATA_DIR``, then the platform's user dirs.
+
+        A data dir given either way holds everything, logs included.
+        """
+        chosen = data_dir or os.environ.get(DATA_DIR_ENV)
+        if chosen:
+            root = Path(chosen).expanduser().resolve()
+            return cls(root, root / "logs")
+        return cls(
+            platformdirs.user_data_path(APP_NAME, appauthor=False),
+            platformdirs.user_log_path(APP_NAME, appauthor=False),
+        )

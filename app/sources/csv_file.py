@@ -1,0 +1,87 @@
+"""CSV (and TSV) files: encoding and delimiter sniffed, quoted newlines kept."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from app.domain.a1 import A1Range
+from app.sources.table import SheetTable, SourceError, build_table
+
+_DELIMITERS = ",;\t|"
+_SAMPLE = 64 * 1024
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+csv.field_size_limit(16 * 1024 * 1024)  # scripts can be long; the default (128 KiB) is not
+
+
+def decode(data: bytes, name: str) -> str:
+    """Text from bytes: BOM first, then UTF-8, then the most likely legacy encoding."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise SourceError(
+                    f"{name} starts like {encoding} text but is not — save it again as UTF-8 CSV"
+                ) from exc
+    if b"\x00" in data[:_SAMPLE]:
+        raise SourceError(
+            f"{name} is not a CSV file (it holds binary data) — export the sheet as CSV or XLSX"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data[: 4 * _SAMPLE]).best()
+    if best is None or best.encoding is None:
+        raise SourceError(f"{name} is not readable text — save it again as UTF-8 CSV")
+    try:
+        return data.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise SourceError(f"{name} mixes text encodings — save it again as UTF-8 CSV") from exc
+
+
+def sniff_dialect(text: str, suffix: str) -> type[csv.Dialect] | csv.Dialect:
+    """The dialect of the file; the extension decides when the content cannot."""
+    if suffix == ".tsv":
+        return csv.excel_tab
+    sample = text[:_SAMPLE]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS)
+    except csv.Error:
+        first_line = sample.split("\n", 1)[0]
+        counts = {d: first_line.count(d) for d in _DELIMITERS}
+        best = max(counts, key=lambda d: counts[d])
+        if counts[best] == 0:
+            return csv.excel
+
+        class Guessed(csv.excel):
+            delimiter = best
+
+        return Guessed
+
+
+def read_csv(path: Path, area: A1Range | None = None) -> SheetTable:
+    name = path.name
+    data = path.read_bytes()
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise SourceError(f"{name} is empty — add a header row and one row per video idea")
+    text = decode(data, name)
+    dialect = sniff_dialect(text, path.suffix.lower())
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        grid = list(reader)
+    except csv.Error as exc:
+        raise SourceError(f"{name} line {reader.line_num}: {exc} — fix the quoting there") from exc
+    return build_table(name, grid, area)

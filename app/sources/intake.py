@@ -1,0 +1,103 @@
+"""Open any supported source by what the user typed, and validate its rows."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.domain.a1 import A1Range, RangeError, parse_range
+from app.domain.validation import Rules, SheetReport, validate_rows
+from app.sources.csv_file import read_csv
+from app.sources.table import SheetTable, SourceError
+from app.sources.xlsx_file import read_xlsx
+
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+_SHEET_URL = re.compile(r"docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
+_SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{30,60}$")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """A source as the user names it: a path (or sheet URL/ID), an optional tab and range."""
+
+    location: str
+    tab: str | None = None
+    range: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """``csv``, ``xlsx`` or ``gsheet``, judged from the text (and the file's first bytes)."""
+        if _SHEET_URL.search(self.location):
+            return "gsheet"
+        path = Path(self.location).expanduser()
+        suffix = path.suffix.lower()
+        if suffix in XLSX_SUFFIXES:
+            return "xlsx"
+        if suffix in CSV_SUFFIXES:
+            return "csv"
+        if not path.exists() and _SHEET_ID.match(self.location):
+            return "gsheet"
+        try:
+            with path.open("rb") as fh:
+                return "xlsx" if fh.read(4) == b"PK\x03\x04" else "csv"
+        except OSError:
+            return "csv"
+
+    def area(self) -> tuple[str | None, A1Range | None]:
+        """The tab and range to read; a tab named in the range (``Ideas!A1:J``) counts too."""
+        if not self.range:
+            return self.tab, None
+        try:
+            range_tab, area = parse_range(self.range)
+        except RangeError as exc:
+            raise SourceError(str(exc)) from exc
+        if range_tab and self.tab and range_tab != self.tab:
+            raise SourceError(
+                f"the range names tab “{range_tab}” but the tab given is “{self.tab}” — "
+                "give the tab once"
+            )
+        return range_tab or self.tab, area
+
+
+def read_table(spec: SourceSpec) -> SheetTable:
+    """The rows of a local source; every failure is a `SourceError` with a one-line reason."""
+    kind = spec.kind
+    if kind == "gsheet":
+        raise SourceError(
+            "Google Sheets sources are not available in this version — in Google Sheets use "
+            "File › Download › CSV and pass the downloaded file"
+        )
+    tab, area = spec.area()
+    path = Path(spec.location).expanduser()
+    shown = spec.location
+    if not path.exists():
+        raise SourceError(f"{shown}: no such file — check the path")
+    if path.is_dir():
+        raise SourceError(f"{shown} is a folder — name a .csv or .xlsx file inside it")
+    try:
+        if kind == "xlsx":
+            return read_xlsx(path, tab, area)
+        if tab:
+            raise SourceError(f"{path.name} is a CSV file, which has no tabs — leave out the tab")
+        return read_csv(path, area)
+    except PermissionError as exc:
+        raise SourceError(f"{shown}: permission denied — check that you can open it") from exc
+    except OSError as exc:
+        raise SourceError(f"{shown}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def load_report(spec: SourceSpec, rules: Rules | None = None) -> SheetReport:
+    """Read and validate; a source without a single idea row is a `SourceError`."""
+    table = read_table(spec)
+    if not table.rows:
+        raise SourceError(f"{table.name} is empty — add a header row and one row per video idea")
+    report = validate_rows(
+        table.rows, rules or Rules(), first_column=table.first_column, empty_rows=table.empty_rows
+    )
+    if not report.rows:
+        raise SourceError(
+            f"{table.name} has a header row but no idea rows — add one row per video idea"
+        )
+    return report

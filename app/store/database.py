@@ -1,0 +1,136 @@
+"""The SQLite database: one engine with the pragmas, read and write sessions, migrations."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.domain.errors import UserError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).with_name("alembic")
+BUSY_TIMEOUT_MS = 30_000
+
+
+class StoreError(UserError):
+    """The database cannot be used as it is; the message says what to do."""
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+class Database:
+    """The app's SQLite file. Reads see a snapshot; writes take the lock up front.
+
+    Writers use ``BEGIN IMMEDIATE`` so that two threads never deadlock upgrading a read
+    lock; they queue on the busy timeout instead of failing with "database is locked".
+    """
+
+    def __init__(self, path: Path, *, synchronous: str = "NORMAL") -> None:
+        self.path = path
+        self.engine = _make_engine(path, synchronous)
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(
+            self.engine.execution_options(cadence_write=True), expire_on_commit=False
+        )
+
+    @classmethod
+    def open(cls, path: Path) -> Database:
+        """Open (creating if needed) and bring the schema up to date."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        database = cls(path)
+        database.migrate()
+        return database
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reader.begin() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction committed on leaving the block, rolled back on an exception."""
+        with self._writer.begin() as session:
+            yield session
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def migrate(self, target: str = "head") -> None:
+        """Upgrade to ``target``; an existing database is backed up first."""
+        current = self.revision()
+        script = ScriptDirectory.from_config(alembic_config())
+        if current is not None and current not in {r.revision for r in script.walk_revisions()}:
+            raise StoreError(
+                f"{self.path} was written by a newer version of Cadence (schema {current}) — "
+                "update Cadence to open it"
+            )
+        if current == script.get_current_head() and target == "head":
+            return
+        if current is not None:
+            self.backup(self.path.with_name(f"{self.path.name}.before-{script.get_current_head()}"))
+        log.info("migrating %s from %s to %s", self.path, current or "empty", target)
+        config = alembic_config()
+        with self.engine.execution_options(cadence_write=True).begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, target)
+
+    def backup(self, destination: Path) -> None:
+        """A consistent copy of the live database (SQLite's online backup)."""
+        source = sqlite3.connect(self.path)
+        target = sqlite3.connect(destination)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(path: Path, synchronous: str) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get("cadence_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

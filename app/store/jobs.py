@@ -1,0 +1,204 @@
+"""Queries and writes for jobs and their items, returning plain records for any front end."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.domain.job import JobDraft
+from app.domain.states import State
+from app.domain.validation import RowReport
+from app.store.models import AuditEntry, Item, Job
+
+
+def current_actor(front_end: str) -> str:
+    """Who is acting, for the audit log: the OS user and the front end they used."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user} via {front_end}"
+
+
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    target_kind: str,
+    target_id: int | None = None,
+    **details: Any,
+) -> None:
+    session.add(
+        AuditEntry(
+            actor=actor,
+            action=action,
+            target_kind=target_kind,
+            target_id=target_id,
+            details=details,
+        )
+    )
+
+
+def create_job(session: Session, draft: JobDraft, rows: Sequence[RowReport], actor: str) -> int:
+    """Store the job with one pending item per valid row; returns the job id."""
+    draft = draft.checked()
+    job = Job(
+        title=draft.title.strip(),
+        state=State.PENDING.value,
+        priority=draft.priority.value,
+        source_kind=draft.source_kind,
+        source_location=draft.source_location,
+        source_tab=draft.source_tab,
+        source_range=draft.source_range,
+        validation_level=draft.validation_level.value,
+        output_config=draft.output_config,
+        style=draft.style,
+        deadline_minutes=draft.deadline_minutes,
+        callback_url=draft.callback_url,
+        scheduling=draft.scheduling,
+    )
+    job.items = [
+        Item(
+            row_number=row.row,
+            title=row.title[:200],
+            idea=row.idea.to_dict(),
+            warnings=[w.to_dict() for w in row.warnings],
+        )
+        for row in rows
+        if row.idea is not None and row.valid
+    ]
+    session.add(job)
+    session.flush()
+    audit(
+        session,
+        actor,
+        "job.create",
+        "job",
+        job.id,
+        title=job.title,
+        source=draft.source_location,
+        items=len(job.items),
+    )
+    return job.id
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    id: int
+    title: str
+    state: str
+    priority: str
+    source: str
+    items_total: int
+    items_completed: int
+    items_failed: int
+    created_at: datetime
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        data["updated_at"] = self.updated_at.isoformat()
+        return data
+
+
+def list_jobs(session: Session, state: State | None = None) -> list[JobSummary]:
+    """Every job with its item counts, newest first, in one query."""
+    completed = func.sum(case((Item.state == State.COMPLETED.value, 1), else_=0))
+    failed = func.sum(case((Item.state == State.FAILED.value, 1), else_=0))
+    query = (
+        select(Job, func.count(Item.id), completed, failed)
+        .outerjoin(Item)
+        .group_by(Job.id)
+        .order_by(Job.id.desc())
+    )
+    if state is not None:
+        query = query.where(Job.state == state.value)
+    return [
+        JobSummary(
+            job.id,
+            job.title,
+            job.state,
+            job.priority,
+            job.source_location,
+            total,
+            done or 0,
+            bad or 0,
+            job.created_at,
+            job.updated_at,
+        )
+        for job, total, done, bad in session.execute(query)
+    ]
+
+
+def get_job(session: Session, job_id: int) -> Job | None:
+    return session.scalars(
+        select(Job).where(Job.id == job_id).options(selectinload(Job.items))
+    ).one_or_none()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def item_record(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "row": item.row_number,
+        "title": item.title,
+        "state": item.state,
+        "stage": item.stage,
+        "progress": item.progress,
+        "attempts": item.attempts,
+        "error": item.error,
+        "outputs": item.outputs,
+        "video_id": item.video_id,
+        "warnings": item.warnings,
+        "idea": item.idea,
+        "updated_at": _iso(item.updated_at),
+    }
+
+
+def job_record(job: Job, *, with_items: bool = True) -> dict[str, Any]:
+    """A job as plain JSON-ready data: what `jobs show --json` and exports print."""
+    record: dict[str, Any] = {
+        "id": job.id,
+        "title": job.title,
+        "state": job.state,
+        "priority": job.priority,
+        "source": {
+            "kind": job.source_kind,
+            "location": job.source_location,
+            "tab": job.source_tab,
+            "range": job.source_range,
+        },
+        "validation_level": job.validation_level,
+        "style": job.style,
+        "deadline_minutes": job.deadline_minutes,
+        "callback_url": job.callback_url,
+        "output": job.output_config,
+        "scheduling": job.scheduling,
+        "items_total": len(job.items),
+        "items_completed": sum(i.state == State.COMPLETED.value for i in job.items),
+        "items_failed": sum(i.state == State.FAILED.value for i in job.items),
+        "created_at": _iso(job.created_at),
+        "updated_at": _iso(job.updated_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+    }
+    if with_items:
+        record["items"] = [item_record(i) for i in job.items]
+    return record
+
+
+def all_job_records(session: Session, state: State | None = None) -> list[dict[str, Any]]:
+    query = select(Job).options(selectinload(Job.items)).order_by(Job.id)
+    if state is not None:
+        query = query.where(Job.state == state.value)
+    return [job_record(job) for job in session.scalars(query)]

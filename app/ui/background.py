@@ -1,0 +1,57 @@
+"""Run work off the GUI thread and get its result back on the GUI thread.
+
+The one helper every view uses: the callable must not touch widgets; `on_success` and
+`on_failure` run on the GUI thread, in the order the work finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Background(QObject):
+    """A small thread pool whose results come back through a queued signal."""
+
+    _finished = Signal(object, object, object)  # callback, value, is_error
+
+    def __init__(self, parent: QObject | None = None, workers: int = 2) -> None:
+        super().__init__(parent)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cadence-ui")
+        self._finished.connect(self._deliver)
+        self.pending = 0
+
+    def run(
+        self,
+        work: Callable[[], T],
+        on_success: Callable[[T], None],
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
+        self.pending += 1
+        future = self._pool.submit(work)
+
+        def done(f: Future[T]) -> None:
+            error = f.exception()
+            if error is not None:
+                self._finished.emit(on_failure, error, True)
+            else:
+                self._finished.emit(on_success, f.result(), False)
+
+        future.add_done_callback(done)
+
+    @Slot(object, object, object)
+    def _deliver(self, callback: Callable[[Any], None], value: Any, is_error: bool) -> None:
+        self.pending -= 1
+        if is_error:
+            log.debug("background work failed: %r", value)
+        callback(value)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

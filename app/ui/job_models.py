@@ -1,0 +1,80 @@
+"""Table models for the job list and one job's items."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from app.store.jobs import JobSummary
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RecordTableModel(QAbstractTableModel):
+    """Read-only rows built from records by per-column functions."""
+
+    columns: Sequence[tuple[str, Callable[[Any], str]]] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._records: list[Any] = []
+
+    def set_records(self, records: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self._records = list(records)
+        self.endResetModel()
+
+    def record(self, row: int) -> Any:
+        return self._records[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._records)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role not in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.ToolTipRole,
+        ):
+            return None
+        return self.columns[index.column()][1](self._records[index.row()])
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section][0]
+        return None
+
+
+class JobsModel(RecordTableModel):
+    columns = (
+        ("Title", lambda j: j.title),
+        ("State", lambda j: j.state.capitalize()),
+        ("Priority", lambda j: j.priority.capitalize()),
+        (
+            "Items",
+            lambda j: f"{j.items_completed} done · {j.items_failed} failed · {j.items_total}",
+        ),
+        ("Created", lambda j: f"{j.created_at.astimezone():%d %b %Y %H:%M}"),
+    )
+
+    def job(self, row: int) -> JobSummary:
+        result: JobSummary = self.record(row)
+        return result
+
+
+class ItemsModel(RecordTableModel):
+    columns = (
+        ("Row", lambda i: str(i["row"])),
+        ("Title", lambda i: i["title"]),
+        ("State", lambda i: i["state"].capitalize()),
+        ("Duration", lambda i: f"{i['idea'].get('duration_seconds', '')} s"),
+        ("Voice", lambda i: str(i["idea"].get("voice_preference", "")).capitalize()),
+        ("Platforms", lambda i: ", ".join(i["idea"].get("platform_preferences", []))),
+        ("Warnings", lambda i: "; ".join(w["message"] for w in i["warnings"])),
+    )

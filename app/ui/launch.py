@@ -1,0 +1,64 @@
+"""Start the desktop app: check for a display, then run Qt on a qasync event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes.util
+import os
+import sys
+
+from app import APP_NAME
+from app.paths import AppPaths
+
+# Shared libraries Qt's xcb plugin loads at start-up, and the Debian packages that hold them.
+XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xkbcommon-x11": "libxkbcommon-x11-0"}
+
+
+def display_problem() -> str | None:
+    """Why the window cannot open here, in one line, or None when it can."""
+    if not sys.platform.startswith("linux"):
+        return None
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith("xcb"):
+        return None  # offscreen, wayland, vnc…: the user chose it
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return (
+            f"{APP_NAME} needs a desktop session to open its window, and none was found "
+            "(DISPLAY is not set) — the command line works without one: python main.py --help"
+        )
+    if not os.environ.get("WAYLAND_DISPLAY"):
+        missing = [pkg for lib, pkg in XCB_LIBRARIES.items() if not ctypes.util.find_library(lib)]
+        if missing:
+            return (
+                "the window cannot open because system libraries are missing — install them "
+                f"with: sudo apt-get install {' '.join(missing)}"
+            )
+    return None
+
+
+def run_gui(paths: AppPaths) -> int:
+    problem = display_problem()
+    if problem:
+        print(f"cadence: {problem}", file=sys.stderr)
+        return 2
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.main_window import MainWindow
+    from app.workspace import Workspace
+
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName("cadence")
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window = MainWindow(lambda: Workspace(paths, front_end="gui"))
+    window.show()
+    quitting = asyncio.Event()
+    app.aboutToQuit.connect(quitting.set)
+    with loop:
+        loop.run_until_complete(quitting.wait())
+    return 0

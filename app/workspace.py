@@ -1,0 +1,147 @@
+"""The user's workspace: the database plus the operations every front end performs.
+
+The CLI and the GUI both call these; each user action is one transaction and one audit entry.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from app.domain.errors import UserError
+from app.domain.idea import Priority
+from app.domain.job import JobDraft
+from app.domain.states import State
+from app.domain.validation import Level, Rules, SheetReport
+from app.export import render, write_atomically
+from app.paths import DEMO_SHEET, AppPaths
+from app.sources.intake import SourceSpec, load_report
+from app.store import jobs as job_store
+from app.store.database import Database
+from app.store.settings import get_setting, set_setting
+
+log = logging.getLogger(__name__)
+
+DEMO_SEEDED = "workspace.demo_seeded"
+
+
+class NotFound(UserError, LookupError):
+    """The user named something that does not exist; the message says how to find it."""
+
+
+class NoValidRows(UserError):
+    """A job would have no items; nothing was stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedJob:
+    job_id: int
+    title: str
+    report: SheetReport
+
+    @property
+    def item_count(self) -> int:
+        return len(self.report.valid_rows)
+
+
+class Workspace:
+    def __init__(self, paths: AppPaths, front_end: str = "cli") -> None:
+        self.paths = paths
+        self.actor = job_store.current_actor(front_end)
+        self.db = Database.open(paths.database)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # Sources
+
+    def check_source(self, spec: SourceSpec, level: Level = Level.MODERATE) -> SheetReport:
+        return load_report(spec, Rules(level=level))
+
+    # Jobs
+
+    def create_job(
+        self,
+        spec: SourceSpec,
+        *,
+        title: str | None = None,
+        priority: Priority = Priority.NORMAL,
+        level: Level = Level.MODERATE,
+        actor: str | None = None,
+    ) -> CreatedJob:
+        """Validate the source and store a job with one item per valid row.
+
+        Raises `SourceError` when the source cannot be read and `NoValidRows` when it has no
+        valid row (nothing is stored then).
+        """
+        report = self.check_source(spec, level)
+        if not report.valid_rows:
+            raise NoValidRows(
+                f"no row of {spec.location} is valid at the {level} level, so no job was "
+                "created — fix the rows `validate` lists, or choose a more lenient level"
+            )
+        location = spec.location
+        if spec.kind != "gsheet":
+            location = str(Path(spec.location).expanduser().resolve())
+        name = title or f"{Path(spec.location).stem} — {date.today():%d %b %Y}"
+        draft = JobDraft(
+            title=name,
+            source_kind=spec.kind,
+            source_location=location,
+            source_tab=spec.tab,
+            source_range=spec.range,
+            priority=priority,
+            validation_level=level,
+        ).checked()
+        with self.db.write() as session:
+            job_id = job_store.create_job(session, draft, report.rows, actor or self.actor)
+        log.info("created job %s with %s items from %s", job_id, len(report.valid_rows), location)
+        return CreatedJob(job_id, draft.title.strip(), report)
+
+    def jobs(self, state: State | None = None) -> list[job_store.JobSummary]:
+        with self.db.read() as session:
+            return job_store.list_jobs(session, state)
+
+    def job(self, job_id: int) -> dict[str, Any]:
+        with self.db.read() as session:
+            job = job_store.get_job(session, job_id)
+            if job is None:
+                raise NotFound(f"there is no job {job_id} — `jobs list` shows the job IDs")
+            return job_store.job_record(job)
+
+    def export(self, fmt: str, out: Path | None = None, state: State | None = None) -> str:
+        """The jobs as text; written atomically to ``out`` when given (and audited)."""
+        with self.db.read() as session:
+            records = job_store.all_job_records(session, state)
+        text = render(records, fmt)
+        if out is not None:
+            write_atomically(out, text)
+            with self.db.write() as session:
+                job_store.audit(
+                    session,
+                    self.actor,
+                    "jobs.export",
+                    "job",
+                    None,
+                    format=fmt,
+                    path=str(out),
+                    jobs=len(records),
+                )
+        return text
+
+    # First run
+
+    def ensure_demo(self, sheet: Path = DEMO_SHEET) -> int | None:
+        """On a brand-new workspace, create a job from the bundled demo sheet, once."""
+        with self.db.read() as session:
+            if get_setting(session, DEMO_SEEDED) or job_store.list_jobs(session):
+                return None
+        created = self.create_job(
+            SourceSpec(str(sheet)), title="Demo: ideas from the sample sheet", actor="Cadence"
+        )
+        with self.db.write() as session:
+            set_setting(session, DEMO_SEEDED, True)
+        return created.job_id
