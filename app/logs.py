@@ -23,8 +23,10 @@ def setup_logging(log_file: Path, *, verbose: bool = False) -> None:
         handlers.append(
             RotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
         )
-    except OSError as exc:  # a read-only home must not stop the app; say so once
-        print(f"cadence: cannot write the log file {log_file} ({exc.strerror})", file=sys.stderr)
+    except OSError:
+        # An unusable data folder is reported by whatever needs it next, in one line;
+        # a log that cannot be written must not add a second.
+        pass
     if verbose:
         handlers.append(logging.StreamHandler(sys.stderr))
     for handler in handlers:

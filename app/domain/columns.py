@@ -59,12 +59,16 @@ def positional_map() -> ColumnMap:
 def detect_header(cells: Sequence[object]) -> ColumnMap | None:
     """A map if ``cells`` look like a header row, else None.
 
-    A row is a header when two or more cells name fields, or when every filled cell does.
+    A row is a header when every filled cell names a field, when three or more do, or when
+    two do and one of them is the title: a data row rarely reads like that.
     """
     filled = [(i, c) for i, c in enumerate(cells) if c is not None and str(c).strip()]
     matches = [(i, c, field_for_header(c)) for i, c in filled]
     named = [(i, c, f) for i, c, f in matches if f]
-    if not named or (len(named) < 2 and len(named) < len(filled)):
+    has_title = any(f == "idea_title" for _i, _c, f in named)
+    if not named or not (
+        len(named) == len(filled) or len(named) >= 3 or (len(named) == 2 and has_title)
+    ):
         return None
     positions: dict[str, int] = {}
     headers: dict[str, str] = {}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from app.domain.a1 import column_letter
@@ -69,7 +70,10 @@ class Problem:
 
 @dataclass(slots=True)
 class RowReport:
+    """One row's outcome; ``title`` is what the title cell says, even when the row is invalid."""
+
     row: int
+    title: str
     idea: Idea | None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -77,10 +81,6 @@ class RowReport:
     @property
     def valid(self) -> bool:
         return self.idea is not None and not self.errors
-
-    @property
-    def title(self) -> str:
-        return self.idea.idea_title if self.idea else ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -163,6 +163,8 @@ def validate_rows(
 
 def cell_text(value: object) -> str:
     """A cell as the text a user sees; integral numbers without ``.0``."""
+    if type(value) is str:  # nearly every cell: the fast path
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -187,6 +189,8 @@ _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 def _as_number(value: object) -> float | None:
     """The exact number a cell holds, or None when it holds text that is not a plain number."""
     if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal) and not value.is_finite():
         return None
     if isinstance(value, int | float | Decimal):
         number = float(value)
@@ -252,8 +256,22 @@ _PRIORITY_ALIASES = {
 }
 
 
-def _platform_key(text: str) -> str:
-    return re.sub(r"[\s\-]+", "_", text.strip().lower())
+@lru_cache(maxsize=1024)
+def _parse_platforms(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(known platforms in order without repeats, unknown parts) of a platforms cell."""
+    chosen: list[str] = []
+    unknown: list[str] = []
+    for part in _PLATFORM_SPLIT.split(text):
+        if not part.strip():
+            continue
+        key = re.sub(r"[\s\-]+", "_", part.strip().lower())
+        key = _PLATFORM_ALIASES.get(key.replace("_", ""), _PLATFORM_ALIASES.get(key, key))
+        if key in PLATFORMS:
+            if key not in chosen:
+                chosen.append(key)
+        else:
+            unknown.append(part.strip())
+    return tuple(chosen), tuple(unknown)
 
 
 def _quote(value: str, limit: int = 40) -> str:
@@ -323,7 +341,7 @@ class _RowValidator:
     def run(self) -> RowReport:
         title = self.title()
         if title is None:
-            return RowReport(self.row.number, None, self.errors, self.warnings)
+            return RowReport(self.row.number, "", None, self.errors, self.warnings)
         values: dict[str, Any] = {"idea_title": title}
         checks: dict[str, Callable[[], Any]] = {
             "description": self.description,
@@ -341,9 +359,8 @@ class _RowValidator:
                 values[name] = check()
             except Exception as exc:  # a bug here must not lose the row: report it on the cell
                 self.error(name, f"could not be read ({type(exc).__name__}) — retype the value")
-        if self.errors:
-            return RowReport(self.row.number, None, self.errors, self.warnings)
-        return RowReport(self.row.number, Idea(**values), self.errors, self.warnings)
+        idea = None if self.errors else Idea(**values)
+        return RowReport(self.row.number, title, idea, self.errors, self.warnings)
 
     def title(self) -> str | None:
         text = " ".join(cell_text(self.raw("idea_title")).split())
@@ -408,6 +425,8 @@ class _RowValidator:
             whole = round(seconds)
             if whole != seconds:
                 self.warn("duration_seconds", f"{_quote(text)} rounded to {whole} s")
+            elif _as_number(raw) is None and 1 <= whole <= MAX_DURATION_SECONDS:
+                self.warn("duration_seconds", f"{_quote(text)} read as {whole} s")
             if whole < 1:
                 self.warn("duration_seconds", f"{_quote(text)} is not positive; using {default} s")
                 return default
@@ -437,18 +456,7 @@ class _RowValidator:
                     self.missing("platform_preferences", f"; use any of {known}"),
                 )
             return ("youtube",)
-        chosen: list[str] = []
-        unknown: list[str] = []
-        for part in _PLATFORM_SPLIT.split(text):
-            if not part.strip():
-                continue
-            key = _platform_key(part)
-            key = _PLATFORM_ALIASES.get(key.replace("_", ""), _PLATFORM_ALIASES.get(key, key))
-            if key in PLATFORMS:
-                if key not in chosen:
-                    chosen.append(key)
-            else:
-                unknown.append(part.strip())
+        chosen, unknown = _parse_platforms(text)
         if unknown:
             names = ", ".join(_quote(u, 20) for u in unknown)
             if self.level is Level.PERMISSIVE:
@@ -459,7 +467,7 @@ class _RowValidator:
             if self.level is Level.PERMISSIVE and unknown:
                 self.warn("platform_preferences", "no known platform left; using youtube")
             return ("youtube",)
-        return tuple(chosen)
+        return chosen
 
     def script(self) -> str:
         text = cell_text(self.raw("script_content"))

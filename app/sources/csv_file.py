@@ -52,24 +52,22 @@ def decode(data: bytes, name: str) -> str:
         raise SourceError(f"{name} mixes text encodings — save it again as UTF-8 CSV") from exc
 
 
-def sniff_dialect(text: str, suffix: str) -> type[csv.Dialect] | csv.Dialect:
-    """The dialect of the file; the extension decides when the content cannot."""
+def sniff_delimiter(text: str, suffix: str) -> str:
+    """The field separator; the extension decides when the content cannot.
+
+    Only the delimiter is sniffed: spreadsheet exports always quote the Excel way, and the
+    sniffer's guesses about quoting are wrong often enough to mangle ``""`` escapes.
+    """
     if suffix == ".tsv":
-        return csv.excel_tab
+        return "\t"
     sample = text[:_SAMPLE]
     try:
-        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS)
+        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
     except csv.Error:
         first_line = sample.split("\n", 1)[0]
         counts = {d: first_line.count(d) for d in _DELIMITERS}
         best = max(counts, key=lambda d: counts[d])
-        if counts[best] == 0:
-            return csv.excel
-
-        class Guessed(csv.excel):
-            delimiter = best
-
-        return Guessed
+        return best if counts[best] else ","
 
 
 def read_csv(path: Path, area: A1Range | None = None) -> SheetTable:
@@ -78,8 +76,8 @@ def read_csv(path: Path, area: A1Range | None = None) -> SheetTable:
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise SourceError(f"{name} is empty — add a header row and one row per video idea")
     text = decode(data, name)
-    dialect = sniff_dialect(text, path.suffix.lower())
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    delimiter = sniff_delimiter(text, path.suffix.lower())
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     try:
         grid = list(reader)
     except csv.Error as exc:

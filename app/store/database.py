@@ -14,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.errors import UserError
@@ -28,16 +29,10 @@ class StoreError(UserError):
     """The database cannot be used as it is; the message says what to do."""
 
 
-def alembic_config() -> Config:
+def alembic_config(migrations: Path = MIGRATIONS) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations))
     return config
-
-
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
 
 
 class Database:
@@ -47,8 +42,11 @@ class Database:
     lock; they queue on the busy timeout instead of failing with "database is locked".
     """
 
-    def __init__(self, path: Path, *, synchronous: str = "NORMAL") -> None:
+    def __init__(
+        self, path: Path, *, synchronous: str = "NORMAL", migrations: Path = MIGRATIONS
+    ) -> None:
         self.path = path
+        self.migrations = migrations
         self.engine = _make_engine(path, synchronous)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(
@@ -58,9 +56,21 @@ class Database:
     @classmethod
     def open(cls, path: Path) -> Database:
         """Open (creating if needed) and bring the schema up to date."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        database = cls(path)
-        database.migrate()
+        folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
+        if folder is not None and not folder.is_dir():
+            raise StoreError(
+                f"{folder} is a file, not a folder — choose another folder with --data-dir"
+            )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            database = cls(path)
+            database.migrate()
+        except (OSError, sqlite3.OperationalError, OperationalError) as exc:
+            reason = getattr(exc, "strerror", None) or str(getattr(exc, "orig", exc))
+            raise StoreError(
+                f"cannot open the database in {path.parent} ({reason}) — choose another "
+                "folder with --data-dir, or check that this one is writable"
+            ) from exc
         return database
 
     @contextmanager
@@ -79,23 +89,42 @@ class Database:
             return MigrationContext.configure(connection).get_current_revision()
 
     def migrate(self, target: str = "head") -> None:
-        """Upgrade to ``target``; an existing database is backed up first."""
+        """Upgrade to ``target``; an existing database is backed up first.
+
+        Foreign keys are off while migrating: SQLite's batch mode rebuilds a table by
+        dropping it, and a drop with ``ON DELETE CASCADE`` live would delete its children.
+        The keys are checked before the migration commits instead.
+        """
+        config = alembic_config(self.migrations)
+        script = ScriptDirectory.from_config(config)
+        head = script.get_current_head()
         current = self.revision()
-        script = ScriptDirectory.from_config(alembic_config())
         if current is not None and current not in {r.revision for r in script.walk_revisions()}:
             raise StoreError(
                 f"{self.path} was written by a newer version of Cadence (schema {current}) — "
                 "update Cadence to open it"
             )
-        if current == script.get_current_head() and target == "head":
+        if current == (head if target == "head" else target):
             return
         if current is not None:
-            self.backup(self.path.with_name(f"{self.path.name}.before-{script.get_current_head()}"))
+            self.backup(self.path.with_name(f"{self.path.name}.before-{head}"))
         log.info("migrating %s from %s to %s", self.path, current or "empty", target)
-        config = alembic_config()
-        with self.engine.execution_options(cadence_write=True).begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, target)
+        with self.engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys=OFF")  # only takes effect outside a transaction
+            try:
+                with connection.execution_options(cadence_write=True).begin():
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, target)
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreError(
+                            f"migrating {self.path} would break {len(broken)} references; "
+                            "nothing was changed — please report this"
+                        )
+            finally:
+                raw.execute("PRAGMA foreign_keys=ON")
 
     def backup(self, destination: Path) -> None:
         """A consistent copy of the live database (SQLite's online backup)."""

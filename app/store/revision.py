@@ -21,7 +21,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         database = Database.open(Path(scratch) / "scratch.db")
         config = alembic_config()
-        with database.engine.begin() as connection:
+        with database.engine.connect() as connection, connection.begin():
             config.attributes["connection"] = connection
             command.revision(config, message=argv[0], autogenerate=True)
         database.close()

@@ -1,0 +1,84 @@
+"""Shared fixtures. Qt runs offscreen; tests that use qtbot are marked `gui` automatically."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "resources" / "demo" / "ideas.csv"
+HEADER = [
+    "idea_title", "description", "target_audience", "tone", "duration_seconds",
+    "platform_preferences", "script_content", "voice_preference", "style_override", "priority",
+]  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "qtbot" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path) -> Callable[..., Path]:
+    """Write rows to a CSV file and return its path."""
+
+    def write(rows: Sequence[Sequence[object]], name: str = "ideas.csv", **fmt: str) -> Path:
+        path = tmp_path / name
+        with path.open("w", newline="", encoding=fmt.pop("encoding", "utf-8")) as fh:
+            csv.writer(fh, **fmt).writerows(rows)  # type: ignore[arg-type]
+        return path
+
+    return write
+
+
+def full_row(**overrides: object) -> list[object]:
+    """A row valid at every level, in HEADER order, with some fields replaced."""
+    values: dict[str, object] = {
+        "idea_title": "Why the sky is blue",
+        "description": "Rayleigh scattering in a minute.",
+        "target_audience": "Teens",
+        "tone": "Friendly",
+        "duration_seconds": 60,
+        "platform_preferences": "youtube",
+        "script_content": "The sky is blue. Here is why.",
+        "voice_preference": "female",
+        "style_override": "modern",
+        "priority": "high",
+    }
+    values.update(overrides)
+    return [values[h] for h in HEADER]
+
+
+@pytest.fixture
+def run_cli(data_dir: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``python main.py`` in a subprocess against the test's own data dir."""
+
+    def run(*args: str, data: Path | None = None) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+        env.pop("CADENCE_DATA_DIR", None)
+        return subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data or data_dir), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+
+    return run

@@ -1,0 +1,192 @@
+"""Reading CSV and XLSX files: dialects, encodings, ranges, tabs, and unreadable sources."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from app.domain.validation import Level, Rules
+from app.sources.intake import SourceSpec, load_report, read_table
+from app.sources.table import SourceError
+from tests.conftest import DEMO, HEADER, full_row
+
+WriteCsv = Callable[..., Path]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_csv_delimiter_is_sniffed(write_csv: WriteCsv, delimiter: str) -> None:
+    path = write_csv(
+        [HEADER, full_row(), full_row(idea_title="Two, with a comma")], delimiter=delimiter
+    )
+    report = load_report(SourceSpec(str(path)))
+    assert [r.title for r in report.rows] == ["Why the sky is blue", "Two, with a comma"]
+    assert report.all_valid
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_csv_encodings(write_csv: WriteCsv, encoding: str) -> None:
+    title = "Café crème: naïve façades" if encoding != "utf-16" else "日本の夏 — café"
+    path = write_csv([HEADER, full_row(idea_title=title)], encoding=encoding)
+    report = load_report(SourceSpec(str(path)))
+    assert report.rows[0].title == title
+    assert report.header_row == 1  # a BOM must not spoil the first header
+
+
+def test_csv_quoted_newlines_stay_in_one_cell(tmp_path: Path) -> None:
+    path = tmp_path / "ideas.csv"
+    path.write_text(
+        'Title,Script\n"First","Line one.\nLine two, with ""quotes""."\nSecond,Words.\n',
+        encoding="utf-8",
+    )
+    report = load_report(SourceSpec(str(path)))
+    assert [r.row for r in report.rows] == [2, 3]
+    idea = report.rows[0].idea
+    assert idea is not None and idea.script_content == 'Line one.\nLine two, with "quotes".'
+
+
+def test_empty_rows_are_skipped_and_reported_and_ragged_rows_padded(tmp_path: Path) -> None:
+    path = tmp_path / "ideas.csv"
+    path.write_text("Title,Script,Priority\nA,Words.\n\n,,\nB,More words.,high,extra\n\n\n")
+    table = read_table(SourceSpec(str(path)))
+    assert [r.number for r in table.rows] == [1, 2, 5]
+    assert table.empty_rows == [3, 4]  # trailing blank lines are the end of the file
+    assert {len(r.cells) for r in table.rows} == {4}
+    report = load_report(SourceSpec(str(path)))
+    assert report.empty_rows == [3, 4]
+    assert [r.valid for r in report.rows] == [True, True]
+
+
+def test_csv_range_selects_rows_and_columns(tmp_path: Path) -> None:
+    path = tmp_path / "ideas.csv"
+    path.write_text("junk,Title,Script\njunk,A,a\njunk,B,b\njunk,C,c\n")
+    report = load_report(SourceSpec(str(path), range="B1:C3"))
+    assert [r.title for r in report.rows] == ["A", "B"]
+    report = load_report(SourceSpec(str(path), range="B3:C"))  # no header in range: positions
+    assert report.header_row is None and [r.title for r in report.rows] == ["B", "C"]
+
+
+def test_demo_sheet_is_valid_even_at_strict() -> None:
+    report = load_report(SourceSpec(str(DEMO)), Rules(level=Level.STRICT))
+    assert len(report.rows) >= 6 and report.all_valid
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    book = openpyxl.Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "Notes"
+    first.append(["nothing here"])
+    ideas = book.create_sheet("Video ideas")
+    ideas.append(["Title", "Script", "Duration", "Published"])
+    ideas.append(["First", "Words.", 45, datetime(2026, 1, 5, 9, 30)])
+    ideas.append([None, None, None, None])
+    ideas.append(["Second", "More.", 90.0])
+    ideas.append(["Third", "Even more.", "abc"])
+    path = tmp_path / "ideas.xlsx"
+    book.save(path)
+    return path
+
+
+def test_xlsx_tab_and_types(workbook: Path) -> None:
+    report = load_report(SourceSpec(str(workbook), tab="Video ideas"))
+    assert [r.title for r in report.rows] == ["First", "Second", "Third"]
+    assert [r.row for r in report.rows] == [2, 4, 5]
+    assert report.empty_rows == [3]
+    durations = [r.idea.duration_seconds for r in report.rows if r.idea]
+    assert durations == [45, 90]
+    assert report.rows[2].errors[0].cell == "C5"
+
+
+def test_xlsx_tab_name_is_matched_without_case(workbook: Path) -> None:
+    assert read_table(SourceSpec(str(workbook), tab="video IDEAS")).rows
+
+
+def test_xlsx_unknown_tab_lists_the_tabs(workbook: Path) -> None:
+    with pytest.raises(
+        SourceError, match="has no tab “Ideas” — its tabs are “Notes”, “Video ideas”"
+    ):
+        read_table(SourceSpec(str(workbook), tab="Ideas"))
+
+
+def test_xlsx_range_with_tab_prefix(workbook: Path) -> None:
+    report = load_report(SourceSpec(str(workbook), range="'Video ideas'!A1:C4"))
+    assert [r.title for r in report.rows] == ["First", "Second"]
+
+
+def test_xlsx_range_and_tab_must_agree(workbook: Path) -> None:
+    with pytest.raises(SourceError, match="give the tab once"):
+        read_table(SourceSpec(str(workbook), tab="Notes", range="'Video ideas'!A1:C4"))
+
+
+def test_first_tab_is_the_default(workbook: Path) -> None:
+    table = read_table(SourceSpec(str(workbook)))
+    assert table.rows[0].cells == ["nothing here"]
+
+
+# --- unreadable sources: one line each -------------------------------------------------------
+
+
+def test_bad_sources(tmp_path: Path, write_csv: WriteCsv) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    blank = tmp_path / "blank.csv"
+    blank.write_bytes(b"\xef\xbb\xbf\n\n  \n")
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(bytes(range(256)) * 10)
+    fake_xlsx = tmp_path / "broken.xlsx"
+    fake_xlsx.write_text("not a zip")
+    header_only = write_csv([HEADER], name="header.csv")
+    cases = {
+        str(tmp_path / "missing.csv"): "no such file",
+        str(tmp_path): "is a folder",
+        str(empty): "is empty",
+        str(blank): "is empty",
+        str(binary): "holds binary data",
+        str(fake_xlsx): "not a readable Excel workbook",
+        str(header_only): "has a header row but no idea rows",
+        "https://docs.google.com/spreadsheets/d/1abcDEF/edit": "Download › CSV",
+    }
+    for location, says in cases.items():
+        with pytest.raises(SourceError) as caught:
+            load_report(SourceSpec(location))
+        assert says in str(caught.value), location
+        assert "\n" not in str(caught.value)
+
+
+def test_csv_has_no_tabs(write_csv: WriteCsv) -> None:
+    with pytest.raises(SourceError, match="has no tabs"):
+        read_table(SourceSpec(str(write_csv([HEADER, full_row()])), tab="Sheet1"))
+
+
+def test_bad_range_is_a_source_error(write_csv: WriteCsv) -> None:
+    with pytest.raises(SourceError, match="A1 notation"):
+        read_table(SourceSpec(str(write_csv([HEADER, full_row()])), range="first ten rows"))
+
+
+def test_unreadable_file(write_csv: WriteCsv, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_csv([HEADER, full_row()])
+
+    def refuse(_self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(SourceError, match="permission denied — check that you can open it"):
+        read_table(SourceSpec(str(path)))
+
+
+def test_ten_thousand_rows_validate(tmp_path: Path) -> None:
+    from tests.bench.bench_validate import make_csv
+
+    path = tmp_path / "big.csv"
+    make_csv(path, 10_000)
+    report = load_report(SourceSpec(str(path)))
+    assert len(report.valid_rows) == 10_000
+    assert [r.row for r in report.rows[:2]] == [2, 3] and report.rows[-1].row == 10_001

@@ -1,0 +1,190 @@
+"""The SQLite store: pragmas, migrations that keep data, and many writers at once."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select
+
+from app.store.database import MIGRATIONS, Database, StoreError
+from app.store.models import Base, Execution, Item, Job, Setting
+
+
+def _job(title: str = "A job", items: int = 2) -> Job:
+    job = Job(title=title, source_kind="csv", source_location="/tmp/ideas.csv")
+    job.items = [
+        Item(row_number=n + 2, title=f"Idea {n}", idea={"idea_title": f"Idea {n}"})
+        for n in range(items)
+    ]
+    for item in job.items:
+        item.executions = [Execution(attempt=1, outcome="failed", error="boom")]
+    return job
+
+
+def test_pragmas(tmp_path: Path) -> None:
+    database = Database.open(tmp_path / "cadence.db")
+    with database.engine.connect() as connection:
+        pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") == 30_000
+        assert pragma("synchronous") == 1  # NORMAL
+    database.close()
+
+
+def test_migrating_from_empty_matches_the_models(tmp_path: Path) -> None:
+    database = Database.open(tmp_path / "cadence.db")
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    database.close()
+
+
+def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path: Path) -> None:
+    path = tmp_path / "cadence.db"
+    database = Database.open(path)
+    with database.write() as session:
+        session.add(_job())
+    database.close()
+    again = Database.open(path)
+    with again.read() as session:
+        assert session.scalar(select(func.count(Item.id))) == 2
+    assert not list(tmp_path.glob("cadence.db.before-*"))  # nothing to upgrade, no backup
+    again.close()
+
+
+TEST_REVISION = '''
+"""test-only: rebuild the jobs table (a batch ALTER copies and drops it)"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9999"
+down_revision = "{previous}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("jobs", recreate="always") as batch:
+        batch.add_column(sa.Column("notes", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("jobs", recreate="always") as batch:
+        batch.drop_column("notes")
+'''
+
+
+def test_upgrading_from_the_previous_revision_keeps_every_row(tmp_path: Path) -> None:
+    """A later migration that rebuilds `jobs` must not cascade-delete items or history."""
+    migrations = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, migrations)
+    path = tmp_path / "cadence.db"
+    database = Database.open(path)
+    previous = database.revision()
+    with database.write() as session:
+        session.add_all([_job("first", 3), _job("second", 2)])
+    database.close()
+    (migrations / "versions" / "9999_test.py").write_text(TEST_REVISION.format(previous=previous))
+
+    upgraded = Database(path, migrations=migrations)
+    upgraded.migrate()
+    assert upgraded.revision() == "9999"
+    with upgraded.read() as session:
+        assert session.scalar(select(func.count(Job.id))) == 2
+        assert session.scalar(select(func.count(Item.id))) == 5
+        assert session.scalar(select(func.count(Execution.id))) == 5
+    with upgraded.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert "notes" in [r[1] for r in connection.exec_driver_sql("PRAGMA table_info(jobs)")]
+    backup = path.with_name("cadence.db.before-9999")
+    assert backup.exists()
+    with sqlite3.connect(backup) as old:
+        assert old.execute("select count(*) from items").fetchone() == (5,)
+    upgraded.close()
+
+
+def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cadence.db"
+    Database.open(path).close()
+    with sqlite3.connect(path) as raw:
+        raw.execute("update alembic_version set version_num = 'ffff'")
+    with pytest.raises(StoreError, match="newer version of Cadence"):
+        Database.open(path)
+
+
+def test_deleting_a_job_deletes_its_items_and_history(tmp_path: Path) -> None:
+    database = Database.open(tmp_path / "cadence.db")
+    with database.write() as session:
+        session.add(_job())
+    with database.write() as session:
+        job = session.scalars(select(Job)).one()
+        session.delete(job)
+    with database.read() as session:
+        assert session.scalar(select(func.count(Item.id))) == 0
+        assert session.scalar(select(func.count(Execution.id))) == 0
+    database.close()
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    database = Database.open(tmp_path / "cadence.db")
+    with pytest.raises(RuntimeError), database.write() as session:
+        session.add(_job())
+        session.flush()
+        raise RuntimeError("disk on fire")
+    with database.read() as session:
+        assert session.scalar(select(func.count(Job.id))) == 0
+    database.close()
+
+
+def test_times_are_stored_and_returned_in_utc(tmp_path: Path) -> None:
+    database = Database.open(tmp_path / "cadence.db")
+    local = datetime(2026, 3, 29, 2, 30, tzinfo=timezone(timedelta(hours=2)))
+    with database.write() as session:
+        job = _job()
+        job.started_at = local
+        session.add(job)
+    with database.read() as session:
+        started = session.scalars(select(Job)).one().started_at
+    assert started == local and started is not None and started.tzinfo is UTC
+    with pytest.raises(Exception, match="naive datetime"), database.write() as session:
+        bad = _job()
+        bad.started_at = datetime(2026, 1, 1)
+        session.add(bad)
+    database.close()
+
+
+def test_concurrent_writers_from_threads_all_commit(tmp_path: Path) -> None:
+    """Read-then-write transactions from many threads queue on the lock; none fails."""
+    database = Database.open(tmp_path / "cadence.db")
+    errors: list[BaseException] = []
+    threads_n, writes_n = 8, 40
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(writes_n):
+                with database.write() as session:
+                    seen = session.scalar(select(func.count(Setting.key)))
+                    session.add(Setting(key=f"t{n}-{i}", value=seen))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(threads_n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with database.read() as session:
+        values = session.scalars(select(Setting.value)).all()
+    assert len(values) == threads_n * writes_n
+    # Each writer saw every earlier commit: the counts it read are all different.
+    assert sorted(values) == list(range(threads_n * writes_n))
+    database.close()
