@@ -4,6 +4,7 @@
 #   bash packaging/setup.sh run  [ARGS…]   set up, then start Cadence (ARGS go to main.py)
 #   bash packaging/setup.sh test [ARGS…]   set up with the developer tools, then lint, type-check
 #                                          and run the whole test suite (ARGS go to pytest)
+#   bash packaging/setup.sh system         only install the system packages
 #
 # It installs what is missing and nothing else: system packages on Debian/Ubuntu (asking
 # through sudo when not root), a virtual environment in .venv, the Python packages.
@@ -11,8 +12,8 @@ set -euo pipefail
 
 mode="${1:-}"
 case "$mode" in
-  run|test) shift ;;
-  *) echo "usage: bash packaging/setup.sh run|test [ARGS…]" >&2; exit 2 ;;
+  run|test|system) shift ;;
+  *) echo "usage: bash packaging/setup.sh run|test|system [ARGS…]" >&2; exit 2 ;;
 esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,8 +31,15 @@ system_packages=(
   espeak-ng
 )
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'; }
+# Output is captured before matching: with pipefail, `… | grep -q` fails when grep stops early.
+installed() {
+  local status; status="$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)"
+  [ "$status" = "install ok installed" ]
+}
+candidate() {
+  local policy; policy="$(apt-cache policy "$1" 2>/dev/null || true)"
+  [[ "$policy" == *"Candidate: "* && "$policy" != *"Candidate: (none)"* ]]
+}
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
@@ -59,10 +67,18 @@ ensure_system_packages() {
     echo "Run that, then run this command again." >&2
     exit 1
   fi
-  local names=()
+  local names=() unavailable=()
   for spec in "${missing[@]}"; do
-    for alt in ${spec//|/ }; do candidate "$alt" && { names+=("$alt"); break; }; done
+    found=""
+    for alt in ${spec//|/ }; do candidate "$alt" && { names+=("$alt"); found=1; break; }; done
+    [ -n "$found" ] || unavailable+=("${spec//|/ or }")
   done
+  if [ ${#unavailable[@]} -gt 0 ]; then
+    echo "These system packages are not available from this system's package sources:" >&2
+    printf '  %s\n' "${unavailable[@]}" >&2
+    echo "Install their equivalents by hand, then run this command again." >&2
+    exit 1
+  fi
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
     "${names[@]}" >/dev/null
 }
@@ -106,6 +122,7 @@ ensure_python_packages() {
 }
 
 ensure_system_packages
+[ "$mode" = system ] && exit 0
 ensure_venv
 if [ "$mode" = run ]; then
   ensure_python_packages ""

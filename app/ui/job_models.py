@@ -56,10 +56,8 @@ class JobsModel(RecordTableModel):
         ("Title", lambda j: j.title),
         ("State", lambda j: j.state.capitalize()),
         ("Priority", lambda j: j.priority.capitalize()),
-        (
-            "Items",
-            lambda j: f"{j.items_completed} done · {j.items_failed} failed · {j.items_total}",
-        ),
+        ("Done", lambda j: f"{j.items_completed} of {j.items_total}"),
+        ("Failed", lambda j: str(j.items_failed)),
         ("Created", lambda j: f"{j.created_at.astimezone():%d %b %Y %H:%M}"),
     )
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import ctypes.util
+import logging
 import os
+import signal
 import sys
 
 from app import APP_NAME
 from app.paths import AppPaths
+
+log = logging.getLogger(__name__)
 
 # Shared libraries Qt's xcb plugin loads at start-up, and the Debian packages that hold them.
 XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xkbcommon-x11": "libxkbcommon-x11-0"}
@@ -43,6 +47,7 @@ def run_gui(paths: AppPaths) -> int:
         return 2
 
     import qasync
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.ui.main_window import MainWindow
@@ -58,7 +63,17 @@ def run_gui(paths: AppPaths) -> int:
     window = MainWindow(lambda: Workspace(paths, front_end="gui"))
     window.show()
     quitting = asyncio.Event()
+    app.aboutToQuit.connect(window.shutdown)
     app.aboutToQuit.connect(quitting.set)
+    # Ctrl+C in a terminal and SIGTERM from the session quit cleanly. Python runs signal
+    # handlers only between bytecodes, so a timer wakes the interpreter while Qt waits.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: app.quit())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    log.info("window opened (data in %s)", paths.data_dir)
     with loop:
         loop.run_until_complete(quitting.wait())
+    log.info("stopped")
     return 0

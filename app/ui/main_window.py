@@ -36,6 +36,7 @@ def _table(model: JobsModel | ItemsModel, name: str) -> QTableView:
     view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
     view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
     view.verticalHeader().hide()
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self.jobs_view = _table(self.jobs_model, "Jobs")
         self.items_view = _table(self.items_model, "Items of the selected job")
         self.jobs_view.selectionModel().selectionChanged.connect(self.on_job_selected)
+        self.jobs_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 
         self.heading = QLabel("Opening your workspace…")
         self.heading.setObjectName("heading")
@@ -123,7 +125,8 @@ class MainWindow(QMainWindow):
         self.heading.setText(f"Jobs ({count})" if count else "No jobs yet")
         if count and not self.jobs_view.selectionModel().hasSelection():
             self.jobs_view.selectRow(0)
-        self.jobs_view.resizeColumnToContents(0)
+        for column in range(1, self.jobs_model.columnCount()):
+            self.jobs_view.resizeColumnToContents(column)
 
     def on_failed(self, error: BaseException) -> None:
         if isinstance(error, UserError):
@@ -150,8 +153,13 @@ class MainWindow(QMainWindow):
         self.items_model.set_records(job["items"])
         self.items_view.resizeColumnsToContents()
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def shutdown(self) -> None:
+        """Finish background work and close the database; safe to call twice."""
         self.background.shutdown()
         if self.workspace is not None:
             self.workspace.close()
+            self.workspace = None
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
         super().closeEvent(event)

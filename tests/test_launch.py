@@ -1,0 +1,50 @@
+"""``python main.py`` with no command: the real entry point opens the window and quits cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def _demo_jobs(database: Path) -> list[tuple[str, str]]:
+    if not database.exists():
+        return []
+    try:
+        with closing(sqlite3.connect(database)) as raw:
+            return raw.execute("select title, state from jobs").fetchall()
+    except sqlite3.OperationalError:  # tables not created yet
+        return []
+
+
+def test_the_app_opens_on_the_demo_workspace_and_stops_on_sigterm(data_dir: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    app = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data_dir)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not _demo_jobs(data_dir / "cadence.db"):
+            assert app.poll() is None, app.communicate()
+            assert time.monotonic() < deadline, "the demo job never appeared"
+            time.sleep(0.2)
+        assert _demo_jobs(data_dir / "cadence.db") == [
+            ("Demo: ideas from the sample sheet", "pending")
+        ]
+        app.send_signal(signal.SIGTERM)
+        _out, err = app.communicate(timeout=20)
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert app.returncode == 0, err  # a SIGTERM nobody handles ends the process with -15
+    assert "Traceback" not in err
+    log = (data_dir / "logs" / "cadence.log").read_text()
+    assert "window opened" in log and log.rstrip().endswith("stopped")
