@@ -13,12 +13,14 @@ from app import APP_NAME
 DATA_DIR_ENV = "CADENCE_DATA_DIR"
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEMO_SHEET = RESOURCES / "demo" / "ideas.csv"
+MUSIC_DIR = RESOURCES / "music"
 
 
 @dataclass(frozen=True, slots=True)
 class AppPaths:
     data_dir: Path
     log_dir: Path
+    cache_dir: Path
 
     @property
     def database(self) -> Path:
@@ -37,8 +39,9 @@ class AppPaths:
         chosen = data_dir or os.environ.get(DATA_DIR_ENV)
         if chosen:
             root = Path(chosen).expanduser().resolve()
-            return cls(root, root / "logs")
+            return cls(root, root / "logs", root / "cache")
         return cls(
             platformdirs.user_data_path(APP_NAME, appauthor=False),
             platformdirs.user_log_path(APP_NAME, appauthor=False),
+            platformdirs.user_cache_path(APP_NAME, appauthor=False),
         )

@@ -1,0 +1,226 @@
+"""Captions: sentences wrapped to the safe area, timed from the speech, drawn as sprites.
+
+A caption is at most two lines; longer sentences become several captions that share the
+sentence's time in proportion to their length. An ``.srt`` sidecar is always written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from app.pipeline import fonts
+from app.pipeline.styles import Color, Style
+
+MAX_LINES = 2
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef]")
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where captions go in a frame of ``size``, and how big their text is."""
+
+    size: tuple[int, int]
+    font_size: int
+    max_width: int
+    position: str
+
+    @classmethod
+    def for_frame(cls, size: tuple[int, int], style: Style) -> Layout:
+        width, height = size
+        vertical = height > width
+        font_size = round(width * 0.062) if vertical else round(height * 0.055)
+        return cls(size, font_size, round(width * 0.84), style.caption_position)
+
+    def anchor(self, block: tuple[int, int]) -> tuple[int, int]:
+        """Top-left corner for a caption block of (width, height)."""
+        width, height = self.size
+        x = (width - block[0]) // 2
+        vertical = height > width
+        if self.position == "top":
+            y = round(height * 0.08)
+        elif self.position == "center":
+            y = (height - block[1]) // 2
+        else:  # bottom; Shorts and Reels cover the bottom fifth with their own buttons
+            bottom = height * (0.72 if vertical else 0.91)
+            y = round(bottom - block[1])
+        return x, y
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    start: float
+    end: float
+    lines: tuple[str, ...]
+    highlight: int | None = None  # index of the spoken word, for the word-by-word style
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _tokens(text: str) -> list[str]:
+    """Words; CJK text (which has no spaces) breaks between characters."""
+    tokens: list[str] = []
+    for word in text.split():
+        if _CJK.search(word):
+            tokens.extend(
+                re.findall(
+                    r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef][^\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef]*|[^\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef]+",
+                    word,
+                )
+            )
+        else:
+            tokens.append(word)
+    return tokens
+
+
+def _join(tokens: Sequence[str]) -> str:
+    text = ""
+    for token in tokens:
+        glue = "" if (not text or (_CJK.search(token[:1]) and _CJK.search(text[-1:]))) else " "
+        text += glue + token
+    return text
+
+
+def text_width(text: str, font: Path, size: int) -> float:
+    return sum(fonts.load(path, size).getlength(run) for run, path in fonts.runs(text, font))
+
+
+def wrap(text: str, font: Path, size: int, max_width: int) -> list[str]:
+    """Greedy line breaking by measured width; a single over-long word gets a line of its own."""
+    lines: list[list[str]] = [[]]
+    for token in _tokens(text):
+        candidate = [*lines[-1], token]
+        if lines[-1] and text_width(_join(candidate), font, size) > max_width:
+            lines.append([token])
+        else:
+            lines[-1] = candidate
+    return [_join(line) for line in lines if line]
+
+
+def plan_cues(
+    sentences: Sequence[str],
+    timings: Sequence[tuple[float, float]],
+    style: Style,
+    layout: Layout,
+    *,
+    offset: float = 0.0,
+    word_highlight: bool = False,
+) -> list[Cue]:
+    """Captions for the narration, shifted by ``offset`` (the intro's length)."""
+    font = fonts.resolve(style.font)
+    cues: list[Cue] = []
+    for sentence, (start, end) in zip(sentences, timings, strict=True):
+        lines = wrap(sentence, font, layout.font_size, layout.max_width)
+        chunks = [tuple(lines[i : i + MAX_LINES]) for i in range(0, len(lines), MAX_LINES)]
+        weights = [sum(len(line) for line in chunk) or 1 for chunk in chunks]
+        total = sum(weights)
+        at = start
+        for chunk, weight in zip(chunks, weights, strict=True):
+            until = at + (end - start) * weight / total
+            if word_highlight:
+                cues.extend(_word_cues(chunk, at + offset, until + offset))
+            else:
+                cues.append(Cue(at + offset, until + offset, chunk))
+            at = until
+    return cues
+
+
+def _word_cues(lines: tuple[str, ...], start: float, end: float) -> list[Cue]:
+    words = [w for line in lines for w in _tokens(line)]
+    weights = [len(w) + 1 for w in words]
+    total = sum(weights)
+    cues = []
+    at = start
+    for index, weight in enumerate(weights):
+        until = at + (end - start) * weight / total
+        cues.append(Cue(at, until, lines, highlight=index))
+        at = until
+    return cues
+
+
+def _srt_time(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02}:{minutes:02}:{secs:02},{millis:03}"
+
+
+def srt_text(cues: Sequence[Cue]) -> str:
+    """SubRip text; word-highlight cues of one caption are merged back into one entry."""
+    merged: list[Cue] = []
+    for cue in cues:
+        if merged and cue.lines == merged[-1].lines and cue.highlight:
+            merged[-1] = Cue(merged[-1].start, cue.end, cue.lines)
+        else:
+            merged.append(Cue(cue.start, cue.end, cue.lines))
+    blocks = [
+        f"{n}\n{_srt_time(c.start)} --> {_srt_time(c.end)}\n{c.text}\n"
+        for n, c in enumerate(merged, start=1)
+    ]
+    return "\n".join(blocks)
+
+
+def draw_line(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[float, float],
+    text: str,
+    font: Path,
+    size: int,
+    fill: Color,
+    *,
+    stroke: int = 0,
+    stroke_fill: Color = (0, 0, 0),
+) -> None:
+    """Draw ``text`` run by run, each run in the first font that has its characters."""
+    x, y = xy
+    for run, path in fonts.runs(text, font):
+        face = fonts.load(path, size)
+        drawable = "".join(ch for ch in run if ord(ch) in fonts.coverage(path) or ch.isspace())
+        draw.text(
+            (x, y), drawable, font=face, fill=fill, stroke_width=stroke, stroke_fill=stroke_fill
+        )
+        x += face.getlength(drawable)
+
+
+def render_cue(cue: Cue, style: Style, layout: Layout) -> tuple[Image.Image, tuple[int, int]]:
+    """The caption as an RGBA sprite and where its top-left corner goes in the frame."""
+    font = fonts.resolve(style.font)
+    size = layout.font_size
+    line_height = round(size * 1.3)
+    pad_x, pad_y = round(size * 0.6), round(size * 0.3)
+    widths = [text_width(line, font, size) for line in cue.lines]
+    block = (round(max(widths)) + 2 * pad_x, line_height * len(cue.lines) + 2 * pad_y)
+    sprite = Image.new("RGBA", block, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(sprite)
+    stroke = 0
+    if style.caption_box is not None:
+        alpha = round(255 * style.caption_box_opacity)
+        draw.rounded_rectangle(
+            (0, 0, block[0] - 1, block[1] - 1), radius=round(size * 0.35),
+            fill=(*style.caption_box, alpha),
+        )  # fmt: skip
+    else:
+        stroke = max(2, size // 14)
+    outline = (0, 0, 0) if sum(style.text) > 380 else (255, 255, 255)
+    word_index = 0
+    for row, (line, width) in enumerate(zip(cue.lines, widths, strict=True)):
+        x = (block[0] - width) / 2
+        y = pad_y + row * line_height + (line_height - size) / 2 - size * 0.1
+        if cue.highlight is None:
+            draw_line(
+                draw, (x, y), line, font, size, style.text, stroke=stroke, stroke_fill=outline
+            )
+            continue
+        for token in _tokens(line):
+            colour = style.accent if word_index == cue.highlight else style.text
+            draw_line(draw, (x, y), token, font, size, colour, stroke=stroke, stroke_fill=outline)
+            x += text_width(token + " ", font, size)
+            word_index += 1
+    return sprite, layout.anchor(block)

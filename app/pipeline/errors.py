@@ -1,0 +1,11 @@
+"""Why a render failed, in words that name the cause and the fix."""
+
+from app.domain.errors import UserError
+
+
+class RenderError(UserError):
+    """A render that cannot go on; the message is one line: the cause, then the fix."""
+
+
+class Canceled(Exception):
+    """The user (or a pause) asked the render to stop at the next stage boundary."""

@@ -1,0 +1,117 @@
+"""Fonts: the shipped set, which of them covers which characters, and loading at a size.
+
+Text is drawn run by run: each run is the longest stretch of characters the preferred font
+covers, else the first fallback that does. So mixed-script captions render without boxes.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from fontTools.ttLib import TTFont, TTLibError
+from PIL import ImageFont
+
+from app.paths import RESOURCES
+from app.pipeline.errors import RenderError
+
+FONT_DIR = RESOURCES / "fonts"
+FALLBACKS: tuple[str, ...] = (
+    "NotoSans-Bold.ttf",
+    "NotoSansArabic-Bold.ttf",
+    "NotoSansHebrew-Bold.ttf",
+    "NotoSansDevanagari-Bold.ttf",
+    "NotoSansBengali-Bold.ttf",
+    "NotoSansThai-Bold.ttf",
+    "NotoSansTamil-Bold.ttf",
+    "NotoSansTelugu-Bold.ttf",
+    "NotoSansGujarati-Bold.ttf",
+    "NotoSansGurmukhi-Bold.ttf",
+    "NotoSansKannada-Bold.ttf",
+    "NotoSansMalayalam-Bold.ttf",
+    "NotoSansSinhala-Bold.ttf",
+    "NotoSansKhmer-Bold.ttf",
+    "NotoSansLao-Bold.ttf",
+    "NotoSansMyanmar-Bold.ttf",
+    "NotoSansEthiopic-Bold.ttf",
+    "NotoSansArmenian-Bold.ttf",
+    "NotoSansGeorgian-Bold.ttf",
+    "DroidSansFallbackFull.ttf",
+    "DejaVuSans-Bold.ttf",  # symbols, arrows, dingbats and some emoji
+)
+
+
+def resolve(name: str | Path) -> Path:
+    """A font file by path, or by file name in the shipped fonts folder."""
+    path = Path(name)
+    if not path.is_absolute() and not path.exists():
+        path = FONT_DIR / path
+    if not path.is_file():
+        raise RenderError(f"font {name} was not found — check the style's font setting")
+    return path
+
+
+@lru_cache(maxsize=64)
+def coverage(path: Path) -> frozenset[int]:
+    """The code points a font file has glyphs for."""
+    try:
+        with TTFont(path, lazy=True, fontNumber=0) as font:
+            cmap = font.getBestCmap() or {}
+    except (TTLibError, OSError, AssertionError) as exc:
+        raise RenderError(
+            f"font {path.name} cannot be read ({exc}) — replace the file or pick another font"
+        ) from exc
+    return frozenset(cmap)
+
+
+@lru_cache(maxsize=256)
+def load(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.RAQM)
+    except OSError as exc:
+        raise RenderError(
+            f"font {path.name} cannot be loaded ({exc}) — replace the file or pick another font"
+        ) from exc
+
+
+def _needs_glyph(ch: str) -> bool:
+    return not (ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Mn", "Me"))
+
+
+def font_for(ch: str, preferred: Path, chain: Iterable[Path]) -> Path:
+    """The first font (preferred, then the fallbacks) that has ``ch``."""
+    code = ord(ch)
+    for path in (preferred, *chain):
+        if code in coverage(path):
+            return path
+    return preferred  # nothing has it: the preferred font's .notdef is the honest result
+
+
+def runs(text: str, preferred: Path) -> list[tuple[str, Path]]:
+    """Split ``text`` into (run, font) pieces; spaces and marks stay with their neighbours."""
+    chain = [FONT_DIR / name for name in FALLBACKS]
+    pieces: list[tuple[str, Path]] = []
+    current: Path | None = None
+    buffer = ""
+    for ch in text:
+        font = font_for(ch, preferred, chain) if _needs_glyph(ch) else (current or preferred)
+        if current is not None and font != current:
+            pieces.append((buffer, current))
+            buffer = ""
+        current = font
+        buffer += ch
+    if buffer:
+        pieces.append((buffer, current or preferred))
+    return pieces
+
+
+def missing_glyphs(text: str, preferred: Path) -> set[str]:
+    """Characters no shipped font can draw (for warnings and tests)."""
+    return {
+        ch
+        for piece, font in runs(text, preferred)
+        for ch in piece
+        if _needs_glyph(ch) and ord(ch) not in coverage(font)
+    }

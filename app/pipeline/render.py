@@ -1,0 +1,267 @@
+"""One item from idea to files: the stages in order, each checkpointed so a retry resumes.
+
+The work folder holds each finished stage's files and a manifest; the outputs appear in the
+output folder only when whole (temporary names are renamed at the end of each writer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import shutil
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.domain.idea import Idea
+from app.domain.output import OutputConfig
+from app.export import write_atomically
+from app.paths import MUSIC_DIR
+from app.pipeline import captions as captions_stage
+from app.pipeline import encode as encode_stage
+from app.pipeline.errors import Canceled, RenderError
+from app.pipeline.metadata import build_metadata
+from app.pipeline.script import LLMSettings, prepare_script
+from app.pipeline.speech import SpeechSettings, narrate, script_language
+from app.pipeline.styles import pick_style
+from app.pipeline.thumbnail import make_thumbnail
+from app.pipeline.visuals import (
+    VisualSettings,
+    build_frames,
+    choose_assets,
+    keywords,
+    pick_music,
+    soundtrack,
+)
+
+log = logging.getLogger(__name__)
+
+STAGES = ("script", "speech", "captions", "visuals", "encode", "thumbnail", "metadata")
+Progress = Callable[[str, float], None]
+
+
+class AlreadyRendered(RenderError):
+    """The output exists and overwriting was not asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderSettings:
+    output: OutputConfig = field(default_factory=OutputConfig)
+    style: str = ""  # empty: the row's style, else the default
+    speech: SpeechSettings = field(default_factory=SpeechSettings)
+    visuals: VisualSettings = field(default_factory=lambda: VisualSettings(music_dir=MUSIC_DIR))
+    llm: LLMSettings | None = None
+    template_dir: Path | None = None
+    hardware_encoding: bool = True
+    encoder_cache: Path | None = None
+    language: str = ""  # empty: from the script's letters
+    made_for_kids: bool = False
+    category_id: str = "27"  # Education
+    overwrite: bool = False
+
+    def fingerprint(self) -> str:
+        data = asdict(self)
+        data.pop("overwrite")
+        return json.dumps(data, sort_keys=True, default=str)
+
+
+@dataclass(slots=True)
+class RenderResult:
+    video: Path
+    thumbnail: Path
+    captions: Path
+    metadata: Path
+    duration: float
+    seconds: float
+    resumed_from: str | None
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.video, self.thumbnail, self.captions, self.metadata]
+
+
+def slug(text: str, limit: int = 60) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^a-zA-Z0-9]+", "-", ascii_text).strip("-").lower()
+    return cleaned[:limit].rstrip("-") or "video"
+
+
+def output_stem(row: int, idea: Idea) -> str:
+    return f"{row:03d}-{slug(idea.idea_title)}"
+
+
+class _Checkpoints:
+    """The manifest of finished stages in a work folder."""
+
+    def __init__(self, workdir: Path, key: str) -> None:
+        self.file = workdir / "manifest.json"
+        self.key = key
+        data: dict[str, Any] = {}
+        if self.file.exists():
+            try:
+                data = json.loads(self.file.read_text())
+            except (OSError, ValueError):
+                data = {}
+        self.stages: dict[str, Any] = data.get("stages", {}) if data.get("key") == key else {}
+
+    def done(self, stage: str) -> Any:
+        return self.stages.get(stage)
+
+    def save(self, stage: str, value: Any) -> None:
+        self.stages[stage] = value
+        write_atomically(self.file, json.dumps({"key": self.key, "stages": self.stages}, indent=1))
+
+
+def render_item(
+    idea: Idea,
+    row: int,
+    settings: RenderSettings,
+    out_dir: Path,
+    workdir: Path,
+    progress: Progress = lambda _s, _f: None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> RenderResult:
+    """Render one idea; raises `RenderError` (with cause and fix) or `Canceled`."""
+    began = time.monotonic()
+    config = settings.output.checked()
+    style = pick_style(settings.style or idea.style_override, settings.template_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = output_stem(row, idea)
+    video = out_dir / f"{stem}{config.extension}"
+    if video.exists() and not settings.overwrite:
+        raise AlreadyRendered(f"{video.name} already exists — pass --overwrite to render it again")
+    _check_space(out_dir, config)
+    key = hashlib.sha1(f"{idea.to_dict()}|{settings.fingerprint()}".encode()).hexdigest()
+    workdir.mkdir(parents=True, exist_ok=True)
+    checkpoints = _Checkpoints(workdir, key)
+    resumed_from = next((s for s in STAGES if not checkpoints.done(s)), None)
+    if resumed_from == STAGES[0] or not any(checkpoints.done(s) for s in STAGES):
+        resumed_from = None
+    warnings: list[str] = []
+
+    def stage(name: str) -> Callable[[float], None]:
+        if should_stop():
+            raise Canceled
+        progress(name, 0.0)
+        return lambda fraction: progress(name, fraction)
+
+    # 1. Script
+    sentences = checkpoints.done("script")
+    if sentences is None:
+        stage("script")
+        sentences = prepare_script(idea, settings.llm)
+        checkpoints.save("script", sentences)
+    language = settings.language or script_language(" ".join(sentences)) or "en"
+
+    # 2. Speech
+    speech = checkpoints.done("speech")
+    if speech is None or not (workdir / "voice.wav").exists():
+        report = stage("speech")
+        narration = narrate(sentences, idea.voice_preference, settings.speech, workdir, report)
+        speech = {"timings": narration.timings, "duration": narration.duration,
+                  "voice": narration.voice, "engine": narration.engine}  # fmt: skip
+        warnings += narration.warnings
+        checkpoints.save("speech", speech)
+    timings = [tuple(t) for t in speech["timings"]]
+    intro, outro = style.intro_seconds, style.outro_seconds
+    duration_frames = math.ceil((intro + speech["duration"] + outro) * config.fps)
+    duration = duration_frames / config.fps
+
+    # 3. Captions
+    layout = captions_stage.Layout.for_frame(config.size, style)
+    srt_path = out_dir / f"{stem}.srt"
+    if checkpoints.done("captions") is None or not srt_path.exists():
+        stage("captions")
+        cues = captions_stage.plan_cues(
+            sentences, timings, style, layout, offset=intro,
+            word_highlight=settings.visuals.word_highlight,
+        )  # fmt: skip
+        write_atomically(srt_path, captions_stage.srt_text(cues))
+        checkpoints.save("captions", {"srt": srt_path.name})
+    cues = captions_stage.plan_cues(
+        sentences, timings, style, layout, offset=intro,
+        word_highlight=settings.visuals.word_highlight,
+    )  # fmt: skip
+
+    # 4. Visuals and soundtrack
+    wanted = keywords(idea.idea_title, idea.description, idea.tone, idea.target_audience)
+    soundtrack_path = workdir / "soundtrack.wav"
+    if checkpoints.done("visuals") is None or not soundtrack_path.exists():
+        stage("visuals")
+        music = pick_music(settings.visuals.music_dir, style.music, idea.idea_title)
+        total_samples = round(duration * 48_000)
+        warnings += soundtrack(
+            workdir / "voice.wav", timings, intro=intro, total_samples=total_samples,
+            music=music, music_level_db=style.music_level_db, out=soundtrack_path,
+        )  # fmt: skip
+        checkpoints.save("visuals", {"music": music.name if music else None})
+    frames = build_frames(
+        title=idea.idea_title, cues=cues, style=style, layout=layout,
+        settings=settings.visuals, narration_span=(intro, intro + speech["duration"]),
+        duration=duration, fps=config.fps, keywords_of_idea=wanted, workdir=workdir,
+    )  # fmt: skip
+
+    # 5. Encode
+    if checkpoints.done("encode") is None or not video.exists():
+        report = stage("encode")
+        encoder = None
+        if settings.hardware_encoding and settings.encoder_cache is not None:
+            encoder = encode_stage.detect_hardware(config.video_codec, settings.encoder_cache)
+        encode_stage.encode(
+            frames.frame, duration_frames, soundtrack_path, config, video,
+            encoder=encoder, progress=report, cancel=should_stop,
+        )  # fmt: skip
+        checkpoints.save("encode", {"video": video.name, "encoder": encoder or "software"})
+
+    # 6. Thumbnail
+    done = checkpoints.done("thumbnail")
+    thumbnail = out_dir / (done["file"] if done else f"{stem}.png")
+    if done is None or not thumbnail.exists():
+        stage("thumbnail")
+        images = [
+            p
+            for p in choose_assets(settings.visuals.assets_dir, wanted, 3)
+            if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}
+        ]
+        thumbnail = make_thumbnail(
+            idea.idea_title, style, out_dir / f"{stem}.png", images[0] if images else None
+        )
+        checkpoints.save("thumbnail", {"file": thumbnail.name})
+
+    # 7. Metadata
+    metadata_path = out_dir / f"{stem}.json"
+    stage("metadata")
+    metadata = build_metadata(
+        idea, sentences=sentences, starts=[intro + s for s, _e in timings], duration=duration,
+        intro=intro, language=language, made_for_kids=settings.made_for_kids,
+        category_id=settings.category_id,
+        files={"video": video.name, "thumbnail": thumbnail.name, "captions": srt_path.name},
+    )  # fmt: skip
+    write_atomically(metadata_path, json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
+    checkpoints.save("metadata", {"file": metadata_path.name})
+    progress("metadata", 1.0)
+    return RenderResult(
+        video, thumbnail, srt_path, metadata_path, duration,
+        round(time.monotonic() - began, 2), resumed_from, warnings,
+    )  # fmt: skip
+
+
+def _check_space(folder: Path, config: OutputConfig) -> None:
+    """Refuse to start when the output folder's disk is nearly full."""
+    needed = {"720p": 200, "1080p": 400, "4k": 1500}[config.resolution.value] * 1024 * 1024
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise RenderError(
+            f"only {free // (1024 * 1024)} MB free in {folder} — free at least "
+            f"{needed // (1024 * 1024)} MB, or choose another output folder"
+        )

@@ -1,0 +1,460 @@
+"""Visuals and soundtrack: backgrounds, logo, title cards, music; composed into frames.
+
+Static layers are composited once per caption (not per frame): for a still background a
+frame is a cached array, so encoding costs little more than ffmpeg's own work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+
+from app.pipeline import fonts
+from app.pipeline.captions import Cue, Layout, draw_line, render_cue, text_width, wrap
+from app.pipeline.errors import RenderError
+from app.pipeline.media import (
+    SAMPLE_RATE,
+    decode_audio,
+    fit_length,
+    measure_loudness,
+    normalise_loudness,
+    read_wav,
+    run_ffmpeg,
+    write_wav,
+)
+from app.pipeline.styles import Style
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".m4v"}
+AUDIO_SUFFIXES = {".m4a", ".mp3", ".ogg", ".opus", ".wav", ".flac", ".aac"}
+STOPWORDS = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "that",
+        "this",
+        "from",
+        "your",
+        "you",
+        "are",
+        "how",
+        "why",
+        "what",
+        "when",
+        "who",
+        "its",
+        "into",
+        "about",
+        "over",
+        "under",
+        "more",
+        "most",
+        "less",
+        "than",
+        "then",
+        "them",
+        "they",
+        "their",
+        "there",
+        "here",
+        "one",
+        "two",
+        "three",
+        "minute",
+        "minutes",
+        "video",
+        "videos",
+        "short",
+        "explainer",
+        "simple",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VisualSettings:
+    assets_dir: Path | None = None
+    music_dir: Path | None = None
+    logo: Path | None = None
+    outro_text: str = "Thanks for watching"
+    word_highlight: bool = False
+
+
+# --- backgrounds -----------------------------------------------------------------------------
+
+
+def gradient(
+    size: tuple[int, int], colors: tuple[tuple[int, int, int], tuple[int, int, int]]
+) -> np.ndarray:
+    """A diagonal gradient, top-left to bottom-right, as an (h, w, 3) uint8 array."""
+    width, height = size
+    ramp = (np.linspace(0, 1, width)[None, :] + np.linspace(0, 1, height)[:, None]) / 2
+    start, end = (np.array(c, dtype=np.float32) for c in colors)
+    image = start + (end - start) * ramp[..., None]
+    return np.ascontiguousarray(image.round().astype(np.uint8))
+
+
+class Background(ABC):
+    static = True
+
+    @abstractmethod
+    def frame(self, t: float) -> np.ndarray:
+        """The background at ``t`` seconds into its scene, (h, w, 3) uint8."""
+
+
+class Still(Background):
+    def __init__(self, image: np.ndarray) -> None:
+        self.image = image
+
+    def frame(self, t: float) -> np.ndarray:
+        return self.image
+
+
+class KenBurns(Background):
+    """A still photo with a slow zoom (and a drift) across its scene."""
+
+    static = False
+
+    def __init__(self, path: Path, size: tuple[int, int], duration: float, seed: int) -> None:
+        self.size = size
+        self.duration = max(duration, 0.1)
+        over = (math.ceil(size[0] * 1.12), math.ceil(size[1] * 1.12))
+        self.source = ImageOps.fit(open_image(path), over, Image.Resampling.LANCZOS)
+        self.zoom_in = seed % 2 == 0
+
+    def frame(self, t: float) -> np.ndarray:
+        progress = min(max(t / self.duration, 0.0), 1.0)
+        zoom = 1.0 + 0.1 * (progress if self.zoom_in else 1 - progress)
+        src_w, src_h = self.source.size
+        crop_w, crop_h = src_w / zoom, src_h / zoom
+        left = (src_w - crop_w) * (0.3 + 0.4 * progress)
+        top = (src_h - crop_h) / 2
+        box = (left, top, left + crop_w, top + crop_h)
+        return np.asarray(self.source.resize(self.size, Image.Resampling.BILINEAR, box=box))
+
+
+class Footage(Background):
+    """A video clip scaled to cover the frame (once, by ffmpeg), looped for its scene."""
+
+    static = False
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: int, workdir: Path) -> None:
+        from moviepy import VideoFileClip
+
+        key = hashlib.sha1(
+            f"{path.resolve()}|{path.stat().st_mtime}|{size}|{fps}".encode()
+        ).hexdigest()[:16]
+        prepared = workdir / f"footage-{key}.mp4"
+        if not prepared.exists():
+            width, height = size
+            temp = prepared.with_name(prepared.stem + ".part.mp4")
+            run_ffmpeg([
+                "-i", str(path), "-an", "-vf",
+                f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},fps={fps}",
+                "-c:v", "libx264", "-preset", "ultrafast", "-crf", "16", str(temp),
+            ])  # fmt: skip
+            temp.replace(prepared)
+        self.clip = VideoFileClip(str(prepared), audio=False)
+
+    def frame(self, t: float) -> np.ndarray:
+        duration = max(self.clip.duration - 1 / max(self.clip.fps, 1), 0.04)
+        return np.asarray(self.clip.get_frame(t % duration))
+
+
+def open_image(path: Path) -> Image.Image:
+    try:
+        with Image.open(path) as image:
+            return ImageOps.exif_transpose(image).convert("RGB")
+    except (UnidentifiedImageError, OSError) as exc:
+        raise RenderError(
+            f"asset {path.name} cannot be read ({type(exc).__name__}) — replace it or remove it "
+            "from the assets folder"
+        ) from exc
+
+
+def keywords(*texts: str) -> set[str]:
+    words = re.findall(r"[^\W\d_]{3,}", " ".join(texts).lower())
+    return {w for w in words if w not in STOPWORDS}
+
+
+def asset_tags(path: Path, root: Path) -> set[str]:
+    """Tags of an asset: the words of its folder names and file name."""
+    return keywords(
+        " ".join(path.relative_to(root).with_suffix("").parts).replace("_", " ").replace("-", " ")
+    )
+
+
+def choose_assets(root: Path | None, wanted: set[str], limit: int) -> list[Path]:
+    """Assets whose tags share the most words with the idea, best first."""
+    if root is None or not root.is_dir() or limit <= 0:
+        return []
+    scored = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES and path.is_file():
+            score = len(asset_tags(path, root) & wanted)
+            if score:
+                scored.append((-score, str(path), path))
+    return [p for _s, _n, p in sorted(scored)[:limit]]
+
+
+# --- sprites ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Sprite:
+    """An RGBA overlay pre-split into colour and alpha, for fast blending onto frames."""
+
+    x: int
+    y: int
+    rgb: np.ndarray
+    alpha: np.ndarray
+
+    @classmethod
+    def from_image(cls, image: Image.Image, xy: tuple[int, int]) -> Sprite:
+        array = np.asarray(image.convert("RGBA"), dtype=np.float32)
+        return cls(xy[0], xy[1], array[..., :3], array[..., 3:] / 255.0)
+
+    def blend(self, frame: np.ndarray) -> None:
+        """Draw onto ``frame`` in place (clipped at its edges)."""
+        h, w = self.alpha.shape[:2]
+        fh, fw = frame.shape[:2]
+        x0, y0 = max(self.x, 0), max(self.y, 0)
+        x1, y1 = min(self.x + w, fw), min(self.y + h, fh)
+        if x0 >= x1 or y0 >= y1:
+            return
+        sx, sy = x0 - self.x, y0 - self.y
+        region = frame[y0:y1, x0:x1].astype(np.float32)
+        alpha = self.alpha[sy : sy + y1 - y0, sx : sx + x1 - x0]
+        rgb = self.rgb[sy : sy + y1 - y0, sx : sx + x1 - x0]
+        frame[y0:y1, x0:x1] = (rgb * alpha + region * (1 - alpha)).round().astype(np.uint8)
+
+
+def logo_sprite(path: Path, size: tuple[int, int], position: str) -> Sprite:
+    try:
+        with Image.open(path) as raw:
+            logo = raw.convert("RGBA")
+    except (UnidentifiedImageError, OSError) as exc:
+        raise RenderError(f"logo {path.name} cannot be read — choose a PNG or JPEG file") from exc
+    width = round(min(size) * 0.16)
+    logo = ImageOps.contain(logo, (width, width), Image.Resampling.LANCZOS)
+    margin = round(min(size) * 0.04)
+    x = margin if "left" in position else size[0] - logo.width - margin
+    y = margin if "top" in position else size[1] - logo.height - margin
+    return Sprite.from_image(logo, (x, y))
+
+
+def title_card(text: str, subtitle: str, style: Style, size: tuple[int, int]) -> Image.Image:
+    """A full-frame RGBA overlay with a big centred title (and a smaller line under it)."""
+    card = Image.new("RGBA", size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(card)
+    font = fonts.resolve(style.title_font)
+    width, height = size
+    big = round(min(width, height) * 0.085)
+    lines = wrap(text, font, big, round(width * 0.8))[:3]
+    line_height = round(big * 1.25)
+    small = round(big * 0.45)
+    total = line_height * len(lines) + (small * 2 if subtitle else 0)
+    y = (height - total) / 2
+    outline = (0, 0, 0) if sum(style.text) > 380 else (255, 255, 255)
+    for line in lines:
+        x = (width - text_width(line, font, big)) / 2
+        draw_line(
+            draw, (x, y), line, font, big, style.text, stroke=max(2, big // 20), stroke_fill=outline
+        )
+        y += line_height
+    bar = round(width * 0.08)
+    bar_top = y + big * 0.25
+    draw.rectangle(
+        ((width - bar) / 2, bar_top, (width + bar) / 2, bar_top + max(4, big // 12)),
+        fill=(*style.accent, 255),
+    )
+    if subtitle:
+        x = (width - text_width(subtitle, font, small)) / 2
+        draw_line(draw, (x, bar_top + small * 0.9), subtitle, font, small, style.text)
+    return card
+
+
+# --- the frame source ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Scene:
+    start: float
+    end: float
+    background: Background
+
+
+@dataclass(slots=True)
+class Overlay:
+    start: float
+    end: float
+    sprite: Sprite
+
+
+@dataclass(slots=True)
+class FrameSource:
+    """Frames for time t; frames built only from static layers are made once and reused."""
+
+    size: tuple[int, int]
+    scenes: list[Scene]
+    overlays: list[Overlay]
+    fixed: list[Sprite] = field(default_factory=list)  # the logo
+    _cache: OrderedDict[tuple[int, tuple[int, ...]], np.ndarray] = field(
+        default_factory=OrderedDict
+    )
+
+    def frame(self, t: float) -> np.ndarray:
+        scene_index = next(
+            (i for i, s in enumerate(self.scenes) if s.start <= t < s.end), len(self.scenes) - 1
+        )
+        scene = self.scenes[scene_index]
+        active = tuple(i for i, o in enumerate(self.overlays) if o.start <= t < o.end)
+        key = (scene_index, active)
+        if scene.background.static and key in self._cache:
+            return self._cache[key]
+        frame = np.array(scene.background.frame(t - scene.start), dtype=np.uint8, copy=True)
+        for sprite in self.fixed:
+            sprite.blend(frame)
+        for index in active:
+            self.overlays[index].sprite.blend(frame)
+        if scene.background.static:
+            self._cache[key] = frame
+            while len(self._cache) > 4:
+                self._cache.popitem(last=False)
+        return frame
+
+
+def build_frames(
+    *,
+    title: str,
+    cues: Sequence[Cue],
+    style: Style,
+    layout: Layout,
+    settings: VisualSettings,
+    narration_span: tuple[float, float],
+    duration: float,
+    fps: int,
+    keywords_of_idea: set[str],
+    workdir: Path,
+) -> FrameSource:
+    size = layout.size
+    start, end = narration_span
+    scene_count = max(1, math.ceil((end - start) / 8.0))
+    assets = choose_assets(settings.assets_dir, keywords_of_idea, scene_count)
+    base = Still(gradient(size, style.background))
+    scenes: list[Scene] = []
+    if not assets:
+        scenes.append(Scene(0.0, duration, base))
+    else:
+        edges = np.linspace(start, end, len(assets) + 1)
+        edges[0], edges[-1] = 0.0, duration
+        for n, path in enumerate(assets):
+            length = float(edges[n + 1] - edges[n])
+            background: Background
+            if path.suffix.lower() in VIDEO_SUFFIXES:
+                background = Footage(path, size, fps, workdir)
+            else:
+                background = KenBurns(path, size, length, seed=n)
+            scenes.append(Scene(float(edges[n]), float(edges[n + 1]), background))
+    overlays = []
+    for cue in cues:
+        image, xy = render_cue(cue, style, layout)
+        overlays.append(Overlay(cue.start, cue.end, Sprite.from_image(image, xy)))
+    if start > 0:
+        overlays.append(
+            Overlay(0.0, start, Sprite.from_image(title_card(title, "", style, size), (0, 0)))
+        )
+    if duration > end:
+        outro = title_card(settings.outro_text, title, style, size)
+        overlays.append(Overlay(end, duration + 1, Sprite.from_image(outro, (0, 0))))
+    fixed = [logo_sprite(settings.logo, size, style.logo_position)] if settings.logo else []
+    return FrameSource(size, scenes, overlays, fixed)
+
+
+# --- soundtrack ------------------------------------------------------------------------------
+
+
+def pick_music(folder: Path | None, preferred: str, seed: str) -> Path | None:
+    if folder is None or not folder.is_dir():
+        return None
+    tracks = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    if not tracks:
+        return None
+    for track in tracks:
+        if track.name == preferred:
+            return track
+    return tracks[int(hashlib.sha1(seed.encode()).hexdigest(), 16) % len(tracks)]
+
+
+def _ramp(mask: np.ndarray, seconds: float) -> np.ndarray:
+    """Smooth a 0/1 envelope with a moving average of ``seconds``."""
+    width = max(1, int(seconds * SAMPLE_RATE / 100))
+    coarse = mask[::100].astype(np.float32)
+    kernel = np.ones(width, dtype=np.float32) / width
+    smooth = np.convolve(coarse, kernel, mode="same")
+    return np.repeat(smooth, 100)[: len(mask)]
+
+
+def soundtrack(
+    voice: Path,
+    timings: Sequence[tuple[float, float]],
+    *,
+    intro: float,
+    total_samples: int,
+    music: Path | None,
+    music_level_db: float,
+    out: Path,
+) -> list[str]:
+    """Voice at ``intro``, music looped and ducked under speech, mixed to −16 LUFS."""
+    warnings: list[str] = []
+    voice_samples, _ = read_wav(voice)
+    mix = np.zeros((total_samples, 2), dtype=np.float32)
+    offset = round(intro * SAMPLE_RATE)
+    take = max(0, min(len(voice_samples), total_samples - offset))
+    mix[offset : offset + take] += voice_samples[:take]
+    if music is not None:
+        try:
+            bed = decode_audio(music)
+            level = measure_loudness(music).get("input_i", -16.0)
+        except RenderError as exc:
+            raise RenderError(
+                f"music {music.name} cannot be used ({exc}) — replace or remove it"
+            ) from exc
+        if len(bed) < SAMPLE_RATE:
+            warnings.append(f"music {music.name} is shorter than a second and was left out")
+        else:
+            loops = math.ceil(total_samples / len(bed))
+            bed = np.tile(bed, (loops, 1))[:total_samples]
+            speaking = np.zeros(total_samples, dtype=bool)
+            for start, end in timings:
+                speaking[
+                    offset + int(start * SAMPLE_RATE) : offset + int((end + 0.3) * SAMPLE_RATE)
+                ] = True
+            duck = _ramp(speaking, 0.3)
+            under, over = music_level_db, music_level_db + 8.0
+            gain_db = over + (under - over) * duck + (-16.0 - level)
+            gain = (10 ** (gain_db / 20)).astype(np.float32)
+            fade = np.ones(total_samples, dtype=np.float32)
+            fade_in, fade_out = SAMPLE_RATE, min(3 * SAMPLE_RATE, total_samples // 3)
+            fade[:fade_in] = np.linspace(0, 1, fade_in)
+            fade[-fade_out:] = np.linspace(1, 0, fade_out)
+            mix += bed * (gain * fade)[:, None]
+    raw = out.with_name("soundtrack-raw.wav")
+    write_wav(raw, mix, SAMPLE_RATE)
+    normalise_loudness(raw, out)
+    raw.unlink(missing_ok=True)
+    final, _ = read_wav(out)
+    if len(final) != total_samples:
+        write_wav(out, fit_length(final, total_samples), SAMPLE_RATE)
+    return warnings
