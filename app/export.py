@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 
 FORMATS = ("json", "csv", "yaml")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 CSV_COLUMNS = (
     "id",
     "title",
@@ -56,6 +58,7 @@ def write_atomically(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        Path(temp).chmod(0o666 & ~_UMASK)  # mkstemp makes it private; finished files are not
         Path(temp).replace(path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -194,7 +194,7 @@ def encode(
     from moviepy import VideoClip
 
     chosen = plan(config, encoder)
-    temp = destination.with_name(f".{destination.stem}.partial{destination.suffix}")
+    temp = destination.with_name(f".{destination.stem.lstrip('.')}.partial{destination.suffix}")
     clip = VideoClip(frame_function=frame_at, duration=frames / config.fps)
     logger = _Progress(frames, progress, cancel)
     try:

@@ -179,19 +179,15 @@ def render_item(
 
     # 3. Captions
     layout = captions_stage.Layout.for_frame(config.size, style)
-    srt_path = out_dir / f"{stem}.srt"
-    if checkpoints.done("captions") is None or not srt_path.exists():
-        stage("captions")
-        cues = captions_stage.plan_cues(
-            sentences, timings, style, layout, offset=intro,
-            word_highlight=settings.visuals.word_highlight,
-        )  # fmt: skip
-        write_atomically(srt_path, captions_stage.srt_text(cues))
-        checkpoints.save("captions", {"srt": srt_path.name})
     cues = captions_stage.plan_cues(
         sentences, timings, style, layout, offset=intro,
         word_highlight=settings.visuals.word_highlight,
     )  # fmt: skip
+    srt_work = workdir / "captions.srt"
+    if checkpoints.done("captions") is None or not srt_work.exists():
+        stage("captions")
+        write_atomically(srt_work, captions_stage.srt_text(cues))
+        checkpoints.save("captions", {"srt": srt_work.name})
 
     # 4. Visuals and soundtrack
     wanted = keywords(idea.idea_title, idea.description, idea.tone, idea.target_audience)
@@ -211,35 +207,38 @@ def render_item(
         duration=duration, fps=config.fps, keywords_of_idea=wanted, workdir=workdir,
     )  # fmt: skip
 
-    # 5. Encode
-    if checkpoints.done("encode") is None or not video.exists():
+    # 5. Encode — beside the destination, under a hidden name until everything is done
+    encoded = out_dir / f".{stem}.encoded{config.extension}"
+    if checkpoints.done("encode") is None or not encoded.exists():
         report = stage("encode")
         encoder = None
         if settings.hardware_encoding and settings.encoder_cache is not None:
             encoder = encode_stage.detect_hardware(config.video_codec, settings.encoder_cache)
         encode_stage.encode(
-            frames.frame, duration_frames, soundtrack_path, config, video,
+            frames.frame, duration_frames, soundtrack_path, config, encoded,
             encoder=encoder, progress=report, cancel=should_stop,
         )  # fmt: skip
-        checkpoints.save("encode", {"video": video.name, "encoder": encoder or "software"})
+        checkpoints.save("encode", {"video": encoded.name, "encoder": encoder or "software"})
 
     # 6. Thumbnail
     done = checkpoints.done("thumbnail")
-    thumbnail = out_dir / (done["file"] if done else f"{stem}.png")
-    if done is None or not thumbnail.exists():
+    thumb_work = workdir / (done["file"] if done else "thumbnail.png")
+    if done is None or not thumb_work.exists():
         stage("thumbnail")
         images = [
             p
             for p in choose_assets(settings.visuals.assets_dir, wanted, 3)
             if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}
         ]
-        thumbnail = make_thumbnail(
-            idea.idea_title, style, out_dir / f"{stem}.png", images[0] if images else None
+        thumb_work = make_thumbnail(
+            idea.idea_title, style, workdir / "thumbnail.png", images[0] if images else None
         )
-        checkpoints.save("thumbnail", {"file": thumbnail.name})
+        checkpoints.save("thumbnail", {"file": thumb_work.name})
+    thumbnail = out_dir / f"{stem}{thumb_work.suffix}"
+    srt_path = out_dir / f"{stem}.srt"
+    metadata_path = out_dir / f"{stem}.json"
 
     # 7. Metadata
-    metadata_path = out_dir / f"{stem}.json"
     stage("metadata")
     metadata = build_metadata(
         idea, sentences=sentences, starts=[intro + s for s, _e in timings], duration=duration,
@@ -247,13 +246,34 @@ def render_item(
         category_id=settings.category_id,
         files={"video": video.name, "thumbnail": thumbnail.name, "captions": srt_path.name},
     )  # fmt: skip
-    write_atomically(metadata_path, json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
-    checkpoints.save("metadata", {"file": metadata_path.name})
+    meta_work = workdir / "metadata.json"
+    write_atomically(meta_work, json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
+    checkpoints.save("metadata", {"file": meta_work.name})
+
+    # Publish: sidecars first, the video last — its final name means "done".
+    for source, target in (
+        (srt_work, srt_path),
+        (thumb_work, thumbnail),
+        (meta_work, metadata_path),
+    ):
+        _publish(source, target, copy=True)
+    _publish(encoded, video, copy=False)
+    shutil.rmtree(workdir, ignore_errors=True)
     progress("metadata", 1.0)
     return RenderResult(
         video, thumbnail, srt_path, metadata_path, duration,
         round(time.monotonic() - began, 2), resumed_from, warnings,
     )  # fmt: skip
+
+
+def _publish(source: Path, target: Path, *, copy: bool) -> None:
+    """Put a finished file under its final name in one rename (copying first if asked)."""
+    if copy:
+        temp = target.with_name(f".{target.name}.part")
+        shutil.copyfile(source, temp)
+        temp.replace(target)
+    else:
+        source.replace(target)
 
 
 def _check_space(folder: Path, config: OutputConfig) -> None:

@@ -1,0 +1,189 @@
+"""Render one item in a child process: a crash in native code fails the item, not the app.
+
+Progress comes back over a queue; ``cancel`` terminates the child at once; ``stop`` asks it
+to end at the next stage boundary (what a pause does). Partial files are always removed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue as queue_module
+import signal
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.synchronize import Event as ProcessEvent
+from pathlib import Path
+from typing import Any
+
+from app.domain.idea import Idea
+from app.pipeline.errors import Canceled, RenderError
+from app.pipeline.render import AlreadyRendered, RenderSettings, output_stem, render_item
+
+POLL_SECONDS = 0.2
+GRACE_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class RenderTask:
+    """Everything a child needs, as plain picklable data."""
+
+    idea: dict[str, Any]
+    row: int
+    settings: RenderSettings
+    out_dir: Path
+    work_dir: Path
+
+
+@dataclass(slots=True)
+class RenderOutcome:
+    status: str  # completed | failed | canceled | stopped | skipped
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    details: str | None = None  # a traceback for the log, when the failure was a bug
+    stage: str | None = None
+    stages_seen: list[str] = field(default_factory=list)
+
+
+def _child(task: RenderTask, messages: Any, stop: ProcessEvent) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; Ctrl+C goes to it
+
+    def progress(stage: str, fraction: float) -> None:
+        messages.put(("progress", stage, fraction))
+
+    try:
+        result = render_item(
+            Idea.from_dict(task.idea), task.row, task.settings, task.out_dir, task.work_dir,
+            progress, stop.is_set,
+        )  # fmt: skip
+    except AlreadyRendered as exc:
+        messages.put(("skipped", str(exc), None))
+    except Canceled:
+        messages.put(("stopped", None, None))
+    except RenderError as exc:
+        messages.put(("failed", str(exc), None))
+    except MemoryError:
+        messages.put(
+            (
+                "failed",
+                "ran out of memory — close other programs or render at a lower resolution",
+                None,
+            )
+        )  # noqa: E501
+    except Exception as exc:
+        messages.put(
+            ("failed", f"internal error ({type(exc).__name__}: {exc})", traceback.format_exc())
+        )  # noqa: E501
+    else:
+        messages.put(("completed", result.to_dict(), None))
+
+
+def remove_partials(out_dir: Path, stem: str) -> list[Path]:
+    """Delete the temporary files a render of ``stem`` may have left in ``out_dir``."""
+    removed = []
+    for path in out_dir.glob(f".{stem}*"):
+        if ".part" in path.name:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def run_render(
+    task: RenderTask,
+    on_progress: Callable[[str, float], None] = lambda _s, _f: None,
+    *,
+    cancel: threading.Event | None = None,
+    stop: threading.Event | None = None,
+    on_start: Callable[[int], None] = lambda _pid: None,
+    timeout: float | None = None,
+) -> RenderOutcome:
+    """Run ``task`` in a fresh process and wait for its outcome (call from a worker thread)."""
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    stop_flag = context.Event()
+    child = context.Process(target=_child, args=(task, messages, stop_flag), daemon=True)
+    child.start()
+    assert child.pid is not None
+    on_start(child.pid)
+    outcome: RenderOutcome | None = None
+    seen: list[str] = []
+    stage: str | None = None
+    waited = 0.0
+    try:
+        while outcome is None:
+            try:
+                kind, first, second = messages.get(timeout=POLL_SECONDS)
+            except queue_module.Empty:
+                waited += POLL_SECONDS
+                if cancel is not None and cancel.is_set():
+                    _terminate(child)
+                    outcome = RenderOutcome("canceled", stage=stage)
+                elif timeout is not None and waited > timeout:
+                    _terminate(child)
+                    outcome = RenderOutcome(
+                        "failed",
+                        error=f"the render took longer than {timeout:.0f} s and was stopped",
+                        stage=stage,  # noqa: E501
+                    )
+                elif not child.is_alive():
+                    outcome = _drain(messages) or RenderOutcome(
+                        "failed", error=_crash_message(child.exitcode, stage), stage=stage
+                    )
+                if stop is not None and stop.is_set():
+                    stop_flag.set()
+                continue
+            if kind == "progress":
+                if first != stage:
+                    stage = first
+                    seen.append(first)
+                on_progress(first, second)
+            elif kind == "completed":
+                outcome = RenderOutcome("completed", result=first, stage=stage)
+            else:
+                outcome = RenderOutcome(kind, error=first, details=second, stage=stage)
+    finally:
+        child.join(GRACE_SECONDS)
+        if child.is_alive():
+            _terminate(child)
+        messages.close()
+    if outcome.status != "completed":
+        remove_partials(task.out_dir, output_stem(task.row, Idea.from_dict(task.idea)))
+    outcome.stages_seen = seen
+    return outcome
+
+
+def _drain(messages: Any) -> RenderOutcome | None:
+    try:
+        kind, first, second = messages.get(timeout=POLL_SECONDS)
+    except queue_module.Empty:
+        return None
+    if kind == "completed":
+        return RenderOutcome("completed", result=first)
+    if kind == "progress":
+        return None
+    return RenderOutcome(kind, error=first, details=second)
+
+
+def _terminate(child: Any) -> None:
+    child.terminate()
+    child.join(GRACE_SECONDS)
+    if child.is_alive():
+        child.kill()
+        child.join(GRACE_SECONDS)
+
+
+def _crash_message(exitcode: int | None, stage: str | None) -> str:
+    where = f" during {stage}" if stage else ""
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        how = f"was stopped by {name}"
+    else:
+        how = f"stopped unexpectedly (exit code {exitcode})"
+    return f"the renderer {how}{where} — retry the item; if it happens again, see the log"
+
+
+__all__ = ["RenderOutcome", "RenderTask", "run_render", "remove_partials", "RenderError"]
