@@ -70,11 +70,11 @@ def _child(task: RenderTask, messages: Any, stop: ProcessEvent) -> None:
                 "ran out of memory — close other programs or render at a lower resolution",
                 None,
             )
-        )  # noqa: E501
+        )
     except Exception as exc:
         messages.put(
             ("failed", f"internal error ({type(exc).__name__}: {exc})", traceback.format_exc())
-        )  # noqa: E501
+        )
     else:
         messages.put(("completed", result.to_dict(), None))
 
@@ -124,7 +124,7 @@ def run_render(
                     outcome = RenderOutcome(
                         "failed",
                         error=f"the render took longer than {timeout:.0f} s and was stopped",
-                        stage=stage,  # noqa: E501
+                        stage=stage,
                     )
                 elif not child.is_alive():
                     outcome = _drain(messages) or RenderOutcome(
@@ -184,6 +184,3 @@ def _crash_message(exitcode: int | None, stage: str | None) -> str:
     else:
         how = f"stopped unexpectedly (exit code {exitcode})"
     return f"the renderer {how}{where} — retry the item; if it happens again, see the log"
-
-
-__all__ = ["RenderOutcome", "RenderTask", "run_render", "remove_partials", "RenderError"]
