@@ -56,7 +56,10 @@ def make_thumbnail(
         )
         y += line_height
     bar_w = round(SIZE[0] * 0.12)
-    draw.rectangle(((SIZE[0] - bar_w) / 2, y + 8, (SIZE[0] + bar_w) / 2, y + 20), fill=style.accent)
+    bar_top = y + size * 0.2
+    draw.rectangle(
+        ((SIZE[0] - bar_w) / 2, bar_top, (SIZE[0] + bar_w) / 2, bar_top + 12), fill=style.accent
+    )  # noqa: E501
     temp = destination.with_name(f".{destination.name}.part.png")
     image.save(temp, "PNG", optimize=True)
     if temp.stat().st_size > MAX_PNG_BYTES:

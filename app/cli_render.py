@@ -1,0 +1,225 @@
+"""``render``: rows of a sheet straight to video files, without the scheduler."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from app.domain.errors import UserError
+from app.domain.output import Container, Optimize, OutputConfig, Resolution
+from app.domain.validation import Level, Rules
+from app.paths import AppPaths
+from app.pipeline.render import RenderSettings
+from app.pipeline.runner import RenderOutcome, RenderTask, run_render
+from app.pipeline.styles import BUILTIN
+from app.sources.intake import SourceSpec, load_report
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(commands: Any) -> None:
+    render = commands.add_parser("render", help="render rows of a sheet to videos now")
+    render.add_argument("source", metavar="SOURCE", help="CSV or XLSX file")
+    render.add_argument("--out", required=True, metavar="DIR", help="folder for the videos")
+    render.add_argument(
+        "--rows", metavar="ROWS", help="sheet rows, e.g. 2-5 or 2,4,7-9 (default: all)"
+    )
+    render.add_argument("--tab", metavar="T")
+    render.add_argument("--range", metavar="R")
+    render.add_argument("--level", choices=[lvl.value for lvl in Level], default="moderate")
+    render.add_argument("--resolution", choices=[r.value for r in Resolution], default="1080p")
+    render.add_argument("--vertical", action="store_true", help="9:16 (Shorts, Reels, TikTok)")
+    render.add_argument("--format", choices=[c.value for c in Container], default="mp4")
+    render.add_argument("--video-codec", choices=["h264", "h265", "vp9"])
+    render.add_argument("--audio-codec", choices=["aac", "opus"])
+    render.add_argument("--optimize", choices=[o.value for o in Optimize], default="balanced")
+    render.add_argument("--style", metavar="NAME", help=f"{', '.join(BUILTIN)} or a template name")
+    render.add_argument("--assets", metavar="DIR", help="images and clips to pick backgrounds from")
+    render.add_argument("--music", metavar="DIR", help="folder of background music")
+    render.add_argument("--logo", metavar="FILE", help="PNG logo to overlay")
+    render.add_argument("--word-highlight", action="store_true", help="highlight each spoken word")
+    render.add_argument("--overwrite", action="store_true", help="render rows whose video exists")
+    render.add_argument("--json", action="store_true")
+    render.set_defaults(handler=cmd_render)
+
+
+def parse_rows(text: str) -> set[int]:
+    """``2-5,8`` → {2, 3, 4, 5, 8}; a malformed list is a `UserError` saying how to write it."""
+    rows: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        try:
+            if "-" in part:
+                first, last = (int(x) for x in part.split("-", 1))
+                if last < first:
+                    raise ValueError
+                rows.update(range(first, last + 1))
+            else:
+                rows.add(int(part))
+        except ValueError:
+            raise UserError(
+                f"--rows {text!r} is not a row list — write it like 2-5 or 2,4,7-9"
+            ) from None
+    if not rows or min(rows) < 1:
+        raise UserError(f"--rows {text!r} names no rows — write it like 2-5 or 2,4,7-9")
+    return rows
+
+
+def settings_from(args: argparse.Namespace, paths: AppPaths) -> RenderSettings:
+    data: dict[str, Any] = {
+        "container": args.format, "resolution": args.resolution, "vertical": args.vertical,
+        "optimize": args.optimize,
+    }  # fmt: skip
+    if args.video_codec:
+        data["video_codec"] = args.video_codec
+    if args.audio_codec:
+        data["audio_codec"] = args.audio_codec
+    output = OutputConfig.from_dict(data)
+    defaults = RenderSettings()
+    visuals = replace(
+        defaults.visuals,
+        assets_dir=_folder(args.assets, "--assets"),
+        music_dir=_folder(args.music, "--music") or defaults.visuals.music_dir,
+        logo=_file(args.logo, "--logo"),
+        word_highlight=args.word_highlight,
+    )
+    return replace(
+        defaults, output=output, style=args.style or "", visuals=visuals,
+        template_dir=paths.data_dir / "templates", encoder_cache=paths.cache_dir / "encoders.json",
+        overwrite=args.overwrite,
+    )  # fmt: skip
+
+
+def _folder(value: str | None, flag: str) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise UserError(f"{flag} {value}: no such folder")
+    return path
+
+
+def _file(value: str | None, flag: str) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise UserError(f"{flag} {value}: no such file")
+    return path
+
+
+class TerminalProgress:
+    """One updating line on a terminal; a line per stage when output is redirected."""
+
+    def __init__(self, stream: TextIO, total: int) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.total = total
+        self.index = 0
+        self.row = 0
+        self.stage = ""
+
+    def start(self, index: int, row: int, title: str) -> None:
+        self.index, self.row, self.stage = index, row, ""
+        if not self.live:
+            print(f"[{index}/{self.total}] row {row}: {title}", file=self.stream, flush=True)
+
+    def update(self, stage: str, fraction: float) -> None:
+        if self.live:
+            filled = round(fraction * 20)
+            bar = "█" * filled + "░" * (20 - filled)
+            print(f"\r[{self.index}/{self.total}] row {self.row}  {stage:<9} {bar} {fraction:4.0%}",
+                  end="", file=self.stream, flush=True)  # fmt: skip
+        elif stage != self.stage:
+            print(f"    {stage}…", file=self.stream, flush=True)
+        self.stage = stage
+
+    def finish(self, outcome: RenderOutcome) -> None:
+        if self.live:
+            print("\r" + " " * 60 + "\r", end="", file=self.stream)
+        word = {"completed": "done", "skipped": "skipped"}.get(outcome.status, outcome.status)
+        detail = f" — {outcome.error}" if outcome.error else ""
+        print(
+            f"[{self.index}/{self.total}] row {self.row}: {word}{detail}",
+            file=self.stream,
+            flush=True,
+        )
+
+
+def cmd_render(args: argparse.Namespace, paths: AppPaths) -> int:
+    settings = settings_from(args, paths)
+    report = load_report(
+        SourceSpec(args.source, tab=args.tab, range=args.range), Rules(level=Level(args.level))
+    )
+    rows = report.rows
+    if args.rows:
+        wanted = parse_rows(args.rows)
+        present = {r.row for r in rows}
+        missing = sorted(wanted - present)
+        if missing and not (wanted & present):
+            listed = f"{min(present)} to {max(present)}"
+            raise UserError(f"the sheet has no idea rows {args.rows} — its rows are {listed}")
+        rows = [r for r in rows if r.row in wanted]
+    invalid = [r for r in rows if not r.valid]
+    chosen = [r for r in rows if r.valid]
+    out_dir = Path(args.out).expanduser().resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    progress = TerminalProgress(sys.stderr, len(chosen))
+    results: list[dict[str, Any]] = []
+    for r in invalid:
+        reason = "; ".join(str(p) for p in r.errors)
+        results.append({"row": r.row, "title": r.title, "status": "invalid", "error": reason})
+        print(f"row {r.row}: not rendered — {reason}", file=sys.stderr)
+    began = time.monotonic()
+    for index, r in enumerate(chosen, start=1):
+        assert r.idea is not None
+        progress.start(index, r.row, r.title)
+        work = (
+            paths.cache_dir
+            / "work"
+            / hashlib.sha1(f"{out_dir}|{r.row}|{r.title}".encode()).hexdigest()[:16]
+        )
+        task = RenderTask(r.idea.to_dict(), r.row, settings, out_dir, work)
+        outcome = run_render(task, progress.update)
+        progress.finish(outcome)
+        if outcome.details:
+            log.error("render of row %s failed:\n%s", r.row, outcome.details)
+        entry: dict[str, Any] = {
+            "row": r.row,
+            "title": r.title,
+            "status": outcome.status,
+            "error": outcome.error,
+        }
+        if outcome.result:
+            entry.update(outcome.result)
+        results.append(entry)
+    elapsed = time.monotonic() - began
+    if args.json:
+        print(json.dumps(sorted(results, key=lambda e: e["row"]), indent=2, ensure_ascii=False))
+    else:
+        print(summary(results, elapsed, out_dir))
+    failed = [e for e in results if e["status"] not in ("completed", "skipped")]
+    return 1 if failed else 0
+
+
+def summary(results: list[dict[str, Any]], elapsed: float, out_dir: Path) -> str:
+    lines = [f"Rendered into {out_dir}", ""]
+    for e in sorted(results, key=lambda e: e["row"]):
+        if e["status"] == "completed":
+            timing = f"{e['duration']:6.1f} s video in {e['seconds']:5.1f} s"
+            lines.append(f"  row {e['row']:<4} {timing}   {Path(e['video']).name}")
+            sidecars = ", ".join(Path(e[k]).name for k in ("thumbnail", "captions", "metadata"))
+            lines.append(f"  {'':8} + {sidecars}")
+        else:
+            lines.append(f"  row {e['row']:<4} {e['status']}: {e['error']}")
+    done = sum(e["status"] == "completed" for e in results)
+    lines += ["", f"{done} of {len(results)} rows rendered in {elapsed:.1f} s."]
+    return "\n".join(lines)
