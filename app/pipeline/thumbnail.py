@@ -59,7 +59,7 @@ def make_thumbnail(
     bar_top = y + size * 0.2
     draw.rectangle(
         ((SIZE[0] - bar_w) / 2, bar_top, (SIZE[0] + bar_w) / 2, bar_top + 12), fill=style.accent
-    )  # noqa: E501
+    )
     temp = destination.with_name(f".{destination.name}.part.png")
     image.save(temp, "PNG", optimize=True)
     if temp.stat().st_size > MAX_PNG_BYTES:
