@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import proglog
+from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
 
 from app.domain.output import AudioCodec, Container, Optimize, OutputConfig, VideoCodec
 from app.pipeline.errors import Canceled, RenderError
 from app.pipeline.media import describe_ffmpeg_failure, ffmpeg_exe
+from app.pipeline.visuals import FrameSource
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +62,22 @@ class EncoderPlan:
         return not self.codec.startswith("lib")
 
 
-def plan(config: OutputConfig, encoder: str | None = None) -> EncoderPlan:
-    """The encoder and its arguments for ``config`` (``encoder`` overrides the software one)."""
+TAGS_709 = "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
+
+
+def plan(config: OutputConfig, encoder: str | None = None, *, planar: bool = False) -> EncoderPlan:
+    """The encoder and its arguments for ``config`` (``encoder`` overrides the software one).
+
+    ``planar`` frames arrive as BT.709 I420 already; otherwise ffmpeg converts from RGB.
+    """
     config.checked()
     gop = max(1, config.fps // 2)
     audio = "aac" if config.audio_codec is AudioCodec.AAC else "libopus"
     audio_params = ["-b:a", AUDIO_BITRATE[config.audio_codec], "-ar", "48000", "-ac", "2"]
-    scale = [
-        "-vf",
-        "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv",
-    ]
+    if planar:
+        scale = ["-vf", TAGS_709]
+    else:
+        scale = ["-vf", f"scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,{TAGS_709}"]
     container = ["-movflags", "+faststart"] if config.container is not Container.WEBM else []
     if config.video_codec is VideoCodec.H264:
         preset, crf = X264[config.optimize]
@@ -179,9 +188,55 @@ class _Progress(proglog.ProgressBarLogger):
             self.report(min(value / self.total, 1.0))
 
 
+def rgb_to_i420(frame: np.ndarray) -> np.ndarray:
+    """An (h, w, 3) RGB frame as BT.709 limited-range I420, shaped (h * 3 / 2, w).
+
+    Chroma is the average of each 2×2 block. Done once per distinct frame, not per frame.
+    """
+    rgb = frame.astype(np.float32)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    y = 16.0 + (0.2126 * r + 0.7152 * g + 0.0722 * b) * (219.0 / 255.0)
+    cb = 128.0 + (-0.1146 * r - 0.3854 * g + 0.5 * b) * (224.0 / 255.0)
+    cr = 128.0 + (0.5 * r - 0.4542 * g - 0.0458 * b) * (224.0 / 255.0)
+    h, w = y.shape
+
+    def half(plane: np.ndarray) -> np.ndarray:
+        return plane.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)).reshape(h // 4, w)
+
+    planes = [y, half(cb), half(cr)]
+    return np.concatenate([np.clip(p, 0, 255).round().astype(np.uint8) for p in planes])
+
+
+class _Writer(FFMPEG_VideoWriter):
+    """moviepy's writer with our own command: I420 or RGB input, nothing appended after us.
+
+    (moviepy's own forces RGB input and appends ``-pix_fmt`` after the caller's arguments.)
+    """
+
+    def __init__(
+        self, filename: str, size: tuple[int, int], fps: int, plan: EncoderPlan,
+        audiofile: str, input_format: str,
+    ) -> None:  # fmt: skip
+        self.logfile = subprocess.PIPE
+        self.filename = filename
+        self.codec = plan.codec
+        self.ext = filename.rsplit(".", 1)[-1]
+        cmd = [
+            ffmpeg_exe(), "-y", "-loglevel", "error",
+            "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{size[0]}x{size[1]}",
+            "-pix_fmt", input_format, "-r", str(fps), "-an", "-i", "-",
+            "-i", audiofile, "-map", "0:v", "-map", "1:a",
+            "-c:v", plan.codec, "-preset", plan.preset, *plan.params,
+            "-c:a", plan.audio_codec, filename,
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+
+
 def encode(
-    frame_at: Callable[[float], Any],
-    frames: int,
+    frames: FrameSource,
+    count: int,
     soundtrack: Path,
     config: OutputConfig,
     destination: Path,
@@ -190,19 +245,37 @@ def encode(
     progress: Callable[[float], None] = lambda _f: None,
     cancel: Callable[[], bool] = lambda: False,
 ) -> Path:
-    """Write the video to a temporary name beside ``destination`` and rename it when whole."""
+    """Write the video to a temporary name beside ``destination`` and rename it when whole.
+
+    Frames that never move are converted to I420 once each and piped as they are, which
+    halves what goes through the pipe and spares ffmpeg a colour conversion per frame.
+    """
     from moviepy import VideoClip
 
-    chosen = plan(config, encoder)
+    planar = frames.static and encoder is None
+    chosen = plan(config, encoder, planar=planar)
     temp = destination.with_name(f".{destination.stem.lstrip('.')}.partial{destination.suffix}")
-    clip = VideoClip(frame_function=frame_at, duration=frames / config.fps)
-    logger = _Progress(frames, progress, cancel)
+    if planar:
+        converted: dict[int, np.ndarray] = {}
+
+        def frame_at(t: float) -> np.ndarray:
+            rgb = frames.frame(t)
+            key = id(rgb)
+            if key not in converted:
+                converted.clear()  # frames come in time order: only the current one is needed
+                converted[key] = rgb_to_i420(rgb)
+            return converted[key]
+    else:
+        frame_at = frames.frame
+    clip = VideoClip(frame_function=frame_at, duration=count / config.fps)
+    logger = _Progress(count, progress, cancel)
     try:
-        clip.write_videofile(
-            str(temp), fps=config.fps, codec=chosen.codec, preset=chosen.preset,
-            audio=str(soundtrack), audio_codec=chosen.audio_codec,
-            ffmpeg_params=chosen.params, logger=logger, threads=None,
-        )  # fmt: skip
+        with _Writer(
+            str(temp), config.size, config.fps, chosen, str(soundtrack),
+            "yuv420p" if planar else "rgb24",
+        ) as writer:  # fmt: skip
+            for frame in clip.iter_frames(logger=logger, fps=config.fps, dtype="uint8"):
+                writer.write_frame(frame)
     except Canceled:
         temp.unlink(missing_ok=True)
         raise

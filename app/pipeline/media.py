@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import wave
@@ -105,50 +104,61 @@ def decode_audio(path: Path) -> np.ndarray:
     return np.frombuffer(result.stdout, dtype="<f4").reshape(-1, 2)
 
 
-_LOUDNORM_JSON = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.DOTALL)
+_EBUR128 = re.compile(r"I:\s+(-?[\d.]+|-inf) LUFS.*?Peak:\s+(-?[\d.]+|-inf) dBFS", re.DOTALL)
+TARGET_LUFS = -16.0
+TRUE_PEAK_DB = -1.5
 
 
-def measure_loudness(path: Path) -> dict[str, float]:
-    """EBU R128 figures of a file: input_i (LUFS), input_tp, input_lra, input_thresh."""
-    result = run_ffmpeg(
-        ["-i", str(path), "-af", "loudnorm=I=-16:TP=-1.5:LRA=11:print_format=json",
-         "-f", "null", "-"]
-    )  # fmt: skip
-    match = _LOUDNORM_JSON.search(result.stderr.decode("utf-8", "replace"))
+def _loudness_from(stderr: bytes) -> tuple[float, float]:
+    summary = stderr.decode("utf-8", "replace").rsplit("Summary:", 1)[-1]
+    match = _EBUR128.search(summary)
     if not match:
         raise RenderError("could not measure loudness (ffmpeg printed no figures)")
-    return {k: float(v) for k, v in json.loads(match.group()).items() if _is_number(v)}
+    return tuple(-120.0 if v == "-inf" else float(v) for v in match.groups())  # type: ignore[return-value]
 
 
-def _is_number(value: object) -> bool:
-    try:
-        float(str(value))
-    except ValueError:
-        return False
-    return True
-
-
-def normalise_loudness(source: Path, target: Path, lufs: float = -16.0) -> None:
-    """Two-pass EBU R128 normalisation to ``lufs`` (true peak ≤ −1.5 dBTP), 48 kHz stereo.
-
-    The result has exactly as many samples as the source.
-    """
-    samples, _rate = read_wav(source)
-    m = measure_loudness(source)
-    if m.get("input_i", -70.0) <= -69.0:  # silence: nothing to normalise
-        write_wav(target, samples, SAMPLE_RATE)
-        return
-    loudnorm = (
-        f"loudnorm=I={lufs}:TP=-1.5:LRA=11:measured_I={m['input_i']}:"
-        f"measured_TP={m['input_tp']}:measured_LRA={m['input_lra']}:"
-        f"measured_thresh={m['input_thresh']}:offset={m.get('target_offset', 0.0)}:linear=true"
-    )
+def measure_loudness(path: Path) -> tuple[float, float]:
+    """(integrated loudness in LUFS, true peak in dBTP) of an audio file (EBU R128)."""
     result = run_ffmpeg(
-        ["-i", str(source), "-af", loudnorm, "-ar", str(SAMPLE_RATE), "-ac", "2",
-         "-f", "f32le", "pipe:1"]
+        ["-nostats", "-i", str(path), "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]
+    )
+    return _loudness_from(result.stderr)
+
+
+def measure_samples(samples: np.ndarray, rate: int = SAMPLE_RATE) -> tuple[float, float]:
+    """The same for samples in memory (float32, mono or stereo)."""
+    channels = 1 if samples.ndim == 1 else samples.shape[1]
+    result = run_ffmpeg(
+        ["-nostats", "-f", "f32le", "-ar", str(rate), "-ac", str(channels), "-i", "pipe:0",
+         "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
+        input_bytes=np.ascontiguousarray(samples, dtype="<f4").tobytes(),
     )  # fmt: skip
-    out = np.frombuffer(result.stdout, dtype="<f4").reshape(-1, 2)
-    write_wav(target, fit_length(out, len(samples)), SAMPLE_RATE)
+    return _loudness_from(result.stderr)
+
+
+def limit(samples: np.ndarray, ceiling: float) -> np.ndarray:
+    """Soft-knee limiter: untouched below 80 % of ``ceiling``, never above it."""
+    knee = ceiling * 0.8
+    magnitude = np.abs(samples)
+    over = magnitude > knee
+    if not over.any():
+        return samples
+    out = samples.copy()
+    squeezed = knee + (ceiling - knee) * np.tanh((magnitude[over] - knee) / (ceiling - knee))
+    out[over] = np.sign(samples[over]) * squeezed
+    return out
+
+
+def normalise(samples: np.ndarray, lufs: float = TARGET_LUFS) -> np.ndarray:
+    """Gain to ``lufs`` integrated loudness, peaks held under −1.5 dBTP. Length unchanged."""
+    measured, peak = measure_samples(samples)
+    if measured <= -70.0:  # silence (or nearly): nothing to normalise
+        return samples
+    gain_db = lufs - measured
+    out = (samples * np.float32(10 ** (gain_db / 20))).astype(np.float32)
+    if peak + gain_db > TRUE_PEAK_DB:
+        out = limit(out, 10 ** ((TRUE_PEAK_DB - 0.5) / 20))  # sample ceiling with a margin
+    return out
 
 
 def fit_length(samples: np.ndarray, length: int) -> np.ndarray:

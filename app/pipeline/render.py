@@ -215,7 +215,7 @@ def render_item(
         if settings.hardware_encoding and settings.encoder_cache is not None:
             encoder = encode_stage.detect_hardware(config.video_codec, settings.encoder_cache)
         encode_stage.encode(
-            frames.frame, duration_frames, soundtrack_path, config, encoded,
+            frames, duration_frames, soundtrack_path, config, encoded,
             encoder=encoder, progress=report, cancel=should_stop,
         )  # fmt: skip
         checkpoints.save("encode", {"video": encoded.name, "encoder": encoder or "software"})

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import subprocess
 import sys
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,14 +25,7 @@ import numpy as np
 
 from app.domain.idea import Voice
 from app.pipeline.errors import RenderError
-from app.pipeline.media import (
-    SAMPLE_RATE,
-    normalise_loudness,
-    read_wav,
-    resample,
-    run_ffmpeg,
-    write_wav,
-)
+from app.pipeline.media import SAMPLE_RATE, normalise, read_wav, resample, run_ffmpeg, write_wav
 
 log = logging.getLogger(__name__)
 
@@ -236,17 +232,29 @@ def narrate(
     ):
         warnings.append(f"no {voice.value} system voice is installed; the default voice was used")
 
-    clips: list[np.ndarray] = []
-    rate = 0
-    for index, sentence in enumerate(sentences):
+    def part_for(sentence: str) -> Path:
         key = hashlib.sha1(
             f"{engine.name}|{voice_name}|{settings.rate_wpm}|{sentence}".encode()
         ).hexdigest()[:16]
         part = parts_dir / f"{key}.wav"
         if not part.exists():
-            temp = part.with_name(part.stem + ".part.wav")
+            temp = part.with_name(part.stem + f".{threading.get_ident()}.part.wav")
             engine.synthesize(sentence, voice_name, settings.rate_wpm, temp)
             temp.replace(part)
+        return part
+
+    # espeak-ng runs as separate processes, so sentences synthesise in parallel; the OS
+    # voices behind pyttsx3 are not thread-safe and go one at a time.
+    workers = (os.cpu_count() or 1) if isinstance(engine, Espeak) else 1
+    parts: list[Path] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for done, part in enumerate(pool.map(part_for, sentences), start=1):
+            parts.append(part)
+            progress(done / len(sentences) * 0.8)
+
+    clips: list[np.ndarray] = []
+    rate = 0
+    for part in parts:
         samples, part_rate = read_wav(part)
         if samples.ndim > 1:
             samples = samples.mean(axis=1)
@@ -254,7 +262,6 @@ def narrate(
             raise RenderError("the speech engine changed its sample rate mid-script")
         rate = part_rate
         clips.append(trim_silence(samples, rate))
-        progress((index + 1) / len(sentences) * 0.8)
 
     pause = np.zeros(int(settings.pause_seconds * rate), dtype=np.float32)
     timings: list[tuple[float, float]] = []
@@ -267,11 +274,8 @@ def narrate(
         timings.append((cursor / rate, (cursor + len(clip)) / rate))
         pieces.append(clip)
         cursor += len(clip)
-    track = resample(np.concatenate(pieces), rate, channels=2)
-    raw = workdir / "voice-raw.wav"
-    write_wav(raw, track, SAMPLE_RATE)
+    track = normalise(resample(np.concatenate(pieces), rate, channels=2))
     out = workdir / "voice.wav"
-    normalise_loudness(raw, out)
-    raw.unlink(missing_ok=True)
+    write_wav(out, track, SAMPLE_RATE)
     progress(1.0)
     return Narration(out, timings, len(track) / SAMPLE_RATE, engine.name, voice_name, warnings)

@@ -25,8 +25,8 @@ from app.pipeline.media import (
     SAMPLE_RATE,
     decode_audio,
     fit_length,
-    measure_loudness,
-    normalise_loudness,
+    measure_samples,
+    normalise,
     read_wav,
     run_ffmpeg,
     write_wav,
@@ -213,31 +213,38 @@ def choose_assets(root: Path | None, wanted: set[str], limit: int) -> list[Path]
 
 @dataclass(slots=True)
 class Sprite:
-    """An RGBA overlay pre-split into colour and alpha, for fast blending onto frames."""
+    """An RGBA overlay (uint8) and where it goes; blended onto frames in place."""
 
     x: int
     y: int
-    rgb: np.ndarray
-    alpha: np.ndarray
+    rgba: np.ndarray
 
     @classmethod
     def from_image(cls, image: Image.Image, xy: tuple[int, int]) -> Sprite:
-        array = np.asarray(image.convert("RGBA"), dtype=np.float32)
-        return cls(xy[0], xy[1], array[..., :3], array[..., 3:] / 255.0)
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
+        # Only the part that is not fully transparent is kept (title cards are mostly empty).
+        alpha = rgba[..., 3]
+        rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+        if rows.size == 0:
+            return cls(xy[0], xy[1], rgba[:0, :0])
+        top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        return cls(
+            xy[0] + int(left), xy[1] + int(top), np.ascontiguousarray(rgba[top:bottom, left:right])
+        )
 
     def blend(self, frame: np.ndarray) -> None:
         """Draw onto ``frame`` in place (clipped at its edges)."""
-        h, w = self.alpha.shape[:2]
+        h, w = self.rgba.shape[:2]
         fh, fw = frame.shape[:2]
         x0, y0 = max(self.x, 0), max(self.y, 0)
         x1, y1 = min(self.x + w, fw), min(self.y + h, fh)
         if x0 >= x1 or y0 >= y1:
             return
-        sx, sy = x0 - self.x, y0 - self.y
+        part = self.rgba[y0 - self.y : y1 - self.y, x0 - self.x : x1 - self.x]
+        alpha = part[..., 3:].astype(np.float32) / 255.0
         region = frame[y0:y1, x0:x1].astype(np.float32)
-        alpha = self.alpha[sy : sy + y1 - y0, sx : sx + x1 - x0]
-        rgb = self.rgb[sy : sy + y1 - y0, sx : sx + x1 - x0]
-        frame[y0:y1, x0:x1] = (rgb * alpha + region * (1 - alpha)).round().astype(np.uint8)
+        blended = part[..., :3].astype(np.float32) * alpha + region * (1.0 - alpha)
+        frame[y0:y1, x0:x1] = blended.round().astype(np.uint8)
 
 
 def logo_sprite(path: Path, size: tuple[int, int], position: str) -> Sprite:
@@ -313,6 +320,11 @@ class FrameSource:
     _cache: OrderedDict[tuple[int, tuple[int, ...]], np.ndarray] = field(
         default_factory=OrderedDict
     )
+
+    @property
+    def static(self) -> bool:
+        """True when no scene moves: every frame is one of a few cached pictures."""
+        return all(scene.background.static for scene in self.scenes)
 
     def frame(self, t: float) -> np.ndarray:
         scene_index = next(
@@ -426,7 +438,7 @@ def soundtrack(
     if music is not None:
         try:
             bed = decode_audio(music)
-            level = measure_loudness(music).get("input_i", -16.0)
+            level, _peak = measure_samples(bed)
         except RenderError as exc:
             raise RenderError(
                 f"music {music.name} cannot be used ({exc}) — replace or remove it"
@@ -450,11 +462,5 @@ def soundtrack(
             fade[:fade_in] = np.linspace(0, 1, fade_in)
             fade[-fade_out:] = np.linspace(1, 0, fade_out)
             mix += bed * (gain * fade)[:, None]
-    raw = out.with_name("soundtrack-raw.wav")
-    write_wav(raw, mix, SAMPLE_RATE)
-    normalise_loudness(raw, out)
-    raw.unlink(missing_ok=True)
-    final, _ = read_wav(out)
-    if len(final) != total_samples:
-        write_wav(out, fit_length(final, total_samples), SAMPLE_RATE)
+    write_wav(out, fit_length(normalise(mix), total_samples), SAMPLE_RATE)
     return warnings

@@ -1,0 +1,196 @@
+"""Benchmark: the render pipeline against a hand-written ffmpeg-only equivalent.
+
+    .venv/bin/python -m tests.bench.bench_render [--resolution 1080p] [--optimize balanced]
+
+Renders a ~60-second demo item through the real pipeline (child process, as the app does),
+then encodes the same picture with one ffmpeg command: every distinct frame (background with
+each caption or title card burnt in) composited once as a still and fed through ffmpeg's
+concat demuxer for its time span, with the same soundtrack and the same codec settings. Prints both times, their ratio, and the peak memory of each.
+Targets: pipeline ≤ 1.25 × ffmpeg-only; peak RSS ≤ 600 MB at 1080p.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from app.domain.idea import Idea
+from app.domain.output import Optimize, OutputConfig, Resolution
+from app.domain.sentences import split_sentences
+from app.pipeline.captions import Layout, plan_cues, render_cue
+from app.pipeline.encode import plan
+from app.pipeline.media import ffmpeg_exe
+from app.pipeline.render import RenderSettings
+from app.pipeline.runner import RenderTask, run_render
+from app.pipeline.speech import SpeechSettings, narrate
+from app.pipeline.styles import BUILTIN
+from app.pipeline.visuals import gradient, pick_music, soundtrack, title_card
+from app.sources.intake import SourceSpec, load_report
+from tests.conftest import DEMO
+
+from PIL import Image
+
+
+def demo_idea() -> Idea:
+    """Demo rows 2 and 3 and the start of 4 joined: about 60 s of video."""
+    rows = [r.idea for r in load_report(SourceSpec(str(DEMO))).rows if r.idea]
+    script = " ".join(
+        [
+            rows[0].script_content,
+            rows[1].script_content,
+            *split_sentences(rows[2].script_content)[:3],
+        ]
+    )  # noqa: E501
+    first = rows[0]
+    return Idea(
+        idea_title=first.idea_title, script_content=script, description=first.description,
+        voice_preference=first.voice_preference, style_override="modern",
+    )  # fmt: skip
+
+
+class PeakMemory:
+    """Samples the resident memory of a process tree every 50 ms."""
+
+    def __init__(self) -> None:
+        self.peak_python = 0
+        self.peak_ffmpeg = 0
+        self.peak_total = 0
+        self._stop = threading.Event()
+        self._pid: int | None = None
+
+    def watch(self, pid: int) -> None:
+        self._pid = pid
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and self._pid:
+            try:
+                root = psutil.Process(self._pid)
+                rss_root = root.memory_info().rss
+                rss_children = sum(c.memory_info().rss for c in root.children(recursive=True))
+            except psutil.Error:
+                time.sleep(0.05)
+                continue
+            self.peak_python = max(self.peak_python, rss_root)
+            self.peak_ffmpeg = max(self.peak_ffmpeg, rss_children)
+            self.peak_total = max(self.peak_total, rss_root + rss_children)
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def ffmpeg_only(idea: Idea, config: OutputConfig, scratch: Path) -> tuple[float, float, int]:
+    """Prepare the same layers as images (untimed), then time one ffmpeg command."""
+    style = BUILTIN["modern"]
+    sentences = split_sentences(idea.script_content)
+    narration = narrate(sentences, idea.voice_preference, SpeechSettings(), scratch / "speech")
+    intro, outro = style.intro_seconds, style.outro_seconds
+    frames = math.ceil((intro + narration.duration + outro) * config.fps)
+    duration = frames / config.fps
+    audio = scratch / "soundtrack.wav"
+    soundtrack(narration.path, narration.timings, intro=intro, total_samples=round(duration * 48_000),
+               music=pick_music(RenderSettings().visuals.music_dir, style.music, idea.idea_title),
+               music_level_db=style.music_level_db, out=audio)  # fmt: skip
+    layout = Layout.for_frame(config.size, style)
+    background = gradient(config.size, style.background)
+    # Every distinct picture, composited once: intro card, each caption, gaps, outro card.
+    end = intro + narration.duration
+    timeline: list[tuple[float, float, Image.Image | None]] = [
+        (0.0, intro, title_card(idea.idea_title, "", style, config.size))
+    ]
+    for cue in plan_cues(sentences, narration.timings, style, layout, offset=intro):
+        if cue.start > timeline[-1][1]:
+            timeline.append((timeline[-1][1], cue.start, None))
+        sprite, (x, y) = render_cue(cue, style, layout)
+        layer = Image.new("RGBA", config.size)
+        layer.paste(sprite, (x, y))
+        timeline.append((timeline[-1][1], cue.end, layer))
+    timeline.append(
+        (
+            timeline[-1][1],
+            duration,
+            title_card("Thanks for watching", idea.idea_title, style, config.size),
+        )
+    )  # noqa: E501
+    lines = []
+    for n, (start, stop, layer) in enumerate(timeline):
+        frame = Image.fromarray(background).convert("RGBA")
+        if layer is not None:
+            frame.alpha_composite(layer)
+        path = scratch / f"still{n:03}.png"
+        frame.convert("RGB").save(path, compress_level=1)
+        lines += [f"file '{path}'", f"duration {stop - start:.6f}"]
+    lines.append(f"file '{scratch / f'still{len(timeline) - 1:03}.png'}'")
+    (scratch / "stills.txt").write_text("\n".join(lines) + "\n")
+
+    chosen = plan(config)
+    command = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "concat", "-safe", "0", "-i", str(scratch / "stills.txt"), "-i", str(audio),
+        "-map", "0:v", "-map", "1:a", "-r", str(config.fps), "-frames:v", str(frames),
+        "-c:v", chosen.codec, "-preset", chosen.preset, *chosen.params, "-c:a", "aac",
+        str(scratch / "ffmpeg-only.mp4"),
+    ]  # fmt: skip
+    began = time.perf_counter()
+    process = subprocess.Popen(command)
+    memory = PeakMemory()
+    memory.watch(process.pid)
+    process.wait()
+    memory.stop()
+    took = time.perf_counter() - began
+    if process.returncode != 0:
+        raise SystemExit("the ffmpeg-only command failed")
+    return took, duration, memory.peak_python
+
+
+def pipeline(idea: Idea, config: OutputConfig, scratch: Path) -> tuple[float, float, PeakMemory]:
+    settings = RenderSettings(output=config, hardware_encoding=False)
+    task = RenderTask(idea.to_dict(), 2, settings, scratch / "out", scratch / "work")
+    memory = PeakMemory()
+    began = time.perf_counter()
+    outcome = run_render(task, on_start=memory.watch)
+    took = time.perf_counter() - began
+    memory.stop()
+    if outcome.status != "completed" or not outcome.result:
+        raise SystemExit(f"the pipeline failed: {outcome.error}")
+    return took, float(outcome.result["duration"]), memory
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--resolution", default="1080p", choices=[r.value for r in Resolution])
+    parser.add_argument("--optimize", default="balanced", choices=[o.value for o in Optimize])
+    args = parser.parse_args()
+    config = OutputConfig(resolution=Resolution(args.resolution), optimize=Optimize(args.optimize))
+    idea = demo_idea()
+    with tempfile.TemporaryDirectory() as scratch_dir:
+        scratch = Path(scratch_dir)
+        (scratch / "a").mkdir()
+        (scratch / "b").mkdir()
+        base, base_duration, base_rss = ffmpeg_only(idea, config, scratch / "a")
+        took, duration, memory = pipeline(idea, config, scratch / "b")
+    mb = 1024 * 1024
+    print(
+        f"{duration:.1f} s video at {args.resolution}, {args.optimize}, {psutil.cpu_count()} cores"
+    )
+    print(
+        f"  ffmpeg-only (composited stills, one command) {base:6.1f} s   peak RSS ffmpeg {base_rss / mb:5.0f} MB"
+    )  # noqa: E501
+    print(f"  pipeline (script → … → metadata, child)      {took:6.1f} s   peak RSS python {memory.peak_python / mb:5.0f} MB, "  # noqa: E501
+          f"ffmpeg {memory.peak_ffmpeg / mb:5.0f} MB, together {memory.peak_total / mb:5.0f} MB")  # fmt: skip
+    ratio = took / base
+    print(f"  ratio {ratio:.2f}× ({'meets' if ratio <= 1.25 else 'MISSES'} the 1.25× target); "
+          f"peak {'meets' if memory.peak_python <= 600 * mb else 'MISSES'} the 600 MB target")  # fmt: skip
+    assert abs(duration - base_duration) < 0.05
+
+
+if __name__ == "__main__":
+    main()
