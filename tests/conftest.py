@@ -16,9 +16,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "resources" / "demo" / "ideas.csv"
 HEADER = [
-    "idea_title", "description", "target_audience", "tone", "duration_seconds",
-    "platform_preferences", "script_content", "voice_preference", "style_override", "priority",
-]  # fmt: skip
+    "idea_title",
+    "description",
+    "target_audience",
+    "tone",
+    "duration_seconds",
+    "platform_preferences",
+    "script_content",
+    "voice_preference",
+    "style_override",
+    "priority",
+]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -113,8 +113,9 @@ def test_jobs_create_list_show(run_cli: Run, write_csv: Callable[..., Path]) -> 
 
     shown = json.loads(run_cli("jobs", "show", "1", "--json").stdout)
     assert [(i["row"], i["title"], i["state"]) for i in shown["items"]] == [
-        (2, "Why the sky is blue", "pending"), (4, "Third", "pending"),
-    ]  # fmt: skip
+        (2, "Why the sky is blue", "pending"),
+        (4, "Third", "pending"),
+    ]
     assert shown["source"]["location"] == str(source.resolve())
     assert "Third" in run_cli("jobs", "show", "1").stdout
 

@@ -7,18 +7,34 @@ from app.domain.validation import Level, Rules, SourceRow, validate_rows
 @pytest.mark.parametrize(
     ("header", "field"),
     [
-        ("idea_title", "idea_title"), ("Idea Title", "idea_title"), ("IDEA-TITLE", "idea_title"),
-        ("Title", "idea_title"), ("Idea/Title", "idea_title"), ("  title  ", "idea_title"),
-        ("Video Title", "idea_title"), ("Duration (seconds)", "duration_seconds"),
-        ("duration", "duration_seconds"), ("Length", "duration_seconds"),
-        ("Platforms", "platform_preferences"), ("platform_preferences", "platform_preferences"),
-        ("Script", "script_content"), ("Video Script", "script_content"),
-        ("Voice", "voice_preference"), ("Style", "style_override"), ("Template", "style_override"),
-        ("Priority", "priority"), ("Target Audience", "target_audience"), ("Audience", "target_audience"),  # noqa: E501
-        ("Description", "description"), ("Tone", "tone"),
-        ("Notes", None), ("", None), (None, None), ("Why the sky is blue", None),
+        ("idea_title", "idea_title"),
+        ("Idea Title", "idea_title"),
+        ("IDEA-TITLE", "idea_title"),
+        ("Title", "idea_title"),
+        ("Idea/Title", "idea_title"),
+        ("  title  ", "idea_title"),
+        ("Video Title", "idea_title"),
+        ("Duration (seconds)", "duration_seconds"),
+        ("duration", "duration_seconds"),
+        ("Length", "duration_seconds"),
+        ("Platforms", "platform_preferences"),
+        ("platform_preferences", "platform_preferences"),
+        ("Script", "script_content"),
+        ("Video Script", "script_content"),
+        ("Voice", "voice_preference"),
+        ("Style", "style_override"),
+        ("Template", "style_override"),
+        ("Priority", "priority"),
+        ("Target Audience", "target_audience"),
+        ("Audience", "target_audience"),
+        ("Description", "description"),
+        ("Tone", "tone"),
+        ("Notes", None),
+        ("", None),
+        (None, None),
+        ("Why the sky is blue", None),
     ],
-)  # fmt: skip
+)
 def test_headers_map_to_fields(header: object, field: str | None) -> None:
     assert field_for_header(header) == field
 

@@ -28,8 +28,11 @@ def test_the_app_opens_on_the_demo_workspace_and_stops_on_sigterm(data_dir: Path
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     app = subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data_dir)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not _demo_jobs(data_dir / "cadence.db"):

@@ -59,18 +59,36 @@ def fake_machine(
 
 
 ALL = {
-    "libegl1", "libgl1", "libfontconfig1", "libxkbcommon0", "libxkbcommon-x11-0", "libdbus-1-3",
-    "libglib2.0-0", "libxcb-cursor0", "libxcb-icccm4", "libxcb-image0", "libxcb-keysyms1",
-    "libxcb-randr0", "libxcb-render-util0", "libxcb-shape0", "libxcb-xinerama0", "libxcb-xkb1",
+    "libegl1",
+    "libgl1",
+    "libfontconfig1",
+    "libxkbcommon0",
+    "libxkbcommon-x11-0",
+    "libdbus-1-3",
+    "libglib2.0-0",
+    "libxcb-cursor0",
+    "libxcb-icccm4",
+    "libxcb-image0",
+    "libxcb-keysyms1",
+    "libxcb-randr0",
+    "libxcb-render-util0",
+    "libxcb-shape0",
+    "libxcb-xinerama0",
+    "libxcb-xkb1",
     "espeak-ng",
-}  # fmt: skip
+}
 
 
 def run_system(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", str(SCRIPT), "system"], env=env, capture_output=True, text=True, timeout=60,
-        stdin=subprocess.DEVNULL, check=False,
-    )  # fmt: skip
+        ["bash", str(SCRIPT), "system"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
 
 
 def test_nothing_is_installed_when_nothing_is_missing(tmp_path: Path) -> None:
@@ -89,8 +107,10 @@ def test_root_installs_only_what_is_missing_choosing_an_available_alternative(
     calls = (tmp_path / "apt.log").read_text().splitlines()
     assert calls[0] == "update -qq"
     assert calls[1].startswith("install -y") and calls[1].split()[-3:] == [
-        "libglib2.0-0t64", "libxcb-cursor0", "espeak-ng",
-    ]  # fmt: skip
+        "libglib2.0-0t64",
+        "libxcb-cursor0",
+        "espeak-ng",
+    ]
 
 
 def test_without_root_the_missing_packages_are_named(tmp_path: Path) -> None:

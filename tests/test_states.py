@@ -5,18 +5,28 @@ import pytest
 from app.domain.states import TRANSITIONS, IllegalTransition, State, can_transition, transition
 
 ALLOWED = {
-    (State.PENDING, State.RUNNING), (State.PENDING, State.PAUSED),
-    (State.PENDING, State.CANCELED), (State.PENDING, State.FAILED),
-    (State.RUNNING, State.PAUSING), (State.RUNNING, State.COMPLETING),
-    (State.RUNNING, State.CANCELING), (State.RUNNING, State.FAILED),
+    (State.PENDING, State.RUNNING),
+    (State.PENDING, State.PAUSED),
+    (State.PENDING, State.CANCELED),
+    (State.PENDING, State.FAILED),
+    (State.RUNNING, State.PAUSING),
+    (State.RUNNING, State.COMPLETING),
+    (State.RUNNING, State.CANCELING),
+    (State.RUNNING, State.FAILED),
     (State.RUNNING, State.PENDING),
-    (State.PAUSING, State.PAUSED), (State.PAUSING, State.CANCELING), (State.PAUSING, State.FAILED),
-    (State.PAUSED, State.PENDING), (State.PAUSED, State.RUNNING),
-    (State.PAUSED, State.CANCELING), (State.PAUSED, State.CANCELED),
-    (State.COMPLETING, State.COMPLETED), (State.COMPLETING, State.FAILED),
-    (State.CANCELING, State.CANCELED), (State.CANCELING, State.FAILED),
+    (State.PAUSING, State.PAUSED),
+    (State.PAUSING, State.CANCELING),
+    (State.PAUSING, State.FAILED),
+    (State.PAUSED, State.PENDING),
+    (State.PAUSED, State.RUNNING),
+    (State.PAUSED, State.CANCELING),
+    (State.PAUSED, State.CANCELED),
+    (State.COMPLETING, State.COMPLETED),
+    (State.COMPLETING, State.FAILED),
+    (State.CANCELING, State.CANCELED),
+    (State.CANCELING, State.FAILED),
     (State.FAILED, State.PENDING),
-}  # fmt: skip
+}
 
 
 def test_there_are_nine_states() -> None:

@@ -46,9 +46,15 @@ def test_a_complete_row_is_valid_at_every_level() -> None:
 # --- required fields -------------------------------------------------------------------------
 
 OPTIONAL_AT_MODERATE = [
-    "description", "target_audience", "tone", "duration_seconds", "platform_preferences",
-    "voice_preference", "style_override", "priority",
-]  # fmt: skip
+    "description",
+    "target_audience",
+    "tone",
+    "duration_seconds",
+    "platform_preferences",
+    "voice_preference",
+    "style_override",
+    "priority",
+]
 
 
 @pytest.mark.parametrize("column", OPTIONAL_AT_MODERATE)
@@ -113,13 +119,27 @@ def test_strict_names_a_missing_column() -> None:
 @pytest.mark.parametrize(
     ("cell", "level", "seconds"),
     [
-        (90, S, 90), ("90", S, 90), (" 90 ", M, 90), (90.0, M, 90), ("3600", S, 3600),
-        ("1", M, 1), ("1,200", M, 1200),
-        ("90s", P, 90), ("1:30", P, 90), ("2 min", P, 120), ("1h 5m", P, 3600),
-        ("1m 30s", P, 90), (12.4, P, 12), ("abc", P, 300), ("-5", P, 300), (0, P, 300),
-        (99999, P, 3600), (True, P, 300), (float("nan"), P, 300),
+        (90, S, 90),
+        ("90", S, 90),
+        (" 90 ", M, 90),
+        (90.0, M, 90),
+        ("3600", S, 3600),
+        ("1", M, 1),
+        ("1,200", M, 1200),
+        ("90s", P, 90),
+        ("1:30", P, 90),
+        ("2 min", P, 120),
+        ("1h 5m", P, 3600),
+        ("1m 30s", P, 90),
+        (12.4, P, 12),
+        ("abc", P, 300),
+        ("-5", P, 300),
+        (0, P, 300),
+        (99999, P, 3600),
+        (True, P, 300),
+        (float("nan"), P, 300),
     ],
-)  # fmt: skip
+)
 def test_duration_values_that_pass(cell: object, level: Level, seconds: int) -> None:
     row = check(level, duration_seconds=cell)
     assert row.valid, row.errors
@@ -129,10 +149,17 @@ def test_duration_values_that_pass(cell: object, level: Level, seconds: int) -> 
 @pytest.mark.parametrize("level", [S, M])
 @pytest.mark.parametrize(
     ("cell", "says"),
-    [("abc", "not a whole number"), ("1:30", "not a whole number"), (12.5, "not a whole number"),
-     (0, "out of range"), (-3, "out of range"), (3601, "out of range"), (True, "not a whole"),
-     (float("inf"), "not a whole")],
-)  # fmt: skip
+    [
+        ("abc", "not a whole number"),
+        ("1:30", "not a whole number"),
+        (12.5, "not a whole number"),
+        (0, "out of range"),
+        (-3, "out of range"),
+        (3601, "out of range"),
+        (True, "not a whole"),
+        (float("inf"), "not a whole"),
+    ],
+)
 def test_duration_values_refused(level: Level, cell: object, says: str) -> None:
     message = sole(check(level, duration_seconds=cell).errors, "duration_seconds")
     assert says in message
@@ -167,8 +194,12 @@ def test_platform_aliases_are_accepted() -> None:
     idea = check(M, platform_preferences="twitter, ig, fb, yt, shorts").idea
     assert idea is not None
     assert idea.platform_preferences == (
-        "x", "instagram_reels", "facebook", "youtube", "youtube_shorts",
-    )  # fmt: skip
+        "x",
+        "instagram_reels",
+        "facebook",
+        "youtube",
+        "youtube_shorts",
+    )
 
 
 @pytest.mark.parametrize("level", [S, M])
@@ -291,5 +322,7 @@ def test_cells_of_any_type_become_text() -> None:
     row = check(M, tone=datetime(2026, 1, 2, 3, 4), target_audience=12.0, description=True)
     assert row.idea is not None
     assert (row.idea.tone, row.idea.target_audience, row.idea.description) == (
-        "2026-01-02T03:04:00", "12", "TRUE",
-    )  # fmt: skip
+        "2026-01-02T03:04:00",
+        "12",
+        "TRUE",
+    )

@@ -39,6 +39,7 @@ FALLBACKS: tuple[str, ...] = (
     "NotoSansArmenian-Bold.ttf",
     "NotoSansGeorgian-Bold.ttf",
     "DroidSansFallbackFull.ttf",
+    "NanumGothicBold.ttf",  # Hangul
     "DejaVuSans-Bold.ttf",  # symbols, arrows, dingbats and some emoji
 )
 

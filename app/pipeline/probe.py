@@ -145,7 +145,7 @@ def _track(data: bytes, start: int, end: int, movie_scale: int) -> Track:
                     track.timescale, track.media_duration = struct.unpack(
                         ">II", data[a + 12 : a + 20]
                     )
-            elif kind == b"hdlr":
+            elif kind == b"hdlr" and data[a + 4 : a + 8] != b"dhlr":  # QuickTime's data handler
                 track.handler = data[a + 8 : a + 12].decode("latin-1")
             elif kind == b"elst":
                 version, count = data[a], struct.unpack(">I", data[a + 4 : a + 8])[0]

@@ -10,6 +10,7 @@ import multiprocessing
 import queue as queue_module
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,29 +110,30 @@ def run_render(
     outcome: RenderOutcome | None = None
     seen: list[str] = []
     stage: str | None = None
-    waited = 0.0
+    started = time.monotonic()
     try:
         while outcome is None:
+            # Checked on every pass: a busy child reports progress continuously.
+            if cancel is not None and cancel.is_set():
+                _terminate(child)
+                outcome = RenderOutcome("canceled", stage=stage)
+                break
+            if timeout is not None and time.monotonic() - started > timeout:
+                _terminate(child)
+                outcome = RenderOutcome(
+                    "failed", error=f"the render took longer than {timeout:.0f} s and was stopped",
+                    stage=stage,
+                )  # fmt: skip
+                break
+            if stop is not None and stop.is_set():
+                stop_flag.set()
             try:
                 kind, first, second = messages.get(timeout=POLL_SECONDS)
             except queue_module.Empty:
-                waited += POLL_SECONDS
-                if cancel is not None and cancel.is_set():
-                    _terminate(child)
-                    outcome = RenderOutcome("canceled", stage=stage)
-                elif timeout is not None and waited > timeout:
-                    _terminate(child)
-                    outcome = RenderOutcome(
-                        "failed",
-                        error=f"the render took longer than {timeout:.0f} s and was stopped",
-                        stage=stage,
-                    )
-                elif not child.is_alive():
+                if not child.is_alive():
                     outcome = _drain(messages) or RenderOutcome(
                         "failed", error=_crash_message(child.exitcode, stage), stage=stage
                     )
-                if stop is not None and stop.is_set():
-                    stop_flag.set()
                 continue
             if kind == "progress":
                 if first != stage:

@@ -5,7 +5,8 @@
 Renders a ~60-second demo item through the real pipeline (child process, as the app does),
 then encodes the same picture with one ffmpeg command: every distinct frame (background with
 each caption or title card burnt in) composited once as a still and fed through ffmpeg's
-concat demuxer for its time span, with the same soundtrack and the same codec settings. Prints both times, their ratio, and the peak memory of each.
+concat demuxer for its time span, with the same soundtrack and the same codec settings.
+Prints both times, their ratio, and the peak memory of each.
 Targets: pipeline ≤ 1.25 × ffmpeg-only; peak RSS ≤ 600 MB at 1080p.
 """
 
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 import psutil
+from PIL import Image
 
 from app.domain.idea import Idea
 from app.domain.output import Optimize, OutputConfig, Resolution
@@ -35,8 +37,6 @@ from app.pipeline.visuals import gradient, pick_music, soundtrack, title_card
 from app.sources.intake import SourceSpec, load_report
 from tests.conftest import DEMO
 
-from PIL import Image
-
 
 def demo_idea() -> Idea:
     """Demo rows 2 and 3 and the start of 4 joined: about 60 s of video."""
@@ -47,12 +47,15 @@ def demo_idea() -> Idea:
             rows[1].script_content,
             *split_sentences(rows[2].script_content)[:3],
         ]
-    )  # noqa: E501
+    )
     first = rows[0]
     return Idea(
-        idea_title=first.idea_title, script_content=script, description=first.description,
-        voice_preference=first.voice_preference, style_override="modern",
-    )  # fmt: skip
+        idea_title=first.idea_title,
+        script_content=script,
+        description=first.description,
+        voice_preference=first.voice_preference,
+        style_override="modern",
+    )
 
 
 class PeakMemory:
@@ -96,13 +99,19 @@ def ffmpeg_only(idea: Idea, config: OutputConfig, scratch: Path) -> tuple[float,
     frames = math.ceil((intro + narration.duration + outro) * config.fps)
     duration = frames / config.fps
     audio = scratch / "soundtrack.wav"
-    soundtrack(narration.path, narration.timings, intro=intro, total_samples=round(duration * 48_000),
-               music=pick_music(RenderSettings().visuals.music_dir, style.music, idea.idea_title),
-               music_level_db=style.music_level_db, out=audio)  # fmt: skip
+    soundtrack(
+        narration.path,
+        narration.timings,
+        intro=intro,
+        total_samples=round(duration * 48_000),
+        music=pick_music(RenderSettings().visuals.music_dir, style.music, idea.idea_title),
+        music_level_db=style.music_level_db,
+        out=audio,
+    )
     layout = Layout.for_frame(config.size, style)
     background = gradient(config.size, style.background)
     # Every distinct picture, composited once: intro card, each caption, gaps, outro card.
-    end = intro + narration.duration
+    intro + narration.duration
     timeline: list[tuple[float, float, Image.Image | None]] = [
         (0.0, intro, title_card(idea.idea_title, "", style, config.size))
     ]
@@ -119,7 +128,7 @@ def ffmpeg_only(idea: Idea, config: OutputConfig, scratch: Path) -> tuple[float,
             duration,
             title_card("Thanks for watching", idea.idea_title, style, config.size),
         )
-    )  # noqa: E501
+    )
     lines = []
     for n, (start, stop, layer) in enumerate(timeline):
         frame = Image.fromarray(background).convert("RGBA")
@@ -133,12 +142,36 @@ def ffmpeg_only(idea: Idea, config: OutputConfig, scratch: Path) -> tuple[float,
 
     chosen = plan(config)
     command = [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "concat", "-safe", "0", "-i", str(scratch / "stills.txt"), "-i", str(audio),
-        "-map", "0:v", "-map", "1:a", "-r", str(config.fps), "-frames:v", str(frames),
-        "-c:v", chosen.codec, "-preset", chosen.preset, *chosen.params, "-c:a", "aac",
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        str(scratch / "stills.txt"),
+        "-i",
+        str(audio),
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-r",
+        str(config.fps),
+        "-frames:v",
+        str(frames),
+        "-c:v",
+        chosen.codec,
+        "-preset",
+        chosen.preset,
+        *chosen.params,
+        "-c:a",
+        "aac",
         str(scratch / "ffmpeg-only.mp4"),
-    ]  # fmt: skip
+    ]
     began = time.perf_counter()
     process = subprocess.Popen(command)
     memory = PeakMemory()
@@ -178,17 +211,20 @@ def main() -> None:
         base, base_duration, base_rss = ffmpeg_only(idea, config, scratch / "a")
         took, duration, memory = pipeline(idea, config, scratch / "b")
     mb = 1024 * 1024
+    cores = psutil.cpu_count()
+    print(f"{duration:.1f} s video at {args.resolution}, {args.optimize}, {cores} cores")
+    print(f"  ffmpeg-only (composited stills, one command) {base:6.1f} s")
+    print(f"      peak RSS: ffmpeg {base_rss / mb:.0f} MB")
+    print(f"  pipeline (script → … → metadata, child)      {took:6.1f} s")
     print(
-        f"{duration:.1f} s video at {args.resolution}, {args.optimize}, {psutil.cpu_count()} cores"
+        f"      peak RSS: python {memory.peak_python / mb:.0f} MB, its ffmpeg "
+        f"{memory.peak_ffmpeg / mb:.0f} MB, together {memory.peak_total / mb:.0f} MB"
     )
-    print(
-        f"  ffmpeg-only (composited stills, one command) {base:6.1f} s   peak RSS ffmpeg {base_rss / mb:5.0f} MB"
-    )  # noqa: E501
-    print(f"  pipeline (script → … → metadata, child)      {took:6.1f} s   peak RSS python {memory.peak_python / mb:5.0f} MB, "  # noqa: E501
-          f"ffmpeg {memory.peak_ffmpeg / mb:5.0f} MB, together {memory.peak_total / mb:5.0f} MB")  # fmt: skip
     ratio = took / base
-    print(f"  ratio {ratio:.2f}× ({'meets' if ratio <= 1.25 else 'MISSES'} the 1.25× target); "
-          f"peak {'meets' if memory.peak_python <= 600 * mb else 'MISSES'} the 600 MB target")  # fmt: skip
+    print(
+        f"  ratio {ratio:.2f}× ({'meets' if ratio <= 1.25 else 'MISSES'} the 1.25× target); "
+        f"peak {'meets' if memory.peak_total <= 600 * mb else 'MISSES'} the 600 MB target"
+    )
     assert abs(duration - base_duration) < 0.05
 
 

@@ -20,9 +20,17 @@ from app.domain.validation import Level, Rules
 from app.sources.intake import SourceSpec, load_report
 
 HEADER = [
-    "Idea title", "Description", "Target audience", "Tone", "Duration (seconds)", "Platforms",
-    "Script", "Voice", "Style", "Priority",
-]  # fmt: skip
+    "Idea title",
+    "Description",
+    "Target audience",
+    "Tone",
+    "Duration (seconds)",
+    "Platforms",
+    "Script",
+    "Voice",
+    "Style",
+    "Priority",
+]
 SCRIPT = (
     "Look up on a clear day and the sky is blue. Sunlight looks white, but it is a mix of "
     "every colour. When it enters the air, it bumps into tiny gas molecules. Blue light is "
@@ -40,11 +48,20 @@ def make_csv(path: Path, rows: int) -> None:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
         for n in range(rows):
-            writer.writerow([
-                f"Idea number {n}: why things are the way they are", "A short explainer.",
-                "Curious people", "Friendly", 30 + n % 300, "youtube, tiktok", SCRIPT,
-                voices[n % 3], styles[n % 2], priorities[n % 3],
-            ])  # fmt: skip
+            writer.writerow(
+                [
+                    f"Idea number {n}: why things are the way they are",
+                    "A short explainer.",
+                    "Curious people",
+                    "Friendly",
+                    30 + n % 300,
+                    "youtube, tiktok",
+                    SCRIPT,
+                    voices[n % 3],
+                    styles[n % 2],
+                    priorities[n % 3],
+                ]
+            )
 
 
 def median_seconds(work: Callable[[], object], runs: int = 7) -> float:
@@ -76,8 +93,10 @@ def main(rows: int = 10_000) -> None:
                 lambda lv=level: load_report(SourceSpec(str(path)), Rules(level=lv))
             )  # type: ignore[misc]
             verdict = "meets" if took <= 0.5 else "MISSES"
-            print(f"  {level.value:<10} read + validate       {took * 1000:7.1f} ms   "
-                  f"{took / base:4.1f}× baseline, {verdict} the 0.5 s target")  # fmt: skip
+            print(
+                f"  {level.value:<10} read + validate       {took * 1000:7.1f} ms   "
+                f"{took / base:4.1f}× baseline, {verdict} the 0.5 s target"
+            )
 
 
 if __name__ == "__main__":

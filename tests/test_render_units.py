@@ -1,0 +1,198 @@
+"""Pure pieces of the pipeline: sentences, output settings, captions, fonts, styles, metadata."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from app.domain.idea import Idea
+from app.domain.output import Container, OutputConfig, OutputError, Resolution, VideoCodec
+from app.domain.sentences import split_sentences
+from app.pipeline import fonts
+from app.pipeline.captions import Layout, plan_cues, srt_text, text_width, wrap
+from app.pipeline.errors import RenderError
+from app.pipeline.metadata import build_metadata, chapters, clean_title, clip_bytes
+from app.pipeline.styles import BUILTIN, load_template, pick_style
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Dr. Smith arrived at 3.15 p.m. today. He left.",
+            ["Dr. Smith arrived at 3.15 p.m. today.", "He left."],
+        ),
+        (
+            'He said "Hello!" Then left... Did he? Yes.',
+            ['He said "Hello!"', "Then left...", "Did he?", "Yes."],
+        ),
+        (
+            "It costs $1,000.50. See e.g. the U.S. report.",
+            ["It costs $1,000.50.", "See e.g. the U.S. report."],
+        ),
+        ("J. K. Rowling wrote it. The end", ["J. K. Rowling wrote it.", "The end"]),
+        ("今天天气很好。我们去公园吧！好吗？", ["今天天气很好。", "我们去公园吧！", "好吗？"]),
+        ("नमस्ते। आप कैसे हैं?", ["नमस्ते।", "आप कैसे हैं?"]),
+        ("مرحبا؟ كيف حالك.", ["مرحبا؟", "كيف حالك."]),
+        ("  \n ", []),
+        ("No full stop at all", ["No full stop at all"]),
+    ],
+)
+def test_sentences(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        ({"container": "webm", "video_codec": "h264"}, "WebM carries VP9 video only"),
+        ({"container": "webm", "audio_codec": "aac"}, "WebM carries Opus audio only"),
+        ({"container": "mp4", "audio_codec": "opus"}, "Opus in MP4 does not play"),
+        ({"container": "mp4", "video_codec": "vp9"}, "VP9 in MP4"),
+        ({"container": "mov", "video_codec": "vp9"}, "MOV cannot carry VP9"),
+        ({"container": "avi"}, "unknown output setting"),
+        ({"resolution": "8k"}, "unknown output setting"),
+        ({"fps": 29}, "29 fps is not offered"),
+    ],
+)
+def test_impossible_outputs_are_refused_before_any_work(settings: dict, says: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(OutputError, match=says):
+        OutputConfig.from_dict(settings)
+
+
+def test_output_sizes_and_defaults() -> None:
+    assert OutputConfig().size == (1920, 1080)
+    assert OutputConfig(resolution=Resolution.UHD, vertical=True).size == (2160, 3840)
+    webm = OutputConfig.from_dict({"container": "webm"})
+    assert (webm.video_codec, webm.audio_codec.value) == (VideoCodec.VP9, "opus")
+    assert (
+        OutputConfig.from_dict(OutputConfig(container=Container.MOV).to_dict()).container
+        is Container.MOV
+    )
+
+
+SCRIPTS = {
+    "Latin": "Crème brûlée, façade, naïve — Straße!",
+    "Cyrillic": "Почему небо голубое?",
+    "Greek": "Γιατί ο ουρανός είναι μπλε;",
+    "Arabic": "لماذا السماء زرقاء؟",
+    "Hebrew": "למה השמיים כחולים?",
+    "Devanagari": "आसमान नीला क्यों है?",
+    "Bengali": "আকাশ নীল কেন?",
+    "Thai": "ทำไมท้องฟ้าเป็นสีฟ้า",
+    "Tamil": "வானம் ஏன் நீலமாக இருக்கிறது?",
+    "Chinese": "天空为什么是蓝色的？",
+    "Japanese": "空はなぜ青いのですか？カタカナ",
+    "Korean": "하늘은 왜 파란가요?",
+    "Georgian": "რატომ არის ცა ლურჯი?",
+    "Armenian": "Ինչու է երկինքը կապույտ",
+    "Ethiopic": "ሰማዩ ለምን ሰማያዊ ነው?",
+    "Symbols": "→ ★ ✓ © € ½",
+}
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_script_has_a_shipped_font(script: str) -> None:
+    for style in ("NotoSans-Bold.ttf", "NotoSerif-Bold.ttf"):
+        assert fonts.missing_glyphs(SCRIPTS[script], fonts.resolve(style)) == set()
+
+
+def test_an_unreadable_font_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "Broken.ttf"
+    bad.write_bytes(b"not a font at all")
+    with pytest.raises(RenderError, match=r"Broken\.ttf cannot be read"):
+        fonts.coverage(bad)
+    with pytest.raises(RenderError, match="was not found"):
+        fonts.resolve("Nope.ttf")
+
+
+def test_captions_fit_the_safe_area_two_lines_at_most() -> None:
+    style = BUILTIN["modern"]
+    layout = Layout.for_frame((1280, 720), style)
+    long = "This sentence is long enough that it will need several lines, " * 4 + "done."
+    cues = plan_cues([long, "Short one."], [(0.0, 12.0), (12.5, 14.0)], style, layout, offset=2.0)
+    font = fonts.resolve(style.font)
+    assert all(len(c.lines) <= 2 for c in cues)
+    assert all(
+        text_width(line, font, layout.font_size) <= layout.max_width
+        for c in cues
+        for line in c.lines
+    )
+    assert cues[0].start == 2.0 and cues[-1].end == pytest.approx(16.0)
+    first_sentence = [c for c in cues if c.end <= 14.0]
+    assert all(a.end == pytest.approx(b.start) for a, b in itertools.pairwise(first_sentence))
+    assert " ".join(" ".join(c.lines) for c in first_sentence) == " ".join(long.split())
+
+
+def test_cjk_text_wraps_between_characters() -> None:
+    style = BUILTIN["modern"]
+    lines = wrap("天空为什么是蓝色的" * 12, fonts.resolve(style.font), 60, 600)
+    assert len(lines) > 1 and all(
+        text_width(line, fonts.resolve(style.font), 60) <= 600 for line in lines
+    )
+
+
+def test_srt_and_word_highlight() -> None:
+    style = BUILTIN["classic"]
+    layout = Layout.for_frame((1920, 1080), style)
+    cues = plan_cues(
+        ["One two three."], [(0.0, 1.5)], style, layout, offset=2.0, word_highlight=True
+    )
+    assert [c.highlight for c in cues] == [0, 1, 2]
+    assert srt_text(cues) == "1\n00:00:02,000 --> 00:00:03,500\nOne two three.\n"
+
+
+def test_user_templates(tmp_path: Path) -> None:
+    good = tmp_path / "neon.yaml"
+    good.write_text(
+        "base: modern\nbackground: ['#000000', '#ff00ff']\naccent: '#0f0'\ncaption_position: top\n"
+    )
+    style = load_template(good)
+    assert (style.name, style.background[1], style.accent, style.caption_position) == (
+        "neon",
+        (255, 0, 255),
+        (0, 255, 0),
+        "top",
+    )
+    assert pick_style("Neon", tmp_path).name == "neon"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("colour: red\n")
+    with pytest.raises(RenderError, match="unknown setting 'colour'"):
+        load_template(bad)
+    bad.write_text("text: reddish\n")
+    with pytest.raises(RenderError, match="not a colour"):
+        load_template(bad)
+    with pytest.raises(RenderError, match="does not exist"):
+        pick_style("vaporwave", None)
+
+
+def test_metadata_limits_and_chapters() -> None:
+    long_title = clean_title("<b>Words</b> " + "word " * 40)
+    assert long_title.startswith("bWords/b word") and len(long_title) <= 100
+    assert long_title.endswith("word")  # cut between words
+    assert len(clean_title("x" * 150)) == 100
+    assert len(clip_bytes("é" * 3000, 5000).encode()) <= 5000
+    sentences = [f"Sentence number {n} is here." for n in range(10)]
+    starts = [2.0 + 8.0 * n for n in range(10)]
+    marks = chapters(sentences, starts, 90.0, intro=2.0)
+    assert marks[0] == {"start": 0.0, "title": "Intro"}
+    assert all(b["start"] - a["start"] >= 10 for a, b in itertools.pairwise(marks))
+    assert len(marks) >= 3
+    assert chapters(sentences, starts, 45.0, intro=2.0) == []  # too short for chapters
+    idea = Idea(idea_title="A <great> title", script_content="x", description="About it.")
+    meta = build_metadata(
+        idea,
+        sentences=sentences,
+        starts=starts,
+        duration=90.0,
+        intro=2.0,
+        language="en",
+        made_for_kids=False,
+        category_id="27",
+        files={},
+    )
+    assert meta["title"] == "A great title"
+    assert "Chapters:\n0:00 Intro\n0:" in meta["description"]
+    assert meta["made_for_kids"] is False and meta["duration_seconds"] == 90.0

@@ -1,0 +1,132 @@
+"""Narration and loudness: real espeak-ng, real ffmpeg."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+from app.domain.idea import Idea, Voice
+from app.pipeline import speech
+from app.pipeline.errors import RenderError
+from app.pipeline.media import SAMPLE_RATE, limit, measure_samples, normalise, read_wav
+from app.pipeline.script import LLMSettings, prepare_script
+from app.pipeline.speech import SpeechSettings, narrate, script_language
+
+
+def test_narration_timings_come_from_the_audio(tmp_path: Path) -> None:
+    sentences = ["The first sentence is here.", "A second, longer sentence follows it now.", "End."]
+    result = narrate(sentences, Voice.NEUTRAL, SpeechSettings(pause_seconds=0.4), tmp_path)
+    samples, rate = read_wav(result.path)
+    assert rate == SAMPLE_RATE and samples.shape[1] == 2
+    assert result.duration == pytest.approx(len(samples) / rate)
+    starts = [s for s, _ in result.timings]
+    assert starts[0] == 0.0 and starts == sorted(starts)
+    gaps = [b[0] - a[1] for a, b in zip(result.timings, result.timings[1:], strict=False)]
+    assert gaps == pytest.approx([0.4, 0.4], abs=0.001)
+    lengths = [e - s for s, e in result.timings]
+    assert lengths[1] > lengths[0] > lengths[2]  # the longest sentence takes longest to say
+    assert result.timings[-1][1] == pytest.approx(result.duration, abs=0.01)
+    lufs, peak = measure_samples(samples)
+    assert lufs == pytest.approx(-16.0, abs=0.7) and peak <= -1.0
+
+
+def test_voices_differ_and_sentences_are_reused(tmp_path: Path) -> None:
+    female = narrate(["Hello there."], Voice.FEMALE, SpeechSettings(), tmp_path / "f")
+    male = narrate(["Hello there."], Voice.MALE, SpeechSettings(), tmp_path / "m")
+    assert female.voice.endswith("+f3") and male.voice.endswith("+m3")
+    assert not np.array_equal(read_wav(female.path)[0][:1000], read_wav(male.path)[0][:1000])
+    parts = sorted((tmp_path / "f" / "speech").iterdir())
+    narrate(["Hello there."], Voice.FEMALE, SpeechSettings(), tmp_path / "f")
+    assert sorted((tmp_path / "f" / "speech").iterdir()) == parts
+
+
+def test_non_latin_narration_picks_a_matching_voice(tmp_path: Path) -> None:
+    assert script_language("Почему небо голубое?") == "ru"
+    assert script_language("आसमान नीला क्यों है?") == "hi"
+    assert script_language("Hello world") is None
+    result = narrate(["Почему небо голубое?"], Voice.FEMALE, SpeechSettings(), tmp_path)
+    assert result.voice == "ru+f3"
+
+
+def test_missing_speech_engine_names_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(speech.shutil, "which", lambda _name: None)
+    with pytest.raises(RenderError, match="sudo apt-get install espeak-ng"):
+        narrate(["Hi."], Voice.NEUTRAL, SpeechSettings(engine="espeak"), tmp_path)
+
+
+def test_normalise_and_limit() -> None:
+    t = np.arange(SAMPLE_RATE * 5) / SAMPLE_RATE
+    quiet = (0.02 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    loud = normalise(np.stack([quiet, quiet], axis=1))
+    assert measure_samples(loud)[0] == pytest.approx(-16.0, abs=0.3)
+    assert np.abs(limit(np.array([0.1, 0.95, -2.0], dtype=np.float32), 0.8)).max() <= 0.8
+    silence = np.zeros((SAMPLE_RATE, 2), dtype=np.float32)
+    assert np.array_equal(normalise(silence), silence)
+
+
+class _ChatServer(BaseHTTPRequestHandler):
+    replies: ClassVar[list[tuple[int, dict[str, Any]]]] = []
+    seen: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).seen.append(
+            {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
+        )
+        status, payload = type(self).replies.pop(0)
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def chat_server() -> type[_ChatServer]:
+    _ChatServer.replies, _ChatServer.seen = [], []
+    server = HTTPServer(("127.0.0.1", 0), _ChatServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _ChatServer.url = f"http://127.0.0.1:{server.server_port}/v1"  # type: ignore[attr-defined]
+    yield _ChatServer
+    server.shutdown()
+
+
+def test_script_is_generated_when_the_row_has_none(chat_server: type[_ChatServer]) -> None:
+    answer = {"choices": [{"message": {"content": "Stars are far away. They shine at night."}}]}
+    chat_server.replies = [(500, {"error": "busy"}), (200, answer)]
+    llm = LLMSettings(endpoint=chat_server.url, model="llama3", api_key="k3y")  # type: ignore[attr-defined]
+    idea = Idea(idea_title="Why stars shine", duration_seconds=60, tone="calm")
+    assert prepare_script(idea, llm) == ["Stars are far away.", "They shine at night."]
+    assert len(chat_server.seen) == 2  # the 500 was retried
+    request = chat_server.seen[-1]
+    assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer k3y"
+    assert request["body"]["model"] == "llama3"
+    assert "Why stars shine" in request["body"]["messages"][1]["content"]
+    assert "about 150 words" in request["body"]["messages"][1]["content"]
+
+
+def test_script_generator_errors_say_what_to_check(chat_server: type[_ChatServer]) -> None:
+    chat_server.replies = [(401, {"error": "bad key"})]
+    llm = LLMSettings(endpoint=chat_server.url, model="m")  # type: ignore[attr-defined]
+    with pytest.raises(
+        RenderError,
+        match="refused the request \\(HTTP 401\\) — check its address, model name and API key",
+    ):
+        prepare_script(Idea(idea_title="x"), llm)
+    with pytest.raises(RenderError, match="no script and no script generator"):
+        prepare_script(Idea(idea_title="x"), None)
+    unreachable = LLMSettings(endpoint="http://127.0.0.1:9/v1", model="m", timeout=2)
+    with pytest.raises(RenderError, match="could not be reached"):
+        prepare_script(Idea(idea_title="x"), unreachable)
