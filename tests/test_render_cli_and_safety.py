@@ -142,7 +142,7 @@ def test_an_unreadable_asset_names_the_file(tmp_path: Path) -> None:
     )
     idea = Idea(idea_title="The blue sky", script_content="The sky is blue.")
     with pytest.raises(
-        RenderError, match="asset sky-photo.jpg cannot be read .* replace it or remove it"
+        RenderError, match=r"asset sky-photo\.jpg cannot be read .* replace it or remove it"
     ):
         render_item(idea, 2, settings, tmp_path / "o", tmp_path / "w")
     assert [p for p in (tmp_path / "o").iterdir() if not p.name.startswith(".")] == []
