@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
 
-from app import APP_NAME, __version__, cli_render
+from app import APP_NAME, __version__, cli_render, cli_settings
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.states import State
@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--state", choices=states, metavar="S", help="only jobs in state S")
     export.set_defaults(handler=cmd_jobs_export)
     cli_render.add_parser(commands)
+    cli_settings.add_parser(commands)
     return parser
 
 
@@ -282,7 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.ui.launch import run_gui  # Qt is loaded only when the window is wanted
 
         return run_gui(paths)
-    log.debug("command %s", " ".join(sys.argv[1:] if argv is None else argv))
+    # Only the command's name: arguments can hold secrets or private paths.
+    log.debug("command %s %s", args.command, getattr(args, f"{args.command}_command", "") or "")
     try:
         return handler(args, paths)
     except UserError as exc:

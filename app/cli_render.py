@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 import time
-from dataclasses import replace
+from contextlib import closing
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,7 +19,10 @@ from app.paths import AppPaths
 from app.pipeline.render import RenderSettings
 from app.pipeline.runner import RenderOutcome, RenderTask, run_render
 from app.pipeline.styles import BUILTIN
+from app.render_config import render_settings
+from app.settings import Settings
 from app.sources.intake import SourceSpec, load_report
+from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,7 @@ def parse_rows(text: str) -> set[int]:
     return rows
 
 
-def settings_from(args: argparse.Namespace, paths: AppPaths) -> RenderSettings:
+def settings_from(args: argparse.Namespace, paths: AppPaths, settings: Settings) -> RenderSettings:
     data: dict[str, Any] = {
         "container": args.format, "resolution": args.resolution, "vertical": args.vertical,
         "optimize": args.optimize,
@@ -82,19 +85,11 @@ def settings_from(args: argparse.Namespace, paths: AppPaths) -> RenderSettings:
         data["video_codec"] = args.video_codec
     if args.audio_codec:
         data["audio_codec"] = args.audio_codec
-    output = OutputConfig.from_dict(data)
-    defaults = RenderSettings()
-    visuals = replace(
-        defaults.visuals,
-        assets_dir=_folder(args.assets, "--assets"),
-        music_dir=_folder(args.music, "--music") or defaults.visuals.music_dir,
-        logo=_file(args.logo, "--logo"),
-        word_highlight=args.word_highlight,
-    )
-    return replace(
-        defaults, output=output, style=args.style or "", visuals=visuals,
-        template_dir=paths.data_dir / "templates", encoder_cache=paths.cache_dir / "encoders.json",
-        overwrite=args.overwrite,
+    return render_settings(
+        settings, paths, OutputConfig.from_dict(data),
+        assets_dir=_folder(args.assets, "--assets"), music_dir=_folder(args.music, "--music"),
+        logo=_file(args.logo, "--logo"), word_highlight=args.word_highlight,
+        style=args.style, overwrite=args.overwrite,
     )  # fmt: skip
 
 
@@ -155,7 +150,8 @@ class TerminalProgress:
 
 
 def cmd_render(args: argparse.Namespace, paths: AppPaths) -> int:
-    settings = settings_from(args, paths)
+    with closing(Workspace(paths)) as workspace:
+        settings = settings_from(args, paths, workspace.settings)
     report = load_report(
         SourceSpec(args.source, tab=args.tab, range=args.range), Rules(level=Level(args.level))
     )

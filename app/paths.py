@@ -21,10 +21,19 @@ class AppPaths:
     data_dir: Path
     log_dir: Path
     cache_dir: Path
+    config_dir: Path
 
     @property
     def database(self) -> Path:
         return self.data_dir / "cadence.db"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.config_dir / "secrets.json"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.data_dir / "templates"
 
     @property
     def log_file(self) -> Path:
@@ -39,9 +48,10 @@ class AppPaths:
         chosen = data_dir or os.environ.get(DATA_DIR_ENV)
         if chosen:
             root = Path(chosen).expanduser().resolve()
-            return cls(root, root / "logs", root / "cache")
+            return cls(root, root / "logs", root / "cache", root / "config")
         return cls(
             platformdirs.user_data_path(APP_NAME, appauthor=False),
             platformdirs.user_log_path(APP_NAME, appauthor=False),
             platformdirs.user_cache_path(APP_NAME, appauthor=False),
+            platformdirs.user_config_path(APP_NAME, appauthor=False),
         )

@@ -18,6 +18,8 @@ from app.domain.states import State
 from app.domain.validation import Level, Rules, SheetReport
 from app.export import render, write_atomically
 from app.paths import DEMO_SHEET, AppPaths
+from app.secrets import SecretStore
+from app.settings import Settings
 from app.sources.intake import SourceSpec, load_report
 from app.store import jobs as job_store
 from app.store.database import Database
@@ -52,6 +54,7 @@ class Workspace:
         self.paths = paths
         self.actor = job_store.current_actor(front_end)
         self.db = Database.open(paths.database)
+        self.settings = Settings(self.db, SecretStore(paths.secrets_file))
 
     def close(self) -> None:
         self.db.close()

@@ -53,7 +53,8 @@ class AlreadyRendered(RenderError):
 @dataclass(frozen=True, slots=True)
 class RenderSettings:
     output: OutputConfig = field(default_factory=OutputConfig)
-    style: str = ""  # empty: the row's style, else the default
+    style: str = ""  # empty: the row's style, else `default_style`
+    default_style: str = "modern"
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     visuals: VisualSettings = field(default_factory=lambda: VisualSettings(music_dir=MUSIC_DIR))
     llm: LLMSettings | None = None
@@ -134,7 +135,9 @@ def render_item(
     """Render one idea; raises `RenderError` (with cause and fix) or `Canceled`."""
     began = time.monotonic()
     config = settings.output.checked()
-    style = pick_style(settings.style or idea.style_override, settings.template_dir)
+    style = pick_style(
+        settings.style or idea.style_override or settings.default_style, settings.template_dir
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = output_stem(row, idea)
     video = out_dir / f"{stem}{config.extension}"

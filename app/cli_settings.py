@@ -1,0 +1,80 @@
+"""``settings``: list, get, set and unset the user's settings (secrets masked, never echoed)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from contextlib import closing
+from typing import Any
+
+from app.paths import AppPaths
+from app.settings import OPTIONS, SettingError, option
+from app.workspace import Workspace
+
+
+def add_parser(commands: Any) -> None:
+    settings = commands.add_parser("settings", help="show and change settings")
+    actions = settings.add_subparsers(dest="settings_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="every setting with its value and meaning")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_list)
+    get = actions.add_parser("get", help="one setting's value")
+    get.add_argument("key")
+    get.set_defaults(handler=cmd_get)
+    put = actions.add_parser("set", help="change a setting (secrets: give - to type it hidden)")
+    put.add_argument("key")
+    put.add_argument("value", nargs="?", default="-")
+    put.set_defaults(handler=cmd_set)
+    unset = actions.add_parser("unset", help="back to the default")
+    unset.add_argument("key")
+    unset.set_defaults(handler=cmd_unset)
+
+
+def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        rows = [(o, workspace.settings.shown(o.key)) for o in OPTIONS]
+        where = workspace.settings.secrets.where
+    if args.json:
+        print(json.dumps({o.key: shown for o, shown in rows}, indent=2, ensure_ascii=False))
+        return 0
+    width = max(len(o.key) for o in OPTIONS)
+    for opt, shown in rows:
+        print(f"{opt.key:<{width}}  {shown or '(empty)'}")
+        print(f"{'':<{width}}  {opt.description}")
+    print(f"\nSecrets are kept in {where}.")
+    return 0
+
+
+def cmd_get(args: argparse.Namespace, paths: AppPaths) -> int:
+    option(args.key)
+    with closing(Workspace(paths)) as workspace:
+        print(workspace.settings.shown(args.key))
+    return 0
+
+
+def cmd_set(args: argparse.Namespace, paths: AppPaths) -> int:
+    opt = option(args.key)
+    value = args.value
+    if value == "-":
+        if sys.stdin.isatty():
+            value = getpass.getpass(f"{opt.description}: ")
+        else:
+            value = sys.stdin.readline().rstrip("\n")
+    elif opt.kind == "secret":
+        raise SettingError(
+            f"give {opt.key} as - and type it at the prompt, so it stays out of your shell history"
+        )
+    with closing(Workspace(paths)) as workspace:
+        workspace.settings.set(args.key, value)
+        print(f"{args.key} = {workspace.settings.shown(args.key)}")
+    return 0
+
+
+def cmd_unset(args: argparse.Namespace, paths: AppPaths) -> int:
+    option(args.key)
+    with closing(Workspace(paths)) as workspace:
+        workspace.settings.unset(args.key)
+        print(f"{args.key} = {workspace.settings.shown(args.key) or '(empty)'} (default)")
+    return 0

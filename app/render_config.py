@@ -1,0 +1,72 @@
+"""Render settings from the user's settings, with per-run overrides (CLI flags, job options)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from app.domain.output import OutputConfig
+from app.paths import MUSIC_DIR, AppPaths
+from app.pipeline.render import RenderSettings
+from app.pipeline.script import LLMSettings
+from app.pipeline.speech import SpeechSettings
+from app.pipeline.visuals import VisualSettings
+from app.settings import Settings
+
+
+def _path(value: Any) -> Path | None:
+    return Path(value) if value else None
+
+
+def render_settings(
+    settings: Settings,
+    paths: AppPaths,
+    output: OutputConfig | None = None,
+    **overrides: Any,
+) -> RenderSettings:
+    """Everything a render needs; keyword overrides win over stored settings."""
+
+    def pick(name: str, key: str) -> Any:
+        return overrides[name] if overrides.get(name) not in (None, "") else settings.get(key)
+
+    llm = None
+    if settings.get("llm.endpoint") and settings.get("llm.model"):
+        llm = LLMSettings(
+            endpoint=settings.get("llm.endpoint"),
+            model=settings.get("llm.model"),
+            api_key=settings.get("llm.api_key"),
+        )
+    music_dir = None
+    if settings.get("render.music"):
+        music_dir = _path(pick("music_dir", "render.music_dir")) or MUSIC_DIR
+    visuals = VisualSettings(
+        assets_dir=_path(pick("assets_dir", "render.assets_dir")),
+        music_dir=music_dir,
+        logo=_path(pick("logo", "render.logo")),
+        outro_text=settings.get("render.outro_text"),
+        word_highlight=bool(
+            overrides.get("word_highlight") or settings.get("render.word_highlight")
+        ),
+    )
+    base = RenderSettings()
+    return replace(
+        base,
+        output=output or base.output,
+        style=overrides.get("style") or "",
+        speech=SpeechSettings(
+            rate_wpm=settings.get("speech.rate"),
+            pause_seconds=settings.get("speech.pause"),
+            engine=settings.get("speech.engine"),
+        ),
+        visuals=visuals,
+        llm=llm,
+        template_dir=paths.templates_dir,
+        hardware_encoding=settings.get("render.hardware_encoding"),
+        encoder_cache=paths.cache_dir / "encoders.json",
+        language=settings.get("publish.language"),
+        made_for_kids=settings.get("publish.made_for_kids"),
+        category_id=settings.get("publish.category_id"),
+        overwrite=bool(overrides.get("overwrite")),
+        default_style=settings.get("render.style"),
+    )

@@ -1,0 +1,146 @@
+"""Settings declared once — name, type, default, description — stored in the database.
+
+Secret settings live in the keyring instead (see `app.secrets`) and are never printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from app.domain.errors import UserError
+from app.secrets import SecretStore, masked
+from app.store.database import Database
+from app.store.models import Setting
+from app.store.settings import get_setting, set_setting
+
+
+class SettingError(UserError):
+    """A setting name or value that cannot be used; says what would be accepted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    key: str
+    kind: str  # text | int | float | bool | path | url | choice | secret
+    default: Any
+    description: str
+    choices: tuple[str, ...] = ()
+    bounds: tuple[float, float] | None = None
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("speech.engine", "choice", "auto", "Speech engine", ("auto", "espeak", "pyttsx3")),
+    Option("speech.rate", "int", 165, "Speaking rate, words per minute", bounds=(80, 400)),
+    Option("speech.pause", "float", 0.35, "Pause between sentences, seconds", bounds=(0, 3)),
+    Option(
+        "llm.endpoint",
+        "url",
+        "",
+        "OpenAI-compatible API that writes missing scripts, e.g. http://localhost:11434/v1",
+    ),
+    Option("llm.model", "text", "", "Model name for the script writer, e.g. llama3"),
+    Option("llm.api_key", "secret", "", "API key for the script writer (kept in the keyring)"),
+    Option("render.style", "text", "modern", "Style for rows that name none"),
+    Option("render.assets_dir", "path", "", "Folder of images and clips, chosen by their names"),
+    Option("render.music", "bool", True, "Background music under the narration"),
+    Option("render.music_dir", "path", "", "Folder of music tracks (empty: the bundled tracks)"),
+    Option("render.logo", "path", "", "Logo image overlaid on every video"),
+    Option("render.word_highlight", "bool", False, "Highlight each word as it is spoken"),
+    Option("render.outro_text", "text", "Thanks for watching", "Text of the closing card"),
+    Option("render.hardware_encoding", "bool", True, "Use a GPU encoder when one works"),
+    Option("publish.language", "text", "", "Video language code (empty: from the script)"),
+    Option("publish.made_for_kids", "bool", False, "Mark videos as made for kids"),
+    Option("publish.category_id", "text", "27", "YouTube category id (27 = Education)"),
+)
+BY_KEY = {o.key: o for o in OPTIONS}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def option(key: str) -> Option:
+    if key not in BY_KEY:
+        raise SettingError(f"there is no setting {key!r} — `settings list` shows them all")
+    return BY_KEY[key]
+
+
+def parse(opt: Option, text: str) -> Any:
+    """The typed value of ``text`` for ``opt``, or a `SettingError` saying what is accepted."""
+    value = text.strip()
+    converters: dict[str, Callable[[str], Any]] = {
+        "int": int, "float": float, "text": str, "secret": str, "path": str, "url": str,
+    }  # fmt: skip
+    if opt.kind == "bool":
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise SettingError(f"{opt.key} is true or false, not {text!r}")
+    if opt.kind == "choice":
+        if value not in opt.choices:
+            raise SettingError(f"{opt.key} is one of {', '.join(opt.choices)}, not {text!r}")
+        return value
+    try:
+        typed = converters[opt.kind](value)
+    except ValueError:
+        raise SettingError(
+            f"{opt.key} must be a {'whole ' if opt.kind == 'int' else ''}number, not {text!r}"
+        ) from None
+    if opt.bounds and not opt.bounds[0] <= typed <= opt.bounds[1]:
+        raise SettingError(f"{opt.key} must be from {opt.bounds[0]:g} to {opt.bounds[1]:g}")
+    if opt.kind == "path" and typed:
+        path = Path(typed).expanduser()
+        if not path.exists():
+            raise SettingError(f"{opt.key}: {typed} does not exist")
+        typed = str(path.resolve())
+    if opt.kind == "url" and typed:
+        url = urlparse(typed)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise SettingError(f"{opt.key} must be an http:// or https:// address")
+    return typed
+
+
+class Settings:
+    """Typed access to the settings of one workspace."""
+
+    def __init__(self, database: Database, secrets: SecretStore) -> None:
+        self.db = database
+        self.secrets = secrets
+
+    def get(self, key: str) -> Any:
+        opt = option(key)
+        if opt.kind == "secret":
+            return self.secrets.get(key) or ""
+        with self.db.read() as session:
+            return get_setting(session, f"option.{key}", opt.default)
+
+    def set(self, key: str, text: str) -> Any:
+        opt = option(key)
+        value = parse(opt, text)
+        if opt.kind == "secret":
+            self.secrets.set(key, value)
+            return value
+        with self.db.write() as session:
+            set_setting(session, f"option.{key}", value)
+        return value
+
+    def unset(self, key: str) -> None:
+        opt = option(key)
+        if opt.kind == "secret":
+            self.secrets.delete(key)
+            return
+        with self.db.write() as session:
+            row = session.get(Setting, f"option.{key}")
+            if row is not None:
+                session.delete(row)
+
+    def shown(self, key: str) -> str:
+        """The value as it may be printed (secrets masked)."""
+        value = self.get(key)
+        if option(key).kind == "secret":
+            return masked(value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return "" if value is None else str(value)
