@@ -58,6 +58,7 @@ def render_settings(
             rate_wpm=settings.get("speech.rate"),
             pause_seconds=settings.get("speech.pause"),
             engine=settings.get("speech.engine"),
+            piper_model=_path(settings.get("speech.piper_model")),
         ),
         visuals=visuals,
         llm=llm,

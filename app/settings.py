@@ -33,7 +33,19 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("speech.engine", "choice", "auto", "Speech engine", ("auto", "espeak", "pyttsx3")),
+    Option(
+        "speech.engine",
+        "choice",
+        "auto",
+        "Speech engine (auto: Piper when installed, else the system voice)",
+        ("auto", "piper", "espeak", "pyttsx3"),
+    ),
+    Option(
+        "speech.piper_model",
+        "path",
+        "",
+        "A Piper voice model (.onnx) to use besides installed voice packages",
+    ),
     Option("speech.rate", "int", 165, "Speaking rate, words per minute", bounds=(80, 400)),
     Option("speech.pause", "float", 0.35, "Pause between sentences, seconds", bounds=(0, 3)),
     Option(

@@ -37,12 +37,13 @@ def test_narration_timings_come_from_the_audio(tmp_path: Path) -> None:
 
 
 def test_voices_differ_and_sentences_are_reused(tmp_path: Path) -> None:
-    female = narrate(["Hello there."], Voice.FEMALE, SpeechSettings(), tmp_path / "f")
-    male = narrate(["Hello there."], Voice.MALE, SpeechSettings(), tmp_path / "m")
+    espeak = SpeechSettings(engine="espeak")
+    female = narrate(["Hello there."], Voice.FEMALE, espeak, tmp_path / "f")
+    male = narrate(["Hello there."], Voice.MALE, espeak, tmp_path / "m")
     assert female.voice.endswith("+f3") and male.voice.endswith("+m3")
     assert not np.array_equal(read_wav(female.path)[0][:1000], read_wav(male.path)[0][:1000])
     parts = sorted((tmp_path / "f" / "speech").iterdir())
-    narrate(["Hello there."], Voice.FEMALE, SpeechSettings(), tmp_path / "f")
+    narrate(["Hello there."], Voice.FEMALE, espeak, tmp_path / "f")
     assert sorted((tmp_path / "f" / "speech").iterdir()) == parts
 
 
@@ -50,7 +51,9 @@ def test_non_latin_narration_picks_a_matching_voice(tmp_path: Path) -> None:
     assert script_language("Почему небо голубое?") == "ru"
     assert script_language("आसमान नीला क्यों है?") == "hi"
     assert script_language("Hello world") is None
-    result = narrate(["Почему небо голубое?"], Voice.FEMALE, SpeechSettings(), tmp_path)
+    result = narrate(
+        ["Почему небо голубое?"], Voice.FEMALE, SpeechSettings(engine="espeak"), tmp_path
+    )  # noqa: E501
     assert result.voice == "ru+f3"
 
 
@@ -130,3 +133,31 @@ def test_script_generator_errors_say_what_to_check(chat_server: type[_ChatServer
     unreachable = LLMSettings(endpoint="http://127.0.0.1:9/v1", model="m", timeout=2)
     with pytest.raises(RenderError, match="could not be reached"):
         prepare_script(Idea(idea_title="x"), unreachable)
+
+
+def test_piper_is_used_when_installed(tmp_path: Path) -> None:
+    """The optional neural engine (GPL, never a hard dependency): runs where it is installed."""
+    pytest.importorskip("piper", reason="piper-tts is an optional extra: pip install '.[piper]'")
+    models = speech.piper_models()
+    if not models:
+        pytest.skip("no Piper voice package is installed")
+    engine, warnings = speech.choose_engine(SpeechSettings(), Voice.MALE)
+    assert engine.name == "piper" and warnings == []
+    result = narrate(
+        ["Hello from a neural voice.", "Second sentence."], Voice.MALE, SpeechSettings(), tmp_path
+    )
+    assert result.engine == "piper" and result.voice == "en_US-joe-medium"
+    assert result.duration > 1.0
+    # No female Piper voice is installed: the system voice is used, and the user is told.
+    fallback, said = speech.choose_engine(SpeechSettings(), Voice.FEMALE)
+    assert fallback.name == "espeak-ng" and said == [
+        "no female Piper voice is installed; the system voice was used"
+    ]
+
+
+def test_choosing_piper_without_it_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(speech, "piper_models", lambda _extra=None: [])
+    with pytest.raises(RenderError, match="pip install piper-tts"):
+        speech.choose_engine(SpeechSettings(engine="piper"))

