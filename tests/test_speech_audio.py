@@ -53,7 +53,7 @@ def test_non_latin_narration_picks_a_matching_voice(tmp_path: Path) -> None:
     assert script_language("Hello world") is None
     result = narrate(
         ["Почему небо голубое?"], Voice.FEMALE, SpeechSettings(engine="espeak"), tmp_path
-    )  # noqa: E501
+    )
     assert result.voice == "ru+f3"
 
 
