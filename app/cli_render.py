@@ -87,27 +87,20 @@ def settings_from(args: argparse.Namespace, paths: AppPaths, settings: Settings)
         data["audio_codec"] = args.audio_codec
     return render_settings(
         settings, paths, OutputConfig.from_dict(data),
-        assets_dir=_folder(args.assets, "--assets"), music_dir=_folder(args.music, "--music"),
-        logo=_file(args.logo, "--logo"), word_highlight=args.word_highlight,
+        assets_dir=_existing(args.assets, "--assets", folder=True),
+        music_dir=_existing(args.music, "--music", folder=True),
+        logo=_existing(args.logo, "--logo", folder=False), word_highlight=args.word_highlight,
         style=args.style, overwrite=args.overwrite,
     )  # fmt: skip
 
 
-def _folder(value: str | None, flag: str) -> Path | None:
+def _existing(value: str | None, flag: str, *, folder: bool) -> Path | None:
+    """The path given with ``flag``, which must be an existing folder (or file)."""
     if not value:
         return None
     path = Path(value).expanduser()
-    if not path.is_dir():
-        raise UserError(f"{flag} {value}: no such folder")
-    return path
-
-
-def _file(value: str | None, flag: str) -> Path | None:
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    if not path.is_file():
-        raise UserError(f"{flag} {value}: no such file")
+    if not (path.is_dir() if folder else path.is_file()):
+        raise UserError(f"{flag} {value}: no such {'folder' if folder else 'file'}")
     return path
 
 
