@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
 
-from app import APP_NAME, __version__, cli_render, cli_settings
+from app import APP_NAME, __version__, cli_render, cli_schedule, cli_settings
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.states import State
@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=cmd_jobs_export)
     cli_render.add_parser(commands)
     cli_settings.add_parser(commands)
+    cli_schedule.add_parser(commands)
     return parser
 
 

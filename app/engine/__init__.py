@@ -1,0 +1,1 @@
+"""The runtime: schedules and triggers (more of the engine lands with the scheduler)."""

@@ -1,0 +1,173 @@
+"""APScheduler triggers from schedule specs, with crontab(5) meaning and a stated DST policy.
+
+Cron fields are handed to APScheduler as explicit value lists (never as crontab text, whose
+syntax APScheduler reads differently: day-of-week numbering, 7 = Sunday, names, ranges). When
+both day fields are restricted, crontab's "either day matches" becomes an `OrTrigger`.
+
+Daylight-saving changes, for every schedule with a wall-clock time:
+- a time that does not exist on the change day (02:30 when clocks jump 02:00 → 03:00) runs
+  once, at the first moment after the jump (03:00);
+- a time that occurs twice (02:30 when clocks fall back 03:00 → 02:00) runs once, at its first
+  occurrence;
+- cron expressions whose hour field starts with ``*`` (every N minutes or hours) follow real
+  time instead: skipped times do not run, repeated times run again — as cron(8) does.
+Interval schedules (every@6h) count elapsed time and are unaffected by the change.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from app.domain.schedule import CronFields, ScheduleSpec
+
+_APS_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _listing(values: frozenset[int], full: range) -> str:
+    return "*" if set(values) == set(full) else ",".join(str(v) for v in sorted(values))
+
+
+def cron_triggers(fields: CronFields, tz: ZoneInfo) -> list[CronTrigger]:
+    minute = _listing(fields.minutes, range(60))
+    hour = _listing(fields.hours, range(24))
+    month = _listing(fields.months, range(1, 13))
+    dom = _listing(fields.doms, range(1, 32))
+    dow = "*" if len(fields.dows) == 7 else ",".join(_APS_DAYS[d] for d in sorted(fields.dows))
+    common: dict[str, Any] = {"minute": minute, "hour": hour, "month": month, "timezone": tz}
+    if fields.dom_star or fields.dow_star:
+        return [CronTrigger(day=dom, day_of_week=dow, **common)]
+    return [
+        CronTrigger(day=dom, day_of_week="*", **common),
+        CronTrigger(day="*", day_of_week=dow, **common),
+    ]
+
+
+def _exists(local: datetime, tz: tzinfo) -> bool:
+    """Whether a naive wall-clock time exists in ``tz`` (it does not inside a spring gap)."""
+    aware = local.replace(tzinfo=tz)
+    return aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == local
+
+
+def _is_second_occurrence(moment: datetime, tz: tzinfo) -> bool:
+    local = moment.astimezone(tz).replace(tzinfo=None)
+    first = local.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    second = local.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    return first != second and moment.astimezone(UTC) == second
+
+
+def _gap_end(local: datetime, tz: tzinfo) -> datetime:
+    """The first real instant after the spring-forward gap containing ``local``."""
+    low = local.replace(tzinfo=tz, fold=1).astimezone(UTC)  # using the later (summer) offset
+    high = local.replace(tzinfo=tz, fold=0).astimezone(UTC)  # using the earlier offset
+    low, high = min(low, high), max(low, high)
+    before = low.astimezone(tz).utcoffset()
+    while high - low > timedelta(seconds=1):
+        mid = low + (high - low) / 2
+        if mid.astimezone(tz).utcoffset() == before:
+            low = mid
+        else:
+            high = mid
+    return high.replace(microsecond=0).astimezone(tz)
+
+
+class WallClockTrigger(BaseTrigger):
+    """Wraps APScheduler triggers to apply the DST policy in this module's docstring."""
+
+    def __init__(self, inner: list[BaseTrigger], tz: ZoneInfo, *, follow_real_time: bool) -> None:
+        self.inner = inner[0] if len(inner) == 1 else OrTrigger(inner)
+        self.timezone = tz
+        self.follow_real_time = follow_real_time
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        previous = previous_fire_time
+        for _ in range(64):  # more skips than any real zone needs in one step
+            candidate = self.inner.get_next_fire_time(previous, now)
+            if candidate is None:
+                return None
+            local = candidate.replace(tzinfo=None)
+            if not _exists(local, self.timezone):
+                if not self.follow_real_time:
+                    moved = _gap_end(local, self.timezone)
+                    if previous_fire_time is None or moved > previous_fire_time:
+                        return moved
+                previous = now = _after(candidate)
+                continue
+            moment = _match_offset(local, candidate, self.timezone)
+            if not self.follow_real_time and _is_second_occurrence(moment, self.timezone):
+                previous, now = moment, _after(moment)
+                continue
+            return moment
+        return None
+
+    def __str__(self) -> str:
+        return f"wall-clock({self.inner})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"inner": self.inner, "timezone": self.timezone, "follow": self.follow_real_time}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.inner = state["inner"]
+        self.timezone = state["timezone"]
+        self.follow_real_time = state["follow"]
+
+
+def _after(moment: datetime) -> datetime:
+    """One second later in real time (aware arithmetic is wall-clock and would lose the fold)."""
+    return moment.astimezone(UTC) + timedelta(seconds=1)
+
+
+def _match_offset(local: datetime, candidate: datetime, tz: tzinfo) -> datetime:
+    """The aware local time for ``candidate``'s instant (keeping which of two folds it was)."""
+    for fold in (0, 1):
+        option = local.replace(tzinfo=tz, fold=fold)
+        if option.utcoffset() == candidate.utcoffset():
+            return option
+    return candidate.astimezone(tz)
+
+
+def build_trigger(
+    spec: ScheduleSpec, tz: ZoneInfo, *, start: datetime | None = None
+) -> BaseTrigger:
+    """The trigger that fires ``spec`` in ``tz``."""
+    if spec.kind == "interval":
+        assert spec.every is not None
+        return IntervalTrigger(
+            seconds=int(spec.every.total_seconds()), start_date=start, timezone=tz
+        )
+    if spec.kind == "once":
+        assert spec.at is not None
+        local = spec.at
+        if not _exists(local, tz):
+            return DateTrigger(run_date=_gap_end(local, tz))
+        return DateTrigger(run_date=local.replace(tzinfo=tz, fold=0))
+    assert spec.cron is not None
+    follow = spec.kind == "cron" and spec.cron.hour_star
+    return WallClockTrigger(cron_triggers(spec.cron, tz), tz, follow_real_time=follow)
+
+
+def preview(spec: ScheduleSpec, tz: ZoneInfo, start: datetime, count: int = 5) -> list[datetime]:
+    """The next ``count`` run times after ``start`` (aware), in ``tz``."""
+    trigger = build_trigger(spec, tz, start=start)
+    times: list[datetime] = []
+    previous: datetime | None = None
+    now = start.astimezone(tz)
+    while len(times) < count:
+        moment = trigger.get_next_fire_time(previous, now)
+        if moment is None:
+            break
+        if moment <= start:  # an interval trigger's first tick is its start
+            previous, now = moment, _after(moment)
+            continue
+        times.append(moment.astimezone(tz))
+        previous, now = moment, _after(moment)
+    return times
