@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
 
-from app import APP_NAME, __version__, cli_render, cli_schedule, cli_settings
+from app import APP_NAME, __version__, cli_engine, cli_render, cli_schedule, cli_settings
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.states import State
@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", metavar="FILE", help="write to FILE instead of the terminal")
     export.add_argument("--state", choices=states, metavar="S", help="only jobs in state S")
     export.set_defaults(handler=cmd_jobs_export)
+    cli_engine.add_job_actions(job_commands)
+    cli_engine.add_run_parser(commands)
     cli_render.add_parser(commands)
     cli_settings.add_parser(commands)
     cli_schedule.add_parser(commands)

@@ -78,20 +78,26 @@ def parse_rows(text: str) -> set[int]:
 
 def settings_from(args: argparse.Namespace, paths: AppPaths, settings: Settings) -> RenderSettings:
     data: dict[str, Any] = {
-        "container": args.format, "resolution": args.resolution, "vertical": args.vertical,
+        "container": args.format,
+        "resolution": args.resolution,
+        "vertical": args.vertical,
         "optimize": args.optimize,
-    }  # fmt: skip
+    }
     if args.video_codec:
         data["video_codec"] = args.video_codec
     if args.audio_codec:
         data["audio_codec"] = args.audio_codec
     return render_settings(
-        settings, paths, OutputConfig.from_dict(data),
+        settings,
+        paths,
+        OutputConfig.from_dict(data),
         assets_dir=_existing(args.assets, "--assets", folder=True),
         music_dir=_existing(args.music, "--music", folder=True),
-        logo=_existing(args.logo, "--logo", folder=False), word_highlight=args.word_highlight,
-        style=args.style, overwrite=args.overwrite,
-    )  # fmt: skip
+        logo=_existing(args.logo, "--logo", folder=False),
+        word_highlight=args.word_highlight,
+        style=args.style,
+        overwrite=args.overwrite,
+    )
 
 
 def _existing(value: str | None, flag: str, *, folder: bool) -> Path | None:
@@ -124,8 +130,12 @@ class TerminalProgress:
         if self.live:
             filled = round(fraction * 20)
             bar = "█" * filled + "░" * (20 - filled)
-            print(f"\r[{self.index}/{self.total}] row {self.row}  {stage:<9} {bar} {fraction:4.0%}",
-                  end="", file=self.stream, flush=True)  # fmt: skip
+            print(
+                f"\r[{self.index}/{self.total}] row {self.row}  {stage:<9} {bar} {fraction:4.0%}",
+                end="",
+                file=self.stream,
+                flush=True,
+            )
         elif stage != self.stage:
             print(f"    {stage}…", file=self.stream, flush=True)
         self.stage = stage

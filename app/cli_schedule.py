@@ -60,8 +60,17 @@ def cmd_preview(args: argparse.Namespace, paths: AppPaths) -> int:
         start = datetime.now(tz)
     times = preview(spec, tz, start, args.count)
     if args.json:
-        print(json.dumps({"expression": args.expression, "kind": spec.kind, "timezone": tz_name,
-                          "runs": [t.isoformat() for t in times]}, indent=2))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "expression": args.expression,
+                    "kind": spec.kind,
+                    "timezone": tz_name,
+                    "runs": [t.isoformat() for t in times],
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"{args.expression} ({spec.kind}) in {tz_name}:")
     for moment in times:

@@ -64,6 +64,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("render.word_highlight", "bool", False, "Highlight each word as it is spoken"),
     Option("render.outro_text", "text", "Thanks for watching", "Text of the closing card"),
     Option("render.hardware_encoding", "bool", True, "Use a GPU encoder when one works"),
+    Option(
+        "output.folder", "path", "", "Where job videos go (empty: your Videos folder, in Cadence)"
+    ),
+    Option("engine.max_concurrent", "int", 1, "How many videos render at once", bounds=(1, 16)),
     Option("publish.language", "text", "", "Video language code (empty: from the script)"),
     Option("publish.made_for_kids", "bool", False, "Mark videos as made for kids"),
     Option("publish.category_id", "text", "27", "YouTube category id (27 = Education)"),
@@ -82,8 +86,13 @@ def parse(opt: Option, text: str) -> Any:
     """The typed value of ``text`` for ``opt``, or a `SettingError` saying what is accepted."""
     value = text.strip()
     converters: dict[str, Callable[[str], Any]] = {
-        "int": int, "float": float, "text": str, "secret": str, "path": str, "url": str,
-    }  # fmt: skip
+        "int": int,
+        "float": float,
+        "text": str,
+        "secret": str,
+        "path": str,
+        "url": str,
+    }
     if opt.kind == "bool":
         if value.lower() in _TRUE:
             return True

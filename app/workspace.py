@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from app.domain.errors import UserError
+from app.domain.errors import NotFound, UserError
 from app.domain.idea import Priority
 from app.domain.job import JobDraft
 from app.domain.states import State
@@ -28,10 +28,6 @@ from app.store.settings import get_setting, set_setting
 log = logging.getLogger(__name__)
 
 DEMO_SEEDED = "workspace.demo_seeded"
-
-
-class NotFound(UserError, LookupError):
-    """The user named something that does not exist; the message says how to find it."""
 
 
 class NoValidRows(UserError):

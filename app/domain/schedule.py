@@ -35,10 +35,14 @@ _FIELDS = (
     ("day of week", 0, 7, DAYS),
 )
 SPECIALS = {
-    "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +135,15 @@ def parse_cron(expression: str) -> CronFields:
     sets = [parse_field(p, *spec) for p, spec in zip(parts, _FIELDS, strict=True)]
     dows = frozenset(d % 7 for d in sets[4])  # 7 is Sunday too
     return CronFields(
-        sets[0], sets[1], sets[2], sets[3], dows,
-        dom_star=parts[2].startswith("*"), dow_star=parts[4].startswith("*"),
+        sets[0],
+        sets[1],
+        sets[2],
+        sets[3],
+        dows,
+        dom_star=parts[2].startswith("*"),
+        dow_star=parts[4].startswith("*"),
         hour_star=parts[1].startswith("*"),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,9 +275,14 @@ def render_topic(template: str, when: datetime) -> str:
     """The template filled in for a run at ``when`` (local time of the schedule)."""
     check_template(template)
     return template.format(
-        date=when.strftime("%Y-%m-%d"), time=when.strftime("%H:%M"),
-        datetime=when.strftime("%Y-%m-%d %H:%M"), year=f"{when.year}",
-        month=when.strftime("%B"), month_num=f"{when.month:02}", day=f"{when.day:02}",
-        weekday=when.strftime("%A"), week=f"{when.isocalendar().week:02}",
+        date=when.strftime("%Y-%m-%d"),
+        time=when.strftime("%H:%M"),
+        datetime=when.strftime("%Y-%m-%d %H:%M"),
+        year=f"{when.year}",
+        month=when.strftime("%B"),
+        month_num=f"{when.month:02}",
+        day=f"{when.day:02}",
+        weekday=when.strftime("%A"),
+        week=f"{when.isocalendar().week:02}",
         timestamp=str(int(when.timestamp())),
-    )  # fmt: skip
+    )

@@ -70,7 +70,10 @@ class IllegalTransition(UserError, ValueError):
             if allowed
             else f"{current.value} is final"
         )
-        super().__init__(f"cannot {_VERBS[target]} a {what} that is {current.value} ({options})")
+        article = "an" if what[:1] in "aeiou" else "a"
+        super().__init__(
+            f"cannot {_VERBS[target]} {article} {what} that is {current.value} ({options})"
+        )
 
 
 def can_transition(current: State, target: State) -> bool:

@@ -203,9 +203,10 @@ def render_cue(cue: Cue, style: Style, layout: Layout) -> tuple[Image.Image, tup
     if style.caption_box is not None:
         alpha = round(255 * style.caption_box_opacity)
         draw.rounded_rectangle(
-            (0, 0, block[0] - 1, block[1] - 1), radius=round(size * 0.35),
+            (0, 0, block[0] - 1, block[1] - 1),
+            radius=round(size * 0.35),
             fill=(*style.caption_box, alpha),
-        )  # fmt: skip
+        )
     else:
         stroke = max(2, size // 14)
     outline = (0, 0, 0) if sum(style.text) > 380 else (255, 255, 255)

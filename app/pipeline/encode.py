@@ -89,25 +89,66 @@ def plan(config: OutputConfig, encoder: str | None = None, *, planar: bool = Fal
                 audio,
             )
         params = [
-            *scale, "-profile:v", "high", "-crf", str(crf), "-g", str(gop),
-            "-keyint_min", str(gop), "-sc_threshold", "0", "-bf", "2", "-flags", "+cgop",
-            "-x264-params", "open-gop=0", *BT709, *container, *audio_params,
-        ]  # fmt: skip
+            *scale,
+            "-profile:v",
+            "high",
+            "-crf",
+            str(crf),
+            "-g",
+            str(gop),
+            "-keyint_min",
+            str(gop),
+            "-sc_threshold",
+            "0",
+            "-bf",
+            "2",
+            "-flags",
+            "+cgop",
+            "-x264-params",
+            "open-gop=0",
+            *BT709,
+            *container,
+            *audio_params,
+        ]
         return EncoderPlan("libx264", preset, params, audio)
     if config.video_codec is VideoCodec.H265:
         preset, crf = X265[config.optimize]
         x265 = f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:bframes=2:log-level=error"
         params = [
-            *scale, "-pix_fmt", "yuv420p", "-crf", str(crf), "-x265-params", x265,
-            "-tag:v", "hvc1", *BT709, *container, *audio_params,
-        ]  # fmt: skip
+            *scale,
+            "-pix_fmt",
+            "yuv420p",
+            "-crf",
+            str(crf),
+            "-x265-params",
+            x265,
+            "-tag:v",
+            "hvc1",
+            *BT709,
+            *container,
+            *audio_params,
+        ]
         return EncoderPlan(encoder or "libx265", preset, params, audio)
     deadline, cpu_used, crf = VP9[config.optimize]
     params = [
-        *scale, "-pix_fmt", "yuv420p", "-crf", str(crf), "-b:v", "0", "-deadline", deadline,
-        "-cpu-used", str(cpu_used), "-row-mt", "1", "-g", str(config.fps * 4), *BT709,
+        *scale,
+        "-pix_fmt",
+        "yuv420p",
+        "-crf",
+        str(crf),
+        "-b:v",
+        "0",
+        "-deadline",
+        deadline,
+        "-cpu-used",
+        str(cpu_used),
+        "-row-mt",
+        "1",
+        "-g",
+        str(config.fps * 4),
+        *BT709,
         *audio_params,
-    ]  # fmt: skip
+    ]
     return EncoderPlan(encoder or "libvpx-vp9", "medium", params, audio)
 
 
@@ -151,10 +192,25 @@ def detect_hardware(codec: VideoCodec, cache_file: Path) -> str | None:
     working = None
     for candidate in HARDWARE[codec]:
         test = subprocess.run(
-            [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
-             "color=black:s=256x256:d=0.2", "-c:v", candidate, "-f", "null", "-"],
-            capture_output=True, timeout=30, check=False,
-        )  # fmt: skip
+            [
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "color=black:s=256x256:d=0.2",
+                "-c:v",
+                candidate,
+                "-f",
+                "null",
+                "-",
+            ],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
         if test.returncode == 0:
             working = candidate
             break
@@ -214,21 +270,51 @@ class _Writer(FFMPEG_VideoWriter):
     """
 
     def __init__(
-        self, filename: str, size: tuple[int, int], fps: int, plan: EncoderPlan,
-        audiofile: str, input_format: str,
-    ) -> None:  # fmt: skip
+        self,
+        filename: str,
+        size: tuple[int, int],
+        fps: int,
+        plan: EncoderPlan,
+        audiofile: str,
+        input_format: str,
+    ) -> None:
         self.logfile = subprocess.PIPE
         self.filename = filename
         self.codec = plan.codec
         self.ext = filename.rsplit(".", 1)[-1]
         cmd = [
-            ffmpeg_exe(), "-y", "-loglevel", "error",
-            "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{size[0]}x{size[1]}",
-            "-pix_fmt", input_format, "-r", str(fps), "-an", "-i", "-",
-            "-i", audiofile, "-map", "0:v", "-map", "1:a",
-            "-c:v", plan.codec, "-preset", plan.preset, *plan.params,
-            "-c:a", plan.audio_codec, filename,
-        ]  # fmt: skip
+            ffmpeg_exe(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "rawvideo",
+            "-vcodec",
+            "rawvideo",
+            "-s",
+            f"{size[0]}x{size[1]}",
+            "-pix_fmt",
+            input_format,
+            "-r",
+            str(fps),
+            "-an",
+            "-i",
+            "-",
+            "-i",
+            audiofile,
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            plan.codec,
+            "-preset",
+            plan.preset,
+            *plan.params,
+            "-c:a",
+            plan.audio_codec,
+            filename,
+        ]
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
@@ -271,9 +357,13 @@ def encode(
     logger = _Progress(count, progress, cancel)
     try:
         with _Writer(
-            str(temp), config.size, config.fps, chosen, str(soundtrack),
+            str(temp),
+            config.size,
+            config.fps,
+            chosen,
+            str(soundtrack),
             "yuv420p" if planar else "rgb24",
-        ) as writer:  # fmt: skip
+        ) as writer:
             for frame in clip.iter_frames(logger=logger, fps=config.fps, dtype="uint8"):
                 writer.write_frame(frame)
     except Canceled:

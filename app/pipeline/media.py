@@ -88,10 +88,25 @@ def resample(samples: np.ndarray, rate: int, channels: int = 2) -> np.ndarray:
     """To 48 kHz with ``channels`` channels, through ffmpeg's resampler."""
     source_channels = 1 if samples.ndim == 1 else samples.shape[1]
     result = run_ffmpeg(
-        ["-f", "f32le", "-ar", str(rate), "-ac", str(source_channels), "-i", "pipe:0",
-         "-ar", str(SAMPLE_RATE), "-ac", str(channels), "-f", "f32le", "pipe:1"],
+        [
+            "-f",
+            "f32le",
+            "-ar",
+            str(rate),
+            "-ac",
+            str(source_channels),
+            "-i",
+            "pipe:0",
+            "-ar",
+            str(SAMPLE_RATE),
+            "-ac",
+            str(channels),
+            "-f",
+            "f32le",
+            "pipe:1",
+        ],
         input_bytes=np.ascontiguousarray(samples, dtype="<f4").tobytes(),
-    )  # fmt: skip
+    )
     out = np.frombuffer(result.stdout, dtype="<f4")
     return out.reshape(-1, channels) if channels > 1 else out
 
@@ -129,10 +144,24 @@ def measure_samples(samples: np.ndarray, rate: int = SAMPLE_RATE) -> tuple[float
     """The same for samples in memory (float32, mono or stereo)."""
     channels = 1 if samples.ndim == 1 else samples.shape[1]
     result = run_ffmpeg(
-        ["-nostats", "-f", "f32le", "-ar", str(rate), "-ac", str(channels), "-i", "pipe:0",
-         "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
+        [
+            "-nostats",
+            "-f",
+            "f32le",
+            "-ar",
+            str(rate),
+            "-ac",
+            str(channels),
+            "-i",
+            "pipe:0",
+            "-af",
+            "ebur128=peak=true:framelog=quiet",
+            "-f",
+            "null",
+            "-",
+        ],
         input_bytes=np.ascontiguousarray(samples, dtype="<f4").tobytes(),
-    )  # fmt: skip
+    )
     return _loudness_from(result.stderr)
 
 

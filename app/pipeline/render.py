@@ -171,8 +171,12 @@ def render_item(
     if speech is None or not (workdir / "voice.wav").exists():
         report = stage("speech")
         narration = narrate(sentences, idea.voice_preference, settings.speech, workdir, report)
-        speech = {"timings": narration.timings, "duration": narration.duration,
-                  "voice": narration.voice, "engine": narration.engine}  # fmt: skip
+        speech = {
+            "timings": narration.timings,
+            "duration": narration.duration,
+            "voice": narration.voice,
+            "engine": narration.engine,
+        }
         warnings += narration.warnings
         checkpoints.save("speech", speech)
     timings = [tuple(t) for t in speech["timings"]]
@@ -183,9 +187,13 @@ def render_item(
     # 3. Captions
     layout = captions_stage.Layout.for_frame(config.size, style)
     cues = captions_stage.plan_cues(
-        sentences, timings, style, layout, offset=intro,
+        sentences,
+        timings,
+        style,
+        layout,
+        offset=intro,
         word_highlight=settings.visuals.word_highlight,
-    )  # fmt: skip
+    )
     srt_work = workdir / "captions.srt"
     if checkpoints.done("captions") is None or not srt_work.exists():
         stage("captions")
@@ -200,15 +208,27 @@ def render_item(
         music = pick_music(settings.visuals.music_dir, style.music, idea.idea_title)
         total_samples = round(duration * 48_000)
         warnings += soundtrack(
-            workdir / "voice.wav", timings, intro=intro, total_samples=total_samples,
-            music=music, music_level_db=style.music_level_db, out=soundtrack_path,
-        )  # fmt: skip
+            workdir / "voice.wav",
+            timings,
+            intro=intro,
+            total_samples=total_samples,
+            music=music,
+            music_level_db=style.music_level_db,
+            out=soundtrack_path,
+        )
         checkpoints.save("visuals", {"music": music.name if music else None})
     frames = build_frames(
-        title=idea.idea_title, cues=cues, style=style, layout=layout,
-        settings=settings.visuals, narration_span=(intro, intro + speech["duration"]),
-        duration=duration, fps=config.fps, keywords_of_idea=wanted, workdir=workdir,
-    )  # fmt: skip
+        title=idea.idea_title,
+        cues=cues,
+        style=style,
+        layout=layout,
+        settings=settings.visuals,
+        narration_span=(intro, intro + speech["duration"]),
+        duration=duration,
+        fps=config.fps,
+        keywords_of_idea=wanted,
+        workdir=workdir,
+    )
 
     # 5. Encode — beside the destination, under a hidden name until everything is done
     encoded = out_dir / f".{stem}.encoded{config.extension}"
@@ -218,9 +238,15 @@ def render_item(
         if settings.hardware_encoding and settings.encoder_cache is not None:
             encoder = encode_stage.detect_hardware(config.video_codec, settings.encoder_cache)
         encode_stage.encode(
-            frames, duration_frames, soundtrack_path, config, encoded,
-            encoder=encoder, progress=report, cancel=should_stop,
-        )  # fmt: skip
+            frames,
+            duration_frames,
+            soundtrack_path,
+            config,
+            encoded,
+            encoder=encoder,
+            progress=report,
+            cancel=should_stop,
+        )
         checkpoints.save("encode", {"video": encoded.name, "encoder": encoder or "software"})
 
     # 6. Thumbnail
@@ -244,11 +270,16 @@ def render_item(
     # 7. Metadata
     stage("metadata")
     metadata = build_metadata(
-        idea, sentences=sentences, starts=[intro + s for s, _e in timings], duration=duration,
-        intro=intro, language=language, made_for_kids=settings.made_for_kids,
+        idea,
+        sentences=sentences,
+        starts=[intro + s for s, _e in timings],
+        duration=duration,
+        intro=intro,
+        language=language,
+        made_for_kids=settings.made_for_kids,
         category_id=settings.category_id,
         files={"video": video.name, "thumbnail": thumbnail.name, "captions": srt_path.name},
-    )  # fmt: skip
+    )
     meta_work = workdir / "metadata.json"
     write_atomically(meta_work, json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
     checkpoints.save("metadata", {"file": meta_work.name})
@@ -264,9 +295,15 @@ def render_item(
     shutil.rmtree(workdir, ignore_errors=True)
     progress("metadata", 1.0)
     return RenderResult(
-        video, thumbnail, srt_path, metadata_path, duration,
-        round(time.monotonic() - began, 2), resumed_from, warnings,
-    )  # fmt: skip
+        video,
+        thumbnail,
+        srt_path,
+        metadata_path,
+        duration,
+        round(time.monotonic() - began, 2),
+        resumed_from,
+        warnings,
+    )
 
 
 def _publish(source: Path, target: Path, *, copy: bool) -> None:

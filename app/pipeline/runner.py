@@ -7,8 +7,10 @@ to end at the next stage boundary (what a pause does). Partial files are always 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue as queue_module
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -47,17 +49,41 @@ class RenderOutcome:
     stages_seen: list[str] = field(default_factory=list)
 
 
-def _child(task: RenderTask, messages: Any, stop: ProcessEvent) -> None:
+def _die_with_parent(parent: int) -> None:
+    """An orphaned render must not race the engine's restart on the same files."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def _child(task: RenderTask, messages: Any, stop: ProcessEvent, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; Ctrl+C goes to it
+    _die_with_parent(parent)
 
     def progress(stage: str, fraction: float) -> None:
         messages.put(("progress", stage, fraction))
 
     try:
         result = render_item(
-            Idea.from_dict(task.idea), task.row, task.settings, task.out_dir, task.work_dir,
-            progress, stop.is_set,
-        )  # fmt: skip
+            Idea.from_dict(task.idea),
+            task.row,
+            task.settings,
+            task.out_dir,
+            task.work_dir,
+            progress,
+            stop.is_set,
+        )
     except AlreadyRendered as exc:
         messages.put(("skipped", str(exc), None))
     except Canceled:
@@ -103,7 +129,9 @@ def run_render(
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
     stop_flag = context.Event()
-    child = context.Process(target=_child, args=(task, messages, stop_flag), daemon=True)
+    child = context.Process(
+        target=_child, args=(task, messages, stop_flag, os.getpid()), daemon=True
+    )
     child.start()
     assert child.pid is not None
     on_start(child.pid)
@@ -121,9 +149,10 @@ def run_render(
             if timeout is not None and time.monotonic() - started > timeout:
                 _terminate(child)
                 outcome = RenderOutcome(
-                    "failed", error=f"the render took longer than {timeout:.0f} s and was stopped",
+                    "failed",
+                    error=f"the render took longer than {timeout:.0f} s and was stopped",
                     stage=stage,
-                )  # fmt: skip
+                )
                 break
             if stop is not None and stop.is_set():
                 stop_flag.set()

@@ -43,14 +43,16 @@ def prompt_for(idea: Idea) -> str:
 
 
 def generate_script(idea: Idea, llm: LLMSettings) -> str:
-    body = json.dumps({
-        "model": llm.model,
-        "messages": [
-            {"role": "system", "content": "You write narration scripts for explainer videos."},
-            {"role": "user", "content": prompt_for(idea)},
-        ],
-        "temperature": 0.7,
-    }).encode()  # fmt: skip
+    body = json.dumps(
+        {
+            "model": llm.model,
+            "messages": [
+                {"role": "system", "content": "You write narration scripts for explainer videos."},
+                {"role": "user", "content": prompt_for(idea)},
+            ],
+            "temperature": 0.7,
+        }
+    ).encode()
     headers = {"Content-Type": "application/json"}
     if llm.api_key:
         headers["Authorization"] = f"Bearer {llm.api_key}"

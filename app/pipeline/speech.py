@@ -69,12 +69,27 @@ class Engine(Protocol):
 _VARIANTS = {Voice.FEMALE: "+f3", Voice.MALE: "+m3", Voice.NEUTRAL: ""}
 # Script → espeak-ng language, for narration that is not in English.
 _SCRIPT_LANGUAGES = (
-    ("CJK UNIFIED", "cmn"), ("HIRAGANA", "ja"), ("KATAKANA", "ja"), ("HANGUL", "ko"),
-    ("DEVANAGARI", "hi"), ("BENGALI", "bn"), ("ARABIC", "ar"), ("HEBREW", "he"),
-    ("CYRILLIC", "ru"), ("GREEK", "el"), ("THAI", "th"), ("TAMIL", "ta"), ("TELUGU", "te"),
-    ("GUJARATI", "gu"), ("GURMUKHI", "pa"), ("KANNADA", "kn"), ("MALAYALAM", "ml"),
-    ("GEORGIAN", "ka"), ("ARMENIAN", "hy"), ("ETHIOPIC", "am"),
-)  # fmt: skip
+    ("CJK UNIFIED", "cmn"),
+    ("HIRAGANA", "ja"),
+    ("KATAKANA", "ja"),
+    ("HANGUL", "ko"),
+    ("DEVANAGARI", "hi"),
+    ("BENGALI", "bn"),
+    ("ARABIC", "ar"),
+    ("HEBREW", "he"),
+    ("CYRILLIC", "ru"),
+    ("GREEK", "el"),
+    ("THAI", "th"),
+    ("TAMIL", "ta"),
+    ("TELUGU", "te"),
+    ("GUJARATI", "gu"),
+    ("GURMUKHI", "pa"),
+    ("KANNADA", "kn"),
+    ("MALAYALAM", "ml"),
+    ("GEORGIAN", "ka"),
+    ("ARMENIAN", "hy"),
+    ("ETHIOPIC", "am"),
+)
 
 
 def script_language(text: str) -> str | None:
@@ -192,12 +207,23 @@ class Pyttsx3:
 
 # Gender of well-known Piper voices, by the name in their model file (en_US-joe-medium → joe).
 _PIPER_GENDERS = {
-    "joe": Voice.MALE, "ryan": Voice.MALE, "john": Voice.MALE, "bryce": Voice.MALE,
-    "danny": Voice.MALE, "norman": Voice.MALE, "kusal": Voice.MALE, "alan": Voice.MALE,
-    "amy": Voice.FEMALE, "kathleen": Voice.FEMALE, "kristin": Voice.FEMALE,
-    "lessac": Voice.FEMALE, "ljspeech": Voice.FEMALE, "jenny": Voice.FEMALE,
-    "alba": Voice.FEMALE, "cori": Voice.FEMALE,
-}  # fmt: skip
+    "joe": Voice.MALE,
+    "ryan": Voice.MALE,
+    "john": Voice.MALE,
+    "bryce": Voice.MALE,
+    "danny": Voice.MALE,
+    "norman": Voice.MALE,
+    "kusal": Voice.MALE,
+    "alan": Voice.MALE,
+    "amy": Voice.FEMALE,
+    "kathleen": Voice.FEMALE,
+    "kristin": Voice.FEMALE,
+    "lessac": Voice.FEMALE,
+    "ljspeech": Voice.FEMALE,
+    "jenny": Voice.FEMALE,
+    "alba": Voice.FEMALE,
+    "cori": Voice.FEMALE,
+}
 
 
 def piper_models(extra: Path | None = None) -> list[Path]:

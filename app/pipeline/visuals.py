@@ -159,11 +159,22 @@ class Footage(Background):
         if not prepared.exists():
             width, height = size
             temp = prepared.with_name(prepared.stem + ".part.mp4")
-            run_ffmpeg([
-                "-i", str(path), "-an", "-vf",
-                f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},fps={fps}",
-                "-c:v", "libx264", "-preset", "ultrafast", "-crf", "16", str(temp),
-            ])  # fmt: skip
+            run_ffmpeg(
+                [
+                    "-i",
+                    str(path),
+                    "-an",
+                    "-vf",
+                    f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},fps={fps}",
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "ultrafast",
+                    "-crf",
+                    "16",
+                    str(temp),
+                ]
+            )
             temp.replace(prepared)
         self.clip = VideoFileClip(str(prepared), audio=False)
 

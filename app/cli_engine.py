@@ -1,0 +1,85 @@
+"""``run --headless`` (the engine as a service) and the job actions pause/resume/cancel/retry."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from contextlib import closing
+from typing import Any
+
+from app.engine.lock import InstanceLock
+from app.engine.service import Engine, EngineEvent
+from app.paths import AppPaths
+from app.store import queue
+from app.workspace import Workspace
+
+
+def add_run_parser(commands: Any) -> None:
+    run = commands.add_parser("run", help="run the engine (with --headless: without a window)")
+    run.add_argument("--headless", action="store_true", help="no window: a service for servers")
+    run.add_argument("--until-idle", action="store_true", help="exit when no work is left")
+    run.set_defaults(handler=cmd_run)
+
+
+def add_job_actions(job_commands: Any) -> None:
+    for name, text in (
+        ("pause", "pause a job (running items stop at their next stage)"),
+        ("resume", "resume a paused job"),
+        ("cancel", "cancel a job (running items are stopped at once)"),
+        ("retry", "queue a job's failed items again"),
+    ):
+        action = job_commands.add_parser(name, help=text)
+        action.add_argument("id", type=int, metavar="ID")
+        action.set_defaults(handler=cmd_job_action, action=name)
+
+
+def cmd_job_action(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace, workspace.db.write() as session:
+        actor = workspace.actor
+        if args.action == "retry":
+            again = queue.retry_job(session, args.id, actor)
+            print(f"Job {args.id}: {again} failed item{'s' if again != 1 else ''} queued again.")
+            return 0
+        act = {"pause": queue.pause_job, "resume": queue.resume_job, "cancel": queue.cancel_job}
+        job = act[args.action](session, args.id, actor)
+        print(f"Job {args.id} is {job.state}.")
+    return 0
+
+
+def _print_event(event: EngineEvent) -> None:
+    where = f"job {event.job_id} row {event.row}"
+    if event.kind == "item_started":
+        print(f"{where}: started (attempt {event.data['attempt']})", flush=True)
+    elif event.kind == "item_finished":
+        state = event.data["state"]
+        detail = f" — {event.data['error']}" if event.data.get("error") else ""
+        if state == "completed" and event.data.get("outputs"):
+            detail = f" → {event.data['outputs']['video']}"
+        print(f"{where}: {state}{detail}", flush=True)
+
+
+def cmd_run(args: argparse.Namespace, paths: AppPaths) -> int:
+    if not args.headless:
+        from app.ui.launch import run_gui
+
+        return run_gui(paths)
+    with (
+        InstanceLock(paths.data_dir / "engine.lock"),
+        closing(Workspace(paths, front_end="service")) as workspace,
+    ):
+        print(f"Cadence engine running on {paths.data_dir} — Ctrl+C to stop.", flush=True)
+        asyncio.run(_serve(workspace, args.until_idle))
+        print("Cadence engine stopped.", flush=True)
+    return 0
+
+
+async def _serve(workspace: Workspace, until_idle: bool) -> None:
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if sys.platform != "win32":
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+    engine = Engine(workspace, on_event=_print_event)
+    await engine.run(stopping, until_idle=until_idle)

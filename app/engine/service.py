@@ -1,0 +1,224 @@
+"""The engine: takes ready items from the queue and renders them, a few at a time.
+
+The database is the source of truth. Every state change is committed before anything is
+announced; pause and cancel, from this process or another (`jobs pause 3` on the command
+line), are noticed by watching job states, and reach running renders as a stop (at the next
+stage boundary) or a cancel (the child process is terminated). A start after a crash puts
+interrupted items back in the queue, where their checkpoints let them resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import select
+
+from app.domain.output import OutputConfig
+from app.domain.states import State
+from app.pipeline.render import slug
+from app.pipeline.runner import RenderOutcome, RenderTask, run_render
+from app.render_config import render_settings
+from app.store import queue
+from app.store.models import Job
+from app.workspace import Workspace
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY = 2.0  # seconds between progress writes per item
+
+
+@dataclass(frozen=True, slots=True)
+class EngineEvent:
+    """Something that happened, announced after it was committed."""
+
+    kind: str  # item_started | item_progressed | item_finished
+    job_id: int
+    item_id: int
+    row: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Worker:
+    claim: queue.Claim
+    stop: threading.Event = field(default_factory=threading.Event)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    task: asyncio.Task[None] | None = None
+
+
+def job_folder(workspace: Workspace, job: Job) -> Path:
+    """Where a job's videos go: its own folder, or one per job in the output folder."""
+    chosen = job.output_config.get("folder")
+    if chosen:
+        return Path(chosen)
+    base = workspace.settings.get("output.folder") or str(
+        platformdirs.user_videos_path() / "Cadence"
+    )
+    return Path(base) / f"job-{job.id}-{slug(job.title, 40)}"
+
+
+class Engine:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        max_concurrent: int | None = None,
+        poll_seconds: float = 1.0,
+        on_event: Callable[[EngineEvent], None] = lambda _e: None,
+    ) -> None:
+        self.workspace = workspace
+        self.db = workspace.db
+        self.max_concurrent = max_concurrent or int(workspace.settings.get("engine.max_concurrent"))
+        self.poll_seconds = poll_seconds
+        self.on_event = on_event
+        self.workers: dict[int, _Worker] = {}
+        self._wake = asyncio.Event()
+
+    # The loop
+
+    async def run(self, stopping: asyncio.Event, *, until_idle: bool = False) -> None:
+        """Work until ``stopping`` is set (or, with ``until_idle``, until the queue is empty).
+
+        On stopping, running items end at their next stage boundary and go back to the queue.
+        """
+        with self.db.write() as session:
+            recovered = queue.recover(session)
+        if recovered:
+            log.info("re-queued %s items interrupted by the last shutdown", recovered)
+        while not stopping.is_set():
+            self._follow_job_actions()
+            started = self._fill()
+            if until_idle and not self.workers and not started:
+                break
+            self._wake.clear()
+            waiters = [
+                asyncio.ensure_future(self._wake.wait()),
+                asyncio.ensure_future(stopping.wait()),
+            ]
+            await asyncio.wait(
+                waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in waiters:
+                waiter.cancel()
+        for worker in self.workers.values():
+            worker.stop.set()
+        pending = [w.task for w in self.workers.values() if w.task is not None]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _fill(self) -> int:
+        free = self.max_concurrent - len(self.workers)
+        if free <= 0:
+            return 0
+        with self.db.write() as session:
+            claims = queue.claim_next(session, free)
+            folders = {}
+            for claim in claims:
+                job = session.get(Job, claim.job_id)
+                assert job is not None
+                folders[claim.job_id] = job_folder(self.workspace, job)
+        for claim in claims:
+            worker = _Worker(claim)
+            self.workers[claim.item_id] = worker
+            worker.task = asyncio.ensure_future(self._run_worker(worker, folders[claim.job_id]))
+            self.on_event(
+                EngineEvent(
+                    "item_started",
+                    claim.job_id,
+                    claim.item_id,
+                    claim.row,
+                    {"attempt": claim.attempt},
+                )
+            )
+        return len(claims)
+
+    def _follow_job_actions(self) -> None:
+        """Pause and cancel reach running renders, whichever process asked for them."""
+        if not self.workers:
+            return
+        job_ids = {w.claim.job_id for w in self.workers.values()}
+        with self.db.read() as session:
+            states = dict(
+                session.execute(select(Job.id, Job.state).where(Job.id.in_(job_ids))).all()
+            )
+        for worker in self.workers.values():
+            state = states.get(worker.claim.job_id)
+            if state == State.CANCELING.value:
+                worker.cancel.set()
+            elif state == State.PAUSING.value:
+                worker.stop.set()
+
+    async def _run_worker(self, worker: _Worker, folder: Path) -> None:
+        try:
+            await asyncio.to_thread(self._render, worker, folder)
+        except Exception:
+            log.exception("worker for item %s failed", worker.claim.item_id)
+        finally:
+            self.workers.pop(worker.claim.item_id, None)
+            self._wake.set()
+
+    # In a worker thread
+
+    def _render(self, worker: _Worker, folder: Path) -> None:
+        claim = worker.claim
+        settings = render_settings(
+            self.workspace.settings,
+            self.workspace.paths,
+            OutputConfig.from_dict({k: v for k, v in claim.output_config.items() if k != "folder"}),
+            style=claim.style or "",
+        )
+        work = self.workspace.paths.cache_dir / "work" / f"item-{claim.item_id}"
+        task = RenderTask(claim.idea, claim.row, settings, folder, work)
+        last_stage, last_at = "", 0.0
+
+        def progress(stage: str, fraction: float) -> None:
+            nonlocal last_stage, last_at
+            now = time.monotonic()
+            if stage != last_stage or now - last_at >= PROGRESS_EVERY:
+                last_stage, last_at = stage, now
+                with self.db.write() as session:
+                    queue.record_progress(session, claim.item_id, stage, fraction)
+                self.on_event(
+                    EngineEvent(
+                        "item_progressed",
+                        claim.job_id,
+                        claim.item_id,
+                        claim.row,
+                        {"stage": stage, "progress": fraction},
+                    )
+                )
+
+        outcome = run_render(task, progress, cancel=worker.cancel, stop=worker.stop)
+        self._record(claim, outcome)
+
+    def _record(self, claim: queue.Claim, outcome: RenderOutcome) -> None:
+        status = outcome.status
+        outputs = None
+        if status == "completed" and outcome.result:
+            outputs = {k: outcome.result[k] for k in ("video", "thumbnail", "captions", "metadata")}
+            outputs["duration"] = outcome.result["duration"]
+        if status == "skipped":  # its video already exists: done before the last shutdown
+            status = "completed"
+        if outcome.details:
+            log.error("item %s failed:\n%s", claim.item_id, outcome.details)
+        with self.db.write() as session:
+            state = queue.finish_item(session, claim, status, error=outcome.error, outputs=outputs)
+        self.on_event(
+            EngineEvent(
+                "item_finished",
+                claim.job_id,
+                claim.item_id,
+                claim.row,
+                {"state": state, "error": outcome.error, "outputs": outputs},
+            )
+        )

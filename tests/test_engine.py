@@ -1,0 +1,277 @@
+"""The engine: renders queued items, survives a SIGKILL, and obeys pause/resume/cancel/retry."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.domain.idea import Idea, Priority
+from app.domain.job import JobDraft
+from app.domain.states import IllegalTransition
+from app.domain.validation import Level, RowReport
+from app.engine.service import Engine, EngineEvent
+from app.paths import AppPaths
+from app.store import jobs as job_store
+from app.store import queue
+from app.store.models import AuditEntry, Item, Job
+from app.workspace import Workspace
+from tests.conftest import ROOT
+
+FAST = {"resolution": "720p", "optimize": "speed"}
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def add_job(
+    workspace: Workspace,
+    scripts: list[str],
+    folder: Path,
+    title: str = "Batch",
+    priority: str = "normal",
+) -> int:
+    rows = [
+        RowReport(n + 2, f"Idea {n + 2}", Idea(idea_title=f"Idea {n + 2}", script_content=script))
+        for n, script in enumerate(scripts)
+    ]
+    draft = JobDraft(
+        title=title,
+        source_kind="csv",
+        source_location="/tmp/x.csv",
+        output_config={**FAST, "folder": str(folder)},
+        validation_level=Level.PERMISSIVE,
+        priority=Priority(priority),
+    )
+    with workspace.db.write() as session:
+        return job_store.create_job(session, draft, rows, "test")
+
+
+@pytest.fixture
+def workspace(data_dir: Path) -> Iterator[Workspace]:
+    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+        yield ws
+
+
+def run_engine(
+    workspace: Workspace, events: list[EngineEvent] | None = None, **kwargs: object
+) -> None:
+    seen = events if events is not None else []
+    engine = Engine(workspace, poll_seconds=0.2, on_event=seen.append, **kwargs)  # type: ignore[arg-type]
+    asyncio.run(engine.run(asyncio.Event(), until_idle=True))
+
+
+def states(workspace: Workspace, job_id: int) -> tuple[str, list[str]]:
+    with workspace.db.read() as session:
+        job = job_store.get_job(session, job_id)
+        assert job is not None
+        return job.state, [i.state for i in job.items]
+
+
+def test_items_render_in_priority_order_and_the_job_completes(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    low = add_job(workspace, ["Low one."], tmp_path / "low", "Low", "low")
+    high = add_job(workspace, ["High one.", "High two."], tmp_path / "high", "High", "high")
+    events: list[EngineEvent] = []
+    run_engine(workspace, events)
+    started = [e.job_id for e in events if e.kind == "item_started"]
+    assert started == [high, high, low]
+    assert states(workspace, high) == ("completed", ["completed", "completed"])
+    assert states(workspace, low) == ("completed", ["completed"])
+    assert sorted(p.name for p in (tmp_path / "high").iterdir()) == [
+        "002-idea-2.json",
+        "002-idea-2.mp4",
+        "002-idea-2.png",
+        "002-idea-2.srt",
+        "003-idea-3.json",
+        "003-idea-3.mp4",
+        "003-idea-3.png",
+        "003-idea-3.srt",
+    ]
+    with workspace.db.read() as session:
+        item = session.scalars(select(Item).where(Item.job_id == high)).first()
+        assert item is not None and item.outputs["video"].endswith("002-idea-2.mp4")
+        assert [e.outcome for e in item.executions] == ["completed"]
+
+
+def test_a_failing_item_fails_the_job_and_retry_queues_it_again(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    job = add_job(workspace, ["Fine.", ""], tmp_path / "out")
+    run_engine(workspace)
+    assert states(workspace, job) == ("failed", ["completed", "failed"])
+    with workspace.db.read() as session:
+        failed = session.scalars(
+            select(Item).where(Item.job_id == job, Item.state == "failed")
+        ).one()
+        assert failed.error is not None and failed.error.startswith("the row has no script")
+    with workspace.db.write() as session:
+        assert queue.retry_job(session, job, "tester") == 1
+    assert states(workspace, job) == ("pending", ["completed", "pending"])
+    run_engine(workspace)
+    with workspace.db.read() as session:
+        failed = session.scalars(select(Item).where(Item.job_id == job, Item.row_number == 3)).one()
+        assert failed.attempts == 2 and [e.outcome for e in failed.executions] == [
+            "failed",
+            "failed",
+        ]
+        actions = session.scalars(select(AuditEntry.action)).all()
+    assert "job.retry" in actions
+
+
+def test_pause_stops_running_items_and_resume_finishes_them(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    job = add_job(workspace, ["A sentence to speak. " * 6, "Second."], tmp_path / "out")
+    events: list[EngineEvent] = []
+
+    def pause_when_encoding(event: EngineEvent) -> None:
+        events.append(event)
+        if event.kind == "item_progressed" and event.data["stage"] == "encode":
+            with workspace.db.write() as session:
+                if session.get(Job, job).state == "running":  # type: ignore[union-attr]
+                    queue.pause_job(session, job, "tester")
+
+    engine = Engine(workspace, poll_seconds=0.2, on_event=pause_when_encoding)
+    asyncio.run(engine.run(asyncio.Event(), until_idle=True))
+    assert states(workspace, job) == ("paused", ["pending", "pending"])
+    assert not [p for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")]
+    with (
+        pytest.raises(IllegalTransition, match="cannot pause a job that is paused"),
+        workspace.db.write() as session,
+    ):
+        queue.pause_job(session, job, "tester")
+    with workspace.db.write() as session:
+        queue.resume_job(session, job, "tester")
+    run_engine(workspace)
+    assert states(workspace, job) == ("completed", ["completed", "completed"])
+
+
+def test_cancel_stops_everything_and_leaves_no_files(workspace: Workspace, tmp_path: Path) -> None:
+    job = add_job(workspace, ["A sentence to speak. " * 6, "Second."], tmp_path / "out")
+
+    def cancel_when_encoding(event: EngineEvent) -> None:
+        if event.kind == "item_progressed" and event.data["stage"] == "encode":
+            with workspace.db.write() as session:
+                if session.get(Job, job).state == "running":  # type: ignore[union-attr]
+                    queue.cancel_job(session, job, "tester")
+
+    engine = Engine(workspace, poll_seconds=0.2, on_event=cancel_when_encoding)
+    asyncio.run(engine.run(asyncio.Event(), until_idle=True))
+    assert states(workspace, job) == ("canceled", ["canceled", "canceled"])
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_job_actions_from_the_command_line(run_cli: Run, data_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "ideas.csv"
+    source.write_text("Title,Script\nOne,Words.\n")
+    assert run_cli("jobs", "create", "--source", str(source)).returncode == 0
+    paused = run_cli("jobs", "pause", "1")
+    assert paused.returncode == 0 and paused.stdout.strip() == "Job 1 is paused."
+    again = run_cli("jobs", "pause", "1")
+    assert again.returncode == 2
+    assert again.stderr.strip() == (
+        "cadence: cannot pause a job that is paused (from paused it can only move to canceled, "
+        "canceling, pending, running)"
+    )
+    assert run_cli("jobs", "resume", "1").stdout.strip() == "Job 1 is pending."
+    assert run_cli("jobs", "cancel", "1").stdout.strip() == "Job 1 is canceled."
+    with closing(sqlite3.connect(data_dir / "cadence.db")) as raw:
+        actions = [r[0] for r in raw.execute("select action from audit_log order by id")]
+    assert actions == ["job.create", "job.pause", "job.resume", "job.cancel"]
+
+
+def _db_rows(path: Path, query: str) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(path)) as raw:
+        return raw.execute(query).fetchall()
+
+
+def test_a_killed_engine_resumes_and_every_item_completes_exactly_once(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """SIGKILL a headless runner mid-batch, start it again: each item ends completed once,
+    with one set of outputs and no stray files."""
+    out = tmp_path / "videos"
+    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+        job = add_job(
+            ws, ["A sentence to speak here. " * 4, "The second one speaks too. " * 4, "Third."], out
+        )
+    database = data_dir / "cadence.db"
+    command = [
+        sys.executable,
+        str(ROOT / "main.py"),
+        "--data-dir",
+        str(data_dir),
+        "run",
+        "--headless",
+    ]
+    runner = subprocess.Popen([*command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # wait until the first item is done and the second is encoding
+            rows = dict(
+                _db_rows(
+                    database,
+                    "select row_number, state || ':' || coalesce(stage, '') "
+                    f"from items where job_id = {job}",
+                )
+            )
+            if rows.get(2, "").startswith("completed") and rows.get(3) == "running:encode":
+                break
+            assert runner.poll() is None, runner.communicate()
+            assert time.monotonic() < deadline, rows
+            time.sleep(0.1)
+        os.kill(runner.pid, signal.SIGKILL)
+        runner.wait(10)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    time.sleep(1.0)  # the orphaned render child notices its parent is gone and exits
+    assert _db_rows(database, "select state from items where row_number = 3") == [("running",)]
+    assert not (out / "003-idea-3.mp4").exists()
+
+    again = subprocess.run(
+        [*command, "--until-idle"], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert again.returncode == 0, again.stderr
+    assert _db_rows(
+        database, "select row_number, state, attempts from items order by row_number"
+    ) == [
+        (2, "completed", 1),
+        (3, "completed", 2),
+        (4, "completed", 1),
+    ]
+    outcomes = _db_rows(
+        database,
+        "select i.row_number, e.outcome from executions e "
+        "join items i on i.id = e.item_id order by e.id",
+    )
+    assert outcomes == [(2, "completed"), (3, "interrupted"), (3, "completed"), (4, "completed")]
+    assert _db_rows(database, "select state from jobs") == [("completed",)]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{row:03d}-idea-{row}{ext}"
+        for row in (2, 3, 4)
+        for ext in (".json", ".mp4", ".png", ".srt")
+    )
+
+
+def test_only_one_engine_per_data_folder(data_dir: Path) -> None:
+    from app.engine.lock import AlreadyRunning, InstanceLock
+
+    with (
+        InstanceLock(data_dir / "engine.lock"),
+        pytest.raises(
+            AlreadyRunning, match=f"already running on this data folder \\(process {os.getpid()}\\)"
+        ),
+    ):
+        InstanceLock(data_dir / "engine.lock").acquire()
+    InstanceLock(data_dir / "engine.lock").acquire().release()
