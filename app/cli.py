@@ -196,6 +196,9 @@ def cmd_jobs_show(args: argparse.Namespace, paths: AppPaths) -> int:
         for i in job["items"]
     ]
     print(_table(["ROW", "STATE", "STAGE", "PROGRESS", "TITLE"], rows))
+    for item in job["items"]:
+        if item["error"]:
+            print(f"  row {item['row']}: {item['error']}")
     return EXIT_OK
 
 

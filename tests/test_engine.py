@@ -275,3 +275,14 @@ def test_only_one_engine_per_data_folder(data_dir: Path) -> None:
     ):
         InstanceLock(data_dir / "engine.lock").acquire()
     InstanceLock(data_dir / "engine.lock").acquire().release()
+
+
+def test_jobs_show_gives_the_reason_an_item_failed(
+    run_cli: Run, data_dir: Path, tmp_path: Path
+) -> None:  # noqa: E501
+    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+        job = add_job(ws, [""], tmp_path / "out")
+        run_engine(ws)
+    shown = run_cli("jobs", "show", str(job))
+    assert "failed" in shown.stdout
+    assert "  row 2: the row has no script and no script generator is configured" in shown.stdout
