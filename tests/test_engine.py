@@ -279,7 +279,7 @@ def test_only_one_engine_per_data_folder(data_dir: Path) -> None:
 
 def test_jobs_show_gives_the_reason_an_item_failed(
     run_cli: Run, data_dir: Path, tmp_path: Path
-) -> None:  # noqa: E501
+) -> None:
     with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
         job = add_job(ws, [""], tmp_path / "out")
         run_engine(ws)
