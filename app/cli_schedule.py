@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import tzlocal
 
-from app.domain.schedule import ScheduleError, parse_schedule, zone
+from app.domain.output import OutputConfig
+from app.domain.schedule import ScheduleError, check_template, parse_schedule, zone
+from app.domain.validation import Level
+from app.engine.schedules import last_runs, run_schedule
 from app.engine.triggers import preview
 from app.paths import AppPaths
+from app.sources.intake import SourceSpec
+from app.store import schedules as schedule_store
+from app.store.jobs import audit
+from app.workspace import Workspace
 
 
 def local_zone_name() -> str:
@@ -40,6 +49,40 @@ def add_parser(commands: Any) -> None:
     )
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=cmd_preview)
+
+    add = actions.add_parser("add", help="schedule a job to be made from a sheet, repeatedly")
+    add.add_argument("name")
+    add.add_argument("expression", metavar="EXPR")
+    add.add_argument("--source", required=True, metavar="SOURCE", help="CSV or XLSX file")
+    add.add_argument("--tab", metavar="T")
+    add.add_argument("--range", metavar="R")
+    add.add_argument(
+        "--tz", default=None, metavar="ZONE", help="IANA time zone (default: this computer's)"
+    )
+    add.add_argument(
+        "--topic", default="", metavar="TEMPLATE", help="job title, e.g. 'Ideas for {date}'"
+    )
+    add.add_argument("--priority", choices=["low", "normal", "high"], default="normal")
+    add.add_argument("--level", choices=["strict", "moderate", "permissive"], default="moderate")
+    add.add_argument("--resolution", choices=["720p", "1080p", "4k"])
+    add.add_argument("--vertical", action="store_true")
+    add.add_argument("--format", choices=["mp4", "mov", "webm"])
+    add.add_argument("--optimize", choices=["speed", "balanced", "quality"])
+    add.add_argument("--style", metavar="NAME")
+    add.set_defaults(handler=cmd_add)
+
+    listing = actions.add_parser("list", help="schedules, their next run and last result")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_list)
+    for name, text in (
+        ("pause", "stop a schedule making jobs until resumed"),
+        ("resume", "let a paused schedule run again"),
+        ("remove", "delete a schedule (its jobs stay)"),
+        ("run", "make the schedule's job now"),
+    ):
+        one = actions.add_parser(name, help=text)
+        one.add_argument("id", type=int, metavar="ID")
+        one.set_defaults(handler=cmd_one, action=name)
 
 
 def cmd_preview(args: argparse.Namespace, paths: AppPaths) -> int:
@@ -77,4 +120,107 @@ def cmd_preview(args: argparse.Namespace, paths: AppPaths) -> int:
         print(f"  {moment.isoformat()}   {moment:%a %d %b %Y %H:%M}")
     if not times:
         print("  (no further runs)")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
+    tz_name = args.tz or local_zone_name()
+    tz = zone(tz_name)
+    spec = parse_schedule(args.expression)
+    upcoming = preview(spec, tz, datetime.now(tz), 3)
+    if not upcoming:
+        raise ScheduleError(f"{args.expression} has no run in the future — pick a later time")
+    check_template(args.topic)
+    output = {k: v for k, v in {
+        "resolution": args.resolution, "format": args.format, "optimize": args.optimize,
+    }.items() if v}  # fmt: skip
+    if "format" in output:
+        output["container"] = output.pop("format")
+    if args.vertical:
+        output["vertical"] = True
+    OutputConfig.from_dict(output)
+    source = SourceSpec(args.source, tab=args.tab, range=args.range)
+    with closing(Workspace(paths)) as workspace:
+        report = workspace.check_source(source, Level(args.level))
+        location = args.source if source.kind == "gsheet" else str(Path(args.source).resolve())
+        template = {"source": location, "tab": args.tab, "range": args.range,
+                    "priority": args.priority, "level": args.level, "output": output,
+                    "style": args.style}  # fmt: skip
+        with workspace.db.write() as session:
+            schedule = schedule_store.add_schedule(
+                session, name=args.name, expression=args.expression, timezone=tz_name,
+                topic_template=args.topic, job_template=template, actor=workspace.actor,
+            )  # fmt: skip
+            schedule_id = schedule.id
+    rows_now = len(report.valid_rows)
+    print(f"Added schedule {schedule_id} “{args.name}” ({rows_now} valid rows in the sheet now).")
+    print("Next runs: " + ", ".join(f"{t:%a %d %b %Y %H:%M %Z}" for t in upcoming))
+    print("Jobs are made while Cadence runs (the window, or `run --headless`).")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        with workspace.db.read() as session:
+            schedules = [
+                (s.id, s.name, s.expression, s.timezone, s.paused)
+                for s in schedule_store.all_schedules(session)
+            ]
+        last = last_runs(workspace)
+    now = datetime.now(UTC)
+    rows: list[dict[str, Any]] = []
+    for sid, name, expression, tz_name, paused in schedules:
+        upcoming = [] if paused else preview(parse_schedule(expression), zone(tz_name), now, 1)
+        result = last.get(sid)
+        rows.append({
+            "id": sid, "name": name, "expression": expression, "timezone": tz_name,
+            "state": "paused" if paused else "active",
+            "next_run": upcoming[0].isoformat() if upcoming else None,
+            "last": None if result is None else {"what": result["what"], "at": result["at"].isoformat(),  # noqa: E501
+                                                 "detail": result.get("error") or result.get("scheduled") or result.get("job")},  # noqa: E501
+        })  # fmt: skip
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("No schedules. Add one with:")
+        print('  python main.py schedule add NAME "daily@09:00" --source FILE')
+        return 0
+    for row in rows:
+        head = f"{row['id']:>3}  {row['state']:<6}  {row['expression']:<22} {row['timezone']:<18}"
+        print(f"{head} {row['name']}")
+        print(f"       next: {row['next_run'] or '—'}")
+        if row["last"]:
+            last_run = row["last"]
+            print(f"       last: {last_run['what']} at {last_run['at']} ({last_run['detail']})")
+            if last_run["what"] == "missed":
+                print(f"             run it now with: python main.py schedule run {row['id']}")
+    return 0
+
+
+def cmd_one(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        if args.action == "run":
+            with workspace.db.read() as session:
+                schedule = schedule_store.get_schedule(session, args.id)
+            created = run_schedule(workspace, schedule, datetime.now(UTC))
+            with workspace.db.write() as session:
+                audit(
+                    session,
+                    workspace.actor,
+                    "schedule.ran",
+                    "schedule",
+                    args.id,
+                    job=created.job_id,
+                )
+            print(
+                f"Created job {created.job_id} “{created.title}” with {created.item_count} items."
+            )
+            return 0
+        with workspace.db.write() as session:
+            if args.action == "remove":
+                schedule_store.remove_schedule(session, args.id, workspace.actor)
+            else:
+                schedule_store.set_paused(session, args.id, args.action == "pause", workspace.actor)
+    print(f"Schedule {args.id}: {args.action}d.")
     return 0

@@ -68,6 +68,13 @@ OPTIONS: tuple[Option, ...] = (
         "output.folder", "path", "", "Where job videos go (empty: your Videos folder, in Cadence)"
     ),
     Option("engine.max_concurrent", "int", 1, "How many videos render at once", bounds=(1, 16)),
+    Option(
+        "schedule.grace_minutes",
+        "int",
+        60,
+        "Missed runs younger than this run at start-up; older ones are recorded as missed",
+        bounds=(0, 10080),
+    ),
     Option("publish.language", "text", "", "Video language code (empty: from the script)"),
     Option("publish.made_for_kids", "bool", False, "Mark videos as made for kids"),
     Option("publish.category_id", "text", "27", "YouTube category id (27 = Education)"),

@@ -69,6 +69,8 @@ class Workspace:
         title: str | None = None,
         priority: Priority = Priority.NORMAL,
         level: Level = Level.MODERATE,
+        output_config: dict[str, Any] | None = None,
+        style: str | None = None,
         actor: str | None = None,
     ) -> CreatedJob:
         """Validate the source and store a job with one item per valid row.
@@ -94,6 +96,8 @@ class Workspace:
             source_range=spec.range,
             priority=priority,
             validation_level=level,
+            output_config=output_config or {},
+            style=style,
         ).checked()
         with self.db.write() as session:
             job_id = job_store.create_job(session, draft, report.rows, actor or self.actor)

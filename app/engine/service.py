@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from app.domain.output import OutputConfig
 from app.domain.states import State
+from app.engine.schedules import ScheduleRunner
 from app.pipeline.render import slug
 from app.pipeline.runner import RenderOutcome, RenderTask, run_render
 from app.render_config import render_settings
@@ -72,6 +73,7 @@ class Engine:
         max_concurrent: int | None = None,
         poll_seconds: float = 1.0,
         on_event: Callable[[EngineEvent], None] = lambda _e: None,
+        run_schedules: bool = True,
     ) -> None:
         self.workspace = workspace
         self.db = workspace.db
@@ -80,6 +82,8 @@ class Engine:
         self.on_event = on_event
         self.workers: dict[int, _Worker] = {}
         self._wake = asyncio.Event()
+        self.run_schedules = run_schedules
+        self.schedules: ScheduleRunner | None = None
 
     # The loop
 
@@ -92,7 +96,20 @@ class Engine:
             recovered = queue.recover(session)
         if recovered:
             log.info("re-queued %s items interrupted by the last shutdown", recovered)
+        if self.schedules is None and self.run_schedules:
+            self.schedules = ScheduleRunner(self.workspace, lambda _job_id: self.wake())
+            self.schedules.start()
+        try:
+            await self._loop(stopping, until_idle)
+        finally:
+            if self.schedules is not None:
+                self.schedules.stop()
+                self.schedules = None
+
+    async def _loop(self, stopping: asyncio.Event, until_idle: bool) -> None:
         while not stopping.is_set():
+            if self.schedules is not None:
+                self.schedules.sync_if_changed()
             self._follow_job_actions()
             started = self._fill()
             if until_idle and not self.workers and not started:

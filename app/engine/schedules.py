@@ -1,0 +1,215 @@
+"""Schedules, run by APScheduler on the engine's event loop; each run creates a job.
+
+APScheduler's job store lives in the app's database (same engine, same pragmas). Jobs are
+referenced by text with the schedule id as their only argument, so the store can always
+unpickle them. The database's `schedules` table is the source of truth: the scheduler is
+synced from it at start and whenever it changes (from this process or the command line).
+
+Missed runs: a run missed by less than ``schedule.grace_minutes`` (the laptop slept, the app
+was closed) runs once at start-up — several missed runs of one schedule coalesce into one.
+Older ones are recorded as missed (`schedule list` shows them; `schedule run ID` runs now).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from app.domain.idea import Priority
+from app.domain.schedule import parse_schedule, render_topic, zone
+from app.domain.validation import Level
+from app.engine.triggers import build_trigger
+from app.sources.intake import SourceSpec
+from app.store import schedules as schedule_store
+from app.store.jobs import audit
+from app.store.models import Schedule
+from app.workspace import CreatedJob, Workspace
+
+log = logging.getLogger(__name__)
+JOB_FUNCTION = "app.engine.schedules:fire_schedule"
+_active: ScheduleRunner | None = None
+
+
+def fire_schedule(schedule_id: int) -> None:
+    """What APScheduler runs (by name, in a worker thread): one run of a schedule."""
+    if _active is not None:
+        _active.fire(schedule_id)
+
+
+def run_schedule(workspace: Workspace, schedule: Schedule, when: datetime) -> CreatedJob:
+    """Create the job a schedule makes at ``when``: fresh rows from its source, a title from
+    its topic template (or its name and the date)."""
+    template = dict(schedule.job_template)
+    local = when.astimezone(zone(schedule.timezone))
+    title = (
+        render_topic(schedule.topic_template, local)
+        if schedule.topic_template
+        else f"{schedule.name} — {local:%d %b %Y %H:%M}"
+    )
+    return workspace.create_job(
+        SourceSpec(template["source"], tab=template.get("tab"), range=template.get("range")),
+        title=title[:200],
+        priority=Priority(template.get("priority", "normal")),
+        level=Level(template.get("level", "moderate")),
+        output_config=template.get("output", {}),
+        style=template.get("style"),
+        actor=f"schedule {schedule.id}",
+    )
+
+
+def _fingerprint(schedule: Schedule) -> str:
+    return f"{schedule.expression}|{schedule.timezone}"
+
+
+class ScheduleRunner:
+    def __init__(self, workspace: Workspace, on_job_created: Callable[[int], None]) -> None:
+        self.workspace = workspace
+        self.on_job_created = on_job_created
+        self.scheduler: AsyncIOScheduler | None = None
+        self.seen: tuple[int, datetime | None] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> None:
+        """Call from inside the running event loop (APScheduler needs it)."""
+        global _active
+        self.loop = asyncio.get_running_loop()
+        grace = int(self.workspace.settings.get("schedule.grace_minutes")) * 60
+        store = SQLAlchemyJobStore(
+            engine=self.workspace.db.engine.execution_options(cadence_write=True)
+        )
+        self.scheduler = AsyncIOScheduler(
+            jobstores={"default": store},
+            job_defaults={"misfire_grace_time": grace, "coalesce": True, "max_instances": 1},
+            timezone=UTC,
+            event_loop=self.loop,
+        )
+        self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
+        self.scheduler.add_listener(self._on_error, EVENT_JOB_ERROR)
+        _active = self
+        # Sync first (paused): stored runs that were missed are judged when the scheduler starts.
+        self.scheduler.start(paused=True)
+        self.sync()
+        self.scheduler.resume()
+
+    def stop(self) -> None:
+        global _active
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        _active = None
+
+    def sync_if_changed(self) -> None:
+        with self.workspace.db.read() as session:
+            current = schedule_store.signature(session)
+        if current != self.seen:
+            self.sync()
+
+    def sync(self) -> None:
+        """Make the scheduler's jobs match the schedules table."""
+        assert self.scheduler is not None
+        with self.workspace.db.read() as session:
+            self.seen = schedule_store.signature(session)
+            schedules = schedule_store.all_schedules(session)
+        wanted = {f"schedule-{s.id}": s for s in schedules if s.enabled}
+        for job in self.scheduler.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+        for job_id, schedule in wanted.items():
+            existing = self.scheduler.get_job(job_id)
+            if existing is None or existing.name != _fingerprint(schedule):
+                spec = parse_schedule(schedule.expression)
+                self.scheduler.add_job(
+                    JOB_FUNCTION, build_trigger(spec, zone(schedule.timezone)),
+                    args=[schedule.id], id=job_id, name=_fingerprint(schedule),
+                    replace_existing=True,
+                )  # fmt: skip
+                existing = self.scheduler.get_job(job_id)
+            assert existing is not None
+            if schedule.paused and existing.next_run_time is not None:
+                existing.pause()
+            elif not schedule.paused and existing.next_run_time is None:
+                existing.resume()
+
+    def next_run(self, schedule_id: int) -> datetime | None:
+        job = self.scheduler.get_job(f"schedule-{schedule_id}") if self.scheduler else None
+        return job.next_run_time if job else None
+
+    # Called by APScheduler
+
+    def fire(self, schedule_id: int) -> None:
+        now = datetime.now(UTC)
+        with self.workspace.db.read() as session:
+            schedule = session.get(Schedule, schedule_id)
+        if schedule is None or schedule.paused or not schedule.enabled:
+            return
+        if (schedule.start_at and now < schedule.start_at) or (
+            schedule.end_at and now > schedule.end_at
+        ):
+            return
+        try:
+            created = run_schedule(self.workspace, schedule, now)
+        except Exception as exc:  # a source that cannot be read: recorded, shown, not lost
+            log.warning("schedule %s could not create its job: %s", schedule_id, exc)
+            with self.workspace.db.write() as session:
+                audit(
+                    session,
+                    f"schedule {schedule_id}",
+                    "schedule.failed",
+                    "schedule",
+                    schedule_id,
+                    error=str(exc),
+                )
+            return
+        with self.workspace.db.write() as session:
+            audit(
+                session,
+                f"schedule {schedule_id}",
+                "schedule.ran",
+                "schedule",
+                schedule_id,
+                job=created.job_id,
+            )
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.on_job_created, created.job_id)
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        schedule_id = int(str(event.job_id).removeprefix("schedule-"))
+        when = event.scheduled_run_time
+        log.info("schedule %s missed its run at %s", schedule_id, when)
+        with self.workspace.db.write() as session:
+            audit(
+                session,
+                "Cadence",
+                "schedule.missed",
+                "schedule",
+                schedule_id,
+                scheduled=when.isoformat(),
+            )
+
+    def _on_error(self, event: JobExecutionEvent) -> None:
+        log.error("schedule job %s raised", event.job_id, exc_info=event.exception)
+
+
+def last_runs(workspace: Workspace) -> dict[int, dict[str, Any]]:
+    """The latest run, miss or failure of each schedule, from the audit log."""
+    from sqlalchemy import select
+
+    from app.store.models import AuditEntry
+
+    with workspace.db.read() as session:
+        rows = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action.in_(("schedule.ran", "schedule.missed", "schedule.failed")))
+            .order_by(AuditEntry.id)
+        ).all()
+        return {
+            r.target_id: {"what": r.action.split(".")[1], "at": r.at, **r.details}
+            for r in rows
+            if r.target_id is not None
+        }

@@ -1,0 +1,208 @@
+"""Schedules run by APScheduler in the engine: firing, restarts, missed runs, pause, the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pickle
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.engine.service import Engine
+from app.paths import AppPaths
+from app.store import schedules as schedule_store
+from app.store.models import AuditEntry, Job
+from app.workspace import Workspace
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def sheet(tmp_path: Path) -> Path:
+    path = tmp_path / "ideas.csv"
+    path.write_text("Title,Script\nOne,Words to say.\n")
+    return path
+
+
+@pytest.fixture
+def workspace(data_dir: Path) -> Iterator[Workspace]:
+    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+        yield ws
+
+
+def add(workspace: Workspace, sheet: Path, expression: str, topic: str = "Ideas for {date}") -> int:
+    with workspace.db.write() as session:
+        return schedule_store.add_schedule(
+            session, name="Test", expression=expression, timezone="UTC", topic_template=topic,
+            job_template={"source": str(sheet), "output": {"resolution": "720p"}}, actor="tester",
+        ).id  # fmt: skip
+
+
+def serve_until(workspace: Workspace, done: Callable[[], bool], seconds: float = 15) -> None:
+    """Run the engine (scheduling only: no renders) until ``done()`` or the time is up."""
+
+    async def main() -> None:
+        stopping = asyncio.Event()
+        engine = Engine(workspace, poll_seconds=0.2, max_concurrent=1)
+        engine._fill = lambda: 0  # type: ignore[method-assign]  # keep jobs queued; no rendering
+        task = asyncio.create_task(engine.run(stopping))
+        deadline = time.monotonic() + seconds
+        while not done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        stopping.set()
+        await task
+
+    asyncio.run(main())
+
+
+def jobs(workspace: Workspace) -> list[tuple[str, str]]:
+    with workspace.db.read() as session:
+        return [(j.title, j.state) for j in session.scalars(select(Job).order_by(Job.id))]
+
+
+def actions(workspace: Workspace) -> list[str]:
+    with workspace.db.read() as session:
+        return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def aps_jobs(data_dir: Path) -> list[tuple[str, float | None]]:
+    with closing(sqlite3.connect(data_dir / "cadence.db")) as raw:
+        try:
+            return raw.execute("select id, next_run_time from apscheduler_jobs").fetchall()
+        except sqlite3.OperationalError:  # the scheduler has not created its table yet
+            return []
+
+
+def test_a_schedule_creates_its_job_with_the_topic(workspace: Workspace, sheet: Path) -> None:
+    at = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    add(workspace, sheet, f"once@{at}")
+    serve_until(workspace, lambda: bool(jobs(workspace)))
+    assert jobs(workspace) == [(f"Ideas for {datetime.now(UTC):%Y-%m-%d}", "pending")]
+    assert "schedule.ran" in actions(workspace)
+    with workspace.db.read() as session:
+        job = session.scalars(select(Job)).one()
+        assert job.output_config == {"resolution": "720p"} and len(job.items) == 1
+
+
+def test_stored_schedules_survive_a_restart_without_copies(
+    workspace: Workspace, sheet: Path, data_dir: Path
+) -> None:
+    add(workspace, sheet, "daily@06:00")
+    serve_until(workspace, lambda: bool(aps_jobs(data_dir)), 5)
+    first = aps_jobs(data_dir)
+    assert [j for j, _ in first] == ["schedule-1"]
+    serve_until(workspace, lambda: False, 1.0)
+    assert aps_jobs(data_dir) == first  # same job, same next run: not re-added, not reset
+
+
+def _move_next_run(data_dir: Path, when: datetime) -> None:
+    """Pretend the app was closed: the stored next run is in the past."""
+    with closing(sqlite3.connect(data_dir / "cadence.db")) as raw:
+        job_id, state = raw.execute("select id, job_state from apscheduler_jobs").fetchone()
+        data = pickle.loads(state)
+        data["next_run_time"] = when
+        raw.execute(
+            "update apscheduler_jobs set job_state = ?, next_run_time = ? where id = ?",
+            (pickle.dumps(data), when.timestamp(), job_id),
+        )
+        raw.commit()
+
+
+def test_a_recently_missed_run_runs_once_at_start(
+    workspace: Workspace, sheet: Path, data_dir: Path
+) -> None:
+    add(workspace, sheet, "*/5 * * * *")
+    serve_until(workspace, lambda: bool(aps_jobs(data_dir)), 5)
+    _move_next_run(data_dir, datetime.now(UTC) - timedelta(minutes=17))  # three runs missed
+    serve_until(workspace, lambda: bool(jobs(workspace)), 10)
+    time.sleep(0.2)
+    assert len(jobs(workspace)) == 1  # coalesced into one run
+    assert "schedule.missed" not in actions(workspace)
+
+
+def test_an_old_missed_run_is_recorded_not_run(
+    workspace: Workspace, sheet: Path, data_dir: Path, run_cli: Run
+) -> None:
+    add(workspace, sheet, "daily@06:00")
+    serve_until(workspace, lambda: bool(aps_jobs(data_dir)), 5)
+    _move_next_run(data_dir, datetime.now(UTC) - timedelta(days=2))
+    serve_until(workspace, lambda: "schedule.missed" in actions(workspace), 10)
+    assert jobs(workspace) == []
+    listed = run_cli("schedule", "list")
+    assert "last: missed at" in listed.stdout and "schedule run 1" in listed.stdout
+    ran = run_cli("schedule", "run", "1")
+    assert ran.returncode == 0 and ran.stdout.startswith("Created job 1 “Ideas for")
+
+
+def test_pausing_a_schedule_pauses_its_job(
+    workspace: Workspace, sheet: Path, data_dir: Path
+) -> None:
+    schedule_id = add(workspace, sheet, "daily@06:00")
+    with workspace.db.write() as session:
+        schedule_store.set_paused(session, schedule_id, True, "tester")
+    serve_until(workspace, lambda: bool(aps_jobs(data_dir)), 5)
+    assert aps_jobs(data_dir) == [("schedule-1", None)]
+    with workspace.db.write() as session:
+        schedule_store.set_paused(session, schedule_id, False, "tester")
+    serve_until(workspace, lambda: aps_jobs(data_dir)[0][1] is not None, 5)
+    assert aps_jobs(data_dir)[0][1] is not None
+
+
+def test_a_source_that_fails_at_run_time_is_recorded(
+    workspace: Workspace, sheet: Path, run_cli: Run
+) -> None:
+    at = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    add(workspace, sheet, f"once@{at}")
+    sheet.unlink()
+    serve_until(workspace, lambda: "schedule.failed" in actions(workspace))
+    assert jobs(workspace) == []
+    assert "last: failed at" in run_cli("schedule", "list").stdout
+    assert "no such file" in run_cli("schedule", "list").stdout
+
+
+def test_schedule_commands(run_cli: Run, sheet: Path) -> None:
+    refused = [
+        (["Bad", "0 25 * * *"], "hour: 25 is out of range"),
+        (["Past", "once@2020-01-01T09:00"], "has no run in the future"),
+        (["Topic", "daily@09:00", "--topic", "About {subject}"], "unknown variable {subject}"),
+        (["Zone", "daily@09:00", "--tz", "Moon/Base"], "unknown time zone"),
+    ]
+    for extra, says in refused:
+        result = run_cli("schedule", "add", *extra, "--source", str(sheet))
+        assert result.returncode == 2 and says in result.stderr, result.stderr
+    missing = run_cli(
+        "schedule", "add", "Gone", "daily@09:00", "--source", str(sheet.parent / "x.csv")
+    )
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+    added = run_cli(
+        "schedule",
+        "add",
+        "Morning",
+        "weekly@mon,thu@09:00",
+        "--source",
+        str(sheet),
+        "--tz",
+        "Europe/Berlin",
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("Added schedule 1 “Morning” (1 valid rows in the sheet now).")
+    listed = json.loads(run_cli("schedule", "list", "--json").stdout)
+    assert listed[0]["expression"] == "weekly@mon,thu@09:00" and listed[0]["state"] == "active"
+    assert datetime.fromisoformat(listed[0]["next_run"]).strftime("%a %H:%M") in (
+        "Mon 09:00",
+        "Thu 09:00",
+    )
+    assert run_cli("schedule", "pause", "1").stdout.strip() == "Schedule 1: paused."
+    assert json.loads(run_cli("schedule", "list", "--json").stdout)[0]["next_run"] is None
+    assert run_cli("schedule", "resume", "1").stdout.strip() == "Schedule 1: resumed."
+    assert run_cli("schedule", "remove", "1").stdout.strip() == "Schedule 1: removed."
+    assert run_cli("schedule", "remove", "1").returncode == 2
