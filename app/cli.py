@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--priority", choices=[p.value for p in Priority], default=Priority.NORMAL.value
     )
+    create.add_argument(
+        "--deadline",
+        type=int,
+        metavar="MINUTES",
+        help="items not started this many minutes after the job starts are skipped (1-1440)",
+    )
     create.add_argument("--json", action="store_true")
     create.set_defaults(handler=cmd_jobs_create)
 
@@ -118,7 +124,11 @@ def cmd_validate(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_jobs_create(args: argparse.Namespace, paths: AppPaths) -> int:
     with _workspace(paths) as workspace:
         created = workspace.create_job(
-            _spec(args), title=args.title, priority=Priority(args.priority), level=Level(args.level)
+            _spec(args),
+            title=args.title,
+            priority=Priority(args.priority),
+            level=Level(args.level),
+            deadline_minutes=args.deadline,
         )
     skipped = created.report.invalid_rows
     if args.json:

@@ -71,6 +71,7 @@ class Workspace:
         level: Level = Level.MODERATE,
         output_config: dict[str, Any] | None = None,
         style: str | None = None,
+        deadline_minutes: int | None = None,
         actor: str | None = None,
     ) -> CreatedJob:
         """Validate the source and store a job with one item per valid row.
@@ -98,6 +99,7 @@ class Workspace:
             validation_level=level,
             output_config=output_config or {},
             style=style,
+            deadline_minutes=deadline_minutes,
         ).checked()
         with self.db.write() as session:
             job_id = job_store.create_job(session, draft, report.rows, actor or self.actor)

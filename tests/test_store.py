@@ -188,3 +188,37 @@ def test_concurrent_writers_from_threads_all_commit(tmp_path: Path) -> None:
     # Each writer saw every earlier commit: the counts it read are all different.
     assert sorted(values) == list(range(threads_n * writes_n))
     database.close()
+
+
+def test_upgrading_a_revision_0001_database_keeps_its_data(tmp_path: Path) -> None:
+    """A database made by the first release, with data, opened by this one."""
+    path = tmp_path / "cadence.db"
+    old = Database(path)
+    old.migrate("0001")
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            "insert into jobs (id, title, state, priority, source_kind, source_location, "
+            "validation_level, output_config, scheduling, created_at, updated_at) values "
+            "(1, 'Old job', 'paused', 'high', 'csv', '/x.csv', 'moderate', '{}', '{}', "
+            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+        raw.execute(
+            "insert into items (job_id, row_number, title, idea, warnings, state, progress, "
+            "attempts, outputs, created_at, updated_at) values (1, 2, 'Old idea', "
+            "'{\"idea_title\": \"Old idea\"}', '[]', 'failed', 0.5, 2, '{}', "
+            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+    old.close()
+    upgraded = Database.open(path)
+    assert upgraded.revision() == "0002"
+    with upgraded.read() as session:
+        item = session.scalars(select(Item)).one()
+        assert (item.title, item.state, item.attempts, item.not_before) == (
+            "Old idea",
+            "failed",
+            2,
+            None,
+        )
+        assert item.job.title == "Old job" and item.job.priority == "high"
+    assert (tmp_path / "cadence.db.before-0002").exists()
+    upgraded.close()

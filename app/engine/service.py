@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,15 @@ import platformdirs
 from sqlalchemy import select
 
 from app.domain.output import OutputConfig
+from app.domain.retry import RetryPolicy, RetryStrategy
 from app.domain.states import State
+from app.engine.retry import retry_delay
 from app.engine.schedules import ScheduleRunner
 from app.pipeline.render import slug
 from app.pipeline.runner import RenderOutcome, RenderTask, run_render
 from app.render_config import render_settings
 from app.store import queue
-from app.store.models import Job
+from app.store.models import Job, utcnow
 from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -112,7 +115,7 @@ class Engine:
                 self.schedules.sync_if_changed()
             self._follow_job_actions()
             started = self._fill()
-            if until_idle and not self.workers and not started:
+            if until_idle and not self.workers and not started and not self._retries_waiting():
                 break
             self._wake.clear()
             waiters = [
@@ -129,6 +132,10 @@ class Engine:
         pending = [w.task for w in self.workers.values() if w.task is not None]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+    def _retries_waiting(self) -> bool:
+        with self.db.read() as session:
+            return queue.retries_waiting(session)
 
     def wake(self) -> None:
         self._wake.set()
@@ -215,11 +222,35 @@ class Engine:
                     )
                 )
 
-        outcome = run_render(task, progress, cancel=worker.cancel, stop=worker.stop)
+        timeout = 60.0 * int(self.workspace.settings.get("engine.item_timeout_minutes"))
+        outcome = run_render(
+            task, progress, cancel=worker.cancel, stop=worker.stop, timeout=timeout
+        )
         self._record(claim, outcome)
+
+    def retry_policy(self, claim: queue.Claim) -> RetryPolicy:
+        settings = self.workspace.settings
+        default = RetryPolicy(
+            strategy=RetryStrategy(settings.get("engine.retry_strategy")),
+            base_seconds=int(settings.get("engine.retry_base_seconds")),
+            max_seconds=max(
+                int(settings.get("engine.retry_max_seconds")),
+                int(settings.get("engine.retry_base_seconds")),
+            ),
+            max_attempts=int(settings.get("engine.max_attempts")),
+        )
+        return RetryPolicy.from_dict(claim.scheduling.get("retry", {}), default)
 
     def _record(self, claim: queue.Claim, outcome: RenderOutcome) -> None:
         status = outcome.status
+        retry_at = None
+        error = outcome.error
+        if status == "failed":
+            policy = self.retry_policy(claim)
+            delay = retry_delay(policy, claim.attempt, transient=outcome.transient)
+            if delay is not None:
+                retry_at = utcnow() + timedelta(seconds=delay)
+                error = f"{error} — retrying in {delay:.0f} s (attempt {claim.attempt + 1} of {policy.max_attempts})"  # noqa: E501
         outputs = None
         if status == "completed" and outcome.result:
             outputs = {k: outcome.result[k] for k in ("video", "thumbnail", "captions", "metadata")}
@@ -229,13 +260,15 @@ class Engine:
         if outcome.details:
             log.error("item %s failed:\n%s", claim.item_id, outcome.details)
         with self.db.write() as session:
-            state = queue.finish_item(session, claim, status, error=outcome.error, outputs=outputs)
+            state = queue.finish_item(
+                session, claim, status, error=error, outputs=outputs, retry_at=retry_at
+            )
         self.on_event(
             EngineEvent(
                 "item_finished",
                 claim.job_id,
                 claim.item_id,
                 claim.row,
-                {"state": state, "error": outcome.error, "outputs": outputs},
+                {"state": state, "error": error, "outputs": outputs},
             )
         )

@@ -47,6 +47,7 @@ class RenderOutcome:
     details: str | None = None  # a traceback for the log, when the failure was a bug
     stage: str | None = None
     stages_seen: list[str] = field(default_factory=list)
+    transient: bool = False  # a crash, a timeout or a bug: worth retrying, unlike a RenderError
 
 
 def _die_with_parent(parent: int) -> None:
@@ -152,6 +153,7 @@ def run_render(
                     "failed",
                     error=f"the render took longer than {timeout:.0f} s and was stopped",
                     stage=stage,
+                    transient=True,
                 )
                 break
             if stop is not None and stop.is_set():
@@ -161,7 +163,10 @@ def run_render(
             except queue_module.Empty:
                 if not child.is_alive():
                     outcome = _drain(messages) or RenderOutcome(
-                        "failed", error=_crash_message(child.exitcode, stage), stage=stage
+                        "failed",
+                        error=_crash_message(child.exitcode, stage),
+                        stage=stage,
+                        transient=True,
                     )
                 continue
             if kind == "progress":
@@ -172,7 +177,10 @@ def run_render(
             elif kind == "completed":
                 outcome = RenderOutcome("completed", result=first, stage=stage)
             else:
-                outcome = RenderOutcome(kind, error=first, details=second, stage=stage)
+                # A traceback means a bug, not something the user must fix: worth a retry.
+                outcome = RenderOutcome(
+                    kind, error=first, details=second, stage=stage, transient=second is not None
+                )
     finally:
         child.join(GRACE_SECONDS)
         if child.is_alive():

@@ -100,6 +100,7 @@ class Item(Base):
     outputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     video_id: Mapped[str | None] = mapped_column(String(64))
+    not_before: Mapped[datetime | None]  # a retry waits until then
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None]

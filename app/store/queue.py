@@ -7,7 +7,7 @@ same item, and a crash between transactions leaves a state that `recover` can re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -35,6 +35,7 @@ class Claim:
     job_title: str
     output_config: dict[str, Any]
     style: str | None
+    scheduling: dict[str, Any]
 
 
 def claim_next(session: Session, limit: int) -> list[Claim]:
@@ -42,14 +43,19 @@ def claim_next(session: Session, limit: int) -> list[Claim]:
     jobs, then sheet order. Claimed items are marked running, with an execution record."""
     if limit <= 0:
         return []
+    now = utcnow()
+    expire_overdue(session, now)
     rows = session.execute(
         select(Item, Job)
         .join(Job)
-        .where(Item.state == State.PENDING.value, Job.state.in_(ACTIVE_JOB_STATES))
+        .where(
+            Item.state == State.PENDING.value,
+            Job.state.in_(ACTIVE_JOB_STATES),
+            (Item.not_before.is_(None)) | (Item.not_before <= now),
+        )
         .order_by(_PRIORITY_RANK.desc(), Job.created_at, Job.id, Item.row_number)
         .limit(limit)
     ).all()
-    now = utcnow()
     claims = []
     for item, job in rows:
         if job.state == State.PENDING.value:
@@ -73,6 +79,7 @@ def claim_next(session: Session, limit: int) -> list[Claim]:
                 job.title,
                 dict(job.output_config),
                 job.style,
+                dict(job.scheduling),
             )
         )
     return claims
@@ -93,11 +100,12 @@ def finish_item(
     *,
     error: str | None = None,
     outputs: dict[str, Any] | None = None,
+    retry_at: datetime | None = None,
 ) -> str:
     """Record how an attempt ended; returns the item's new state.
 
     ``outcome``: completed | failed | stopped (back to pending: a pause or a shutdown) |
-    canceled.
+    canceled. A failure with ``retry_at`` goes back to the queue until then.
     """
     item = session.get(Item, claim.item_id)
     execution = session.get(Execution, claim.execution_id)
@@ -113,18 +121,48 @@ def finish_item(
     step = {State.COMPLETED: State.COMPLETING, State.CANCELED: State.CANCELING}.get(target)
     if item.state == State.RUNNING.value and step is not None:
         item.state = transition(State.RUNNING, step, "item").value
+    if target is State.FAILED and retry_at is not None:
+        target = State.PENDING
     current = State(item.state)
     if current is not target:
         item.state = transition(current, target, "item").value
     item.error = error
+    item.not_before = retry_at
     if outputs is not None:
         item.outputs = outputs
     if target is State.COMPLETED:
         item.progress, item.stage = 1.0, None
     item.finished_at = now if target is not State.PENDING else None
     execution.finished_at, execution.outcome, execution.error = now, outcome, error
+    if retry_at is not None:
+        execution.outcome = "failed"
     settle_job(session, claim.job_id)
     return item.state
+
+
+def expire_overdue(session: Session, now: datetime) -> int:
+    """Skip the items of jobs whose processing deadline passed before they started."""
+    expired = 0
+    overdue = session.scalars(
+        select(Job).where(Job.state.in_(ACTIVE_JOB_STATES), Job.deadline_minutes.is_not(None))
+    ).all()
+    for job in overdue:
+        began = job.started_at or job.created_at
+        assert job.deadline_minutes is not None
+        if now - began < timedelta(minutes=job.deadline_minutes):
+            continue
+        for item in job.items:
+            if item.state == State.PENDING.value:
+                item.state = transition(State.PENDING, State.CANCELED, "item").value
+                item.error = (
+                    f"skipped: the job's {job.deadline_minutes}-minute processing deadline "
+                    "passed before this item started"
+                )
+                expired += 1
+        if job.state == State.PENDING.value:
+            job.state = transition(State.PENDING, State.RUNNING).value
+        settle_job(session, job.id)
+    return expired
 
 
 def settle_job(session: Session, job_id: int) -> None:
@@ -254,3 +292,19 @@ def running_item_ids(session: Session, job_id: int) -> list[int]:
 
 def last_update(session: Session) -> datetime | None:
     return session.scalar(select(func.max(Item.updated_at)))
+
+
+def retries_waiting(session: Session) -> bool:
+    """Whether an item of an active job is waiting for its retry time."""
+    return (
+        session.scalar(
+            select(func.count(Item.id))
+            .join(Job)
+            .where(
+                Item.state == State.PENDING.value,
+                Item.not_before.is_not(None),
+                Job.state.in_(ACTIVE_JOB_STATES),
+            )
+        )
+        or 0
+    ) > 0
