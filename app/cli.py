@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
 
-from app import APP_NAME, __version__, cli_engine, cli_render, cli_schedule, cli_settings
+from app import APP_NAME, __version__, cli_engine, cli_render, cli_schedule, cli_settings, cli_stats
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.states import State
@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_render.add_parser(commands)
     cli_settings.add_parser(commands)
     cli_schedule.add_parser(commands)
+    cli_stats.add_parser(commands)
     return parser
 
 
@@ -200,6 +201,13 @@ def cmd_jobs_show(args: argparse.Namespace, paths: AppPaths) -> int:
         f"{job['items_total']} in all"
     )
     print(f"  created   {job['created_at']}")
+    progress = job["progress"]
+    line = f"  progress  {progress['percent_complete']:g}%"
+    if progress["items_skipped"]:
+        line += f", {progress['items_skipped']} skipped"
+    if progress["eta"]:
+        line += f", done about {progress['eta'][:16].replace('T', ' ')} UTC"
+    print(line)
     print()
     rows = [
         [str(i["row"]), i["state"], i["stage"] or "", f"{i['progress']:.0%}", i["title"]]

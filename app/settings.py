@@ -69,6 +69,13 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("engine.max_concurrent", "int", 1, "How many videos render at once", bounds=(1, 16)),
     Option(
+        "history.keep_days",
+        "int",
+        90,
+        "Attempt history and audit entries are kept this long",
+        bounds=(1, 3650),
+    ),
+    Option(
         "engine.retry_strategy",
         "choice",
         "exponential",

@@ -24,6 +24,7 @@ from app.sources.intake import SourceSpec, load_report
 from app.store import jobs as job_store
 from app.store.database import Database
 from app.store.settings import get_setting, set_setting
+from app.store.stats import job_progress
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,11 @@ class Workspace:
             job = job_store.get_job(session, job_id)
             if job is None:
                 raise NotFound(f"there is no job {job_id} — `jobs list` shows the job IDs")
-            return job_store.job_record(job)
+            record = job_store.job_record(job)
+            record["progress"] = job_progress(
+                session, job_id, int(self.settings.get("engine.max_concurrent"))
+            )
+            return record
 
     def export(self, fmt: str, out: Path | None = None, state: State | None = None) -> str:
         """The jobs as text; written atomically to ``out`` when given (and audited)."""

@@ -30,12 +30,13 @@ from app.engine.schedules import ScheduleRunner
 from app.pipeline.render import slug
 from app.pipeline.runner import RenderOutcome, RenderTask, run_render
 from app.render_config import render_settings
-from app.store import queue
+from app.store import queue, stats
 from app.store.models import Job, utcnow
 from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 2.0  # seconds between progress writes per item
+PRUNE_EVERY = 6 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ class Engine:
         self._wake = asyncio.Event()
         self.run_schedules = run_schedules
         self.schedules: ScheduleRunner | None = None
+        self._pruned_at = 0.0
 
     # The loop
 
@@ -99,6 +101,7 @@ class Engine:
             recovered = queue.recover(session)
         if recovered:
             log.info("re-queued %s items interrupted by the last shutdown", recovered)
+        self._prune()
         if self.schedules is None and self.run_schedules:
             self.schedules = ScheduleRunner(self.workspace, lambda _job_id: self.wake())
             self.schedules.start()
@@ -113,6 +116,8 @@ class Engine:
         while not stopping.is_set():
             if self.schedules is not None:
                 self.schedules.sync_if_changed()
+            if time.monotonic() - self._pruned_at > PRUNE_EVERY:
+                self._prune()
             self._follow_job_actions()
             started = self._fill()
             if until_idle and not self.workers and not started and not self._retries_waiting():
@@ -132,6 +137,15 @@ class Engine:
         pending = [w.task for w in self.workers.values() if w.task is not None]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+    def _prune(self) -> None:
+        """History older than ``history.keep_days`` goes, at start and every few hours."""
+        self._pruned_at = time.monotonic()
+        days = int(self.workspace.settings.get("history.keep_days"))
+        with self.db.write() as session:
+            removed = stats.prune_history(session, days)
+        if any(removed.values()):
+            log.info("pruned history older than %s days: %s", days, removed)
 
     def _retries_waiting(self) -> bool:
         with self.db.read() as session:

@@ -1,0 +1,61 @@
+"""``stats``: how the workspace is doing; ``history prune``: forget old attempts and audit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from contextlib import closing
+from typing import Any
+
+from app.engine.lock import AlreadyRunning, InstanceLock
+from app.paths import AppPaths
+from app.store import stats
+from app.store.jobs import audit
+from app.workspace import Workspace
+
+
+def add_parser(commands: Any) -> None:
+    show = commands.add_parser("stats", help="totals, states, success rate; is the engine running")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=cmd_stats)
+    history = commands.add_parser("history", help="attempt history and audit log upkeep")
+    actions = history.add_subparsers(dest="history_command", metavar="ACTION", required=True)
+    prune = actions.add_parser("prune", help="delete history older than history.keep_days")
+    prune.add_argument("--days", type=int, help="override history.keep_days")
+    prune.set_defaults(handler=cmd_prune)
+
+
+def engine_running(paths: AppPaths) -> bool:
+    try:
+        InstanceLock(paths.data_dir / "engine.lock").acquire().release()
+    except AlreadyRunning:
+        return True
+    return False
+
+
+def cmd_stats(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace, workspace.db.read() as session:
+        figures = stats.workspace_stats(session)
+    figures["engine_running"] = engine_running(paths)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return 0
+    rate = f"{figures['success_rate']}%" if figures["success_rate"] is not None else "—"
+    print(f"Jobs: {figures['jobs_total']} in all, {figures['jobs_active']} active")
+    states = ", ".join(f"{n} {s}" for s, n in figures["jobs_by_state"].items() if n)
+    print(f"      {states or 'none yet'}")
+    print(f"Videos: {figures['items_completed']} made, {figures['items_failed']} failed, "
+          f"{figures['items_pending']} waiting · success rate {rate}")  # fmt: skip
+    print(f"Engine: {'running' if figures['engine_running'] else 'not running'}")
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        days = args.days or int(workspace.settings.get("history.keep_days"))
+        with workspace.db.write() as session:
+            removed = stats.prune_history(session, days)
+            audit(session, workspace.actor, "history.prune", "history", None, days=days, **removed)
+    print(f"Removed {removed['executions']} attempt records and {removed['audit_entries']} "
+          f"audit entries older than {days} days.")  # fmt: skip
+    return 0
