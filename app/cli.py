@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MINUTES",
         help="items not started this many minutes after the job starts are skipped (1-1440)",
     )
+    create.add_argument(
+        "--callback", metavar="URL", help="POST a signed JSON summary here when the job ends"
+    )
     create.add_argument("--json", action="store_true")
     create.set_defaults(handler=cmd_jobs_create)
 
@@ -130,6 +133,7 @@ def cmd_jobs_create(args: argparse.Namespace, paths: AppPaths) -> int:
             priority=Priority(args.priority),
             level=Level(args.level),
             deadline_minutes=args.deadline,
+            callback_url=args.callback,
         )
     skipped = created.report.invalid_rows
     if args.json:

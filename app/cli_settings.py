@@ -27,6 +27,11 @@ def add_parser(commands: Any) -> None:
     put.add_argument("key")
     put.add_argument("value", nargs="?", default="-")
     put.set_defaults(handler=cmd_set)
+    reveal = actions.add_parser(
+        "reveal", help="print a secret (e.g. webhook.secret to verify signatures)"
+    )
+    reveal.add_argument("key")
+    reveal.set_defaults(handler=cmd_reveal)
     unset = actions.add_parser("unset", help="back to the default")
     unset.add_argument("key")
     unset.set_defaults(handler=cmd_unset)
@@ -77,4 +82,16 @@ def cmd_unset(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Workspace(paths)) as workspace:
         workspace.settings.unset(args.key)
         print(f"{args.key} = {workspace.settings.shown(args.key) or '(empty)'} (default)")
+    return 0
+
+
+def cmd_reveal(args: argparse.Namespace, paths: AppPaths) -> int:
+    opt = option(args.key)
+    if opt.kind != "secret":
+        raise SettingError(f"{args.key} is not a secret — use settings get")
+    with closing(Workspace(paths)) as workspace:
+        if args.key == "webhook.secret":
+            print(workspace.settings.webhook_secret())
+        else:
+            print(workspace.settings.get(args.key) or "(not set)")
     return 0

@@ -5,6 +5,7 @@ Secret settings live in the keyring instead (see `app.secrets`) and are never pr
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("llm.model", "text", "", "Model name for the script writer, e.g. llama3"),
     Option("llm.api_key", "secret", "", "API key for the script writer (kept in the keyring)"),
+    Option(
+        "webhook.secret",
+        "secret",
+        "",
+        "Key that signs job webhooks (made on first use; `settings reveal webhook.secret`)",
+    ),
     Option("render.style", "text", "modern", "Style for rows that name none"),
     Option("render.assets_dir", "path", "", "Folder of images and clips, chosen by their names"),
     Option("render.music", "bool", True, "Background music under the narration"),
@@ -199,6 +206,14 @@ class Settings:
             row = session.get(Setting, f"option.{key}")
             if row is not None:
                 session.delete(row)
+
+    def webhook_secret(self) -> str:
+        """This install's webhook signing key, made the first time it is needed."""
+        secret = self.get("webhook.secret")
+        if not secret:
+            secret = secrets.token_hex(32)
+            self.secrets.set("webhook.secret", secret)
+        return str(secret)
 
     def shown(self, key: str) -> str:
         """The value as it may be printed (secrets masked)."""

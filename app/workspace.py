@@ -73,6 +73,7 @@ class Workspace:
         output_config: dict[str, Any] | None = None,
         style: str | None = None,
         deadline_minutes: int | None = None,
+        callback_url: str | None = None,
         actor: str | None = None,
     ) -> CreatedJob:
         """Validate the source and store a job with one item per valid row.
@@ -101,6 +102,7 @@ class Workspace:
             output_config=output_config or {},
             style=style,
             deadline_minutes=deadline_minutes,
+            callback_url=callback_url,
         ).checked()
         with self.db.write() as session:
             job_id = job_store.create_job(session, draft, report.rows, actor or self.actor)

@@ -29,14 +29,17 @@ from app.engine.retry import retry_delay
 from app.engine.schedules import ScheduleRunner
 from app.pipeline.render import slug
 from app.pipeline.runner import RenderOutcome, RenderTask, run_render
+from app.publish import webhooks
 from app.render_config import render_settings
 from app.store import queue, stats
+from app.store.jobs import audit
 from app.store.models import Job, utcnow
 from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 2.0  # seconds between progress writes per item
 PRUNE_EVERY = 6 * 3600.0
+WEBHOOK_GRACE = 120.0  # seconds a shutdown waits for webhook deliveries
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,7 @@ class Engine:
         self.run_schedules = run_schedules
         self.schedules: ScheduleRunner | None = None
         self._pruned_at = 0.0
+        self.webhook_threads: list[threading.Thread] = []
 
     # The loop
 
@@ -137,6 +141,27 @@ class Engine:
         pending = [w.task for w in self.workers.values() if w.task is not None]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+        for thread in self.webhook_threads:  # let deliveries in flight finish (or give up)
+            await asyncio.to_thread(thread.join, WEBHOOK_GRACE)
+
+    def _send_webhook(self, job_id: int, url: str, body: bytes) -> None:
+        """Deliver in its own thread: retries with backoff never hold up the engine."""
+        secret = self.workspace.settings.webhook_secret()
+
+        def send() -> None:
+            details: dict[str, object]
+            try:
+                status = webhooks.deliver(url, body, secret)
+                action, details = "webhook.sent", {"status": status}
+            except webhooks.WebhookError as exc:
+                log.warning("webhook for job %s: %s", job_id, exc)
+                action, details = "webhook.failed", {"error": str(exc)}
+            with self.db.write() as session:
+                audit(session, "Cadence", action, "job", job_id, url=url, **details)
+
+        thread = threading.Thread(target=send, name=f"webhook-{job_id}", daemon=True)
+        self.webhook_threads.append(thread)
+        thread.start()
 
     def _prune(self) -> None:
         """History older than ``history.keep_days`` goes, at start and every few hours."""
@@ -277,6 +302,14 @@ class Engine:
             state = queue.finish_item(
                 session, claim, status, error=error, outputs=outputs, retry_at=retry_at
             )
+            job = session.get(Job, claim.job_id)
+            assert job is not None
+            if job.callback_url and job.state in (State.COMPLETED.value, State.FAILED.value):
+                body = webhooks.payload(
+                    stats.job_progress(session, job.id),
+                    job.finished_at.isoformat() if job.finished_at else None,
+                )
+                self._send_webhook(job.id, job.callback_url, body)
         self.on_event(
             EngineEvent(
                 "item_finished",
