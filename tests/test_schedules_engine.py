@@ -92,6 +92,16 @@ def test_a_schedule_creates_its_job_with_the_topic(workspace: Workspace, sheet: 
         assert job.output_config == {"resolution": "720p"} and len(job.items) == 1
 
 
+def test_a_one_off_schedule_runs_once_even_across_restarts(
+    workspace: Workspace, sheet: Path
+) -> None:
+    at = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    add(workspace, sheet, f"once@{at}")
+    serve_until(workspace, lambda: bool(jobs(workspace)))
+    serve_until(workspace, lambda: len(jobs(workspace)) > 1, 3)  # a restart within the grace
+    assert len(jobs(workspace)) == 1
+
+
 def test_stored_schedules_survive_a_restart_without_copies(
     workspace: Workspace, sheet: Path, data_dir: Path
 ) -> None:

@@ -117,11 +117,12 @@ class ScheduleRunner:
             self.seen = schedule_store.signature(session)
             schedules = schedule_store.all_schedules(session)
         wanted = {f"schedule-{s.id}": s for s in schedules if s.enabled}
-        for job in self.scheduler.get_jobs():
-            if job.id not in wanted:
+        stored = {job.id: job for job in self.scheduler.get_jobs()}  # one read, not one per job
+        for job_id, job in stored.items():
+            if job_id not in wanted:
                 job.remove()
         for job_id, schedule in wanted.items():
-            existing = self.scheduler.get_job(job_id)
+            existing = stored.get(job_id)
             if existing is None or existing.name != _fingerprint(schedule):
                 spec = parse_schedule(schedule.expression)
                 self.scheduler.add_job(
@@ -175,6 +176,10 @@ class ScheduleRunner:
                 schedule_id,
                 job=created.job_id,
             )
+            if schedule.kind == "once":  # done: a restart must not run it again
+                stored = session.get(Schedule, schedule_id)
+                if stored is not None:
+                    stored.enabled = False
         if self.loop is not None:
             self.loop.call_soon_threadsafe(self.on_job_created, created.job_id)
 
