@@ -216,3 +216,29 @@ def test_schedule_commands(run_cli: Run, sheet: Path) -> None:
     assert run_cli("schedule", "resume", "1").stdout.strip() == "Schedule 1: resumed."
     assert run_cli("schedule", "remove", "1").stdout.strip() == "Schedule 1: removed."
     assert run_cli("schedule", "remove", "1").returncode == 2
+
+
+def test_schedules_removed_while_running_lose_their_jobs(
+    workspace: Workspace, sheet: Path, data_dir: Path
+) -> None:
+    keep = add(workspace, sheet, "daily@06:00")
+    gone = add(workspace, sheet, "daily@07:00")
+
+    async def main() -> None:
+        stopping = asyncio.Event()
+        engine = Engine(workspace, poll_seconds=0.1, run_schedules=True)
+        engine._fill = lambda: 0  # type: ignore[method-assign]
+        task = asyncio.create_task(engine.run(stopping))
+        while len(aps_jobs(data_dir)) < 2:
+            await asyncio.sleep(0.05)
+        with workspace.db.write() as session:
+            schedule_store.remove_schedule(session, gone, "tester")
+        for _ in range(50):
+            if len(aps_jobs(data_dir)) == 1:
+                break
+            await asyncio.sleep(0.05)
+        stopping.set()
+        await task
+
+    asyncio.run(main())
+    assert [j for j, _ in aps_jobs(data_dir)] == [f"schedule-{keep}"]

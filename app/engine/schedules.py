@@ -13,12 +13,21 @@ Older ones are recorded as missed (`schedule list` shows them; `schedule run ID`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
+from apscheduler.job import Job
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -75,6 +84,9 @@ class ScheduleRunner:
         self.scheduler: AsyncIOScheduler | None = None
         self.seen: tuple[int, datetime | None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.submitted_once: set[int] = set()
+        self.known_ids: set[int] = set()
+        self.kinds: dict[int, str] = {}
 
     def start(self) -> None:
         """Call from inside the running event loop (APScheduler needs it)."""
@@ -91,6 +103,7 @@ class ScheduleRunner:
             event_loop=self.loop,
         )
         self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
+        self.scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         self.scheduler.add_listener(self._on_error, EVENT_JOB_ERROR)
         _active = self
         # Sync first (paused): stored runs that were missed are judged when the scheduler starts.
@@ -105,37 +118,66 @@ class ScheduleRunner:
         _active = None
 
     def sync_if_changed(self) -> None:
+        """Apply only what changed since the last sync (a full sync of thousands of schedules
+        on every change would stall the loop)."""
         with self.workspace.db.read() as session:
             current = schedule_store.signature(session)
-        if current != self.seen:
-            self.sync()
+            if current == self.seen:
+                return
+            since = self.seen[1] if self.seen else None
+            changed = schedule_store.changed_since(session, since)
+            ids = set(schedule_store.all_ids(session))
+            self.seen = current
+        assert self.scheduler is not None
+        for schedule in changed:
+            self._apply(schedule, self.scheduler.get_job(f"schedule-{schedule.id}"))
+        for gone in self.known_ids - ids:
+            with contextlib.suppress(JobLookupError):
+                self.scheduler.remove_job(f"schedule-{gone}")
+        self.known_ids = ids
 
     def sync(self) -> None:
-        """Make the scheduler's jobs match the schedules table."""
+        """Make the scheduler's jobs match the whole schedules table (at start)."""
         assert self.scheduler is not None
         with self.workspace.db.read() as session:
             self.seen = schedule_store.signature(session)
             schedules = schedule_store.all_schedules(session)
-        wanted = {f"schedule-{s.id}": s for s in schedules if s.enabled}
+        self.known_ids = {s.id for s in schedules}
+        wanted = {f"schedule-{s.id}" for s in schedules if s.enabled}
         stored = {job.id: job for job in self.scheduler.get_jobs()}  # one read, not one per job
         for job_id, job in stored.items():
             if job_id not in wanted:
                 job.remove()
-        for job_id, schedule in wanted.items():
-            existing = stored.get(job_id)
-            if existing is None or existing.name != _fingerprint(schedule):
-                spec = parse_schedule(schedule.expression)
-                self.scheduler.add_job(
-                    JOB_FUNCTION, build_trigger(spec, zone(schedule.timezone)),
-                    args=[schedule.id], id=job_id, name=_fingerprint(schedule),
-                    replace_existing=True,
-                )  # fmt: skip
-                existing = self.scheduler.get_job(job_id)
-            assert existing is not None
-            if schedule.paused and existing.next_run_time is not None:
-                existing.pause()
-            elif not schedule.paused and existing.next_run_time is None:
-                existing.resume()
+        for schedule in schedules:
+            self._apply(schedule, stored.get(f"schedule-{schedule.id}"))
+
+    def _apply(self, schedule: Schedule, existing: Job | None) -> None:
+        """Add, replace, pause, resume or remove one schedule's APScheduler job."""
+        assert self.scheduler is not None
+        self.kinds[schedule.id] = schedule.kind
+        job_id = f"schedule-{schedule.id}"
+        if not schedule.enabled or schedule.id in self.submitted_once:
+            if existing is not None:
+                existing.remove()
+            return
+        if existing is None or existing.name != _fingerprint(schedule):
+            spec = parse_schedule(schedule.expression)
+            existing = self.scheduler.add_job(
+                JOB_FUNCTION, build_trigger(spec, zone(schedule.timezone)),
+                args=[schedule.id], id=job_id, name=_fingerprint(schedule),
+                replace_existing=True,
+            )  # fmt: skip
+        if schedule.paused and existing.next_run_time is not None:
+            existing.pause()
+        elif not schedule.paused and existing.next_run_time is None:
+            existing.resume()
+
+    def _on_submitted(self, event: JobSubmissionEvent) -> None:
+        """On the loop thread, before APScheduler drops a finished one-off job: remember it, so
+        no sync re-adds it while its run is still being recorded."""
+        schedule_id = int(str(event.job_id).removeprefix("schedule-"))
+        if self.kinds.get(schedule_id, "") == "once":
+            self.submitted_once.add(schedule_id)
 
     def next_run(self, schedule_id: int) -> datetime | None:
         job = self.scheduler.get_job(f"schedule-{schedule_id}") if self.scheduler else None

@@ -73,3 +73,15 @@ def signature(session: Session) -> tuple[int, datetime | None]:
     """Changes whenever a schedule is added, edited or removed (to resync the scheduler)."""
     row = session.execute(select(func.count(Schedule.id), func.max(Schedule.updated_at))).one()
     return int(row[0]), row[1]
+
+
+def changed_since(session: Session, since: datetime | None) -> list[Schedule]:
+    """Schedules added or edited at or after ``since`` (all of them when None)."""
+    query = select(Schedule).order_by(Schedule.id)
+    if since is not None:
+        query = query.where(Schedule.updated_at >= since)
+    return list(session.scalars(query))
+
+
+def all_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Schedule.id)))
