@@ -98,12 +98,20 @@ async def measure(
             ))  # fmt: skip
             planned[title] = at.timestamp()
     deadline = time.monotonic() + 10 + due * 0.3
-    while len(started) < due and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
+
+    def mine() -> dict[int, str]:
+        with workspace.db.read() as session:
+            rows = session.execute(select(Job.id, Job.title).where(Job.title.like(f"Due {tag}-%")))
+            return dict(rows.all())
+
+    while time.monotonic() < deadline:  # wait for this round's own jobs, not any jobs
+        titles = mine()
+        if len(titles) == due and all(j in started for j in titles):
+            break
+        await asyncio.sleep(0.2)
     stopping.set()
     await task
-    with workspace.db.read() as session:
-        titles = dict(session.execute(select(Job.id, Job.title)).all())
+    titles = mine()
     latencies = [started[j] - planned[titles[j]] for j in started if titles.get(j) in planned]
     return startup, latencies, idle
 
