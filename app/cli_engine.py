@@ -9,6 +9,7 @@ import sys
 from contextlib import closing
 from typing import Any
 
+from app.cli_common import add_id_actions
 from app.engine.lock import InstanceLock
 from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
@@ -24,15 +25,16 @@ def add_run_parser(commands: Any) -> None:
 
 
 def add_job_actions(job_commands: Any) -> None:
-    for name, text in (
-        ("pause", "pause a job (running items stop at their next stage)"),
-        ("resume", "resume a paused job"),
-        ("cancel", "cancel a job (running items are stopped at once)"),
-        ("retry", "queue a job's failed items again"),
-    ):
-        action = job_commands.add_parser(name, help=text)
-        action.add_argument("id", type=int, metavar="ID")
-        action.set_defaults(handler=cmd_job_action, action=name)
+    add_id_actions(
+        job_commands,
+        (
+            ("pause", "pause a job (running items stop at their next stage)"),
+            ("resume", "resume a paused job"),
+            ("cancel", "cancel a job (running items are stopped at once)"),
+            ("retry", "queue a job's failed items again"),
+        ),
+        cmd_job_action,
+    )
 
 
 def cmd_job_action(args: argparse.Namespace, paths: AppPaths) -> int:

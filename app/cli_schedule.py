@@ -11,6 +11,7 @@ from typing import Any
 
 import tzlocal
 
+from app.cli_common import add_id_actions
 from app.domain.output import OutputConfig
 from app.domain.schedule import ScheduleError, check_template, parse_schedule, zone
 from app.domain.validation import Level
@@ -74,15 +75,16 @@ def add_parser(commands: Any) -> None:
     listing = actions.add_parser("list", help="schedules, their next run and last result")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=cmd_list)
-    for name, text in (
-        ("pause", "stop a schedule making jobs until resumed"),
-        ("resume", "let a paused schedule run again"),
-        ("remove", "delete a schedule (its jobs stay)"),
-        ("run", "make the schedule's job now"),
-    ):
-        one = actions.add_parser(name, help=text)
-        one.add_argument("id", type=int, metavar="ID")
-        one.set_defaults(handler=cmd_one, action=name)
+    add_id_actions(
+        actions,
+        (
+            ("pause", "stop a schedule making jobs until resumed"),
+            ("resume", "let a paused schedule run again"),
+            ("remove", "delete a schedule (its jobs stay)"),
+            ("run", "make the schedule's job now"),
+        ),
+        cmd_one,
+    )
 
 
 def cmd_preview(args: argparse.Namespace, paths: AppPaths) -> int:
