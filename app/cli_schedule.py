@@ -70,6 +70,8 @@ def add_parser(commands: Any) -> None:
     add.add_argument("--format", choices=["mp4", "mov", "webm"])
     add.add_argument("--optimize", choices=["speed", "balanced", "quality"])
     add.add_argument("--style", metavar="NAME")
+    add.add_argument("--start", metavar="ISO_DATETIME", help="no runs before this local time")
+    add.add_argument("--end", metavar="ISO_DATETIME", help="no runs after this local time")
     add.set_defaults(handler=cmd_add)
 
     listing = actions.add_parser("list", help="schedules, their next run and last result")
@@ -129,7 +131,14 @@ def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
     tz_name = args.tz or local_zone_name()
     tz = zone(tz_name)
     spec = parse_schedule(args.expression)
-    upcoming = preview(spec, tz, datetime.now(tz), 3)
+    start_at, end_at = _moment(args.start, "--start", tz), _moment(args.end, "--end", tz)
+    if start_at and end_at and end_at <= start_at:
+        raise ScheduleError("--end must be after --start")
+    upcoming = [
+        t
+        for t in preview(spec, tz, max(datetime.now(tz), start_at or datetime.now(tz)), 50)
+        if end_at is None or t <= end_at
+    ][:3]
     if not upcoming:
         raise ScheduleError(f"{args.expression} has no run in the future — pick a later time")
     check_template(args.topic)
@@ -152,6 +161,7 @@ def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
             schedule = schedule_store.add_schedule(
                 session, name=args.name, expression=args.expression, timezone=tz_name,
                 topic_template=args.topic, job_template=template, actor=workspace.actor,
+                start_at=start_at, end_at=end_at,
             )  # fmt: skip
             schedule_id = schedule.id
     rows_now = len(report.valid_rows)
@@ -165,18 +175,35 @@ def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Workspace(paths)) as workspace:
         with workspace.db.read() as session:
             schedules = [
-                (s.id, s.name, s.expression, s.timezone, s.paused)
+                (
+                    s.id,
+                    s.name,
+                    s.expression,
+                    s.timezone,
+                    s.paused or not s.enabled,
+                    s.start_at,
+                    s.end_at,
+                )
                 for s in schedule_store.all_schedules(session)
             ]
         last = last_runs(workspace)
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
-    for sid, name, expression, tz_name, paused in schedules:
-        upcoming = [] if paused else preview(parse_schedule(expression), zone(tz_name), now, 1)
+    for sid, name, expression, tz_name, paused, start_at, end_at in schedules:
+        upcoming = []
+        if not paused:
+            after = max(now, start_at) if start_at else now
+            upcoming = [
+                t
+                for t in preview(parse_schedule(expression), zone(tz_name), after, 1)
+                if end_at is None or t <= end_at
+            ]
         result = last.get(sid)
         rows.append({
             "id": sid, "name": name, "expression": expression, "timezone": tz_name,
             "state": "paused" if paused else "active",
+            "start": start_at.isoformat() if start_at else None,
+            "end": end_at.isoformat() if end_at else None,
             "next_run": upcoming[0].isoformat() if upcoming else None,
             "last": None if result is None else {"what": result["what"], "at": result["at"].isoformat(),  # noqa: E501
                                                  "detail": result.get("error") or result.get("scheduled") or result.get("job")},  # noqa: E501
@@ -192,6 +219,8 @@ def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
         head = f"{row['id']:>3}  {row['state']:<6}  {row['expression']:<22} {row['timezone']:<18}"
         print(f"{head} {row['name']}")
         print(f"       next: {row['next_run'] or '—'}")
+        if row["start"] or row["end"]:
+            print(f"       window: {row['start'] or 'now'} to {row['end'] or 'no end'}")
         if row["last"]:
             last_run = row["last"]
             print(f"       last: {last_run['what']} at {last_run['at']} ({last_run['detail']})")
@@ -226,3 +255,16 @@ def cmd_one(args: argparse.Namespace, paths: AppPaths) -> int:
                 schedule_store.set_paused(session, args.id, args.action == "pause", workspace.actor)
     print(f"Schedule {args.id}: {args.action}d.")
     return 0
+
+
+def _moment(text: str | None, flag: str, tz: Any) -> datetime | None:
+    """A local date-time for ``flag``, in the schedule's zone (an offset, if given, wins)."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ScheduleError(
+            f"{flag} {text!r} is not an ISO date and time, e.g. 2026-12-01T09:00"
+        ) from None
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment

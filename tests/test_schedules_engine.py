@@ -19,7 +19,7 @@ from sqlalchemy import select
 from app.engine.service import Engine
 from app.paths import AppPaths
 from app.store import schedules as schedule_store
-from app.store.models import AuditEntry, Job
+from app.store.models import AuditEntry, Job, Schedule
 from app.workspace import Workspace
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -41,9 +41,14 @@ def workspace(data_dir: Path) -> Iterator[Workspace]:
 def add(workspace: Workspace, sheet: Path, expression: str, topic: str = "Ideas for {date}") -> int:
     with workspace.db.write() as session:
         return schedule_store.add_schedule(
-            session, name="Test", expression=expression, timezone="UTC", topic_template=topic,
-            job_template={"source": str(sheet), "output": {"resolution": "720p"}}, actor="tester",
-        ).id  # fmt: skip
+            session,
+            name="Test",
+            expression=expression,
+            timezone="UTC",
+            topic_template=topic,
+            job_template={"source": str(sheet), "output": {"resolution": "720p"}},
+            actor="tester",
+        ).id
 
 
 def serve_until(workspace: Workspace, done: Callable[[], bool], seconds: float = 15) -> None:
@@ -242,3 +247,62 @@ def test_schedules_removed_while_running_lose_their_jobs(
 
     asyncio.run(main())
     assert [j for j, _ in aps_jobs(data_dir)] == [f"schedule-{keep}"]
+
+
+def test_start_and_end_dates(run_cli: Run, sheet: Path, workspace: Workspace) -> None:
+    ended = run_cli(
+        "schedule",
+        "add",
+        "Old",
+        "daily@09:00",
+        "--source",
+        str(sheet),
+        "--tz",
+        "UTC",
+        "--end",
+        "2020-01-01T00:00",
+    )
+    assert ended.returncode == 2 and "no run in the future" in ended.stderr
+    backwards = run_cli(
+        "schedule",
+        "add",
+        "Odd",
+        "daily@09:00",
+        "--source",
+        str(sheet),
+        "--start",
+        "2031-01-02T00:00",
+        "--end",
+        "2031-01-01T00:00",
+    )
+    assert backwards.returncode == 2 and "--end must be after --start" in backwards.stderr
+    later = run_cli(
+        "schedule",
+        "add",
+        "Later",
+        "daily@09:00",
+        "--source",
+        str(sheet),
+        "--tz",
+        "UTC",
+        "--start",
+        "2031-06-01T00:00",
+        "--end",
+        "2031-06-30T23:00",
+    )
+    assert later.returncode == 0, later.stderr
+    assert "Next runs: Sun 01 Jun 2031 09:00 UTC" in later.stdout
+    listed = json.loads(run_cli("schedule", "list", "--json").stdout)[0]
+    assert listed["next_run"] == "2031-06-01T09:00:00+00:00"
+    assert listed["end"] == "2031-06-30T23:00:00+00:00"
+
+
+def test_runs_outside_the_window_make_no_job(workspace: Workspace, sheet: Path) -> None:
+    at = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    schedule_id = add(workspace, sheet, f"once@{at}")
+    with workspace.db.write() as session:
+        stored = session.get(Schedule, schedule_id)
+        assert stored is not None
+        stored.end_at = datetime.now(UTC)
+    serve_until(workspace, lambda: bool(jobs(workspace)), 5)
+    assert jobs(workspace) == []
