@@ -166,4 +166,7 @@ def test_no_display_gives_one_line_instead_of_a_crash(
     result = run_cli()
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "DISPLAY is not set" in result.stderr
-    assert "python main.py --help" in result.stderr
+    assert (
+        "python main.py run --headless" in result.stderr
+        and "python main.py --help" in result.stderr
+    )  # noqa: E501

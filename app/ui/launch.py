@@ -28,7 +28,8 @@ def display_problem() -> str | None:
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return (
             f"{APP_NAME} needs a desktop session to open its window, and none was found "
-            "(DISPLAY is not set) — the command line works without one: python main.py --help"
+            "(DISPLAY is not set) — run without a window: python main.py run --headless "
+            "(python main.py --help lists every command)"
         )
     if not os.environ.get("WAYLAND_DISPLAY"):
         missing = [pkg for lib, pkg in XCB_LIBRARIES.items() if not ctypes.util.find_library(lib)]
