@@ -169,4 +169,4 @@ def test_no_display_gives_one_line_instead_of_a_crash(
     assert (
         "python main.py run --headless" in result.stderr
         and "python main.py --help" in result.stderr
-    )  # noqa: E501
+    )
