@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from app.domain.errors import NotFound, UserError
+from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.job import JobDraft
 from app.domain.states import State
@@ -117,7 +117,7 @@ class Workspace:
         with self.db.read() as session:
             job = job_store.get_job(session, job_id)
             if job is None:
-                raise NotFound(f"there is no job {job_id} — `jobs list` shows the job IDs")
+                raise job_store.missing_job(job_id)
             record = job_store.job_record(job)
             record["progress"] = job_progress(
                 session, job_id, int(self.settings.get("engine.max_concurrent"))

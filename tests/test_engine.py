@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -67,6 +68,20 @@ def run_engine(
     seen = events if events is not None else []
     engine = Engine(workspace, poll_seconds=0.2, on_event=seen.append, **kwargs)  # type: ignore[arg-type]
     asyncio.run(engine.run(asyncio.Event(), until_idle=True))
+
+
+def when_encoding(
+    workspace: Workspace, job: int, action: Callable[[Any, int, str], object]
+) -> Callable[[EngineEvent], None]:
+    """An event listener that applies a job action (pause, cancel) once, mid-encode."""
+
+    def listen(event: EngineEvent) -> None:
+        if event.kind == "item_progressed" and event.data["stage"] == "encode":
+            with workspace.db.write() as session:
+                if session.get(Job, job).state == "running":  # type: ignore[union-attr]
+                    action(session, job, "tester")
+
+    return listen
 
 
 def states(workspace: Workspace, job_id: int) -> tuple[str, list[str]]:
@@ -132,16 +147,9 @@ def test_pause_stops_running_items_and_resume_finishes_them(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     job = add_job(workspace, ["A sentence to speak. " * 6, "Second."], tmp_path / "out")
-    events: list[EngineEvent] = []
-
-    def pause_when_encoding(event: EngineEvent) -> None:
-        events.append(event)
-        if event.kind == "item_progressed" and event.data["stage"] == "encode":
-            with workspace.db.write() as session:
-                if session.get(Job, job).state == "running":  # type: ignore[union-attr]
-                    queue.pause_job(session, job, "tester")
-
-    engine = Engine(workspace, poll_seconds=0.2, on_event=pause_when_encoding)
+    engine = Engine(
+        workspace, poll_seconds=0.2, on_event=when_encoding(workspace, job, queue.pause_job)
+    )
     asyncio.run(engine.run(asyncio.Event(), until_idle=True))
     assert states(workspace, job) == ("paused", ["pending", "pending"])
     assert not [p for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")]
@@ -158,14 +166,9 @@ def test_pause_stops_running_items_and_resume_finishes_them(
 
 def test_cancel_stops_everything_and_leaves_no_files(workspace: Workspace, tmp_path: Path) -> None:
     job = add_job(workspace, ["A sentence to speak. " * 6, "Second."], tmp_path / "out")
-
-    def cancel_when_encoding(event: EngineEvent) -> None:
-        if event.kind == "item_progressed" and event.data["stage"] == "encode":
-            with workspace.db.write() as session:
-                if session.get(Job, job).state == "running":  # type: ignore[union-attr]
-                    queue.cancel_job(session, job, "tester")
-
-    engine = Engine(workspace, poll_seconds=0.2, on_event=cancel_when_encoding)
+    engine = Engine(
+        workspace, poll_seconds=0.2, on_event=when_encoding(workspace, job, queue.cancel_job)
+    )
     asyncio.run(engine.run(asyncio.Event(), until_idle=True))
     assert states(workspace, job) == ("canceled", ["canceled", "canceled"])
     assert list((tmp_path / "out").iterdir()) == []

@@ -179,10 +179,6 @@ class ScheduleRunner:
         if self.kinds.get(schedule_id, "") == "once":
             self.submitted_once.add(schedule_id)
 
-    def next_run(self, schedule_id: int) -> datetime | None:
-        job = self.scheduler.get_job(f"schedule-{schedule_id}") if self.scheduler else None
-        return job.next_run_time if job else None
-
     # Called by APScheduler
 
     def fire(self, schedule_id: int) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.domain.errors import NotFound
 from app.domain.job import JobDraft
 from app.domain.states import State
 from app.domain.validation import RowReport
@@ -135,6 +136,18 @@ def list_jobs(session: Session, state: State | None = None) -> list[JobSummary]:
         )
         for job, total, done, bad in session.execute(query)
     ]
+
+
+def missing_job(job_id: int) -> NotFound:
+    return NotFound(f"there is no job {job_id} — `jobs list` shows the job IDs")
+
+
+def require_job(session: Session, job_id: int) -> Job:
+    """The job, or `NotFound` telling the user how to find job IDs."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise missing_job(job_id)
+    return job
 
 
 def get_job(session: Session, job_id: int) -> Job | None:

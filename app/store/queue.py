@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from app.domain.errors import NotFound
 from app.domain.states import State, transition
-from app.store.jobs import audit
+from app.store.jobs import audit, require_job
 from app.store.models import Execution, Item, Job, utcnow
 
 ACTIVE_JOB_STATES = (State.PENDING.value, State.RUNNING.value)
@@ -227,7 +226,7 @@ def recover(session: Session) -> int:
 
 
 def pause_job(session: Session, job_id: int, actor: str) -> Job:
-    job = _job(session, job_id)
+    job = require_job(session, job_id)
     state = State(job.state)
     target = State.PAUSING if state is State.RUNNING else State.PAUSED
     job.state = transition(state, target).value
@@ -237,14 +236,14 @@ def pause_job(session: Session, job_id: int, actor: str) -> Job:
 
 
 def resume_job(session: Session, job_id: int, actor: str) -> Job:
-    job = _job(session, job_id)
+    job = require_job(session, job_id)
     job.state = transition(State(job.state), State.PENDING).value
     audit(session, actor, "job.resume", "job", job_id)
     return job
 
 
 def cancel_job(session: Session, job_id: int, actor: str) -> Job:
-    job = _job(session, job_id)
+    job = require_job(session, job_id)
     state = State(job.state)
     target = (
         State.CANCELING if state in (State.RUNNING, State.PAUSING, State.PAUSED) else State.CANCELED
@@ -262,7 +261,7 @@ def cancel_job(session: Session, job_id: int, actor: str) -> Job:
 
 def retry_job(session: Session, job_id: int, actor: str) -> int:
     """Failed items back to the queue; returns how many."""
-    job = _job(session, job_id)
+    job = require_job(session, job_id)
     job.state = transition(State(job.state), State.PENDING).value
     again = 0
     for item in job.items:
@@ -273,25 +272,6 @@ def retry_job(session: Session, job_id: int, actor: str) -> int:
     job.finished_at = None
     audit(session, actor, "job.retry", "job", job_id, items=again)
     return again
-
-
-def _job(session: Session, job_id: int) -> Job:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound(f"there is no job {job_id} — `jobs list` shows the job IDs")
-    return job
-
-
-def running_item_ids(session: Session, job_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(Item.id).where(Item.job_id == job_id, Item.state == State.RUNNING.value)
-        )
-    )
-
-
-def last_update(session: Session) -> datetime | None:
-    return session.scalar(select(func.max(Item.updated_at)))
 
 
 def retries_waiting(session: Session) -> bool:
