@@ -9,8 +9,18 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
-from app import APP_NAME, __version__, cli_engine, cli_render, cli_schedule, cli_settings, cli_stats
+from app import (
+    APP_NAME,
+    __version__,
+    cli_engine,
+    cli_render,
+    cli_schedule,
+    cli_scheduling,
+    cli_settings,
+    cli_stats,
+)
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.states import State
@@ -78,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--callback", metavar="URL", help="POST a signed JSON summary here when the job ends"
     )
+    cli_scheduling.add_arguments(create)
     create.add_argument("--json", action="store_true")
     create.set_defaults(handler=cmd_jobs_create)
 
@@ -134,6 +145,7 @@ def cmd_jobs_create(args: argparse.Namespace, paths: AppPaths) -> int:
             level=Level(args.level),
             deadline_minutes=args.deadline,
             callback_url=args.callback,
+            scheduling=cli_scheduling.from_arguments(args),
         )
     skipped = created.report.invalid_rows
     if args.json:
@@ -211,7 +223,12 @@ def cmd_jobs_show(args: argparse.Namespace, paths: AppPaths) -> int:
         line += f", {progress['items_skipped']} skipped"
     if progress["eta"]:
         line += f", done about {progress['eta'][:16].replace('T', ' ')} UTC"
+    if progress["waiting_until"]:
+        line += f", waiting until {progress['waiting_until'][:16].replace('T', ' ')} UTC"
+    if progress["rate_limited"]:
+        line += ", rate-limited by Google's quota"
     print(line)
+    print(f"  schedule  {describe_scheduling(job['scheduling'])}")
     print()
     rows = [
         [str(i["row"]), i["state"], i["stage"] or "", f"{i['progress']:.0%}", i["title"]]
@@ -236,6 +253,31 @@ def cmd_jobs_export(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 # --- output ----------------------------------------------------------------------------------
+
+
+def describe_scheduling(scheduling: dict[str, Any]) -> str:
+    """One line: mode, limits, windows and rules."""
+    parts = [str(scheduling.get("mode", "manual")).replace("_", "-")]
+    if "max_concurrent" in scheduling:
+        parts.append(f"at most {scheduling['max_concurrent']} at once")
+    if not scheduling.get("priority_queue", True):
+        parts.append("priority queue off")
+    for key, word in (("start_at", "from"), ("end_at", "until")):
+        if scheduling.get(key):
+            parts.append(f"{word} {scheduling[key][:16].replace('T', ' ')}")
+    if scheduling.get("tags"):
+        parts.append("tags " + ", ".join(scheduling["tags"]))
+    if scheduling.get("priority_threshold"):
+        parts.append(f"{scheduling['priority_threshold']} priority and up")
+    if scheduling.get("order", "sheet") != "sheet":
+        parts.append(str(scheduling["order"]).replace("_", "-"))
+    rules = [
+        r["name"] + ("" if r.get("enabled", True) else " (off)")
+        for r in scheduling.get("rules", [])
+    ]
+    if rules:
+        parts.append("rules: " + ", ".join(rules))
+    return "; ".join(parts)
 
 
 def _marks() -> tuple[str, str, str]:

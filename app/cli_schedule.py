@@ -9,11 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import tzlocal
-
 from app.cli_common import add_id_actions
 from app.domain.output import OutputConfig
-from app.domain.schedule import ScheduleError, check_template, parse_schedule, zone
+from app.domain.schedule import ScheduleError, check_template, local_zone_name, parse_schedule, zone
 from app.domain.validation import Level
 from app.engine.schedules import last_runs, run_schedule
 from app.engine.triggers import preview
@@ -22,13 +20,6 @@ from app.sources.intake import SourceSpec
 from app.store import schedules as schedule_store
 from app.store.jobs import audit
 from app.workspace import Workspace
-
-
-def local_zone_name() -> str:
-    try:
-        return str(tzlocal.get_localzone_name() or "UTC")
-    except Exception:  # tzlocal raises several kinds on odd systems; UTC is a safe answer
-        return "UTC"
 
 
 def add_parser(commands: Any) -> None:

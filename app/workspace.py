@@ -74,6 +74,7 @@ class Workspace:
         style: str | None = None,
         deadline_minutes: int | None = None,
         callback_url: str | None = None,
+        scheduling: dict[str, Any] | None = None,
         actor: str | None = None,
     ) -> CreatedJob:
         """Validate the source and store a job with one item per valid row.
@@ -81,12 +82,6 @@ class Workspace:
         Raises `SourceError` when the source cannot be read and `NoValidRows` when it has no
         valid row (nothing is stored then).
         """
-        report = self.check_source(spec, level)
-        if not report.valid_rows:
-            raise NoValidRows(
-                f"no row of {spec.location} is valid at the {level} level, so no job was "
-                "created — fix the rows `validate` lists, or choose a more lenient level"
-            )
         location = spec.location
         if spec.kind != "gsheet":
             location = str(Path(spec.location).expanduser().resolve())
@@ -103,7 +98,14 @@ class Workspace:
             style=style,
             deadline_minutes=deadline_minutes,
             callback_url=callback_url,
+            scheduling=scheduling or {},
         ).checked()
+        report = self.check_source(spec, level)
+        if not report.valid_rows:
+            raise NoValidRows(
+                f"no row of {spec.location} is valid at the {level} level, so no job was "
+                "created — fix the rows `validate` lists, or choose a more lenient level"
+            )
         with self.db.write() as session:
             job_id = job_store.create_job(session, draft, report.rows, actor or self.actor)
         log.info("created job %s with %s items from %s", job_id, len(report.valid_rows), location)

@@ -170,3 +170,38 @@ def test_no_display_gives_one_line_instead_of_a_crash(
         "python main.py run --headless" in result.stderr
         and "python main.py --help" in result.stderr
     )
+
+
+def test_jobs_create_with_scheduling_options_and_rules(run_cli: Run, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "- id: nights\n  name: Nights only\n  type: time_based\n"
+        "  settings: {time_window: '22:00-06:00', action: only}\n",
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "jobs", "create", "--source", str(DEMO), "--mode", "smart", "--max-concurrent", "2",
+        "--timezone", "Europe/Berlin", "--rules", str(rules), "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    job_id = json.loads(result.stdout)["id"]
+    shown = json.loads(run_cli("jobs", "show", str(job_id), "--json").stdout)
+    assert shown["scheduling"]["mode"] == "smart"
+    assert shown["scheduling"]["rules"][0]["settings"]["time_window"] == "22:00-06:00"
+    text = run_cli("jobs", "show", str(job_id)).stdout
+    assert "schedule  smart; at most 2 at once; rules: Nights only" in text
+
+
+def test_jobs_create_refuses_a_malformed_rule_naming_the_field(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.json"
+    rules.write_text(
+        json.dumps([{"id": "x", "type": "time_based", "settings": {"time_window": "9am-5pm"}}]),
+        encoding="utf-8",
+    )
+    result = run_cli("jobs", "create", "--source", str(DEMO), "--rules", str(rules))
+    assert result.returncode == 2
+    assert "rules[1].settings.time_window" in result.stderr and "HH:MM-HH:MM" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "No jobs yet" in run_cli("jobs", "list").stdout

@@ -51,13 +51,17 @@ def add(workspace: Workspace, sheet: Path, expression: str, topic: str = "Ideas 
         ).id
 
 
+async def no_fill() -> int:
+    return 0
+
+
 def serve_until(workspace: Workspace, done: Callable[[], bool], seconds: float = 15) -> None:
     """Run the engine (scheduling only: no renders) until ``done()`` or the time is up."""
 
     async def main() -> None:
         stopping = asyncio.Event()
         engine = Engine(workspace, poll_seconds=0.2, max_concurrent=1)
-        engine._fill = lambda: 0  # type: ignore[method-assign]  # keep jobs queued; no rendering
+        engine._fill = no_fill  # type: ignore[method-assign]  # keep jobs queued; no rendering
         task = asyncio.create_task(engine.run(stopping))
         deadline = time.monotonic() + seconds
         while not done() and time.monotonic() < deadline:
@@ -232,7 +236,7 @@ def test_schedules_removed_while_running_lose_their_jobs(
     async def main() -> None:
         stopping = asyncio.Event()
         engine = Engine(workspace, poll_seconds=0.1, run_schedules=True)
-        engine._fill = lambda: 0  # type: ignore[method-assign]
+        engine._fill = no_fill  # type: ignore[method-assign]
         task = asyncio.create_task(engine.run(stopping))
         while len(aps_jobs(data_dir)) < 2:
             await asyncio.sleep(0.05)

@@ -205,12 +205,13 @@ def test_upgrading_a_revision_0001_database_keeps_its_data(tmp_path: Path) -> No
         raw.execute(
             "insert into items (job_id, row_number, title, idea, warnings, state, progress, "
             "attempts, outputs, created_at, updated_at) values (1, 2, 'Old idea', "
-            "'{\"idea_title\": \"Old idea\"}', '[]', 'failed', 0.5, 2, '{}', "
+            '\'{"idea_title": "Old idea", "priority": "high"}\', \'[]\', \'failed\', '
+            "0.5, 2, '{}', "
             "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
         )
     old.close()
     upgraded = Database.open(path)
-    assert upgraded.revision() == "0002"
+    assert upgraded.revision() == "0003"
     with upgraded.read() as session:
         item = session.scalars(select(Item)).one()
         assert (item.title, item.state, item.attempts, item.not_before) == (
@@ -219,6 +220,8 @@ def test_upgrading_a_revision_0001_database_keeps_its_data(tmp_path: Path) -> No
             2,
             None,
         )
+        assert (item.rank, item.cost) == (2, 0.0)  # rank from the idea's priority
         assert item.job.title == "Old job" and item.job.priority == "high"
-    assert (tmp_path / "cadence.db.before-0002").exists()
+        assert item.job.rate_limited_until is None
+    assert (tmp_path / "cadence.db.before-0003").exists()
     upgraded.close()

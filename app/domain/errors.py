@@ -7,3 +7,11 @@ class UserError(Exception):
 
 class NotFound(UserError, LookupError):
     """The user named something that does not exist; the message says how to find it."""
+
+
+class DraftError(UserError, ValueError):
+    """A setting that cannot be used; ``field`` names it, the message says what to do."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field

@@ -6,20 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from app.domain.errors import UserError
+from app.domain.errors import DraftError
 from app.domain.idea import Priority
+from app.domain.scheduling import SchedulingConfig
 from app.domain.validation import Level
+
+__all__ = ["DraftError", "JobDraft"]
 
 MAX_JOB_TITLE = 200
 DEADLINE_RANGE = (1, 1440)
-
-
-class DraftError(UserError, ValueError):
-    """A job setting that cannot be used; ``field`` names it, the message says what to do."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,4 +48,5 @@ class JobDraft:
             url = urlparse(self.callback_url)
             if url.scheme not in ("http", "https") or not url.netloc:
                 raise DraftError("callback URL", "must be an http:// or https:// address")
+        SchedulingConfig.from_dict(self.scheduling)
         return self

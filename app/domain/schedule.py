@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import tzlocal
+
 from app.domain.errors import UserError
 
 
@@ -220,6 +222,14 @@ def parse_schedule(expression: str) -> ScheduleSpec:
             "cron expression"
         )
     return ScheduleSpec("cron", text, parse_cron(rest))
+
+
+def local_zone_name() -> str:
+    """This computer's IANA zone name, or UTC where it cannot be told."""
+    try:
+        return str(tzlocal.get_localzone_name() or "UTC")
+    except Exception:  # tzlocal raises several kinds on odd systems; UTC is a safe answer
+        return "UTC"
 
 
 def zone(name: str) -> ZoneInfo:

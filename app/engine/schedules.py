@@ -44,6 +44,7 @@ from app.workspace import CreatedJob, Workspace
 log = logging.getLogger(__name__)
 JOB_FUNCTION = "app.engine.schedules:fire_schedule"
 _active: ScheduleRunner | None = None
+SYNC_CHUNK = 50  # schedules applied between yields to the event loop
 
 
 def fire_schedule(schedule_id: int) -> None:
@@ -88,7 +89,7 @@ class ScheduleRunner:
         self.known_ids: set[int] = set()
         self.kinds: dict[int, str] = {}
 
-    def start(self) -> None:
+    async def start(self) -> None:
         """Call from inside the running event loop (APScheduler needs it)."""
         global _active
         self.loop = asyncio.get_running_loop()
@@ -108,7 +109,7 @@ class ScheduleRunner:
         _active = self
         # Sync first (paused): stored runs that were missed are judged when the scheduler starts.
         self.scheduler.start(paused=True)
-        self.sync()
+        await self.sync()
         self.scheduler.resume()
 
     def stop(self) -> None:
@@ -117,39 +118,57 @@ class ScheduleRunner:
             self.scheduler.shutdown(wait=False)
         _active = None
 
-    def sync_if_changed(self) -> None:
+    async def sync_if_changed(self) -> None:
         """Apply only what changed since the last sync (a full sync of thousands of schedules
         on every change would stall the loop)."""
-        with self.workspace.db.read() as session:
-            current = schedule_store.signature(session)
-            if current == self.seen:
-                return
-            since = self.seen[1] if self.seen else None
-            changed = schedule_store.changed_since(session, since)
-            ids = set(schedule_store.all_ids(session))
-            self.seen = current
+        found = await asyncio.to_thread(self._read_changes)
+        if found is None:
+            return
+        changed, ids = found
         assert self.scheduler is not None
-        for schedule in changed:
+        for n, schedule in enumerate(changed, 1):
             self._apply(schedule, self.scheduler.get_job(f"schedule-{schedule.id}"))
+            if n % SYNC_CHUNK == 0:
+                await asyncio.sleep(0)  # let the window (and due runs) have the loop
         for gone in self.known_ids - ids:
             with contextlib.suppress(JobLookupError):
                 self.scheduler.remove_job(f"schedule-{gone}")
         self.known_ids = ids
 
-    def sync(self) -> None:
-        """Make the scheduler's jobs match the whole schedules table (at start)."""
-        assert self.scheduler is not None
+    def _read_changes(self) -> tuple[list[Schedule], set[int]] | None:
+        """In a thread: the schedules changed since the last sync and every id, or None."""
+        with self.workspace.db.read() as session:
+            current = schedule_store.signature(session)
+            if current == self.seen:
+                return None
+            since = self.seen[1] if self.seen else None
+            changed = schedule_store.changed_since(session, since)
+            ids = set(schedule_store.all_ids(session))
+            self.seen = current
+        return list(changed), ids
+
+    def _read_all(self) -> list[Schedule]:
         with self.workspace.db.read() as session:
             self.seen = schedule_store.signature(session)
-            schedules = schedule_store.all_schedules(session)
+            return list(schedule_store.all_schedules(session))
+
+    async def sync(self) -> None:
+        """Make the scheduler's jobs match the whole schedules table (at start).
+
+        APScheduler's own calls stay on the loop thread (its job submission and our one-off
+        bookkeeping rely on that), in chunks so that a window on the same loop stays live."""
+        assert self.scheduler is not None
+        schedules = await asyncio.to_thread(self._read_all)
         self.known_ids = {s.id for s in schedules}
         wanted = {f"schedule-{s.id}" for s in schedules if s.enabled}
         stored = {job.id: job for job in self.scheduler.get_jobs()}  # one read, not one per job
         for job_id, job in stored.items():
             if job_id not in wanted:
                 job.remove()
-        for schedule in schedules:
+        for n, schedule in enumerate(schedules, 1):
             self._apply(schedule, stored.get(f"schedule-{schedule.id}"))
+            if n % SYNC_CHUNK == 0:
+                await asyncio.sleep(0)
 
     def _apply(self, schedule: Schedule, existing: Job | None) -> None:
         """Add, replace, pause, resume or remove one schedule's APScheduler job."""

@@ -25,6 +25,8 @@ from sqlalchemy import select
 from app.domain.output import OutputConfig
 from app.domain.retry import RetryPolicy, RetryStrategy
 from app.domain.states import State
+from app.engine.load import LoadGauge
+from app.engine.ratelimit import RateLimiter
 from app.engine.retry import retry_delay
 from app.engine.schedules import ScheduleRunner
 from app.pipeline.render import slug
@@ -81,6 +83,7 @@ class Engine:
         poll_seconds: float = 1.0,
         on_event: Callable[[EngineEvent], None] = lambda _e: None,
         run_schedules: bool = True,
+        gauge: LoadGauge | None = None,
     ) -> None:
         self.workspace = workspace
         self.db = workspace.db
@@ -93,6 +96,13 @@ class Engine:
         self.schedules: ScheduleRunner | None = None
         self._pruned_at = 0.0
         self.webhook_threads: list[threading.Thread] = []
+        self.gauge = gauge or LoadGauge()
+        settings = workspace.settings
+        self.limiter = RateLimiter(
+            int(settings.get("google.requests_per_user")),
+            int(settings.get("google.requests_per_project")),
+            on_limited=self._rate_limited,
+        )
 
     # The loop
 
@@ -101,14 +111,13 @@ class Engine:
 
         On stopping, running items end at their next stage boundary and go back to the queue.
         """
-        with self.db.write() as session:
-            recovered = queue.recover(session)
+        recovered = await asyncio.to_thread(self._recover)
         if recovered:
             log.info("re-queued %s items interrupted by the last shutdown", recovered)
-        self._prune()
+        await asyncio.to_thread(self._prune)
         if self.schedules is None and self.run_schedules:
             self.schedules = ScheduleRunner(self.workspace, lambda _job_id: self.wake())
-            self.schedules.start()
+            await self.schedules.start()
         try:
             await self._loop(stopping, until_idle)
         finally:
@@ -118,13 +127,19 @@ class Engine:
 
     async def _loop(self, stopping: asyncio.Event, until_idle: bool) -> None:
         while not stopping.is_set():
+            # The loop may be the window's (qasync): database work goes to threads.
             if self.schedules is not None:
-                self.schedules.sync_if_changed()
+                await self.schedules.sync_if_changed()
             if time.monotonic() - self._pruned_at > PRUNE_EVERY:
-                self._prune()
-            self._follow_job_actions()
-            started = self._fill()
-            if until_idle and not self.workers and not started and not self._retries_waiting():
+                await asyncio.to_thread(self._prune)
+            await self._follow_job_actions()
+            started = await self._fill()
+            if (
+                until_idle
+                and not self.workers
+                and not started
+                and not await asyncio.to_thread(self._retries_waiting)
+            ):
                 break
             self._wake.clear()
             waiters = [
@@ -179,17 +194,33 @@ class Engine:
     def wake(self) -> None:
         self._wake.set()
 
-    def _fill(self) -> int:
-        free = self.max_concurrent - len(self.workers)
-        if free <= 0:
-            return 0
+    def _rate_limited(self, job_id: int | None, seconds: float) -> None:
+        """A Google request of ``job_id`` waits for quota: its progress says so meanwhile."""
+        if job_id is not None:
+            with self.db.write() as session:
+                stats.mark_rate_limited(session, job_id, utcnow() + timedelta(seconds=seconds))
+
+    def _recover(self) -> int:
         with self.db.write() as session:
-            claims = queue.claim_next(session, free)
+            return queue.recover(session)
+
+    def _claim(self, free: int) -> tuple[list[queue.Claim], dict[int, Path]]:
+        """In a thread: claim up to ``free`` items, and where each job's videos go."""
+        load_slots = self.gauge.slots(len(self.workers), free)
+        with self.db.write() as session:
+            claims = queue.claim_next(session, free, load_slots=load_slots)
             folders = {}
             for claim in claims:
                 job = session.get(Job, claim.job_id)
                 assert job is not None
                 folders[claim.job_id] = job_folder(self.workspace, job)
+        return claims, folders
+
+    async def _fill(self) -> int:
+        free = self.max_concurrent - len(self.workers)
+        if free <= 0:
+            return 0
+        claims, folders = await asyncio.to_thread(self._claim, free)
         for claim in claims:
             worker = _Worker(claim)
             self.workers[claim.item_id] = worker
@@ -205,16 +236,18 @@ class Engine:
             )
         return len(claims)
 
-    def _follow_job_actions(self) -> None:
+    def _job_states(self, job_ids: set[int]) -> dict[int, str]:
+        with self.db.read() as session:
+            rows = session.execute(select(Job.id, Job.state).where(Job.id.in_(job_ids)))
+            return {job_id: state for job_id, state in rows}
+
+    async def _follow_job_actions(self) -> None:
         """Pause and cancel reach running renders, whichever process asked for them."""
         if not self.workers:
             return
         job_ids = {w.claim.job_id for w in self.workers.values()}
-        with self.db.read() as session:
-            states = dict(
-                session.execute(select(Job.id, Job.state).where(Job.id.in_(job_ids))).all()
-            )
-        for worker in self.workers.values():
+        states = await asyncio.to_thread(self._job_states, job_ids)
+        for worker in list(self.workers.values()):
             state = states.get(worker.claim.job_id)
             if state == State.CANCELING.value:
                 worker.cancel.set()

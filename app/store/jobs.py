@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.domain.errors import NotFound
 from app.domain.job import JobDraft
-from app.domain.states import State
+from app.domain.scheduling import SchedulingConfig, item_cost, item_tags
+from app.domain.states import State, transition
 from app.domain.validation import RowReport
-from app.store.models import AuditEntry, Item, Job
+from app.store.models import AuditEntry, Item, Job, utcnow
 
 
 def current_actor(front_end: str) -> str:
@@ -49,6 +50,7 @@ def audit(
 def create_job(session: Session, draft: JobDraft, rows: Sequence[RowReport], actor: str) -> int:
     """Store the job with one pending item per valid row; returns the job id."""
     draft = draft.checked()
+    config = SchedulingConfig.from_dict(draft.scheduling)
     job = Job(
         title=draft.title.strip(),
         state=State.PENDING.value,
@@ -62,19 +64,16 @@ def create_job(session: Session, draft: JobDraft, rows: Sequence[RowReport], act
         style=draft.style,
         deadline_minutes=draft.deadline_minutes,
         callback_url=draft.callback_url,
-        scheduling=draft.scheduling,
+        scheduling=config.to_dict(),
     )
-    job.items = [
-        Item(
-            row_number=row.row,
-            title=row.title[:200],
-            idea=row.idea.to_dict(),
-            warnings=[w.to_dict() for w in row.warnings],
-        )
-        for row in rows
-        if row.idea is not None and row.valid
-    ]
+    job.items = [_item(row, config, draft.output_config) for row in rows if row.valid]
     session.add(job)
+    if job.items and not any(i.state == State.PENDING.value for i in job.items):
+        # Every row was filtered out: nothing to wait for.
+        job.state = transition(State.PENDING, State.RUNNING).value
+        job.state = transition(State.RUNNING, State.COMPLETING).value
+        job.state = transition(State.COMPLETING, State.COMPLETED).value
+        job.finished_at = utcnow()
     session.flush()
     audit(
         session,
@@ -87,6 +86,23 @@ def create_job(session: Session, draft: JobDraft, rows: Sequence[RowReport], act
         items=len(job.items),
     )
     return job.id
+
+
+def _item(row: RowReport, config: SchedulingConfig, output_config: dict[str, Any]) -> Item:
+    """A pending item for a valid row — or a skipped one, if the job's filters exclude it."""
+    assert row.idea is not None
+    idea = row.idea.to_dict()
+    reason = config.exclusion(item_tags(idea), row.idea.priority)
+    return Item(
+        row_number=row.row,
+        title=row.title[:200],
+        idea=idea,
+        warnings=[w.to_dict() for w in row.warnings],
+        rank=row.idea.priority.rank,
+        cost=item_cost(idea, output_config),
+        state=State.CANCELED.value if reason else State.PENDING.value,
+        error=reason,
+    )
 
 
 @dataclass(frozen=True, slots=True)

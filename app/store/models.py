@@ -75,6 +75,7 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    rate_limited_until: Mapped[datetime | None]  # an API quota holds the job until then
 
     items: Mapped[list[Item]] = relationship(
         back_populates="job", cascade="all, delete-orphan", order_by="Item.row_number"
@@ -100,7 +101,9 @@ class Item(Base):
     outputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     video_id: Mapped[str | None] = mapped_column(String(64))
-    not_before: Mapped[datetime | None]  # a retry waits until then
+    not_before: Mapped[datetime | None]  # a retry, a time rule or a start time waits until then
+    rank: Mapped[int] = mapped_column(default=1)  # the row's priority: 2 high, 1 normal, 0 low
+    cost: Mapped[float] = mapped_column(default=0.0)  # relative render cost, for ordering
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None]

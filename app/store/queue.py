@@ -6,19 +6,23 @@ same item, and a crash between transactions leaves a state that `recover` can re
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
+from app.domain.errors import DraftError
+from app.domain.idea import Priority
+from app.domain.scheduling import SKIPPED, Mode, Order, SchedulingConfig
 from app.domain.states import State, transition
 from app.store.jobs import audit, require_job
 from app.store.models import Execution, Item, Job, utcnow
 
+log = logging.getLogger(__name__)
 ACTIVE_JOB_STATES = (State.PENDING.value, State.RUNNING.value)
-_PRIORITY_RANK = case({"high": 2, "normal": 1, "low": 0}, value=Job.priority, else_=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,51 +41,161 @@ class Claim:
     scheduling: dict[str, Any]
 
 
-def claim_next(session: Session, limit: int) -> list[Claim]:
-    """Up to ``limit`` pending items of pending/running jobs: higher priority first, then older
-    jobs, then sheet order. Claimed items are marked running, with an execution record."""
+def claim_next(session: Session, limit: int, *, load_slots: int | None = None) -> list[Claim]:
+    """Up to ``limit`` ready items, claimed (marked running, with an execution record).
+
+    Jobs are served in priority order (high > normal > low, for jobs whose priority queue is
+    on), then oldest first. Within a job, its scheduling configuration decides: start and end
+    times, time-window and day rules, its concurrency cap, the minimum interval between starts,
+    and the item order (row priority first when the priority queue is on, then cheapest or
+    costliest first, then sheet order). ``load_slots`` caps how many items of *smart* jobs may
+    start now, from measured load.
+    """
     if limit <= 0:
         return []
     now = utcnow()
     expire_overdue(session, now)
-    rows = session.execute(
-        select(Item, Job)
-        .join(Job)
-        .where(
-            Item.state == State.PENDING.value,
-            Job.state.in_(ACTIVE_JOB_STATES),
-            (Item.not_before.is_(None)) | (Item.not_before <= now),
-        )
-        .order_by(_PRIORITY_RANK.desc(), Job.created_at, Job.id, Item.row_number)
-        .limit(limit)
-    ).all()
-    claims = []
-    for item, job in rows:
-        if job.state == State.PENDING.value:
-            job.state = transition(State.PENDING, State.RUNNING).value
-            job.started_at = job.started_at or now
-        item.state = transition(State(item.state), State.RUNNING, "item").value
-        item.attempts += 1
-        item.started_at = now
-        item.error = None
-        execution = Execution(item=item, attempt=item.attempts, started_at=now)
-        session.add(execution)
-        session.flush()
-        claims.append(
-            Claim(
-                item.id,
-                job.id,
-                item.row_number,
-                dict(item.idea),
-                item.attempts,
-                execution.id,
-                job.title,
-                dict(job.output_config),
-                job.style,
-                dict(job.scheduling),
-            )
-        )
+    jobs = session.scalars(select(Job).where(Job.state.in_(ACTIVE_JOB_STATES))).all()
+    if not jobs:
+        return []
+    running = dict(
+        session.execute(
+            select(Item.job_id, func.count())
+            .where(Item.state == State.RUNNING.value, Item.job_id.in_([j.id for j in jobs]))
+            .group_by(Item.job_id)
+        ).all()
+    )
+    configs = {job.id: _config(job) for job in jobs}
+    jobs = sorted(
+        jobs,
+        key=lambda j: (
+            -(Priority(j.priority).rank if configs[j.id].priority_queue else 1),
+            j.created_at,
+            j.id,
+        ),
+    )
+    claims: list[Claim] = []
+    for job in jobs:
+        free = limit - len(claims)
+        if free <= 0:
+            break
+        config = configs[job.id]
+        if config.mode is Mode.SMART and load_slots is not None:
+            free = min(free, load_slots)
+        slots = _job_slots(session, job, config, running.get(job.id, 0), free, now)
+        if slots <= 0:
+            continue
+        items = session.scalars(
+            select(Item)
+            .where(Item.job_id == job.id, Item.state == State.PENDING.value, _ready(now))
+            .order_by(*_item_order(config), Item.row_number)
+            .limit(slots)
+        ).all()
+        for item in items:
+            claims.append(_claim(session, job, item, now))
+        if config.mode is Mode.SMART and load_slots is not None:
+            load_slots -= len(items)
     return claims
+
+
+def _config(job: Job) -> SchedulingConfig:
+    try:
+        return SchedulingConfig.from_dict(job.scheduling)
+    except DraftError as exc:  # checked when stored; only a hand-edited database gets here
+        log.warning("job %s: unusable scheduling settings (%s); using the defaults", job.id, exc)
+        return SchedulingConfig(retry=dict(job.scheduling.get("retry") or {}))
+
+
+def _ready(now: datetime) -> ColumnElement[bool]:
+    return (Item.not_before.is_(None)) | (Item.not_before <= now)
+
+
+def _item_order(config: SchedulingConfig) -> list[Any]:
+    order: list[Any] = [Item.rank.desc()] if config.priority_queue else []
+    if config.item_order is Order.SIMPLE_FIRST:
+        order.append(Item.cost)
+    elif config.item_order is Order.COMPLEX_FIRST:
+        order.append(Item.cost.desc())
+    return order
+
+
+def _job_slots(
+    session: Session, job: Job, config: SchedulingConfig, running: int, free: int, now: datetime
+) -> int:
+    """How many items of ``job`` may start now; holds or skips its items when they may not."""
+    ready = session.scalar(
+        select(Item.id)
+        .where(Item.job_id == job.id, Item.state == State.PENDING.value, _ready(now))
+        .limit(1)
+    )
+    if ready is None:
+        return 0
+    if config.ended(now):
+        assert config.end_at is not None
+        _skip_pending(
+            session,
+            job,
+            f"{SKIPPED} the job's end time ({config.end_at:%Y-%m-%d %H:%M %Z}) passed before "
+            "this item started",
+        )
+        return 0
+    start = config.next_start(now)
+    if start > now:
+        # Not now (a start time, a time window or a day rule): the items wait until then.
+        session.execute(
+            update(Item)
+            .where(Item.job_id == job.id, Item.state == State.PENDING.value)
+            .where((Item.not_before.is_(None)) | (Item.not_before < start))
+            .values(not_before=start)
+        )
+        return 0
+    cap = config.concurrency_cap()
+    slots = free if cap is None else min(free, cap - running)
+    gap = config.min_interval()
+    if gap and slots > 0:
+        last = session.scalar(select(func.max(Item.started_at)).where(Item.job_id == job.id))
+        if last is not None and now - last < gap:
+            return 0
+        slots = 1  # one start per interval
+    return slots
+
+
+def _claim(session: Session, job: Job, item: Item, now: datetime) -> Claim:
+    if job.state == State.PENDING.value:
+        job.state = transition(State.PENDING, State.RUNNING).value
+        job.started_at = job.started_at or now
+    item.state = transition(State(item.state), State.RUNNING, "item").value
+    item.attempts += 1
+    item.started_at = now
+    item.error = None
+    execution = Execution(item=item, attempt=item.attempts, started_at=now)
+    session.add(execution)
+    session.flush()
+    return Claim(
+        item.id,
+        job.id,
+        item.row_number,
+        dict(item.idea),
+        item.attempts,
+        execution.id,
+        job.title,
+        dict(job.output_config),
+        job.style,
+        dict(job.scheduling),
+    )
+
+
+def _skip_pending(session: Session, job: Job, reason: str) -> int:
+    skipped = 0
+    for item in job.items:
+        if item.state == State.PENDING.value:
+            item.state = transition(State.PENDING, State.CANCELED, "item").value
+            item.error = reason
+            skipped += 1
+    if job.state == State.PENDING.value:
+        job.state = transition(State.PENDING, State.RUNNING).value
+    settle_job(session, job.id)
+    return skipped
 
 
 def record_progress(session: Session, item_id: int, stage: str, fraction: float) -> None:
@@ -150,17 +264,12 @@ def expire_overdue(session: Session, now: datetime) -> int:
         assert job.deadline_minutes is not None
         if now - began < timedelta(minutes=job.deadline_minutes):
             continue
-        for item in job.items:
-            if item.state == State.PENDING.value:
-                item.state = transition(State.PENDING, State.CANCELED, "item").value
-                item.error = (
-                    f"skipped: the job's {job.deadline_minutes}-minute processing deadline "
-                    "passed before this item started"
-                )
-                expired += 1
-        if job.state == State.PENDING.value:
-            job.state = transition(State.PENDING, State.RUNNING).value
-        settle_job(session, job.id)
+        expired += _skip_pending(
+            session,
+            job,
+            f"{SKIPPED} the job's {job.deadline_minutes}-minute processing deadline "
+            "passed before this item started",
+        )
     return expired
 
 

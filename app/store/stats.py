@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
+from app.domain.scheduling import SKIPPED
 from app.domain.states import State
 from app.store.models import AuditEntry, Execution, Item, Job, utcnow
-
-SKIPPED_PREFIX = "skipped:"
 
 
 def _seconds(rows: Sequence[Any]) -> list[float]:
@@ -29,7 +28,7 @@ def job_progress(session: Session, job_id: int, concurrency: int = 1) -> dict[st
     skipped = sum(
         1
         for state, error in items
-        if state == State.CANCELED.value and (error or "").startswith(SKIPPED_PREFIX)
+        if state == State.CANCELED.value and (error or "").startswith(SKIPPED)
     )
     counts = {
         "completed": sum(1 for s, _ in items if s == State.COMPLETED.value),
@@ -56,7 +55,14 @@ def job_progress(session: Session, job_id: int, concurrency: int = 1) -> dict[st
         and job.state in (State.PENDING.value, State.RUNNING.value)
     ):
         eta = utcnow() + timedelta(seconds=per_item * remaining / max(concurrency, 1))
-    end = job.finished_at or utcnow()
+    now = utcnow()
+    end = job.finished_at or now
+    limited = job.rate_limited_until is not None and job.rate_limited_until > now
+    waiting = session.scalar(
+        select(func.min(Item.not_before)).where(
+            Item.job_id == job_id, Item.state == State.PENDING.value, Item.not_before > now
+        )
+    )
     return {
         "job_id": job_id,
         "state": job.state,
@@ -68,7 +74,19 @@ def job_progress(session: Session, job_id: int, concurrency: int = 1) -> dict[st
         else 0.0,
         "seconds_per_item": round(per_item, 1) if per_item is not None else None,
         "eta": eta.isoformat() if eta else None,
+        "rate_limited": limited,
+        "rate_limited_until": job.rate_limited_until.isoformat()
+        if job.rate_limited_until and limited
+        else None,
+        "waiting_until": waiting.isoformat() if waiting and not counts["running"] else None,
     }
+
+
+def mark_rate_limited(session: Session, job_id: int, until: datetime) -> None:
+    """A Google quota holds the job until ``until``: its progress says so until then."""
+    job = session.get(Job, job_id)
+    if job is not None and (job.rate_limited_until is None or job.rate_limited_until < until):
+        job.rate_limited_until = until
 
 
 def workspace_stats(session: Session) -> dict[str, Any]:
