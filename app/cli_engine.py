@@ -13,7 +13,6 @@ from app.cli_common import add_id_actions
 from app.engine.lock import InstanceLock
 from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
-from app.store import queue
 from app.workspace import Workspace
 
 
@@ -38,15 +37,8 @@ def add_job_actions(job_commands: Any) -> None:
 
 
 def cmd_job_action(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace, workspace.db.write() as session:
-        actor = workspace.actor
-        if args.action == "retry":
-            again = queue.retry_job(session, args.id, actor)
-            print(f"Job {args.id}: {again} failed item{'s' if again != 1 else ''} queued again.")
-            return 0
-        act = {"pause": queue.pause_job, "resume": queue.resume_job, "cancel": queue.cancel_job}
-        job = act[args.action](session, args.id, actor)
-        print(f"Job {args.id} is {job.state}.")
+    with closing(Workspace(paths)) as workspace:
+        print(workspace.job_action(args.id, args.action))
     return 0
 
 

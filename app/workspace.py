@@ -22,6 +22,7 @@ from app.secrets import SecretStore
 from app.settings import Settings
 from app.sources.intake import SourceSpec, load_report
 from app.store import jobs as job_store
+from app.store import queue
 from app.store.database import Database
 from app.store.settings import get_setting, set_setting
 from app.store.stats import job_progress
@@ -148,6 +149,16 @@ class Workspace:
 
     # First run
 
+    def job_action(self, job_id: int, action: str) -> str:
+        """Pause, resume, cancel or retry a job (audited); returns what happened, in words."""
+        with self.db.write() as session:
+            if action == "retry":
+                again = queue.retry_job(session, job_id, self.actor)
+                return f"Job {job_id}: {again} failed item{'s' if again != 1 else ''} queued again."
+            act = {"pause": queue.pause_job, "resume": queue.resume_job, "cancel": queue.cancel_job}
+            job = act[action](session, job_id, self.actor)
+            return f"Job {job_id} is {job.state}."
+
     def ensure_demo(self, sheet: Path = DEMO_SHEET) -> int | None:
         """On a brand-new workspace, create a job from the bundled demo sheet, once."""
         with self.db.read() as session:
@@ -158,4 +169,6 @@ class Workspace:
         )
         with self.db.write() as session:
             set_setting(session, DEMO_SEEDED, True)
+            # Paused: nothing renders until the user resumes it (no surprise CPU or files).
+            queue.pause_job(session, created.job_id, "Cadence")
         return created.job_id

@@ -35,13 +35,21 @@ def test_the_app_opens_on_the_demo_workspace_and_stops_on_sigterm(data_dir: Path
     )
     try:
         deadline = time.monotonic() + 60
-        while not _demo_jobs(data_dir / "cadence.db"):
+        demo = [("Demo: ideas from the sample sheet", "paused")]  # rendered on request only
+        while _demo_jobs(data_dir / "cadence.db") != demo:
             assert app.poll() is None, app.communicate()
             assert time.monotonic() < deadline, "the demo job never appeared"
             time.sleep(0.2)
-        assert _demo_jobs(data_dir / "cadence.db") == [
-            ("Demo: ideas from the sample sheet", "pending")
-        ]
+        # The window runs the engine: a second engine on the same data folder is refused.
+        while "engine started" not in (data_dir / "logs" / "cadence.log").read_text():
+            assert time.monotonic() < deadline, "the engine never started"
+            time.sleep(0.2)
+        second = subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data_dir), "run",
+             "--headless", "--until-idle"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert second.returncode == 2 and "already running" in second.stderr
         app.send_signal(signal.SIGTERM)
         _out, err = app.communicate(timeout=20)
     finally:

@@ -27,7 +27,7 @@ def test_first_start_shows_the_demo_job_and_its_items(qtbot: QtBot, data_dir: Pa
     assert opened_on and opened_on[0] is not threading.main_thread()
     assert window.jobs_model.rowCount() == 1
     job = window.jobs_model.job(0)
-    assert job.title.startswith("Demo") and job.state == "pending"
+    assert job.title.startswith("Demo") and job.state == "paused"  # renders on request
     assert window.items_model.rowCount() == job.items_total >= 6
     assert window.heading.text() == "Jobs (1)"
     assert str(data_dir) in window.statusBar().currentMessage()
@@ -70,3 +70,68 @@ def test_a_failure_is_shown_as_a_message_not_a_crash(
     assert shown[0] == f"{blocker} is a file, not a folder — choose another folder with --data-dir"
     assert window.statusBar().currentMessage() == shown[0]
     window.close()
+
+
+def test_the_window_runs_the_engine_on_its_event_loop(
+    qtbot: QtBot, data_dir: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Resume the demo job from the Jobs menu: the engine, on the window's qasync loop,
+    renders its items (stand-in renders) and the table follows."""
+    import asyncio
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from app.engine import service
+    from app.pipeline.runner import RenderOutcome
+
+    threads: list[str] = []
+
+    def fake_render(task, progress, **_kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        progress("encode", 0.5)
+        return RenderOutcome("completed", None, None)
+
+    monkeypatch.setattr(service, "run_render", fake_render)
+    paths = AppPaths.resolve(data_dir)
+    (data_dir / "videos").mkdir()
+    loop = qasync.QEventLoop(QApplication.instance())
+    asyncio.set_event_loop(loop)
+    window = MainWindow(lambda: Workspace(paths, front_end="gui"), run_engine=True)
+    qtbot.addWidget(window)
+
+    async def scenario() -> None:
+        while window.jobs_model.rowCount() == 0 or not window.engine.running:
+            await asyncio.sleep(0.05)
+        assert window.workspace is not None
+        window.workspace.settings.set("output.folder", str(data_dir / "videos"))
+        assert window.job_actions["resume"].isEnabled()
+        assert not window.job_actions["retry"].isEnabled()
+        window.job_actions["resume"].trigger()
+        for _ in range(400):
+            job = window.jobs_model.job(0)
+            if job.state == "completed":
+                break
+            await asyncio.sleep(0.05)
+        assert window.jobs_model.job(0).state == "completed"
+        assert window.jobs_model.job(0).items_completed == window.jobs_model.job(0).items_total
+        await window.stop_engine()
+
+    try:
+        with loop:
+            loop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    finally:
+        window.shutdown()
+        asyncio.set_event_loop(None)
+    assert threads and threading.main_thread().name not in threads  # renders off the GUI thread
+    assert not (data_dir / "engine.lock").exists() or _lock_is_free(data_dir / "engine.lock")
+
+
+def _lock_is_free(path: Path) -> bool:
+    from app.engine.lock import AlreadyRunning, InstanceLock
+
+    try:
+        InstanceLock(path).acquire().release()
+    except AlreadyRunning:
+        return False
+    return True

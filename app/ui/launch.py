@@ -61,10 +61,9 @@ def run_gui(paths: AppPaths) -> int:
     app.setDesktopFileName("cadence")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    window = MainWindow(lambda: Workspace(paths, front_end="gui"))
+    window = MainWindow(lambda: Workspace(paths, front_end="gui"), run_engine=True)
     window.show()
     quitting = asyncio.Event()
-    app.aboutToQuit.connect(window.shutdown)
     app.aboutToQuit.connect(quitting.set)
     # Ctrl+C in a terminal and SIGTERM from the session quit cleanly. Python runs signal
     # handlers only between bytecodes, so a timer wakes the interpreter while Qt waits.
@@ -76,5 +75,8 @@ def run_gui(paths: AppPaths) -> int:
     log.info("window opened (data in %s)", paths.data_dir)
     with loop:
         loop.run_until_complete(quitting.wait())
+        # Running renders stop at a stage boundary and wait in the queue for the next start.
+        loop.run_until_complete(window.stop_engine())
+        window.shutdown()
     log.info("stopped")
     return 0

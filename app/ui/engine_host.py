@@ -1,0 +1,78 @@
+"""The engine inside the desktop app: on the window's qasync event loop, one per data folder.
+
+The engine's database work runs in threads and renders in child processes, so the window's
+thread only dispatches. Its events arrive from worker threads and reach the window through a
+queued signal. If another Cadence (say ``run --headless``) already runs the engine on this
+data folder, the window does not start a second one; it shows that process's work instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from PySide6.QtCore import QObject, Signal
+
+from app.engine.lock import AlreadyRunning, InstanceLock
+from app.engine.service import Engine
+from app.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+class EngineHost(QObject):
+    happened = Signal(object)  # EngineEvent, delivered on the GUI thread
+    state_changed = Signal(str)  # a sentence for the status bar
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.engine: Engine | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.lock: InstanceLock | None = None
+        self.stopping = asyncio.Event()
+        self.elsewhere = False
+
+    @staticmethod
+    def claim(workspace: Workspace) -> InstanceLock | None:
+        """Off the GUI thread: this data folder's engine lock, or None if another process
+        holds it."""
+        try:
+            return InstanceLock(workspace.paths.data_dir / "engine.lock").acquire()
+        except AlreadyRunning:
+            return None
+
+    def start(self, workspace: Workspace, lock: InstanceLock | None) -> None:
+        """Start on the running loop, on the GUI thread, with the lock `claim` returned."""
+        if lock is None:
+            self.elsewhere = True
+            log.info("engine runs in another process; the window shows its work")
+            self.state_changed.emit("Another Cadence process runs the engine; showing its work")
+            return
+        self.lock = lock
+        self.engine = Engine(workspace, on_event=self.happened.emit)
+        self.task = asyncio.ensure_future(self.engine.run(self.stopping))
+        self.task.add_done_callback(self._ended)
+        log.info("engine started in the window")
+        self.state_changed.emit("Engine running")
+
+    def wake(self) -> None:
+        if self.engine is not None:
+            self.engine.wake()
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the engine stopped", exc_info=task.exception())
+            self.state_changed.emit("The engine stopped after an error; the details are in the log")
+
+    async def stop(self) -> None:
+        """No new items; running ones stop at their next stage boundary and wait in the queue."""
+        self.stopping.set()
+        if self.task is not None:
+            await asyncio.gather(self.task, return_exceptions=True)
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
