@@ -7,11 +7,13 @@ import json
 import pickle
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -310,3 +312,44 @@ def test_runs_outside_the_window_make_no_job(workspace: Workspace, sheet: Path) 
         stored.end_at = datetime.now(UTC)
     serve_until(workspace, lambda: bool(jobs(workspace)), 5)
     assert jobs(workspace) == []
+
+
+def test_stopping_while_a_schedule_runs_finishes_that_run_first(
+    workspace: Workspace,
+    sheet: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Quit in the middle of a run: the engine waits for it, so its job is stored (once)
+    before the engine returns and the app closes the database."""
+    from app.engine import schedules as schedules_module
+
+    entered = threading.Event()
+    real = schedules_module.run_schedule
+
+    def slow_run(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        time.sleep(1.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(schedules_module, "run_schedule", slow_run)
+    at = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    add(workspace, sheet, f"once@{at}")
+    after_stop: list[list[tuple[str, str]]] = []
+
+    async def main() -> None:
+        stopping = asyncio.Event()
+        engine = Engine(workspace, poll_seconds=0.1)
+        engine._fill = no_fill  # type: ignore[method-assign]
+        task = asyncio.create_task(engine.run(stopping))
+        while not entered.is_set():
+            await asyncio.sleep(0.02)
+        stopping.set()  # mid-run
+        await task
+        after_stop.append(jobs(workspace))  # before the loop's own executor shutdown
+
+    asyncio.run(main())
+    assert len(after_stop[0]) == 1
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # no cancelled run
+    serve_until(workspace, lambda: len(jobs(workspace)) > 1, 2)  # restart: not run again
+    assert len(jobs(workspace)) == 1

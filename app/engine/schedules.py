@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -88,6 +89,8 @@ class ScheduleRunner:
         self.submitted_once: set[int] = set()
         self.known_ids: set[int] = set()
         self.kinds: dict[int, str] = {}
+        self.running_fires = 0
+        self.idle = threading.Condition()
 
     async def start(self) -> None:
         """Call from inside the running event loop (APScheduler needs it)."""
@@ -112,11 +115,23 @@ class ScheduleRunner:
         await self.sync()
         self.scheduler.resume()
 
-    def stop(self) -> None:
+    async def stop(self, grace: float = 120.0) -> None:
+        """No more runs; a run in progress finishes first (its job is stored before the app
+        closes the database), within ``grace`` seconds."""
         global _active
-        if self.scheduler is not None and self.scheduler.running:
+        running = self.scheduler is not None and self.scheduler.running
+        if running and self.scheduler is not None:
+            self.scheduler.pause()  # no new runs; shutting down now would cancel this one's future
+        await asyncio.to_thread(self._wait_for_runs, grace)
+        await asyncio.sleep(0)  # let the finished run's result reach the scheduler
+        if running and self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         _active = None
+
+    def _wait_for_runs(self, grace: float) -> None:
+        with self.idle:
+            if not self.idle.wait_for(lambda: self.running_fires == 0, timeout=grace):
+                log.warning("a schedule run was still going after %s s at shutdown", grace)
 
     async def sync_if_changed(self) -> None:
         """Apply only what changed since the last sync (a full sync of thousands of schedules
@@ -201,6 +216,16 @@ class ScheduleRunner:
     # Called by APScheduler
 
     def fire(self, schedule_id: int) -> None:
+        with self.idle:
+            self.running_fires += 1
+        try:
+            self._fire(schedule_id)
+        finally:
+            with self.idle:
+                self.running_fires -= 1
+                self.idle.notify_all()
+
+    def _fire(self, schedule_id: int) -> None:
         now = datetime.now(UTC)
         with self.workspace.db.read() as session:
             schedule = session.get(Schedule, schedule_id)
@@ -237,7 +262,7 @@ class ScheduleRunner:
                 stored = session.get(Schedule, schedule_id)
                 if stored is not None:
                     stored.enabled = False
-        if self.loop is not None:
+        if self.loop is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self.on_job_created, created.job_id)
 
     def _on_missed(self, event: JobExecutionEvent) -> None:

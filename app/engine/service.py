@@ -122,7 +122,7 @@ class Engine:
             await self._loop(stopping, until_idle)
         finally:
             if self.schedules is not None:
-                self.schedules.stop()
+                await self.schedules.stop()
                 self.schedules = None
 
     async def _loop(self, stopping: asyncio.Event, until_idle: bool) -> None:
