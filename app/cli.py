@@ -14,6 +14,7 @@ from typing import Any
 from app import (
     APP_NAME,
     __version__,
+    cli_auth,
     cli_engine,
     cli_render,
     cli_schedule,
@@ -53,10 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     def source_arguments(p: argparse.ArgumentParser, flag: bool) -> None:
         if flag:
-            p.add_argument("--source", required=True, metavar="SOURCE", help="CSV or XLSX file")
+            p.add_argument(
+                "--source",
+                required=True,
+                metavar="SOURCE",
+                help="CSV or XLSX file, or a Google Sheet URL or ID",
+            )
         else:
-            p.add_argument("source", metavar="SOURCE", help="CSV or XLSX file")
-        p.add_argument("--tab", metavar="T", help="worksheet tab (XLSX)")
+            p.add_argument(
+                "source", metavar="SOURCE", help="CSV or XLSX file, or a Google Sheet URL or ID"
+            )
+        p.add_argument("--tab", metavar="T", help="worksheet tab (XLSX, Google Sheets)")
         p.add_argument("--range", metavar="R", help="A1 range such as A1:J1000")
         p.add_argument(
             "--level",
@@ -88,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--callback", metavar="URL", help="POST a signed JSON summary here when the job ends"
     )
+    create.add_argument(
+        "--write-back",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show each row's status in its Google Sheet (default: the google.write_back setting)",
+    )
     cli_scheduling.add_arguments(create)
     create.add_argument("--json", action="store_true")
     create.set_defaults(handler=cmd_jobs_create)
@@ -116,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_settings.add_parser(commands)
     cli_schedule.add_parser(commands)
     cli_stats.add_parser(commands)
+    cli_auth.add_parser(commands)
     return parser
 
 
@@ -127,8 +142,12 @@ def _spec(args: argparse.Namespace) -> SourceSpec:
 
 
 def cmd_validate(args: argparse.Namespace, paths: AppPaths) -> int:
-    # Validation needs no database: it reads the source and reports.
-    report = load_report(_spec(args), Rules(level=Level(args.level)))
+    spec = _spec(args)
+    if spec.kind == "gsheet":  # needs the workspace's Google sign-in
+        with _workspace(paths) as workspace:
+            report = workspace.check_source(spec, Level(args.level))
+    else:  # a file needs no database: read it and report
+        report = load_report(spec, Rules(level=Level(args.level)))
     if args.json:
         print(json.dumps([r.to_dict() for r in report.rows], indent=2, ensure_ascii=False))
     else:
@@ -146,6 +165,7 @@ def cmd_jobs_create(args: argparse.Namespace, paths: AppPaths) -> int:
             deadline_minutes=args.deadline,
             callback_url=args.callback,
             scheduling=cli_scheduling.from_arguments(args),
+            write_back=args.write_back,
         )
     skipped = created.report.invalid_rows
     if args.json:

@@ -119,6 +119,18 @@ OPTIONS: tuple[Option, ...] = (
         bounds=(0, 10080),
     ),
     Option(
+        "google.client_secrets",
+        "path",
+        "",
+        "Your OAuth desktop-client JSON from Google Cloud console, for auth login",
+    ),
+    Option(
+        "google.write_back",
+        "bool",
+        False,
+        "Write each row's status back to its Google Sheet (default for new jobs)",
+    ),
+    Option(
         "google.requests_per_user",
         "int",
         60,

@@ -16,7 +16,10 @@ from app.domain.idea import Priority
 from app.domain.job import JobDraft
 from app.domain.states import State
 from app.domain.validation import Level, Rules, SheetReport
+from app.engine.ratelimit import RateLimiter
 from app.export import render, write_atomically
+from app.google.auth import GoogleAuth
+from app.google.sheets import SheetsClient
 from app.paths import DEMO_SHEET, AppPaths
 from app.secrets import SecretStore
 from app.settings import Settings
@@ -52,15 +55,41 @@ class Workspace:
         self.paths = paths
         self.actor = job_store.current_actor(front_end)
         self.db = Database.open(paths.database)
-        self.settings = Settings(self.db, SecretStore(paths.secrets_file))
+        secrets = SecretStore(paths.secrets_file)
+        self.settings = Settings(self.db, secrets)
+        self.google = GoogleAuth(secrets, paths.config_dir)
+        self._limiter: RateLimiter | None = None
 
     def close(self) -> None:
         self.db.close()
 
+    # Google
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """Google request quotas, shared by every client of this workspace."""
+        if self._limiter is None:
+            self._limiter = RateLimiter(
+                int(self.settings.get("google.requests_per_user")),
+                int(self.settings.get("google.requests_per_project")),
+            )
+        return self._limiter
+
+    def sheets(self, job_id: int | None = None) -> SheetsClient:
+        """A Sheets client for the signed-in account (an `AuthError` says how to sign in)."""
+        credentials, account = self.google.credentials()
+        client = SheetsClient(
+            credentials,
+            account,
+            limiter=self.limiter,
+            on_refreshed=self.google.save_refreshed,
+        )
+        return client.for_job(job_id)
+
     # Sources
 
     def check_source(self, spec: SourceSpec, level: Level = Level.MODERATE) -> SheetReport:
-        return load_report(spec, Rules(level=level))
+        return load_report(spec, Rules(level=level), self.sheets)
 
     # Jobs
 
@@ -76,6 +105,7 @@ class Workspace:
         deadline_minutes: int | None = None,
         callback_url: str | None = None,
         scheduling: dict[str, Any] | None = None,
+        write_back: bool | None = None,
         actor: str | None = None,
     ) -> CreatedJob:
         """Validate the source and store a job with one item per valid row.
@@ -100,6 +130,9 @@ class Workspace:
             deadline_minutes=deadline_minutes,
             callback_url=callback_url,
             scheduling=scheduling or {},
+            write_back=write_back
+            if write_back is not None
+            else spec.kind == "gsheet" and bool(self.settings.get("google.write_back")),
         ).checked()
         report = self.check_source(spec, level)
         if not report.valid_rows:

@@ -152,7 +152,7 @@ def test_bad_sources(tmp_path: Path, write_csv: WriteCsv) -> None:
         str(binary): "holds binary data",
         str(fake_xlsx): "not a readable Excel workbook",
         str(header_only): "has a header row but no idea rows",
-        "https://docs.google.com/spreadsheets/d/1abcDEF/edit": "Download › CSV",
+        "https://docs.google.com/spreadsheets/d/1abcDEF/edit": "need a workspace to sign in",
     }
     for location, says in cases.items():
         with pytest.raises(SourceError) as caught:

@@ -31,6 +31,7 @@ class JobDraft:
     callback_url: str | None = None
     output_config: dict[str, Any] = field(default_factory=dict)
     scheduling: dict[str, Any] = field(default_factory=dict)
+    write_back: bool = False
 
     def checked(self) -> JobDraft:
         """Self, if every setting is usable; else raise `DraftError` naming the setting."""
@@ -48,5 +49,9 @@ class JobDraft:
             url = urlparse(self.callback_url)
             if url.scheme not in ("http", "https") or not url.netloc:
                 raise DraftError("callback URL", "must be an http:// or https:// address")
+        if self.write_back and self.source_kind != "gsheet":
+            raise DraftError(
+                "write-back", "needs a Google Sheet source — a file's rows cannot show status"
+            )
         SchedulingConfig.from_dict(self.scheduling)
         return self

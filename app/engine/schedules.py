@@ -17,7 +17,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import (
@@ -31,11 +31,13 @@ from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
 
 from app.domain.idea import Priority
 from app.domain.schedule import parse_schedule, render_topic, zone
 from app.domain.validation import Level
 from app.engine.triggers import build_trigger
+from app.google.sheets import SheetError
 from app.sources.intake import SourceSpec
 from app.store import schedules as schedule_store
 from app.store.jobs import audit
@@ -45,6 +47,8 @@ from app.workspace import CreatedJob, Workspace
 log = logging.getLogger(__name__)
 JOB_FUNCTION = "app.engine.schedules:fire_schedule"
 _active: ScheduleRunner | None = None
+RETRY_SUFFIX = "-retry"  # a run that could not reach its sheet, tried again
+RETRY_SECONDS = 300
 SYNC_CHUNK = 50  # schedules applied between yields to the event loop
 
 
@@ -52,6 +56,10 @@ def fire_schedule(schedule_id: int) -> None:
     """What APScheduler runs (by name, in a worker thread): one run of a schedule."""
     if _active is not None:
         _active.fire(schedule_id)
+
+
+def _schedule_of(job_id: object) -> int:
+    return int(str(job_id).removeprefix("schedule-").removesuffix(RETRY_SUFFIX))
 
 
 def run_schedule(workspace: Workspace, schedule: Schedule, when: datetime) -> CreatedJob:
@@ -84,7 +92,8 @@ class ScheduleRunner:
         self.workspace = workspace
         self.on_job_created = on_job_created
         self.scheduler: AsyncIOScheduler | None = None
-        self.seen: tuple[int, datetime | None] | None = None
+        self.seen: dict[int, datetime] | None = None  # schedule id → last change, when synced
+        self.signature: tuple[int, datetime | None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.submitted_once: set[int] = set()
         self.known_ids: set[int] = set()
@@ -153,19 +162,27 @@ class ScheduleRunner:
     def _read_changes(self) -> tuple[list[Schedule], set[int]] | None:
         """In a thread: the schedules changed since the last sync and every id, or None."""
         with self.workspace.db.read() as session:
-            current = schedule_store.signature(session)
+            signature = schedule_store.signature(session)
+            if signature == self.signature:
+                return None  # the cheap check, every pass: nothing changed
+            self.signature = signature
+            current = schedule_store.versions(session)
             if current == self.seen:
                 return None
-            since = self.seen[1] if self.seen else None
-            changed = schedule_store.changed_since(session, since)
-            ids = set(schedule_store.all_ids(session))
-            self.seen = current
-        return list(changed), ids
+            before = self.seen or {}
+            changed_ids = {i for i, at in current.items() if before.get(i) != at}
+            changed = schedule_store.by_ids(session, changed_ids)
+        self.seen = current
+        return changed, set(current)
 
-    def _read_all(self) -> list[Schedule]:
+    def _read_all(self) -> tuple[list[Schedule], dict[str, Job]]:
+        """In a thread: every schedule, and every job APScheduler has stored (one read)."""
+        assert self.scheduler is not None
         with self.workspace.db.read() as session:
-            self.seen = schedule_store.signature(session)
-            return list(schedule_store.all_schedules(session))
+            self.signature = schedule_store.signature(session)
+            self.seen = schedule_store.versions(session)
+            schedules = schedule_store.all_schedules(session)
+        return schedules, {job.id: job for job in self.scheduler.get_jobs()}
 
     async def sync(self) -> None:
         """Make the scheduler's jobs match the whole schedules table (at start).
@@ -173,12 +190,11 @@ class ScheduleRunner:
         APScheduler's own calls stay on the loop thread (its job submission and our one-off
         bookkeeping rely on that), in chunks so that a window on the same loop stays live."""
         assert self.scheduler is not None
-        schedules = await asyncio.to_thread(self._read_all)
+        schedules, stored = await asyncio.to_thread(self._read_all)
         self.known_ids = {s.id for s in schedules}
         wanted = {f"schedule-{s.id}" for s in schedules if s.enabled}
-        stored = {job.id: job for job in self.scheduler.get_jobs()}  # one read, not one per job
         for job_id, job in stored.items():
-            if job_id not in wanted:
+            if job_id not in wanted and job_id.removesuffix(RETRY_SUFFIX) not in wanted:
                 job.remove()
         for n, schedule in enumerate(schedules, 1):
             self._apply(schedule, stored.get(f"schedule-{schedule.id}"))
@@ -209,7 +225,9 @@ class ScheduleRunner:
     def _on_submitted(self, event: JobSubmissionEvent) -> None:
         """On the loop thread, before APScheduler drops a finished one-off job: remember it, so
         no sync re-adds it while its run is still being recorded."""
-        schedule_id = int(str(event.job_id).removeprefix("schedule-"))
+        schedule_id = _schedule_of(event.job_id)
+        if str(event.job_id).endswith(RETRY_SUFFIX):
+            return
         if self.kinds.get(schedule_id, "") == "once":
             self.submitted_once.add(schedule_id)
 
@@ -239,6 +257,7 @@ class ScheduleRunner:
             created = run_schedule(self.workspace, schedule, now)
         except Exception as exc:  # a source that cannot be read: recorded, shown, not lost
             log.warning("schedule %s could not create its job: %s", schedule_id, exc)
+            again = self._retry_later(schedule_id, exc)
             with self.workspace.db.write() as session:
                 audit(
                     session,
@@ -247,6 +266,7 @@ class ScheduleRunner:
                     "schedule",
                     schedule_id,
                     error=str(exc),
+                    retry_at=again.isoformat() if again else None,
                 )
             return
         with self.workspace.db.write() as session:
@@ -265,8 +285,21 @@ class ScheduleRunner:
         if self.loop is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self.on_job_created, created.job_id)
 
+    def _retry_later(self, schedule_id: int, error: Exception) -> datetime | None:
+        """A sheet that could not be reached (network, quota, Google down): this run is tried
+        again in a few minutes rather than lost. Other failures wait for the user."""
+        cause = error.__cause__
+        if not (isinstance(cause, SheetError) and cause.transient) or self.scheduler is None:
+            return None
+        when = datetime.now(UTC) + timedelta(seconds=RETRY_SECONDS)
+        self.scheduler.add_job(
+            JOB_FUNCTION, DateTrigger(run_date=when), args=[schedule_id],
+            id=f"schedule-{schedule_id}{RETRY_SUFFIX}", replace_existing=True,
+        )  # fmt: skip
+        return when
+
     def _on_missed(self, event: JobExecutionEvent) -> None:
-        schedule_id = int(str(event.job_id).removeprefix("schedule-"))
+        schedule_id = _schedule_of(event.job_id)
         when = event.scheduled_run_time
         log.info("schedule %s missed its run at %s", schedule_id, when)
         with self.workspace.db.write() as session:

@@ -26,9 +26,9 @@ from app.domain.output import OutputConfig
 from app.domain.retry import RetryPolicy, RetryStrategy
 from app.domain.states import State
 from app.engine.load import LoadGauge
-from app.engine.ratelimit import RateLimiter
 from app.engine.retry import retry_delay
 from app.engine.schedules import ScheduleRunner
+from app.google.writeback import WriteBack
 from app.pipeline.render import slug
 from app.pipeline.runner import RenderOutcome, RenderTask, run_render
 from app.publish import webhooks
@@ -41,6 +41,7 @@ from app.workspace import Workspace
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 2.0  # seconds between progress writes per item
 PRUNE_EVERY = 6 * 3600.0
+WRITE_BACK_EVERY = 1.0  # seconds between status write-backs (one request per sheet each)
 WEBHOOK_GRACE = 120.0  # seconds a shutdown waits for webhook deliveries
 
 
@@ -97,12 +98,11 @@ class Engine:
         self._pruned_at = 0.0
         self.webhook_threads: list[threading.Thread] = []
         self.gauge = gauge or LoadGauge()
-        settings = workspace.settings
-        self.limiter = RateLimiter(
-            int(settings.get("google.requests_per_user")),
-            int(settings.get("google.requests_per_project")),
-            on_limited=self._rate_limited,
-        )
+        self.writeback = WriteBack(workspace)
+        self._flushing: asyncio.Future[int] | None = None
+        self._flushed_at = 0.0
+        self.limiter = workspace.limiter
+        self.limiter.on_limited = self._rate_limited  # a waiting job says so in its progress
 
     # The loop
 
@@ -127,13 +127,18 @@ class Engine:
 
     async def _loop(self, stopping: asyncio.Event, until_idle: bool) -> None:
         while not stopping.is_set():
+            # Cleared before this pass's work: a wake-up that arrives while it awaits a thread
+            # (a schedule just made a job) must not be lost until the next poll.
+            self._wake.clear()
             # The loop may be the window's (qasync): database work goes to threads.
+            # Ready work first (dispatch latency), then bookkeeping.
+            await self._follow_job_actions()
+            started = await self._fill()
             if self.schedules is not None:
                 await self.schedules.sync_if_changed()
             if time.monotonic() - self._pruned_at > PRUNE_EVERY:
                 await asyncio.to_thread(self._prune)
-            await self._follow_job_actions()
-            started = await self._fill()
+            self._maybe_write_back()
             if (
                 until_idle
                 and not self.workers
@@ -141,7 +146,6 @@ class Engine:
                 and not await asyncio.to_thread(self._retries_waiting)
             ):
                 break
-            self._wake.clear()
             waiters = [
                 asyncio.ensure_future(self._wake.wait()),
                 asyncio.ensure_future(stopping.wait()),
@@ -158,6 +162,8 @@ class Engine:
             await asyncio.gather(*pending, return_exceptions=True)
         for thread in self.webhook_threads:  # let deliveries in flight finish (or give up)
             await asyncio.to_thread(thread.join, WEBHOOK_GRACE)
+        if self._flushing is not None:  # a write-back in flight completes; the rest waits
+            await asyncio.gather(self._flushing, return_exceptions=True)
 
     def _send_webhook(self, job_id: int, url: str, body: bytes) -> None:
         """Deliver in its own thread: retries with backoff never hold up the engine."""
@@ -193,6 +199,22 @@ class Engine:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def _maybe_write_back(self) -> None:
+        """At most one status write-back a second, in a thread, never holding up the loop."""
+        if self._flushing is not None and not self._flushing.done():
+            return
+        if time.monotonic() - self._flushed_at < WRITE_BACK_EVERY:
+            return
+        self._flushed_at = time.monotonic()
+        self._flushing = asyncio.ensure_future(asyncio.to_thread(self._write_back))
+
+    def _write_back(self) -> int:
+        try:
+            return self.writeback.flush() if self.writeback.pending() else 0
+        except Exception:  # a bug here must not stop the engine; the news stays pending
+            log.exception("status write-back failed")
+            return 0
 
     def _rate_limited(self, job_id: int | None, seconds: float) -> None:
         """A Google request of ``job_id`` waits for quota: its progress says so meanwhile."""

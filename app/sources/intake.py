@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.domain.a1 import A1Range, RangeError, parse_range
+from app.domain.errors import UserError
 from app.domain.validation import Rules, SheetReport, validate_rows
+from app.google.sheets import SheetsClient
 from app.sources.csv_file import read_csv
+from app.sources.gsheet import read_gsheet
 from app.sources.table import SheetTable, SourceError
 from app.sources.xlsx_file import read_xlsx
 
@@ -61,15 +65,20 @@ class SourceSpec:
         return range_tab or self.tab, area
 
 
-def read_table(spec: SourceSpec) -> SheetTable:
-    """The rows of a local source; every failure is a `SourceError` with a one-line reason."""
+def read_table(spec: SourceSpec, sheets: Callable[[], SheetsClient] | None = None) -> SheetTable:
+    """The rows of a source; every failure is a `SourceError` with a one-line reason.
+
+    ``sheets`` gives a signed-in Google Sheets client, for sheet URLs and IDs."""
     kind = spec.kind
-    if kind == "gsheet":
-        raise SourceError(
-            "Google Sheets sources are not available in this version — in Google Sheets use "
-            "File › Download › CSV and pass the downloaded file"
-        )
     tab, area = spec.area()
+    if kind == "gsheet":
+        if sheets is None:
+            raise SourceError("Google Sheets need a workspace to sign in with")
+        try:
+            client = sheets()
+        except UserError as exc:
+            raise SourceError(str(exc)) from exc
+        return read_gsheet(spec.location, tab, area, client)
     path = Path(spec.location).expanduser()
     shown = spec.location
     if not path.exists():
@@ -88,9 +97,13 @@ def read_table(spec: SourceSpec) -> SheetTable:
         raise SourceError(f"{shown}: cannot be read ({exc.strerror or exc})") from exc
 
 
-def load_report(spec: SourceSpec, rules: Rules | None = None) -> SheetReport:
+def load_report(
+    spec: SourceSpec,
+    rules: Rules | None = None,
+    sheets: Callable[[], SheetsClient] | None = None,
+) -> SheetReport:
     """Read and validate; a source without a single idea row is a `SourceError`."""
-    table = read_table(spec)
+    table = read_table(spec, sheets)
     if not table.rows:
         raise SourceError(f"{table.name} is empty — add a header row and one row per video idea")
     report = validate_rows(

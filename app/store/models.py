@@ -76,6 +76,7 @@ class Job(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     rate_limited_until: Mapped[datetime | None]  # an API quota holds the job until then
+    write_back: Mapped[bool] = mapped_column(default=False)  # row statuses to its Google Sheet
 
     items: Mapped[list[Item]] = relationship(
         back_populates="job", cascade="all, delete-orphan", order_by="Item.row_number"
@@ -104,6 +105,8 @@ class Item(Base):
     not_before: Mapped[datetime | None]  # a retry, a time rule or a start time waits until then
     rank: Mapped[int] = mapped_column(default=1)  # the row's priority: 2 high, 1 normal, 0 low
     cost: Mapped[float] = mapped_column(default=0.0)  # relative render cost, for ordering
+    sheet_status: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # last written to the sheet
+    sheet_synced_at: Mapped[datetime | None]  # the updated_at that status reflects
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None]

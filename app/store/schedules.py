@@ -70,18 +70,21 @@ def all_schedules(session: Session) -> list[Schedule]:
 
 
 def signature(session: Session) -> tuple[int, datetime | None]:
-    """Changes whenever a schedule is added, edited or removed (to resync the scheduler)."""
+    """Changes whenever a schedule is added, edited or removed: a cheap first check."""
     row = session.execute(select(func.count(Schedule.id), func.max(Schedule.updated_at))).one()
     return int(row[0]), row[1]
 
 
-def changed_since(session: Session, since: datetime | None) -> list[Schedule]:
-    """Schedules added or edited at or after ``since`` (all of them when None)."""
-    query = select(Schedule).order_by(Schedule.id)
-    if since is not None:
-        query = query.where(Schedule.updated_at >= since)
-    return list(session.scalars(query))
+def versions(session: Session) -> dict[int, datetime]:
+    """Each schedule's last change: compared with the previous read, it tells exactly which
+    schedules were added, edited or removed (one narrow read, even for thousands)."""
+    return {i: at for i, at in session.execute(select(Schedule.id, Schedule.updated_at))}
 
 
-def all_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(Schedule.id)))
+def by_ids(session: Session, ids: set[int]) -> list[Schedule]:
+    found: list[Schedule] = []
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):  # SQLite caps bound parameters
+        chunk = ordered[start : start + 500]
+        found += session.scalars(select(Schedule).where(Schedule.id.in_(chunk)))
+    return sorted(found, key=lambda s: s.id)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
+from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import insert, select
 
 from app.engine import service
@@ -74,7 +75,11 @@ async def measure(
     stopping = asyncio.Event()
     began = time.perf_counter()
     task = asyncio.create_task(engine.run(stopping))
-    while engine.schedules is None or engine.schedules.seen is None:
+    while not (  # synced and resumed: every schedule is live
+        engine.schedules is not None
+        and engine.schedules.scheduler is not None
+        and engine.schedules.scheduler.state == STATE_RUNNING
+    ):
         await asyncio.sleep(0.005)
     startup = time.perf_counter() - began
 
@@ -141,6 +146,7 @@ def main() -> None:
     ms = sorted(x * 1000 for x in latencies + latencies2)
     p50 = statistics.median(ms) if ms else float("nan")
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))] if ms else float("nan")
+    print("  slowest five (ms):", ", ".join(f"{x:.0f}" for x in ms[-5:]))
     print(f"  start-up: first {first_start:.2f} s (stores every schedule), restart {restart:.2f} s")
     verdict = "meets" if p99 <= 100 else "MISSES"
     print(f"  dispatch latency, due → rendering ({len(ms)} runs): p50 {p50:.1f} ms, "

@@ -1,0 +1,76 @@
+"""``auth login|logout|status``: signing in to Google for sheet sources and write-back."""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from app.google.auth import AuthError
+from app.paths import AppPaths
+from app.workspace import Workspace
+
+
+def add_parser(commands: Any) -> None:
+    auth = commands.add_parser("auth", help="sign in to Google (for Google Sheets)")
+    actions = auth.add_subparsers(dest="auth_command", metavar="ACTION", required=True)
+    login = actions.add_parser("login", help="sign in: a browser window asks for consent")
+    login.add_argument(
+        "--service-account",
+        type=Path,
+        metavar="KEY.json",
+        help="use a service account's JSON key instead of your own account",
+    )
+    login.add_argument(
+        "--client-secrets",
+        type=Path,
+        metavar="FILE",
+        help="your OAuth desktop client JSON (default: the google.client_secrets setting)",
+    )
+    login.add_argument(
+        "--no-browser", action="store_true", help="print the sign-in address instead of opening it"
+    )
+    login.set_defaults(handler=cmd_login)
+    logout = actions.add_parser("logout", help="sign out: revoke and forget the stored token")
+    logout.set_defaults(handler=cmd_logout)
+    status = actions.add_parser("status", help="which Google account Cadence uses")
+    status.set_defaults(handler=cmd_status)
+
+
+def cmd_login(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        if args.service_account:
+            account = workspace.google.login_service_account(args.service_account)
+            print(f"Signed in as the service account {account.email}.")
+            print("Share each sheet with that address (Editor, for status write-back).")
+            return 0
+        chosen = args.client_secrets or workspace.settings.get("google.client_secrets")
+        if not chosen:
+            raise AuthError(
+                "no OAuth client configured — create one in Google Cloud console (APIs & "
+                "Services › Credentials › OAuth client ID › Desktop app), download its JSON, "
+                "then: python main.py auth login --client-secrets FILE "
+                "(or use --service-account KEY.json)"
+            )
+        account = workspace.google.login_user(Path(chosen), open_browser=not args.no_browser)
+        print(f"Signed in to Google as {account.email}.")
+    return 0
+
+
+def cmd_logout(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        print(workspace.google.logout())
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        account = workspace.google.account()
+        where = workspace.settings.secrets.where
+    if account is None:
+        print("Not signed in to Google. Sign in with: python main.py auth login")
+        return 0
+    kind = "service account" if account.kind == "service_account" else "Google account"
+    print(f"Signed in with the {kind} {account.email}; the token is kept in {where}.")
+    return 0

@@ -1,0 +1,2 @@
+"""Google: sign-in, the Sheets client (gspread over a rate-limited, retrying HTTP client),
+and status write-back."""

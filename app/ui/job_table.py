@@ -1,0 +1,300 @@
+"""The job table's model: sorting and filtering inside the model, fast at 100,000 jobs.
+
+A `QSortFilterProxyModel` over a Python model calls back into Python for every comparison
+(11.5 s to sort 100,000 rows, measured). Here each row keeps its sort keys and a lower-case
+search text, computed once when the row arrives; sorting is one `list.sort` of row ids by a
+cached key and filtering one pass over cached strings, each followed by a single
+`layoutChanged`. Engine updates replace only the rows that changed (`dataChanged` per row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QColor
+
+from app.store.jobs import JobRow
+
+Index = QModelIndex | QPersistentModelIndex
+
+TABS = ("Active", "Completed", "Failed", "All")
+ACTIVE = {"pending", "running", "pausing", "paused", "completing", "canceling"}
+_PRIORITY_ORDER = {"high": 0, "normal": 1, "low": 2}
+# Colour plus a symbol and the word: state is never told by colour alone.
+BADGES: dict[str, tuple[str, str]] = {
+    "pending": ("#6b7280", "◷"),
+    "running": ("#2563eb", "▶"),
+    "pausing": ("#d97706", "❚❚"),
+    "paused": ("#d97706", "❚❚"),
+    "completing": ("#2563eb", "▶"),
+    "completed": ("#16a34a", "✓"),
+    "canceling": ("#6b7280", "■"),
+    "canceled": ("#6b7280", "■"),
+    "failed": ("#dc2626", "✗"),
+}
+PercentRole = Qt.ItemDataRole.UserRole + 1
+JobIdRole = Qt.ItemDataRole.UserRole + 2
+
+
+def _stamp(moment: datetime | None) -> float:
+    return moment.timestamp() if moment else 0.0
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment.astimezone():%d %b %H:%M}" if moment else ""
+
+
+# (header, display text, sort key) — keys are computed once per row, never per comparison.
+COLUMNS: tuple[tuple[str, Any, Any], ...] = (
+    ("Title", lambda r: r.title, lambda r: r.title.casefold()),
+    ("State", lambda r: f"{BADGES[r.state][1]} {r.state.capitalize()}", lambda r: r.state),
+    ("Priority", lambda r: r.priority.capitalize(), lambda r: _PRIORITY_ORDER.get(r.priority, 1)),
+    ("Progress", lambda r: f"{r.percent:.0f}%", lambda r: r.percent),
+    (
+        "Items",
+        lambda r: f"{r.items_completed} done · {r.items_failed} failed · {r.items_total}",
+        lambda r: (r.items_completed, r.items_total),
+    ),
+    (
+        "Next run",
+        lambda r: _when(r.next_run),
+        lambda r: r.next_run.timestamp() if r.next_run else 0,
+    ),
+    ("Schedule", lambda r: r.schedule, lambda r: r.schedule.casefold()),
+    ("Created", lambda r: _when(r.created_at), lambda r: r.created_at.timestamp()),
+    ("Updated", lambda r: _when(r.updated_at), lambda r: r.updated_at.timestamp()),
+    ("ETA", lambda r: _when(r.eta), lambda r: _stamp(r.eta)),
+)
+PROGRESS_COLUMN = 3
+STATE_COLUMN = 1
+
+
+class _Cached:
+    __slots__ = ("keys", "row", "search", "texts")
+
+    def __init__(self, row: JobRow) -> None:
+        self.row = row
+        self.texts = [display(row) for _h, display, _k in COLUMNS]
+        self.keys = [key(row) for _h, _d, key in COLUMNS]
+        self.search = "\t".join(self.texts).casefold()
+
+
+def in_tab(tab: str, state: str) -> bool:
+    return (
+        tab == "All"
+        or (tab == "Active" and state in ACTIVE)
+        or (tab == "Completed" and state == "completed")
+        or (tab == "Failed" and state in ("failed", "canceled"))
+    )
+
+
+class JobTableModel(QAbstractTableModel):
+    """Rows live in slots (parallel lists: cached row, search text, state, one key list per
+    column). Sorting sorts slot numbers by a key list's ``__getitem__`` (all in C); filtering
+    walks the sorted slots once, keeping those whose search text holds the needle."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cached: list[_Cached] = []
+        self._slot: dict[int, int] = {}  # job id → slot
+        self._keys: list[list[Any]] = [[] for _ in COLUMNS]
+        self._search: list[str] = []
+        self._states: list[str] = []
+        self._sorted: list[int] = []  # every slot, in sort order
+        self._order: list[int] = []  # visible slots, in display order
+        self._positions: dict[int, int] | None = {}  # job id → visible row, built on demand
+        self.sort_column = 7  # newest first, like the command line
+        self.sort_order = Qt.SortOrder.DescendingOrder
+        self.filter_text = ""
+        self.tab = "All"
+
+    # Qt model API
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._order)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][0]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        cached = self._cached[self._order[index.row()]]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return cached.texts[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return cached.texts[column] or None
+        if role == PercentRole:
+            return cached.row.percent
+        if role == JobIdRole:
+            return cached.row.id
+        if role == Qt.ItemDataRole.ForegroundRole and column == STATE_COLUMN:
+            return QColor(BADGES[cached.row.state][0])
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.sort_column, self.sort_order = column, order
+        self._resort()
+        self._relayout()
+
+    # Feeding and querying
+
+    def row(self, position: int) -> JobRow:
+        return self._cached[self._order[position]].row
+
+    def position_of(self, job_id: int) -> int | None:
+        return self._position.get(job_id)
+
+    def set_rows(self, rows: Iterable[JobRow]) -> None:
+        """Everything, as on first load."""
+        self.beginResetModel()
+        self._store([_Cached(r) for r in rows])
+        self._order = self._filtered(self._sorted)
+        self._index()
+        self.endResetModel()
+
+    def update_rows(self, rows: Sequence[JobRow], removed: Iterable[int] = ()) -> None:
+        """Engine news: rows that changed or appeared, ids that went. Only changed rows are
+        repainted; the layout changes only when rows come, go, or move in the sort order."""
+        relayout = False
+        changed: list[int] = []
+        gone = {job_id for job_id in removed if job_id in self._slot}
+        for row in rows:
+            slot = self._slot.get(row.id)
+            old = self._cached[slot] if slot is not None else None
+            if old is not None and old.row == row:
+                continue
+            cached = _Cached(row)
+            if old is None or slot is None:
+                relayout = True
+                self._append(cached)
+                continue
+            self._put(slot, cached)
+            if old.keys[self.sort_column] != cached.keys[self.sort_column] or self._visible(
+                slot
+            ) != (row.id in self._position):
+                relayout = True
+            else:
+                changed.append(row.id)
+        shown = [self._cached[s].row.id for s in self._order]  # before slots are renumbered
+        if gone:
+            self._store([c for c in self._cached if c.row.id not in gone])
+            relayout = True
+        if relayout:
+            self._resort()
+            self._relayout(shown_before=shown)
+            return
+        last = self.columnCount() - 1
+        for job_id in changed:
+            position = self._position.get(job_id)
+            if position is not None:
+                self.dataChanged.emit(self.index(position, 0), self.index(position, last))
+
+    def set_filter(self, text: str) -> None:
+        needle = text.strip().casefold()
+        # Typing on narrows what is shown: filter the shown rows, not all of them.
+        narrowing = bool(self.filter_text) and needle.startswith(self.filter_text)
+        self.filter_text = needle
+        self._relayout(self._order if narrowing else self._sorted)
+
+    def set_tab(self, tab: str) -> None:
+        self.tab = tab
+        self._relayout()
+
+    def visible_rows(self) -> list[JobRow]:
+        return [self._cached[s].row for s in self._order]
+
+    def count_in(self, tab: str) -> int:
+        return sum(1 for state in self._states if in_tab(tab, state))
+
+    # Inside
+
+    def _store(self, cached: list[_Cached]) -> None:
+        self._cached = cached
+        self._slot = {c.row.id: n for n, c in enumerate(cached)}
+        self._keys = [[c.keys[k] for c in cached] for k in range(len(COLUMNS))]
+        self._search = [c.search for c in cached]
+        self._states = [c.row.state for c in cached]
+        self._resort()
+
+    def _append(self, cached: _Cached) -> None:
+        self._slot[cached.row.id] = len(self._cached)
+        self._cached.append(cached)
+        for k, keys in enumerate(self._keys):
+            keys.append(cached.keys[k])
+        self._search.append(cached.search)
+        self._states.append(cached.row.state)
+
+    def _put(self, slot: int, cached: _Cached) -> None:
+        self._cached[slot] = cached
+        for k, keys in enumerate(self._keys):
+            keys[slot] = cached.keys[k]
+        self._search[slot] = cached.search
+        self._states[slot] = cached.row.state
+
+    def _resort(self) -> None:
+        self._sorted = sorted(
+            range(len(self._cached)),
+            key=self._keys[self.sort_column].__getitem__,
+            reverse=self.sort_order == Qt.SortOrder.DescendingOrder,
+        )
+
+    def _visible(self, slot: int) -> bool:
+        return in_tab(self.tab, self._states[slot]) and (
+            not self.filter_text or self.filter_text in self._search[slot]
+        )
+
+    def _filtered(self, slots: list[int]) -> list[int]:
+        needle, search, states = self.filter_text, self._search, self._states
+        if self.tab != "All":
+            allowed = {s for s in set(states) if in_tab(self.tab, s)}
+            slots = [s for s in slots if states[s] in allowed]
+        if needle:
+            slots = [s for s in slots if needle in search[s]]
+        return slots if slots is not self._sorted else list(slots)
+
+    def _index(self) -> None:
+        self._positions = None  # rebuilt when first asked for (not per keystroke)
+
+    @property
+    def _position(self) -> dict[int, int]:
+        if self._positions is None:
+            cached = self._cached
+            self._positions = {cached[s].row.id: n for n, s in enumerate(self._order)}
+        return self._positions
+
+    def _relayout(
+        self, among: list[int] | None = None, shown_before: list[int] | None = None
+    ) -> None:
+        """Re-filter (and keep the sort); selections follow their jobs."""
+        self.layoutAboutToBeChanged.emit()
+        if shown_before is None:
+            shown_before = [self._cached[s].row.id for s in self._order]
+        persistent = self.persistentIndexList()
+        kept = [
+            (p, shown_before[p.row()] if 0 <= p.row() < len(shown_before) else None)
+            for p in persistent
+        ]
+        self._order = self._filtered(self._sorted if among is None else among)
+        self._index()
+        for old, job_id in kept:
+            position = self._position.get(job_id) if job_id is not None else None
+            new = self.index(position, old.column()) if position is not None else QModelIndex()
+            self.changePersistentIndex(old, new)
+        self.layoutChanged.emit()
