@@ -13,6 +13,7 @@ from app import APP_NAME
 DATA_DIR_ENV = "CADENCE_DATA_DIR"
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEMO_SHEET = RESOURCES / "demo" / "ideas.csv"
+APP_ICON = RESOURCES / "icons" / "cadence.png"
 MUSIC_DIR = RESOURCES / "music"
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import func, select
 
 from app.domain.errors import UserError
 from app.domain.idea import Priority
@@ -28,7 +30,7 @@ from app.store import jobs as job_store
 from app.store import queue
 from app.store.database import Database
 from app.store.settings import get_setting, set_setting
-from app.store.stats import job_progress
+from app.store.stats import job_progress, workspace_stats
 
 log = logging.getLogger(__name__)
 
@@ -160,10 +162,20 @@ class Workspace:
             )
             return record
 
-    def export(self, fmt: str, out: Path | None = None, state: State | None = None) -> str:
-        """The jobs as text; written atomically to ``out`` when given (and audited)."""
+    def export(
+        self,
+        fmt: str,
+        out: Path | None = None,
+        state: State | None = None,
+        ids: list[int] | None = None,
+    ) -> str:
+        """The jobs (all, those in ``state``, or those in ``ids``) as text; written atomically
+        to ``out`` when given (and audited)."""
         with self.db.read() as session:
             records = job_store.all_job_records(session, state)
+        if ids is not None:
+            wanted = set(ids)
+            records = [r for r in records if r["id"] in wanted]
         text = render(records, fmt)
         if out is not None:
             write_atomically(out, text)
@@ -181,6 +193,133 @@ class Workspace:
         return text
 
     # First run
+
+    def job_rows(self) -> list[job_store.JobRow]:
+        with self.db.read() as session:
+            return job_store.job_rows(session)
+
+    def overview(self, upcoming: int = 8, failures: int = 8) -> dict[str, Any]:
+        """What the dashboard shows: totals, success rate, throughput, next runs, failures."""
+        from app.domain.schedule import parse_schedule, zone
+        from app.engine.triggers import preview
+        from app.store.models import Item, Job, Schedule, utcnow
+
+        now = utcnow()
+        with self.db.read() as session:
+            totals = workspace_stats(session)
+            day = now - timedelta(days=1)
+            totals["completed_last_day"] = (
+                session.scalar(
+                    select(func.count(Item.id)).where(
+                        Item.state == State.COMPLETED.value, Item.finished_at >= day
+                    )
+                )
+                or 0
+            )
+            recent = session.execute(
+                select(Item.row_number, Item.title, Item.error, Item.finished_at, Job.id, Job.title)
+                .join(Job)
+                .where(Item.state == State.FAILED.value)
+                .order_by(Item.finished_at.desc())
+                .limit(failures)
+            ).all()
+            schedules = session.scalars(
+                select(Schedule).where(Schedule.enabled.is_(True), Schedule.paused.is_(False))
+            ).all()
+            runs: list[tuple[datetime, str]] = []
+            for schedule in schedules:
+                try:
+                    spec = parse_schedule(schedule.expression)
+                    when = preview(spec, zone(schedule.timezone), now, 1)
+                except UserError:
+                    continue
+                if when and (schedule.end_at is None or when[0] <= schedule.end_at):
+                    runs.append((when[0], schedule.name))
+        runs.sort()
+        return {
+            "totals": totals,
+            "next_runs": runs[:upcoming],
+            "failures": [
+                {
+                    "job_id": job_id,
+                    "job": job_title,
+                    "row": row,
+                    "title": title,
+                    "error": error or "",
+                    "at": at,
+                }
+                for row, title, error, at, job_id, job_title in recent
+            ],
+        }
+
+    def calendar(self, days: int = 42, per_schedule: int = 60) -> list[tuple[datetime, str]]:
+        """Planned events for the coming weeks (local time): schedule runs and job starts."""
+        from app.domain.schedule import parse_schedule, zone
+        from app.engine.triggers import preview
+        from app.store.models import Job, Schedule, utcnow
+
+        now = utcnow()
+        horizon = now + timedelta(days=days)
+        events: list[tuple[datetime, str]] = []
+        with self.db.read() as session:
+            for schedule in session.scalars(
+                select(Schedule).where(Schedule.enabled.is_(True), Schedule.paused.is_(False))
+            ):
+                try:
+                    runs = preview(
+                        parse_schedule(schedule.expression),
+                        zone(schedule.timezone),
+                        now,
+                        per_schedule,
+                    )
+                except UserError:
+                    continue
+                events += [(r.astimezone(), f"⟳ {schedule.name}") for r in runs if r <= horizon]
+            for job in session.scalars(select(Job).where(Job.state == State.PENDING.value)):
+                start = (job.scheduling or {}).get("start_at")
+                if start:
+                    when = datetime.fromisoformat(start)
+                    if now <= when <= horizon:
+                        events.append((when.astimezone(), f"▶ {job.title} starts"))
+        return sorted(events)
+
+    def add_schedule_from(self, result: Any, job_id: int) -> int:
+        """A schedule that makes this wizard's job again (the wizard's `WizardResult`)."""
+        from app.store import schedules as schedule_store
+
+        template = {
+            "source": result.spec.location,
+            "tab": result.spec.tab,
+            "range": result.spec.range,
+            "priority": result.priority.value,
+            "level": result.level.value,
+            "output": result.output_config,
+            "style": result.style,
+        }
+        with self.db.write() as session:
+            schedule = schedule_store.add_schedule(
+                session,
+                name=result.title,
+                expression=result.recurring["expression"],
+                timezone=result.recurring["timezone"],
+                topic_template=result.title + " — {date}",
+                job_template={k: v for k, v in template.items() if v is not None},
+                actor=self.actor,
+            )
+            return schedule.id
+
+    def settings_snapshot(self) -> dict[str, Any]:
+        keys = ("engine.max_concurrent", "output.folder", "google.write_back")
+        return {key: self.settings.get(key) for key in keys}
+
+    def save_settings(self, values: dict[str, Any]) -> None:
+        for key, value in values.items():
+            if value in ("", None):
+                self.settings.unset(key)
+            else:
+                self.settings.set(
+                    key, str(value).lower() if isinstance(value, bool) else str(value)
+                )
 
     def job_action(self, job_id: int, action: str) -> str:
         """Pause, resume, cancel or retry a job (audited); returns what happened, in words."""

@@ -22,16 +22,18 @@ def test_first_start_shows_the_demo_job_and_its_items(qtbot: QtBot, data_dir: Pa
     window = MainWindow(open_workspace)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.items_model.rowCount() > 0, timeout=15_000)
+    qtbot.waitUntil(lambda: window.jobs.items_model.rowCount() > 0, timeout=15_000)
 
     assert opened_on and opened_on[0] is not threading.main_thread()
-    assert window.jobs_model.rowCount() == 1
-    job = window.jobs_model.job(0)
+    assert window.jobs.model.rowCount() == 1
+    job = window.jobs.model.job(0)
     assert job.title.startswith("Demo") and job.state == "paused"  # renders on request
-    assert window.items_model.rowCount() == job.items_total >= 6
-    assert window.heading.text() == "Jobs (1)"
+    assert window.jobs.items_model.rowCount() == job.items_total >= 6
+    assert window.jobs.heading.text() == "Jobs (1)"
     assert str(data_dir) in window.statusBar().currentMessage()
-    assert window.items_model.data(window.items_model.index(0, 1)) == "Why the sky is blue"
+    assert (
+        window.jobs.items_model.data(window.jobs.items_model.index(0, 1)) == "Why the sky is blue"
+    )
     window.close()
 
 
@@ -40,17 +42,17 @@ def test_demo_is_created_once(qtbot: QtBot, data_dir: Path) -> None:
     for _ in range(2):
         window = MainWindow(lambda: Workspace(paths, front_end="gui"))
         qtbot.addWidget(window)
-        qtbot.waitUntil(lambda w=window: w.jobs_model.rowCount() > 0, timeout=15_000)  # type: ignore[misc]
-        assert window.jobs_model.rowCount() == 1
+        qtbot.waitUntil(lambda w=window: w.jobs.model.rowCount() > 0, timeout=15_000)  # type: ignore[misc]
+        assert window.jobs.model.rowCount() == 1
         window.close()
 
 
 def test_models_follow_the_qt_model_contract(qtbot: QtBot, qtmodeltester, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     window = MainWindow(lambda: Workspace(AppPaths.resolve(data_dir), front_end="gui"))
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.items_model.rowCount() > 0, timeout=15_000)
-    qtmodeltester.check(window.jobs_model)
-    qtmodeltester.check(window.items_model)
+    qtbot.waitUntil(lambda: window.jobs.items_model.rowCount() > 0, timeout=15_000)
+    qtmodeltester.check(window.jobs.model)
+    qtmodeltester.check(window.jobs.items_model)
     window.close()
 
 
@@ -101,7 +103,7 @@ def test_the_window_runs_the_engine_on_its_event_loop(
     qtbot.addWidget(window)
 
     async def scenario() -> None:
-        while window.jobs_model.rowCount() == 0 or not window.engine.running:
+        while window.jobs.model.rowCount() == 0 or not window.engine.running:
             await asyncio.sleep(0.05)
         assert window.workspace is not None
         window.workspace.settings.set("output.folder", str(data_dir / "videos"))
@@ -109,12 +111,12 @@ def test_the_window_runs_the_engine_on_its_event_loop(
         assert not window.job_actions["retry"].isEnabled()
         window.job_actions["resume"].trigger()
         for _ in range(400):
-            job = window.jobs_model.job(0)
+            job = window.jobs.model.job(0)
             if job.state == "completed":
                 break
             await asyncio.sleep(0.05)
-        assert window.jobs_model.job(0).state == "completed"
-        assert window.jobs_model.job(0).items_completed == window.jobs_model.job(0).items_total
+        assert window.jobs.model.job(0).state == "completed"
+        assert window.jobs.model.job(0).items_completed == window.jobs.model.job(0).items_total
         await window.stop_engine()
 
     try:

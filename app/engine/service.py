@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 2.0  # seconds between progress writes per item
 PRUNE_EVERY = 6 * 3600.0
 WRITE_BACK_EVERY = 1.0  # seconds between status write-backs (one request per sheet each)
+WRITE_BACK_IDLE_EVERY = 15.0
 WEBHOOK_GRACE = 120.0  # seconds a shutdown waits for webhook deliveries
 
 
@@ -90,7 +91,7 @@ class Engine:
         self.db = workspace.db
         self.max_concurrent = max_concurrent or int(workspace.settings.get("engine.max_concurrent"))
         self.poll_seconds = poll_seconds
-        self.on_event = on_event
+        self._on_event = on_event
         self.workers: dict[int, _Worker] = {}
         self._wake = asyncio.Event()
         self.run_schedules = run_schedules
@@ -101,6 +102,7 @@ class Engine:
         self.writeback = WriteBack(workspace)
         self._flushing: asyncio.Future[int] | None = None
         self._flushed_at = 0.0
+        self._news = True
         self.limiter = workspace.limiter
         self.limiter.on_limited = self._rate_limited  # a waiting job says so in its progress
 
@@ -204,9 +206,13 @@ class Engine:
         """At most one status write-back a second, in a thread, never holding up the loop."""
         if self._flushing is not None and not self._flushing.done():
             return
-        if time.monotonic() - self._flushed_at < WRITE_BACK_EVERY:
+        # Soon after news of our own (an item started, progressed, finished); otherwise now
+        # and then, for changes made elsewhere (a `jobs cancel` in a terminal) or still pending.
+        every = WRITE_BACK_EVERY if self._news else WRITE_BACK_IDLE_EVERY
+        if time.monotonic() - self._flushed_at < every:
             return
         self._flushed_at = time.monotonic()
+        self._news = False
         self._flushing = asyncio.ensure_future(asyncio.to_thread(self._write_back))
 
     def _write_back(self) -> int:
@@ -215,6 +221,11 @@ class Engine:
         except Exception:  # a bug here must not stop the engine; the news stays pending
             log.exception("status write-back failed")
             return 0
+
+    def on_event(self, event: EngineEvent) -> None:
+        """Announce (after commit) and note that the sheet has news."""
+        self._news = True
+        self._on_event(event)
 
     def _rate_limited(self, job_id: int | None, seconds: float) -> None:
         """A Google request of ``job_id`` waits for quota: its progress says so meanwhile."""

@@ -27,6 +27,7 @@ class Background(QObject):
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cadence-ui")
         self._finished.connect(self._deliver)
         self.pending = 0
+        self.closed = False
 
     def run(
         self,
@@ -34,6 +35,8 @@ class Background(QObject):
         on_success: Callable[[T], None],
         on_failure: Callable[[BaseException], None],
     ) -> None:
+        if self.closed:  # the window is closing: late requests are dropped, not crashed on
+            return
         self.pending += 1
         future = self._pool.submit(work)
 
@@ -49,9 +52,12 @@ class Background(QObject):
     @Slot(object, object, object)
     def _deliver(self, callback: Callable[[Any], None], value: Any, is_error: bool) -> None:
         self.pending -= 1
+        if self.closed:
+            return
         if is_error:
             log.debug("background work failed: %r", value)
         callback(value)
 
     def shutdown(self) -> None:
+        self.closed = True
         self._pool.shutdown(wait=True, cancel_futures=True)

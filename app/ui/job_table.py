@@ -60,7 +60,10 @@ COLUMNS: tuple[tuple[str, Any, Any], ...] = (
     ("Progress", lambda r: f"{r.percent:.0f}%", lambda r: r.percent),
     (
         "Items",
-        lambda r: f"{r.items_completed} done · {r.items_failed} failed · {r.items_total}",
+        lambda r: (
+            f"{r.items_completed}/{r.items_total}"
+            + (f" · {r.items_failed} failed" if r.items_failed else "")
+        ),
         lambda r: (r.items_completed, r.items_total),
     ),
     (
@@ -74,6 +77,7 @@ COLUMNS: tuple[tuple[str, Any, Any], ...] = (
     ("ETA", lambda r: _when(r.eta), lambda r: _stamp(r.eta)),
 )
 PROGRESS_COLUMN = 3
+WIDTHS = (0, 105, 75, 95, 120, 105, 120, 105, 105, 80)  # 0: the title stretches
 STATE_COLUMN = 1
 
 
@@ -216,6 +220,12 @@ class JobTableModel(QAbstractTableModel):
     def set_tab(self, tab: str) -> None:
         self.tab = tab
         self._relayout()
+
+    def all_rows(self) -> list[JobRow]:
+        return [c.row for c in self._cached]
+
+    def job(self, position: int) -> JobRow:
+        return self.row(position)
 
     def visible_rows(self) -> list[JobRow]:
         return [self._cached[s].row for s in self._order]

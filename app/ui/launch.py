@@ -48,10 +48,13 @@ def run_gui(paths: AppPaths) -> int:
         return 2
 
     import qasync
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from app.paths import APP_ICON
     from app.ui.main_window import MainWindow
+    from app.ui.single_instance import InstanceServer, hand_over
     from app.workspace import Workspace
 
     existing = QApplication.instance()
@@ -59,12 +62,22 @@ def run_gui(paths: AppPaths) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setDesktopFileName("cadence")
+    app.setWindowIcon(QIcon(str(APP_ICON)))
+    if hand_over(paths.data_dir):
+        print("Cadence is already running; its window was brought to the front.")
+        return 0
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    window = MainWindow(lambda: Workspace(paths, front_end="gui"), run_engine=True)
+    ui_settings = QSettings(str(paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(
+        lambda: Workspace(paths, front_end="gui"), run_engine=True, ui_settings=ui_settings
+    )
+    server = InstanceServer(paths.data_dir, window.bring_to_front)
+    app.setQuitOnLastWindowClosed(window.tray is None)  # with a tray, closing keeps it running
     window.show()
     quitting = asyncio.Event()
     app.aboutToQuit.connect(quitting.set)
+    app.aboutToQuit.connect(lambda: setattr(window, "quitting", True))
     # Ctrl+C in a terminal and SIGTERM from the session quit cleanly. Python runs signal
     # handlers only between bytecodes, so a timer wakes the interpreter while Qt waits.
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -78,5 +91,6 @@ def run_gui(paths: AppPaths) -> int:
         # Running renders stop at a stage boundary and wait in the queue for the next start.
         loop.run_until_complete(window.stop_engine())
         window.shutdown()
+        server.close()
     log.info("stopped")
     return 0

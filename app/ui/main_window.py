@@ -1,138 +1,188 @@
-"""The main window: the workspace's jobs, and the items of the selected job."""
+"""The main window: navigation between Dashboard, Jobs, Calendar, Monitor and Settings.
+
+The window never waits on the database, the network or a render: every read and write goes
+through `Background` and comes back by signal; the engine runs on the window's event loop
+with its own database work in threads (see `engine_host`).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QHeaderView,
-    QLabel,
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QListWidget,
     QMainWindow,
     QMessageBox,
-    QSplitter,
-    QTableView,
-    QVBoxLayout,
+    QStackedWidget,
+    QStyle,
     QWidget,
 )
 
 from app import APP_NAME, __version__
 from app.domain.errors import UserError
-from app.domain.states import State
 from app.engine.lock import InstanceLock
 from app.engine.service import EngineEvent
-from app.store.jobs import JobSummary
+from app.paths import APP_ICON
+from app.store.jobs import JobRow
 from app.ui.background import Background
 from app.ui.engine_host import EngineHost
-from app.ui.job_models import ItemsModel, JobsModel
+from app.ui.pages.calendar import CalendarPage
+from app.ui.pages.dashboard import DashboardPage
+from app.ui.pages.jobs import ACTIONS, JobsPage
+from app.ui.pages.monitor import MonitorPage
+from app.ui.pages.settings_page import SettingsPage
+from app.ui.theme import apply_theme
+from app.ui.tray import Tray
+from app.ui.wizard import JobWizard, WizardResult
 from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-
-def _table(model: JobsModel | ItemsModel, name: str) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setAccessibleName(name)
-    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-    view.setAlternatingRowColors(True)
-    view.setWordWrap(False)
-    view.verticalHeader().hide()
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    return view
+PAGES = ("Dashboard", "Jobs", "Calendar", "Monitor", "Settings")
+REFRESH_MS = 400  # engine news arrives in bursts: one reload per burst
+IDLE_REFRESH_MS = 5000  # changes made elsewhere (the command line) show up within this
 
 
 @dataclass(frozen=True, slots=True)
 class Opened:
     workspace: Workspace
-    jobs: list[JobSummary]
+    rows: list[JobRow]
     lock: InstanceLock | None
 
 
 class MainWindow(QMainWindow):
-    """Opens the workspace in the background; never waits on the database itself."""
-
-    def __init__(self, open_workspace: Callable[[], Workspace], run_engine: bool = False) -> None:
+    def __init__(
+        self,
+        open_workspace: Callable[[], Workspace],
+        run_engine: bool = False,
+        ui_settings: QSettings | None = None,
+    ) -> None:
         super().__init__()
-        self.run_engine = run_engine
-        self.engine = EngineHost(self)
-        self.engine.happened.connect(self.on_engine_event)
-        self.engine.state_changed.connect(self.on_engine_state)
-        self.engine_state = ""
-        self.refresh_timer = QTimer(self)
-        self.refresh_timer.setSingleShot(True)
-        self.refresh_timer.setInterval(400)  # engine events arrive in bursts: one reload each
-        self.refresh_timer.timeout.connect(self.refresh)
         self.setWindowTitle(APP_NAME)
-        self.resize(1100, 700)
+        self.setWindowIcon(QIcon(str(APP_ICON)))
+        self.resize(1200, 760)
+        self.run_engine = run_engine
+        self.ui_settings = ui_settings
         self.background = Background(self)
         self.workspace: Workspace | None = None
+        self.quitting = False
+        self.known_states: dict[int, str] = {}
+        self.engine = EngineHost(self)
+        self.engine.happened.connect(self.on_engine_event)
+        self.engine.state_changed.connect(lambda text: self.statusBar().showMessage(text, 5000))
 
-        self.jobs_model = JobsModel()
-        self.items_model = ItemsModel()
-        self.jobs_view = _table(self.jobs_model, "Jobs")
-        self.items_view = _table(self.items_model, "Items of the selected job")
-        self.jobs_view.selectionModel().selectionChanged.connect(self.on_job_selected)
-        self.jobs_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-
-        self.heading = QLabel("Opening your workspace…")
-        self.heading.setObjectName("heading")
-        self.heading.setStyleSheet("font-size: 15pt; font-weight: 600; padding: 6px 2px;")
-        self.items_heading = QLabel("Select a job to see its items.")
-        self.items_heading.setStyleSheet("font-weight: 600; padding: 4px 2px;")
-
-        lower = QWidget()
-        lower_layout = QVBoxLayout(lower)
-        lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addWidget(self.items_heading)
-        lower_layout.addWidget(self.items_view)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.jobs_view)
-        splitter.addWidget(lower)
-        splitter.setSizes([260, 440])
-
+        self.job_actions = self._make_actions()
+        self.nav = QListWidget()
+        self.nav.setAccessibleName("Views")
+        self.nav.setFixedWidth(170)
+        icons = (
+            QStyle.StandardPixmap.SP_ComputerIcon,
+            QStyle.StandardPixmap.SP_FileDialogDetailedView,
+            QStyle.StandardPixmap.SP_FileDialogContentsView,
+            QStyle.StandardPixmap.SP_DriveHDIcon,
+            QStyle.StandardPixmap.SP_FileDialogInfoView,
+        )
+        for name, icon in zip(PAGES, icons, strict=True):
+            self.nav.addItem(name)
+            self.nav.item(self.nav.count() - 1).setIcon(self.style().standardIcon(icon))
+        self.stack = QStackedWidget()
+        self.dashboard = DashboardPage()
+        self.jobs = JobsPage(self.job_actions)
+        self.calendar = CalendarPage()
+        self.monitor = MonitorPage(self.background)
+        self.settings_page = SettingsPage()
+        for page in (self.dashboard, self.jobs, self.calendar, self.monitor, self.settings_page):
+            self.stack.addWidget(page)
+        self.nav.currentRowChanged.connect(self.show_page)
         central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.addWidget(self.heading)
-        layout.addWidget(splitter)
+        layout = QHBoxLayout(central)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self._build_menus()
-        self._build_job_menu()
-        self.statusBar().showMessage("Starting…")
+        self._build_toolbar()
 
+        self.dashboard.create_job.connect(self.new_job)
+        self.dashboard.show_job.connect(self.show_job)
+        self.jobs.selection_changed.connect(self.update_actions)
+        self.jobs.job_selected.connect(self.load_items)
+        self.settings_page.theme_chosen.connect(self.choose_theme)
+        self.settings_page.sign_out.connect(self.sign_out)
+        self.settings_page.save.connect(self.save_settings)
+
+        self.refresh_timer = QTimer(self)
+        self.refresh_timer.setSingleShot(True)
+        self.refresh_timer.setInterval(REFRESH_MS)
+        self.refresh_timer.timeout.connect(self.refresh)
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setInterval(IDLE_REFRESH_MS)
+        self.idle_timer.timeout.connect(self.refresh)
+
+        self.tray: Tray | None = None
+        if run_engine and Tray.available():
+            self.attach_tray(Tray(QIcon(str(APP_ICON)), self))
+
+        self._restore_view()
+        self.statusBar().showMessage("Opening your workspace…")
+        self.update_actions()
         self.background.run(lambda: self._open(open_workspace), self.on_opened, self.on_failed)
 
-    def _build_job_menu(self) -> None:
-        menu = self.menuBar().addMenu("&Jobs")
-        self.job_actions: dict[str, QAction] = {}
-        for name, label, keys in (
-            ("resume", "&Resume", "Ctrl+R"),
-            ("pause", "&Pause", "Ctrl+P"),
-            ("cancel", "&Cancel…", "Ctrl+Shift+X"),
-            ("retry", "Re&try failed items", "Ctrl+Shift+R"),
-        ):
-            action = QAction(label, self, shortcut=QKeySequence(keys))
-            action.triggered.connect(lambda _checked=False, n=name: self.act_on_job(n))
-            action.setEnabled(False)
-            menu.addAction(action)
-            self.job_actions[name] = action
-        self.update_job_actions()
+    def attach_tray(self, tray: Tray) -> None:
+        self.tray = tray
+        tray.show_window.connect(self.bring_to_front)
+        tray.pause_all.connect(lambda: self.act_on_all("pause"))
+        tray.resume_all.connect(lambda: self.act_on_all("resume"))
+        tray.quit.connect(self.quit_app)
+        tray.show()
+
+    # Building
+
+    def _make_actions(self) -> dict[str, QAction]:
+        specs = (
+            ("new", "&New job…", "Ctrl+N", self.new_job),
+            ("resume", "&Resume", "Ctrl+R", lambda: self.act_on_selected("resume")),
+            ("pause", "&Pause", "Ctrl+P", lambda: self.act_on_selected("pause")),
+            ("cancel", "&Cancel…", "Ctrl+Shift+X", lambda: self.act_on_selected("cancel")),
+            ("retry", "Re&try failed items", "Ctrl+Shift+R", lambda: self.act_on_selected("retry")),
+            ("export", "&Export jobs…", "Ctrl+E", self.export_jobs),
+            ("refresh", "Re&fresh", "F5", self.refresh),
+            ("find", "&Find", "Ctrl+F", self.focus_search),
+        )
+        actions = {}
+        for name, text, keys, slot in specs:
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(lambda _checked=False, s=slot: s())
+            actions[name] = action
+        return actions
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        refresh = QAction("&Refresh", self, shortcut=QKeySequence(QKeySequence.StandardKey.Refresh))
-        refresh.triggered.connect(self.refresh)
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(refresh)
+        file_menu.addAction(self.job_actions["new"])
+        file_menu.addAction(self.job_actions["export"])
         file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action.triggered.connect(self.quit_app)
         file_menu.addAction(quit_action)
+        jobs_menu = self.menuBar().addMenu("&Jobs")
+        for name in ACTIONS:
+            jobs_menu.addAction(self.job_actions[name])
+        view = self.menuBar().addMenu("&View")
+        for n, name in enumerate(PAGES):
+            action = QAction(name, self, shortcut=QKeySequence(f"Ctrl+{n + 1}"))
+            action.triggered.connect(lambda _c=False, i=n: self.nav.setCurrentRow(i))
+            view.addAction(action)
+        view.addSeparator()
+        view.addAction(self.job_actions["find"])
+        view.addAction(self.job_actions["refresh"])
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Cadence", self)
         about.triggered.connect(
@@ -142,91 +192,92 @@ class MainWindow(QMainWindow):
         )
         help_menu.addAction(about)
 
-    # Background work (runs off the GUI thread)
+    def _build_toolbar(self) -> None:
+        bar = self.addToolBar("Actions")
+        bar.setObjectName("actions")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        icons = {
+            "new": QStyle.StandardPixmap.SP_FileIcon,
+            "resume": QStyle.StandardPixmap.SP_MediaPlay,
+            "pause": QStyle.StandardPixmap.SP_MediaPause,
+            "cancel": QStyle.StandardPixmap.SP_MediaStop,
+            "retry": QStyle.StandardPixmap.SP_BrowserReload,
+        }
+        for name, icon in icons.items():
+            self.job_actions[name].setIcon(self.style().standardIcon(icon))
+            bar.addAction(self.job_actions[name])
+
+    # View state
+
+    def _restore_view(self) -> None:
+        settings = self.ui_settings
+        page = 1
+        if settings is not None:
+            geometry = settings.value("window/geometry")
+            if isinstance(geometry, QByteArray):
+                self.restoreGeometry(geometry)
+            header = settings.value("jobs/header")
+            if isinstance(header, QByteArray):
+                self.jobs.table.horizontalHeader().restoreState(header)
+            page = int(str(settings.value("window/page", 1)))
+            theme = str(settings.value("window/theme", "System"))
+            self.settings_page.theme.setCurrentText(theme)
+            apply_theme(theme)
+        self.nav.setCurrentRow(page)
+
+    def _save_view(self) -> None:
+        if self.ui_settings is None:
+            return
+        self.ui_settings.setValue("window/geometry", self.saveGeometry())
+        self.ui_settings.setValue("jobs/header", self.jobs.table.horizontalHeader().saveState())
+        self.ui_settings.setValue("window/page", self.nav.currentRow())
+        self.ui_settings.setValue("window/theme", self.settings_page.theme.currentText())
+        self.ui_settings.sync()
+
+    def choose_theme(self, theme: str) -> None:
+        apply_theme(theme)
+        self._save_view()
+
+    def show_page(self, index: int) -> None:
+        self.stack.setCurrentIndex(index)
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        if PAGES[index] == "Dashboard":
+            self.background.run(workspace.overview, self.dashboard.show_overview, self.on_failed)
+        elif PAGES[index] == "Calendar":
+            self.background.run(workspace.calendar, self.calendar.show_events, self.on_failed)
+        elif PAGES[index] == "Settings":
+            self.background.run(
+                lambda: (workspace.settings_snapshot(), workspace.google.account()),
+                lambda got: self.settings_page.show_values(
+                    got[0], f"{got[1].email} ({got[1].kind.replace('_', ' ')})" if got[1] else None
+                ),
+                self.on_failed,
+            )
+
+    # Opening (the workspace is opened off the GUI thread)
 
     def _open(self, open_workspace: Callable[[], Workspace]) -> Opened:
         workspace = open_workspace()
         workspace.ensure_demo()
         lock = EngineHost.claim(workspace) if self.run_engine else None
-        return Opened(workspace, workspace.jobs(), lock)
-
-    # Results (on the GUI thread)
+        return Opened(workspace, workspace.job_rows(), lock)
 
     def on_opened(self, opened: Opened) -> None:
         self.workspace = opened.workspace
         self.statusBar().showMessage(f"Workspace: {self.workspace.paths.data_dir}")
-        self.on_jobs_loaded(opened.jobs)
+        self.known_states = {r.id: r.state for r in opened.rows}
+        self.jobs.show_rows(opened.rows, first=True)
+        self.monitor.output_folder = Path(
+            str(self.workspace.settings.get("output.folder") or Path.home() / "Videos")
+        )
+        self.show_page(self.nav.currentRow())
+        self.idle_timer.start()
         if self.run_engine:
             self.engine.start(self.workspace, opened.lock)
-
-    def on_jobs_loaded(self, jobs: list[JobSummary]) -> None:
-        selected = self.selected_job()
-        self.jobs_model.set_records(jobs)
-        count = len(jobs)
-        self.heading.setText(f"Jobs ({count})" if count else "No jobs yet")
-        rows = [n for n, job in enumerate(jobs) if selected and job.id == selected.id]
-        if rows:
-            self.jobs_view.selectRow(rows[0])
-        elif count:
-            self.jobs_view.selectRow(0)
-        for column in range(1, self.jobs_model.columnCount()):
-            self.jobs_view.resizeColumnToContents(column)
-        self.update_job_actions()
-
-    def selected_job(self) -> JobSummary | None:
-        rows = self.jobs_view.selectionModel().selectedRows()
-        return self.jobs_model.job(rows[0].row()) if rows else None
-
-    def update_job_actions(self) -> None:
-        """Each action is enabled only where the job's state allows it."""
-        job = self.selected_job()
-        state = State(job.state) if job else None
-        allowed = {
-            "resume": state is State.PAUSED,
-            "pause": state in (State.PENDING, State.RUNNING),
-            "cancel": state in (State.PENDING, State.RUNNING, State.PAUSING, State.PAUSED),
-            "retry": state is State.FAILED
-            or (state is State.COMPLETED and job is not None and job.items_failed > 0),
-        }
-        for name, action in self.job_actions.items():
-            action.setEnabled(bool(allowed[name]) and self.workspace is not None)
-
-    def act_on_job(self, action: str) -> None:
-        job = self.selected_job()
-        if job is None or self.workspace is None:
-            return
-        if action == "cancel":
-            answer = QMessageBox.question(
-                self,
-                "Cancel job",
-                f"Cancel “{job.title}”? Items not yet rendered will not be rendered.",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        workspace = self.workspace
-
-        def done(message: str) -> None:
-            self.statusBar().showMessage(message, 5000)
-            self.engine.wake()
-            self.refresh()
-
-        self.background.run(lambda: workspace.job_action(job.id, action), done, self.on_failed)
-
-    def on_engine_event(self, event: EngineEvent) -> None:
-        if event.kind == "item_progressed":
-            self.statusBar().showMessage(
-                f"Rendering row {event.row} of job {event.job_id}: "
-                f"{event.data['stage']} {event.data['progress']:.0%}"
-            )
-        elif event.kind == "item_finished":
-            self.statusBar().showMessage(
-                f"Row {event.row} of job {event.job_id}: {event.data['state']}", 5000
-            )
-        self.refresh_timer.start()
-
-    def on_engine_state(self, text: str) -> None:
-        self.engine_state = text
-        self.statusBar().showMessage(text, 5000)
+        self.update_actions()
 
     def on_failed(self, error: BaseException) -> None:
         if isinstance(error, UserError):
@@ -237,29 +288,209 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message)
         QMessageBox.warning(self, APP_NAME, message)
 
-    def refresh(self) -> None:
-        if self.workspace is not None:
-            self.background.run(self.workspace.jobs, self.on_jobs_loaded, self.on_failed)
-            self.load_items()
+    # Refreshing
 
-    def load_items(self) -> None:
-        job = self.selected_job()
-        if self.workspace is None or job is None:
+    def refresh(self) -> None:
+        if self.workspace is None:
+            return
+        self.background.run(self.workspace.job_rows, self.on_rows, self.on_failed)
+        jobs = self.jobs.selected()
+        if len(jobs) == 1:
+            self.load_items(jobs[0].id)
+        if PAGES[self.nav.currentRow()] == "Dashboard":
+            self.show_page(0)
+
+    def on_rows(self, rows: list[JobRow]) -> None:
+        for row in rows:  # tell the user when a job finishes, once
+            before = self.known_states.get(row.id)
+            if before is not None and before != row.state and row.state in ("completed", "failed"):
+                self.notify_finished(row)
+        self.known_states = {r.id: r.state for r in rows}
+        self.jobs.show_rows(rows, first=False)
+        self.update_actions()
+
+    def notify_finished(self, row: JobRow) -> None:
+        if self.tray is None:
+            return
+        if row.state == "completed":
+            self.tray.notify("Job completed", f"“{row.title}”: {row.items_completed} videos made")
+        else:
+            self.tray.notify(
+                "Job failed", f"“{row.title}”: {row.items_failed} items failed", failed=True
+            )
+
+    def load_items(self, job_id: int) -> None:
+        if self.workspace is None:
             return
         workspace = self.workspace
-        self.background.run(lambda: workspace.job(job.id), self.on_items_loaded, self.on_failed)
+        self.background.run(lambda: workspace.job(job_id), self.jobs.show_items, self.on_failed)
 
-    def on_job_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
-        self.update_job_actions()
-        if self.workspace is None or not selected.indexes():
+    def on_engine_event(self, event: EngineEvent) -> None:
+        self.monitor.engine_event(event.kind, event.item_id, event.job_id, event.row, event.data)
+        if event.kind == "item_progressed":
+            self.statusBar().showMessage(
+                f"Rendering row {event.row} of job {event.job_id}: "
+                f"{event.data['stage']} {event.data['progress']:.0%}"
+            )
+        self.refresh_timer.start()
+
+    # Actions
+
+    def update_actions(self) -> None:
+        self.jobs.update_actions(self.workspace is not None)
+        self.job_actions["new"].setEnabled(self.workspace is not None)
+        self.job_actions["export"].setEnabled(self.workspace is not None)
+
+    def act_on_selected(self, action: str) -> None:
+        jobs = self.jobs.selected()
+        if not jobs or self.workspace is None:
             return
-        job = self.jobs_model.job(selected.indexes()[0].row())
-        self.items_heading.setText(f"Items of “{job.title}”")
-        self.load_items()
+        if action == "cancel":
+            names = "“" + jobs[0].title + "”" if len(jobs) == 1 else f"{len(jobs)} jobs"
+            answer = QMessageBox.question(
+                self,
+                "Cancel",
+                f"Cancel {names}? Items not yet rendered will not be rendered.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self._act([j.id for j in jobs], action)
 
-    def on_items_loaded(self, job: dict[str, Any]) -> None:
-        self.items_model.set_records(job["items"])
-        self.items_view.resizeColumnsToContents()
+    def act_on_all(self, action: str) -> None:
+        from app.ui.pages.jobs import allowed
+
+        rows = [r for r in self.jobs.model.all_rows() if allowed(action, r)]
+        self._act([r.id for r in rows], action)
+
+    def _act(self, job_ids: list[int], action: str) -> None:
+        if self.workspace is None or not job_ids:
+            return
+        workspace = self.workspace
+
+        def work() -> str:
+            messages = [workspace.job_action(job_id, action) for job_id in job_ids]
+            return (
+                messages[0]
+                if len(messages) == 1
+                else f"{action.capitalize()}: {len(messages)} jobs."
+            )
+
+        def done(message: str) -> None:
+            self.statusBar().showMessage(message, 5000)
+            self.engine.wake()
+            self.refresh()
+
+        self.background.run(work, done, self.on_failed)
+
+    def focus_search(self) -> None:
+        self.nav.setCurrentRow(PAGES.index("Jobs"))
+        self.jobs.search.setFocus()
+        self.jobs.search.selectAll()
+
+    def show_job(self, job_id: int) -> None:
+        self.nav.setCurrentRow(PAGES.index("Jobs"))
+        self.jobs.select_job(job_id)
+
+    def export_jobs(self) -> None:
+        if self.workspace is None:
+            return
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export jobs", "cadence-jobs.json", "JSON (*.json);;CSV (*.csv);;YAML (*.yaml)"
+        )
+        if not path:
+            return
+        fmt = "csv" if "CSV" in chosen else "yaml" if "YAML" in chosen else "json"
+        self.export_to(Path(path), fmt)
+
+    def export_to(self, path: Path, fmt: str) -> None:
+        """The selected jobs, or those the search and tab show when none is selected."""
+        if self.workspace is None:
+            return
+        ids = [j.id for j in self.jobs.selected()] or [r.id for r in self.jobs.model.visible_rows()]
+        workspace = self.workspace
+        self.background.run(
+            lambda: workspace.export(fmt, path, ids=ids),
+            lambda _text: self.statusBar().showMessage(f"Exported {len(ids)} jobs to {path}", 8000),
+            self.on_failed,
+        )
+
+    def new_job(self) -> None:
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        wizard = JobWizard(self.background, lambda spec: workspace.check_source(spec), parent=self)
+        wizard.created.connect(self.create_from_wizard)
+        self.wizard = wizard
+        wizard.open()
+
+    def create_from_wizard(self, result: WizardResult) -> None:
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+
+        def work() -> str:
+            created = workspace.create_job(
+                result.spec,
+                title=result.title,
+                priority=result.priority,
+                level=result.level,
+                output_config=result.output_config,
+                style=result.style,
+                deadline_minutes=result.deadline_minutes,
+                callback_url=result.callback_url,
+                scheduling=result.scheduling,
+                write_back=result.write_back,
+            )
+            message = f"Created job {created.job_id} with {created.item_count} items."
+            if result.recurring:
+                schedule = workspace.add_schedule_from(result, created.job_id)
+                message += f" It repeats as schedule {schedule}."
+            return message
+
+        def done(message: str) -> None:
+            self.statusBar().showMessage(message, 8000)
+            self.engine.wake()
+            self.nav.setCurrentRow(PAGES.index("Jobs"))
+            self.refresh()
+
+        self.background.run(work, done, self.on_failed)
+
+    def sign_out(self) -> None:
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+
+        def done(message: str) -> None:
+            self.statusBar().showMessage(message, 8000)
+            self.show_page(PAGES.index("Settings"))
+
+        self.background.run(workspace.google.logout, done, self.on_failed)
+
+    def save_settings(self, values: dict[str, Any]) -> None:
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        self.background.run(
+            lambda: workspace.save_settings(values),
+            lambda _none: self.settings_page.message.setText("Saved."),
+            self.on_failed,
+        )
+
+    # Leaving
+
+    def bring_to_front(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def quit_app(self) -> None:
+        self.quitting = True
+        self._save_view()
+        if self.tray is not None:
+            self.tray.hide()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
 
     async def stop_engine(self) -> None:
         """Let running renders reach a stage boundary, then release the engine lock."""
@@ -271,12 +502,27 @@ class MainWindow(QMainWindow):
         """Finish background work and close the database; safe to call twice.
         (With the engine, await `stop_engine` first.)"""
         self.refresh_timer.stop()
+        self.idle_timer.stop()
+        self.monitor.timer.stop()
         self.background.shutdown()
         if self.workspace is not None:
             self.workspace.close()
             self.workspace = None
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_view()
+        if self.tray is not None and not self.quitting:
+            # The scheduler keeps running in the tray; say so the first time only.
+            event.ignore()
+            self.hide()
+            told = self.ui_settings is not None and self.ui_settings.value("tray/told", False)
+            if not told:
+                self.tray.notify(
+                    APP_NAME, "Cadence keeps working in the tray. Quit from its menu to stop it."
+                )
+                if self.ui_settings is not None:
+                    self.ui_settings.setValue("tray/told", True)
+            return
         if not self.run_engine:  # with the engine, the app stops it first, then shuts down
             self.shutdown()
         super().closeEvent(event)

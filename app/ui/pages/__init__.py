@@ -1,0 +1,1 @@
+"""The main window's views: dashboard, jobs, calendar, monitor, settings."""

@@ -1,0 +1,109 @@
+"""The dashboard: totals, success rate, throughput, next runs, recent failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def _card(title: str) -> tuple[QFrame, QLabel]:
+    frame = QFrame()
+    frame.setFrameShape(QFrame.Shape.StyledPanel)
+    layout = QVBoxLayout(frame)
+    value = QLabel("–")
+    value.setStyleSheet("font-size: 22pt; font-weight: 600;")
+    caption = QLabel(title)
+    caption.setStyleSheet("color: gray;")
+    layout.addWidget(value)
+    layout.addWidget(caption)
+    value.setAccessibleName(title)
+    return frame, value
+
+
+class DashboardPage(QWidget):
+    create_job = Signal()
+    show_job = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        heading = QLabel("Dashboard")
+        heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        top.addWidget(heading)
+        top.addStretch()
+        self.new_button = QPushButton("Create a job…")
+        self.new_button.setAccessibleName("Create a job")
+        self.new_button.clicked.connect(self.create_job.emit)
+        top.addWidget(self.new_button)
+        layout.addLayout(top)
+
+        grid = QGridLayout()
+        self.values: dict[str, QLabel] = {}
+        cards = (
+            ("all", "Jobs in all"),
+            ("running", "Running"),
+            ("completed", "Completed"),
+            ("failed", "Failed"),
+            ("success", "Success rate"),
+            ("throughput", "Videos in the last 24 h"),
+        )
+        for n, (key, title) in enumerate(cards):
+            frame, value = _card(title)
+            self.values[key] = value
+            grid.addWidget(frame, n // 3, n % 3)
+        layout.addLayout(grid)
+
+        lists = QHBoxLayout()
+        left, right = QVBoxLayout(), QVBoxLayout()
+        left.addWidget(QLabel("<b>Next scheduled runs</b>"))
+        self.next_runs = QListWidget()
+        self.next_runs.setAccessibleName("Next scheduled runs")
+        left.addWidget(self.next_runs)
+        right.addWidget(QLabel("<b>Recent failures</b>"))
+        self.failures = QListWidget()
+        self.failures.setAccessibleName("Recent failures")
+        self.failures.itemActivated.connect(
+            lambda item: self.show_job.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+        )
+        right.addWidget(self.failures)
+        lists.addLayout(left)
+        lists.addLayout(right)
+        layout.addLayout(lists, 1)
+
+    def show_overview(self, overview: dict[str, Any]) -> None:
+        totals = overview["totals"]
+        states = totals["jobs_by_state"]
+        self.values["all"].setText(str(totals["jobs_total"]))
+        self.values["running"].setText(str(states.get("running", 0)))
+        self.values["completed"].setText(str(states.get("completed", 0)))
+        self.values["failed"].setText(str(states.get("failed", 0)))
+        rate = totals["success_rate"]
+        self.values["success"].setText(f"{rate:g}%" if rate is not None else "–")
+        self.values["throughput"].setText(str(totals["completed_last_day"]))
+        self.next_runs.clear()
+        for when, name in overview["next_runs"]:
+            self.next_runs.addItem(f"{when.astimezone():%a %d %b %H:%M}  —  {name}")
+        if not overview["next_runs"]:
+            self.next_runs.addItem("No schedules yet — add one with: python main.py schedule add")
+        self.failures.clear()
+        for failure in overview["failures"]:
+            self.failures.addItem(
+                f"{failure['job']} · row {failure['row']}: {failure['error'] or 'failed'}"
+            )
+            self.failures.item(self.failures.count() - 1).setData(
+                Qt.ItemDataRole.UserRole, failure["job_id"]
+            )
+        if not overview["failures"]:
+            self.failures.addItem("Nothing has failed.")

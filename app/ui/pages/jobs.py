@@ -1,0 +1,200 @@
+"""The jobs view: search, tabs, the sortable job table, bulk actions, and the selected job's
+items and history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QSplitter,
+    QTabBar,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.states import State
+from app.store.jobs import JobRow
+from app.ui.delegates import ProgressDelegate
+from app.ui.job_models import ItemsModel
+from app.ui.job_table import PROGRESS_COLUMN, TABS, WIDTHS, JobTableModel
+
+FILTER_DELAY_MS = 150  # typing pauses this long before the table filters
+ACTIONS = ("resume", "pause", "cancel", "retry")
+
+
+def allowed(action: str, job: JobRow) -> bool:
+    """Whether the job lifecycle lets ``action`` apply to ``job``."""
+    state = State(job.state)
+    return {
+        "resume": state is State.PAUSED,
+        "pause": state in (State.PENDING, State.RUNNING),
+        "cancel": state in (State.PENDING, State.RUNNING, State.PAUSING, State.PAUSED),
+        "retry": state is State.FAILED or (state is State.COMPLETED and job.items_failed > 0),
+    }[action]
+
+
+class JobsPage(QWidget):
+    selection_changed = Signal()
+    job_selected = Signal(int)
+
+    def __init__(self, actions: dict[str, QAction]) -> None:
+        super().__init__()
+        self.job_actions = actions
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.heading = QLabel("Jobs")
+        self.heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        top.addWidget(self.heading)
+        top.addStretch()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search jobs (Ctrl+F)")
+        self.search.setAccessibleName("Search jobs")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(260)
+        top.addWidget(self.search)
+        layout.addLayout(top)
+        self.tabs = QTabBar()
+        self.tabs.setAccessibleName("Job filter")
+        for tab in TABS:
+            self.tabs.addTab(tab)
+        self.tabs.setCurrentIndex(TABS.index("All"))
+        layout.addWidget(self.tabs)
+
+        self.model = JobTableModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Jobs")
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(
+            self.model.sort_column, self.model.sort_order
+        )
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(28)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionsMovable(True)
+        for column, width in enumerate(WIDTHS):
+            if width:
+                self.table.setColumnWidth(column, width)
+        header.setMinimumSectionSize(60)
+        self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.selectionModel().selectionChanged.connect(self._selected)
+
+        self.items_model = ItemsModel()
+        self.items_view = QTableView()
+        self.items_view.setModel(self.items_model)
+        self.items_view.setAccessibleName("Items of the selected job")
+        self.items_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.items_view.verticalHeader().hide()
+        self.items_view.horizontalHeader().setStretchLastSection(True)
+        self.items_view.setAlternatingRowColors(True)
+        self.items_heading = QLabel("Select a job to see its items.")
+        self.items_heading.setStyleSheet("font-weight: 600; padding: 4px 2px;")
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.items_heading)
+        lower_layout.addWidget(self.items_view)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(lower)
+        splitter.setSizes([320, 300])
+        self.splitter = splitter
+        layout.addWidget(splitter, 1)
+
+        self.filter_timer = QTimer(self)
+        self.filter_timer.setSingleShot(True)
+        self.filter_timer.setInterval(FILTER_DELAY_MS)
+        self.filter_timer.timeout.connect(lambda: self.model.set_filter(self.search.text()))
+        self.search.textChanged.connect(lambda _t: self.filter_timer.start())
+        self.tabs.currentChanged.connect(lambda n: self.model.set_tab(TABS[n]))
+        self.model.layoutChanged.connect(self._layout_changed)
+        self.model.modelReset.connect(self._layout_changed)
+
+    # Rows
+
+    def show_rows(self, rows: list[JobRow], first: bool) -> None:
+        if first:
+            self.model.set_rows(rows)
+        else:
+            known = {r.id for r in rows}
+            gone = [r.id for r in self.model.all_rows() if r.id not in known]
+            self.model.update_rows(rows, removed=gone)
+        self._counts()
+        if first and self.model.rowCount():
+            self.table.selectRow(0)
+
+    def _counts(self) -> None:
+        for n, tab in enumerate(TABS):
+            self.tabs.setTabText(n, f"{tab} ({self.model.count_in(tab)})")
+        self.heading.setText(f"Jobs ({self.model.count_in('All')})")
+
+    def _layout_changed(self, *_args: Any) -> None:
+        self._counts()
+        self.selection_changed.emit()
+
+    # Selection and actions
+
+    def selected(self) -> list[JobRow]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.row(r) for r in rows]
+
+    def update_actions(self, enabled: bool) -> None:
+        jobs = self.selected()
+        for name in ACTIONS:
+            self.job_actions[name].setEnabled(
+                enabled and bool(jobs) and all(allowed(name, j) for j in jobs)
+            )
+
+    def _selected(self, _new: QItemSelection, _old: QItemSelection) -> None:
+        self.selection_changed.emit()
+        jobs = self.selected()
+        if len(jobs) == 1:
+            self.items_heading.setText(f"Items of “{jobs[0].title}”")
+            self.job_selected.emit(jobs[0].id)
+        elif jobs:
+            self.items_heading.setText(f"{len(jobs)} jobs selected")
+
+    def show_items(self, job: dict[str, Any]) -> None:
+        self.items_model.set_records(job["items"])
+        self.items_view.resizeColumnsToContents()
+
+    def select_job(self, job_id: int) -> None:
+        position = self.model.position_of(job_id)
+        if position is None:
+            self.tabs.setCurrentIndex(TABS.index("All"))
+            self.search.clear()
+            self.model.set_filter("")
+            position = self.model.position_of(job_id)
+        if position is not None:
+            self.table.selectRow(position)
+            self.table.scrollTo(self.model.index(position, 0))
+
+    def _context_menu(self, point: QPoint) -> None:
+        menu = QMenu(self)
+        for name in ACTIONS:
+            menu.addAction(self.job_actions[name])
+        menu.addSeparator()
+        menu.addAction(self.job_actions["export"])
+        menu.exec(self.table.viewport().mapToGlobal(point))
+
+    def for_each_selected(self, act: Callable[[JobRow], None]) -> None:
+        for job in self.selected():
+            act(job)

@@ -1,0 +1,176 @@
+"""The live monitor: machine load, the app's own footprint, running items, quotas, alerts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.background import Background
+
+REFRESH_MS = 2000
+LOW_DISK_BYTES = 5 * 1024**3
+
+
+def free_disk(folder: Path) -> int:
+    """Free bytes where videos go (the nearest folder that exists)."""
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    return shutil.disk_usage(probe).free
+
+
+class MonitorPage(QWidget):
+    def __init__(self, background: Background) -> None:
+        super().__init__()
+        self.background = background
+        self.process = psutil.Process(os.getpid())
+        self.started = time.monotonic()
+        self.output_folder: Path | None = None
+        self.running: dict[int, dict[str, Any]] = {}  # item id → what the engine said
+        self.limited_until: float | None = None
+        layout = QVBoxLayout(self)
+        heading = QLabel("Monitor")
+        heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        layout.addWidget(heading)
+
+        machine = QGroupBox("This computer")
+        grid = QGridLayout(machine)
+        self.cores: list[QProgressBar] = []
+        for n in range(psutil.cpu_count() or 1):
+            bar = QProgressBar()
+            bar.setFormat(f"CPU {n + 1}: %p%")
+            bar.setAccessibleName(f"CPU core {n + 1} load")
+            grid.addWidget(bar, n // 4, n % 4)
+            self.cores.append(bar)
+        self.memory = QProgressBar()
+        self.memory.setAccessibleName("Memory in use")
+        grid.addWidget(self.memory, grid.rowCount(), 0, 1, 4)
+        layout.addWidget(machine)
+
+        facts = QGroupBox("Cadence")
+        form = QFormLayout(facts)
+        self.disk = QLabel("–")
+        self.uptime = QLabel("–")
+        self.app_memory = QLabel("–")
+        self.quota = QLabel("Within Google's quotas")
+        form.addRow("Free space for videos", self.disk)
+        form.addRow("Running for", self.uptime)
+        form.addRow("Memory used by Cadence", self.app_memory)
+        form.addRow("Google API", self.quota)
+        layout.addWidget(facts)
+
+        layout.addWidget(QLabel("<b>Rendering now</b>"))
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Job", "Row", "Stage", "Progress", "Elapsed"])
+        self.table.setAccessibleName("Items rendering now")
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(QLabel("<b>Alerts</b>"))
+        self.alerts = QListWidget()
+        self.alerts.setAccessibleName("Alerts")
+        self.alerts.setMaximumHeight(110)
+        layout.addWidget(self.alerts)
+        self.disk_free: int | None = None
+        self.failures: list[str] = []
+        self.missed = 0
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start(REFRESH_MS)
+        psutil.cpu_percent(percpu=True)  # the first reading primes the counters
+
+    def engine_event(
+        self, kind: str, item_id: int, job_id: int, row: int, data: dict[str, Any]
+    ) -> None:
+        if kind == "item_started":
+            self.running[item_id] = {
+                "job": job_id,
+                "row": row,
+                "stage": "starting",
+                "progress": 0.0,
+                "since": time.monotonic(),
+            }
+        elif kind == "item_progressed" and item_id in self.running:
+            self.running[item_id].update(stage=data["stage"], progress=data["progress"])
+        elif kind == "item_finished":
+            self.running.pop(item_id, None)
+            if data.get("state") == "failed":
+                self.failures = [
+                    *self.failures[-9:],
+                    f"Job {job_id} row {row}: {data.get('error')}",
+                ]
+
+    def tick(self) -> None:
+        """Every 2 s: psutil reads /proc (no disk); free space is read in the background."""
+        for bar, load in zip(self.cores, psutil.cpu_percent(percpu=True), strict=False):
+            bar.setValue(round(load))
+        memory = psutil.virtual_memory()
+        self.memory.setValue(round(memory.percent))
+        self.memory.setFormat(
+            f"Memory: {memory.used / 1024**3:.1f} of {memory.total / 1024**3:.1f} GB (%p%)"
+        )
+        self.app_memory.setText(f"{self.process.memory_info().rss / 1024**2:.0f} MB")
+        minutes = int(time.monotonic() - self.started) // 60
+        self.uptime.setText(f"{minutes // 60} h {minutes % 60} min")
+        if self.limited_until and self.limited_until > time.time():
+            self.quota.setText(f"Waiting for quota ({self.limited_until - time.time():.0f} s)")
+        else:
+            self.quota.setText("Within Google's quotas")
+        if self.output_folder is not None and self.isVisible():
+            folder = self.output_folder
+            self.background.run(lambda: free_disk(folder), self._show_disk, lambda _e: None)
+        self._show_running()
+        self._show_alerts()
+
+    def _show_disk(self, free: int) -> None:
+        self.disk_free = free
+        self.disk.setText(f"{free / 1024**3:.1f} GB free in {self.output_folder}")
+
+    def _show_running(self) -> None:
+        self.table.setRowCount(len(self.running))
+        now = time.monotonic()
+        for n, info in enumerate(self.running.values()):
+            elapsed = int(now - info["since"])
+            cells = [
+                f"Job {info['job']}",
+                str(info["row"]),
+                info["stage"],
+                f"{info['progress']:.0%}",
+                f"{elapsed // 60}:{elapsed % 60:02d}",
+            ]
+            for column, text in enumerate(cells):
+                self.table.setItem(n, column, QTableWidgetItem(text))
+
+    def _show_alerts(self) -> None:
+        alerts = []
+        if self.disk_free is not None and self.disk_free < LOW_DISK_BYTES:
+            alerts.append(
+                f"Low disk space: {self.disk_free / 1024**3:.1f} GB left — free space or "
+                "choose another output folder in Settings"
+            )
+        if len(self.failures) >= 3:
+            alerts.append(f"{len(self.failures)} recent failures — see Jobs › Failed")
+        if self.missed:
+            alerts.append(f"{self.missed} missed scheduled runs — `schedule list` shows them")
+        alerts += self.failures[-3:]
+        if [self.alerts.item(i).text() for i in range(self.alerts.count())] != alerts:
+            self.alerts.clear()
+            self.alerts.addItems(alerts or ["No alerts."])

@@ -1,0 +1,103 @@
+"""Settings: appearance, Google account (sign out), rendering basics."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+THEMES = ("System", "Light", "Dark")
+
+
+class SettingsPage(QWidget):
+    theme_chosen = Signal(str)
+    sign_out = Signal()
+    save = Signal(dict)
+
+    def __init__(self) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        heading = QLabel("Settings")
+        heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        layout.addWidget(heading)
+
+        look = QGroupBox("Appearance")
+        look_form = QFormLayout(look)
+        self.theme = QComboBox()
+        self.theme.addItems(THEMES)
+        self.theme.setAccessibleName("Theme")
+        self.theme.currentTextChanged.connect(self.theme_chosen.emit)
+        look_form.addRow("Theme", self.theme)
+        layout.addWidget(look)
+
+        google = QGroupBox("Google account")
+        google_layout = QHBoxLayout(google)
+        self.account = QLabel("Not signed in")
+        self.account.setWordWrap(True)
+        self.sign_out_button = QPushButton("Sign out")
+        self.sign_out_button.setAccessibleName("Sign out of Google")
+        self.sign_out_button.clicked.connect(self.sign_out.emit)
+        google_layout.addWidget(self.account, 1)
+        google_layout.addWidget(self.sign_out_button)
+        layout.addWidget(google)
+
+        render = QGroupBox("Rendering")
+        form = QFormLayout(render)
+        self.max_concurrent = QSpinBox()
+        self.max_concurrent.setRange(1, 16)
+        self.max_concurrent.setAccessibleName("Videos rendered at once")
+        form.addRow("Videos rendered at once", self.max_concurrent)
+        folder_row = QHBoxLayout()
+        self.output_folder = QLineEdit()
+        self.output_folder.setAccessibleName("Output folder")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        folder_row.addWidget(self.output_folder, 1)
+        folder_row.addWidget(browse)
+        form.addRow("Output folder", folder_row)
+        self.write_back = QCheckBox("Write each row's status back to its Google Sheet")
+        form.addRow("", self.write_back)
+        layout.addWidget(render)
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        self.save_button = QPushButton("Save")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self._save)
+        buttons.addWidget(self.save_button)
+        layout.addLayout(buttons)
+        layout.addStretch()
+        self.message = QLabel("")
+        layout.addWidget(self.message)
+
+    def show_values(self, values: dict[str, object], account: str | None) -> None:
+        self.max_concurrent.setValue(int(str(values.get("engine.max_concurrent", 1))))
+        self.output_folder.setText(str(values.get("output.folder") or ""))
+        self.write_back.setChecked(bool(values.get("google.write_back")))
+        self.account.setText(account or "Not signed in. Sign in with: python main.py auth login")
+        self.sign_out_button.setEnabled(account is not None)
+
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Output folder", self.output_folder.text())
+        if chosen:
+            self.output_folder.setText(chosen)
+
+    def _save(self) -> None:
+        self.save.emit(
+            {
+                "engine.max_concurrent": self.max_concurrent.value(),
+                "output.folder": self.output_folder.text().strip(),
+                "google.write_back": self.write_back.isChecked(),
+            }
+        )

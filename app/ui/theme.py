@@ -1,0 +1,43 @@
+"""Light and dark themes: follow the system, or an override from Settings."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+
+def _dark() -> QPalette:
+    palette = QPalette()
+    colours = {
+        QPalette.ColorRole.Window: "#1f2329",
+        QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Base: "#16191d",
+        QPalette.ColorRole.AlternateBase: "#1d2126",
+        QPalette.ColorRole.Text: "#e6e6e6",
+        QPalette.ColorRole.Button: "#2a2f36",
+        QPalette.ColorRole.ButtonText: "#e6e6e6",
+        QPalette.ColorRole.Highlight: "#4f46e5",
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.ToolTipBase: "#2a2f36",
+        QPalette.ColorRole.ToolTipText: "#e6e6e6",
+        QPalette.ColorRole.PlaceholderText: "#8a9099",
+        QPalette.ColorRole.Mid: "#8a9099",
+    }
+    for role, colour in colours.items():
+        palette.setColor(role, QColor(colour))
+    return palette
+
+
+def apply_theme(choice: str) -> None:
+    """``System`` keeps the platform's palette (and its light/dark setting)."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    if choice == "Dark":
+        app.setStyle("Fusion")
+        app.setPalette(_dark())
+    elif choice == "Light":
+        app.setStyle("Fusion")
+        app.setPalette(app.style().standardPalette())
+    else:
+        app.setPalette(app.style().standardPalette())

@@ -1,0 +1,603 @@
+"""The job creation wizard: source → output → job details → scheduling → review.
+
+Each page checks its fields before Next and says what is wrong next to the field. Connecting
+a sheet runs off the GUI thread with a busy bar and can be cancelled (its answer is then
+ignored). Nothing is stored until Create on the last page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from app.domain.errors import UserError
+from app.domain.idea import BUILTIN_STYLES, Priority, Voice
+from app.domain.job import DEADLINE_RANGE, DraftError, JobDraft
+from app.domain.output import Container, Optimize, OutputConfig, Resolution
+from app.domain.schedule import local_zone_name, parse_schedule, zone
+from app.domain.scheduling import Mode, SchedulingConfig
+from app.domain.validation import Level, SheetReport
+from app.engine.triggers import preview
+from app.sources.intake import SourceSpec
+from app.ui.background import Background
+
+PREVIEW_ROWS = 20
+
+
+def _local(edit: QDateTimeEdit) -> datetime:
+    moment = edit.dateTime().toPython()
+    assert isinstance(moment, datetime)
+    return moment.astimezone()
+
+
+def _error_label() -> QLabel:
+    label = QLabel("")
+    label.setStyleSheet("color: #dc2626;")
+    label.setWordWrap(True)
+    label.setAccessibleName("Problem")
+    return label
+
+
+@dataclass
+class WizardResult:
+    """Everything the wizard collected, ready for `Workspace.create_job`."""
+
+    spec: SourceSpec
+    title: str
+    priority: Priority
+    level: Level
+    output_config: dict[str, Any]
+    style: str | None
+    deadline_minutes: int | None
+    callback_url: str | None
+    scheduling: dict[str, Any]
+    write_back: bool
+    recurring: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class SourcePage(QWizardPage):
+    def __init__(self, background: Background, check: Any) -> None:
+        super().__init__()
+        self.setTitle("Connect a source")
+        self.setSubTitle("A CSV or Excel file, or a Google Sheet URL or ID.")
+        self.background = background
+        self.check = check  # (SourceSpec) -> SheetReport, run in the background
+        self.report: SheetReport | None = None
+        self.request = 0
+        form = QFormLayout(self)
+        row = QHBoxLayout()
+        self.location = QLineEdit()
+        self.location.setAccessibleName("Source")
+        self.location.setPlaceholderText("ideas.csv, ideas.xlsx or https://docs.google.com/…")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row.addWidget(self.location, 1)
+        row.addWidget(browse)
+        form.addRow("Source", row)
+        self.tab = QLineEdit()
+        self.tab.setAccessibleName("Tab")
+        self.tab.setPlaceholderText("first tab")
+        form.addRow("Tab", self.tab)
+        self.range = QLineEdit()
+        self.range.setAccessibleName("Range")
+        self.range.setPlaceholderText("A1:J1000 (optional)")
+        form.addRow("Range", self.range)
+        buttons = QHBoxLayout()
+        self.test_button = QPushButton("Test connection")
+        self.test_button.clicked.connect(self.test)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.hide()
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setAccessibleName("Connecting")
+        self.busy.hide()
+        buttons.addWidget(self.test_button)
+        buttons.addWidget(self.busy, 1)
+        buttons.addWidget(self.cancel_button)
+        form.addRow(buttons)
+        self.error = _error_label()
+        form.addRow(self.error)
+        self.summary = QLabel("")
+        form.addRow(self.summary)
+        self.preview = QTableWidget(0, 3)
+        self.preview.setHorizontalHeaderLabels(["Row", "Check", "Title"])
+        self.preview.setAccessibleName("Preview of the first rows")
+        self.preview.verticalHeader().hide()
+        self.preview.horizontalHeader().setStretchLastSection(True)
+        form.addRow(self.preview)
+        for edit in (self.location, self.tab, self.range):
+            edit.textChanged.connect(self._changed)
+
+    def spec(self) -> SourceSpec:
+        return SourceSpec(
+            self.location.text().strip(),
+            tab=self.tab.text().strip() or None,
+            range=self.range.text().strip() or None,
+        )
+
+    def _browse(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(
+            self, "Idea sheet", "", "Idea sheets (*.csv *.tsv *.xlsx *.xlsm);;All files (*)"
+        )
+        if chosen:
+            self.location.setText(chosen)
+
+    def _changed(self) -> None:
+        self.report = None
+        self.summary.setText("")
+        self.completeChanged.emit()
+
+    def test(self) -> None:
+        if not self.location.text().strip():
+            self.error.setText("Name a file or paste a Google Sheet URL first.")
+            return
+        self.request += 1
+        request, spec = self.request, self.spec()
+        self.error.setText("")
+        self.busy.show()
+        self.cancel_button.show()
+        self.test_button.setEnabled(False)
+        self.background.run(
+            lambda: self.check(spec),
+            lambda report: self._tested(request, report),
+            lambda error: self._failed(request, error),
+        )
+
+    def cancel(self) -> None:
+        self.request += 1  # the answer, when it comes, is for a request nobody waits for
+        self._idle()
+        self.summary.setText("Cancelled.")
+
+    def _idle(self) -> None:
+        self.busy.hide()
+        self.cancel_button.hide()
+        self.test_button.setEnabled(True)
+
+    def _tested(self, request: int, report: SheetReport) -> None:
+        if request != self.request:
+            return
+        self._idle()
+        self.report = report
+        valid, invalid = len(report.valid_rows), len(report.invalid_rows)
+        self.summary.setText(f"{valid} valid rows, {invalid} with problems (at moderate level).")
+        if not valid:
+            self.error.setText("No row is valid — fix the sheet, or choose another.")
+        rows = report.rows[:PREVIEW_ROWS]
+        self.preview.setRowCount(len(rows))
+        for n, row in enumerate(rows):
+            mark = (
+                "✗ " + row.errors[0].message
+                if row.errors
+                else ("⚠ warning" if row.warnings else "✓ valid")
+            )
+            for column, text in enumerate((str(row.row), mark, row.title)):
+                self.preview.setItem(n, column, QTableWidgetItem(text))
+        self.preview.resizeColumnsToContents()
+        self.completeChanged.emit()
+
+    def _failed(self, request: int, error: BaseException) -> None:
+        if request != self.request:
+            return
+        self._idle()
+        self.error.setText(
+            str(error)
+            if isinstance(error, UserError)
+            else f"Could not read it ({type(error).__name__})."
+        )
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return self.report is not None and bool(self.report.valid_rows)
+
+
+class OutputPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Output")
+        self.setSubTitle("How the videos are made.")
+        form = QFormLayout(self)
+
+        def combo(name: str, values: list[str], default: str) -> QComboBox:
+            box = QComboBox()
+            box.addItems(values)
+            box.setCurrentText(default)
+            box.setAccessibleName(name)
+            form.addRow(name, box)
+            return box
+
+        self.container = combo("Container", [c.value for c in Container], "mp4")
+        self.video_codec = combo("Video codec", ["h264", "h265", "vp9"], "h264")
+        self.audio_codec = combo("Audio codec", ["aac", "opus"], "aac")
+        self.resolution = combo("Resolution", [r.value for r in Resolution], "1080p")
+        self.orientation = combo(
+            "Orientation", ["landscape (16:9)", "vertical (9:16)"], "landscape (16:9)"
+        )
+        self.optimize = combo("Optimise for", [o.value for o in Optimize], "balanced")
+        self.style_box = combo("Style", list(BUILTIN_STYLES), "modern")
+        self.voice = combo("Voice (rows that name none)", [v.value for v in Voice], "neutral")
+        row = QHBoxLayout()
+        self.folder = QLineEdit()
+        self.folder.setAccessibleName("Output folder")
+        self.folder.setPlaceholderText("Videos/Cadence/job-… (default)")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row.addWidget(self.folder, 1)
+        row.addWidget(browse)
+        form.addRow("Folder", row)
+        self.error = _error_label()
+        form.addRow(self.error)
+        self.container.currentTextChanged.connect(self._container_changed)
+
+    def _container_changed(self, container: str) -> None:
+        webm = container == "webm"
+        self.video_codec.setCurrentText("vp9" if webm else "h264")
+        self.audio_codec.setCurrentText("opus" if webm else "aac")
+
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Output folder", self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+
+    def config(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "container": self.container.currentText(),
+            "video_codec": self.video_codec.currentText(),
+            "audio_codec": self.audio_codec.currentText(),
+            "resolution": self.resolution.currentText(),
+            "vertical": self.orientation.currentIndex() == 1,
+            "optimize": self.optimize.currentText(),
+        }
+        if self.folder.text().strip():
+            data["folder"] = self.folder.text().strip()
+        return data
+
+    def validatePage(self) -> bool:
+        try:
+            OutputConfig.from_dict({k: v for k, v in self.config().items() if k != "folder"})
+        except UserError as exc:
+            self.error.setText(str(exc))
+            return False
+        self.error.setText("")
+        return True
+
+
+class DetailsPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Job details")
+        form = QFormLayout(self)
+        self.title_edit = QLineEdit()
+        self.title_edit.setAccessibleName("Title")
+        form.addRow("Title", self.title_edit)
+        self.title_error = _error_label()
+        form.addRow(self.title_error)
+        self.priority = QComboBox()
+        self.priority.addItems([p.value for p in Priority])
+        self.priority.setCurrentText("normal")
+        self.priority.setAccessibleName("Priority")
+        form.addRow("Priority", self.priority)
+        self.deadline = QSpinBox()
+        self.deadline.setRange(0, DEADLINE_RANGE[1])
+        self.deadline.setSpecialValueText("none")
+        self.deadline.setSuffix(" min")
+        self.deadline.setAccessibleName("Processing deadline in minutes")
+        form.addRow("Processing deadline", self.deadline)
+        self.callback = QLineEdit()
+        self.callback.setPlaceholderText("https://example.com/hook (optional)")
+        self.callback.setAccessibleName("Callback URL")
+        form.addRow("Callback URL", self.callback)
+        self.level = QComboBox()
+        self.level.addItems([lvl.value for lvl in Level])
+        self.level.setCurrentText("moderate")
+        self.level.setAccessibleName("Validation level")
+        form.addRow("Validation level", self.level)
+        self.write_back = QCheckBox("Show each row's status in the Google Sheet")
+        form.addRow("", self.write_back)
+        self.error = _error_label()
+        form.addRow(self.error)
+
+    def initializePage(self) -> None:
+        wizard = self.wizard()
+        assert isinstance(wizard, JobWizard)
+        spec = wizard.source.spec()
+        if not self.title_edit.text():
+            name = Path(spec.location).stem if spec.kind != "gsheet" else "Google Sheet"
+            self.title_edit.setText(f"{name} — {datetime.now():%d %b %Y}")
+        self.write_back.setEnabled(spec.kind == "gsheet")
+        if spec.kind != "gsheet":
+            self.write_back.setChecked(False)
+
+    def validatePage(self) -> bool:
+        wizard = self.wizard()
+        assert isinstance(wizard, JobWizard)
+        self.title_error.setText("")
+        self.error.setText("")
+        try:
+            wizard.draft(scheduling={}).checked()
+        except DraftError as exc:
+            target = self.title_error if exc.field == "title" else self.error
+            target.setText(str(exc))
+            return False
+        return True
+
+
+class SchedulingPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Scheduling")
+        self.setSubTitle("When and how the items render; optionally, repeat this job.")
+        form = QFormLayout(self)
+        self.mode = QComboBox()
+        self.mode.addItems([m.value for m in Mode])
+        self.mode.setCurrentText("smart")
+        self.mode.setAccessibleName("Mode")
+        form.addRow("Mode", self.mode)
+        self.start_now = QCheckBox("Start immediately")
+        self.start_now.setChecked(True)
+        form.addRow("", self.start_now)
+        self.start = QDateTimeEdit(QDateTime.currentDateTime().addSecs(3600))
+        self.start.setCalendarPopup(True)
+        self.start.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.start.setAccessibleName("Start time")
+        self.end = QDateTimeEdit(QDateTime.currentDateTime().addDays(1))
+        self.end.setCalendarPopup(True)
+        self.end.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.end.setAccessibleName("End time")
+        self.use_end = QCheckBox("Start nothing after")
+        form.addRow("Start at", self.start)
+        end_row = QHBoxLayout()
+        end_row.addWidget(self.use_end)
+        end_row.addWidget(self.end, 1)
+        form.addRow("End", end_row)
+        self.max_concurrent = QSpinBox()
+        self.max_concurrent.setRange(0, 16)
+        self.max_concurrent.setSpecialValueText("engine default")
+        self.max_concurrent.setAccessibleName("Maximum at once")
+        form.addRow("At most at once", self.max_concurrent)
+        self.priority_queue = QCheckBox("Higher-priority rows first (priority queue)")
+        self.priority_queue.setChecked(True)
+        form.addRow("", self.priority_queue)
+        self.rules = QPlainTextEdit()
+        self.rules.setAccessibleName("Rules (YAML)")
+        self.rules.setPlaceholderText(
+            '- id: nights\n  name: Nights only\n  type: time_based\n  settings: {time_window: "22:00-06:00"}'  # noqa: E501
+        )
+        self.rules.setMaximumHeight(110)
+        form.addRow("Rules", self.rules)
+        self.recurring = QCheckBox("Repeat: make this job again on a schedule")
+        form.addRow("", self.recurring)
+        self.expression = QLineEdit("weekly@mon@09:00")
+        self.expression.setAccessibleName("Schedule expression")
+        form.addRow("Schedule", self.expression)
+        self.zone = QComboBox()
+        self.zone.setEditable(True)
+        self.zone.addItems(
+            sorted(
+                {
+                    local_zone_name(),
+                    "UTC",
+                    "Europe/Berlin",
+                    "Europe/London",
+                    "America/New_York",
+                    "America/Los_Angeles",
+                    "Asia/Kolkata",
+                    "Asia/Tokyo",
+                }
+            )
+        )
+        self.zone.setCurrentText(local_zone_name())
+        self.zone.setAccessibleName("Time zone")
+        line = self.zone.lineEdit()
+        if line is not None:
+            line.setAccessibleName("Time zone")
+        form.addRow("Time zone", self.zone)
+        self.preview = QLabel("")
+        self.preview.setAccessibleName("Next five runs")
+        form.addRow("Next runs", self.preview)
+        self.error = _error_label()
+        form.addRow(self.error)
+        for signal in (
+            self.expression.textChanged,
+            self.zone.currentTextChanged,
+            self.recurring.toggled,
+        ):
+            signal.connect(self.update_preview)
+        self.start_now.toggled.connect(lambda on: self.start.setEnabled(not on))
+        self.start.setEnabled(False)
+        self.update_preview()
+
+    def update_preview(self, *_args: Any) -> None:
+        if not self.recurring.isChecked():
+            self.preview.setText("—")
+            return
+        try:
+            spec = parse_schedule(self.expression.text())
+            tz = zone(self.zone.currentText())
+            runs = preview(spec, tz, datetime.now(UTC), 5)
+        except UserError as exc:
+            self.preview.setText(f"✗ {exc}")
+            return
+        self.preview.setText("\n".join(f"{r:%a %d %b %Y %H:%M %Z}" for r in runs))
+
+    def scheduling(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "mode": self.mode.currentText(),
+            "priority_queue": self.priority_queue.isChecked(),
+            "timezone": self.zone.currentText(),
+        }
+        if self.max_concurrent.value():
+            data["max_concurrent"] = self.max_concurrent.value()
+        if not self.start_now.isChecked():
+            data["start_at"] = _local(self.start).isoformat()
+        if self.use_end.isChecked():
+            data["end_at"] = _local(self.end).isoformat()
+        text = self.rules.toPlainText().strip()
+        if text:
+            try:
+                rules = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise DraftError("rules", f"are not valid YAML ({exc})") from None
+            data["rules"] = rules
+        return data
+
+    def validatePage(self) -> bool:
+        self.error.setText("")
+        try:
+            SchedulingConfig.from_dict(self.scheduling())
+            if self.recurring.isChecked():
+                parse_schedule(self.expression.text())
+                zone(self.zone.currentText())
+        except UserError as exc:
+            self.error.setText(str(exc))
+            return False
+        return True
+
+
+class ReviewPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Review")
+        self.setSubTitle("Check, then Create.")
+        layout = QVBoxLayout(self)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setAccessibleName("Summary")
+        self.warnings = QLabel("")
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #b45309;")
+        layout.addWidget(self.summary)
+        layout.addWidget(self.warnings)
+        layout.addStretch()
+
+    def initializePage(self) -> None:
+        wizard = self.wizard()
+        assert isinstance(wizard, JobWizard)
+        result = wizard.result()
+        report = wizard.source.report
+        rows = len(report.valid_rows) if report else 0
+        lines = [
+            f"<b>{result.title}</b> — {result.priority.value} priority",
+            f"Source: {result.spec.location}"
+            + (f" › {result.spec.tab}" if result.spec.tab else "")
+            + (f" ({result.spec.range})" if result.spec.range else ""),
+            f"{rows} videos · {result.output_config['resolution']} "
+            f"{'vertical' if result.output_config['vertical'] else 'landscape'} "
+            f"{result.output_config['container'].upper()} · style {result.style}",
+            f"Mode: {result.scheduling['mode']}"
+            + (
+                f", at most {result.scheduling['max_concurrent']} at once"
+                if "max_concurrent" in result.scheduling
+                else ""
+            )
+            + (", priority queue" if result.scheduling["priority_queue"] else ""),
+        ]
+        if result.deadline_minutes:
+            lines.append(f"Deadline: {result.deadline_minutes} minutes after the job starts")
+        if result.recurring:
+            lines.append(
+                f"Repeats: {result.recurring['expression']} ({result.recurring['timezone']})"
+            )
+        if result.write_back:
+            lines.append("Row statuses are written back to the sheet.")
+        self.summary.setText("<br>".join(lines))
+        self.warnings.setText("<br>".join(f"⚠ {w}" for w in result.warnings))
+
+
+class JobWizard(QWizard):
+    created = Signal(object)  # WizardResult
+
+    def __init__(self, background: Background, check: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New job")
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Create")
+        self.resize(720, 620)
+        self.source = SourcePage(background, check)
+        self.output = OutputPage()
+        self.details = DetailsPage()
+        self.scheduling_page = SchedulingPage()
+        self.review = ReviewPage()
+        for page in (self.source, self.output, self.details, self.scheduling_page, self.review):
+            self.addPage(page)
+
+    def draft(self, scheduling: dict[str, Any]) -> JobDraft:
+        spec = self.source.spec()
+        return JobDraft(
+            title=self.details.title_edit.text(),
+            source_kind=spec.kind,
+            source_location=spec.location,
+            priority=Priority(self.details.priority.currentText()),
+            validation_level=Level(self.details.level.currentText()),
+            deadline_minutes=self.details.deadline.value() or None,
+            callback_url=self.details.callback.text().strip() or None,
+            output_config=self.output.config(),
+            scheduling=scheduling,
+            write_back=self.details.write_back.isChecked(),
+        )
+
+    def result(self) -> WizardResult:  # type: ignore[override]
+        spec = self.source.spec()
+        scheduling = self.scheduling_page.scheduling()
+        warnings = []
+        report = self.source.report
+        if report and report.invalid_rows:
+            warnings.append(f"{len(report.invalid_rows)} rows with problems will be left out.")
+        if spec.kind == "gsheet" and report and len(report.valid_rows) > 50:
+            warnings.append("Large sheet: status write-back uses Google quota as rows finish.")
+        if scheduling.get("start_at"):
+            warnings.append(
+                f"Nothing starts before {scheduling['start_at'][:16].replace('T', ' ')}."
+            )
+        recurring = None
+        if self.scheduling_page.recurring.isChecked():
+            recurring = {
+                "expression": self.scheduling_page.expression.text().strip(),
+                "timezone": self.scheduling_page.zone.currentText(),
+            }
+        return WizardResult(
+            spec=spec,
+            title=self.details.title_edit.text().strip(),
+            priority=Priority(self.details.priority.currentText()),
+            level=Level(self.details.level.currentText()),
+            output_config=self.output.config(),
+            style=self.output.style_box.currentText(),
+            deadline_minutes=self.details.deadline.value() or None,
+            callback_url=self.details.callback.text().strip() or None,
+            scheduling=scheduling,
+            write_back=self.details.write_back.isChecked(),
+            recurring=recurring,
+            warnings=warnings,
+        )
+
+    def accept(self) -> None:
+        self.created.emit(self.result())
+        super().accept()

@@ -1,0 +1,339 @@
+"""The desktop studio on the offscreen platform: bulk actions, search, the wizard, the tray,
+single-instance hand-off, view state, and a job made in the wizard rendering in the table."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
+from pytestqt.qtbot import QtBot
+
+from app.domain.idea import Priority
+from app.paths import APP_ICON, DEMO_SHEET, AppPaths
+from app.sources.intake import SourceSpec
+from app.ui.main_window import PAGES, MainWindow
+from app.ui.single_instance import InstanceServer, hand_over
+from app.ui.tray import Tray
+from app.ui.wizard import JobWizard
+from app.workspace import Workspace
+
+
+@pytest.fixture
+def seeded(data_dir: Path) -> Path:
+    """A workspace with the (paused) demo job and two pending jobs."""
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace.ensure_demo()
+    workspace.create_job(
+        SourceSpec(str(DEMO_SHEET)), title="Science shorts", priority=Priority.HIGH
+    )
+    workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J4"), title="Cooking basics")
+    workspace.close()
+    return data_dir
+
+
+@pytest.fixture
+def window(qtbot: QtBot, seeded: Path, tmp_path: Path) -> Iterator[MainWindow]:
+    settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(
+        lambda: Workspace(AppPaths.resolve(seeded), front_end="gui"), ui_settings=settings
+    )
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.jobs.model.rowCount() == 3, timeout=15_000)
+    yield win
+    win.close()
+
+
+def select(window: MainWindow, titles: set[str]) -> None:
+    table = window.jobs.table
+    table.clearSelection()
+    for n in range(window.jobs.model.rowCount()):
+        if window.jobs.model.row(n).title in titles:
+            table.selectionModel().select(
+                window.jobs.model.index(n, 0),
+                table.selectionModel().SelectionFlag.Select
+                | table.selectionModel().SelectionFlag.Rows,
+            )
+
+
+def states(window: MainWindow) -> dict[str, str]:
+    return {r.title: r.state for r in window.jobs.model.all_rows()}
+
+
+def test_bulk_actions_follow_the_state_machine(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    actions = window.job_actions
+    select(window, {"Science shorts", "Cooking basics"})
+    assert actions["pause"].isEnabled() and actions["cancel"].isEnabled()
+    assert not actions["resume"].isEnabled() and not actions["retry"].isEnabled()
+    select(window, {"Science shorts", "Demo: ideas from the sample sheet"})  # pending + paused
+    assert not actions["pause"].isEnabled() and not actions["resume"].isEnabled()
+    assert actions["cancel"].isEnabled()  # both may be canceled
+
+    select(window, {"Science shorts", "Cooking basics"})
+    actions["pause"].trigger()
+    qtbot.waitUntil(lambda: states(window)["Cooking basics"] == "paused", timeout=10_000)
+    assert states(window)["Science shorts"] == "paused"
+    assert actions["resume"].isEnabled() and not actions["pause"].isEnabled()
+
+    asked: list[str] = []
+
+    def answer(_parent: Any, _title: str, text: str, *args: Any) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    actions["cancel"].trigger()  # destructive: asks first; "No" changes nothing
+    assert asked and "2 jobs" in asked[0]
+    assert states(window)["Science shorts"] == "paused"
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a: QMessageBox.StandardButton.Yes)
+    actions["cancel"].trigger()
+    qtbot.waitUntil(lambda: states(window)["Science shorts"] == "canceled", timeout=10_000)
+    assert window.jobs.model.count_in("Failed") == 2  # canceled jobs are listed there
+
+
+def test_search_filters_as_you_type_after_a_pause(window: MainWindow, qtbot: QtBot) -> None:
+    window.job_actions["find"].trigger()
+    assert window.stack.currentIndex() == PAGES.index("Jobs")
+    qtbot.keyClicks(window.jobs.search, "cooking")
+    assert window.jobs.model.rowCount() == 3  # debounced: not on every keystroke
+    qtbot.waitUntil(lambda: window.jobs.model.rowCount() == 1, timeout=2000)
+    window.jobs.tabs.setCurrentIndex(1)  # Completed
+    assert window.jobs.model.rowCount() == 0
+    assert window.jobs.tabs.tabText(0) == "Active (3)"
+
+
+def test_export_writes_the_selected_jobs(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    select(window, {"Cooking basics"})
+    out = tmp_path / "jobs.json"
+    window.export_to(out, "json")
+    qtbot.waitUntil(out.exists, timeout=10_000)
+    exported = json.loads(out.read_text())
+    assert [j["title"] for j in exported] == ["Cooking basics"]
+
+
+def test_view_state_is_remembered(qtbot: QtBot, seeded: Path, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    first = MainWindow(
+        lambda: Workspace(AppPaths.resolve(seeded), front_end="gui"), ui_settings=settings
+    )
+    qtbot.addWidget(first)
+    first.nav.setCurrentRow(PAGES.index("Monitor"))
+    first.close()
+    again = MainWindow(
+        lambda: Workspace(AppPaths.resolve(seeded), front_end="gui"), ui_settings=settings
+    )
+    qtbot.addWidget(again)
+    assert again.stack.currentIndex() == PAGES.index("Monitor")
+    again.close()
+
+
+def test_every_control_has_an_accessible_name(window: MainWindow) -> None:
+    from PySide6.QtWidgets import QComboBox, QLineEdit, QListWidget, QTableView
+
+    window.new_job()  # the wizard's controls too
+
+    unnamed = [
+        w
+        for kind in (QLineEdit, QComboBox, QTableView, QListWidget)
+        for w in window.findChildren(kind)
+        if not w.accessibleName() and not w.objectName().startswith("qt_")  # Qt's own parts
+    ]
+    assert unnamed == []
+
+
+# --- the wizard ------------------------------------------------------------------------------
+
+
+def test_the_wizard_checks_each_page(qtbot: QtBot, data_dir: Path, tmp_path: Path) -> None:
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    window = MainWindow(lambda: workspace)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)
+    window.new_job()
+    wizard: JobWizard = window.wizard
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+
+    # 1. Source: nothing until a test connection succeeds.
+    assert not next_button.isEnabled()
+    wizard.source.location.setText(str(tmp_path / "missing.csv"))
+    wizard.source.test()
+    qtbot.waitUntil(lambda: bool(wizard.source.error.text()), timeout=10_000)
+    assert "no such file" in wizard.source.error.text()
+    assert not next_button.isEnabled()
+    wizard.source.location.setText(str(DEMO_SHEET))
+    wizard.source.test()
+    qtbot.waitUntil(lambda: wizard.source.isComplete(), timeout=10_000)
+    assert wizard.source.preview.rowCount() == 8
+    assert next_button.isEnabled()
+    wizard.next()
+
+    # 2. Output: an impossible combination is refused, with the reason.
+    wizard.output.container.setCurrentText("webm")
+    wizard.output.video_codec.setCurrentText("h264")
+    wizard.next()
+    assert wizard.currentPage() is wizard.output
+    assert "webm" in wizard.output.error.text().lower()
+    wizard.output.video_codec.setCurrentText("vp9")
+    wizard.next()
+
+    # 3. Details: a title is needed.
+    wizard.details.title_edit.setText("  ")
+    wizard.next()
+    assert wizard.currentPage() is wizard.details
+    assert "title" in wizard.details.title_error.text()
+    wizard.details.title_edit.setText("From the wizard")
+    wizard.next()
+
+    # 4. Scheduling: malformed rules are refused naming the field; the preview is live.
+    page = wizard.scheduling_page
+    page.rules.setPlainText("- id: x\n  type: time_based\n  settings: {time_window: 9-5}")
+    wizard.next()
+    assert wizard.currentPage() is page
+    assert "rules[1].settings.time_window" in page.error.text()
+    page.rules.setPlainText("")
+    page.recurring.setChecked(True)
+    page.expression.setText("daily@07:30")
+    assert len(page.preview.text().splitlines()) == 5
+    page.expression.setText("daily@25:00")
+    assert page.preview.text().startswith("✗")
+    page.expression.setText("daily@07:30")
+    wizard.next()
+
+    # 5. Review, then Create.
+    assert wizard.currentPage() is wizard.review
+    assert "From the wizard" in wizard.review.summary.text()
+    assert "daily@07:30" in wizard.review.summary.text()
+    wizard.accept()
+    qtbot.waitUntil(lambda: window.jobs.model.rowCount() == 2, timeout=15_000)
+    titles = {r.title for r in window.jobs.model.all_rows()}
+    assert "From the wizard" in titles
+    with workspace.db.read() as session:
+        from sqlalchemy import select as sql_select
+
+        from app.store.models import Job, Schedule
+
+        job = session.scalars(sql_select(Job).where(Job.title == "From the wizard")).one()
+        assert job.output_config["container"] == "webm"
+        assert session.scalars(sql_select(Schedule)).one().expression == "daily@07:30"
+    window.close()
+    window.shutdown()
+
+
+# --- tray and single instance ------------------------------------------------------------------
+
+
+@pytest.mark.qt_log_ignore(  # the offscreen platform has no real tray or window manager
+    "systemTrayWindowChanged", "propagateSizeHints", "does not support raise"
+)
+def test_closing_with_a_tray_keeps_running_and_says_so_once(
+    qtbot: QtBot, seeded: Path, tmp_path: Path
+) -> None:
+    settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(
+        lambda: Workspace(AppPaths.resolve(seeded), front_end="gui"), ui_settings=settings
+    )
+    qtbot.addWidget(window)
+    told: list[str] = []
+    tray = Tray(QIcon(str(APP_ICON)))
+    tray.notify = lambda title, message, failed=False: told.append(message)  # type: ignore[method-assign]
+    window.attach_tray(tray)
+    window.show()
+    qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)
+    window.close()
+    assert not window.isVisible() and window.workspace is not None  # hidden, still working
+    tray.show_window.emit()
+    assert window.isVisible()
+    window.close()
+    assert len(told) == 1 and "keeps working in the tray" in told[0]
+    paused: list[int] = []
+    tray.pause_all.connect(lambda: paused.append(1))
+    tray.menu.actions()[1].trigger()  # "Pause all"
+    assert paused == [1]
+    qtbot.waitUntil(lambda: states(window)["Cooking basics"] == "paused", timeout=10_000)
+    window.quitting = True
+    window.close()
+    window.shutdown()
+
+
+def test_a_second_launch_brings_the_first_to_the_front(qtbot: QtBot, data_dir: Path) -> None:
+    shown: list[int] = []
+    assert not hand_over(data_dir)  # nobody listening: this launch is the first
+    server = InstanceServer(data_dir, lambda: shown.append(1))
+    done = threading.Event()
+    result: list[bool] = []
+    thread = threading.Thread(target=lambda: (result.append(hand_over(data_dir)), done.set()))
+    thread.start()
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    thread.join(5)
+    assert result == [True] and shown == [1]
+    server.close()
+
+
+# --- end to end ----------------------------------------------------------------------------------
+
+
+def test_a_job_made_in_the_wizard_renders_in_the_table(
+    qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wizard creates a job from the demo sheet; the engine on the window's qasync loop
+    renders it (stand-in renders, same engine) and the table shows it completed."""
+    import qasync
+
+    from app.engine import service
+    from app.pipeline.runner import RenderOutcome
+
+    def fake_render(task: Any, progress: Any, **_kwargs: Any) -> RenderOutcome:
+        progress("encode", 0.5)
+        return RenderOutcome("completed", None, None)
+
+    monkeypatch.setattr(service, "run_render", fake_render)
+    (data_dir / "videos").mkdir()
+    loop = qasync.QEventLoop(QApplication.instance())
+    asyncio.set_event_loop(loop)
+    window = MainWindow(
+        lambda: Workspace(AppPaths.resolve(data_dir), front_end="gui"), run_engine=True
+    )
+    qtbot.addWidget(window)
+    window.tray = None
+
+    async def scenario() -> None:
+        while window.workspace is None or not window.engine.running:
+            await asyncio.sleep(0.05)
+        window.workspace.settings.set("output.folder", str(data_dir / "videos"))
+        window.new_job()
+        wizard = window.wizard
+        wizard.source.location.setText(str(DEMO_SHEET))
+        wizard.source.test()
+        while not wizard.source.isComplete():
+            await asyncio.sleep(0.05)
+        for _ in range(4):
+            wizard.next()
+        wizard.details.title_edit.setText("Made in the wizard")
+        wizard.accept()
+        for _ in range(600):
+            rows = {r.title: r for r in window.jobs.model.all_rows()}
+            made = rows.get("Made in the wizard")
+            if made is not None and made.state == "completed":
+                break
+            await asyncio.sleep(0.05)
+        rows = {r.title: r for r in window.jobs.model.all_rows()}
+        assert rows["Made in the wizard"].state == "completed"
+        assert rows["Made in the wizard"].items_completed == 8
+        await window.stop_engine()
+
+    try:
+        with loop:
+            loop.run_until_complete(asyncio.wait_for(scenario(), 90))
+    finally:
+        window.shutdown()
+        asyncio.set_event_loop(None)
