@@ -102,3 +102,11 @@ def test_state_is_told_by_symbol_and_word_not_colour_alone(model: JobTableModel)
     text = model.data(model.index(2, 1))
     assert text == "✗ Failed"
     assert model.data(model.index(2, 1), Qt.ItemDataRole.ForegroundRole) is not None
+
+
+def test_a_renamed_job_is_found_by_its_new_name(model: JobTableModel) -> None:
+    model.update_rows([job(3, "Baking bread", "failed", "normal", 2)])  # in place: no re-sort
+    model.set_filter("baking")
+    assert titles(model) == ["Baking bread"]
+    model.set_filter("cooking")
+    assert titles(model) == []

@@ -82,13 +82,38 @@ STATE_COLUMN = 1
 
 
 class _Cached:
-    __slots__ = ("keys", "row", "search", "texts")
+    """A row with its sort keys and search text, made once (in a worker thread: `prepare`);
+    display texts are made when the row is first painted."""
+
+    __slots__ = ("_texts", "keys", "row", "search")
 
     def __init__(self, row: JobRow) -> None:
         self.row = row
-        self.texts = [display(row) for _h, display, _k in COLUMNS]
+        self._texts: list[str] | None = None
         self.keys = [key(row) for _h, _d, key in COLUMNS]
-        self.search = "\t".join(self.texts).casefold()
+        self.search = f"{row.title}\t{row.state}\t{row.priority}\t{row.schedule}".casefold()
+
+    @property
+    def texts(self) -> list[str]:
+        if self._texts is None:
+            self._texts = [display(self.row) for _h, display, _k in COLUMNS]
+        return self._texts
+
+
+def prepare(rows: Iterable[JobRow]) -> list[_Cached]:
+    """The expensive part of loading rows, safe to run off the GUI thread."""
+    return [_Cached(r) for r in rows]
+
+
+def changes(
+    before: dict[int, JobRow], rows: Sequence[JobRow]
+) -> tuple[list[_Cached], list[int], dict[int, JobRow]]:
+    """Off the GUI thread: rows that changed or are new (prepared), ids that went, and the new
+    snapshot to diff against next time."""
+    now = {r.id: r for r in rows}
+    changed = [r for r in rows if before.get(r.id) != r]
+    gone = [job_id for job_id in before if job_id not in now]
+    return prepare(changed), gone, now
 
 
 def in_tab(tab: str, state: str) -> bool:
@@ -113,6 +138,8 @@ class JobTableModel(QAbstractTableModel):
         self._search: list[str] = []
         self._states: list[str] = []
         self._sorted: list[int] = []  # every slot, in sort order
+        self._sorted_search: list[str] = []
+        self._search_stale = False
         self._order: list[int] = []  # visible slots, in display order
         self._positions: dict[int, int] | None = {}  # job id → visible row, built on demand
         self.sort_column = 7  # newest first, like the command line
@@ -166,37 +193,42 @@ class JobTableModel(QAbstractTableModel):
         return self._position.get(job_id)
 
     def set_rows(self, rows: Iterable[JobRow]) -> None:
-        """Everything, as on first load."""
+        """Everything, as on first load (`load` takes rows prepared in a worker thread)."""
+        self.load(prepare(rows))
+
+    def load(self, prepared: list[_Cached]) -> None:
         self.beginResetModel()
-        self._store([_Cached(r) for r in rows])
+        self._store(prepared)
         self._order = self._filtered(self._sorted)
         self._index()
         self.endResetModel()
 
     def update_rows(self, rows: Sequence[JobRow], removed: Iterable[int] = ()) -> None:
+        self.apply(prepare(rows), removed)
+
+    def apply(self, prepared: list[_Cached], removed: Iterable[int] = ()) -> None:
         """Engine news: rows that changed or appeared, ids that went. Only changed rows are
         repainted; the layout changes only when rows come, go, or move in the sort order."""
         relayout = False
-        changed: list[int] = []
+        changed: set[int] = set()
         gone = {job_id for job_id in removed if job_id in self._slot}
-        for row in rows:
+        for cached in prepared:
+            row = cached.row
             slot = self._slot.get(row.id)
             old = self._cached[slot] if slot is not None else None
             if old is not None and old.row == row:
                 continue
-            cached = _Cached(row)
             if old is None or slot is None:
                 relayout = True
                 self._append(cached)
                 continue
             self._put(slot, cached)
-            if old.keys[self.sort_column] != cached.keys[self.sort_column] or self._visible(
-                slot
-            ) != (row.id in self._position):
+            moved = old.keys[self.sort_column] != cached.keys[self.sort_column]
+            if moved or self._visible(slot) != self._matched(old):
                 relayout = True
             else:
-                changed.append(row.id)
-        shown = [self._cached[s].row.id for s in self._order]  # before slots are renumbered
+                changed.add(slot)
+        shown = self._persistent_ids() if relayout or gone else {}  # before renumbering
         if gone:
             self._store([c for c in self._cached if c.row.id not in gone])
             relayout = True
@@ -204,10 +236,11 @@ class JobTableModel(QAbstractTableModel):
             self._resort()
             self._relayout(shown_before=shown)
             return
+        if not changed:
+            return
         last = self.columnCount() - 1
-        for job_id in changed:
-            position = self._position.get(job_id)
-            if position is not None:
+        for position, slot in enumerate(self._order):  # one pass; no id → row table needed
+            if slot in changed:
                 self.dataChanged.emit(self.index(position, 0), self.index(position, last))
 
     def set_filter(self, text: str) -> None:
@@ -252,6 +285,8 @@ class JobTableModel(QAbstractTableModel):
         self._states.append(cached.row.state)
 
     def _put(self, slot: int, cached: _Cached) -> None:
+        if cached.search != self._search[slot]:
+            self._search_stale = True  # a renamed job: the ordered copy must be redone
         self._cached[slot] = cached
         for k, keys in enumerate(self._keys):
             keys[slot] = cached.keys[k]
@@ -264,6 +299,21 @@ class JobTableModel(QAbstractTableModel):
             key=self._keys[self.sort_column].__getitem__,
             reverse=self.sort_order == Qt.SortOrder.DescendingOrder,
         )
+        # The search texts in display order: a full filter pass then reads memory in order.
+        self._sorted_search = list(map(self._search.__getitem__, self._sorted))
+        self._search_stale = False
+
+    def _persistent_ids(self) -> dict[int, int]:
+        """Row → job id for the rows Qt holds persistent indexes on (selection, current)."""
+        order, cached = self._order, self._cached
+        rows = {p.row() for p in self.persistentIndexList() if 0 <= p.row() < len(order)}
+        return {r: cached[order[r]].row.id for r in rows}
+
+    def _matched(self, cached: _Cached) -> bool:
+        """Whether a row as it was (before an update) passed the tab and search."""
+        return in_tab(self.tab, cached.row.state) and (
+            not self.filter_text or self.filter_text in cached.search
+        )
 
     def _visible(self, slot: int) -> bool:
         return in_tab(self.tab, self._states[slot]) and (
@@ -275,7 +325,14 @@ class JobTableModel(QAbstractTableModel):
         if self.tab != "All":
             allowed = {s for s in set(states) if in_tab(self.tab, s)}
             slots = [s for s in slots if states[s] in allowed]
-        if needle:
+        if needle and slots is self._sorted:  # a full pass reads the texts in order
+            if len(self._sorted_search) != len(slots) or self._search_stale:
+                self._sorted_search = list(map(search.__getitem__, slots))
+                self._search_stale = False
+            slots = [
+                s for s, text in zip(slots, self._sorted_search, strict=True) if needle in text
+            ]
+        elif needle:
             slots = [s for s in slots if needle in search[s]]
         return slots if slots is not self._sorted else list(slots)
 
@@ -290,17 +347,19 @@ class JobTableModel(QAbstractTableModel):
         return self._positions
 
     def _relayout(
-        self, among: list[int] | None = None, shown_before: list[int] | None = None
+        self, among: list[int] | None = None, shown_before: dict[int, int] | None = None
     ) -> None:
         """Re-filter (and keep the sort); selections follow their jobs."""
         self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()  # the selection, the current row: a few
         if shown_before is None:
-            shown_before = [self._cached[s].row.id for s in self._order]
-        persistent = self.persistentIndexList()
-        kept = [
-            (p, shown_before[p.row()] if 0 <= p.row() < len(shown_before) else None)
-            for p in persistent
-        ]
+            order, cached = self._order, self._cached
+            kept = [
+                (p, cached[order[p.row()]].row.id if 0 <= p.row() < len(order) else None)
+                for p in persistent
+            ]
+        else:
+            kept = [(p, shown_before.get(p.row())) for p in persistent]
         self._order = self._filtered(self._sorted if among is None else among)
         self._index()
         for old, job_id in kept:

@@ -35,6 +35,7 @@ from app.paths import APP_ICON
 from app.store.jobs import JobRow
 from app.ui.background import Background
 from app.ui.engine_host import EngineHost
+from app.ui.job_table import changes, prepare
 from app.ui.pages.calendar import CalendarPage
 from app.ui.pages.dashboard import DashboardPage
 from app.ui.pages.jobs import ACTIONS, JobsPage
@@ -55,6 +56,7 @@ IDLE_REFRESH_MS = 5000  # changes made elsewhere (the command line) show up with
 class Opened:
     workspace: Workspace
     rows: list[JobRow]
+    prepared: list[Any]
     lock: InstanceLock | None
 
 
@@ -74,7 +76,7 @@ class MainWindow(QMainWindow):
         self.background = Background(self)
         self.workspace: Workspace | None = None
         self.quitting = False
-        self.known_states: dict[int, str] = {}
+        self.snapshot: dict[int, JobRow] = {}  # the rows the table shows, to diff against
         self.engine = EngineHost(self)
         self.engine.happened.connect(self.on_engine_event)
         self.engine.state_changed.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -263,13 +265,14 @@ class MainWindow(QMainWindow):
         workspace = open_workspace()
         workspace.ensure_demo()
         lock = EngineHost.claim(workspace) if self.run_engine else None
-        return Opened(workspace, workspace.job_rows(), lock)
+        rows = workspace.job_rows()
+        return Opened(workspace, rows, prepare(rows), lock)
 
     def on_opened(self, opened: Opened) -> None:
         self.workspace = opened.workspace
         self.statusBar().showMessage(f"Workspace: {self.workspace.paths.data_dir}")
-        self.known_states = {r.id: r.state for r in opened.rows}
-        self.jobs.show_rows(opened.rows, first=True)
+        self.snapshot = {r.id: r for r in opened.rows}
+        self.jobs.show_rows(opened.prepared, first=True)
         self.monitor.output_folder = Path(
             str(self.workspace.settings.get("output.folder") or Path.home() / "Videos")
         )
@@ -293,20 +296,28 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         if self.workspace is None:
             return
-        self.background.run(self.workspace.job_rows, self.on_rows, self.on_failed)
+        workspace, before = self.workspace, self.snapshot
+        self.background.run(
+            lambda: changes(before, workspace.job_rows()), self.on_rows, self.on_failed
+        )
         jobs = self.jobs.selected()
         if len(jobs) == 1:
             self.load_items(jobs[0].id)
         if PAGES[self.nav.currentRow()] == "Dashboard":
             self.show_page(0)
 
-    def on_rows(self, rows: list[JobRow]) -> None:
-        for row in rows:  # tell the user when a job finishes, once
-            before = self.known_states.get(row.id)
-            if before is not None and before != row.state and row.state in ("completed", "failed"):
+    def on_rows(self, diff: tuple[list[Any], list[int], dict[int, JobRow]]) -> None:
+        prepared, gone, snapshot = diff
+        for cached in prepared:  # tell the user when a job finishes, once
+            row, before = cached.row, self.snapshot.get(cached.row.id)
+            if (
+                before is not None
+                and before.state != row.state
+                and row.state in ("completed", "failed")
+            ):
                 self.notify_finished(row)
-        self.known_states = {r.id: r.state for r in rows}
-        self.jobs.show_rows(rows, first=False)
+        self.snapshot = snapshot
+        self.jobs.show_rows(prepared, first=False, gone=gone)
         self.update_actions()
 
     def notify_finished(self, row: JobRow) -> None:

@@ -130,13 +130,12 @@ class JobsPage(QWidget):
 
     # Rows
 
-    def show_rows(self, rows: list[JobRow], first: bool) -> None:
+    def show_rows(self, prepared: list[Any], first: bool, gone: list[int] | None = None) -> None:
+        """Rows prepared off the GUI thread (`job_table.prepare` / `changes`)."""
         if first:
-            self.model.set_rows(rows)
+            self.model.load(prepared)
         else:
-            known = {r.id for r in rows}
-            gone = [r.id for r in self.model.all_rows() if r.id not in known]
-            self.model.update_rows(rows, removed=gone)
+            self.model.apply(prepared, removed=gone or [])
         self._counts()
         if first and self.model.rowCount():
             self.table.selectRow(0)
