@@ -10,6 +10,7 @@ from typing import Any
 
 import psutil
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
@@ -170,7 +171,11 @@ class MonitorPage(QWidget):
             alerts.append(f"{len(self.failures)} recent failures — see Jobs › Failed")
         if self.missed:
             alerts.append(f"{self.missed} missed scheduled runs — `schedule list` shows them")
-        alerts += self.failures[-3:]
+        alerts = alerts + self.failures[-3:] or ["No alerts."]
         if [self.alerts.item(i).text() for i in range(self.alerts.count())] != alerts:
             self.alerts.clear()
-            self.alerts.addItems(alerts or ["No alerts."])
+            self.alerts.addItems(alerts)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self.tick)  # fresh figures at once, not in up to 2 s
