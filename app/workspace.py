@@ -308,11 +308,38 @@ class Workspace:
             )
             return schedule.id
 
+    def missed_runs(self, days: int = 7) -> int:
+        """Scheduled runs missed (too late to run on start-up) in the last ``days`` days."""
+        from app.store.models import AuditEntry, utcnow
+
+        with self.db.read() as session:
+            return (
+                session.scalar(
+                    select(func.count(AuditEntry.id)).where(
+                        AuditEntry.action == "schedule.missed",
+                        AuditEntry.at >= utcnow() - timedelta(days=days),
+                    )
+                )
+                or 0
+            )
+
     def settings_snapshot(self) -> dict[str, Any]:
+        from app import autostart
+
         keys = ("engine.max_concurrent", "output.folder", "google.write_back")
-        return {key: self.settings.get(key) for key in keys}
+        values: dict[str, Any] = {key: self.settings.get(key) for key in keys}
+        values["autostart"] = autostart.enabled()
+        values["autostart_supported"] = autostart.supported()
+        return values
 
     def save_settings(self, values: dict[str, Any]) -> None:
+        from app import autostart
+
+        values = dict(values)
+        if "autostart" in values:
+            on = bool(values.pop("autostart"))
+            if autostart.supported():
+                autostart.set_enabled(on, self.paths.data_dir)
         for key, value in values.items():
             if value in ("", None):
                 self.settings.unset(key)
@@ -321,9 +348,16 @@ class Workspace:
                     key, str(value).lower() if isinstance(value, bool) else str(value)
                 )
 
+    def edit_job(self, job_id: int, **changes: Any) -> None:
+        with self.db.write() as session:
+            job_store.edit_job(session, job_id, self.actor, **changes)
+
     def job_action(self, job_id: int, action: str) -> str:
         """Pause, resume, cancel or retry a job (audited); returns what happened, in words."""
         with self.db.write() as session:
+            if action == "delete":
+                title = job_store.delete_job(session, job_id, self.actor)
+                return f"Deleted job {job_id} “{title}” (its videos stay in their folder)."
             if action == "retry":
                 again = queue.retry_job(session, job_id, self.actor)
                 return f"Job {job_id}: {again} failed item{'s' if again != 1 else ''} queued again."

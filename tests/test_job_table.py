@@ -3,6 +3,8 @@ the rows that changed."""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +23,7 @@ def job(
 
 
 @pytest.fixture
-def model(qtbot: QtBot) -> JobTableModel:
+def model(qtbot: QtBot) -> Iterator[JobTableModel]:
     m = JobTableModel()
     m.set_rows(
         [
@@ -31,7 +33,11 @@ def model(qtbot: QtBot) -> JobTableModel:
             job(4, "ocean currents", "paused", "normal", 0),
         ]
     )
-    return m
+    yield m
+    # Gone now, not whenever the garbage collector runs (a model dying inside a later test's
+    # event loop, with Qt's model tester still attached, crashed that test).
+    del m
+    gc.collect()
 
 
 def titles(model: JobTableModel) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from app.paths import AppPaths
@@ -59,21 +60,21 @@ def test_models_follow_the_qt_model_contract(qtbot: QtBot, qtmodeltester, data_d
 def test_a_failure_is_shown_as_a_message_not_a_crash(
     qtbot: QtBot, tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from PySide6.QtWidgets import QMessageBox
-
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the data folder should be")
 
     window = MainWindow(lambda: Workspace(AppPaths.resolve(blocker), front_end="gui"))
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: bool(shown), timeout=15_000)
-    assert shown[0] == f"{blocker} is a file, not a folder — choose another folder with --data-dir"
-    assert window.statusBar().currentMessage() == shown[0]
+    qtbot.waitUntil(lambda: window.problem is not None, timeout=15_000)
+    assert window.problem is not None
+    shown = window.problem.text()
+    assert shown == f"{blocker} is a file, not a folder — choose another folder with --data-dir"
+    assert window.statusBar().currentMessage() == shown
+    assert not window.problem.isModal()  # the window goes on working behind it
     window.close()
 
 
+@pytest.mark.qasync
 def test_the_window_runs_the_engine_on_its_event_loop(
     qtbot: QtBot, data_dir: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]

@@ -282,6 +282,7 @@ def test_a_second_launch_brings_the_first_to_the_front(qtbot: QtBot, data_dir: P
 # --- end to end ----------------------------------------------------------------------------------
 
 
+@pytest.mark.qasync
 def test_a_job_made_in_the_wizard_renders_in_the_table(
     qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -337,3 +338,98 @@ def test_a_job_made_in_the_wizard_renders_in_the_table(
     finally:
         window.shutdown()
         asyncio.set_event_loop(None)
+
+
+def test_inline_edits_change_priority_and_next_run_with_checks(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    model = window.jobs.model
+    row = next(n for n in range(model.rowCount()) if model.row(n).title == "Cooking basics")
+    assert model.flags(model.index(row, 2)) & model.flags(model.index(row, 2)).ItemIsEditable
+    model.setData(model.index(row, 2), "high")
+    qtbot.waitUntil(
+        lambda: {r.title: r.priority for r in model.all_rows()}["Cooking basics"] == "high",
+        timeout=10_000,
+    )
+    later = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    model.setData(model.index(model.position_of(3) or 0, 5), later)
+    qtbot.waitUntil(
+        lambda: {r.id: r.next_run for r in model.all_rows()}[3] == later, timeout=10_000
+    )
+    model.setData(model.index(model.position_of(3) or 0, 5), datetime.now(UTC) - timedelta(hours=1))
+    qtbot.waitUntil(lambda: "in the future" in window.statusBar().currentMessage(), timeout=10_000)
+    assert {r.id: r.next_run for r in model.all_rows()}[3] == later  # refused: unchanged
+
+
+def test_finished_jobs_can_be_deleted_after_asking(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a: QMessageBox.StandardButton.Yes)
+    select(window, {"Cooking basics"})
+    assert not window.job_actions["delete"].isEnabled()  # pending: cancel it first
+    window.job_actions["cancel"].trigger()
+    qtbot.waitUntil(lambda: states(window)["Cooking basics"] == "canceled", timeout=10_000)
+    select(window, {"Cooking basics"})
+    assert window.job_actions["delete"].isEnabled()
+    window.job_actions["delete"].trigger()
+    qtbot.waitUntil(lambda: "Cooking basics" not in states(window), timeout=10_000)
+    assert window.jobs.model.rowCount() == 2
+
+
+def test_items_show_attempts_and_open_their_files(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from PySide6.QtGui import QDesktopServices
+
+    opened: list[str] = []
+    monkeypatch.setattr(
+        QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True
+    )
+    video = tmp_path / "002-why.mp4"
+    items = window.jobs.items_model
+    items.set_records(
+        [
+            {
+                "row": 2, "title": "Why", "state": "completed", "stage": None, "progress": 1.0,
+                "attempts": 2, "error": None, "outputs": {"video": str(video)}, "warnings": [],
+                "history": [
+                    {"attempt": 1, "outcome": "failed", "error": "the renderer crashed"},
+                    {"attempt": 2, "outcome": "completed", "error": None},
+                ],
+            }
+        ]
+    )  # fmt: skip
+    from PySide6.QtCore import Qt
+
+    tip = items.data(items.index(0, 5), Qt.ItemDataRole.ToolTipRole)
+    assert "attempt 1: failed — the renderer crashed" in tip and "attempt 2: completed" in tip
+    assert items.data(items.index(0, 6)) == "002-why.mp4"
+    assert window.jobs.open_output(0) and window.jobs.open_output(0, folder=True)
+    assert opened == [str(video), str(tmp_path)]
+
+
+def test_an_alert_takes_you_where_to_act(window: MainWindow) -> None:
+    window.monitor.failures = [f"Job 1 row {n}: crashed" for n in range(3)]
+    window.monitor.tick()
+    alerts = window.monitor.alerts
+    assert "3 recent failures" in alerts.item(0).text()
+    window.monitor.act.emit("failed")
+    assert window.stack.currentIndex() == PAGES.index("Jobs")
+    assert window.jobs.tabs.currentIndex() == 2
+
+
+def test_start_at_login_writes_an_autostart_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app import autostart
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert not autostart.enabled()
+    autostart.set_enabled(True, tmp_path / "data")
+    entry = (tmp_path / "autostart" / "cadence.desktop").read_text()
+    assert "main.py --data-dir" in entry and entry.startswith("[Desktop Entry]")
+    assert autostart.enabled()
+    autostart.set_enabled(False)
+    assert not autostart.enabled()

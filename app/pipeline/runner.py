@@ -70,6 +70,8 @@ def _die_with_parent(parent: int) -> None:
 
 def _child(task: RenderTask, messages: Any, stop: ProcessEvent, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; Ctrl+C goes to it
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()  # its own group: ffmpeg and espeak-ng join it, and a cancel stops them all
     _die_with_parent(parent)
 
     def progress(stage: str, fraction: float) -> None:
@@ -187,6 +189,7 @@ def run_render(
             _terminate(child)
         messages.close()
     if outcome.status != "completed":
+        _kill_group(child.pid)  # a crashed render's ffmpeg must not outlive it
         remove_partials(task.out_dir, output_stem(task.row, Idea.from_dict(task.idea)))
     outcome.stages_seen = seen
     return outcome
@@ -210,6 +213,25 @@ def _terminate(child: Any) -> None:
     if child.is_alive():
         child.kill()
         child.join(GRACE_SECONDS)
+    _kill_group(child.pid)
+
+
+def _kill_group(pgid: int | None) -> None:
+    """Stop what the render started (ffmpeg, espeak-ng) too, and wait until it is gone, so
+    nothing writes a file after the partial files are removed."""
+    if pgid is None or not hasattr(os, "killpg"):
+        return
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return
+    deadline = time.monotonic() + GRACE_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.05)
 
 
 def _crash_message(exitcode: int | None, stage: str | None) -> str:

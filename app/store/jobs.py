@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.domain.errors import NotFound
+from app.domain.errors import NotFound, UserError
 from app.domain.job import JobDraft
 from app.domain.scheduling import SchedulingConfig, item_cost, item_tags
 from app.domain.states import State, transition
@@ -155,6 +155,61 @@ def list_jobs(session: Session, state: State | None = None) -> list[JobSummary]:
     ]
 
 
+def edit_job(
+    session: Session,
+    job_id: int,
+    actor: str,
+    *,
+    priority: str | None = None,
+    start_at: datetime | None = None,
+) -> Job:
+    """Change a waiting job's priority or planned start (checked like a new job's)."""
+    from app.domain.idea import Priority
+    from app.domain.scheduling import SchedulingConfig
+
+    job = require_job(session, job_id)
+    if job.state in FINAL_STATES:
+        raise UserError(f"job {job_id} is {job.state} — a finished job cannot be changed")
+    changes: dict[str, Any] = {}
+    if priority is not None:
+        try:
+            job.priority = Priority(priority).value
+        except ValueError:
+            raise UserError(f"priority must be low, normal or high, not {priority!r}") from None
+        changes["priority"] = job.priority
+    if start_at is not None:
+        if start_at <= utcnow():
+            raise UserError("the next run must be in the future")
+        if job.state not in (State.PENDING.value, State.PAUSED.value):
+            raise UserError(f"job {job_id} is {job.state} — it has already started")
+        scheduling = {**job.scheduling, "start_at": start_at.isoformat()}
+        SchedulingConfig.from_dict(scheduling)  # e.g. an end time before the new start
+        job.scheduling = scheduling
+        for item in job.items:  # items held for the old start wait for the new one
+            if item.state == State.PENDING.value:
+                item.not_before = start_at
+        changes["start_at"] = start_at.isoformat()
+    audit(session, actor, "job.edit", "job", job_id, **changes)
+    return job
+
+
+FINAL_STATES = (State.COMPLETED.value, State.FAILED.value, State.CANCELED.value)
+
+
+def delete_job(session: Session, job_id: int, actor: str) -> str:
+    """Remove a finished job and its history (its video files stay); returns its title."""
+    job = require_job(session, job_id)
+    if job.state not in FINAL_STATES:
+        raise UserError(
+            f"job {job_id} is {job.state} — cancel it first; only completed, failed or "
+            "canceled jobs can be deleted"
+        )
+    title = job.title
+    session.delete(job)
+    audit(session, actor, "job.delete", "job", job_id, title=title)
+    return title
+
+
 def missing_job(job_id: int) -> NotFound:
     return NotFound(f"there is no job {job_id} — `jobs list` shows the job IDs")
 
@@ -192,6 +247,16 @@ def item_record(item: Item) -> dict[str, Any]:
         "warnings": item.warnings,
         "idea": item.idea,
         "updated_at": _iso(item.updated_at),
+        "history": [
+            {
+                "attempt": e.attempt,
+                "started_at": _iso(e.started_at),
+                "finished_at": _iso(e.finished_at),
+                "outcome": e.outcome,
+                "error": e.error,
+            }
+            for e in item.executions
+        ],
     }
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from datetime import datetime
+
+from PySide6.QtCore import QAbstractItemModel, QDateTime, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
+    QDateTimeEdit,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
+    QWidget,
 )
 
 from app.ui.job_table import PercentRole
@@ -36,3 +41,45 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.textVisible = True
         bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
         QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+
+
+class EditDelegate(QStyledItemDelegate):
+    """Priority as a choice of three; next run as a date and time, in the future."""
+
+    def createEditor(
+        self,
+        parent: QWidget,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> QWidget:
+        if index.column() == 2:
+            box = QComboBox(parent)
+            box.addItems(["high", "normal", "low"])
+            box.setAccessibleName("Priority")
+            return box
+        edit = QDateTimeEdit(parent)
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        edit.setMinimumDateTime(QDateTime.currentDateTime())
+        edit.setAccessibleName("Next run")
+        return edit
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
+        value = index.data(Qt.ItemDataRole.EditRole)
+        if isinstance(editor, QComboBox):
+            editor.setCurrentText(str(value))
+        elif isinstance(editor, QDateTimeEdit):
+            start = value.astimezone() if isinstance(value, datetime) else None
+            editor.setDateTime(
+                QDateTime(start) if start else QDateTime.currentDateTime().addSecs(3600)
+            )
+
+    def setModelData(
+        self, editor: QWidget, model: QAbstractItemModel, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        if isinstance(editor, QComboBox):
+            model.setData(index, editor.currentText())
+        elif isinstance(editor, QDateTimeEdit):
+            moment = editor.dateTime().toPython()
+            if isinstance(moment, datetime):
+                model.setData(index, moment.astimezone())

@@ -66,13 +66,37 @@ class JobsModel(RecordTableModel):
         return result
 
 
+def _output(item: dict[str, Any]) -> str:
+    video = (item.get("outputs") or {}).get("video")
+    return str(video).rsplit("/", 1)[-1] if video else ""
+
+
+def _history(item: dict[str, Any]) -> str:
+    lines = [
+        f"attempt {h['attempt']}: {h['outcome'] or 'running'}"
+        + (f" — {h['error']}" if h.get("error") else "")
+        for h in item.get("history", [])
+    ]
+    return "\n".join(lines)
+
+
 class ItemsModel(RecordTableModel):
     columns = (
         ("Row", lambda i: str(i["row"])),
         ("Title", lambda i: i["title"]),
         ("State", lambda i: i["state"].capitalize()),
-        ("Duration", lambda i: f"{i['idea'].get('duration_seconds', '')} s"),
-        ("Voice", lambda i: str(i["idea"].get("voice_preference", "")).capitalize()),
-        ("Platforms", lambda i: ", ".join(i["idea"].get("platform_preferences", []))),
-        ("Warnings", lambda i: "; ".join(w["message"] for w in i["warnings"])),
+        ("Stage", lambda i: i.get("stage") or ""),
+        ("Progress", lambda i: f"{i.get('progress', 0):.0%}"),
+        ("Attempts", lambda i: str(i.get("attempts", 0))),
+        ("Output", _output),
+        ("Problem", lambda i: i.get("error") or "; ".join(w["message"] for w in i["warnings"])),
     )
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if index.isValid() and role == Qt.ItemDataRole.ToolTipRole and index.column() == 5:
+            return _history(self.record(index.row())) or None  # the attempts, one per line
+        return super().data(index, role)
+
+    def video(self, row: int) -> str | None:
+        video = (self.record(row).get("outputs") or {}).get("video")
+        return str(video) if video else None

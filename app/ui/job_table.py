@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor
 
@@ -77,6 +78,7 @@ COLUMNS: tuple[tuple[str, Any, Any], ...] = (
     ("ETA", lambda r: _when(r.eta), lambda r: _stamp(r.eta)),
 )
 PROGRESS_COLUMN = 3
+EDITABLE = {2: "priority", 5: "start_at"}  # column → what editing it changes
 WIDTHS = (0, 105, 75, 95, 120, 105, 120, 105, 105, 80)  # 0: the title stretches
 STATE_COLUMN = 1
 
@@ -126,6 +128,8 @@ def in_tab(tab: str, state: str) -> bool:
 
 
 class JobTableModel(QAbstractTableModel):
+    edit_requested = Signal(int, str, object)  # job id, "priority" | "start_at", new value
+
     """Rows live in slots (parallel lists: cached row, search text, state, one key list per
     column). Sorting sorts slot numbers by a key list's ``__getitem__`` (all in C); filtering
     walks the sorted slots once, keeping those whose search text holds the needle."""
@@ -171,6 +175,10 @@ class JobTableModel(QAbstractTableModel):
             return cached.texts[column]
         if role == Qt.ItemDataRole.ToolTipRole:
             return cached.texts[column] or None
+        if role == Qt.ItemDataRole.EditRole:
+            if column == 2:
+                return cached.row.priority
+            return cached.row.next_run
         if role == PercentRole:
             return cached.row.percent
         if role == JobIdRole:
@@ -178,6 +186,22 @@ class JobTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == STATE_COLUMN:
             return QColor(BADGES[cached.row.state][0])
         return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and index.column() in EDITABLE:
+            state = self._cached[self._order[index.row()]].row.state
+            if state in ("pending", "paused") or (index.column() == 2 and state in ACTIVE):
+                flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        """An edit is a request: the window stores it (checked) and the refresh shows it."""
+        if not index.isValid() or role != Qt.ItemDataRole.EditRole:
+            return False
+        row = self._cached[self._order[index.row()]].row
+        self.edit_requested.emit(row.id, EDITABLE[index.column()], value)
+        return False
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.sort_column, self.sort_order = column, order
@@ -228,13 +252,16 @@ class JobTableModel(QAbstractTableModel):
                 relayout = True
             else:
                 changed.add(slot)
-        shown = self._persistent_ids() if relayout or gone else {}  # before renumbering
         if gone:
+            # Views are told before the slots are renumbered: between the two signals they
+            # must not read rows through the old order.
+            kept = self._begin_layout()
             self._store([c for c in self._cached if c.row.id not in gone])
-            relayout = True
+            self._end_layout(kept)
+            return
         if relayout:
             self._resort()
-            self._relayout(shown_before=shown)
+            self._relayout()
             return
         if not changed:
             return
@@ -303,12 +330,6 @@ class JobTableModel(QAbstractTableModel):
         self._sorted_search = list(map(self._search.__getitem__, self._sorted))
         self._search_stale = False
 
-    def _persistent_ids(self) -> dict[int, int]:
-        """Row → job id for the rows Qt holds persistent indexes on (selection, current)."""
-        order, cached = self._order, self._cached
-        rows = {p.row() for p in self.persistentIndexList() if 0 <= p.row() < len(order)}
-        return {r: cached[order[r]].row.id for r in rows}
-
     def _matched(self, cached: _Cached) -> bool:
         """Whether a row as it was (before an update) passed the tab and search."""
         return in_tab(self.tab, cached.row.state) and (
@@ -346,20 +367,23 @@ class JobTableModel(QAbstractTableModel):
             self._positions = {cached[s].row.id: n for n, s in enumerate(self._order)}
         return self._positions
 
-    def _relayout(
-        self, among: list[int] | None = None, shown_before: dict[int, int] | None = None
-    ) -> None:
+    def _relayout(self, among: list[int] | None = None) -> None:
         """Re-filter (and keep the sort); selections follow their jobs."""
+        kept = self._begin_layout()
+        self._end_layout(kept, among)
+
+    def _begin_layout(self) -> list[tuple[QModelIndex, int | None]]:
+        """Announce a layout change; note which job each persistent index is on."""
         self.layoutAboutToBeChanged.emit()
-        persistent = self.persistentIndexList()  # the selection, the current row: a few
-        if shown_before is None:
-            order, cached = self._order, self._cached
-            kept = [
-                (p, cached[order[p.row()]].row.id if 0 <= p.row() < len(order) else None)
-                for p in persistent
-            ]
-        else:
-            kept = [(p, shown_before.get(p.row())) for p in persistent]
+        order, cached = self._order, self._cached
+        return [
+            (p, cached[order[p.row()]].row.id if 0 <= p.row() < len(order) else None)
+            for p in self.persistentIndexList()  # the selection, the current row: a few
+        ]
+
+    def _end_layout(
+        self, kept: list[tuple[QModelIndex, int | None]], among: list[int] | None = None
+    ) -> None:
         self._order = self._filtered(self._sorted if among is None else among)
         self._index()
         for old, job_id in kept:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, __version__
-from app.domain.errors import UserError
+from app.domain.errors import NotFound, UserError
 from app.engine.lock import InstanceLock
 from app.engine.service import EngineEvent
 from app.paths import APP_ICON
@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.background = Background(self)
         self.workspace: Workspace | None = None
         self.quitting = False
+        self.problem: QMessageBox | None = None  # the last problem shown, if any
         self.snapshot: dict[int, JobRow] = {}  # the rows the table shows, to diff against
         self.engine = EngineHost(self)
         self.engine.happened.connect(self.on_engine_event)
@@ -119,6 +120,8 @@ class MainWindow(QMainWindow):
         self.settings_page.theme_chosen.connect(self.choose_theme)
         self.settings_page.sign_out.connect(self.sign_out)
         self.settings_page.save.connect(self.save_settings)
+        self.monitor.act.connect(self.on_alert)
+        self.jobs.model.edit_requested.connect(self.edit_job)
 
         self.refresh_timer = QTimer(self)
         self.refresh_timer.setSingleShot(True)
@@ -154,6 +157,7 @@ class MainWindow(QMainWindow):
             ("pause", "&Pause", "Ctrl+P", lambda: self.act_on_selected("pause")),
             ("cancel", "&Cancel…", "Ctrl+Shift+X", lambda: self.act_on_selected("cancel")),
             ("retry", "Re&try failed items", "Ctrl+Shift+R", lambda: self.act_on_selected("retry")),
+            ("delete", "&Delete…", "Del", lambda: self.act_on_selected("delete")),
             ("export", "&Export jobs…", "Ctrl+E", self.export_jobs),
             ("refresh", "Re&fresh", "F5", self.refresh),
             ("find", "&Find", "Ctrl+F", self.focus_search),
@@ -276,6 +280,7 @@ class MainWindow(QMainWindow):
         self.monitor.output_folder = Path(
             str(self.workspace.settings.get("output.folder") or Path.home() / "Videos")
         )
+        self.monitor.missed_source = self.workspace.missed_runs
         self.show_page(self.nav.currentRow())
         self.idle_timer.start()
         if self.run_engine:
@@ -289,7 +294,10 @@ class MainWindow(QMainWindow):
             log.error("background work failed", exc_info=error)
             message = f"Something went wrong ({type(error).__name__}); the details are in the log."
         self.statusBar().showMessage(message)
-        QMessageBox.warning(self, APP_NAME, message)
+        # Not modal: a nested event loop here would run other results in the middle of this.
+        self.problem = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, message, parent=self)
+        self.problem.setModal(False)
+        self.problem.show()
 
     # Refreshing
 
@@ -334,7 +342,14 @@ class MainWindow(QMainWindow):
         if self.workspace is None:
             return
         workspace = self.workspace
-        self.background.run(lambda: workspace.job(job_id), self.jobs.show_items, self.on_failed)
+
+        def gone(error: BaseException) -> None:  # deleted meanwhile: nothing to show
+            if isinstance(error, NotFound):
+                self.jobs.items_model.set_records([])
+            else:
+                self.on_failed(error)
+
+        self.background.run(lambda: workspace.job(job_id), self.jobs.show_items, gone)
 
     def on_engine_event(self, event: EngineEvent) -> None:
         self.monitor.engine_event(event.kind, event.item_id, event.job_id, event.row, event.data)
@@ -356,13 +371,14 @@ class MainWindow(QMainWindow):
         jobs = self.jobs.selected()
         if not jobs or self.workspace is None:
             return
-        if action == "cancel":
+        if action in ("cancel", "delete"):  # destructive: ask first
             names = "“" + jobs[0].title + "”" if len(jobs) == 1 else f"{len(jobs)} jobs"
-            answer = QMessageBox.question(
-                self,
-                "Cancel",
-                f"Cancel {names}? Items not yet rendered will not be rendered.",
+            question = (
+                f"Cancel {names}? Items not yet rendered will not be rendered."
+                if action == "cancel"
+                else f"Delete {names} and their history? The videos stay in their folders."
             )
+            answer = QMessageBox.question(self, action.capitalize(), question)
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self._act([j.id for j in jobs], action)
@@ -465,6 +481,32 @@ class MainWindow(QMainWindow):
             self.refresh()
 
         self.background.run(work, done, self.on_failed)
+
+    def edit_job(self, job_id: int, what: str, value: object) -> None:
+        """An inline edit in the table: stored (and checked) in the background."""
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+
+        def done(_none: None) -> None:
+            self.statusBar().showMessage(f"Job {job_id}: {what.replace('_', ' ')} changed.", 5000)
+            self.engine.wake()
+            self.refresh()
+
+        def failed(error: BaseException) -> None:  # said in the status bar; the table is unchanged
+            text = str(error) if isinstance(error, UserError) else type(error).__name__
+            self.statusBar().showMessage(f"Job {job_id}: {text}", 8000)
+
+        self.background.run(lambda: workspace.edit_job(job_id, **{what: value}), done, failed)
+
+    def on_alert(self, action: str) -> None:
+        if action == "settings":
+            self.nav.setCurrentRow(PAGES.index("Settings"))
+        elif action == "failed":
+            self.nav.setCurrentRow(PAGES.index("Jobs"))
+            self.jobs.tabs.setCurrentIndex(2)  # Failed
+        elif action == "dashboard":
+            self.nav.setCurrentRow(PAGES.index("Dashboard"))
 
     def sign_out(self) -> None:
         if self.workspace is None:

@@ -4,10 +4,11 @@ items and history."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -24,12 +25,12 @@ from PySide6.QtWidgets import (
 
 from app.domain.states import State
 from app.store.jobs import JobRow
-from app.ui.delegates import ProgressDelegate
+from app.ui.delegates import EditDelegate, ProgressDelegate
 from app.ui.job_models import ItemsModel
-from app.ui.job_table import PROGRESS_COLUMN, TABS, WIDTHS, JobTableModel
+from app.ui.job_table import EDITABLE, PROGRESS_COLUMN, TABS, WIDTHS, JobTableModel
 
 FILTER_DELAY_MS = 150  # typing pauses this long before the table filters
-ACTIONS = ("resume", "pause", "cancel", "retry")
+ACTIONS = ("resume", "pause", "cancel", "retry", "delete")
 
 
 def allowed(action: str, job: JobRow) -> bool:
@@ -40,6 +41,7 @@ def allowed(action: str, job: JobRow) -> bool:
         "pause": state in (State.PENDING, State.RUNNING),
         "cancel": state in (State.PENDING, State.RUNNING, State.PAUSING, State.PAUSED),
         "retry": state is State.FAILED or (state is State.COMPLETED and job.items_failed > 0),
+        "delete": state in (State.COMPLETED, State.FAILED, State.CANCELED),
     }[action]
 
 
@@ -93,6 +95,13 @@ class JobsPage(QWidget):
                 self.table.setColumnWidth(column, width)
         header.setMinimumSectionSize(60)
         self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
+        editor = EditDelegate(self.table)
+        for column in EDITABLE:
+            self.table.setItemDelegateForColumn(column, editor)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._selected)
@@ -105,6 +114,13 @@ class JobsPage(QWidget):
         self.items_view.verticalHeader().hide()
         self.items_view.horizontalHeader().setStretchLastSection(True)
         self.items_view.setAlternatingRowColors(True)
+        self.items_view.setToolTip(
+            "Double-click a finished item to play its video; right-click to show its folder. "
+            "Hover over Attempts for its history."
+        )
+        self.items_view.doubleClicked.connect(lambda index: self.open_output(index.row()))
+        self.items_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.items_view.customContextMenuRequested.connect(self._item_menu)
         self.items_heading = QLabel("Select a job to see its items.")
         self.items_heading.setStyleSheet("font-weight: 600; padding: 4px 2px;")
         lower = QWidget()
@@ -193,6 +209,25 @@ class JobsPage(QWidget):
         menu.addSeparator()
         menu.addAction(self.job_actions["export"])
         menu.exec(self.table.viewport().mapToGlobal(point))
+
+    def open_output(self, row: int, folder: bool = False) -> bool:
+        """Play an item's video, or show the folder it is in (by the desktop's own apps)."""
+        if not 0 <= row < self.items_model.rowCount():
+            return False
+        video = self.items_model.video(row)
+        if not video:
+            return False
+        target = Path(video).parent if folder else Path(video)
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+
+    def _item_menu(self, point: QPoint) -> None:
+        row = self.items_view.indexAt(point).row()
+        if row < 0 or not self.items_model.video(row):
+            return
+        menu = QMenu(self)
+        menu.addAction("Open video", lambda: self.open_output(row))
+        menu.addAction("Show in folder", lambda: self.open_output(row, folder=True))
+        menu.exec(self.items_view.viewport().mapToGlobal(point))
 
     def for_each_selected(self, act: Callable[[JobRow], None]) -> None:
         for job in self.selected():

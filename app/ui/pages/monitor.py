@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psutil
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -39,6 +40,8 @@ def free_disk(folder: Path) -> int:
 
 
 class MonitorPage(QWidget):
+    act = Signal(str)  # an alert was double-clicked: settings | failed | dashboard
+
     def __init__(self, background: Background) -> None:
         super().__init__()
         self.background = background
@@ -89,10 +92,15 @@ class MonitorPage(QWidget):
         self.alerts = QListWidget()
         self.alerts.setAccessibleName("Alerts")
         self.alerts.setMaximumHeight(110)
+        self.alerts.setToolTip("Double-click an alert to deal with it")
+        self.alerts.itemActivated.connect(
+            lambda item: self.act.emit(str(item.data(Qt.ItemDataRole.UserRole) or ""))
+        )
         layout.addWidget(self.alerts)
         self.disk_free: int | None = None
         self.failures: list[str] = []
         self.missed = 0
+        self.missed_source: Callable[[], int] | None = None  # set once the workspace is open
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         self.timer.start(REFRESH_MS)
@@ -138,12 +146,17 @@ class MonitorPage(QWidget):
         if self.output_folder is not None and self.isVisible():
             folder = self.output_folder
             self.background.run(lambda: free_disk(folder), self._show_disk, lambda _e: None)
+        if self.missed_source is not None and self.isVisible():
+            self.background.run(self.missed_source, self._show_missed, lambda _e: None)
         self._show_running()
         self._show_alerts()
 
     def _show_disk(self, free: int) -> None:
         self.disk_free = free
         self.disk.setText(f"{free / 1024**3:.1f} GB free in {self.output_folder}")
+
+    def _show_missed(self, missed: int) -> None:
+        self.missed = missed
 
     def _show_running(self) -> None:
         self.table.setRowCount(len(self.running))
@@ -161,20 +174,28 @@ class MonitorPage(QWidget):
                 self.table.setItem(n, column, QTableWidgetItem(text))
 
     def _show_alerts(self) -> None:
-        alerts = []
+        alerts: list[tuple[str, str]] = []  # (text, what double-clicking does)
         if self.disk_free is not None and self.disk_free < LOW_DISK_BYTES:
             alerts.append(
-                f"Low disk space: {self.disk_free / 1024**3:.1f} GB left — free space or "
-                "choose another output folder in Settings"
+                (
+                    f"Low disk space: {self.disk_free / 1024**3:.1f} GB left — free space or "
+                    "choose another output folder in Settings",
+                    "settings",
+                )
             )
         if len(self.failures) >= 3:
-            alerts.append(f"{len(self.failures)} recent failures — see Jobs › Failed")
+            alerts.append((f"{len(self.failures)} recent failures — see Jobs › Failed", "failed"))
         if self.missed:
-            alerts.append(f"{self.missed} missed scheduled runs — `schedule list` shows them")
-        alerts = alerts + self.failures[-3:] or ["No alerts."]
-        if [self.alerts.item(i).text() for i in range(self.alerts.count())] != alerts:
+            alerts.append((f"{self.missed} missed scheduled runs", "dashboard"))
+        alerts += [(text, "failed") for text in self.failures[-3:]]
+        alerts = alerts or [("No alerts.", "")]
+        if [self.alerts.item(i).text() for i in range(self.alerts.count())] != [
+            a[0] for a in alerts
+        ]:
             self.alerts.clear()
-            self.alerts.addItems(alerts)
+            for text, action in alerts:
+                self.alerts.addItem(text)
+                self.alerts.item(self.alerts.count() - 1).setData(Qt.ItemDataRole.UserRole, action)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -40,6 +40,9 @@ class SettingsPage(QWidget):
         self.theme.setAccessibleName("Theme")
         self.theme.currentTextChanged.connect(self.theme_chosen.emit)
         look_form.addRow("Theme", self.theme)
+        self.autostart = QCheckBox("Start Cadence when I log in")
+        self.autostart.setAccessibleName("Start at login")
+        look_form.addRow("", self.autostart)
         layout.addWidget(look)
 
         google = QGroupBox("Google account")
@@ -85,6 +88,8 @@ class SettingsPage(QWidget):
         self.max_concurrent.setValue(int(str(values.get("engine.max_concurrent", 1))))
         self.output_folder.setText(str(values.get("output.folder") or ""))
         self.write_back.setChecked(bool(values.get("google.write_back")))
+        self.autostart.setChecked(bool(values.get("autostart")))
+        self.autostart.setEnabled(bool(values.get("autostart_supported", True)))
         self.account.setText(account or "Not signed in. Sign in with: python main.py auth login")
         self.sign_out_button.setEnabled(account is not None)
 
@@ -99,5 +104,6 @@ class SettingsPage(QWidget):
                 "engine.max_concurrent": self.max_concurrent.value(),
                 "output.folder": self.output_folder.text().strip(),
                 "google.write_back": self.write_back.isChecked(),
+                "autostart": self.autostart.isChecked(),
             }
         )
