@@ -109,6 +109,7 @@ class Workspace:
         scheduling: dict[str, Any] | None = None,
         write_back: bool | None = None,
         actor: str | None = None,
+        schedule_id: int | None = None,
     ) -> CreatedJob:
         """Validate the source and store a job with one item per valid row.
 
@@ -143,7 +144,9 @@ class Workspace:
                 "created — fix the rows `validate` lists, or choose a more lenient level"
             )
         with self.db.write() as session:
-            job_id = job_store.create_job(session, draft, report.rows, actor or self.actor)
+            job_id = job_store.create_job(
+                session, draft, report.rows, actor or self.actor, schedule_id
+            )
         log.info("created job %s with %s items from %s", job_id, len(report.valid_rows), location)
         return CreatedJob(job_id, draft.title.strip(), report)
 
@@ -355,6 +358,16 @@ class Workspace:
     def job_action(self, job_id: int, action: str) -> str:
         """Pause, resume, cancel or retry a job (audited); returns what happened, in words."""
         with self.db.write() as session:
+            if action in ("enable", "disable"):  # the schedule that makes this job
+                from app.store import schedules as schedule_store
+                from app.store.models import Job
+
+                job = session.get(Job, job_id)
+                if job is None or job.schedule_id is None:
+                    raise UserError(f"job {job_id} was not made by a schedule")
+                schedule_store.set_paused(session, job.schedule_id, action == "disable", self.actor)
+                verb = "runs again" if action == "enable" else "is paused"
+                return f"The schedule that makes job {job_id} {verb}."
             if action == "delete":
                 title = job_store.delete_job(session, job_id, self.actor)
                 return f"Deleted job {job_id} “{title}” (its videos stay in their folder)."

@@ -105,7 +105,13 @@ def main(out_dir: Path) -> int:
                 QTimer.singleShot(delay, lambda i=index, n=name: page(i, n.lower()))
                 delay += 1500
             QTimer.singleShot(delay, lambda: page(1, "main-window"))
-            QTimer.singleShot(delay + 1500, wizard)
+
+            def cards() -> None:
+                window.jobs.show_as("Cards")
+                QTimer.singleShot(600, lambda: (save("jobs-cards"), window.jobs.show_as("List")))
+
+            QTimer.singleShot(delay + 1500, cards)
+            QTimer.singleShot(delay + 3000, wizard)
 
         QTimer.singleShot(300, start)
         QTimer.singleShot(60_000, app.quit)  # never hang a build

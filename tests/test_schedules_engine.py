@@ -101,6 +101,7 @@ def test_a_schedule_creates_its_job_with_the_topic(workspace: Workspace, sheet: 
     with workspace.db.read() as session:
         job = session.scalars(select(Job)).one()
         assert job.output_config == {"resolution": "720p"} and len(job.items) == 1
+        assert job.schedule_id == 1  # the table shows which schedule made it
 
 
 def test_a_one_off_schedule_runs_once_even_across_restarts(

@@ -433,3 +433,46 @@ def test_start_at_login_writes_an_autostart_entry(
     assert autostart.enabled()
     autostart.set_enabled(False)
     assert not autostart.enabled()
+
+
+def test_cards_show_the_same_jobs_and_selection(window: MainWindow) -> None:
+    page = window.jobs
+    select(window, {"Cooking basics"})
+    page.show_as("Cards")
+    assert page.job_views.currentWidget() is page.cards
+    assert page.cards.model() is page.model
+    assert page.cards.selectionModel() is page.table.selectionModel()
+    assert [i.row() for i in page.cards.selectionModel().selectedRows()] == [
+        page.model.position_of(3)
+    ]
+    assert page.view_buttons["Cards"].isChecked() and not page.view_buttons["List"].isChecked()
+
+
+def test_a_scheduled_jobs_schedule_can_be_disabled_and_enabled(
+    qtbot: QtBot, data_dir: Path, tmp_path: Path
+) -> None:
+    from app.store import schedules as schedule_store
+    from app.store.models import Schedule
+
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    with workspace.db.write() as session:
+        schedule_id = schedule_store.add_schedule(
+            session, name="Daily shorts", expression="daily@18:00", timezone="UTC",
+            topic_template="", job_template={"source": str(DEMO_SHEET)}, actor="tester",
+        ).id  # fmt: skip
+    workspace.create_job(SourceSpec(str(DEMO_SHEET)), title="Shorts", schedule_id=schedule_id)
+    window = MainWindow(lambda: workspace)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.jobs.model.rowCount() == 1, timeout=15_000)
+    assert window.jobs.model.row(0).schedule == "Daily shorts"
+    select(window, {"Shorts"})
+    assert (
+        window.job_actions["disable"].isEnabled() and not window.job_actions["enable"].isEnabled()
+    )
+    window.job_actions["disable"].trigger()
+    qtbot.waitUntil(lambda: window.jobs.model.row(0).schedule_paused, timeout=10_000)
+    with workspace.db.read() as session:
+        assert session.get(Schedule, schedule_id).paused  # type: ignore[union-attr]
+    assert window.job_actions["enable"].isEnabled()
+    window.close()
+    window.shutdown()

@@ -104,6 +104,13 @@ class RateLimiter:
             self.sleep(pause)
             waited += pause
 
+    def held_for(self) -> float:
+        """Seconds until Google's quota lets requests through again (0: it does now)."""
+        with self.lock:
+            now = self.clock()
+            buckets = [self.project, *self.users.values()]
+            return max((b.blocked_until - now for b in buckets), default=0.0) if buckets else 0.0
+
     def hold(self, user: str, seconds: float) -> None:
         """Google said "quota exceeded, retry after ``seconds``": nobody asks before then."""
         with self.lock:

@@ -80,6 +80,7 @@ def run_schedule(workspace: Workspace, schedule: Schedule, when: datetime) -> Cr
         output_config=template.get("output", {}),
         style=template.get("style"),
         actor=f"schedule {schedule.id}",
+        schedule_id=schedule.id,
     )
 
 

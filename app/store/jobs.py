@@ -47,7 +47,13 @@ def audit(
     )
 
 
-def create_job(session: Session, draft: JobDraft, rows: Sequence[RowReport], actor: str) -> int:
+def create_job(
+    session: Session,
+    draft: JobDraft,
+    rows: Sequence[RowReport],
+    actor: str,
+    schedule_id: int | None = None,
+) -> int:
     """Store the job with one pending item per valid row; returns the job id."""
     draft = draft.checked()
     config = SchedulingConfig.from_dict(draft.scheduling)
@@ -66,6 +72,7 @@ def create_job(session: Session, draft: JobDraft, rows: Sequence[RowReport], act
         callback_url=draft.callback_url,
         scheduling=config.to_dict(),
         write_back=draft.write_back,
+        schedule_id=schedule_id,
     )
     job.items = [_item(row, config, draft.output_config) for row in rows if row.valid]
     session.add(job)
@@ -313,6 +320,8 @@ class JobRow:
     created_at: datetime
     updated_at: datetime
     eta: datetime | None = None
+    schedule_id: int | None = None  # the schedule that made it, if any
+    schedule_paused: bool = False
 
     @property
     def percent(self) -> float:
@@ -326,8 +335,10 @@ def job_rows(session: Session) -> list[JobRow]:
     completed = func.sum(case((Item.state == State.COMPLETED.value, 1), else_=0))
     failed = func.sum(case((Item.state == State.FAILED.value, 1), else_=0))
     names = {i: n for i, n in session.execute(select(Schedule.id, Schedule.name))}
+    paused = set(session.scalars(select(Schedule.id).where(Schedule.paused.is_(True))))
     query = select(Job, func.count(Item.id), completed, failed).outerjoin(Item).group_by(Job.id)
     now = utcnow()
+    etas = _etas(session)
     rows = []
     for job, total, done, bad in session.execute(query):
         start = (job.scheduling or {}).get("start_at")
@@ -345,6 +356,22 @@ def job_rows(session: Session) -> list[JobRow]:
                 names.get(job.schedule_id, "") if job.schedule_id else "",
                 job.created_at,
                 job.updated_at,
+                etas.get(job.id),
+                job.schedule_id if job.schedule_id in names else None,
+                job.schedule_id in paused,
             )
         )
     return rows
+
+
+def _etas(session: Session) -> dict[int, datetime]:
+    """When each running job should finish, from its own pace so far (running jobs only:
+    they are few, so this stays cheap with many jobs)."""
+    from app.store.stats import job_progress
+
+    etas = {}
+    for job_id in session.scalars(select(Job.id).where(Job.state == State.RUNNING.value)):
+        eta = job_progress(session, job_id)["eta"]
+        if eta:
+            etas[job_id] = datetime.fromisoformat(eta)
+    return etas

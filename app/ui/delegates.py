@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QAbstractItemModel, QDateTime, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QDateTime,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -83,3 +92,63 @@ class EditDelegate(QStyledItemDelegate):
             moment = editor.dateTime().toPython()
             if isinstance(moment, datetime):
                 model.setData(index, moment.astimezone())
+
+
+class CardDelegate(QStyledItemDelegate):
+    """A job as a card: title, state badge (symbol and word), progress bar, items."""
+
+    SIZE = QSize(250, 112)
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        return self.SIZE
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        model = index.model()
+        row = index.row()
+
+        def text(column: int) -> str:
+            return str(model.index(row, column).data() or "")
+
+        rect = option.rect.adjusted(6, 6, -6, -6)
+        painter.save()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        palette = option.palette
+        painter.setPen(palette.highlight().color() if selected else palette.mid().color())
+        painter.setBrush(
+            palette.alternateBase() if not selected else palette.highlight().color().lighter(185)
+        )
+        painter.drawRoundedRect(rect, 8, 8)
+        inner = rect.adjusted(10, 8, -10, -8)
+        font = QFont(option.font)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(palette.text().color())
+        metrics = QFontMetrics(font)
+        title = metrics.elidedText(text(0), Qt.TextElideMode.ElideRight, inner.width())
+        painter.drawText(inner.topLeft() + QPoint(0, metrics.ascent()), title)
+        painter.setFont(option.font)
+        colour = model.index(row, 1).data(Qt.ItemDataRole.ForegroundRole)
+        if isinstance(colour, QColor):
+            painter.setPen(colour)
+        line = QFontMetrics(option.font).height()
+        painter.drawText(inner.topLeft() + QPoint(0, metrics.height() + line), text(1))
+        painter.setPen(palette.text().color())
+        painter.drawText(
+            inner.topLeft() + QPoint(110, metrics.height() + line), text(2) + " priority"
+        )
+        bar = QStyleOptionProgressBar()
+        bar.rect = QRect(inner.left(), inner.top() + metrics.height() + line + 8, inner.width(), 16)
+        bar.minimum, bar.maximum = 0, 100
+        bar.progress = round(model.index(row, 3).data(PercentRole) or 0)
+        bar.text = text(4)
+        bar.textVisible = True
+        bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
+        QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+        painter.restore()

@@ -158,6 +158,18 @@ class MainWindow(QMainWindow):
             ("cancel", "&Cancel…", "Ctrl+Shift+X", lambda: self.act_on_selected("cancel")),
             ("retry", "Re&try failed items", "Ctrl+Shift+R", lambda: self.act_on_selected("retry")),
             ("delete", "&Delete…", "Del", lambda: self.act_on_selected("delete")),
+            (
+                "enable",
+                "E&nable its schedule",
+                "Ctrl+Shift+E",
+                lambda: self.act_on_selected("enable"),
+            ),
+            (
+                "disable",
+                "D&isable its schedule",
+                "Ctrl+Shift+D",
+                lambda: self.act_on_selected("disable"),
+            ),
             ("export", "&Export jobs…", "Ctrl+E", self.export_jobs),
             ("refresh", "Re&fresh", "F5", self.refresh),
             ("find", "&Find", "Ctrl+F", self.focus_search),
@@ -281,6 +293,7 @@ class MainWindow(QMainWindow):
             str(self.workspace.settings.get("output.folder") or Path.home() / "Videos")
         )
         self.monitor.missed_source = self.workspace.missed_runs
+        self.monitor.quota_source = self.workspace.limiter.held_for
         self.show_page(self.nav.currentRow())
         self.idle_timer.start()
         if self.run_engine:

@@ -40,4 +40,4 @@ def apply_theme(choice: str) -> None:
         app.setStyle("Fusion")
         app.setPalette(app.style().standardPalette())
     else:
-        app.setPalette(app.style().standardPalette())
+        app.setPalette(QPalette())  # the platform's own, which follows its light/dark setting

@@ -15,22 +15,25 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListView,
     QMenu,
     QSplitter,
+    QStackedWidget,
     QTabBar,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.domain.states import State
 from app.store.jobs import JobRow
-from app.ui.delegates import EditDelegate, ProgressDelegate
+from app.ui.delegates import CardDelegate, EditDelegate, ProgressDelegate
 from app.ui.job_models import ItemsModel
 from app.ui.job_table import EDITABLE, PROGRESS_COLUMN, TABS, WIDTHS, JobTableModel
 
 FILTER_DELAY_MS = 150  # typing pauses this long before the table filters
-ACTIONS = ("resume", "pause", "cancel", "retry", "delete")
+ACTIONS = ("resume", "pause", "cancel", "retry", "delete", "enable", "disable")
 
 
 def allowed(action: str, job: JobRow) -> bool:
@@ -42,6 +45,8 @@ def allowed(action: str, job: JobRow) -> bool:
         "cancel": state in (State.PENDING, State.RUNNING, State.PAUSING, State.PAUSED),
         "retry": state is State.FAILED or (state is State.COMPLETED and job.items_failed > 0),
         "delete": state in (State.COMPLETED, State.FAILED, State.CANCELED),
+        "enable": job.schedule_id is not None and job.schedule_paused,
+        "disable": job.schedule_id is not None and not job.schedule_paused,
     }[action]
 
 
@@ -64,6 +69,15 @@ class JobsPage(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(260)
         top.addWidget(self.search)
+        self.view_buttons: dict[str, QToolButton] = {}
+        for name in ("List", "Cards"):
+            button = QToolButton()
+            button.setText(name)
+            button.setCheckable(True)
+            button.setAccessibleName(f"Show jobs as {name.lower()}")
+            button.clicked.connect(lambda _c=False, n=name: self.show_as(n))
+            top.addWidget(button)
+            self.view_buttons[name] = button
         layout.addLayout(top)
         self.tabs = QTabBar()
         self.tabs.setAccessibleName("Job filter")
@@ -106,6 +120,27 @@ class JobsPage(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._selected)
 
+        # The same jobs as cards: same model, same selection.
+        self.cards = QListView()
+        self.cards.setModel(self.model)
+        self.cards.setModelColumn(0)
+        self.cards.setViewMode(QListView.ViewMode.IconMode)
+        self.cards.setResizeMode(QListView.ResizeMode.Adjust)
+        self.cards.setUniformItemSizes(True)
+        self.cards.setSpacing(4)
+        self.cards.setMovement(QListView.Movement.Static)
+        self.cards.setItemDelegate(CardDelegate(self.cards))
+        self.cards.setSelectionModel(self.table.selectionModel())
+        self.cards.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.cards.setAccessibleName("Jobs as cards")
+        self.cards.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.cards.customContextMenuRequested.connect(
+            lambda point: self._context_menu(point, self.cards)
+        )
+        self.job_views = QStackedWidget()
+        self.job_views.addWidget(self.table)
+        self.job_views.addWidget(self.cards)
+
         self.items_model = ItemsModel()
         self.items_view = QTableView()
         self.items_view.setModel(self.items_model)
@@ -129,7 +164,7 @@ class JobsPage(QWidget):
         lower_layout.addWidget(self.items_heading)
         lower_layout.addWidget(self.items_view)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
+        splitter.addWidget(self.job_views)
         splitter.addWidget(lower)
         splitter.setSizes([320, 300])
         self.splitter = splitter
@@ -143,6 +178,7 @@ class JobsPage(QWidget):
         self.tabs.currentChanged.connect(lambda n: self.model.set_tab(TABS[n]))
         self.model.layoutChanged.connect(self._layout_changed)
         self.model.modelReset.connect(self._layout_changed)
+        self.show_as("List")
 
     # Rows
 
@@ -202,13 +238,19 @@ class JobsPage(QWidget):
             self.table.selectRow(position)
             self.table.scrollTo(self.model.index(position, 0))
 
-    def _context_menu(self, point: QPoint) -> None:
+    def show_as(self, name: str) -> None:
+        """List (the table) or Cards: two views of the same model and selection."""
+        self.job_views.setCurrentIndex(0 if name == "List" else 1)
+        for other, button in self.view_buttons.items():
+            button.setChecked(other == name)
+
+    def _context_menu(self, point: QPoint, view: QAbstractItemView | None = None) -> None:
         menu = QMenu(self)
         for name in ACTIONS:
             menu.addAction(self.job_actions[name])
         menu.addSeparator()
         menu.addAction(self.job_actions["export"])
-        menu.exec(self.table.viewport().mapToGlobal(point))
+        menu.exec((view or self.table).viewport().mapToGlobal(point))
 
     def open_output(self, row: int, folder: bool = False) -> bool:
         """Play an item's video, or show the folder it is in (by the desktop's own apps)."""

@@ -49,7 +49,7 @@ class MonitorPage(QWidget):
         self.started = time.monotonic()
         self.output_folder: Path | None = None
         self.running: dict[int, dict[str, Any]] = {}  # item id → what the engine said
-        self.limited_until: float | None = None
+        self.quota_source: Callable[[], float] | None = None  # seconds Google holds us
         layout = QVBoxLayout(self)
         heading = QLabel("Monitor")
         heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
@@ -139,8 +139,9 @@ class MonitorPage(QWidget):
         self.app_memory.setText(f"{self.process.memory_info().rss / 1024**2:.0f} MB")
         minutes = int(time.monotonic() - self.started) // 60
         self.uptime.setText(f"{minutes // 60} h {minutes % 60} min")
-        if self.limited_until and self.limited_until > time.time():
-            self.quota.setText(f"Waiting for quota ({self.limited_until - time.time():.0f} s)")
+        held = self.quota_source() if self.quota_source is not None else 0.0
+        if held > 0:
+            self.quota.setText(f"Quota used up: requests wait {held:.0f} s more")
         else:
             self.quota.setText("Within Google's quotas")
         if self.output_folder is not None and self.isVisible():
