@@ -97,7 +97,7 @@ class EditDelegate(QStyledItemDelegate):
 class CardDelegate(QStyledItemDelegate):
     """A job as a card: title, state badge (symbol and word), progress bar, items."""
 
-    SIZE = QSize(250, 112)
+    SIZE = QSize(250, 86)
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
