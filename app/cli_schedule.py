@@ -14,7 +14,7 @@ from app.domain.output import OutputConfig
 from app.domain.schedule import ScheduleError, check_template, local_zone_name, parse_schedule, zone
 from app.domain.validation import Level
 from app.engine.schedules import last_runs, run_schedule
-from app.engine.triggers import preview
+from app.engine.triggers import preview, upcoming
 from app.paths import AppPaths
 from app.sources.intake import SourceSpec
 from app.store import schedules as schedule_store
@@ -181,21 +181,14 @@ def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     for sid, name, expression, tz_name, paused, start_at, end_at in schedules:
-        upcoming = []
-        if not paused:
-            after = max(now, start_at) if start_at else now
-            upcoming = [
-                t
-                for t in preview(parse_schedule(expression), zone(tz_name), after, 1)
-                if end_at is None or t <= end_at
-            ]
+        runs = [] if paused else upcoming(expression, tz_name, now, 1, start_at, end_at)
         result = last.get(sid)
         rows.append({
             "id": sid, "name": name, "expression": expression, "timezone": tz_name,
             "state": "paused" if paused else "active",
             "start": start_at.isoformat() if start_at else None,
             "end": end_at.isoformat() if end_at else None,
-            "next_run": upcoming[0].isoformat() if upcoming else None,
+            "next_run": runs[0].isoformat() if runs else None,
             "last": None if result is None else {"what": result["what"], "at": result["at"].isoformat(),  # noqa: E501
                                                  "detail": result.get("error") or result.get("scheduled") or result.get("job")},  # noqa: E501
         })  # fmt: skip

@@ -203,9 +203,7 @@ class Workspace:
 
     def overview(self, upcoming: int = 8, failures: int = 8) -> dict[str, Any]:
         """What the dashboard shows: totals, success rate, throughput, next runs, failures."""
-        from app.domain.schedule import parse_schedule, zone
-        from app.engine.triggers import preview
-        from app.store.models import Item, Job, Schedule, utcnow
+        from app.store.models import Item, Job, utcnow
 
         now = utcnow()
         with self.db.read() as session:
@@ -226,18 +224,7 @@ class Workspace:
                 .order_by(Item.finished_at.desc())
                 .limit(failures)
             ).all()
-            schedules = session.scalars(
-                select(Schedule).where(Schedule.enabled.is_(True), Schedule.paused.is_(False))
-            ).all()
-            runs: list[tuple[datetime, str]] = []
-            for schedule in schedules:
-                try:
-                    spec = parse_schedule(schedule.expression)
-                    when = preview(spec, zone(schedule.timezone), now, 1)
-                except UserError:
-                    continue
-                if when and (schedule.end_at is None or when[0] <= schedule.end_at):
-                    runs.append((when[0], schedule.name))
+            runs = self._schedule_runs(session, now, 1)
         runs.sort()
         return {
             "totals": totals,
@@ -257,27 +244,17 @@ class Workspace:
 
     def calendar(self, days: int = 42, per_schedule: int = 60) -> list[tuple[datetime, str]]:
         """Planned events for the coming weeks (local time): schedule runs and job starts."""
-        from app.domain.schedule import parse_schedule, zone
-        from app.engine.triggers import preview
-        from app.store.models import Job, Schedule, utcnow
+        from app.store.models import Job, utcnow
 
         now = utcnow()
         horizon = now + timedelta(days=days)
         events: list[tuple[datetime, str]] = []
         with self.db.read() as session:
-            for schedule in session.scalars(
-                select(Schedule).where(Schedule.enabled.is_(True), Schedule.paused.is_(False))
-            ):
-                try:
-                    runs = preview(
-                        parse_schedule(schedule.expression),
-                        zone(schedule.timezone),
-                        now,
-                        per_schedule,
-                    )
-                except UserError:
-                    continue
-                events += [(r.astimezone(), f"⟳ {schedule.name}") for r in runs if r <= horizon]
+            events += [
+                (when.astimezone(), f"⟳ {name}")
+                for when, name in self._schedule_runs(session, now, per_schedule)
+                if when <= horizon
+            ]
             for job in session.scalars(select(Job).where(Job.state == State.PENDING.value)):
                 start = (job.scheduling or {}).get("start_at")
                 if start:
@@ -286,7 +263,25 @@ class Workspace:
                         events.append((when.astimezone(), f"▶ {job.title} starts"))
         return sorted(events)
 
-    def add_schedule_from(self, result: Any, job_id: int) -> int:
+    @staticmethod
+    def _schedule_runs(session: Any, now: datetime, count: int) -> list[tuple[datetime, str]]:
+        """(time, schedule name) of the next ``count`` runs of each active schedule."""
+        from app.engine.triggers import upcoming
+        from app.store import schedules as schedule_store
+
+        runs: list[tuple[datetime, str]] = []
+        for schedule in schedule_store.active_schedules(session):
+            try:
+                found = upcoming(
+                    schedule.expression, schedule.timezone, now, count,
+                    schedule.start_at, schedule.end_at,
+                )  # fmt: skip
+            except UserError:  # stored before a rule tightened: shown by `schedule list`
+                continue
+            runs += [(when, schedule.name) for when in found]
+        return runs
+
+    def add_schedule_from(self, result: Any) -> int:
         """A schedule that makes this wizard's job again (the wizard's `WizardResult`)."""
         from app.store import schedules as schedule_store
 

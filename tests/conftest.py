@@ -106,3 +106,18 @@ def run_cli(data_dir: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+class FakeClock:
+    """Time that passes only when someone sleeps: rate limiters and retries without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds

@@ -29,7 +29,7 @@ from app.sources.intake import SourceSpec
 from app.sources.table import SourceError
 from app.store import stats
 from app.workspace import Workspace
-from tests.conftest import DEMO
+from tests.conftest import DEMO, FakeClock
 from tests.fake_google import Google, serve
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -100,24 +100,9 @@ def service_account_key(path: Path) -> Path:
     return path
 
 
-class Clock:
-    """Time that passes only when someone sleeps (the limiter's and the retries' waits)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def client(workspace: Workspace, clock: Clock | None = None) -> SheetsClient:
+def client(workspace: Workspace, clock: FakeClock | None = None) -> SheetsClient:
     credentials, account = workspace.google.credentials()
-    clock = clock or Clock()
+    clock = clock or FakeClock()
     limiter = RateLimiter(60, 300, clock=clock, sleep=clock.sleep)
     return SheetsClient(credentials, account, limiter=limiter, sleep=clock.sleep)
 
@@ -219,7 +204,7 @@ def test_quota_exceeded_then_success_honours_retry_after(
     sign_in_user(workspace)
     google.add(SHEET, {"Ideas": demo_rows()})
     google.fail_next(429, Retry_After="7")
-    clock = Clock()
+    clock = FakeClock()
     info = client(workspace, clock).info(URL)
     assert info.tabs[0].title == "Ideas"
     assert 7.0 <= sum(clock.slept) < 8.5  # waited as long as Google asked, not much more
@@ -377,7 +362,7 @@ def test_a_quota_wait_marks_the_job_rate_limited(google: Google, workspace: Work
                 session, job_id or 0, datetime.now(UTC) + timedelta(seconds=seconds)
             )
 
-    clock = Clock()
+    clock = FakeClock()
     workspace._limiter = RateLimiter(60, 300, clock=clock, sleep=clock.sleep, on_limited=note)
     google.fail_next(429, Retry_After="30")
     sheets = workspace.sheets(job)

@@ -29,6 +29,7 @@ from app.store import jobs as job_store
 from app.store import queue, stats
 from app.store.models import Item, Job, utcnow
 from app.workspace import Workspace
+from tests.conftest import FakeClock
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -538,19 +539,6 @@ def test_the_engine_honours_per_job_limits_and_smart_load(
 
 
 # --- rate limits ---------------------------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def test_the_per_user_limit_paces_requests() -> None:

@@ -24,13 +24,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.domain.errors import DraftError
 from app.domain.idea import Priority
 from app.domain.schedule import local_zone_name
 
+E = TypeVar("E", bound=StrEnum)
 MAX_CONCURRENT_LIMIT = 16
 SKIPPED = "skipped:"  # how the reason of an item that was never started begins
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -56,8 +57,8 @@ class RuleType(StrEnum):
 
 
 class WindowAction(StrEnum):
-    ONLY = "only"  # items start only inside the window
     DELAY = "delay"  # items due inside the window wait until it ends
+    ONLY = "only"  # items start only inside the window
 
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -115,12 +116,7 @@ class SchedulingRule:
         if not rule_id:
             raise DraftError(f"{where}.id", "is missing — give the rule an id")
         name = str(data.get("name") or rule_id).strip()
-        try:
-            kind = RuleType(str(data.get("type")))
-        except ValueError:
-            raise DraftError(
-                f"{where}.type", f"must be one of {', '.join(RuleType)}, not {data.get('type')!r}"
-            ) from None
+        kind = _choice(RuleType, data.get("type"), f"{where}.type")
         enabled = data.get("enabled", True)
         if not isinstance(enabled, bool):
             raise DraftError(f"{where}.enabled", "must be true or false")
@@ -168,6 +164,17 @@ class SchedulingRule:
         }
 
 
+def _choice(kind: type[E], value: Any, where: str, default: E | None = None) -> E:
+    """``value`` as a member of ``kind`` (empty: ``default``), or a `DraftError` listing them."""
+    if default is not None and not value:
+        return default
+    try:
+        return kind(str(value))
+    except ValueError:
+        *others, last = (str(m) for m in kind)
+        raise DraftError(where, f"must be {', '.join(others)} or {last}, not {value!r}") from None
+
+
 def _positive_int(value: Any, where: str, high: int | None = None, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise DraftError(where, f"must be a whole number, not {value!r}")
@@ -189,10 +196,7 @@ def _tags(value: Any, where: str) -> frozenset[str]:
 
 
 def _priority(value: Any, where: str) -> Priority:
-    try:
-        return Priority(str(value).strip().lower())
-    except ValueError:
-        raise DraftError(where, f"must be low, normal or high, not {value!r}") from None
+    return _choice(Priority, str(value).strip().lower(), where)
 
 
 def _days(value: Any, where: str) -> frozenset[int]:
@@ -231,11 +235,7 @@ def _rule_settings(settings: Mapping[str, Any], where: str) -> dict[str, Any]:
             f"{where}.{name}", f"is not a rule setting ({', '.join(sorted(_RULE_SETTINGS))})"
         )
     out: dict[str, Any] = {}
-    action_text = settings.get("action", WindowAction.ONLY.value)
-    try:
-        action = WindowAction(action_text)
-    except ValueError:
-        raise DraftError(f"{where}.action", f"must be delay or only, not {action_text!r}") from None
+    action = _choice(WindowAction, settings.get("action"), f"{where}.action", WindowAction.ONLY)
     if "time_window" in settings:
         out["time_window"] = TimeWindow.parse(
             settings["time_window"], action, f"{where}.time_window"
@@ -309,12 +309,7 @@ class SchedulingConfig:
         unknown = set(data) - known
         if unknown:
             raise DraftError(f"scheduling.{sorted(unknown)[0]}", "is not a scheduling setting")
-        try:
-            mode = Mode(data.get("mode") or Mode.MANUAL.value)
-        except ValueError:
-            raise DraftError(
-                "mode", f"must be one of {', '.join(Mode)}, not {data.get('mode')!r}"
-            ) from None
+        mode = _choice(Mode, data.get("mode"), "mode", Mode.MANUAL)
         zone_name = str(data.get("timezone") or local_zone_name())
         try:
             zone = ZoneInfo(zone_name)
@@ -338,12 +333,7 @@ class SchedulingConfig:
             if data.get("priority_threshold")
             else None
         )
-        try:
-            order = Order(data.get("order") or Order.SHEET.value)
-        except ValueError:
-            raise DraftError(
-                "order", f"must be one of {', '.join(Order)}, not {data.get('order')!r}"
-            ) from None
+        order = _choice(Order, data.get("order"), "order", Order.SHEET)
         raw_rules = data.get("rules") or []
         if not isinstance(raw_rules, list):
             raise DraftError("rules", "must be a list of rules")

@@ -26,7 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from app.domain.schedule import CronFields, ScheduleSpec
+from app.domain.schedule import CronFields, ScheduleSpec, parse_schedule, zone
 
 _APS_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
@@ -171,3 +171,17 @@ def preview(spec: ScheduleSpec, tz: ZoneInfo, start: datetime, count: int = 5) -
         times.append(moment.astimezone(tz))
         previous, now = moment, _after(moment)
     return times
+
+
+def upcoming(
+    expression: str,
+    tz_name: str,
+    now: datetime,
+    count: int = 1,
+    start_at: datetime | None = None,
+    end_at: datetime | None = None,
+) -> list[datetime]:
+    """A schedule's next ``count`` runs from ``now``, inside its start/end dates."""
+    after = max(now, start_at) if start_at else now
+    runs = preview(parse_schedule(expression), zone(tz_name), after, count)
+    return [t for t in runs if end_at is None or t <= end_at]

@@ -189,7 +189,7 @@ def run_render(
             _terminate(child)
         messages.close()
     if outcome.status != "completed":
-        _kill_group(child.pid)  # a crashed render's ffmpeg must not outlive it
+        _kill_group(child.pid)  # what a stopped or crashed render started goes with it
         remove_partials(task.out_dir, output_stem(task.row, Idea.from_dict(task.idea)))
     outcome.stages_seen = seen
     return outcome
@@ -213,7 +213,6 @@ def _terminate(child: Any) -> None:
     if child.is_alive():
         child.kill()
         child.join(GRACE_SECONDS)
-    _kill_group(child.pid)
 
 
 def _kill_group(pgid: int | None) -> None:

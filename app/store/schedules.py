@@ -75,6 +75,12 @@ def signature(session: Session) -> tuple[int, datetime | None]:
     return int(row[0]), row[1]
 
 
+def active_schedules(session: Session) -> list[Schedule]:
+    """Schedules that will run: enabled and not paused."""
+    query = select(Schedule).where(Schedule.enabled.is_(True), Schedule.paused.is_(False))
+    return list(session.scalars(query))
+
+
 def versions(session: Session) -> dict[int, datetime]:
     """Each schedule's last change: compared with the previous read, it tells exactly which
     schedules were added, edited or removed (one narrow read, even for thousands)."""

@@ -29,6 +29,18 @@ from PySide6.QtWidgets import (
 from app.ui.job_table import PercentRole
 
 
+def draw_progress(painter: QPainter, rect: QRect, percent: float, text: str) -> None:
+    """The platform's own progress bar, drawn into a cell or a card."""
+    bar = QStyleOptionProgressBar()
+    bar.rect = rect
+    bar.minimum, bar.maximum = 0, 100
+    bar.progress = round(percent)
+    bar.text = text
+    bar.textVisible = True
+    bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
+    QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+
+
 class ProgressDelegate(QStyledItemDelegate):
     def paint(
         self,
@@ -42,14 +54,8 @@ class ProgressDelegate(QStyledItemDelegate):
             return
         if option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(option.rect, option.palette.highlight())
-        bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(4, 6, -4, -6)
-        bar.minimum, bar.maximum = 0, 100
-        bar.progress = round(percent)
-        bar.text = index.data(Qt.ItemDataRole.DisplayRole)
-        bar.textVisible = True
-        bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
-        QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        draw_progress(painter, option.rect.adjusted(4, 6, -4, -6), percent, text)
 
 
 class EditDelegate(QStyledItemDelegate):
@@ -143,12 +149,7 @@ class CardDelegate(QStyledItemDelegate):
         painter.drawText(
             inner.topLeft() + QPoint(110, metrics.height() + line), text(2) + " priority"
         )
-        bar = QStyleOptionProgressBar()
-        bar.rect = QRect(inner.left(), inner.top() + metrics.height() + line + 8, inner.width(), 16)
-        bar.minimum, bar.maximum = 0, 100
-        bar.progress = round(model.index(row, 3).data(PercentRole) or 0)
-        bar.text = text(4)
-        bar.textVisible = True
-        bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
-        QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+        top = inner.top() + metrics.height() + line + 8
+        percent = model.index(row, 3).data(PercentRole) or 0
+        draw_progress(painter, QRect(inner.left(), top, inner.width(), 16), percent, text(4))
         painter.restore()

@@ -30,7 +30,6 @@ class EngineHost(QObject):
         self.task: asyncio.Task[None] | None = None
         self.lock: InstanceLock | None = None
         self.stopping = asyncio.Event()
-        self.elsewhere = False
 
     @staticmethod
     def claim(workspace: Workspace) -> InstanceLock | None:
@@ -44,7 +43,6 @@ class EngineHost(QObject):
     def start(self, workspace: Workspace, lock: InstanceLock | None) -> None:
         """Start on the running loop, on the GUI thread, with the lock `claim` returned."""
         if lock is None:
-            self.elsewhere = True
             log.info("engine runs in another process; the window shows its work")
             self.state_changed.emit("Another Cadence process runs the engine; showing its work")
             return

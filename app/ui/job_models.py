@@ -1,4 +1,4 @@
-"""Table models for the job list and one job's items."""
+"""The table model for one job's items."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-
-from app.store.jobs import JobSummary
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -49,21 +47,6 @@ class RecordTableModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.columns[section][0]
         return None
-
-
-class JobsModel(RecordTableModel):
-    columns = (
-        ("Title", lambda j: j.title),
-        ("State", lambda j: j.state.capitalize()),
-        ("Priority", lambda j: j.priority.capitalize()),
-        ("Done", lambda j: f"{j.items_completed} of {j.items_total}"),
-        ("Failed", lambda j: str(j.items_failed)),
-        ("Created", lambda j: f"{j.created_at.astimezone():%d %b %Y %H:%M}"),
-    )
-
-    def job(self, row: int) -> JobSummary:
-        result: JobSummary = self.record(row)
-        return result
 
 
 def _output(item: dict[str, Any]) -> str:

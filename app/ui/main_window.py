@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
         self.refresh_timer.timeout.connect(self.refresh)
         self.idle_timer = QTimer(self)
         self.idle_timer.setInterval(IDLE_REFRESH_MS)
-        self.idle_timer.timeout.connect(self.refresh)
+        self.idle_timer.timeout.connect(self.refresh_rows)
 
         self.tray: Tray | None = None
         if run_engine and Tray.available():
@@ -315,17 +315,20 @@ class MainWindow(QMainWindow):
     # Refreshing
 
     def refresh(self) -> None:
+        """After engine news or an action: the jobs, and the selected job's items."""
+        self.refresh_rows()
+        jobs = self.jobs.selected()
+        if len(jobs) == 1:
+            self.load_items(jobs[0].id)
+
+    def refresh_rows(self) -> None:
+        """The jobs only (the idle refresh, for changes made by other processes)."""
         if self.workspace is None:
             return
         workspace, before = self.workspace, self.snapshot
         self.background.run(
             lambda: changes(before, workspace.job_rows()), self.on_rows, self.on_failed
         )
-        jobs = self.jobs.selected()
-        if len(jobs) == 1:
-            self.load_items(jobs[0].id)
-        if PAGES[self.nav.currentRow()] == "Dashboard":
-            self.show_page(0)
 
     def on_rows(self, diff: tuple[list[Any], list[int], dict[int, JobRow]]) -> None:
         prepared, gone, snapshot = diff
@@ -340,6 +343,8 @@ class MainWindow(QMainWindow):
         self.snapshot = snapshot
         self.jobs.show_rows(prepared, first=False, gone=gone)
         self.update_actions()
+        if (prepared or gone) and PAGES[self.nav.currentRow()] == "Dashboard":
+            self.show_page(0)  # its totals changed; when nothing did, it is not recomputed
 
     def notify_finished(self, row: JobRow) -> None:
         if self.tray is None:
@@ -483,7 +488,7 @@ class MainWindow(QMainWindow):
             )
             message = f"Created job {created.job_id} with {created.item_count} items."
             if result.recurring:
-                schedule = workspace.add_schedule_from(result, created.job_id)
+                schedule = workspace.add_schedule_from(result)
                 message += f" It repeats as schedule {schedule}."
             return message
 

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateTimeEdit,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -45,6 +44,7 @@ from app.domain.validation import Level, SheetReport
 from app.engine.triggers import preview
 from app.sources.intake import SourceSpec
 from app.ui.background import Background
+from app.ui.widgets import PathField
 
 PREVIEW_ROWS = 20
 
@@ -91,15 +91,13 @@ class SourcePage(QWizardPage):
         self.report: SheetReport | None = None
         self.request = 0
         form = QFormLayout(self)
-        row = QHBoxLayout()
-        self.location = QLineEdit()
-        self.location.setAccessibleName("Source")
-        self.location.setPlaceholderText("ideas.csv, ideas.xlsx or https://docs.google.com/…")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row.addWidget(self.location, 1)
-        row.addWidget(browse)
-        form.addRow("Source", row)
+        source = PathField(
+            "Source",
+            filter="Idea sheets (*.csv *.tsv *.xlsx *.xlsm);;All files (*)",
+            placeholder="ideas.csv, ideas.xlsx or https://docs.google.com/…",
+        )
+        self.location = source.edit
+        form.addRow("Source", source)
         self.tab = QLineEdit()
         self.tab.setAccessibleName("Tab")
         self.tab.setPlaceholderText("first tab")
@@ -141,13 +139,6 @@ class SourcePage(QWizardPage):
             tab=self.tab.text().strip() or None,
             range=self.range.text().strip() or None,
         )
-
-    def _browse(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(
-            self, "Idea sheet", "", "Idea sheets (*.csv *.tsv *.xlsx *.xlsm);;All files (*)"
-        )
-        if chosen:
-            self.location.setText(chosen)
 
     def _changed(self) -> None:
         self.report = None
@@ -242,15 +233,9 @@ class OutputPage(QWizardPage):
         self.optimize = combo("Optimise for", [o.value for o in Optimize], "balanced")
         self.style_box = combo("Style", list(BUILTIN_STYLES), "modern")
         self.voice = combo("Voice (rows that name none)", [v.value for v in Voice], "neutral")
-        row = QHBoxLayout()
-        self.folder = QLineEdit()
-        self.folder.setAccessibleName("Output folder")
-        self.folder.setPlaceholderText("Videos/Cadence/job-… (default)")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row.addWidget(self.folder, 1)
-        row.addWidget(browse)
-        form.addRow("Folder", row)
+        folder = PathField("Output folder", placeholder="Videos/Cadence/job-… (default)")
+        self.folder = folder.edit
+        form.addRow("Folder", folder)
         self.error = _error_label()
         form.addRow(self.error)
         self.container.currentTextChanged.connect(self._container_changed)
@@ -259,11 +244,6 @@ class OutputPage(QWizardPage):
         webm = container == "webm"
         self.video_codec.setCurrentText("vp9" if webm else "h264")
         self.audio_codec.setCurrentText("opus" if webm else "aac")
-
-    def _browse(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Output folder", self.folder.text())
-        if chosen:
-            self.folder.setText(chosen)
 
     def config(self) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -15,13 +15,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.widgets import heading as title
+
 
 class CalendarPage(QWidget):
     def __init__(self) -> None:
         super().__init__()
         layout = QVBoxLayout(self)
-        heading = QLabel("Calendar")
-        heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        heading = title("Calendar")
         layout.addWidget(heading)
         row = QHBoxLayout()
         self.calendar = QCalendarWidget()

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.widgets import heading as title
+
 
 def _card(title: str) -> tuple[QFrame, QLabel]:
     frame = QFrame()
@@ -39,8 +41,7 @@ class DashboardPage(QWidget):
         super().__init__()
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        heading = QLabel("Dashboard")
-        heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        heading = title("Dashboard")
         top.addWidget(heading)
         top.addStretch()
         self.new_button = QPushButton("Create a job…")
@@ -59,8 +60,8 @@ class DashboardPage(QWidget):
             ("success", "Success rate"),
             ("throughput", "Videos in the last 24 h"),
         )
-        for n, (key, title) in enumerate(cards):
-            frame, value = _card(title)
+        for n, (key, caption) in enumerate(cards):
+            frame, value = _card(caption)
             self.values[key] = value
             grid.addWidget(frame, n // 3, n % 3)
         layout.addLayout(grid)

@@ -3,7 +3,6 @@ items and history."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from app.store.jobs import JobRow
 from app.ui.delegates import CardDelegate, EditDelegate, ProgressDelegate
 from app.ui.job_models import ItemsModel
 from app.ui.job_table import EDITABLE, PROGRESS_COLUMN, TABS, WIDTHS, JobTableModel
+from app.ui.widgets import heading
 
 FILTER_DELAY_MS = 150  # typing pauses this long before the table filters
 ACTIONS = ("resume", "pause", "cancel", "retry", "delete", "enable", "disable")
@@ -59,8 +59,7 @@ class JobsPage(QWidget):
         self.job_actions = actions
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        self.heading = QLabel("Jobs")
-        self.heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        self.heading = heading("Jobs")
         top.addWidget(self.heading)
         top.addStretch()
         self.search = QLineEdit()
@@ -270,7 +269,3 @@ class JobsPage(QWidget):
         menu.addAction("Open video", lambda: self.open_output(row))
         menu.addAction("Show in folder", lambda: self.open_output(row, folder=True))
         menu.exec(self.items_view.viewport().mapToGlobal(point))
-
-    def for_each_selected(self, act: Callable[[JobRow], None]) -> None:
-        for job in self.selected():
-            act(job)

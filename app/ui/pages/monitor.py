@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.background import Background
+from app.ui.widgets import heading as title
 
 REFRESH_MS = 2000
 LOW_DISK_BYTES = 5 * 1024**3
@@ -51,8 +52,7 @@ class MonitorPage(QWidget):
         self.running: dict[int, dict[str, Any]] = {}  # item id → what the engine said
         self.quota_source: Callable[[], float] | None = None  # seconds Google holds us
         layout = QVBoxLayout(self)
-        heading = QLabel("Monitor")
-        heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        heading = title("Monitor")
         layout.addWidget(heading)
 
         machine = QGroupBox("This computer")

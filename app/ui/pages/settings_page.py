@@ -6,17 +6,18 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
+
+from app.ui.widgets import PathField
+from app.ui.widgets import heading as title
 
 THEMES = ("System", "Light", "Dark")
 
@@ -29,8 +30,7 @@ class SettingsPage(QWidget):
     def __init__(self) -> None:
         super().__init__()
         layout = QVBoxLayout(self)
-        heading = QLabel("Settings")
-        heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        heading = title("Settings")
         layout.addWidget(heading)
 
         look = QGroupBox("Appearance")
@@ -62,14 +62,9 @@ class SettingsPage(QWidget):
         self.max_concurrent.setRange(1, 16)
         self.max_concurrent.setAccessibleName("Videos rendered at once")
         form.addRow("Videos rendered at once", self.max_concurrent)
-        folder_row = QHBoxLayout()
-        self.output_folder = QLineEdit()
-        self.output_folder.setAccessibleName("Output folder")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        folder_row.addWidget(self.output_folder, 1)
-        folder_row.addWidget(browse)
-        form.addRow("Output folder", folder_row)
+        folder = PathField("Output folder")
+        self.output_folder = folder.edit
+        form.addRow("Output folder", folder)
         self.write_back = QCheckBox("Write each row's status back to its Google Sheet")
         form.addRow("", self.write_back)
         layout.addWidget(render)
@@ -92,11 +87,6 @@ class SettingsPage(QWidget):
         self.autostart.setEnabled(bool(values.get("autostart_supported", True)))
         self.account.setText(account or "Not signed in. Sign in with: python main.py auth login")
         self.sign_out_button.setEnabled(account is not None)
-
-    def _browse(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Output folder", self.output_folder.text())
-        if chosen:
-            self.output_folder.setText(chosen)
 
     def _save(self) -> None:
         self.save.emit(
