@@ -145,6 +145,38 @@ OPTIONS: tuple[Option, ...] = (
         bounds=(1, 60000),
     ),
     Option("publish.language", "text", "", "Video language code (empty: from the script)"),
+    Option(
+        "youtube.max_uploads", "int", 1, "How many videos upload to YouTube at once", bounds=(1, 4)
+    ),
+    Option(
+        "youtube.chunk_mb",
+        "int",
+        8,
+        "Upload chunk size in MiB (rounded to 256 KiB); smaller resumes sooner after a drop",
+        bounds=(1, 256),
+    ),
+    Option(
+        "youtube.daily_uploads",
+        "int",
+        100,
+        "videos.insert calls a Google project may make a day (YouTube's upload bucket)",
+        bounds=(1, 100000),
+    ),
+    Option(
+        "youtube.daily_units",
+        "int",
+        10000,
+        "YouTube API units a Google project may spend a day on everything but uploads",
+        bounds=(1, 10000000),
+    ),
+    Option("youtube.cost_read", "int", 1, "Units a list call costs", bounds=(0, 10000)),
+    Option(
+        "youtube.cost_write",
+        "int",
+        50,
+        "Units thumbnails.set, playlistItems.insert and videos.update each cost",
+        bounds=(0, 10000),
+    ),
     Option("publish.made_for_kids", "bool", False, "Mark videos as made for kids"),
     Option("publish.category_id", "text", "27", "YouTube category id (27 = Education)"),
 )

@@ -21,6 +21,9 @@ from app.domain.validation import Level, Rules, SheetReport
 from app.engine.ratelimit import RateLimiter
 from app.export import render, write_atomically
 from app.google.auth import GoogleAuth
+from app.google.channels import Channels
+from app.google.publisher import PublishSettings
+from app.google.quota import QuotaLedger, QuotaLimits
 from app.google.sheets import SheetsClient
 from app.paths import DEMO_SHEET, AppPaths
 from app.secrets import SecretStore
@@ -60,6 +63,8 @@ class Workspace:
         secrets = SecretStore(paths.secrets_file)
         self.settings = Settings(self.db, secrets)
         self.google = GoogleAuth(secrets, paths.config_dir)
+        self.channels = Channels(self.db, secrets)
+        self.quota = QuotaLedger(self.db, self.quota_limits)
         self._limiter: RateLimiter | None = None
 
     def close(self) -> None:
@@ -76,6 +81,23 @@ class Workspace:
                 int(self.settings.get("google.requests_per_project")),
             )
         return self._limiter
+
+    def quota_limits(self) -> QuotaLimits:
+        get = self.settings.get
+        return QuotaLimits(
+            uploads=int(get("youtube.daily_uploads")),
+            units=int(get("youtube.daily_units")),
+            read=int(get("youtube.cost_read")),
+            write=int(get("youtube.cost_write")),
+        )
+
+    def publish_settings(self) -> PublishSettings:
+        from app.domain.publishing import chunk_size
+
+        return PublishSettings(
+            chunk_bytes=chunk_size(int(self.settings.get("youtube.chunk_mb"))),
+            limits=self.quota_limits(),
+        )
 
     def sheets(self, job_id: int | None = None) -> SheetsClient:
         """A Sheets client for the signed-in account (an `AuthError` says how to sign in)."""
@@ -110,6 +132,7 @@ class Workspace:
         write_back: bool | None = None,
         actor: str | None = None,
         schedule_id: int | None = None,
+        publish: dict[str, Any] | None = None,
     ) -> CreatedJob:
         """Validate the source and store a job with one item per valid row.
 
@@ -136,6 +159,7 @@ class Workspace:
             write_back=write_back
             if write_back is not None
             else spec.kind == "gsheet" and bool(self.settings.get("google.write_back")),
+            publish=self._publish_plan(publish, scheduling),
         ).checked()
         report = self.check_source(spec, level)
         if not report.valid_rows:
@@ -149,6 +173,21 @@ class Workspace:
             )
         log.info("created job %s with %s items from %s", job_id, len(report.valid_rows), location)
         return CreatedJob(job_id, draft.title.strip(), report)
+
+    def _publish_plan(
+        self, publish: dict[str, Any] | None, scheduling: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """The job's publishing settings with its channel named by id (a title or handle is
+        looked up) and a time zone for times written without one."""
+        from app.domain.schedule import local_zone_name
+
+        plan = dict(publish or {})
+        if not plan.get("target"):
+            return plan
+        if plan.get("channel"):
+            plan["channel"] = self.channels.resolve(str(plan["channel"])).id
+        plan.setdefault("timezone", (scheduling or {}).get("timezone") or local_zone_name())
+        return plan
 
     def jobs(self, state: State | None = None) -> list[job_store.JobSummary]:
         with self.db.read() as session:

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.domain.a1 import column_index, column_letter
+from tests.fake_youtube import YouTube
 
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -100,6 +101,15 @@ class Google:
         self.lock = threading.Lock()
         self.base_url = ""
         self.id_token: str | None = None  # returned by a code exchange (installed-app flow)
+        self.youtube = YouTube()
+        self.refuse_refresh = False  # the refresh token was revoked
+        self.grant_scope = " ".join(
+            [
+                "https://www.googleapis.com/auth/spreadsheets",
+                "openid",
+                "https://www.googleapis.com/auth/userinfo.email",
+            ]
+        )
 
     def add(self, sheet_id: str, tabs: dict[str, list[list[Any]]], **kwargs: Any) -> Spreadsheet:
         spreadsheet = Spreadsheet(
@@ -284,6 +294,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         google = self.google
         url = urlsplit(self.path)
+        if url.path.startswith(("/youtube/", "/upload/youtube/")):
+            token = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+            with google.lock:
+                google.requests.append((method, self.path))
+            google.youtube.handle(self, method, token in google.tokens, token)
+            return
         query = parse_qs(url.query)
         body = self._body()
         with google.lock:
@@ -292,6 +308,15 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path == "/token":
             form = parse_qs(body.decode())
             google.token_grants.append(form)
+            if google.refuse_refresh and "refresh_token" in form:
+                self._send(
+                    400,
+                    {
+                        "error": "invalid_grant",
+                        "error_description": "Token has been expired or revoked.",
+                    },
+                )
+                return
             token = f"issued-{len(google.token_grants)}"
             google.tokens.add(token)
             answer: dict[str, Any] = {
@@ -301,13 +326,7 @@ class _Handler(BaseHTTPRequestHandler):
             }
             if "code" in form:  # the installed-app flow's code exchange
                 answer["refresh_token"] = "refresh-1"
-                answer["scope"] = " ".join(
-                    [
-                        "https://www.googleapis.com/auth/spreadsheets",
-                        "openid",
-                        "https://www.googleapis.com/auth/userinfo.email",
-                    ]
-                )
+                answer["scope"] = google.grant_scope
                 if google.id_token:
                     answer["id_token"] = google.id_token
             self._send(200, answer)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.domain.idea import FIELDS
+from app.domain.idea import FIELDS, OPTIONAL_FIELDS
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -18,7 +18,7 @@ def normalise_header(text: object) -> str:
 
 def _build_lookup() -> dict[str, str]:
     lookup: dict[str, str] = {}
-    for f in FIELDS:
+    for f in (*FIELDS, *OPTIONAL_FIELDS):
         for spelling in (f.name, f.label, *f.aliases):
             lookup.setdefault(normalise_header(spelling), f.name)
     return lookup

@@ -78,8 +78,17 @@ FIELDS: tuple[Field, ...] = (
     Field("style_override", "Style", "I", ("style", "template", "look", "theme")),
     Field("priority", "Priority", "J", ("prio", "importance", "urgency")),
 )
+OPTIONAL_FIELDS: tuple[Field, ...] = (
+    Field(
+        "publish_at",
+        "Publish at",
+        "",
+        ("publish time", "publish date", "publish on", "go live", "scheduled for", "release"),
+    ),
+)
+"""Columns found only by their header (never by position): a row's own publish time."""
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
-FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in (*FIELDS, *OPTIONAL_FIELDS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +105,7 @@ class Idea:
     voice_preference: Voice = Voice.NEUTRAL
     style_override: str = ""
     priority: Priority = Priority.NORMAL
+    publish_at: str = ""  # the row's own publish time (ISO, wall-clock in the job's zone)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (enums as text, platforms as a list)."""
@@ -119,4 +129,5 @@ class Idea:
             voice_preference=Voice(data.get("voice_preference", Voice.NEUTRAL)),
             style_override=str(data.get("style_override", "")),
             priority=Priority(data.get("priority", Priority.NORMAL)),
+            publish_at=str(data.get("publish_at", "") or ""),
         )

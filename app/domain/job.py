@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 from app.domain.errors import DraftError
 from app.domain.idea import Priority
+from app.domain.publishing import PublishConfig
 from app.domain.scheduling import SchedulingConfig
 from app.domain.validation import Level
 
@@ -32,6 +33,7 @@ class JobDraft:
     output_config: dict[str, Any] = field(default_factory=dict)
     scheduling: dict[str, Any] = field(default_factory=dict)
     write_back: bool = False
+    publish: dict[str, Any] = field(default_factory=dict)  # `PublishConfig`; {}: render only
 
     def checked(self) -> JobDraft:
         """Self, if every setting is usable; else raise `DraftError` naming the setting."""
@@ -54,4 +56,5 @@ class JobDraft:
                 "write-back", "needs a Google Sheet source — a file's rows cannot show status"
             )
         SchedulingConfig.from_dict(self.scheduling)
+        PublishConfig.from_dict(self.publish).checked()
         return self

@@ -353,6 +353,7 @@ class _RowValidator:
             "voice_preference": self.voice,
             "style_override": self.style,
             "priority": self.priority,
+            "publish_at": self.publish_at,
         }
         for name, check in checks.items():
             try:
@@ -534,6 +535,28 @@ class _RowValidator:
             return _PRIORITY_ALIASES[text]
         self.bad("priority", f"{_quote(text)} is not a priority — use {choices}", "normal")
         return Priority.NORMAL
+
+    def publish_at(self) -> str:
+        """The row's own publish time, as ISO text (its zone is the job's, known later)."""
+        value = self.raw("publish_at")
+        if isinstance(value, datetime):  # XLSX dates arrive typed
+            return value.replace(microsecond=0).isoformat()
+        if isinstance(value, date):
+            return datetime.combine(value, time(0)).isoformat()
+        text = cell_text(value)
+        if not text:
+            return ""
+        candidate = text.replace("/", "-")
+        candidate = candidate.replace(" ", "T", 1) if " " in candidate else candidate
+        try:
+            moment = datetime.fromisoformat(candidate)
+        except ValueError:
+            self.error(
+                "publish_at",
+                f"{_quote(text)} is not a date and time — write it like 2026-12-24 17:00",
+            )
+            return ""
+        return moment.replace(microsecond=0).isoformat()
 
 
 __all__ = [

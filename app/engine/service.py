@@ -28,14 +28,15 @@ from app.domain.states import State
 from app.engine.load import LoadGauge
 from app.engine.retry import retry_delay
 from app.engine.schedules import ScheduleRunner
+from app.google.publisher import Publisher, PublishOutcome
 from app.google.writeback import WriteBack
-from app.pipeline.render import slug
+from app.pipeline.render import existing_outputs, slug
 from app.pipeline.runner import RenderOutcome, RenderTask, run_render
 from app.publish import webhooks
 from app.render_config import render_settings
-from app.store import queue, stats
+from app.store import publishing, queue, stats
 from app.store.jobs import audit
-from app.store.models import Job, utcnow
+from app.store.models import Item, Job, utcnow
 from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,8 @@ WEBHOOK_GRACE = 120.0  # seconds a shutdown waits for webhook deliveries
 class EngineEvent:
     """Something that happened, announced after it was committed."""
 
-    kind: str  # item_started | item_progressed | item_finished
+    kind: str  # item_started | item_progressed | item_finished | item_awaiting_approval |
+    # channel_on_hold (item_id 0 when it concerns no one item)
     job_id: int
     item_id: int
     row: int
@@ -59,7 +61,7 @@ class EngineEvent:
 
 @dataclass(slots=True)
 class _Worker:
-    claim: queue.Claim
+    claim: queue.Claim | publishing.UploadClaim
     stop: threading.Event = field(default_factory=threading.Event)
     cancel: threading.Event = field(default_factory=threading.Event)
     task: asyncio.Task[None] | None = None
@@ -86,6 +88,7 @@ class Engine:
         on_event: Callable[[EngineEvent], None] = lambda _e: None,
         run_schedules: bool = True,
         gauge: LoadGauge | None = None,
+        publisher: Publisher | None = None,
     ) -> None:
         self.workspace = workspace
         self.db = workspace.db
@@ -93,6 +96,9 @@ class Engine:
         self.poll_seconds = poll_seconds
         self._on_event = on_event
         self.workers: dict[int, _Worker] = {}
+        self.uploads: dict[int, _Worker] = {}  # uploads run beside renders, in their own slots
+        self.max_uploads = int(workspace.settings.get("youtube.max_uploads"))
+        self._publisher = publisher
         self._wake = asyncio.Event()
         self.run_schedules = run_schedules
         self.schedules: ScheduleRunner | None = None
@@ -136,6 +142,7 @@ class Engine:
             # Ready work first (dispatch latency), then bookkeeping.
             await self._follow_job_actions()
             started = await self._fill()
+            started += await self._fill_uploads()
             if self.schedules is not None:
                 await self.schedules.sync_if_changed()
             if time.monotonic() - self._pruned_at > PRUNE_EVERY:
@@ -144,6 +151,7 @@ class Engine:
             if (
                 until_idle
                 and not self.workers
+                and not self.uploads
                 and not started
                 and not await asyncio.to_thread(self._retries_waiting)
             ):
@@ -157,9 +165,10 @@ class Engine:
             )
             for waiter in waiters:
                 waiter.cancel()
-        for worker in self.workers.values():
+        running = [*self.workers.values(), *self.uploads.values()]
+        for worker in running:
             worker.stop.set()
-        pending = [w.task for w in self.workers.values() if w.task is not None]
+        pending = [w.task for w in running if w.task is not None]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         for thread in self.webhook_threads:  # let deliveries in flight finish (or give up)
@@ -275,12 +284,13 @@ class Engine:
             return {job_id: state for job_id, state in rows}
 
     async def _follow_job_actions(self) -> None:
-        """Pause and cancel reach running renders, whichever process asked for them."""
-        if not self.workers:
+        """Pause and cancel reach running renders and uploads, whichever process asked."""
+        running = [*self.workers.values(), *self.uploads.values()]
+        if not running:
             return
-        job_ids = {w.claim.job_id for w in self.workers.values()}
+        job_ids = {w.claim.job_id for w in running}
         states = await asyncio.to_thread(self._job_states, job_ids)
-        for worker in list(self.workers.values()):
+        for worker in running:
             state = states.get(worker.claim.job_id)
             if state == State.CANCELING.value:
                 worker.cancel.set()
@@ -300,6 +310,7 @@ class Engine:
 
     def _render(self, worker: _Worker, folder: Path) -> None:
         claim = worker.claim
+        assert isinstance(claim, queue.Claim)
         settings = render_settings(
             self.workspace.settings,
             self.workspace.paths,
@@ -331,9 +342,9 @@ class Engine:
         outcome = run_render(
             task, progress, cancel=worker.cancel, stop=worker.stop, timeout=timeout
         )
-        self._record(claim, outcome)
+        self._record(claim, outcome, folder)
 
-    def retry_policy(self, claim: queue.Claim) -> RetryPolicy:
+    def retry_policy(self, claim: queue.Claim | publishing.UploadClaim) -> RetryPolicy:
         settings = self.workspace.settings
         default = RetryPolicy(
             strategy=RetryStrategy(settings.get("engine.retry_strategy")),
@@ -344,9 +355,12 @@ class Engine:
             ),
             max_attempts=int(settings.get("engine.max_attempts")),
         )
-        return RetryPolicy.from_dict(claim.scheduling.get("retry", {}), default)
+        scheduling = claim.scheduling if isinstance(claim, queue.Claim) else {}
+        return RetryPolicy.from_dict(scheduling.get("retry", {}), default)
 
-    def _record(self, claim: queue.Claim, outcome: RenderOutcome) -> None:
+    def _record(
+        self, claim: queue.Claim, outcome: RenderOutcome, folder: Path | None = None
+    ) -> None:
         status = outcome.status
         retry_at = None
         error = outcome.error
@@ -362,11 +376,134 @@ class Engine:
             outputs["duration"] = outcome.result["duration"]
         if status == "skipped":  # its video already exists: done before the last shutdown
             status = "completed"
+            if folder is not None:
+                from app.domain.idea import Idea
+
+                outputs = existing_outputs(
+                    folder,
+                    claim.row,
+                    Idea.from_dict(claim.idea),
+                    OutputConfig.from_dict(
+                        {k: v for k, v in claim.output_config.items() if k != "folder"}
+                    ),
+                )
         if outcome.details:
             log.error("item %s failed:\n%s", claim.item_id, outcome.details)
         with self.db.write() as session:
             state = queue.finish_item(
                 session, claim, status, error=error, outputs=outputs, retry_at=retry_at
+            )
+            job = session.get(Job, claim.job_id)
+            assert job is not None
+            phase = session.scalar(select(Item.phase).where(Item.id == claim.item_id))
+            if job.callback_url and job.state in (State.COMPLETED.value, State.FAILED.value):
+                body = webhooks.payload(
+                    stats.job_progress(session, job.id),
+                    job.finished_at.isoformat() if job.finished_at else None,
+                )
+                self._send_webhook(job.id, job.callback_url, body)
+        self.on_event(
+            EngineEvent(
+                "item_finished",
+                claim.job_id,
+                claim.item_id,
+                claim.row,
+                {"state": state, "error": error, "outputs": outputs, "phase": phase},
+            )
+        )
+        if phase == "approval" and state == State.PENDING.value:
+            self.on_event(
+                EngineEvent("item_awaiting_approval", claim.job_id, claim.item_id, claim.row)
+            )
+        if phase == "upload":
+            self.wake()
+
+    # Uploads
+
+    @property
+    def publisher(self) -> Publisher:
+        if self._publisher is None:
+            ws = self.workspace
+            self._publisher = Publisher(self.db, ws.channels, ws.quota, ws.publish_settings())
+        return self._publisher
+
+    def _claim_uploads(self, free: int) -> list[publishing.UploadClaim]:
+        with self.db.write() as session:
+            return publishing.claim_uploads(session, free, utcnow())
+
+    async def _fill_uploads(self) -> int:
+        free = self.max_uploads - len(self.uploads)
+        if free <= 0:
+            return 0
+        claims = await asyncio.to_thread(self._claim_uploads, free)
+        for claim in claims:
+            worker = _Worker(claim)
+            self.uploads[claim.item_id] = worker
+            worker.task = asyncio.ensure_future(self._run_upload(worker))
+            self.on_event(
+                EngineEvent(
+                    "item_started",
+                    claim.job_id,
+                    claim.item_id,
+                    claim.row,
+                    {"attempt": claim.attempt, "stage": "upload"},
+                )
+            )
+        return len(claims)
+
+    async def _run_upload(self, worker: _Worker) -> None:
+        try:
+            await asyncio.to_thread(self._publish, worker)
+        except Exception:
+            log.exception("upload of item %s failed", worker.claim.item_id)
+        finally:
+            self.uploads.pop(worker.claim.item_id, None)
+            self._wake.set()
+
+    def _publish(self, worker: _Worker) -> None:
+        """In a worker thread: one upload attempt, then its outcome recorded."""
+        claim = worker.claim
+        assert isinstance(claim, publishing.UploadClaim)
+        last_at = 0.0
+
+        def progress(fraction: float) -> None:
+            nonlocal last_at
+            now = time.monotonic()
+            if now - last_at >= PROGRESS_EVERY:
+                last_at = now
+                with self.db.write() as session:
+                    queue.record_progress(session, claim.item_id, "upload", fraction)
+                self.on_event(
+                    EngineEvent(
+                        "item_progressed",
+                        claim.job_id,
+                        claim.item_id,
+                        claim.row,
+                        {"stage": "upload", "progress": fraction},
+                    )
+                )
+
+        try:
+            outcome = self.publisher.publish(claim.item_id, progress, worker.stop, worker.cancel)
+        except Exception as exc:  # a bug: the item fails with a pointer to the log
+            log.exception("publishing item %s failed", claim.item_id)
+            outcome = PublishOutcome("failed", f"internal error while uploading ({exc})")
+        self._record_upload(claim, outcome)
+
+    def _record_upload(self, claim: publishing.UploadClaim, outcome: PublishOutcome) -> None:
+        kind, message, until = outcome.kind, outcome.message, outcome.until
+        if kind == "retry":
+            policy = self.retry_policy(claim)
+            delay = retry_delay(policy, claim.attempt, transient=True)
+            if delay is None:
+                kind = "failed"
+                message = f"upload: {message} — tried {claim.attempt} times; retry the job later"
+            else:
+                until = utcnow() + timedelta(seconds=delay)
+                message = f"upload: {message} — trying again in {delay:.0f} s"
+        with self.db.write() as session:
+            state = publishing.finish_upload(
+                session, claim, kind, message=message, status=outcome.status, until=until
             )
             job = session.get(Job, claim.job_id)
             assert job is not None
@@ -382,6 +519,9 @@ class Engine:
                 claim.job_id,
                 claim.item_id,
                 claim.row,
-                {"state": state, "error": error, "outputs": outputs},
+                {"state": state, "error": message or None, "upload": outcome.status, "kind": kind},
             )
         )
+        if outcome.kind == "hold":
+            self.on_event(EngineEvent("channel_on_hold", claim.job_id, claim.item_id, claim.row,
+                                      {"message": outcome.message}))  # fmt: skip

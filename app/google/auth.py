@@ -130,39 +130,12 @@ class GoogleAuth:
     ) -> Account:
         """The installed-app flow: the browser opens Google's consent page, which redirects
         to a one-off server on this computer's loopback address."""
-        from google_auth_oauthlib.flow import InstalledAppFlow
-
-        try:
-            config = json.loads(client_secrets.expanduser().read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise AuthError(
-                f"cannot read the OAuth client file {client_secrets}: {exc.strerror or exc}"
-            ) from None
-        except ValueError:
-            raise AuthError(f"{client_secrets} is not an OAuth client JSON file") from None
-        if "installed" not in config:
-            raise AuthError(
-                f"{client_secrets} is not a desktop-app OAuth client — in Google Cloud console "
-                "create credentials › OAuth client ID › Desktop app, and download its JSON"
-            )
-        flow = InstalledAppFlow.from_client_config(config, SCOPES)
-        endpoints.mount(flow.oauth2session)
-        try:
-            creds = flow.run_local_server(
-                host="127.0.0.1",
-                port=0,
-                open_browser=open_browser,
-                timeout_seconds=300,
-                authorization_prompt_message="Opening your browser to sign in to Google…\n"
-                "If it does not open, visit: {url}",
-                success_message="Cadence is signed in. You can close this tab.",
-            )
-        except Exception as exc:  # oauthlib raises many kinds; none may leak a token
-            raise AuthError(
-                f"Google sign-in did not complete ({type(exc).__name__}) — try again"
-            ) from None
-        if creds is None:
-            raise AuthError("Google sign-in did not complete (no answer within 5 minutes)")
+        creds = installed_app_flow(
+            client_secrets,
+            SCOPES,
+            open_browser=open_browser,
+            prompt="Opening your browser to sign in to Google…\nIf it does not open, visit: {url}",
+        )
         email = _email_from(getattr(creds, "id_token", None)) or "your Google account"
         self.secrets.set(USER_TOKEN, creds.to_json())
         self.secrets.delete(SERVICE_KEY)
@@ -200,6 +173,46 @@ class GoogleAuth:
         self.account_file.unlink(missing_ok=True)
         log.info("signed out of Google")
         return message
+
+
+def installed_app_flow(
+    client_secrets: Path, scopes: list[str], *, open_browser: bool, prompt: str
+) -> user_credentials.Credentials:
+    """Run google-auth-oauthlib's installed-app flow with the user's own desktop client:
+    consent in a browser, the redirect received on 127.0.0.1. ``prompt`` shows ``{url}``."""
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    try:
+        config = json.loads(client_secrets.expanduser().read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AuthError(
+            f"cannot read the OAuth client file {client_secrets}: {exc.strerror or exc}"
+        ) from None
+    except ValueError:
+        raise AuthError(f"{client_secrets} is not an OAuth client JSON file") from None
+    if not isinstance(config, dict) or "installed" not in config:
+        raise AuthError(
+            f"{client_secrets} is not a desktop-app OAuth client — in Google Cloud console "
+            "create credentials › OAuth client ID › Desktop app, and download its JSON"
+        )
+    flow = InstalledAppFlow.from_client_config(config, scopes)
+    endpoints.mount(flow.oauth2session)
+    try:
+        creds = flow.run_local_server(
+            host="127.0.0.1",
+            port=0,
+            open_browser=open_browser,
+            timeout_seconds=300,
+            authorization_prompt_message=prompt,
+            success_message="Cadence is signed in. You can close this tab.",
+        )
+    except Exception as exc:  # oauthlib raises many kinds; none may leak a token
+        raise AuthError(
+            f"Google sign-in did not complete ({type(exc).__name__}) — try again"
+        ) from None
+    if creds is None:
+        raise AuthError("Google sign-in did not complete (no answer within 5 minutes)")
+    return creds
 
 
 def refresh(creds: Credentials, session: requests.Session) -> None:

@@ -1,6 +1,7 @@
 """Where Google requests go: Google itself, or an emulator/proxy named by
 ``CADENCE_GOOGLE_ENDPOINT`` (e.g. ``http://127.0.0.1:8089``), which then receives the same
-paths (``/v4/spreadsheets/…``, ``/token``, ``/revoke``)."""
+paths (``/v4/spreadsheets/…``, ``/token``, ``/revoke``, ``/youtube/v3/…``,
+``/upload/youtube/v3/…``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ SHEETS_HOST = "https://sheets.googleapis.com"
 OAUTH_HOST = "https://oauth2.googleapis.com"
 TOKEN_URI = f"{OAUTH_HOST}/token"
 REVOKE_URI = f"{OAUTH_HOST}/revoke"
+YOUTUBE_HOST = "https://youtube.googleapis.com"
+GOOGLEAPIS_HOST = "https://www.googleapis.com"  # older upload and API addresses
+HOSTS = (SHEETS_HOST, OAUTH_HOST, YOUTUBE_HOST, GOOGLEAPIS_HOST)
 ENV = "CADENCE_GOOGLE_ENDPOINT"
 
 
@@ -26,7 +30,7 @@ def url(address: str) -> str:
     """``address`` on Google, moved to the override when one is set."""
     base = override()
     if base:
-        for host in (SHEETS_HOST, OAUTH_HOST):
+        for host in HOSTS:
             if address.startswith(host):
                 return base + address[len(host) :]
     return address
@@ -42,6 +46,6 @@ def mount(session: requests.Session) -> requests.Session:
     """Route a session's Google requests to the override, if any (a no-op otherwise)."""
     if override():
         adapter = _Redirect()
-        session.mount(SHEETS_HOST, adapter)
-        session.mount(OAUTH_HOST, adapter)
+        for host in HOSTS:
+            session.mount(host, adapter)
     return session

@@ -101,6 +101,28 @@ def output_stem(row: int, idea: Idea) -> str:
     return f"{row:03d}-{slug(idea.idea_title)}"
 
 
+def existing_outputs(out_dir: Path, row: int, idea: Idea, output: OutputConfig) -> dict[str, Any]:
+    """The files an earlier, complete render of this row left (its video exists), as the
+    engine records outputs: after a crash between publishing the files and recording them."""
+    stem = output_stem(row, idea)
+    thumbnail = next(
+        (p for p in (out_dir / f"{stem}.png", out_dir / f"{stem}.jpg") if p.exists()),
+        out_dir / f"{stem}.png",
+    )
+    metadata = out_dir / f"{stem}.json"
+    try:
+        duration = float(json.loads(metadata.read_text(encoding="utf-8"))["duration_seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        duration = 0.0
+    return {
+        "video": str(out_dir / f"{stem}{output.extension}"),
+        "thumbnail": str(thumbnail),
+        "captions": str(out_dir / f"{stem}.srt"),
+        "metadata": str(metadata),
+        "duration": duration,
+    }
+
+
 class _Checkpoints:
     """The manifest of finished stages in a work folder."""
 

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.domain.errors import NotFound, UserError
 from app.domain.job import JobDraft
+from app.domain.publishing import PublishConfig, UploadStatus
 from app.domain.scheduling import SchedulingConfig, item_cost, item_tags
 from app.domain.states import State, transition
 from app.domain.validation import RowReport
-from app.store.models import AuditEntry, Item, Job, Schedule, utcnow
+from app.store.models import AuditEntry, Item, Job, Schedule, Upload, utcnow
 
 
 def current_actor(front_end: str) -> str:
@@ -75,6 +76,20 @@ def create_job(
         schedule_id=schedule_id,
     )
     job.items = [_item(row, config, draft.output_config) for row in rows if row.valid]
+    publish = PublishConfig.from_dict(draft.publish)
+    job.publish = publish.to_dict()
+    if publish.enabled:
+        planned = [i for i in job.items if i.state == State.PENDING.value]
+        for index, item in enumerate(planned):  # in sheet order: item k at first + k × every
+            item.upload = Upload(
+                channel_id=publish.channel,
+                status=UploadStatus.WAITING.value,
+                privacy=publish.privacy.value,
+                publish_at=publish.publish_time(index, str(item.idea.get("publish_at") or "")),
+                offset=0,
+                attempts=0,
+                steps_done=[],
+            )
     session.add(job)
     if job.items and not any(i.state == State.PENDING.value for i in job.items):
         # Every row was filtered out: nothing to wait for.
@@ -251,6 +266,8 @@ def item_record(item: Item) -> dict[str, Any]:
         "error": item.error,
         "outputs": item.outputs,
         "video_id": item.video_id,
+        "phase": item.phase,
+        "upload": upload_record(item.upload) if item.upload is not None else None,
         "warnings": item.warnings,
         "idea": item.idea,
         "updated_at": _iso(item.updated_at),
@@ -264,6 +281,21 @@ def item_record(item: Item) -> dict[str, Any]:
             }
             for e in item.executions
         ],
+    }
+
+
+def upload_record(upload: Upload) -> dict[str, Any]:
+    return {
+        "channel": upload.channel_id,
+        "status": upload.status,
+        "privacy": upload.privacy,
+        "publish_at": _iso(upload.publish_at),
+        "video_id": upload.video_id,
+        "url": upload.url,
+        "uploaded_bytes": upload.offset,
+        "size": upload.file_size,
+        "note": upload.note,
+        "rejected_reason": upload.rejected_reason,
     }
 
 
@@ -286,6 +318,7 @@ def job_record(job: Job, *, with_items: bool = True) -> dict[str, Any]:
         "callback_url": job.callback_url,
         "output": job.output_config,
         "scheduling": job.scheduling,
+        "publish": job.publish,
         "items_total": len(job.items),
         "items_completed": sum(i.state == State.COMPLETED.value for i in job.items),
         "items_failed": sum(i.state == State.FAILED.value for i in job.items),

@@ -77,6 +77,7 @@ class Job(Base):
     finished_at: Mapped[datetime | None]
     rate_limited_until: Mapped[datetime | None]  # an API quota holds the job until then
     write_back: Mapped[bool] = mapped_column(default=False)  # row statuses to its Google Sheet
+    publish: Mapped[dict[str, Any]] = mapped_column(default=dict)  # `PublishConfig`; {}: none
 
     items: Mapped[list[Item]] = relationship(
         back_populates="job", cascade="all, delete-orphan", order_by="Item.row_number"
@@ -107,15 +108,71 @@ class Item(Base):
     cost: Mapped[float] = mapped_column(default=0.0)  # relative render cost, for ordering
     sheet_status: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # last written to the sheet
     sheet_synced_at: Mapped[datetime | None]  # the updated_at that status reflects
+    phase: Mapped[str] = mapped_column(String(16), default="render")  # render|approval|upload
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
     job: Mapped[Job] = relationship(back_populates="items")
+    upload: Mapped[Upload | None] = relationship(
+        back_populates="item", cascade="all, delete-orphan", uselist=False
+    )
     executions: Mapped[list[Execution]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="Execution.id"
     )
+
+
+class Upload(Base):
+    """An item's way to YouTube: the plan, and a resumable upload that survives restarts."""
+
+    __tablename__ = "uploads"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    privacy: Mapped[str] = mapped_column(String(16), default="private")  # as asked
+    publish_at: Mapped[datetime | None]  # planned; None: at once
+    session_uri: Mapped[str | None] = mapped_column(Text)  # the resumable session, when open
+    session_started_at: Mapped[datetime | None]
+    file_size: Mapped[int | None]
+    offset: Mapped[int] = mapped_column(default=0)  # bytes YouTube confirmed
+    attempts: Mapped[int] = mapped_column(default=0)  # upload attempts that ended unfinished
+    video_id: Mapped[str | None] = mapped_column(String(64))
+    url: Mapped[str | None] = mapped_column(Text)
+    actual_privacy: Mapped[str | None] = mapped_column(String(16))  # what YouTube reports
+    steps_done: Mapped[list[Any]] = mapped_column(default=list)  # thumbnail, playlist, checked
+    note: Mapped[str | None] = mapped_column(Text)  # what the user should know
+    rejected_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    item: Mapped[Item] = relationship(back_populates="upload")
+
+
+class Channel(Base):
+    """A YouTube channel signed in for publishing (its token is a secret, not here)."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    handle: Mapped[str] = mapped_column(String(200), default="")
+    project: Mapped[str] = mapped_column(String(200), default="")  # the OAuth client's project
+    hold: Mapped[str | None] = mapped_column(Text)  # why its uploads wait, e.g. signed out
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuotaUse(Base):
+    """What Cadence spent of a Google project's YouTube quota on one Pacific-time day."""
+
+    __tablename__ = "quota_use"
+
+    project: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, Pacific
+    uploads: Mapped[int] = mapped_column(default=0)
+    units: Mapped[int] = mapped_column(default=0)
 
 
 class Schedule(Base):

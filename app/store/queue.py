@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.errors import DraftError
 from app.domain.idea import Priority
+from app.domain.publishing import Phase, PublishConfig, UploadStatus
 from app.domain.scheduling import SKIPPED, Mode, Order, SchedulingConfig
 from app.domain.states import State, transition
 from app.store.jobs import audit, require_job
@@ -61,7 +62,11 @@ def claim_next(session: Session, limit: int, *, load_slots: int | None = None) -
     running = dict(
         session.execute(
             select(Item.job_id, func.count())
-            .where(Item.state == State.RUNNING.value, Item.job_id.in_([j.id for j in jobs]))
+            .where(
+                Item.state == State.RUNNING.value,
+                Item.phase == Phase.RENDER.value,  # uploads take no render slot
+                Item.job_id.in_([j.id for j in jobs]),
+            )
             .group_by(Item.job_id)
         ).all()
     )
@@ -87,7 +92,7 @@ def claim_next(session: Session, limit: int, *, load_slots: int | None = None) -
             continue
         items = session.scalars(
             select(Item)
-            .where(Item.job_id == job.id, Item.state == State.PENDING.value, _ready(now))
+            .where(_renderable(job.id), _ready(now))
             .order_by(*_item_order(config), Item.row_number)
             .limit(slots)
         ).all()
@@ -104,6 +109,15 @@ def _config(job: Job) -> SchedulingConfig:
     except DraftError as exc:  # checked when stored; only a hand-edited database gets here
         log.warning("job %s: unusable scheduling settings (%s); using the defaults", job.id, exc)
         return SchedulingConfig(retry=dict(job.scheduling.get("retry") or {}))
+
+
+def _renderable(job_id: int) -> ColumnElement[bool]:
+    """Pending items of a job still to be rendered (not waiting for approval or upload)."""
+    return (
+        (Item.job_id == job_id)
+        & (Item.state == State.PENDING.value)
+        & (Item.phase == Phase.RENDER.value)
+    )
 
 
 def _ready(now: datetime) -> ColumnElement[bool]:
@@ -123,11 +137,7 @@ def _job_slots(
     session: Session, job: Job, config: SchedulingConfig, running: int, free: int, now: datetime
 ) -> int:
     """How many items of ``job`` may start now; holds or skips its items when they may not."""
-    ready = session.scalar(
-        select(Item.id)
-        .where(Item.job_id == job.id, Item.state == State.PENDING.value, _ready(now))
-        .limit(1)
-    )
+    ready = session.scalar(select(Item.id).where(_renderable(job.id), _ready(now)).limit(1))
     if ready is None:
         return 0
     if config.ended(now):
@@ -144,7 +154,7 @@ def _job_slots(
         # Not now (a start time, a time window or a day rule): the items wait until then.
         session.execute(
             update(Item)
-            .where(Item.job_id == job.id, Item.state == State.PENDING.value)
+            .where(_renderable(job.id))
             .where((Item.not_before.is_(None)) | (Item.not_before < start))
             .values(not_before=start)
         )
@@ -187,8 +197,8 @@ def _claim(session: Session, job: Job, item: Item, now: datetime) -> Claim:
 
 def _skip_pending(session: Session, job: Job, reason: str) -> int:
     skipped = 0
-    for item in job.items:
-        if item.state == State.PENDING.value:
+    for item in job.items:  # rendered videos waiting to be published are not skipped
+        if item.state == State.PENDING.value and item.phase == Phase.RENDER.value:
             item.state = transition(State.PENDING, State.CANCELED, "item").value
             item.error = reason
             skipped += 1
@@ -230,6 +240,9 @@ def finish_item(
         "stopped": State.PENDING,
         "canceled": State.CANCELED,
     }[outcome]
+    publishes = item.upload is not None and item.phase == Phase.RENDER.value
+    if target is State.COMPLETED and publishes:
+        target = State.PENDING  # rendered: next its approval or upload
     # Running items pass through the in-between states the lifecycle requires.
     step = {State.COMPLETED: State.COMPLETING, State.CANCELED: State.CANCELING}.get(target)
     if item.state == State.RUNNING.value and step is not None:
@@ -246,11 +259,27 @@ def finish_item(
     if target is State.COMPLETED:
         item.progress, item.stage = 1.0, None
     item.finished_at = now if target is not State.PENDING else None
+    if outcome == "completed" and publishes:
+        after_render(session, item)
     execution.finished_at, execution.outcome, execution.error = now, outcome, error
     if retry_at is not None:
         execution.outcome = "failed"
     settle_job(session, claim.job_id)
     return item.state
+
+
+def after_render(session: Session, item: Item) -> str | None:
+    """A rendered item that publishes moves on to approval or upload (it stays pending, so its
+    job is not finished before its video is out); returns the phase, None if it only renders."""
+    if item.upload is None or item.phase != Phase.RENDER.value:
+        return None
+    approve = PublishConfig.from_dict(item.job.publish).approve
+    phase = Phase.APPROVAL if approve else Phase.UPLOAD
+    item.phase, item.stage, item.progress, item.not_before = phase.value, phase.value, 0.0, None
+    item.upload.status = (
+        UploadStatus.WAITING.value if phase is Phase.APPROVAL else UploadStatus.QUEUED.value
+    )
+    return phase.value
 
 
 def expire_overdue(session: Session, now: datetime) -> int:
@@ -377,6 +406,8 @@ def retry_job(session: Session, job_id: int, actor: str) -> int:
         if item.state == State.FAILED.value:
             item.state = transition(State.FAILED, State.PENDING, "item").value
             item.error = None
+            if item.upload is not None:
+                item.upload.attempts = 0
             again += 1
     job.finished_at = None
     audit(session, actor, "job.retry", "job", job_id, items=again)

@@ -1,0 +1,291 @@
+"""Publishing plans: where a job's videos go, when each one goes public, and YouTube's limits.
+
+Pure functions and dataclasses; the YouTube client and the engine act on what these decide.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.domain.errors import DraftError, UserError
+
+PACIFIC = ZoneInfo("America/Los_Angeles")  # YouTube's quota day ends at midnight Pacific time
+MAX_TITLE_CHARS = 100
+MAX_DESCRIPTION_BYTES = 5000
+MAX_TAGS_CHARS = 500
+CHUNK_UNIT = 256 * 1024  # resumable chunks are multiples of this
+AUDIT_FORM = "https://support.google.com/youtube/contact/yt_api_form"
+
+# YouTube's assignable categories (videoCategories.list, region US), for names on the CLI.
+CATEGORIES: dict[str, str] = {
+    "1": "Film & Animation",
+    "2": "Autos & Vehicles",
+    "10": "Music",
+    "15": "Pets & Animals",
+    "17": "Sports",
+    "19": "Travel & Events",
+    "20": "Gaming",
+    "22": "People & Blogs",
+    "23": "Comedy",
+    "24": "Entertainment",
+    "25": "News & Politics",
+    "26": "Howto & Style",
+    "27": "Education",
+    "28": "Science & Technology",
+    "29": "Nonprofits & Activism",
+}
+
+
+class Privacy(StrEnum):
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    PRIVATE = "private"
+
+
+class Phase(StrEnum):
+    """Where an item is in its life beyond the lifecycle state: rendering, waiting for the
+    user's approval, or uploading. A pending item in the approval phase waits for a person."""
+
+    RENDER = "render"
+    APPROVAL = "approval"
+    UPLOAD = "upload"
+
+
+class UploadStatus(StrEnum):
+    WAITING = "waiting"  # for its render (and approval)
+    QUEUED = "queued"
+    UPLOADING = "uploading"
+    UPLOADED = "uploaded"  # the video exists; thumbnail, playlist or status check still to do
+    SCHEDULED = "scheduled"  # private until publish_at, when YouTube publishes it
+    PUBLISHED = "published"
+    PRIVATE = "private"  # kept private by YouTube although asked otherwise
+    ON_HOLD = "on_hold"  # the channel must be signed in again
+    REJECTED = "rejected"
+
+
+def category_id(text: str) -> str:
+    """A category by id or name (case-insensitive), or a `DraftError` listing the names."""
+    value = text.strip()
+    if value in CATEGORIES:
+        return value
+    for key, name in CATEGORIES.items():
+        if name.casefold() == value.casefold():
+            return key
+    names = ", ".join(sorted(CATEGORIES.values()))
+    raise DraftError(
+        "category", f"{text!r} is not a YouTube category — use an id or one of: {names}"
+    )
+
+
+_DURATION = re.compile(r"(\d+)\s*([dhm])", re.IGNORECASE)
+
+
+def parse_interval(text: str) -> timedelta:
+    """``1d``, ``12h``, ``90m``, ``1d12h`` → a positive interval (a `DraftError` otherwise)."""
+    compact = text.strip().replace(" ", "")
+    parts = _DURATION.findall(compact)
+    if not parts or "".join(n + u for n, u in parts).lower() != compact.lower():
+        raise DraftError(
+            "publish every", f"{text!r} is not an interval — write it like 1d, 12h, 90m or 1d12h"
+        )
+    units = {"d": 86400, "h": 3600, "m": 60}
+    seconds = sum(int(n) * units[u.lower()] for n, u in parts)
+    if seconds < 60:
+        raise DraftError("publish every", "must be at least a minute")
+    return timedelta(seconds=seconds)
+
+
+def parse_when(text: str, tz: str, what: str = "publish at") -> datetime:
+    """An ISO date-time; one without an offset is wall-clock time in ``tz``."""
+    value = text.strip().replace(" ", "T", 1) if " " in text.strip() else text.strip()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise DraftError(
+            what, f"{text!r} is not a date and time — write it like 2026-12-24 17:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone_of(tz))
+    return moment
+
+
+def zone_of(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DraftError("time zone", f"{name!r} is not a time zone (e.g. Europe/Berlin)") from None
+
+
+@dataclass(frozen=True, slots=True)
+class PublishConfig:
+    """How a job publishes. ``target`` empty: render only."""
+
+    target: str = ""  # "" | youtube
+    channel: str = ""  # the channel's id
+    privacy: Privacy = Privacy.PRIVATE
+    publish_at: str = ""  # ISO, one time for every video
+    every: str = ""  # interval text, with ``first``
+    first: str = ""
+    playlist: str = ""
+    category: str = "27"
+    made_for_kids: bool | None = None
+    synthetic_media: bool = False
+    approve: bool = False
+    timezone: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> bool:
+        return self.target == "youtube"
+
+    def checked(self) -> PublishConfig:
+        """Self if usable; a `DraftError` naming the setting otherwise."""
+        if not self.target:
+            if self.approve:
+                raise DraftError("approve", "needs publishing — add --publish youtube")
+            return self
+        if self.target != "youtube":
+            raise DraftError("publish", f"{self.target!r} is not supported — use youtube")
+        if not self.channel:
+            raise DraftError(
+                "channel", "is missing — name a signed-in channel (`channels list` shows them)"
+            )
+        if self.made_for_kids is None:
+            raise DraftError(
+                "made for kids",
+                "must be answered when publishing (--made-for-kids or --not-made-for-kids) — "
+                "YouTube holds uploads until it is",
+            )
+        if self.publish_at and self.every:
+            raise DraftError("publish at", "and --publish-every exclude each other — pick one")
+        if self.every and not self.first:
+            raise DraftError("first", "is needed with --publish-every (the first video's time)")
+        if self.first and not self.every:
+            raise DraftError("publish every", "is needed with --first")
+        tz = self.timezone or "UTC"
+        zone_of(tz)
+        if self.publish_at:
+            parse_when(self.publish_at, tz)
+        if self.every:
+            parse_interval(self.every)
+            parse_when(self.first, tz, "first")
+        category_id(self.category)
+        if self.playlist and not re.fullmatch(r"[A-Za-z0-9_-]{10,64}", self.playlist):
+            raise DraftError("playlist", f"{self.playlist!r} is not a YouTube playlist id")
+        return self
+
+    def publish_time(self, index: int, row_time: str = "") -> datetime | None:
+        """When the ``index``-th video (sheet order, from 0) goes public: the row's own time,
+        else the job's single time, else first + index × interval; None: at once."""
+        tz = self.timezone or "UTC"
+        if row_time:
+            return parse_when(row_time, tz, "publish_at")
+        if self.publish_at:
+            return parse_when(self.publish_at, tz)
+        if self.every:
+            return parse_when(self.first, tz, "first") + index * parse_interval(self.every)
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        if not self.target:
+            return {}
+        data: dict[str, Any] = {
+            "target": self.target,
+            "channel": self.channel,
+            "privacy": self.privacy.value,
+            "category": category_id(self.category),
+            "made_for_kids": self.made_for_kids,
+            "synthetic_media": self.synthetic_media,
+            "approve": self.approve,
+        }
+        for key in ("publish_at", "every", "first", "playlist", "timezone"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> PublishConfig:
+        data = dict(data or {})
+        if not data:
+            return cls()
+        try:
+            privacy = Privacy(str(data.get("privacy", "private")))
+        except ValueError:
+            raise DraftError(
+                "privacy", f"{data.get('privacy')!r} is not public, unlisted or private"
+            ) from None
+        kids = data.get("made_for_kids")
+        return cls(
+            target=str(data.get("target", "")),
+            channel=str(data.get("channel", "")),
+            privacy=privacy,
+            publish_at=str(data.get("publish_at", "") or ""),
+            every=str(data.get("every", "") or ""),
+            first=str(data.get("first", "") or ""),
+            playlist=str(data.get("playlist", "") or ""),
+            category=str(data.get("category", "27") or "27"),
+            made_for_kids=None if kids is None else bool(kids),
+            synthetic_media=bool(data.get("synthetic_media", False)),
+            approve=bool(data.get("approve", False)),
+            timezone=str(data.get("timezone", "") or ""),
+        )
+
+
+def upload_privacy(asked: Privacy, publish_at: datetime | None, now: datetime) -> Privacy:
+    """A future publish time uploads as private with ``publishAt``; else the privacy asked."""
+    return Privacy.PRIVATE if publish_at is not None and publish_at > now else asked
+
+
+def tags_length(tags: list[str]) -> int:
+    """Tags as YouTube counts them: a tag with a space counts its quotes; commas between."""
+    if not tags:
+        return 0
+    return sum(len(t) + (2 if " " in t else 0) for t in tags) + len(tags) - 1
+
+
+def metadata_problems(metadata: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, what is wrong) for each YouTube limit the metadata breaks."""
+    problems: list[tuple[str, str]] = []
+    title = str(metadata.get("title", ""))
+    if not title.strip():
+        problems.append(("title", "is empty — YouTube needs a title"))
+    if len(title) > MAX_TITLE_CHARS:
+        problems.append(("title", f"is {len(title)} characters; YouTube allows {MAX_TITLE_CHARS}"))
+    for name, text in (("title", title), ("description", str(metadata.get("description", "")))):
+        if "<" in text or ">" in text:
+            problems.append((name, "contains < or >, which YouTube refuses"))
+    size = len(str(metadata.get("description", "")).encode("utf-8"))
+    if size > MAX_DESCRIPTION_BYTES:
+        problems.append(("description", f"is {size} bytes; YouTube allows {MAX_DESCRIPTION_BYTES}"))
+    tags = [str(t) for t in metadata.get("tags", [])]
+    if tags_length(tags) > MAX_TAGS_CHARS:
+        problems.append(
+            ("tags", f"add up to {tags_length(tags)} characters; YouTube allows {MAX_TAGS_CHARS}")
+        )
+    return problems
+
+
+def quota_day(now: datetime) -> date:
+    """The Pacific-time day YouTube counts quota against."""
+    return now.astimezone(PACIFIC).date()
+
+
+def quota_reset(now: datetime) -> datetime:
+    """The next midnight Pacific time after ``now`` (an aware instant)."""
+    tomorrow = quota_day(now) + timedelta(days=1)
+    return datetime.combine(tomorrow, time(0), tzinfo=PACIFIC)
+
+
+def chunk_size(megabytes: int) -> int:
+    """A chunk size in whole 256 KiB units, at least one."""
+    return max(1, (megabytes * 1024 * 1024) // CHUNK_UNIT) * CHUNK_UNIT
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise UserError(message)

@@ -1,0 +1,396 @@
+"""Publishing one rendered item to YouTube, so that it is never lost and never doubled.
+
+The `uploads` row is the upload's memory. The resumable session's address, the file size
+and the confirmed offset are stored as soon as they are known; after a crash, a kill, a
+reboot or a dropped connection the next attempt asks the session where it stands and goes
+on from there. A second ``videos.insert`` happens only when the session is gone (404/410)
+and the channel's uploads show that the first attempt made no video. Once the video exists
+its id is stored before anything else happens; the thumbnail, the playlist and the status
+check are steps recorded one by one, so a retry does only what is left.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from app.domain.publishing import (
+    AUDIT_FORM,
+    Privacy,
+    PublishConfig,
+    UploadStatus,
+    metadata_problems,
+    upload_privacy,
+)
+from app.google.channels import Channels
+from app.google.quota import QuotaLedger, QuotaLimits
+from app.google.youtube import WATCH_URL, YouTube, YouTubeError, video_body
+from app.store.database import Database
+from app.store.models import Channel, Item, Upload, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishSettings:
+    chunk_bytes: int = 8 * 1024 * 1024
+    attempts: int = 6  # tries per request for transient failures, with growing waits
+    max_wait: float = 60.0  # seconds, the longest wait between those tries
+    limits: QuotaLimits = field(default_factory=QuotaLimits)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishOutcome:
+    """How an attempt ended. kind: done | wait (until ``until``) | hold (the channel needs
+    signing in) | retry (transient; the engine decides when) | failed | stopped | canceled."""
+
+    kind: str
+    message: str = ""
+    until: datetime | None = None
+    status: str = ""  # done: scheduled | published | private
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, YouTubeError) and exc.kind == "transient"
+
+
+class Publisher:
+    def __init__(
+        self,
+        db: Database,
+        channels: Channels,
+        ledger: QuotaLedger,
+        settings: PublishSettings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        client: Callable[..., YouTube] | None = None,
+    ) -> None:
+        self.db = db
+        self.channels = channels
+        self.ledger = ledger
+        self.settings = settings
+        self.clock = clock
+        self.sleep = sleep
+        self.client = client or channels.client
+
+    def publish(
+        self,
+        item_id: int,
+        progress: Callable[[float], None] = lambda _f: None,
+        stop: threading.Event | None = None,
+        cancel: threading.Event | None = None,
+    ) -> PublishOutcome:
+        stop, cancel = stop or threading.Event(), cancel or threading.Event()
+        with self.db.read() as session:
+            item = session.get(Item, item_id)
+            assert item is not None and item.upload is not None
+            upload, job = item.upload, item.job
+            config = PublishConfig.from_dict(job.publish)
+            channel = session.get(Channel, upload.channel_id)
+            row, outputs = item.row_number, dict(item.outputs or {})
+            video_id, done = upload.video_id, list(upload.steps_done or [])
+            channel_title = channel.title if channel else upload.channel_id
+            project = channel.project if channel else ""
+            plan = (Privacy(upload.privacy), upload.publish_at)
+        if channel is None:
+            return PublishOutcome(
+                "hold",
+                f"the channel {upload.channel_id} is not signed in — sign it in with "
+                "`auth login --youtube`, or create the job again for another channel",
+            )
+        if channel.hold:
+            return PublishOutcome("hold", channel.hold)
+        metadata = self._metadata(outputs, row)
+        if isinstance(metadata, PublishOutcome):
+            return metadata
+        today = self.ledger.today(project)
+        if video_id is None and not today.can_upload:
+            return self._quota_wait("the YouTube quota for today is used up")
+
+        def spend(units: int) -> None:
+            self.ledger.spend(project, units=units)
+
+        try:
+            youtube = self.client(
+                upload.channel_id,
+                spend=spend,
+                costs={"read": self.settings.limits.read, "write": self.settings.limits.write},
+            )
+            if video_id is None:
+                body = video_body(
+                    metadata,
+                    privacy=upload_privacy(plan[0], plan[1], self.clock()).value,
+                    publish_at=plan[1] if plan[1] and plan[1] > self.clock() else None,
+                    category=config.category,
+                    made_for_kids=bool(config.made_for_kids),
+                    synthetic_media=config.synthetic_media,
+                )
+                video_id = self._upload(
+                    youtube, item_id, project, Path(outputs["video"]), body, progress, stop, cancel
+                )
+            return self._finish(
+                youtube, item_id, video_id, outputs, config, plan, done, metadata["title"]
+            )
+        except _Stopped:
+            return PublishOutcome("canceled" if cancel.is_set() else "stopped")
+        except YouTubeError as exc:
+            return self._failed(exc, upload.channel_id, channel_title, project, row)
+
+    # Steps
+
+    def _metadata(self, outputs: dict[str, Any], row: int) -> dict[str, Any] | PublishOutcome:
+        video = outputs.get("video")
+        if not video or not Path(video).is_file():
+            return PublishOutcome(
+                "failed",
+                f"row {row}: the rendered video {video or ''} is missing — it was moved or "
+                "deleted; retry the job to render it again",
+            )
+        try:
+            metadata = json.loads(Path(outputs["metadata"]).read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError):
+            return PublishOutcome(
+                "failed", f"row {row}: the video's metadata file cannot be read — retry the job"
+            )
+        problems = metadata_problems(metadata)
+        if problems:
+            field, problem = problems[0]
+            return PublishOutcome("failed", f"row {row}, {field}: {problem} — fix it in the sheet")
+        return metadata
+
+    def _retrying(self, stop: threading.Event) -> Retrying:
+        def before_sleep(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            log.info("YouTube request failed (%s); trying again", error)
+
+        return Retrying(
+            retry=retry_if_exception(_transient),
+            wait=wait_random_exponential(multiplier=1, max=self.settings.max_wait),
+            stop=stop_after_attempt(self.settings.attempts),
+            sleep=self.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+
+    def _upload(
+        self,
+        youtube: YouTube,
+        item_id: int,
+        project: str,
+        path: Path,
+        body: dict[str, Any],
+        progress: Callable[[float], None],
+        stop: threading.Event,
+        cancel: threading.Event,
+    ) -> str:
+        size = path.stat().st_size
+        request = self._request(youtube, item_id, project, path, body, size)
+        retrying = self._retrying(stop)
+        while True:
+            if stop.is_set() or cancel.is_set():
+                raise _Stopped
+            try:
+                _progress, response = retrying(youtube.next_chunk, request)
+            except YouTubeError as exc:
+                if exc.kind != "gone":
+                    request._in_error_state = True  # the next attempt asks where it stands
+                    raise
+                found = self._made_before(youtube, item_id, body, size)
+                if found is not None:
+                    return self._uploaded(item_id, found)
+                log.info("upload session of item %s expired; starting a new one", item_id)
+                request = self._request(youtube, item_id, project, path, body, size, fresh=True)
+                continue
+            if response is not None:
+                return self._uploaded(item_id, str(response["id"]))
+            offset = int(request.resumable_progress)
+            with self.db.write() as session:
+                upload = session.get(Upload, item_id)
+                assert upload is not None
+                upload.offset = offset
+            progress(offset / size if size else 1.0)
+
+    def _request(
+        self,
+        youtube: YouTube,
+        item_id: int,
+        project: str,
+        path: Path,
+        body: dict[str, Any],
+        size: int,
+        fresh: bool = False,
+    ) -> Any:
+        """The insert request: resuming the stored session (a status query comes first), or
+        a new one whose address is stored the moment Google gives it."""
+        request = youtube.upload_request(path, body, self.settings.chunk_bytes)
+        with self.db.write() as session:
+            upload = session.get(Upload, item_id)
+            assert upload is not None
+            if fresh:
+                upload.session_uri, upload.offset = None, 0
+            upload.status = UploadStatus.UPLOADING.value
+            uri, known_size = upload.session_uri, upload.file_size
+        if uri and known_size == size:
+            request.resumable_uri = uri
+            request._in_error_state = True  # first ask the session where it stands
+            return request
+
+        def opened(location: str) -> None:
+            with self.db.write() as session:
+                upload = session.get(Upload, item_id)
+                assert upload is not None
+                upload.session_uri, upload.file_size, upload.offset = location, size, 0
+                upload.session_started_at = self.clock()
+            self.ledger.spend(project, uploads=1)
+
+        youtube.transport.on_session = opened
+        return request
+
+    def _made_before(
+        self, youtube: YouTube, item_id: int, body: dict[str, Any], size: int
+    ) -> str | None:
+        with self.db.read() as session:
+            upload = session.get(Upload, item_id)
+            assert upload is not None
+            since = upload.session_started_at
+        if since is None:
+            return None
+        return youtube.find_upload(body["snippet"]["title"], since, size)
+
+    def _uploaded(self, item_id: int, video_id: str) -> str:
+        """The video exists: its id is stored before anything else can go wrong."""
+        with self.db.write() as session:
+            upload = session.get(Upload, item_id)
+            assert upload is not None
+            upload.video_id, upload.url = video_id, WATCH_URL.format(video_id)
+            upload.session_uri = None
+            upload.offset = upload.file_size or upload.offset
+            upload.status = UploadStatus.UPLOADED.value
+            item = session.get(Item, item_id)
+            assert item is not None
+            item.video_id = video_id
+        log.info("item %s uploaded as video %s", item_id, video_id)
+        return video_id
+
+    def _step(self, item_id: int, name: str, note: str | None = None) -> None:
+        with self.db.write() as session:
+            upload = session.get(Upload, item_id)
+            assert upload is not None
+            upload.steps_done = [*upload.steps_done, name]
+            if note:
+                upload.note = "; ".join(filter(None, [upload.note, note]))
+
+    def _finish(
+        self,
+        youtube: YouTube,
+        item_id: int,
+        video_id: str,
+        outputs: dict[str, Any],
+        config: PublishConfig,
+        plan: tuple[Privacy, datetime | None],
+        done: list[str],
+        title: str,
+    ) -> PublishOutcome:
+        retrying = self._retrying(threading.Event())
+        thumbnail = outputs.get("thumbnail")
+        if "thumbnail" not in done and thumbnail and Path(thumbnail).is_file():
+            note = None
+            try:
+                retrying(youtube.set_thumbnail, video_id, Path(thumbnail))
+            except YouTubeError as exc:
+                if exc.kind != "fatal":
+                    raise
+                note = (
+                    f"the thumbnail was not set ({exc}) — custom thumbnails need a verified "
+                    "channel (youtube.com/verify)"
+                )
+            self._step(item_id, "thumbnail", note)
+        if "playlist" not in done and config.playlist:
+            note = None
+            try:
+                retrying(youtube.add_to_playlist, video_id, config.playlist)
+            except YouTubeError as exc:
+                if exc.kind != "fatal":
+                    raise
+                note = f"not added to playlist {config.playlist} ({exc})"
+            self._step(item_id, "playlist", note)
+        asked, publish_at = plan
+        scheduled = publish_at is not None and publish_at > self.clock()
+        state = retrying(youtube.video_state, video_id)
+        actual = state.privacy if state else ""
+        status = UploadStatus.SCHEDULED if scheduled else UploadStatus.PUBLISHED
+        note = None
+        if asked is Privacy.PRIVATE and not scheduled:
+            status = UploadStatus.PRIVATE
+        elif (
+            state is not None
+            and actual == "private"
+            and (
+                (scheduled and not state.publish_at)
+                or (not scheduled and asked is not Privacy.PRIVATE)
+            )
+        ):
+            status = UploadStatus.PRIVATE
+            note = (
+                "YouTube kept this video private: uploads through an unverified API project "
+                "stay private until Google audits the project — request the audit at "
+                f"{AUDIT_FORM}, then make the video public in YouTube Studio"
+            )
+        with self.db.write() as session:
+            upload = session.get(Upload, item_id)
+            assert upload is not None
+            upload.status = status.value
+            upload.actual_privacy = actual or None
+            if note:
+                upload.note = "; ".join(filter(None, [upload.note, note]))
+            if "checked" not in upload.steps_done:
+                upload.steps_done = [*upload.steps_done, "checked"]
+        log.info("item %s: video %s is %s", item_id, video_id, status.value)
+        return PublishOutcome("done", note or "", status=status.value)
+
+    def _quota_wait(self, why: str) -> PublishOutcome:
+        until = self.ledger.today("").resets_at
+        local = until.astimezone()
+        return PublishOutcome(
+            "wait",
+            f"{why}: waiting for YouTube quota until {local:%H:%M} ({local:%a %d %b})",
+            until,
+        )
+
+    def _failed(
+        self, exc: YouTubeError, channel_id: str, title: str, project: str, row: int
+    ) -> PublishOutcome:
+        if exc.kind == "auth":
+            reason = (
+                f"sign in to {title} again ({exc}) — `auth login --youtube` or Settings › Channels"
+            )
+            self.channels.hold(channel_id, reason)
+            return PublishOutcome("hold", reason)
+        if exc.kind == "quota":
+            self.ledger.exhaust(project)
+            return self._quota_wait(str(exc))
+        if exc.kind == "upload_limit":
+            return self._quota_wait(str(exc))
+        if exc.kind in ("transient", "gone"):
+            return PublishOutcome("retry", str(exc))
+        return PublishOutcome("failed", f"row {row}: {exc}")

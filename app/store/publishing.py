@@ -1,0 +1,268 @@
+"""The publishing half of the queue: rendered items waiting for approval or upload.
+
+An item that publishes stays *pending* after its render, in the approval or upload phase,
+so its job is not finished until its video is on YouTube. Uploads are claimed like renders
+(marked running, with an execution record), and their outcomes recorded in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.domain.errors import NotFound, UserError
+from app.domain.publishing import Phase, UploadStatus
+from app.domain.states import State, transition
+from app.store.jobs import audit
+from app.store.models import Channel, Execution, Item, Job, Upload, utcnow
+from app.store.queue import ACTIVE_JOB_STATES, settle_job
+
+UPLOAD_EXECUTION = "upload"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadClaim:
+    item_id: int
+    job_id: int
+    row: int
+    attempt: int
+    execution_id: int
+    channel_id: str
+
+
+def claim_uploads(session: Session, limit: int, now: datetime) -> list[UploadClaim]:
+    """Up to ``limit`` items ready to upload: pending in the upload phase, their time come,
+    their job active, their channel signed in and not on hold."""
+    if limit <= 0:
+        return []
+    held = select(Channel.id).where(Channel.hold.is_(None))
+    items = session.scalars(
+        select(Item)
+        .join(Job)
+        .join(Upload)
+        .where(
+            Item.state == State.PENDING.value,
+            Item.phase == Phase.UPLOAD.value,
+            Job.state.in_(ACTIVE_JOB_STATES),
+            (Item.not_before.is_(None)) | (Item.not_before <= now),
+            Upload.channel_id.in_(held),
+        )
+        .order_by(Item.rank.desc(), Upload.publish_at.is_(None), Upload.publish_at, Item.id)
+        .limit(limit)
+    ).all()
+    claims = []
+    for item in items:
+        job = item.job
+        if job.state == State.PENDING.value:
+            job.state = transition(State.PENDING, State.RUNNING).value
+            job.started_at = job.started_at or now
+        item.state = transition(State.PENDING, State.RUNNING, "item").value
+        item.stage, item.error = "upload", None
+        assert item.upload is not None
+        item.upload.attempts += 1
+        execution = Execution(item=item, attempt=item.upload.attempts, started_at=now)
+        session.add(execution)
+        session.flush()
+        claims.append(
+            UploadClaim(
+                item.id,
+                job.id,
+                item.row_number,
+                item.upload.attempts,
+                execution.id,
+                item.upload.channel_id,
+            )
+        )
+    return claims
+
+
+def held_uploads(session: Session) -> list[tuple[str, str, int]]:
+    """(channel title, why, how many uploads) for each channel whose uploads wait on it."""
+    rows = session.execute(
+        select(Channel.title, Channel.hold, func.count(Item.id))
+        .join(Upload, Upload.channel_id == Channel.id)
+        .join(Item, Item.id == Upload.item_id)
+        .where(
+            Channel.hold.is_not(None),
+            Item.state == State.PENDING.value,
+            Item.phase == Phase.UPLOAD.value,
+        )
+        .group_by(Channel.id)
+    ).all()
+    return [(title, hold or "", count) for title, hold, count in rows]
+
+
+def unsigned_uploads(session: Session) -> int:
+    """Uploads waiting for a channel that is not signed in at all (removed)."""
+    return (
+        session.scalar(
+            select(func.count(Item.id))
+            .join(Upload)
+            .where(
+                Item.state == State.PENDING.value,
+                Item.phase == Phase.UPLOAD.value,
+                Upload.channel_id.not_in(select(Channel.id)),
+            )
+        )
+        or 0
+    )
+
+
+def awaiting_approval(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count(Item.id))
+            .join(Job)
+            .where(
+                Item.state == State.PENDING.value,
+                Item.phase == Phase.APPROVAL.value,
+                Job.state.not_in((State.CANCELED.value, State.CANCELING.value)),
+            )
+        )
+        or 0
+    )
+
+
+def finish_upload(
+    session: Session,
+    claim: UploadClaim,
+    kind: str,
+    *,
+    message: str = "",
+    status: str = "",
+    until: datetime | None = None,
+) -> str:
+    """Record how an upload attempt ended; returns the item's new state.
+
+    kind: done | wait (pending until ``until``: quota) | hold (pending: the channel must be
+    signed in) | retry (pending until ``until``) | failed | stopped | canceled.
+    """
+    item = session.get(Item, claim.item_id)
+    execution = session.get(Execution, claim.execution_id)
+    assert item is not None and execution is not None and item.upload is not None
+    now = utcnow()
+    upload = item.upload
+    if kind == "done":
+        item.state = transition(State(item.state), State.COMPLETING, "item").value
+        item.state = transition(State.COMPLETING, State.COMPLETED, "item").value
+        item.progress, item.stage, item.not_before = 1.0, None, None
+        item.error = message or None
+        item.finished_at = now
+        upload.status = status or upload.status
+    elif kind in ("wait", "hold", "retry", "stopped"):
+        item.state = transition(State(item.state), State.PENDING, "item").value
+        item.not_before = until if kind in ("wait", "retry") else None
+        item.error = message or None
+        item.stage = "upload"
+        if kind == "hold":
+            upload.status = UploadStatus.ON_HOLD.value
+        elif upload.video_id is None:
+            upload.status = UploadStatus.QUEUED.value
+    elif kind == "canceled":
+        item.state = transition(State(item.state), State.CANCELING, "item").value
+        item.state = transition(State.CANCELING, State.CANCELED, "item").value
+        item.finished_at = now
+    else:  # failed
+        item.state = transition(State(item.state), State.FAILED, "item").value
+        item.error = message
+        item.finished_at = now
+    execution.finished_at, execution.error = now, message or None
+    execution.outcome = {"done": "completed", "wait": "waiting", "hold": "on hold"}.get(
+        kind, kind if kind != "retry" else "failed"
+    )
+    settle_job(session, claim.job_id)
+    return item.state
+
+
+# --- user actions ----------------------------------------------------------------------------
+
+
+def _approval_item(session: Session, item_id: int) -> Item:
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound(f"there is no item {item_id} — `jobs show JOB` lists item IDs")
+    if item.state != State.PENDING.value or item.phase != Phase.APPROVAL.value:
+        what = "published" if item.upload and item.upload.video_id else item.state
+        raise UserError(
+            f"item {item_id} (row {item.row_number}) is not awaiting approval (it is {what})"
+        )
+    return item
+
+
+def approve(session: Session, item_ids: list[int], actor: str) -> list[int]:
+    """Approved items go to the upload queue; returns their jobs."""
+    jobs = []
+    for item_id in item_ids:
+        item = _approval_item(session, item_id)
+        item.phase, item.stage = Phase.UPLOAD.value, Phase.UPLOAD.value
+        assert item.upload is not None
+        item.upload.status = UploadStatus.QUEUED.value
+        audit(session, actor, "item.approve", "item", item_id, job=item.job_id)
+        jobs.append(item.job_id)
+    return jobs
+
+
+def reject(
+    session: Session, item_ids: list[int], actor: str, reason: str, again: bool
+) -> list[Path]:
+    """Rejected items are skipped — or, with ``again``, rendered anew (their files are
+    returned, for the caller to remove once this commits)."""
+    files: list[Path] = []
+    reason = reason.strip() or "no reason given"
+    for item_id in item_ids:
+        item = _approval_item(session, item_id)
+        assert item.upload is not None
+        if again:
+            files += [Path(p) for k, p in (item.outputs or {}).items() if k != "duration" and p]
+            item.phase, item.stage, item.outputs, item.progress = Phase.RENDER.value, None, {}, 0.0
+            item.upload.status = UploadStatus.WAITING.value
+            item.upload.rejected_reason = reason
+            item.error = f"rejected ({reason}) — rendering again"
+        else:
+            item.state = transition(State.PENDING, State.CANCELED, "item").value
+            item.upload.status = UploadStatus.REJECTED.value
+            item.upload.rejected_reason = reason
+            item.error = f"rejected: {reason}"
+            item.finished_at = utcnow()
+        audit(session, actor, "item.reject", "item", item_id, reason=reason, again=again)
+        settle_job(session, item.job_id)
+    return files
+
+
+def reschedulable(session: Session, item_id: int) -> Upload:
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound(f"there is no item {item_id} — `jobs show JOB` lists item IDs")
+    upload = item.upload
+    if upload is None:
+        raise UserError(f"item {item_id} (row {item.row_number}) does not publish")
+    if upload.status == UploadStatus.PUBLISHED.value:
+        raise UserError(f"item {item_id} (row {item.row_number}) is already public")
+    return upload
+
+
+def record_reschedule(
+    session: Session, item_id: int, publish_at: datetime, actor: str, privacy: str | None
+) -> None:
+    upload = reschedulable(session, item_id)
+    before = upload.publish_at
+    upload.publish_at = publish_at
+    if upload.video_id is not None:
+        upload.status = UploadStatus.SCHEDULED.value
+        upload.actual_privacy = privacy or upload.actual_privacy
+    item = session.get(Item, item_id)
+    assert item is not None
+    item.updated_at = utcnow()  # news for the sheet
+    audit(
+        session,
+        actor,
+        "item.reschedule",
+        "item",
+        item_id,
+        before=before.isoformat() if before else None,
+        after=publish_at.isoformat(),
+    )
