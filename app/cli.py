@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from app import (
     __version__,
     cli_auth,
     cli_engine,
+    cli_publish,
     cli_render,
     cli_schedule,
     cli_scheduling,
@@ -103,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show each row's status in its Google Sheet (default: the google.write_back setting)",
     )
     cli_scheduling.add_arguments(create)
+    cli_publish.add_job_arguments(create)
     create.add_argument("--json", action="store_true")
     create.set_defaults(handler=cmd_jobs_create)
 
@@ -131,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_schedule.add_parser(commands)
     cli_stats.add_parser(commands)
     cli_auth.add_parser(commands)
+    cli_publish.add_parser(commands)
     return parser
 
 
@@ -156,16 +160,21 @@ def cmd_validate(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_jobs_create(args: argparse.Namespace, paths: AppPaths) -> int:
+    output = cli_publish.output_from_arguments(args)
+    publish = cli_publish.publish_from_arguments(args)
     with _workspace(paths) as workspace:
         created = workspace.create_job(
             _spec(args),
             title=args.title,
             priority=Priority(args.priority),
             level=Level(args.level),
+            output_config=output,
+            style=args.style,
             deadline_minutes=args.deadline,
             callback_url=args.callback,
             scheduling=cli_scheduling.from_arguments(args),
             write_back=args.write_back,
+            publish=publish,
         )
     skipped = created.report.invalid_rows
     if args.json:
@@ -249,16 +258,62 @@ def cmd_jobs_show(args: argparse.Namespace, paths: AppPaths) -> int:
         line += ", rate-limited by Google's quota"
     print(line)
     print(f"  schedule  {describe_scheduling(job['scheduling'])}")
+    if job["publish"]:
+        print(f"  publish   {describe_publishing(job['publish'])}")
     print()
     rows = [
-        [str(i["row"]), i["state"], i["stage"] or "", f"{i['progress']:.0%}", i["title"]]
+        [
+            str(i["id"]),
+            str(i["row"]),
+            item_status(i),
+            i["stage"] or "",
+            f"{i['progress']:.0%}",
+            i["title"],
+        ]
         for i in job["items"]
     ]
-    print(_table(["ROW", "STATE", "STAGE", "PROGRESS", "TITLE"], rows))
+    print(_table(["ITEM", "ROW", "STATE", "STAGE", "PROGRESS", "TITLE"], rows))
     for item in job["items"]:
+        upload = item.get("upload") or {}
+        if upload.get("url"):
+            print(f"  row {item['row']}: {upload['url']}")
         if item["error"]:
             print(f"  row {item['row']}: {item['error']}")
+        if upload.get("note"):
+            print(f"  row {item['row']}: {upload['note']}")
     return EXIT_OK
+
+
+def item_status(item: dict[str, Any]) -> str:
+    """An item's state in words, with its publishing news: awaiting approval, scheduled for …,
+    published."""
+    upload = item.get("upload") or {}
+    if item["state"] == "pending" and item.get("phase") == "approval":
+        return "awaiting approval"
+    if upload.get("status") == "on_hold" and item["state"] == "pending":
+        return "on hold (sign in)"
+    if item["state"] == "completed" and upload.get("status") == "scheduled":
+        when = str(upload.get("publish_at") or "")
+        local = datetime.fromisoformat(when).astimezone() if when else None
+        return f"scheduled for {local:%Y-%m-%d %H:%M}" if local else "scheduled"
+    if item["state"] == "completed" and upload.get("status") in ("published", "private"):
+        return str(upload["status"])
+    if item["state"] in ("pending", "running") and item.get("phase") == "upload":
+        return "uploading" if item["state"] == "running" else "waiting to upload"
+    return str(item["state"])
+
+
+def describe_publishing(publish: dict[str, Any]) -> str:
+    parts = [f"YouTube channel {publish.get('channel')}", str(publish.get("privacy"))]
+    if publish.get("publish_at"):
+        parts.append(f"at {publish['publish_at']}")
+    if publish.get("every"):
+        parts.append(f"every {publish['every']} from {publish.get('first')}")
+    if publish.get("playlist"):
+        parts.append(f"playlist {publish['playlist']}")
+    if publish.get("approve"):
+        parts.append("after approval")
+    return ", ".join(parts)
 
 
 def cmd_jobs_export(args: argparse.Namespace, paths: AppPaths) -> int:

@@ -13,7 +13,7 @@ from app.workspace import Workspace
 
 
 def add_parser(commands: Any) -> None:
-    auth = commands.add_parser("auth", help="sign in to Google (for Google Sheets)")
+    auth = commands.add_parser("auth", help="sign in to Google (Sheets) or a YouTube channel")
     actions = auth.add_subparsers(dest="auth_command", metavar="ACTION", required=True)
     login = actions.add_parser("login", help="sign in: a browser window asks for consent")
     login.add_argument(
@@ -29,6 +29,11 @@ def add_parser(commands: Any) -> None:
         help="your OAuth desktop client JSON (default: the google.client_secrets setting)",
     )
     login.add_argument(
+        "--youtube",
+        action="store_true",
+        help="add a YouTube channel to publish to (sign in once per channel)",
+    )
+    login.add_argument(
         "--no-browser", action="store_true", help="print the sign-in address instead of opening it"
     )
     login.set_defaults(handler=cmd_login)
@@ -40,22 +45,42 @@ def add_parser(commands: Any) -> None:
 
 def cmd_login(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Workspace(paths)) as workspace:
+        if args.youtube:
+            if args.service_account:
+                raise AuthError(
+                    "YouTube does not accept service accounts — sign in with the channel's "
+                    "own Google account (drop --service-account)"
+                )
+            info = workspace.channels.login(
+                Path(_client_secrets(args, workspace)),
+                open_browser=not args.no_browser,
+                actor=workspace.actor,
+            )
+            handle = f" ({info.handle})" if info.handle else ""
+            print(f"Added the YouTube channel {info.title}{handle}, id {info.id}.")
+            return 0
         if args.service_account:
             account = workspace.google.login_service_account(args.service_account)
             print(f"Signed in as the service account {account.email}.")
             print("Share each sheet with that address (Editor, for status write-back).")
             return 0
-        chosen = args.client_secrets or workspace.settings.get("google.client_secrets")
-        if not chosen:
-            raise AuthError(
-                "no OAuth client configured — create one in Google Cloud console (APIs & "
-                "Services › Credentials › OAuth client ID › Desktop app), download its JSON, "
-                "then: python main.py auth login --client-secrets FILE "
-                "(or use --service-account KEY.json)"
-            )
-        account = workspace.google.login_user(Path(chosen), open_browser=not args.no_browser)
+        account = workspace.google.login_user(
+            Path(_client_secrets(args, workspace)), open_browser=not args.no_browser
+        )
         print(f"Signed in to Google as {account.email}.")
     return 0
+
+
+def _client_secrets(args: argparse.Namespace, workspace: Workspace) -> str:
+    chosen = args.client_secrets or workspace.settings.get("google.client_secrets")
+    if not chosen:
+        raise AuthError(
+            "no OAuth client configured — create one in Google Cloud console (APIs & "
+            "Services › Credentials › OAuth client ID › Desktop app), download its JSON, "
+            "then: python main.py auth login --client-secrets FILE "
+            "(or use --service-account KEY.json)"
+        )
+    return str(chosen)
 
 
 def cmd_logout(args: argparse.Namespace, paths: AppPaths) -> int:

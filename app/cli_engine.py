@@ -49,9 +49,17 @@ def _print_event(event: EngineEvent) -> None:
     elif event.kind == "item_finished":
         state = event.data["state"]
         detail = f" — {event.data['error']}" if event.data.get("error") else ""
-        if state == "completed" and event.data.get("outputs"):
+        if event.data.get("outputs"):
             detail = f" → {event.data['outputs']['video']}"
+        if event.data.get("phase") in ("approval", "upload") and state == "pending":
+            state = "rendered, " + (
+                "awaiting approval" if event.data["phase"] == "approval" else "uploading next"
+            )
+        if event.data.get("upload") and state == "completed":
+            state, detail = event.data["upload"], f" → {event.data.get('url')}"
         print(f"{where}: {state}{detail}", flush=True)
+    elif event.kind == "channel_on_hold":
+        print(f"{where}: on hold — {event.data['message']}", flush=True)
 
 
 def cmd_run(args: argparse.Namespace, paths: AppPaths) -> int:
@@ -66,7 +74,30 @@ def cmd_run(args: argparse.Namespace, paths: AppPaths) -> int:
         print(f"Cadence engine running on {paths.data_dir} — Ctrl+C to stop.", flush=True)
         asyncio.run(_serve(workspace, args.until_idle))
         print("Cadence engine stopped.", flush=True)
+        if args.until_idle:
+            for line in waiting_for_people(workspace):
+                print(line, flush=True)
     return 0
+
+
+def waiting_for_people(workspace: Workspace) -> list[str]:
+    """What the engine could not finish without someone: approvals and sign-ins."""
+    state = workspace.publishing_state()
+    lines = []
+    approval = state["awaiting_approval"]
+    if approval:
+        lines.append(
+            f"{approval} item{'s' if approval != 1 else ''} await{'s' if approval == 1 else ''} "
+            "your approval — `items approve ID…` (IDs in `jobs show JOB`) or the window."
+        )
+    for title, why, count in state["held"]:
+        lines.append(f"{count} upload{'s' if count != 1 else ''} to {title} on hold: {why}")
+    if state["unsigned"]:
+        lines.append(
+            f"{state['unsigned']} uploads wait for a channel that is not signed in — "
+            "`auth login --youtube`"
+        )
+    return lines
 
 
 async def _serve(workspace: Workspace, until_idle: bool) -> None:

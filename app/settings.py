@@ -149,11 +149,11 @@ OPTIONS: tuple[Option, ...] = (
         "youtube.max_uploads", "int", 1, "How many videos upload to YouTube at once", bounds=(1, 4)
     ),
     Option(
-        "youtube.chunk_mb",
+        "youtube.chunk_kb",
         "int",
-        8,
-        "Upload chunk size in MiB (rounded to 256 KiB); smaller resumes sooner after a drop",
-        bounds=(1, 256),
+        8192,
+        "Upload chunk size in KiB (whole 256 KiB units); smaller loses less to a dropped line",
+        bounds=(256, 262144),
     ),
     Option(
         "youtube.daily_uploads",

@@ -95,7 +95,7 @@ class Workspace:
         from app.domain.publishing import chunk_size
 
         return PublishSettings(
-            chunk_bytes=chunk_size(int(self.settings.get("youtube.chunk_mb"))),
+            chunk_bytes=chunk_size(int(self.settings.get("youtube.chunk_kb"))),
             limits=self.quota_limits(),
         )
 
@@ -411,6 +411,96 @@ class Workspace:
             act = {"pause": queue.pause_job, "resume": queue.resume_job, "cancel": queue.cancel_job}
             job = act[action](session, job_id, self.actor)
             return f"Job {job_id} is {job.state}."
+
+    # Publishing
+
+    def approve(self, item_ids: list[int]) -> str:
+        from app.store import publishing
+
+        with self.db.write() as session:
+            publishing.approve(session, item_ids, self.actor)
+        count = len(item_ids)
+        return f"Approved {count} item{'s' if count != 1 else ''}: they upload next."
+
+    def reject(self, item_ids: list[int], reason: str = "", again: bool = False) -> str:
+        """Rejected items are skipped, or rendered again (their files removed first)."""
+        from app.store import publishing
+
+        with self.db.write() as session:
+            files = publishing.reject(session, item_ids, self.actor, reason, again)
+        for path in files:
+            path.unlink(missing_ok=True)
+        count = len(item_ids)
+        noun = f"{count} item{'s' if count != 1 else ''}"
+        return f"Rejected {noun}: " + ("they render again." if again else "they are skipped.")
+
+    def reschedule(self, item_id: int, publish_at: datetime) -> str:
+        """A new publish time: on YouTube at once when the video is up, else for the upload."""
+        from app.store import publishing
+        from app.store.models import utcnow
+
+        if publish_at <= utcnow():
+            raise UserError("the new publish time must be in the future")
+        with self.db.read() as session:
+            upload = publishing.reschedulable(session, item_id)
+            video_id, channel_id = upload.video_id, upload.channel_id
+        privacy = None
+        if video_id is not None:
+            from app.google.youtube import YouTubeError
+
+            client = self.channels.client(channel_id)
+            try:
+                state = client.reschedule(video_id, publish_at)
+            except YouTubeError as exc:
+                raise UserError(f"YouTube did not take the new time: {exc}") from None
+            privacy = state.privacy
+        with self.db.write() as session:
+            publishing.record_reschedule(session, item_id, publish_at, self.actor, privacy)
+        local = publish_at.astimezone()
+        where = "on YouTube" if video_id else "for its upload"
+        return f"Item {item_id} now publishes {local:%a %d %b %Y %H:%M %Z} ({where})."
+
+    def publishing_state(self) -> dict[str, Any]:
+        """What the monitor shows: today's quota per project, and held or waiting uploads."""
+        from app.store import publishing
+
+        with self.db.read() as session:
+            held = publishing.held_uploads(session)
+            approval = publishing.awaiting_approval(session)
+            unsigned = publishing.unsigned_uploads(session)
+        return {
+            "quota": [q.to_dict() for q in self.quota.all_today()],
+            "held": held,
+            "awaiting_approval": approval,
+            "unsigned": unsigned,
+        }
+
+    def approval_items(self) -> list[dict[str, Any]]:
+        """Every item awaiting approval, with what the preview shows."""
+        import json as json_lib
+
+        from app.store.models import Item, Job
+
+        with self.db.read() as session:
+            rows = session.execute(
+                select(Item, Job.title)
+                .join(Job)
+                .where(Item.state == State.PENDING.value, Item.phase == "approval")
+                .where(Job.state.not_in((State.CANCELED.value, State.CANCELING.value)))
+                .order_by(Job.id, Item.row_number)
+            ).all()
+            records = []
+            for item, job_title in rows:
+                record = job_store.item_record(item)
+                record["job_id"], record["job"] = item.job_id, job_title
+                records.append(record)
+        for record in records:
+            try:
+                path = Path(record["outputs"].get("metadata", ""))
+                record["metadata"] = json_lib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                record["metadata"] = {}
+        return records
 
     def ensure_demo(self, sheet: Path = DEMO_SHEET) -> int | None:
         """On a brand-new workspace, create a job from the bundled demo sheet, once."""

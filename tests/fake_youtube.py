@@ -161,7 +161,8 @@ class YouTube:
         self.locked_private = False  # an unverified project: every upload stays private
         self.chunks: list[tuple[int, int]] = []  # (start, end) of every chunk received
         self.lock = threading.Lock()
-        self.drop_after: int | None = None  # bytes of the next chunk read before dropping
+        self.status_queries = 0
+        self.chunk_delay = 0.0  # seconds each chunk waits before its answer (a slow line)
 
     # Scripting
 
@@ -347,6 +348,7 @@ class YouTube:
             _send(handler, 400, {"error": {"code": 400, "message": "bad Content-Range"}})
             return
         if match.group(1) == "*":  # a status query
+            self.status_queries += 1
             _drain(handler)
             self._answer_state(handler, session)
             return
@@ -373,6 +375,10 @@ class YouTube:
             _send(handler, 400, {"error": {"code": 400, "message": "bytes differ from stored"}})
             return
         session.received += data[overlap:]
+        if self.chunk_delay:
+            import time
+
+            time.sleep(self.chunk_delay)
         if failure == "finish-then-expire" and len(session.received) == session.total:
             self._create(session)
             session.expired = True

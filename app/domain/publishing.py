@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.domain.errors import DraftError, UserError
+from app.domain.errors import DraftError
 
 PACIFIC = ZoneInfo("America/Los_Angeles")  # YouTube's quota day ends at midnight Pacific time
 MAX_TITLE_CHARS = 100
@@ -281,11 +281,6 @@ def quota_reset(now: datetime) -> datetime:
     return datetime.combine(tomorrow, time(0), tzinfo=PACIFIC)
 
 
-def chunk_size(megabytes: int) -> int:
+def chunk_size(kibibytes: int) -> int:
     """A chunk size in whole 256 KiB units, at least one."""
-    return max(1, (megabytes * 1024 * 1024) // CHUNK_UNIT) * CHUNK_UNIT
-
-
-def require(condition: bool, message: str) -> None:
-    if not condition:
-        raise UserError(message)
+    return max(1, (kibibytes * 1024) // CHUNK_UNIT) * CHUNK_UNIT

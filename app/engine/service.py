@@ -36,7 +36,7 @@ from app.publish import webhooks
 from app.render_config import render_settings
 from app.store import publishing, queue, stats
 from app.store.jobs import audit
-from app.store.models import Item, Job, utcnow
+from app.store.models import Item, Job, Upload, utcnow
 from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -507,21 +507,15 @@ class Engine:
             )
             job = session.get(Job, claim.job_id)
             assert job is not None
+            url = session.scalar(select(Upload.url).where(Upload.item_id == claim.item_id))
             if job.callback_url and job.state in (State.COMPLETED.value, State.FAILED.value):
                 body = webhooks.payload(
                     stats.job_progress(session, job.id),
                     job.finished_at.isoformat() if job.finished_at else None,
                 )
                 self._send_webhook(job.id, job.callback_url, body)
-        self.on_event(
-            EngineEvent(
-                "item_finished",
-                claim.job_id,
-                claim.item_id,
-                claim.row,
-                {"state": state, "error": message or None, "upload": outcome.status, "kind": kind},
-            )
-        )
+        data = {"state": state, "error": message or None, "upload": outcome.status, "url": url}
+        self.on_event(EngineEvent("item_finished", claim.job_id, claim.item_id, claim.row, data))
         if outcome.kind == "hold":
             self.on_event(EngineEvent("channel_on_hold", claim.job_id, claim.item_id, claim.row,
                                       {"message": outcome.message}))  # fmt: skip

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import selectinload
 
 from app.domain.a1 import RangeError, column_letter, parse_range
 from app.domain.scheduling import SKIPPED
@@ -44,9 +45,19 @@ class Columns:
 
 
 def status_words(item: Item) -> str:
-    state = item.state
+    state, upload = item.state, item.upload
     if state == State.CANCELED.value and (item.error or "").startswith(SKIPPED):
         return "skipped"
+    if upload is not None and state == State.COMPLETED.value:
+        return upload.status  # scheduled | published | private
+    if upload is not None and upload.status == "rejected":
+        return "rejected"
+    if state == State.PENDING.value and item.phase == "approval":
+        return "awaiting approval"
+    if state == State.PENDING.value and item.phase == "upload":
+        return "on hold" if upload is not None and upload.status == "on_hold" else "rendered"
+    if state == State.RUNNING.value and item.phase == "upload":
+        return "uploading"
     if state == State.PENDING.value:
         return "waiting to retry" if item.not_before and item.attempts else "queued"
     return {"running": "rendering", "completing": "rendering"}.get(state, state)
@@ -54,6 +65,8 @@ def status_words(item: Item) -> str:
 
 def status_values(item: Item) -> list[str]:
     output = item.outputs.get("video", "") if item.outputs else ""
+    if item.upload is not None and item.upload.url:
+        output = item.upload.url
     updated = item.updated_at.astimezone().strftime("%Y-%m-%d %H:%M") if item.updated_at else ""
     return [status_words(item), str(output or ""), item.error or "", updated]
 
@@ -85,6 +98,7 @@ class WriteBack:
             rows = session.execute(
                 select(Item, Job)
                 .join(Job)
+                .options(selectinload(Item.upload))
                 .where(Item.id.in_(self._stale(jobs).limit(BATCH)))
                 .order_by(Job.id, Item.row_number)
             ).all()

@@ -246,7 +246,9 @@ def require_job(session: Session, job_id: int) -> Job:
 
 def get_job(session: Session, job_id: int) -> Job | None:
     return session.scalars(
-        select(Job).where(Job.id == job_id).options(selectinload(Job.items))
+        select(Job)
+        .where(Job.id == job_id)
+        .options(selectinload(Job.items).selectinload(Item.upload))
     ).one_or_none()
 
 

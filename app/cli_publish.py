@@ -1,0 +1,201 @@
+"""Publishing on the command line: ``jobs create`` options, ``channels`` and ``items``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from contextlib import closing
+from datetime import datetime
+from typing import Any
+
+from app.domain.errors import UserError
+from app.domain.output import Container, Optimize, OutputConfig, Resolution
+from app.domain.publishing import Privacy, category_id, parse_when
+from app.domain.schedule import local_zone_name
+from app.paths import AppPaths
+from app.pipeline.styles import BUILTIN
+from app.workspace import Workspace
+
+# --- jobs create ------------------------------------------------------------------------------
+
+
+def add_job_arguments(create: argparse.ArgumentParser) -> None:
+    """The output options `render` has, and the publishing options."""
+    out = create.add_argument_group("output (as for `render`)")
+    out.add_argument("--format", choices=[c.value for c in Container], help="default mp4")
+    out.add_argument("--video-codec", choices=["h264", "h265", "vp9"])
+    out.add_argument("--audio-codec", choices=["aac", "opus"])
+    out.add_argument("--resolution", choices=[r.value for r in Resolution], help="default 1080p")
+    out.add_argument("--vertical", action="store_true", help="9:16 (Shorts, Reels, TikTok)")
+    out.add_argument("--optimize", choices=[o.value for o in Optimize], help="default balanced")
+    out.add_argument("--style", metavar="NAME", help=f"{', '.join(BUILTIN)} or a template name")
+    out.add_argument("--out", metavar="DIR", help="folder for the videos (default: one per job)")
+    pub = create.add_argument_group("publishing")
+    pub.add_argument("--publish", choices=["youtube"], help="upload each video when rendered")
+    pub.add_argument("--channel", metavar="ID|TITLE", help="a channel from `channels list`")
+    pub.add_argument(
+        "--privacy", choices=[p.value for p in Privacy], default="private", help="default private"
+    )
+    pub.add_argument(
+        "--publish-at", metavar="ISO", help="one publish time for all (e.g. 2026-12-24T17:00)"
+    )
+    pub.add_argument("--publish-every", metavar="DURATION", help="e.g. 1d, 12h: with --first")
+    pub.add_argument("--first", metavar="ISO", help="the first video's publish time")
+    pub.add_argument("--playlist", metavar="ID", help="add each video to this playlist")
+    pub.add_argument("--category", metavar="ID|NAME", default="27", help="default 27 (Education)")
+    kids = pub.add_mutually_exclusive_group()
+    kids.add_argument("--made-for-kids", dest="kids", action="store_true", default=None)
+    kids.add_argument("--not-made-for-kids", dest="kids", action="store_false")
+    pub.add_argument(
+        "--synthetic-media",
+        action="store_true",
+        help="disclose altered or synthetic content (YouTube's label)",
+    )
+    pub.add_argument(
+        "--approve", action="store_true", help="hold each rendered video for your approval"
+    )
+
+
+def output_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, attribute in (
+        ("container", "format"),
+        ("video_codec", "video_codec"),
+        ("audio_codec", "audio_codec"),
+        ("resolution", "resolution"),
+        ("optimize", "optimize"),
+    ):
+        if getattr(args, attribute):
+            data[key] = getattr(args, attribute)
+    if args.vertical:
+        data["vertical"] = True
+    if data.get("container") == "webm":  # codecs WebM can hold, unless asked otherwise
+        data.setdefault("video_codec", "vp9")
+        data.setdefault("audio_codec", "opus")
+    OutputConfig.from_dict(data)  # impossible combinations refused before anything is stored
+    if args.out:
+        data["folder"] = args.out
+    return data
+
+
+def publish_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    asked = [
+        flag
+        for flag, value in (
+            ("--channel", args.channel),
+            ("--publish-at", args.publish_at),
+            ("--publish-every", args.publish_every),
+            ("--first", args.first),
+            ("--playlist", args.playlist),
+            ("--approve", args.approve),
+            ("--synthetic-media", args.synthetic_media),
+        )
+        if value
+    ]
+    if not args.publish:
+        if asked:
+            raise UserError(f"{asked[0]} needs --publish youtube")
+        return {}
+    plan: dict[str, Any] = {
+        "target": args.publish,
+        "channel": args.channel or "",
+        "privacy": args.privacy,
+        "category": category_id(args.category),
+        "made_for_kids": args.kids,
+        "synthetic_media": args.synthetic_media,
+        "approve": args.approve,
+    }
+    for key, value in (
+        ("publish_at", args.publish_at),
+        ("every", args.publish_every),
+        ("first", args.first),
+        ("playlist", args.playlist),
+    ):
+        if value:
+            plan[key] = value
+    if args.timezone:
+        plan["timezone"] = args.timezone
+    return plan
+
+
+# --- channels and items ----------------------------------------------------------------------
+
+
+def add_parser(commands: Any) -> None:
+    channels = commands.add_parser("channels", help="YouTube channels Cadence publishes to")
+    actions = channels.add_subparsers(dest="channels_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="the signed-in channels")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_channels_list)
+    remove = actions.add_parser("remove", help="forget a channel (its token is revoked)")
+    remove.add_argument("channel", metavar="ID", help="its id, title or handle")
+    remove.set_defaults(handler=cmd_channels_remove)
+
+    items = commands.add_parser("items", help="approve, reject or reschedule videos")
+    item_actions = items.add_subparsers(dest="items_command", metavar="ACTION", required=True)
+    approve = item_actions.add_parser("approve", help="let rendered videos upload")
+    approve.add_argument("ids", type=int, nargs="+", metavar="ID")
+    approve.set_defaults(handler=cmd_items_approve)
+    reject = item_actions.add_parser("reject", help="skip rendered videos (or render them again)")
+    reject.add_argument("ids", type=int, nargs="+", metavar="ID")
+    reject.add_argument("--reason", default="", metavar="TEXT", help="why, for the record")
+    reject.add_argument(
+        "--render-again", action="store_true", help="render them again instead of skipping them"
+    )
+    reject.set_defaults(handler=cmd_items_reject)
+    reschedule = item_actions.add_parser(
+        "reschedule", help="a new publish time for a video not yet public"
+    )
+    reschedule.add_argument("id", type=int, metavar="ID")
+    reschedule.add_argument("--publish-at", required=True, metavar="ISO")
+    reschedule.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="zone of a time without offset (default: local)",
+    )
+    reschedule.set_defaults(handler=cmd_items_reschedule)
+
+
+def cmd_channels_list(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        records = workspace.channels.records()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in records], indent=2, ensure_ascii=False))
+        return 0
+    if not records:
+        print("No YouTube channel yet. Add one with: python main.py auth login --youtube")
+        return 0
+    for record in records:
+        line = f"{record.id}  {record.title}"
+        line += f"  {record.handle}" if record.handle else ""
+        if record.waiting:
+            line += f"  ({record.waiting} uploads planned)"
+        print(line)
+        if record.hold:
+            print(f"    on hold: {record.hold}")
+    return 0
+
+
+def cmd_channels_remove(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        print(workspace.channels.remove(args.channel, workspace.actor))
+    return 0
+
+
+def cmd_items_approve(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        print(workspace.approve(args.ids))
+    return 0
+
+
+def cmd_items_reject(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        print(workspace.reject(args.ids, args.reason, args.render_again))
+    return 0
+
+
+def cmd_items_reschedule(args: argparse.Namespace, paths: AppPaths) -> int:
+    when: datetime = parse_when(args.publish_at, args.timezone or local_zone_name())
+    with closing(Workspace(paths)) as workspace:
+        print(workspace.reschedule(args.id, when))
+    return 0
