@@ -332,6 +332,10 @@ class Workspace:
             "level": result.level.value,
             "output": result.output_config,
             "style": result.style,
+            # Each run publishes as its videos are ready: fixed times would repeat in the past.
+            "publish": {
+                k: v for k, v in result.publish.items() if k not in ("publish_at", "every", "first")
+            },
         }
         with self.db.write() as session:
             schedule = schedule_store.add_schedule(

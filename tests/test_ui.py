@@ -209,10 +209,16 @@ def test_the_wizard_checks_each_page(qtbot: QtBot, data_dir: Path, tmp_path: Pat
     page.expression.setText("daily@07:30")
     wizard.next()
 
-    # 5. Review, then Create.
+    # 5. Publishing: render only (the default).
+    assert wizard.currentPage() is wizard.publishing
+    assert not wizard.publishing.channel.isEnabled()
+    wizard.next()
+
+    # 6. Review, then Create.
     assert wizard.currentPage() is wizard.review
     assert "From the wizard" in wizard.review.summary.text()
     assert "daily@07:30" in wizard.review.summary.text()
+    assert "Render only" in wizard.review.summary.text()
     wizard.accept()
     qtbot.waitUntil(lambda: window.jobs.model.rowCount() == 2, timeout=15_000)
     titles = {r.title for r in window.jobs.model.all_rows()}

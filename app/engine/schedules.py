@@ -81,6 +81,7 @@ def run_schedule(workspace: Workspace, schedule: Schedule, when: datetime) -> Cr
         style=template.get("style"),
         actor=f"schedule {schedule.id}",
         schedule_id=schedule.id,
+        publish=template.get("publish") or None,
     )
 
 

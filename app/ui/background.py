@@ -7,6 +7,7 @@ The one helper every view uses: the callable must not touch widgets; `on_success
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -48,6 +49,28 @@ class Background(QObject):
                 self._finished.emit(on_success, f.result(), False)
 
         future.add_done_callback(done)
+
+    def run_daemon(
+        self,
+        work: Callable[[], T],
+        on_success: Callable[[T], None],
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
+        """Like `run`, in a thread of its own that never holds up quitting: for work that may
+        wait minutes on someone else (a sign-in in the browser)."""
+        if self.closed:
+            return
+        self.pending += 1
+
+        def body() -> None:
+            try:
+                value = work()
+            except BaseException as exc:
+                self._finished.emit(on_failure, exc, True)
+            else:
+                self._finished.emit(on_success, value, False)
+
+        threading.Thread(target=body, name="cadence-ui-wait", daemon=True).start()
 
     @Slot(object, object, object)
     def _deliver(self, callback: Callable[[Any], None], value: Any, is_error: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -63,6 +64,28 @@ def _history(item: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def published(item: dict[str, Any]) -> str:
+    """An item's way to YouTube, in words: awaiting approval, scheduled for …, the link."""
+    upload = item.get("upload")
+    if not upload:
+        return ""
+    if item["state"] == "pending" and item.get("phase") == "approval":
+        return "awaiting approval"
+    status = upload["status"]
+    if status == "on_hold":
+        return "on hold — sign the channel in again"
+    if status == "scheduled" and upload.get("publish_at"):
+        when = datetime.fromisoformat(upload["publish_at"]).astimezone()
+        return f"scheduled for {when:%a %d %b %H:%M} · {upload['url']}"
+    if status in ("published", "private") and upload.get("url"):
+        return f"{status} · {upload['url']}"
+    if item["state"] == "running" and item.get("phase") == "upload":
+        return "uploading"
+    if item.get("phase") == "upload":
+        return "waiting to upload"
+    return {"waiting": "after rendering", "rejected": "rejected"}.get(status, status)
+
+
 class ItemsModel(RecordTableModel):
     columns = (
         ("Row", lambda i: str(i["row"])),
@@ -73,12 +96,17 @@ class ItemsModel(RecordTableModel):
         ("Attempts", lambda i: str(i.get("attempts", 0))),
         ("Output", _output),
         ("Problem", lambda i: i.get("error") or "; ".join(w["message"] for w in i["warnings"])),
+        ("YouTube", published),
     )
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if index.isValid() and role == Qt.ItemDataRole.ToolTipRole and index.column() == 5:
             return _history(self.record(index.row())) or None  # the attempts, one per line
         return super().data(index, role)
+
+    def upload(self, row: int) -> dict[str, Any] | None:
+        upload = self.record(row).get("upload")
+        return dict(upload) if upload else None
 
     def video(self, row: int) -> str | None:
         video = (self.record(row).get("outputs") or {}).get("video")

@@ -33,6 +33,7 @@ from app.engine.lock import InstanceLock
 from app.engine.service import EngineEvent
 from app.paths import APP_ICON
 from app.store.jobs import JobRow
+from app.ui.approval import ApprovalDialog
 from app.ui.background import Background
 from app.ui.engine_host import EngineHost
 from app.ui.job_table import changes, prepare
@@ -41,6 +42,7 @@ from app.ui.pages.dashboard import DashboardPage
 from app.ui.pages.jobs import ACTIONS, JobsPage
 from app.ui.pages.monitor import MonitorPage
 from app.ui.pages.settings_page import SettingsPage
+from app.ui.reschedule import RescheduleDialog
 from app.ui.theme import apply_theme
 from app.ui.tray import Tray
 from app.ui.wizard import JobWizard, WizardResult
@@ -74,6 +76,8 @@ class MainWindow(QMainWindow):
         self.run_engine = run_engine
         self.ui_settings = ui_settings
         self.background = Background(self)
+        self.approvals: ApprovalDialog | None = None
+        self.approval_news = 0  # videos that newly await approval, told in one notification
         self.workspace: Workspace | None = None
         self.quitting = False
         self.problem: QMessageBox | None = None  # the last problem shown, if any
@@ -120,6 +124,10 @@ class MainWindow(QMainWindow):
         self.settings_page.theme_chosen.connect(self.choose_theme)
         self.settings_page.sign_out.connect(self.sign_out)
         self.settings_page.save.connect(self.save_settings)
+        self.settings_page.add_channel.connect(self.add_channel)
+        self.settings_page.remove_channel.connect(self.remove_channel)
+        self.jobs.reschedule_requested.connect(self.reschedule_item)
+        self.jobs.approval_requested.connect(self.review_approvals)
         self.monitor.act.connect(self.on_alert)
         self.jobs.model.edit_requested.connect(self.edit_job)
 
@@ -170,6 +178,7 @@ class MainWindow(QMainWindow):
                 "Ctrl+Shift+D",
                 lambda: self.act_on_selected("disable"),
             ),
+            ("approve", "Re&view videos awaiting approval…", "Ctrl+Shift+A", self.review_approvals),
             ("export", "&Export jobs…", "Ctrl+E", self.export_jobs),
             ("refresh", "Re&fresh", "F5", self.refresh),
             ("find", "&Find", "Ctrl+F", self.focus_search),
@@ -193,6 +202,8 @@ class MainWindow(QMainWindow):
         jobs_menu = self.menuBar().addMenu("&Jobs")
         for name in ACTIONS:
             jobs_menu.addAction(self.job_actions[name])
+        jobs_menu.addSeparator()
+        jobs_menu.addAction(self.job_actions["approve"])
         view = self.menuBar().addMenu("&View")
         for n, name in enumerate(PAGES):
             action = QAction(name, self, shortcut=QKeySequence(f"Ctrl+{n + 1}"))
@@ -221,10 +232,12 @@ class MainWindow(QMainWindow):
             "pause": QStyle.StandardPixmap.SP_MediaPause,
             "cancel": QStyle.StandardPixmap.SP_MediaStop,
             "retry": QStyle.StandardPixmap.SP_BrowserReload,
+            "approve": QStyle.StandardPixmap.SP_DialogApplyButton,
         }
         for name, icon in icons.items():
             self.job_actions[name].setIcon(self.style().standardIcon(icon))
             bar.addAction(self.job_actions[name])
+        self.job_actions["approve"].setIconText("Approvals")
 
     # View state
 
@@ -274,6 +287,7 @@ class MainWindow(QMainWindow):
                 ),
                 self.on_failed,
             )
+            self.load_channels()
 
     # Opening (the workspace is opened off the GUI thread)
 
@@ -294,6 +308,7 @@ class MainWindow(QMainWindow):
         )
         self.monitor.missed_source = self.workspace.missed_runs
         self.monitor.quota_source = self.workspace.limiter.held_for
+        self.monitor.publishing_source = self.workspace.publishing_state
         self.show_page(self.nav.currentRow())
         self.idle_timer.start()
         if self.run_engine:
@@ -316,6 +331,7 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         """After engine news or an action: the jobs, and the selected job's items."""
+        self.tell_approvals()
         self.refresh_rows()
         jobs = self.jobs.selected()
         if len(jobs) == 1:
@@ -372,11 +388,31 @@ class MainWindow(QMainWindow):
     def on_engine_event(self, event: EngineEvent) -> None:
         self.monitor.engine_event(event.kind, event.item_id, event.job_id, event.row, event.data)
         if event.kind == "item_progressed":
+            verb = "Uploading" if event.data["stage"] == "upload" else "Rendering"
             self.statusBar().showMessage(
-                f"Rendering row {event.row} of job {event.job_id}: "
+                f"{verb} row {event.row} of job {event.job_id}: "
                 f"{event.data['stage']} {event.data['progress']:.0%}"
             )
+        elif event.kind == "item_awaiting_approval":
+            self.approval_news += 1
+        elif event.kind == "channel_on_hold" and self.tray is not None:
+            self.tray.notify("Uploads on hold", event.data["message"], failed=True)
         self.refresh_timer.start()
+
+    def tell_approvals(self) -> None:
+        """One notification for the videos that newly await approval (engine news comes in
+        bursts), and the approval window refreshed if it is open."""
+        count, self.approval_news = self.approval_news, 0
+        if not count:
+            return
+        if self.approvals is not None and self.approvals.isVisible():
+            self.approvals.reload()
+        if self.tray is not None:
+            self.tray.notify(
+                "Videos await your approval",
+                f"{count} video{'s are' if count != 1 else ' is'} ready — Jobs › Review videos "
+                "awaiting approval",
+            )
 
     # Actions
 
@@ -463,7 +499,12 @@ class MainWindow(QMainWindow):
         if self.workspace is None:
             return
         workspace = self.workspace
-        wizard = JobWizard(self.background, lambda spec: workspace.check_source(spec), parent=self)
+        wizard = JobWizard(
+            self.background,
+            lambda spec: workspace.check_source(spec),
+            parent=self,
+            channels=lambda: (workspace.channels.records(), workspace.quota_limits().uploads),
+        )
         wizard.created.connect(self.create_from_wizard)
         self.wizard = wizard
         wizard.open()
@@ -485,6 +526,7 @@ class MainWindow(QMainWindow):
                 callback_url=result.callback_url,
                 scheduling=result.scheduling,
                 write_back=result.write_back,
+                publish=result.publish,
             )
             message = f"Created job {created.job_id} with {created.item_count} items."
             if result.recurring:
@@ -517,7 +559,124 @@ class MainWindow(QMainWindow):
 
         self.background.run(lambda: workspace.edit_job(job_id, **{what: value}), done, failed)
 
+    # Publishing
+
+    def review_approvals(self) -> None:
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        if self.approvals is None:
+            frames_dir = workspace.paths.cache_dir / "previews"
+
+            def frames(item_id: int, video: str) -> list[Path]:
+                from app.pipeline.preview import preview_frames
+
+                return preview_frames(Path(video), frames_dir / f"item-{item_id}")
+
+            self.approvals = ApprovalDialog(
+                self.background,
+                workspace.approval_items,
+                workspace.approve,
+                workspace.reject,
+                frames,
+                parent=self,
+            )
+            self.approvals.decided.connect(self._decided)
+        self.approvals.show()
+        self.approvals.raise_()
+        self.approvals.reload()
+
+    def _decided(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+        self.engine.wake()
+        self.refresh()
+
+    def reschedule_item(self, item_id: int, current: str) -> None:
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        dialog = RescheduleDialog(item_id, current, self)
+        self.reschedule_dialog = dialog
+
+        def chosen() -> None:
+            when = dialog.chosen()
+            self.background.run(
+                lambda: workspace.reschedule(item_id, when), self._decided, self.on_failed
+            )
+
+        dialog.accepted.connect(chosen)
+        dialog.open()
+
+    def load_channels(self) -> None:
+        if self.workspace is None:
+            return
+        self.background.run(
+            self.workspace.channels.records, self.settings_page.show_channels, self.on_failed
+        )
+
+    def add_channel(self) -> None:
+        """Sign a channel in: the browser asks the channel's Google account for consent."""
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        secrets = str(workspace.settings.get("google.client_secrets") or "")
+        if not secrets:
+            secrets, _ = QFileDialog.getOpenFileName(
+                self,
+                "Your OAuth desktop client (from Google Cloud console)",
+                "",
+                "OAuth client (*.json);;All files (*)",
+            )
+            if not secrets:
+                return
+
+        def sign_in() -> str:
+            if not workspace.settings.get("google.client_secrets"):
+                workspace.settings.set("google.client_secrets", secrets)
+            info = workspace.channels.login(Path(secrets), actor=workspace.actor)
+            return f"Added the YouTube channel {info.title}."
+
+        def done(message: str) -> None:
+            self.settings_page.add_channel_button.setEnabled(True)
+            self.settings_page.message.setText(message)
+            self.load_channels()
+            self.engine.wake()
+
+        def failed(error: BaseException) -> None:
+            self.settings_page.add_channel_button.setEnabled(True)
+            self.on_failed(error)
+
+        self.settings_page.add_channel_button.setEnabled(False)
+        self.settings_page.message.setText(
+            "Your browser opens Google's sign-in: choose the channel's account and allow Cadence."
+        )
+        self.background.run_daemon(sign_in, done, failed)  # the browser may take minutes
+
+    def remove_channel(self, channel_id: str) -> None:
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        answer = QMessageBox.question(
+            self,
+            "Remove channel",
+            "Remove this channel? Cadence forgets its sign-in; uploads planned for it wait "
+            "until it is added again.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+
+        def done(message: str) -> None:
+            self.settings_page.message.setText(message)
+            self.load_channels()
+
+        self.background.run(
+            lambda: workspace.channels.remove(channel_id, workspace.actor), done, self.on_failed
+        )
+
     def on_alert(self, action: str) -> None:
+        if action == "approve":
+            self.review_approvals()
+            return
         if action == "settings":
             self.nav.setCurrentRow(PAGES.index("Settings"))
         elif action == "failed":

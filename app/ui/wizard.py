@@ -1,4 +1,4 @@
-"""The job creation wizard: source → output → job details → scheduling → review.
+"""The job creation wizard: source → output → job details → scheduling → publishing → review.
 
 Each page checks its fields before Next and says what is wrong next to the field. Connecting
 a sheet runs off the GUI thread with a busy bar and can be cancelled (its answer is then
@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDateTimeEdit,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -38,6 +40,7 @@ from app.domain.errors import UserError
 from app.domain.idea import BUILTIN_STYLES, Priority, Voice
 from app.domain.job import DEADLINE_RANGE, DraftError, JobDraft
 from app.domain.output import Container, Optimize, OutputConfig, Resolution
+from app.domain.publishing import CATEGORIES, Privacy, PublishConfig, parse_interval
 from app.domain.schedule import local_zone_name, parse_schedule, zone
 from app.domain.scheduling import Mode, SchedulingConfig
 from app.domain.validation import Level, SheetReport
@@ -79,6 +82,7 @@ class WizardResult:
     write_back: bool
     recurring: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    publish: dict[str, Any] = field(default_factory=dict)
 
 
 class SourcePage(QWizardPage):
@@ -460,6 +464,198 @@ class SchedulingPage(QWizardPage):
         return True
 
 
+class PublishPage(QWizardPage):
+    """Where the videos go: render only, or upload to a signed-in YouTube channel."""
+
+    def __init__(self, background: Background, channels: Any) -> None:
+        super().__init__()
+        self.setTitle("Publishing")
+        self.setSubTitle("Upload each video to YouTube when it is rendered — or only render.")
+        self.background = background
+        self.channels = channels  # () -> (channel records, uploads a day), in the background
+        self.daily_uploads = 100
+        form = QFormLayout(self)
+        self.enabled = QCheckBox("Upload to YouTube")
+        self.enabled.setAccessibleName("Upload to YouTube")
+        form.addRow("", self.enabled)
+        self.channel = QComboBox()
+        self.channel.setAccessibleName("Channel")
+        form.addRow("Channel", self.channel)
+        self.channel_hint = QLabel("")
+        self.channel_hint.setWordWrap(True)
+        form.addRow(self.channel_hint)
+        self.privacy = QComboBox()
+        self.privacy.addItems([p.value for p in Privacy])
+        self.privacy.setCurrentText("public")
+        self.privacy.setAccessibleName("Privacy")
+        form.addRow("Privacy", self.privacy)
+        self.when_group = QButtonGroup(self)
+        self.at_once = QRadioButton("As soon as each video is ready")
+        self.at_time = QRadioButton("All at one time")
+        self.spaced = QRadioButton("One every")
+        for n, button in enumerate((self.at_once, self.at_time, self.spaced)):
+            self.when_group.addButton(button, n)
+        self.at_once.setChecked(True)
+        form.addRow("Publish", self.at_once)
+        self.publish_at = QDateTimeEdit(QDateTime.currentDateTime().addDays(1))
+        self.publish_at.setCalendarPopup(True)
+        self.publish_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.publish_at.setAccessibleName("Publish time")
+        row = QHBoxLayout()
+        row.addWidget(self.at_time)
+        row.addWidget(self.publish_at, 1)
+        form.addRow("", row)
+        self.every = QLineEdit("1d")
+        self.every.setAccessibleName("Interval between videos")
+        self.every.setToolTip("1d, 12h, 90m or 1d12h")
+        self.first = QDateTimeEdit(QDateTime.currentDateTime().addDays(1))
+        self.first.setCalendarPopup(True)
+        self.first.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.first.setAccessibleName("First publish time")
+        spaced_row = QHBoxLayout()
+        spaced_row.addWidget(self.spaced)
+        spaced_row.addWidget(self.every)
+        spaced_row.addWidget(QLabel("from"))
+        spaced_row.addWidget(self.first, 1)
+        form.addRow("", spaced_row)
+        self.playlist = QLineEdit()
+        self.playlist.setAccessibleName("Playlist ID")
+        self.playlist.setPlaceholderText("PL… (optional)")
+        form.addRow("Playlist", self.playlist)
+        self.category = QComboBox()
+        for key, name in sorted(CATEGORIES.items(), key=lambda kv: kv[1]):
+            self.category.addItem(name, key)
+        self.category.setCurrentText(CATEGORIES["27"])
+        self.category.setAccessibleName("Category")
+        form.addRow("Category", self.category)
+        self.kids_group = QButtonGroup(self)
+        self.kids_yes = QRadioButton("Yes, made for kids")
+        self.kids_no = QRadioButton("No, not made for kids")
+        self.kids_group.addButton(self.kids_yes)
+        self.kids_group.addButton(self.kids_no)
+        kids_row = QHBoxLayout()
+        kids_row.addWidget(self.kids_no)
+        kids_row.addWidget(self.kids_yes)
+        kids_row.addStretch()
+        form.addRow("Audience", kids_row)
+        self.kids_error = _error_label()
+        form.addRow(self.kids_error)
+        self.synthetic = QCheckBox("Contains altered or synthetic content (YouTube's disclosure)")
+        form.addRow("", self.synthetic)
+        self.approve = QCheckBox("Let me approve each video before it uploads")
+        self.approve.setAccessibleName("Approve before upload")
+        form.addRow("", self.approve)
+        self.quota = QLabel("")
+        self.quota.setWordWrap(True)
+        self.quota.setStyleSheet("color: #b45309;")
+        form.addRow(self.quota)
+        self.error = _error_label()
+        form.addRow(self.error)
+        self.enabled.toggled.connect(self._enable)
+        self.when_group.idToggled.connect(lambda *_a: self._enable(self.enabled.isChecked()))
+        self.every.textChanged.connect(self._quota_warning)
+        self._enable(False)
+
+    def initializePage(self) -> None:
+        self.background.run(self.channels, self._show_channels, self._no_channels)
+        self._quota_warning()
+
+    def _show_channels(self, found: tuple[list[Any], int]) -> None:
+        records, self.daily_uploads = found
+        current = self.channel.currentData()
+        self.channel.clear()
+        for record in records:
+            self.channel.addItem(record.label, record.id)
+        if current:
+            self.channel.setCurrentIndex(max(0, self.channel.findData(current)))
+        self.channel_hint.setText(
+            ""
+            if records
+            else "No channel yet: add one in Settings › YouTube channels, then come back."
+        )
+        self._quota_warning()
+
+    def _no_channels(self, error: BaseException) -> None:
+        self.channel_hint.setText(f"Channels could not be read ({error}).")
+
+    def _enable(self, on: bool) -> None:
+        for widget in (
+            self.channel,
+            self.privacy,
+            self.at_once,
+            self.at_time,
+            self.spaced,
+            self.playlist,
+            self.category,
+            self.kids_yes,
+            self.kids_no,
+            self.synthetic,
+            self.approve,
+        ):
+            widget.setEnabled(on)
+        self.publish_at.setEnabled(on and self.at_time.isChecked())
+        self.every.setEnabled(on and self.spaced.isChecked())
+        self.first.setEnabled(on and self.spaced.isChecked())
+        self._quota_warning()
+
+    def videos(self) -> int:
+        wizard = self.wizard()
+        report = wizard.source.report if isinstance(wizard, JobWizard) else None
+        return len(report.valid_rows) if report else 0
+
+    def _quota_warning(self, *_args: Any) -> None:
+        """Warn when the plan uploads more a day than YouTube's quota allows."""
+        text = ""
+        count = self.videos()
+        if self.enabled.isChecked() and count:
+            per_day = float(count)
+            if self.spaced.isChecked():
+                try:
+                    per_day = min(count, 86400 / parse_interval(self.every.text()).total_seconds())
+                except UserError:
+                    per_day = count
+            if per_day > self.daily_uploads:
+                text = (
+                    f"⚠ This plans about {per_day:.0f} uploads a day; YouTube allows "
+                    f"{self.daily_uploads} a day by default — the rest wait for the next day."
+                )
+        self.quota.setText(text)
+
+    def publish(self) -> dict[str, Any]:
+        if not self.enabled.isChecked():
+            return {}
+        kids = True if self.kids_yes.isChecked() else False if self.kids_no.isChecked() else None
+        data: dict[str, Any] = {
+            "target": "youtube",
+            "channel": self.channel.currentData() or "",
+            "privacy": self.privacy.currentText(),
+            "category": self.category.currentData(),
+            "made_for_kids": kids,
+            "synthetic_media": self.synthetic.isChecked(),
+            "approve": self.approve.isChecked(),
+            "timezone": local_zone_name(),
+        }
+        if self.at_time.isChecked():
+            data["publish_at"] = _local(self.publish_at).isoformat()
+        elif self.spaced.isChecked():
+            data["every"] = self.every.text().strip()
+            data["first"] = _local(self.first).isoformat()
+        if self.playlist.text().strip():
+            data["playlist"] = self.playlist.text().strip()
+        return data
+
+    def validatePage(self) -> bool:
+        self.error.setText("")
+        self.kids_error.setText("")
+        try:
+            PublishConfig.from_dict(self.publish()).checked()
+        except DraftError as exc:
+            target = self.kids_error if exc.field == "made for kids" else self.error
+            target.setText(str(exc))
+            return False
+        return True
+
+
 class ReviewPage(QWizardPage):
     def __init__(self) -> None:
         super().__init__()
@@ -507,6 +703,22 @@ class ReviewPage(QWizardPage):
             )
         if result.write_back:
             lines.append("Row statuses are written back to the sheet.")
+        publish = result.publish
+        if publish:
+            when = (
+                f"at {publish['publish_at'][:16].replace('T', ' ')}"
+                if publish.get("publish_at")
+                else f"one every {publish['every']} from {publish['first'][:16].replace('T', ' ')}"
+                if publish.get("every")
+                else "as soon as each is ready"
+            )
+            lines.append(
+                f"Publish to YouTube ({wizard.publishing.channel.currentText()}), "
+                f"{publish['privacy']}, {when}"
+                + (", after your approval" if publish.get("approve") else "")
+            )
+        else:
+            lines.append("Render only (nothing is uploaded).")
         self.summary.setText("<br>".join(lines))
         self.warnings.setText("<br>".join(f"⚠ {w}" for w in result.warnings))
 
@@ -514,7 +726,13 @@ class ReviewPage(QWizardPage):
 class JobWizard(QWizard):
     created = Signal(object)  # WizardResult
 
-    def __init__(self, background: Background, check: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        background: Background,
+        check: Any,
+        parent: QWidget | None = None,
+        channels: Any = lambda: ([], 100),
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("New job")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
@@ -525,8 +743,16 @@ class JobWizard(QWizard):
         self.output = OutputPage()
         self.details = DetailsPage()
         self.scheduling_page = SchedulingPage()
+        self.publishing = PublishPage(background, channels)
         self.review = ReviewPage()
-        for page in (self.source, self.output, self.details, self.scheduling_page, self.review):
+        for page in (
+            self.source,
+            self.output,
+            self.details,
+            self.scheduling_page,
+            self.publishing,
+            self.review,
+        ):
             self.addPage(page)
 
     def draft(self, scheduling: dict[str, Any]) -> JobDraft:
@@ -576,6 +802,7 @@ class JobWizard(QWizard):
             write_back=self.details.write_back.isChecked(),
             recurring=recurring,
             warnings=warnings,
+            publish=self.publishing.publish(),
         )
 
     def accept(self) -> None:

@@ -53,6 +53,8 @@ def allowed(action: str, job: JobRow) -> bool:
 class JobsPage(QWidget):
     selection_changed = Signal()
     job_selected = Signal(int)
+    reschedule_requested = Signal(int, str)  # item id, its planned publish time (ISO or "")
+    approval_requested = Signal()
 
     def __init__(self, actions: dict[str, QAction]) -> None:
         super().__init__()
@@ -263,9 +265,34 @@ class JobsPage(QWidget):
 
     def _item_menu(self, point: QPoint) -> None:
         row = self.items_view.indexAt(point).row()
-        if row < 0 or not self.items_model.video(row):
+        if row < 0:
             return
+        menu = self.item_menu(row)
+        if not menu.isEmpty():
+            menu.exec(self.items_view.viewport().mapToGlobal(point))
+
+    def item_menu(self, row: int) -> QMenu:
+        """What can be done with an item: play or show its video, open it on YouTube,
+        approve it, give it a new publish time."""
         menu = QMenu(self)
-        menu.addAction("Open video", lambda: self.open_output(row))
-        menu.addAction("Show in folder", lambda: self.open_output(row, folder=True))
-        menu.exec(self.items_view.viewport().mapToGlobal(point))
+        record = self.items_model.record(row)
+        if self.items_model.video(row):
+            menu.addAction("Open video", lambda: self.open_output(row))
+            menu.addAction("Show in folder", lambda: self.open_output(row, folder=True))
+        upload = self.items_model.upload(row)
+        if upload is None:
+            return menu
+        menu.addSeparator()
+        if upload.get("url"):
+            url = str(upload["url"])
+            menu.addAction("Open on YouTube", lambda: QDesktopServices.openUrl(QUrl(url)))
+        if record["state"] == "pending" and record.get("phase") == "approval":
+            menu.addAction("Approve or reject…", self.approval_requested.emit)
+        if upload["status"] not in ("published", "rejected") and record["state"] != "canceled":
+            menu.addAction(
+                "Reschedule publish time…",
+                lambda: self.reschedule_requested.emit(
+                    int(record["id"]), str(upload.get("publish_at") or "")
+                ),
+            )
+        return menu

@@ -6,6 +6,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ def free_disk(folder: Path) -> int:
 
 
 class MonitorPage(QWidget):
-    act = Signal(str)  # an alert was double-clicked: settings | failed | dashboard
+    act = Signal(str)  # an alert was double-clicked: settings | failed | dashboard | approve
 
     def __init__(self, background: Background) -> None:
         super().__init__()
@@ -75,13 +76,17 @@ class MonitorPage(QWidget):
         self.uptime = QLabel("–")
         self.app_memory = QLabel("–")
         self.quota = QLabel("Within Google's quotas")
+        self.youtube = QLabel("No uploads today")
+        self.youtube.setAccessibleName("YouTube quota today")
+        self.youtube.setWordWrap(True)
         form.addRow("Free space for videos", self.disk)
         form.addRow("Running for", self.uptime)
         form.addRow("Memory used by Cadence", self.app_memory)
         form.addRow("Google API", self.quota)
+        form.addRow("YouTube today", self.youtube)
         layout.addWidget(facts)
 
-        layout.addWidget(QLabel("<b>Rendering now</b>"))
+        layout.addWidget(QLabel("<b>Rendering and uploading now</b>"))
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Job", "Row", "Stage", "Progress", "Elapsed"])
         self.table.setAccessibleName("Items rendering now")
@@ -101,6 +106,8 @@ class MonitorPage(QWidget):
         self.failures: list[str] = []
         self.missed = 0
         self.missed_source: Callable[[], int] | None = None  # set once the workspace is open
+        self.publishing_source: Callable[[], dict[str, Any]] | None = None
+        self.publishing: dict[str, Any] = {}
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         self.timer.start(REFRESH_MS)
@@ -149,6 +156,8 @@ class MonitorPage(QWidget):
             self.background.run(lambda: free_disk(folder), self._show_disk, lambda _e: None)
         if self.missed_source is not None and self.isVisible():
             self.background.run(self.missed_source, self._show_missed, lambda _e: None)
+        if self.publishing_source is not None and self.isVisible():
+            self.background.run(self.publishing_source, self.show_publishing, lambda _e: None)
         self._show_running()
         self._show_alerts()
 
@@ -158,6 +167,21 @@ class MonitorPage(QWidget):
 
     def _show_missed(self, missed: int) -> None:
         self.missed = missed
+
+    def show_publishing(self, state: dict[str, Any]) -> None:
+        """Today's YouTube quota per Google project, and what waits on the user."""
+        self.publishing = state
+        lines = []
+        for quota in state.get("quota", []):
+            resets = datetime.fromisoformat(quota["resets_at"]).astimezone()
+            left = quota["uploads_limit"] - quota["uploads"]
+            lines.append(
+                f"{quota['uploads']} of {quota['uploads_limit']} uploads "
+                f"({max(left, 0)} left), {quota['units']:,} of {quota['units_limit']:,} units; "
+                f"resets {resets:%H:%M}"
+            )
+        self.youtube.setText("\n".join(lines) or "No uploads today")
+        self._show_alerts()
 
     def _show_running(self) -> None:
         self.table.setRowCount(len(self.running))
@@ -188,6 +212,17 @@ class MonitorPage(QWidget):
             alerts.append((f"{len(self.failures)} recent failures — see Jobs › Failed", "failed"))
         if self.missed:
             alerts.append((f"{self.missed} missed scheduled runs", "dashboard"))
+        for _channel, why, count in self.publishing.get("held", []):
+            alerts.append((f"{count} upload{'s' if count != 1 else ''} on hold: {why}", "settings"))
+        approvals = self.publishing.get("awaiting_approval", 0)
+        if approvals:
+            alerts.append(
+                (
+                    f"{approvals} video{'s' if approvals != 1 else ''} await"
+                    f"{'s' if approvals == 1 else ''} your approval — double-click to review",
+                    "approve",
+                )
+            )
         alerts += [(text, "failed") for text in self.failures[-3:]]
         alerts = alerts or [("No alerts.", "")]
         if [self.alerts.item(i).text() for i in range(self.alerts.count())] != [

@@ -1,8 +1,10 @@
-"""Settings: appearance, Google account (sign out), rendering basics."""
+"""Settings: appearance, Google account (sign out), YouTube channels, rendering basics."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -10,6 +12,8 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -26,6 +30,8 @@ class SettingsPage(QWidget):
     theme_chosen = Signal(str)
     sign_out = Signal()
     save = Signal(dict)
+    add_channel = Signal()
+    remove_channel = Signal(str)  # the channel's id
 
     def __init__(self) -> None:
         super().__init__()
@@ -55,6 +61,30 @@ class SettingsPage(QWidget):
         google_layout.addWidget(self.account, 1)
         google_layout.addWidget(self.sign_out_button)
         layout.addWidget(google)
+
+        channels = QGroupBox("YouTube channels")
+        channels_layout = QHBoxLayout(channels)
+        self.channels = QListWidget()
+        self.channels.setAccessibleName("YouTube channels")
+        self.channels.setMaximumHeight(96)
+        self.channels.itemSelectionChanged.connect(self._channel_selected)
+        channel_buttons = QVBoxLayout()
+        self.add_channel_button = QPushButton("Add…")
+        self.add_channel_button.setAccessibleName("Add a YouTube channel")
+        self.add_channel_button.setToolTip(
+            "Sign in with the channel's Google account in your browser"
+        )
+        self.add_channel_button.clicked.connect(self.add_channel.emit)
+        self.remove_channel_button = QPushButton("Remove")
+        self.remove_channel_button.setAccessibleName("Remove the selected channel")
+        self.remove_channel_button.setEnabled(False)
+        self.remove_channel_button.clicked.connect(self._remove_channel)
+        channel_buttons.addWidget(self.add_channel_button)
+        channel_buttons.addWidget(self.remove_channel_button)
+        channel_buttons.addStretch()
+        channels_layout.addWidget(self.channels, 1)
+        channels_layout.addLayout(channel_buttons)
+        layout.addWidget(channels)
 
         render = QGroupBox("Rendering")
         form = QFormLayout(render)
@@ -87,6 +117,35 @@ class SettingsPage(QWidget):
         self.autostart.setEnabled(bool(values.get("autostart_supported", True)))
         self.account.setText(account or "Not signed in. Sign in with: python main.py auth login")
         self.sign_out_button.setEnabled(account is not None)
+
+    def show_channels(self, records: list[Any]) -> None:
+        self.channels.clear()
+        for record in records:
+            text = record.label
+            if record.hold:
+                text += f" — on hold: {record.hold}"
+            elif record.waiting:
+                text += f" — {record.waiting} uploads planned"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, record.id)
+            item.setToolTip(f"Channel id {record.id}")
+            self.channels.addItem(item)
+        if not records:
+            self.channels.addItem("No channel yet — Add… signs one in through your browser.")
+        self._channel_selected()
+
+    def selected_channel(self) -> str | None:
+        items = self.channels.selectedItems()
+        value = items[0].data(Qt.ItemDataRole.UserRole) if items else None
+        return str(value) if value else None
+
+    def _channel_selected(self) -> None:
+        self.remove_channel_button.setEnabled(self.selected_channel() is not None)
+
+    def _remove_channel(self) -> None:
+        channel = self.selected_channel()
+        if channel:
+            self.remove_channel.emit(channel)
 
     def _save(self) -> None:
         self.save.emit(

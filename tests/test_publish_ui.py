@@ -1,0 +1,296 @@
+"""Publishing in the window: the wizard's Publish step, the approval preview, channels in
+Settings, items' YouTube links and rescheduling — and the whole way from the wizard to links
+in the job table, with the engine on the window's qasync loop and the loopback YouTube."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
+from pytestqt.qtbot import QtBot
+
+from app.google.channels import ChannelRecord
+from app.paths import DEMO_SHEET, AppPaths
+from app.pipeline.runner import RenderOutcome
+from app.ui.approval import ApprovalDialog
+from app.ui.background import Background
+from app.ui.main_window import PAGES, MainWindow
+from app.workspace import Workspace
+from tests.fake_google import Google, serve
+from tests.youtube_helpers import sign_in_channel
+
+CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
+
+
+@pytest.fixture
+def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[Google]:
+    with serve() as fake:
+        monkeypatch.setenv("CADENCE_GOOGLE_ENDPOINT", fake.base_url)
+        yield fake
+
+
+def open_window(qtbot: QtBot, workspace: Workspace, **kwargs: Any) -> MainWindow:
+    window = MainWindow(lambda: workspace, **kwargs)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)
+    return window
+
+
+def through_to_publishing(qtbot: QtBot, window: MainWindow) -> Any:
+    window.new_job()
+    wizard = window.wizard
+    wizard.source.location.setText(str(DEMO_SHEET))
+    wizard.source.test()
+    qtbot.waitUntil(lambda: wizard.source.isComplete(), timeout=10_000)
+    for _ in range(4):
+        wizard.next()
+    assert wizard.currentPage() is wizard.publishing
+    return wizard
+
+
+def test_the_publish_step_asks_what_youtube_needs(
+    qtbot: QtBot, google: Google, data_dir: Path
+) -> None:
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    sign_in_channel(workspace, google)
+    window = open_window(qtbot, workspace)
+    wizard = through_to_publishing(qtbot, window)
+    page = wizard.publishing
+    qtbot.waitUntil(lambda: page.channel.count() == 1, timeout=10_000)
+    assert page.channel.currentText() == "Cadence Test Channel (@cadencetest)"
+    page.enabled.setChecked(True)
+    assert page.channel.isEnabled() and not page.publish_at.isEnabled()
+    wizard.next()  # made-for-kids not answered: refused beside the question
+    assert wizard.currentPage() is page
+    assert "made for kids" in page.kids_error.text()
+    page.kids_no.setChecked(True)
+    page.spaced.setChecked(True)
+    assert page.every.isEnabled() and page.first.isEnabled()
+    page.every.setText("5 minutes")
+    wizard.next()
+    assert wizard.currentPage() is page and "not an interval" in page.error.text()
+    page.every.setText("10m")  # 144 a day for 8 videos: more than the daily quota allows?
+    assert page.quota.text() == ""  # 8 videos never exceed 100 a day
+    page.daily_uploads = 5
+    page._quota_warning()
+    assert "uploads a day" in page.quota.text()
+    page.approve.setChecked(True)
+    wizard.next()
+    assert wizard.currentPage() is wizard.review
+    summary = wizard.review.summary.text()
+    assert (
+        "Publish to YouTube (Cadence Test Channel (@cadencetest)), public, one every 10m" in summary
+    )
+    assert "after your approval" in summary
+    result = wizard.result()
+    assert result.publish["channel"] == CHANNEL and result.publish["approve"] is True
+    assert result.publish["made_for_kids"] is False
+    wizard.accept()
+    qtbot.waitUntil(
+        lambda: any(r.title.startswith("ideas") for r in window.jobs.model.all_rows()),
+        timeout=15_000,
+    )
+    window.close()
+    window.shutdown()
+
+
+def fake_records(tmp_path: Path) -> list[dict[str, Any]]:
+    video = tmp_path / "002.mp4"
+    video.write_bytes(b"video")
+    return [
+        {
+            "id": n,
+            "row": n + 1,
+            "title": f"Idea {n}",
+            "job": "A job",
+            "job_id": 1,
+            "outputs": {"video": str(video), "thumbnail": ""},
+            "metadata": {"title": f"Idea {n}", "description": "About it.", "tags": ["a", "b"]},
+            "upload": {"privacy": "public", "publish_at": "2027-01-05T14:30:00+00:00"},
+        }
+        for n in (1, 2)
+    ]
+
+
+def test_the_approval_preview_approves_and_rejects(qtbot: QtBot, tmp_path: Path) -> None:
+    records = fake_records(tmp_path)
+    calls: list[tuple[str, Any]] = []
+
+    def approve(ids: list[int]) -> str:
+        calls.append(("approve", ids))
+        return "Approved"
+
+    def reject(ids: list[int], reason: str, again: bool) -> str:
+        calls.append(("reject", (ids, reason, again)))
+        return "Rejected"
+
+    def frames(item_id: int, video: str) -> list[Path]:
+        from PySide6.QtGui import QImage
+
+        path = tmp_path / f"frame-{item_id}.png"
+        QImage(32, 18, QImage.Format.Format_RGB32).save(str(path))
+        return [path] * 4
+
+    background = Background()
+    dialog = ApprovalDialog(background, lambda: records, approve, reject, frames)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.list.count() == 2, timeout=5000)
+    assert dialog.title_label.text() == "Idea 1"
+    assert dialog.tags.text() == "a, b" and "public until then" in dialog.when.text()
+    qtbot.waitUntil(lambda: not dialog.frame_labels[0].pixmap().isNull(), timeout=5000)
+    dialog.approve_selected()
+    qtbot.waitUntil(lambda: calls == [("approve", [1])], timeout=5000)
+    dialog.list.setCurrentRow(1)
+    dialog.reject_selected()
+    dialog.reject_dialog.reason.setText("too loud")
+    dialog.reject_dialog.again.setChecked(True)
+    dialog.reject_dialog.accept()
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=5000)
+    assert calls[1] == ("reject", ([2], "too loud", True))
+    dialog.close()
+    background.shutdown()
+
+
+def test_settings_lists_channels_and_removes_one_after_asking(
+    qtbot: QtBot, google: Google, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    sign_in_channel(workspace, google)
+    window = open_window(qtbot, workspace)
+    window.nav.setCurrentRow(PAGES.index("Settings"))
+    page = window.settings_page
+    qtbot.waitUntil(lambda: page.channels.count() == 1, timeout=10_000)
+    assert page.channels.item(0).text() == "Cadence Test Channel (@cadencetest)"
+    assert not page.remove_channel_button.isEnabled()
+    page.channels.setCurrentRow(0)
+    assert page.remove_channel_button.isEnabled()
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a, **_k: QMessageBox.StandardButton.Yes)
+    page.remove_channel_button.click()
+    qtbot.waitUntil(lambda: "Removed the channel" in page.message.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "No channel yet" in page.channels.item(0).text(), timeout=10_000)
+    assert workspace.channels.records() == []
+    window.close()
+    window.shutdown()
+
+
+def test_channel_records_show_why_they_wait() -> None:
+    from app.ui.pages.settings_page import SettingsPage
+
+    page = SettingsPage()
+    page.show_channels([ChannelRecord("UC1", "Mine", "@mine", "sign in to Mine again", 3)])
+    assert page.channels.item(0).text() == "Mine (@mine) — on hold: sign in to Mine again"
+
+
+def stand_in_render(task: Any, progress: Any, **_kwargs: Any) -> RenderOutcome:
+    task.out_dir.mkdir(parents=True, exist_ok=True)
+    stem = task.out_dir / f"{task.row:03d}"
+    files = {k: stem.with_suffix(s) for k, s in
+             (("video", ".mp4"), ("thumbnail", ".png"), ("captions", ".srt"), ("metadata", ".json"))}  # fmt: skip # noqa: E501
+    files["video"].write_bytes(os.urandom(50_000))
+    files["thumbnail"].write_bytes(b"\x89PNG")
+    files["captions"].write_text("")
+    files["metadata"].write_text(
+        json.dumps({"title": task.idea["idea_title"], "description": "d", "tags": ["t"]})
+    )
+    progress("encode", 0.5)
+    result: dict[str, Any] = {k: str(v) for k, v in files.items()}
+    result["duration"] = 5.0
+    return RenderOutcome("completed", result)
+
+
+@pytest.mark.qasync
+@pytest.mark.qt_log_ignore("does not support raise")  # offscreen: no window manager
+def test_from_the_wizard_through_approval_to_links_in_the_job_table(
+    qtbot: QtBot, google: Google, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A channel signed in, a "render, approve, upload" job made in the wizard from the demo
+    sheet, every video approved in the preview: the items show their YouTube links."""
+    import qasync
+
+    from app.engine import service
+
+    monkeypatch.setattr(service, "run_render", stand_in_render)
+    paths = AppPaths.resolve(data_dir)
+    with closing(Workspace(paths)) as ws:
+        sign_in_channel(ws, google)
+        (data_dir / "videos").mkdir()
+        ws.settings.set("output.folder", str(data_dir / "videos"))
+    loop = qasync.QEventLoop(QApplication.instance())
+    asyncio.set_event_loop(loop)
+    window = MainWindow(lambda: Workspace(paths, front_end="gui"), run_engine=True)
+    qtbot.addWidget(window)
+    window.tray = None
+
+    async def scenario() -> None:
+        while window.workspace is None or not window.engine.running:
+            await asyncio.sleep(0.05)
+        window.new_job()
+        wizard = window.wizard
+        wizard.source.location.setText(str(DEMO_SHEET))
+        wizard.source.test()
+        while not wizard.source.isComplete():
+            await asyncio.sleep(0.05)
+        for _ in range(4):
+            wizard.next()
+        page = wizard.publishing
+        while page.channel.count() == 0:
+            await asyncio.sleep(0.05)
+        page.enabled.setChecked(True)
+        page.kids_no.setChecked(True)
+        page.approve.setChecked(True)
+        wizard.next()
+        assert wizard.currentPage() is wizard.review
+        wizard.details.title_edit.setText("Publish from the wizard")
+        wizard.button(QWizard.WizardButton.FinishButton).click()
+        workspace = window.workspace
+        assert workspace is not None
+        for _ in range(600):
+            if workspace.publishing_state()["awaiting_approval"] == 8:
+                break
+            await asyncio.sleep(0.05)
+        assert workspace.publishing_state()["awaiting_approval"] == 8
+        assert not google.youtube.videos  # nothing goes up before approval
+        window.job_actions["approve"].trigger()
+        dialog = window.approvals
+        assert dialog is not None
+        while dialog.list.count() < 8:
+            await asyncio.sleep(0.05)
+        dialog.list.selectAll()
+        dialog.approve_button.click()
+        for _ in range(600):
+            rows = {r.title: r for r in window.jobs.model.all_rows()}
+            made = rows.get("Publish from the wizard")
+            if made is not None and made.state == "completed":
+                break
+            await asyncio.sleep(0.05)
+        made = {r.title: r for r in window.jobs.model.all_rows()}["Publish from the wizard"]
+        assert made.state == "completed" and made.items_completed == 8
+        window.show_job(made.id)
+        while window.jobs.items_model.rowCount() != 8 or not window.jobs.items_model.upload(0):
+            await asyncio.sleep(0.05)
+        for _ in range(100):
+            if (window.jobs.items_model.upload(7) or {}).get("url"):
+                break
+            await asyncio.sleep(0.05)
+        column = len(window.jobs.items_model.columns) - 1
+        links = [window.jobs.items_model.index(n, column).data() for n in range(8)]
+        assert all("https://www.youtube.com/watch?v=" in text for text in links), links
+        assert len(google.youtube.videos) == 8
+        menu = window.jobs.item_menu(0)
+        assert "Open on YouTube" in [a.text() for a in menu.actions()]
+        await window.stop_engine()
+
+    try:
+        with loop:
+            loop.run_until_complete(asyncio.wait_for(scenario(), 120))
+    finally:
+        window.shutdown()
+        asyncio.set_event_loop(None)
