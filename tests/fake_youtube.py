@@ -168,7 +168,8 @@ class YouTube:
 
     def fail(self, *what: str) -> None:
         """Queue failures: an error name from ERRORS (answered to the next upload request),
-        ``drop`` (the next chunk's connection closes halfway), ``expire`` (the session is
+        ``drop`` (the next chunk's connection closes halfway), ``hangup`` (the next chunk is
+        stored but no answer comes: clients resend it), ``expire`` (the session is
         gone at the next request), ``finish-then-expire`` (the next chunk completes the
         video, but the answer is lost and the session expires)."""
         with self.lock:
@@ -352,7 +353,9 @@ class YouTube:
             _drain(handler)
             self._answer_state(handler, session)
             return
-        failure = self._next_failure({"drop", "finish-then-expire", *ERRORS} - {"forbidden"})
+        failure = self._next_failure(
+            {"drop", "hangup", "finish-then-expire", *ERRORS} - {"forbidden"}
+        )
         start, end = int(match.group(2)), int(match.group(3))
         if failure == "drop":  # read part of the chunk, keep whole units of it, hang up
             part = handler.rfile.read(max(1, length // 2))
@@ -379,6 +382,10 @@ class YouTube:
             import time
 
             time.sleep(self.chunk_delay)
+        if failure == "hangup":  # stored, but the connection closes without an answer
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
         if failure == "finish-then-expire" and len(session.received) == session.total:
             self._create(session)
             session.expired = True

@@ -273,6 +273,7 @@ def test_from_the_wizard_through_approval_to_links_in_the_job_table(
             await asyncio.sleep(0.05)
         made = {r.title: r for r in window.jobs.model.all_rows()}["Publish from the wizard"]
         assert made.state == "completed" and made.items_completed == 8
+        assert made.publishing == "8 published"
         window.show_job(made.id)
         while window.jobs.items_model.rowCount() != 8 or not window.jobs.items_model.upload(0):
             await asyncio.sleep(0.05)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.domain.errors import UserError
 from app.domain.publishing import CHUNK_UNIT
 from app.google.channels import token_key
 from app.google.quota import QuotaLimits
@@ -290,3 +291,62 @@ def test_a_thumbnail_refused_is_noted_and_the_video_still_counts(
     outcome, state = upload_once(workspace, publisher(workspace), item_id)
     assert (outcome.kind, state) == ("done", "completed")
     assert "verified channel" in (upload_of(workspace, item_id).note or "")
+
+
+def test_a_chunk_resent_after_a_lost_answer_does_not_hang(
+    google: Google, workspace: Workspace, tmp_path: Path
+) -> None:
+    """httplib2 resends a request whose answer never came; the chunk is bytes, so the resent
+    request carries it whole (a consumed stream would go out empty and wait forever)."""
+    item_id = ready(workspace, google, tmp_path)
+    google.youtube.fail("hangup")
+    result: list[object] = []
+    thread = threading.Thread(
+        target=lambda: result.append(upload_once(workspace, publisher(workspace), item_id)),
+        daemon=True,
+    )
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "the upload hung"
+    [(outcome, _state)] = result  # type: ignore[misc]
+    assert outcome.kind == "done" and google.youtube.inserts == 1  # type: ignore[attr-defined]
+    the_video_bytes(google, workspace, item_id)
+
+
+def test_rescheduling_a_scheduled_video_moves_its_publish_time_on_youtube(
+    google: Google, workspace: Workspace, tmp_path: Path
+) -> None:
+    when = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    item_id = ready(workspace, google, tmp_path, publish_at=when.isoformat())
+    upload_once(workspace, publisher(workspace), item_id)
+    later = when + timedelta(days=2)
+    message = workspace.reschedule(item_id, later)
+    assert "on YouTube" in message
+    [video] = google.youtube.videos.values()
+    assert video.status["publishAt"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert video.status["privacyStatus"] == "private"
+    upload = upload_of(workspace, item_id)
+    assert upload.publish_at == later and upload.status == "scheduled"
+    with pytest.raises(UserError, match="in the future"):
+        workspace.reschedule(item_id, datetime.now(UTC) - timedelta(hours=1))
+
+
+def test_a_published_video_cannot_be_rescheduled(
+    google: Google, workspace: Workspace, tmp_path: Path
+) -> None:
+    item_id = ready(workspace, google, tmp_path)
+    upload_once(workspace, publisher(workspace), item_id)
+    with pytest.raises(UserError, match="already public"):
+        workspace.reschedule(item_id, datetime.now(UTC) + timedelta(days=1))
+
+
+def test_rescheduling_before_the_upload_changes_the_plan(
+    google: Google, workspace: Workspace, tmp_path: Path
+) -> None:
+    item_id = ready(workspace, google, tmp_path)
+    later = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
+    assert "for its upload" in workspace.reschedule(item_id, later)
+    upload_once(workspace, publisher(workspace), item_id)
+    [video] = google.youtube.videos.values()
+    assert video.status["privacyStatus"] == "private"
+    assert video.status["publishAt"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")

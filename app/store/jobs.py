@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.domain.errors import NotFound, UserError
 from app.domain.job import JobDraft
-from app.domain.publishing import PublishConfig, UploadStatus
+from app.domain.publishing import Phase, PublishConfig, UploadStatus
 from app.domain.scheduling import SchedulingConfig, item_cost, item_tags
 from app.domain.states import State, transition
 from app.domain.validation import RowReport
@@ -357,6 +357,7 @@ class JobRow:
     eta: datetime | None = None
     schedule_id: int | None = None  # the schedule that made it, if any
     schedule_paused: bool = False
+    publishing: str = ""  # its videos on YouTube, in words; "" when it only renders
 
     @property
     def percent(self) -> float:
@@ -374,6 +375,7 @@ def job_rows(session: Session) -> list[JobRow]:
     query = select(Job, func.count(Item.id), completed, failed).outerjoin(Item).group_by(Job.id)
     now = utcnow()
     etas = _etas(session)
+    publishing = _publishing(session)
     rows = []
     for job, total, done, bad in session.execute(query):
         start = (job.scheduling or {}).get("start_at")
@@ -394,9 +396,37 @@ def job_rows(session: Session) -> list[JobRow]:
                 etas.get(job.id),
                 job.schedule_id if job.schedule_id in names else None,
                 job.schedule_id in paused,
+                publishing.get(job.id, ""),
             )
         )
     return rows
+
+
+def _publishing(session: Session) -> dict[int, str]:
+    """Per publishing job: how many videos are published, scheduled, awaiting approval…"""
+    counts: dict[int, dict[str, int]] = {}
+    rows = session.execute(
+        select(Item.job_id, Upload.status, Item.phase, Item.state, func.count())
+        .join(Upload, Upload.item_id == Item.id)
+        .group_by(Item.job_id, Upload.status, Item.phase, Item.state)
+    )
+    for job_id, status, phase, state, count in rows:
+        key = status
+        if state == State.PENDING.value and phase == Phase.APPROVAL.value:
+            key = "awaiting approval"
+        elif status == UploadStatus.ON_HOLD.value:
+            key = "on hold"
+        counts.setdefault(job_id, {})
+        counts[job_id][key] = counts[job_id].get(key, 0) + count
+    words = {}
+    for job_id, found in counts.items():
+        parts = [
+            f"{found[key]} {key}"
+            for key in ("published", "scheduled", "private", "awaiting approval", "on hold")
+            if found.get(key)
+        ]
+        words[job_id] = " · ".join(parts) or "not yet"
+    return words
 
 
 def _etas(session: Session) -> dict[int, datetime]:
