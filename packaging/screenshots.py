@@ -3,8 +3,9 @@
     xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python packaging/screenshots.py [OUT_DIR]
 
 Runs the real main window on a real X display (Xvfb) against a fresh workspace with the demo
-job, two more jobs and two schedules, and saves each view and each wizard page as a PNG
-(default: docs/screenshots/).
+job, two more jobs, two schedules, a signed-in YouTube channel, a publishing job whose videos
+were really rendered and now await approval, and one whose videos are up; saves each view,
+each wizard page and the approval preview as a PNG (default: docs/screenshots/).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def seed(workspace: object) -> None:
 
     assert isinstance(workspace, Workspace)
     workspace.ensure_demo()
+    seed_publishing(workspace)  # first: its engine run must render only its own job
     workspace.create_job(SourceSpec(str(DEMO_SHEET)), title="Week 48 — science shorts",
                          priority=Priority.HIGH, scheduling={"mode": "smart"})  # fmt: skip
     workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J4"), title="Cooking basics",
@@ -40,6 +42,62 @@ def seed(workspace: object) -> None:
                 topic_template=name + " {date}", job_template={"source": str(DEMO_SHEET)},
                 actor="screenshots",
             )  # fmt: skip
+
+
+CHANNEL = "UCd3m0ChAnNeLcAdEnCe0001"
+
+
+def seed_publishing(workspace: object) -> None:
+    """A channel; a job whose two videos are rendered for real and await approval; a job
+    whose videos are on YouTube (its states written directly: no YouTube here)."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from app.engine.service import Engine
+    from app.paths import DEMO_SHEET
+    from app.sources.intake import SourceSpec
+    from app.store.models import Channel, Item, QuotaUse
+    from app.workspace import Workspace
+
+    assert isinstance(workspace, Workspace)
+    with workspace.db.write() as session:
+        session.add(Channel(id=CHANNEL, title="Curious Minutes", handle="@curiousminutes",
+                            project="demo"))  # fmt: skip
+        today = datetime.now(UTC).astimezone().date().isoformat()
+        session.add(QuotaUse(project="demo", day=today, uploads=3, units=312))
+    plan = {"target": "youtube", "channel": CHANNEL, "privacy": "public",
+            "made_for_kids": False, "every": "1d", "first": "2026-12-07T17:00"}  # fmt: skip
+    folder = workspace.paths.data_dir / "videos"
+    folder.mkdir(exist_ok=True)
+    workspace.settings.set("output.folder", str(folder))
+    workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J3"), title="Approve me first",
+                         output_config={"resolution": "720p"}, publish={**plan, "approve": True})  # fmt: skip # noqa: E501
+    engine = Engine(workspace, run_schedules=False, poll_seconds=0.2)
+    asyncio.run(engine.run(asyncio.Event(), until_idle=True))  # real renders, then approval
+    up = workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J5"),
+                              title="Space week — scheduled", publish=plan).job_id  # fmt: skip
+    with workspace.db.write() as session:
+        items = session.scalars(select(Item).where(Item.job_id == up)).all()
+        for n, item in enumerate(items):
+            assert item.upload is not None
+            video_id = f"dQw4w9WgXc{n}"
+            item.state, item.phase, item.progress, item.attempts = "completed", "upload", 1.0, 1
+            item.finished_at = datetime.now(UTC) - timedelta(hours=4 - n)
+            item.video_id = item.upload.video_id = video_id
+            item.upload.url = f"https://www.youtube.com/watch?v={video_id}"
+            item.upload.status = "published" if n == 0 else "scheduled"
+        item.job.state = "completed"
+
+
+def capture_approvals(window: object, app: object, save: object, then: object) -> None:
+    from PySide6.QtCore import QTimer
+
+    window.review_approvals()  # type: ignore[attr-defined]
+    dialog = window.approvals  # type: ignore[attr-defined]
+    dialog.resize(1120, 640)
+    QTimer.singleShot(4000, lambda: (save("approval", dialog), dialog.close(), then()))
 
 
 def main(out_dir: Path) -> int:
@@ -83,16 +141,23 @@ def main(out_dir: Path) -> int:
                     QTimer.singleShot(200, after_test)
                     return
                 save("wizard-1-source", wiz)
-                for n in range(2, 6):
+                names = ("output", "details", "scheduling", "publishing", "review")
+                for n in range(2, 7):
                     wiz.next()
                     app.processEvents()
                     if n == 4:
                         wiz.scheduling_page.recurring.setChecked(True)
                         app.processEvents()
-                    save(f"wizard-{n}-{('output', 'details', 'scheduling', 'review')[n - 2]}", wiz)
+                    if n == 5:
+                        pub = wiz.publishing
+                        pub.enabled.setChecked(True)
+                        pub.kids_no.setChecked(True)
+                        pub.spaced.setChecked(True)
+                        pub.approve.setChecked(True)
+                        app.processEvents()
+                    save(f"wizard-{n}-{names[n - 2]}", wiz)
                 wiz.reject()
-                window.close()
-                app.quit()
+                capture_approvals(window, app, save, lambda: (window.close(), app.quit()))
 
             QTimer.singleShot(500, after_test)
 
@@ -105,16 +170,28 @@ def main(out_dir: Path) -> int:
                 QTimer.singleShot(delay, lambda i=index, n=name: page(i, n.lower()))
                 delay += 1500
             QTimer.singleShot(delay, lambda: page(1, "main-window"))
+            delay += 1500
+
+            def published() -> None:
+                window.resize(1500, 760)
+                window.jobs.select_job(
+                    next(r.id for r in window.jobs.model.all_rows() if r.title.startswith("Space"))
+                )
+                QTimer.singleShot(
+                    1200, lambda: (save("jobs-youtube"), window.resize(1240, 760))
+                )
+
+            QTimer.singleShot(delay, published)
 
             def cards() -> None:
                 window.jobs.show_as("Cards")
                 QTimer.singleShot(600, lambda: (save("jobs-cards"), window.jobs.show_as("List")))
 
-            QTimer.singleShot(delay + 1500, cards)
-            QTimer.singleShot(delay + 3000, wizard)
+            QTimer.singleShot(delay + 3000, cards)
+            QTimer.singleShot(delay + 4500, wizard)
 
         QTimer.singleShot(300, start)
-        QTimer.singleShot(60_000, app.quit)  # never hang a build
+        QTimer.singleShot(120_000, app.quit)  # never hang a build
         app.exec()
         _ = steps
     return 0

@@ -386,3 +386,26 @@ def test_render_upload_kill_mid_upload_restart_gives_exactly_one_video(
     # The restart asked the session where it stood, then went on from there.
     assert google.youtube.status_queries >= 1
     assert min(start for start, _end in google.youtube.chunks[chunks_before:]) >= stored
+
+
+def test_until_idle_does_not_stop_while_a_finishing_worker_left_work(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A render that ends while the loop awaits other work must not make `--until-idle`
+    stop with the next item of its job unclaimed (seen as a flaky test before the fix)."""
+
+    def quick(task: Any, progress: Any, **_kwargs: Any) -> RenderOutcome:
+        time.sleep(0.5)  # longer than one pass of the loop …
+        return RenderOutcome("completed", None)
+
+    async def slow_uploads(self: service.Engine) -> int:
+        await asyncio.sleep(0.3)  # … and ending while a later pass awaits this
+        return 0
+
+    monkeypatch.setattr(service, "run_render", quick)
+    monkeypatch.setattr(service.Engine, "_fill_uploads", slow_uploads)
+    (tmp_path / "videos").mkdir()
+    workspace.settings.set("output.folder", str(tmp_path / "videos"))
+    created = workspace.create_job(SourceSpec(str(DEMO)), title="Two at a time, one by one")
+    run_engine(workspace)
+    assert workspace.job(created.job_id)["state"] == "completed"

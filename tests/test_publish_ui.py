@@ -144,7 +144,7 @@ def test_the_approval_preview_approves_and_rejects(qtbot: QtBot, tmp_path: Path)
     dialog.show()
     qtbot.waitUntil(lambda: dialog.list.count() == 2, timeout=5000)
     assert dialog.title_label.text() == "Idea 1"
-    assert dialog.tags.text() == "a, b" and "public until then" in dialog.when.text()
+    assert dialog.tags.text() == "a, b" and "private until then, then public" in dialog.when.text()
     qtbot.waitUntil(lambda: not dialog.frame_labels[0].pixmap().isNull(), timeout=5000)
     dialog.approve_selected()
     qtbot.waitUntil(lambda: calls == [("approve", [1])], timeout=5000)

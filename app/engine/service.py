@@ -97,6 +97,7 @@ class Engine:
         self._on_event = on_event
         self.workers: dict[int, _Worker] = {}
         self.uploads: dict[int, _Worker] = {}  # uploads run beside renders, in their own slots
+        self._finished = 0  # workers that ended, renders and uploads
         self.max_uploads = int(workspace.settings.get("youtube.max_uploads"))
         self._publisher = publisher
         self._wake = asyncio.Event()
@@ -138,6 +139,7 @@ class Engine:
             # Cleared before this pass's work: a wake-up that arrives while it awaits a thread
             # (a schedule just made a job) must not be lost until the next poll.
             self._wake.clear()
+            finished_before = self._finished
             # The loop may be the window's (qasync): database work goes to threads.
             # Ready work first (dispatch latency), then bookkeeping.
             await self._follow_job_actions()
@@ -153,6 +155,9 @@ class Engine:
                 and not self.workers
                 and not self.uploads
                 and not started
+                # A worker that ended during this pass may have left work to claim (the next
+                # item of its job, its upload): look again before calling it a day.
+                and self._finished == finished_before
                 and not await asyncio.to_thread(self._retries_waiting)
             ):
                 break
@@ -304,6 +309,7 @@ class Engine:
             log.exception("worker for item %s failed", worker.claim.item_id)
         finally:
             self.workers.pop(worker.claim.item_id, None)
+            self._finished += 1
             self._wake.set()
 
     # In a worker thread
@@ -458,6 +464,7 @@ class Engine:
             log.exception("upload of item %s failed", worker.claim.item_id)
         finally:
             self.uploads.pop(worker.claim.item_id, None)
+            self._finished += 1
             self._wake.set()
 
     def _publish(self, worker: _Worker) -> None:

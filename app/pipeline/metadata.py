@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.domain.idea import MAX_DESCRIPTION_BYTES, MAX_TITLE_CHARS, Idea
+from app.domain.publishing import tags_length
 from app.pipeline.visuals import keywords
 
 MIN_CHAPTERS, MIN_CHAPTER_SECONDS, MIN_VIDEO_FOR_CHAPTERS = 3, 10.0, 60.0
@@ -78,7 +79,7 @@ def build_metadata(
     for word in sorted(
         keywords(idea.idea_title, idea.description, idea.target_audience, idea.tone)
     ):
-        if sum(len(t) + 1 for t in tags) + len(word) > MAX_TAG_CHARS:
+        if tags_length([*tags, word]) > MAX_TAG_CHARS:  # as YouTube counts them
             break
         tags.append(word)
     return {

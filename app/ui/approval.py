@@ -189,8 +189,8 @@ class ApprovalDialog(QDialog):
         upload = record.get("upload") or {}
         when = upload.get("publish_at")
         self.when.setText(
-            f"{datetime.fromisoformat(when).astimezone():%a %d %b %Y %H:%M} "
-            f"({upload.get('privacy')} until then)"
+            f"{datetime.fromisoformat(when).astimezone():%a %d %b %Y %H:%M} — private until "
+            f"then, then {upload.get('privacy')}"
             if when
             else f"as soon as uploaded ({upload.get('privacy', 'private')})"
         )
