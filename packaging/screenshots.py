@@ -65,7 +65,9 @@ def seed_publishing(workspace: object) -> None:
     with workspace.db.write() as session:
         session.add(Channel(id=CHANNEL, title="Curious Minutes", handle="@curiousminutes",
                             project="demo"))  # fmt: skip
-        today = datetime.now(UTC).astimezone().date().isoformat()
+        from app.domain.publishing import quota_day
+
+        today = quota_day(datetime.now(UTC)).isoformat()
         session.add(QuotaUse(project="demo", day=today, uploads=3, units=312))
     plan = {"target": "youtube", "channel": CHANNEL, "privacy": "public",
             "made_for_kids": False, "every": "1d", "first": "2026-12-07T17:00"}  # fmt: skip

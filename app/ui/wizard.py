@@ -717,6 +717,8 @@ class ReviewPage(QWizardPage):
                 f"{publish['privacy']}, {when}"
                 + (", after your approval" if publish.get("approve") else "")
             )
+            if result.recurring and (publish.get("publish_at") or publish.get("every")):
+                lines.append("Repeated runs publish each video as soon as it is ready.")
         else:
             lines.append("Render only (nothing is uploaded).")
         self.summary.setText("<br>".join(lines))
