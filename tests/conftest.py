@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,6 +107,27 @@ def run_cli(data_dir: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+@pytest.fixture
+def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The loopback Google (Sheets, OAuth, YouTube), with Cadence pointed at it."""
+    from tests.fake_google import serve
+
+    with serve() as fake:
+        monkeypatch.setenv("CADENCE_GOOGLE_ENDPOINT", fake.base_url)
+        yield fake
+
+
+@pytest.fixture
+def workspace(data_dir: Path) -> Iterator[Any]:
+    from contextlib import closing
+
+    from app.paths import AppPaths
+    from app.workspace import Workspace
+
+    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+        yield ws
 
 
 class FakeClock:

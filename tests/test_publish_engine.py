@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,46 +27,11 @@ from app.pipeline.runner import RenderOutcome
 from app.sources.intake import SourceSpec
 from app.workspace import Workspace
 from tests.conftest import DEMO, ROOT, full_row
-from tests.fake_google import Google, serve
-from tests.youtube_helpers import HEADER, publishing_job, sign_in_channel
+from tests.fake_google import Google
+from tests.youtube_helpers import HEADER, publishing_job, sign_in_channel, stand_in_render
 
 CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
 Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[Google]:
-    with serve() as fake:
-        monkeypatch.setenv("CADENCE_GOOGLE_ENDPOINT", fake.base_url)
-        yield fake
-
-
-@pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
-        yield ws
-
-
-def stand_in_render(task: Any, progress: Any, **_kwargs: Any) -> RenderOutcome:
-    """Writes a video, thumbnail and metadata as a render would."""
-    task.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = task.out_dir / f"{task.row:03d}"
-    files = {
-        "video": stem.with_suffix(".mp4"),
-        "thumbnail": stem.with_suffix(".png"),
-        "captions": stem.with_suffix(".srt"),
-        "metadata": stem.with_suffix(".json"),
-    }
-    files["video"].write_bytes(os.urandom(300_000))
-    files["thumbnail"].write_bytes(b"\x89PNG thumbnail")
-    files["captions"].write_text("1\n00:00:00,000 --> 00:00:01,000\nHi\n")
-    files["metadata"].write_text(
-        json.dumps({"title": task.idea["idea_title"], "description": "d", "tags": ["a"]})
-    )
-    progress("encode", 0.5)
-    result: dict[str, Any] = {k: str(v) for k, v in files.items()}
-    result["duration"] = 10.0
-    return RenderOutcome("completed", result)
 
 
 def run_engine(workspace: Workspace, events: list[service.EngineEvent] | None = None) -> None:

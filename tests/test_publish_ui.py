@@ -5,9 +5,6 @@ in the job table, with the engine on the window's qasync loop and the loopback Y
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -18,22 +15,14 @@ from pytestqt.qtbot import QtBot
 
 from app.google.channels import ChannelRecord
 from app.paths import DEMO_SHEET, AppPaths
-from app.pipeline.runner import RenderOutcome
 from app.ui.approval import ApprovalDialog
 from app.ui.background import Background
 from app.ui.main_window import PAGES, MainWindow
 from app.workspace import Workspace
-from tests.fake_google import Google, serve
-from tests.youtube_helpers import sign_in_channel
+from tests.fake_google import Google
+from tests.youtube_helpers import sign_in_channel, stand_in_render
 
 CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
-
-
-@pytest.fixture
-def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[Google]:
-    with serve() as fake:
-        monkeypatch.setenv("CADENCE_GOOGLE_ENDPOINT", fake.base_url)
-        yield fake
 
 
 def open_window(qtbot: QtBot, workspace: Workspace, **kwargs: Any) -> MainWindow:
@@ -187,23 +176,6 @@ def test_channel_records_show_why_they_wait() -> None:
     page = SettingsPage()
     page.show_channels([ChannelRecord("UC1", "Mine", "@mine", "sign in to Mine again", 3)])
     assert page.channels.item(0).text() == "Mine (@mine) — on hold: sign in to Mine again"
-
-
-def stand_in_render(task: Any, progress: Any, **_kwargs: Any) -> RenderOutcome:
-    task.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = task.out_dir / f"{task.row:03d}"
-    files = {k: stem.with_suffix(s) for k, s in
-             (("video", ".mp4"), ("thumbnail", ".png"), ("captions", ".srt"), ("metadata", ".json"))}  # fmt: skip # noqa: E501
-    files["video"].write_bytes(os.urandom(50_000))
-    files["thumbnail"].write_bytes(b"\x89PNG")
-    files["captions"].write_text("")
-    files["metadata"].write_text(
-        json.dumps({"title": task.idea["idea_title"], "description": "d", "tags": ["t"]})
-    )
-    progress("encode", 0.5)
-    result: dict[str, Any] = {k: str(v) for k, v in files.items()}
-    result["duration"] = 5.0
-    return RenderOutcome("completed", result)
 
 
 @pytest.mark.qasync

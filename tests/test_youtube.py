@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,10 +16,9 @@ from app.domain.errors import UserError
 from app.domain.publishing import CHUNK_UNIT
 from app.google.channels import token_key
 from app.google.quota import QuotaLimits
-from app.paths import AppPaths
 from app.store.models import Channel, Item, Upload
 from app.workspace import Workspace
-from tests.fake_google import Google, serve
+from tests.fake_google import Google
 from tests.youtube_helpers import (
     Clock,
     publisher,
@@ -30,19 +27,6 @@ from tests.youtube_helpers import (
     sign_in_channel,
     upload_once,
 )
-
-
-@pytest.fixture
-def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[Google]:
-    with serve() as fake:
-        monkeypatch.setenv("CADENCE_GOOGLE_ENDPOINT", fake.base_url)
-        yield fake
-
-
-@pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
-        yield ws
 
 
 def upload_of(workspace: Workspace, item_id: int) -> Upload:

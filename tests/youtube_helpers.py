@@ -17,22 +17,9 @@ from app.sources.intake import SourceSpec
 from app.store import queue
 from app.store.models import Channel
 from app.workspace import Workspace
-from tests.conftest import full_row
+from tests.conftest import HEADER, full_row
 from tests.fake_google import Google
 from tests.fake_youtube import Channel as FakeChannel
-
-HEADER = [
-    "idea_title",
-    "description",
-    "target_audience",
-    "tone",
-    "duration_seconds",
-    "platform_preferences",
-    "script_content",
-    "voice_preference",
-    "style_override",
-    "priority",
-]
 
 
 def sign_in_channel(
@@ -180,3 +167,28 @@ def upload_once(
             until=outcome.until,
         )
     return outcome, state
+
+
+def stand_in_render(task: Any, progress: Any, **_kwargs: Any) -> Any:
+    """For the engine's `run_render`: writes a video, thumbnail and metadata as a render
+    would, in a moment."""
+    from app.pipeline.runner import RenderOutcome
+
+    task.out_dir.mkdir(parents=True, exist_ok=True)
+    stem = task.out_dir / f"{task.row:03d}"
+    files = {
+        "video": stem.with_suffix(".mp4"),
+        "thumbnail": stem.with_suffix(".png"),
+        "captions": stem.with_suffix(".srt"),
+        "metadata": stem.with_suffix(".json"),
+    }
+    files["video"].write_bytes(os.urandom(300_000))
+    files["thumbnail"].write_bytes(b"\x89PNG thumbnail")
+    files["captions"].write_text("1\n00:00:00,000 --> 00:00:01,000\nHi\n")
+    files["metadata"].write_text(
+        json.dumps({"title": task.idea["idea_title"], "description": "d", "tags": ["a"]})
+    )
+    progress("encode", 0.5)
+    result: dict[str, Any] = {k: str(v) for k, v in files.items()}
+    result["duration"] = 10.0
+    return RenderOutcome("completed", result)

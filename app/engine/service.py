@@ -200,6 +200,17 @@ class Engine:
         self.webhook_threads.append(thread)
         thread.start()
 
+    def _tell_if_ended(self, session: Any, job_id: int) -> None:
+        """A job that just completed or failed posts its summary to its callback URL."""
+        job = session.get(Job, job_id)
+        assert job is not None
+        if job.callback_url and job.state in (State.COMPLETED.value, State.FAILED.value):
+            body = webhooks.payload(
+                stats.job_progress(session, job.id),
+                job.finished_at.isoformat() if job.finished_at else None,
+            )
+            self._send_webhook(job.id, job.callback_url, body)
+
     def _prune(self) -> None:
         """History older than ``history.keep_days`` goes, at start and every few hours."""
         self._pruned_at = time.monotonic()
@@ -399,15 +410,8 @@ class Engine:
             state = queue.finish_item(
                 session, claim, status, error=error, outputs=outputs, retry_at=retry_at
             )
-            job = session.get(Job, claim.job_id)
-            assert job is not None
             phase = session.scalar(select(Item.phase).where(Item.id == claim.item_id))
-            if job.callback_url and job.state in (State.COMPLETED.value, State.FAILED.value):
-                body = webhooks.payload(
-                    stats.job_progress(session, job.id),
-                    job.finished_at.isoformat() if job.finished_at else None,
-                )
-                self._send_webhook(job.id, job.callback_url, body)
+            self._tell_if_ended(session, claim.job_id)
         self.on_event(
             EngineEvent(
                 "item_finished",
@@ -512,15 +516,8 @@ class Engine:
             state = publishing.finish_upload(
                 session, claim, kind, message=message, status=outcome.status, until=until
             )
-            job = session.get(Job, claim.job_id)
-            assert job is not None
             url = session.scalar(select(Upload.url).where(Upload.item_id == claim.item_id))
-            if job.callback_url and job.state in (State.COMPLETED.value, State.FAILED.value):
-                body = webhooks.payload(
-                    stats.job_progress(session, job.id),
-                    job.finished_at.isoformat() if job.finished_at else None,
-                )
-                self._send_webhook(job.id, job.callback_url, body)
+            self._tell_if_ended(session, claim.job_id)
         data = {"state": state, "error": message or None, "upload": outcome.status, "url": url}
         self.on_event(EngineEvent("item_finished", claim.job_id, claim.item_id, claim.row, data))
         if outcome.kind == "hold":

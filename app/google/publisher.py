@@ -292,7 +292,17 @@ class Publisher:
         log.info("item %s uploaded as video %s", item_id, video_id)
         return video_id
 
-    def _step(self, item_id: int, name: str, note: str | None = None) -> None:
+    def _step(self, item_id: int, name: str, act: Callable[[], None], refused: str) -> None:
+        """A step after the upload, recorded as done; if YouTube refuses it (not a quota or
+        network trouble, which are raised for a later try) the video still counts and the
+        item says why (``refused`` with the reason in ``{}``)."""
+        note = None
+        try:
+            act()
+        except YouTubeError as exc:
+            if exc.kind != "fatal":
+                raise
+            note = refused.format(exc)
         with self.db.write() as session:
             upload = session.get(Upload, item_id)
             assert upload is not None
@@ -314,26 +324,20 @@ class Publisher:
         retrying = self._retrying(threading.Event())
         thumbnail = outputs.get("thumbnail")
         if "thumbnail" not in done and thumbnail and Path(thumbnail).is_file():
-            note = None
-            try:
-                retrying(youtube.set_thumbnail, video_id, Path(thumbnail))
-            except YouTubeError as exc:
-                if exc.kind != "fatal":
-                    raise
-                note = (
-                    f"the thumbnail was not set ({exc}) — custom thumbnails need a verified "
-                    "channel (youtube.com/verify)"
-                )
-            self._step(item_id, "thumbnail", note)
+            self._step(
+                item_id,
+                "thumbnail",
+                lambda: retrying(youtube.set_thumbnail, video_id, Path(thumbnail)),
+                "the thumbnail was not set ({}) — custom thumbnails need a verified channel "
+                "(youtube.com/verify)",
+            )
         if "playlist" not in done and config.playlist:
-            note = None
-            try:
-                retrying(youtube.add_to_playlist, video_id, config.playlist)
-            except YouTubeError as exc:
-                if exc.kind != "fatal":
-                    raise
-                note = f"not added to playlist {config.playlist} ({exc})"
-            self._step(item_id, "playlist", note)
+            self._step(
+                item_id,
+                "playlist",
+                lambda: retrying(youtube.add_to_playlist, video_id, config.playlist),
+                f"not added to playlist {config.playlist} ({{}})",
+            )
         asked, publish_at = plan
         scheduled = publish_at is not None and publish_at > self.clock()
         state = retrying(youtube.video_state, video_id)
