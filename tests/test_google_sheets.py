@@ -9,7 +9,7 @@ import subprocess
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,13 +24,12 @@ from app.google import auth as google_auth
 from app.google.auth import Account
 from app.google.sheets import SheetError, SheetsClient
 from app.google.writeback import HEADERS, WriteBack
-from app.paths import AppPaths
 from app.sources.intake import SourceSpec
 from app.sources.table import SourceError
 from app.store import stats
 from app.workspace import Workspace
 from tests.conftest import DEMO, FakeClock
-from tests.fake_google import Google, serve
+from tests.fake_google import Google
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 SHEET = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd"
@@ -44,19 +43,6 @@ def demo_rows() -> list[list[Any]]:
     for row in rows[1:]:
         row[4] = int(row[4]) if row[4].isdigit() else row[4]
     return rows
-
-
-@pytest.fixture
-def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[Google]:
-    with serve() as fake:
-        monkeypatch.setenv("CADENCE_GOOGLE_ENDPOINT", fake.base_url)
-        yield fake
-
-
-@pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
-        yield ws
 
 
 def sign_in_user(workspace: Workspace, token: str = "test-token", expired: bool = False) -> None:
