@@ -74,11 +74,16 @@ def cmd_login(args: argparse.Namespace, paths: AppPaths) -> int:
 def _client_secrets(args: argparse.Namespace, workspace: Workspace) -> str:
     chosen = args.client_secrets or workspace.settings.get("google.client_secrets")
     if not chosen:
+        youtube = bool(getattr(args, "youtube", False))
         raise AuthError(
             "no OAuth client configured — create one in Google Cloud console (APIs & "
             "Services › Credentials › OAuth client ID › Desktop app), download its JSON, "
-            "then: python main.py auth login --client-secrets FILE "
-            "(or use --service-account KEY.json)"
+            "then: python main.py auth login "
+            + (
+                "--youtube --client-secrets FILE (enable the YouTube Data API v3 for its project)"
+                if youtube
+                else "--client-secrets FILE (or use --service-account KEY.json)"
+            )
         )
     return str(chosen)
 

@@ -5,6 +5,7 @@ in the job table, with the engine on the window's qasync loop and the loopback Y
 from __future__ import annotations
 
 import asyncio
+import json
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -267,3 +268,54 @@ def test_from_the_wizard_through_approval_to_links_in_the_job_table(
     finally:
         window.shutdown()
         asyncio.set_event_loop(None)
+
+
+def test_adding_a_channel_from_settings_signs_in_through_the_browser(
+    qtbot: QtBot, google: Google, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings › YouTube channels › Add…: the installed-app flow runs off the GUI thread; a
+    browser stand-in gives consent; the channel appears in the list."""
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    client = tmp_path / "client.json"
+    client.write_text(
+        json.dumps(
+            {
+                "installed": {
+                    "client_id": "cid.apps.googleusercontent.com",
+                    "client_secret": "csecret",
+                    "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+                    "token_uri": "https://oauth2.googleapis.com/token",
+                    "redirect_uris": ["http://localhost"],
+                }
+            }
+        )
+    )
+    google.grant_scope = "https://www.googleapis.com/auth/youtube"
+
+    class Browser:
+        def open(self, url: str, *args: Any, **kwargs: Any) -> bool:
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+            back = f"{query['redirect_uri'][0]}?code=yes&state={query['state'][0]}"
+            threading.Thread(target=lambda: urllib.request.urlopen(back, timeout=10).read()).start()
+            return True
+
+    monkeypatch.setattr("webbrowser.get", lambda *_a, **_k: Browser())
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace.settings.set("google.client_secrets", str(client))
+    window = open_window(qtbot, workspace)
+    window.nav.setCurrentRow(PAGES.index("Settings"))
+    page = window.settings_page
+    qtbot.waitUntil(lambda: page.channels.count() == 1, timeout=10_000)
+    page.add_channel_button.click()
+    qtbot.waitUntil(
+        lambda: "Added the YouTube channel Cadence Test Channel" in page.message.text(),
+        timeout=20_000,
+    )
+    qtbot.waitUntil(lambda: "Cadence Test Channel" in page.channels.item(0).text(), timeout=10_000)
+    assert page.add_channel_button.isEnabled()
+    assert [c.id for c in workspace.channels.records()] == [CHANNEL]
+    window.close()
+    window.shutdown()

@@ -619,7 +619,16 @@ class MainWindow(QMainWindow):
         if self.workspace is None:
             return
         workspace = self.workspace
-        secrets = str(workspace.settings.get("google.client_secrets") or "")
+        self.background.run(
+            lambda: str(workspace.settings.get("google.client_secrets") or ""),
+            self._sign_in_channel,
+            self.on_failed,
+        )
+
+    def _sign_in_channel(self, secrets: str) -> None:
+        if self.workspace is None:
+            return
+        workspace = self.workspace
         if not secrets:
             secrets, _ = QFileDialog.getOpenFileName(
                 self,
