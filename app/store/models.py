@@ -132,7 +132,7 @@ class Upload(Base):
         ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
     )
     channel_id: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
     privacy: Mapped[str] = mapped_column(String(16), default="private")  # as asked
     publish_at: Mapped[datetime | None]  # planned; None: at once
     session_uri: Mapped[str | None] = mapped_column(Text)  # the resumable session, when open

@@ -21,7 +21,15 @@ from app.store.jobs import audit
 from app.store.models import Channel, Execution, Item, Job, Upload, utcnow
 from app.store.queue import ACTIVE_JOB_STATES, settle_job
 
-UPLOAD_EXECUTION = "upload"
+UNFINISHED = tuple(
+    s.value
+    for s in (
+        UploadStatus.QUEUED,
+        UploadStatus.UPLOADING,
+        UploadStatus.UPLOADED,
+        UploadStatus.ON_HOLD,
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,17 +47,22 @@ def claim_uploads(session: Session, limit: int, now: datetime) -> list[UploadCla
     their job active, their channel signed in and not on hold."""
     if limit <= 0:
         return []
-    held = select(Channel.id).where(Channel.hold.is_(None))
+    signed_in = select(Channel.id).where(Channel.hold.is_(None))
+    # Found through the (indexed) upload status, so an idle engine's look costs next to
+    # nothing however many videos were published before.
+    unfinished = select(Upload.item_id).where(
+        Upload.status.in_(UNFINISHED), Upload.channel_id.in_(signed_in)
+    )
     items = session.scalars(
         select(Item)
         .join(Job)
         .join(Upload)
         .where(
+            Item.id.in_(unfinished),
             Item.state == State.PENDING.value,
             Item.phase == Phase.UPLOAD.value,
             Job.state.in_(ACTIVE_JOB_STATES),
             (Item.not_before.is_(None)) | (Item.not_before <= now),
-            Upload.channel_id.in_(held),
         )
         .order_by(Item.rank.desc(), Upload.publish_at.is_(None), Upload.publish_at, Item.id)
         .limit(limit)

@@ -72,10 +72,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("uploads", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_uploads_channel_id"), ["channel_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_uploads_status"), ["status"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("uploads", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_uploads_status"))
         batch_op.drop_index(batch_op.f("ix_uploads_channel_id"))
     op.drop_table("uploads")
     op.drop_table("quota_use")
