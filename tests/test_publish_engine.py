@@ -45,7 +45,11 @@ def run_engine(workspace: Workspace, events: list[service.EngineEvent] | None = 
 
 
 def test_approval_holds_rendered_videos_until_approved(
-    google: Google, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    google: Google,
+    workspace: Workspace,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run_cli: Run,
 ) -> None:
     monkeypatch.setattr(service, "run_render", stand_in_render)
     (tmp_path / "videos").mkdir(exist_ok=True)
@@ -59,6 +63,9 @@ def test_approval_holds_rendered_videos_until_approved(
     assert [i["phase"] for i in record["items"]] == ["approval"] * 3
     assert sum(e.kind == "item_awaiting_approval" for e in events) == 3
     assert not google.youtube.videos
+    shown = run_cli("jobs", "show", str(job))
+    assert shown.stdout.count("awaiting approval") == 3, shown.stdout
+    assert "after approval" in shown.stdout
     first, second, third = (i["id"] for i in record["items"])
     assert "Approved 2 items" in workspace.approve([first, second])
     assert "skipped" in workspace.reject([third], "off-brand thumbnail")
@@ -72,6 +79,8 @@ def test_approval_holds_rendered_videos_until_approved(
                       ("canceled", "rejected")]  # fmt: skip
     assert len(google.youtube.videos) == 2
     assert record["items"][2]["error"] == "rejected: off-brand thumbnail"
+    shown = run_cli("jobs", "show", str(job)).stdout
+    assert shown.count("published") >= 2 and "https://www.youtube.com/watch?v=" in shown
 
 
 def test_rejecting_to_render_again_removes_the_files_and_queues_the_render(
