@@ -5,8 +5,9 @@
 Prints: engine start-up time (first start, which stores every schedule with APScheduler, and
 a restart); dispatch latency of due items — from the moment a schedule is due to its job's
 first item starting — p50 and p99 (target p99 ≤ 100 ms); and idle CPU with nothing due
-(target ≤ 1 % of a core). Rendering is replaced by an instant stand-in: this measures the
-engine, not ffmpeg.
+(target ≤ 1 % of a core). By default every item row is also a video already on YouTube
+(``--published``), so the engine's look for uploads to start is measured at scale too.
+Rendering is replaced by an instant stand-in: this measures the engine, not ffmpeg.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from app.engine import service
 from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
 from app.pipeline.runner import RenderOutcome
-from app.store.models import Item, Job, Schedule
+from app.store.models import Item, Job, Schedule, Upload
 from app.workspace import Workspace
 
 EXPRESSIONS = [
@@ -36,7 +37,7 @@ EXPRESSIONS = [
 ]  # fmt: skip
 
 
-def fill(workspace: Workspace, schedules: int, items: int, sheet: Path) -> None:
+def fill(workspace: Workspace, schedules: int, items: int, sheet: Path, published: int = 0) -> None:
     now = datetime.now(UTC)
     source = str(sheet)
     with workspace.db.write() as session:
@@ -58,6 +59,14 @@ def fill(workspace: Workspace, schedules: int, items: int, sheet: Path) -> None:
              "state": "completed", "progress": 1.0, "attempts": 1, "outputs": {},
              "created_at": now, "updated_at": now}
             for i in range(items)
+        ])  # fmt: skip
+        # Videos already on YouTube: the upload claim must not slow down as they pile up.
+        first_item = session.scalar(select(Item.id).order_by(Item.id).limit(1)) or 1
+        session.execute(insert(Upload), [
+            {"item_id": first_item + i, "channel_id": "UC0", "status": "published",
+             "privacy": "public", "offset": 1, "attempts": 1, "steps_done": ["checked"],
+             "video_id": f"v{i}", "updated_at": now}
+            for i in range(min(published, items))
         ])  # fmt: skip
 
 
@@ -126,6 +135,9 @@ def main() -> None:
     parser.add_argument("--schedules", type=int, default=10_000)
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=50)
+    parser.add_argument(
+        "--published", type=int, default=100_000, help="of the items, how many are on YouTube"
+    )
     args = parser.parse_args()
     result = {"video": "v", "thumbnail": "t", "captions": "c", "metadata": "m", "duration": 1.0}
     service.run_render = lambda *a, **k: RenderOutcome("completed", result=result)  # type: ignore[assignment]
@@ -135,9 +147,12 @@ def main() -> None:
         sheet.write_text("Title,Script\nOne,Words.\n")
         workspace = Workspace(AppPaths.resolve(root / "data"))
         began = time.perf_counter()
-        fill(workspace, args.schedules, args.items, sheet)
+        fill(workspace, args.schedules, args.items, sheet, args.published)
         filled = time.perf_counter() - began
-        print(f"{args.schedules:,} schedules, {args.items:,} item rows (made in {filled:.1f} s)")
+        print(
+            f"{args.schedules:,} schedules, {args.items:,} item rows, {args.published:,} of them "
+            f"published (made in {filled:.1f} s)"
+        )
         template = {"source": str(sheet)}
         first_start, latencies, idle = asyncio.run(measure(workspace, args.due, template))
         restart, latencies2, idle2 = asyncio.run(measure(workspace, args.due, template))
