@@ -354,3 +354,37 @@ def test_stopping_while_a_schedule_runs_finishes_that_run_first(
     assert not [r for r in caplog.records if r.levelname == "ERROR"]  # no cancelled run
     serve_until(workspace, lambda: len(jobs(workspace)) > 1, 2)  # restart: not run again
     assert len(jobs(workspace)) == 1
+
+
+def test_jobs_stored_by_the_old_trigger_are_rebuilt_keeping_a_missed_run(
+    workspace: Workspace, sheet: Path, data_dir: Path
+) -> None:
+    """An upgrade from the CronTrigger-based version: the stored job (old trigger, old name)
+    is replaced by the crontab trigger, and the run it had missed still runs once."""
+    from app.domain.schedule import parse_cron, zone
+    from app.engine.triggers import CrontabTrigger, WallClockTrigger, cron_triggers
+
+    add(workspace, sheet, "*/5 * * * *")
+    serve_until(workspace, lambda: bool(aps_jobs(data_dir)), 5)
+    missed = datetime.now(UTC) - timedelta(minutes=7)
+    with closing(sqlite3.connect(data_dir / "cadence.db")) as raw:
+        job_id, state = raw.execute("select id, job_state from apscheduler_jobs").fetchone()
+        data = pickle.loads(state)
+        tz = zone("UTC")
+        data["trigger"] = WallClockTrigger(
+            cron_triggers(parse_cron("*/5 * * * *"), tz), tz, follow_real_time=True
+        )
+        data["name"] = "*/5 * * * *|UTC"  # the old fingerprint
+        data["next_run_time"] = missed
+        raw.execute(
+            "update apscheduler_jobs set job_state = ?, next_run_time = ? where id = ?",
+            (pickle.dumps(data), missed.timestamp(), job_id),
+        )
+        raw.commit()
+    serve_until(workspace, lambda: bool(jobs(workspace)), 10)
+    assert len(jobs(workspace)) == 1  # the missed run ran (once), after the rebuild
+    with closing(sqlite3.connect(data_dir / "cadence.db")) as raw:
+        [(state,)] = raw.execute("select job_state from apscheduler_jobs").fetchall()
+    stored = pickle.loads(state)
+    assert isinstance(stored["trigger"], CrontabTrigger)
+    assert stored["name"].endswith("|crontab-2")

@@ -51,9 +51,10 @@ SPECIALS = {
 class CronFields:
     """An expanded crontab(5) expression. Days of week are 0 = Sunday … 6 = Saturday.
 
-    ``dom_star``/``dow_star``/``hour_star`` record whether the field was written starting with
-    ``*``: crontab(5) matches a day when *either* day field matches if both are restricted
-    (neither starts with ``*``), and both must match otherwise.
+    ``dom_star``/``dow_star``/``hour_star``/``minute_star`` record whether the field was
+    written starting with ``*``: crontab(5) matches a day when *either* day field matches if
+    both are restricted (neither starts with ``*``), and both must match otherwise; cron(8)
+    runs jobs with ``*`` in the minute or hour field by real time across DST changes.
     """
 
     minutes: frozenset[int]
@@ -64,6 +65,12 @@ class CronFields:
     dom_star: bool
     dow_star: bool
     hour_star: bool
+    minute_star: bool = False
+
+    @property
+    def wildcard(self) -> bool:
+        """cron(8)'s "jobs specified with wildcards": ``*`` leads the minute or hour field."""
+        return self.minute_star or self.hour_star
 
     def day_matches(self, day: datetime) -> bool:
         if day.month not in self.months:
@@ -145,6 +152,7 @@ def parse_cron(expression: str) -> CronFields:
         dom_star=parts[2].startswith("*"),
         dow_star=parts[4].startswith("*"),
         hour_star=parts[1].startswith("*"),
+        minute_star=parts[0].startswith("*"),
     )
 
 

@@ -85,8 +85,18 @@ def run_schedule(workspace: Workspace, schedule: Schedule, when: datetime) -> Cr
     )
 
 
+TRIGGER_VERSION = "crontab-2"  # bumped when the trigger's maths change: stored jobs are rebuilt
+
+
 def _fingerprint(schedule: Schedule) -> str:
-    return f"{schedule.expression}|{schedule.timezone}"
+    return f"{schedule.expression}|{schedule.timezone}|{TRIGGER_VERSION}"
+
+
+def _same_plan(name: str, schedule: Schedule) -> bool:
+    """A stored job for the same expression and zone, made by an earlier trigger version."""
+    return name.rsplit("|", 1)[0] == f"{schedule.expression}|{schedule.timezone}" or name == (
+        f"{schedule.expression}|{schedule.timezone}"
+    )
 
 
 class ScheduleRunner:
@@ -214,10 +224,15 @@ class ScheduleRunner:
             return
         if existing is None or existing.name != _fingerprint(schedule):
             spec = parse_schedule(schedule.expression)
+            keep: dict[str, Any] = {}
+            if existing is not None and _same_plan(existing.name, schedule):
+                # Only the trigger's maths changed: its stored next run — perhaps one missed
+                # while the app was closed — is kept, so the upgrade loses no run.
+                keep["next_run_time"] = existing.next_run_time
             existing = self.scheduler.add_job(
                 JOB_FUNCTION, build_trigger(spec, zone(schedule.timezone)),
                 args=[schedule.id], id=job_id, name=_fingerprint(schedule),
-                replace_existing=True,
+                replace_existing=True, **keep,
             )  # fmt: skip
         if schedule.paused and existing.next_run_time is not None:
             existing.pause()

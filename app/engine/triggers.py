@@ -1,22 +1,27 @@
 """APScheduler triggers from schedule specs, with crontab(5) meaning and a stated DST policy.
 
-Cron fields are handed to APScheduler as explicit value lists (never as crontab text, whose
-syntax APScheduler reads differently: day-of-week numbering, 7 = Sunday, names, ranges). When
-both day fields are restricted, crontab's "either day matches" becomes an `OrTrigger`.
+`CrontabTrigger` finds the next matching minute on naive local wall-clock times — minute,
+hour, month and the two day fields read exactly as crontab(5) reads them (either day field
+matches when both are restricted) — and only then maps it to a real instant. APScheduler's own
+`CronTrigger` is not used: when it rolls over to the next hour, day or month it steps in
+wall-clock time but adds the step in real time, overshooting by the DST shift, and loses runs
+after a spring-forward change (Berlin's ``0 0 * * *`` skipped 29 March 2027).
 
 Daylight-saving changes, for every schedule with a wall-clock time:
 - a time that does not exist on the change day (02:30 when clocks jump 02:00 → 03:00) runs
-  once, at the first moment after the jump (03:00);
+  once, at the first moment after the jump (03:00); several such times run once together;
 - a time that occurs twice (02:30 when clocks fall back 03:00 → 02:00) runs once, at its first
   occurrence;
-- cron expressions whose hour field starts with ``*`` (every N minutes or hours) follow real
-  time instead: skipped times do not run, repeated times run again — as cron(8) does.
+- cron expressions with ``*`` leading the minute or the hour field (every N minutes, every
+  hour …) follow real time instead: skipped times do not run, repeated times run again — as
+  cron(8) does for "jobs specified with wildcards".
 Interval schedules (every@6h) count elapsed time and are unaffected by the change.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -78,8 +83,87 @@ def _gap_end(local: datetime, tz: tzinfo) -> datetime:
     return high.replace(microsecond=0).astimezone(tz)
 
 
+SLACK = timedelta(hours=3)  # more than any zone's clock change: naive and real time differ less
+SEARCH_DAYS = 366 * 30  # 29 February on a given weekday can be decades away
+
+
+def naive_matches(fields: CronFields, start: datetime) -> Iterator[datetime]:
+    """Naive wall-clock minutes matching ``fields``, from ``start`` (naive) on, in order."""
+    hours, minutes = sorted(fields.hours), sorted(fields.minutes)
+    day = start.date()
+    for _ in range(SEARCH_DAYS):
+        if fields.day_matches(datetime.combine(day, time(0))):
+            for hour in hours:
+                for minute in minutes:
+                    moment = datetime.combine(day, time(hour, minute))
+                    if moment >= start:
+                        yield moment
+        day += timedelta(days=1)
+
+
+def instants(local: datetime, tz: tzinfo, *, follow_real_time: bool) -> list[datetime]:
+    """The real instants a naive local match runs at, under the DST policy."""
+    if not _exists(local, tz):
+        return [] if follow_real_time else [_gap_end(local, tz)]
+    first = local.replace(tzinfo=tz, fold=0)
+    second = local.replace(tzinfo=tz, fold=1)
+    if follow_real_time and first.astimezone(UTC) != second.astimezone(UTC):
+        return [first, second]
+    return [first]
+
+
+class CrontabTrigger(BaseTrigger):
+    """crontab(5) in a time zone, with the DST policy in this module's docstring."""
+
+    def __init__(self, fields: CronFields, tz: ZoneInfo, *, follow_real_time: bool) -> None:
+        self.fields = fields
+        self.timezone = tz
+        self.follow_real_time = follow_real_time
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        if previous_fire_time is not None:  # as APScheduler's own triggers read these
+            start = min(now, previous_fire_time + timedelta(microseconds=1))
+        else:
+            start = now
+        start_utc = start.astimezone(UTC)
+        local = start.astimezone(self.timezone).replace(tzinfo=None, second=0, microsecond=0)
+        best: datetime | None = None
+        best_local: datetime | None = None
+        for naive in naive_matches(self.fields, local - SLACK):
+            if best_local is not None and naive > best_local + SLACK:
+                break  # later wall-clock times cannot map to an earlier instant
+            for moment in instants(naive, self.timezone, follow_real_time=self.follow_real_time):
+                real = moment.astimezone(UTC)
+                if real < start_utc or (
+                    previous_fire_time is not None and real <= previous_fire_time
+                ):
+                    continue
+                if best is None or real < best.astimezone(UTC):
+                    best, best_local = moment, naive
+        return best
+
+    def __str__(self) -> str:
+        return f"crontab(tz={self.timezone}, follow_real_time={self.follow_real_time})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "fields": self.fields,
+            "timezone": self.timezone,
+            "follow": self.follow_real_time,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.fields = state["fields"]
+        self.timezone = state["timezone"]
+        self.follow_real_time = state["follow"]
+
+
 class WallClockTrigger(BaseTrigger):
-    """Wraps APScheduler triggers to apply the DST policy in this module's docstring."""
+    """The trigger of earlier versions, kept so that their stored jobs still load; the first
+    sync replaces every one of them with a `CrontabTrigger` (keeping its next run)."""
 
     def __init__(self, inner: list[BaseTrigger], tz: ZoneInfo, *, follow_real_time: bool) -> None:
         self.inner = inner[0] if len(inner) == 1 else OrTrigger(inner)
@@ -151,8 +235,8 @@ def build_trigger(
             return DateTrigger(run_date=_gap_end(local, tz))
         return DateTrigger(run_date=local.replace(tzinfo=tz, fold=0))
     assert spec.cron is not None
-    follow = spec.kind == "cron" and spec.cron.hour_star
-    return WallClockTrigger(cron_triggers(spec.cron, tz), tz, follow_real_time=follow)
+    follow = spec.kind == "cron" and spec.cron.wildcard
+    return CrontabTrigger(spec.cron, tz, follow_real_time=follow)
 
 
 def preview(spec: ScheduleSpec, tz: ZoneInfo, start: datetime, count: int = 5) -> list[datetime]:
