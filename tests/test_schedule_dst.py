@@ -71,7 +71,7 @@ def oracle(expression: str, tz: ZoneInfo, start: datetime, end: datetime, limit:
 
 def trigger_runs(
     expression: str, tz: ZoneInfo, start: datetime, end: datetime, limit: int
-) -> list[str]:  # noqa: E501
+) -> list[str]:
     trigger = build_trigger(parse_schedule(expression), tz, start=start)
     runs: list[str] = []
     previous, now = None, start
