@@ -167,9 +167,10 @@ class Workspace:
                 f"no row of {spec.location} is valid at the {level} level, so no job was "
                 "created — fix the rows `validate` lists, or choose a more lenient level"
             )
+        header_row = self._title_row(spec, report) if draft.write_back else report.header_row
         with self.db.write() as session:
             job_id = job_store.create_job(
-                session, draft, report.rows, actor or self.actor, schedule_id
+                session, draft, report.rows, actor or self.actor, schedule_id, header_row
             )
         log.info("created job %s with %s items from %s", job_id, len(report.valid_rows), location)
         return CreatedJob(job_id, draft.title.strip(), report)
@@ -188,6 +189,40 @@ class Workspace:
             plan["channel"] = self.channels.resolve(str(plan["channel"])).id
         plan.setdefault("timezone", (scheduling or {}).get("timezone") or local_zone_name())
         return plan
+
+    def _title_row(self, spec: SourceSpec, report: SheetReport) -> int:
+        """The row where write-back's column titles go: the sheet's header row, or — when the
+        range has none — the empty row just above it. Anything else would put titles over
+        the user's ideas, so write-back is refused then, saying why."""
+        from app.domain.a1 import parse_range
+        from app.domain.job import DraftError
+        from app.google.sheets import quote_tab
+
+        if report.header_row is not None:
+            return report.header_row
+        tab, first = spec.tab, 1
+        if spec.range:
+            named, area = parse_range(spec.range)
+            tab, first = named or tab, area.first_row
+        if first <= 1:
+            raise DraftError(
+                "write-back",
+                "needs a header row: the range starts at row 1 with an idea, and the status "
+                "column titles would go over it — add a header row (idea_title, description, "
+                "…) above the ideas, or turn write-back off",
+            )
+        client = self.sheets()
+        info = client.info(spec.location)
+        [above] = client.read(
+            spec.location, [f"{quote_tab(info.tab(tab).title)}!{first - 1}:{first - 1}"]
+        )
+        if any(str(cell).strip() for row in above for cell in row):
+            raise DraftError(
+                "write-back",
+                f"needs a header row: the range has none, and row {first - 1} above it is "
+                "not empty — add a header row to the range, or turn write-back off",
+            )
+        return first - 1
 
     def jobs(self, state: State | None = None) -> list[job_store.JobSummary]:
         with self.db.read() as session:

@@ -1,8 +1,9 @@
 """Status write-back: each row of a job's Google Sheet shows how its video is doing.
 
 Four columns — Cadence status, Cadence output, Cadence error, Cadence updated — found by their
-header in the job's header row, or added after the last used column (the grid grows when it
-must). Nothing else in the sheet is ever written.
+title in the job's header row (the one validation found, or the empty row above a range
+without one, chosen when the job was made), or added after the last column any row of the
+range uses (the grid grows when it must). Nothing else in the sheet is ever written.
 
 The database is the queue: an item whose ``updated_at`` is newer than ``sheet_synced_at`` has
 news for its sheet. `WriteBack.flush` sends all pending news of a sheet in one
@@ -22,6 +23,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.domain.a1 import RangeError, column_letter, parse_range
+from app.domain.columns import detect_header
 from app.domain.scheduling import SKIPPED
 from app.domain.states import State
 from app.google.auth import AuthError
@@ -74,7 +76,7 @@ def status_values(item: Item) -> list[str]:
 class WriteBack:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        self.columns: dict[tuple[str, str | None], Columns] = {}
+        self.columns: dict[tuple[str, str | None, int | None, int], Columns] = {}
         self.last_error: str | None = None
 
     def pending(self) -> bool:
@@ -130,10 +132,11 @@ class WriteBack:
             values = status_values(item)
             if item.sheet_status != {"values": values}:
                 changes.append((item, values))
-        client = self.workspace.sheets(pairs[0][1].id)
+        job = pairs[0][1]
+        client = self.workspace.sheets(job.id)
         data: list[dict[str, Any]] = []
         if changes:
-            columns, header_data = self._columns(client, location, tab, source_range)
+            columns, header_data = self._columns(client, job)
             data += header_data
             for item, values in changes:
                 for position, value in zip(columns.positions, values, strict=True):
@@ -158,35 +161,43 @@ class WriteBack:
         log.info("wrote %s row statuses to sheet %s", len(changes), location)
         return len(changes)
 
-    def _columns(
-        self, client: SheetsClient, location: str, tab: str | None, source_range: str | None
-    ) -> tuple[Columns, list[dict[str, Any]]]:
-        """The status columns of a tab (read once, then cached) and any headers to write."""
-        key = (location, tab)
+    def _columns(self, client: SheetsClient, job: Job) -> tuple[Columns, list[dict[str, Any]]]:
+        """The status columns of a job's rows (read once, then cached) and any titles to
+        write: found by title in its header row, else after the last column *any* row of the
+        range (or the header row) uses, so that no user's cell is ever written."""
+        location, tab = job.source_location, job.source_tab
+        first, last = 1, None
+        if job.source_range:
+            try:
+                named, area = parse_range(job.source_range)
+                tab, first, last = named or tab, area.first_row, area.last_row
+            except RangeError:
+                pass
+        key = (location, tab, job.header_row, first)
         cached = self.columns.get(key)
         if cached is not None:
             return cached, []
         info = client.info(location)
-        range_tab, header_row = tab, 1
-        if source_range:
-            try:
-                named, area = parse_range(source_range)
-                range_tab, header_row = named or tab, area.first_row
-            except RangeError:
-                pass
-        chosen = info.tab(range_tab)
-        [header] = client.read(location, [f"{quote_tab(chosen.title)}!{header_row}:{header_row}"])
-        cells = [str(c).strip() for c in (header[0] if header else [])]
-        last_used = len(cells)
+        chosen = info.tab(tab)
+        header_row = job.header_row
+        band_first = min(first, header_row) if header_row else first
+        band_last = last or max(chosen.rows, band_first)
+        [band] = client.read(location, [f"{quote_tab(chosen.title)}!{band_first}:{band_last}"])
+        if header_row is None:  # a job from before header rows were stored
+            header_row = self._legacy_header(band, band_first)
+        offset = header_row - band_first
+        header = band[offset] if 0 <= offset < len(band) else []
+        cells = [str(c).strip() for c in header]
+        last_used = max((len(row) for row in band), default=0)
         positions: list[int] = []
-        headers: list[dict[str, Any]] = []
+        titles: list[dict[str, Any]] = []
         for name in HEADERS:
             if name in cells:
                 positions.append(cells.index(name) + 1)
                 continue
             last_used += 1
             positions.append(last_used)
-            headers.append(
+            titles.append(
                 {
                     "range": f"{quote_tab(chosen.title)}!{column_letter(last_used)}{header_row}",
                     "values": [[name]],
@@ -198,7 +209,21 @@ class WriteBack:
             chosen, header_row, (positions[0], positions[1], positions[2], positions[3])
         )
         self.columns[key] = columns
-        return columns, headers
+        return columns, titles
+
+    @staticmethod
+    def _legacy_header(band: list[list[Any]], band_first: int) -> int:
+        """The header row of a job made before header rows were stored: the range's first
+        non-empty row, if it reads as a header; otherwise write-back cannot be placed."""
+        for n, row in enumerate(band):
+            if any(str(c).strip() for c in row):
+                if detect_header(row) is not None:
+                    return band_first + n
+                break
+        raise SheetError(
+            "write-back needs a header row, and this job's range has none — add a header "
+            "row to the sheet and create the job again, or turn write-back off for new jobs"
+        )
 
     def _failed(self, job_id: int, message: str) -> None:
         if message != self.last_error:

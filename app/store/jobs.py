@@ -54,8 +54,10 @@ def create_job(
     rows: Sequence[RowReport],
     actor: str,
     schedule_id: int | None = None,
+    header_row: int | None = None,
 ) -> int:
-    """Store the job with one pending item per valid row; returns the job id."""
+    """Store the job with one pending item per valid row; returns the job id.
+    ``header_row``: where write-back finds (or puts) its column titles."""
     draft = draft.checked()
     config = SchedulingConfig.from_dict(draft.scheduling)
     job = Job(
@@ -74,6 +76,7 @@ def create_job(
         scheduling=config.to_dict(),
         write_back=draft.write_back,
         schedule_id=schedule_id,
+        header_row=header_row,
     )
     job.items = [_item(row, config, draft.output_config) for row in rows if row.valid]
     publish = PublishConfig.from_dict(draft.publish)

@@ -78,6 +78,7 @@ class Job(Base):
     rate_limited_until: Mapped[datetime | None]  # an API quota holds the job until then
     write_back: Mapped[bool] = mapped_column(default=False)  # row statuses to its Google Sheet
     publish: Mapped[dict[str, Any]] = mapped_column(default=dict)  # `PublishConfig`; {}: none
+    header_row: Mapped[int | None]  # the sheet row holding the column titles (write-back)
 
     items: Mapped[list[Item]] = relationship(
         back_populates="job", cascade="all, delete-orphan", order_by="Item.row_number"

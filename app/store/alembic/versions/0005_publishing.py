@@ -1,4 +1,4 @@
-"""Publishing: jobs.publish, items.phase, uploads, channels, quota_use
+"""Publishing: jobs.publish, items.phase, uploads, channels, quota_use; jobs.header_row
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +21,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("publish", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
         )
+        batch_op.add_column(sa.Column("header_row", sa.Integer(), nullable=True))
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("phase", sa.String(length=16), nullable=False, server_default="render")
@@ -85,4 +86,5 @@ def downgrade() -> None:
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.drop_column("phase")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_column("header_row")
         batch_op.drop_column("publish")

@@ -1,0 +1,124 @@
+"""Write-back never touches a user's cell: ranges without a header row, ragged rows, offset
+ranges and cells beside the range, against the loopback Sheets API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.domain.errors import DraftError
+from app.google.writeback import HEADERS, WriteBack
+from app.sources.intake import SourceSpec
+from app.workspace import Workspace
+from tests.conftest import full_row
+from tests.fake_google import Google
+from tests.test_google_sheets import SHEET, URL, sign_in_user
+
+
+def idea(n: int, width: int = 10) -> list[Any]:
+    return full_row(idea_title=f"Idea {n}", priority="normal")[:width]
+
+
+def snapshot(google: Google) -> list[list[Any]]:
+    return [list(r) for r in google.spreadsheets[SHEET].tabs[0].rows]
+
+
+def changed_cells(before: list[list[Any]], after: list[list[Any]]) -> set[tuple[int, int]]:
+    """(row, column), 1-based, of every cell whose value differs."""
+    cells = set()
+    for r in range(max(len(before), len(after))):
+        old = before[r] if r < len(before) else []
+        new = after[r] if r < len(after) else []
+        for c in range(max(len(old), len(new))):
+            a = old[c] if c < len(old) else ""
+            b = new[c] if c < len(new) else ""
+            if (a or "") != (b or ""):
+                cells.add((r + 1, c + 1))
+    return cells
+
+
+def flush(workspace: Workspace) -> int:
+    return WriteBack(workspace).flush()
+
+
+def test_a_range_without_a_header_gets_titles_in_the_empty_row_above(
+    google: Google, workspace: Workspace
+) -> None:
+    sign_in_user(workspace)
+    rows: list[list[Any]] = [
+        [],  # row 1: empty, above the range
+        idea(2, width=7),  # ragged: ends at G
+        [*idea(3), "", "a note of the user's in L"],  # beside the range
+        idea(4),
+    ]
+    google.add(SHEET, {"Ideas": rows}, column_count=12)
+    before = snapshot(google)
+    created = workspace.create_job(SourceSpec(URL, range="A2:J"), write_back=True)
+    assert created.item_count == 3
+    assert flush(workspace) == 3
+    after = snapshot(google)
+    # Titles in row 1, statuses in the four columns after L (the last used by any row).
+    assert after[0][12:16] == list(HEADERS)
+    allowed = {(r, c) for r in (1, 2, 3, 4) for c in (13, 14, 15, 16)}
+    assert changed_cells(before, after) <= allowed
+    assert [after[r][12] for r in (1, 2, 3)] == ["queued"] * 3
+    assert after[2][11] == "a note of the user's in L"
+
+
+def test_a_headerless_range_from_row_1_is_refused_for_write_back(
+    google: Google, workspace: Workspace
+) -> None:
+    sign_in_user(workspace)
+    google.add(SHEET, {"Ideas": [idea(1), idea(2)]}, column_count=10)
+    with pytest.raises(DraftError, match="needs a header row: the range starts at row 1"):
+        workspace.create_job(SourceSpec(URL), write_back=True)
+    assert workspace.jobs() == []  # nothing stored
+    created = workspace.create_job(SourceSpec(URL), write_back=False)  # without it: fine
+    assert created.item_count == 2
+
+
+def test_a_headerless_range_under_a_used_row_is_refused(
+    google: Google, workspace: Workspace
+) -> None:
+    sign_in_user(workspace)
+    rows: list[list[Any]] = [["Notes", "not a header"], [], [], idea(4)]
+    google.add(SHEET, {"Ideas": rows}, column_count=10)
+    # Row 3 empty inside the range, the idea in row 4: the titles may go in row 2, above the
+    # range, because it is empty; with the range from row 2, row 1 above it is not.
+    created = workspace.create_job(SourceSpec(URL, range="A3:J4"), write_back=True)
+    before = snapshot(google)
+    flush(workspace)
+    after = snapshot(google)
+    assert after[1][10:14] == list(HEADERS)  # in row 2, the empty row above the range
+    assert changed_cells(before, after) <= {(r, c) for r in (2, 4) for c in range(11, 15)}
+    assert created.item_count == 1
+    with pytest.raises(DraftError, match="row 1 above it is not empty"):
+        workspace.create_job(SourceSpec(URL, range="A2:J4"), write_back=True)
+
+
+def test_an_offset_range_with_a_header_and_ragged_rows(
+    google: Google, workspace: Workspace
+) -> None:
+    sign_in_user(workspace)
+    header = ["", "", "idea_title", "script_content", "priority"]
+    rows: list[list[Any]] = [
+        ["Planning sheet"],
+        [],
+        [],
+        [],
+        header,  # row 5: the header, from column C
+        ["", "", "Idea 6", "Words.", "high"],
+        ["", "", "Idea 7", "More words.", "low", "", "", "wide note in H"],  # wider than header
+        ["", "", "Idea 8", "Even more.", "normal", "Cadence status?"],  # not a title of ours
+    ]
+    google.add(SHEET, {"Ideas": rows}, column_count=9)
+    before = snapshot(google)
+    created = workspace.create_job(SourceSpec(URL, range="C5:E"), write_back=True)
+    assert created.item_count == 3
+    assert flush(workspace) == 3
+    after = snapshot(google)
+    assert after[4][8:12] == list(HEADERS)  # after H, the widest row's last cell
+    allowed = {(r, c) for r in (5, 6, 7, 8) for c in (9, 10, 11, 12)}
+    assert changed_cells(before, after) <= allowed
+    assert google.spreadsheets[SHEET].tabs[0].column_count == 12  # the grid grew
