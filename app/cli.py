@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=FORMATS, required=True)
     export.add_argument("--out", metavar="FILE", help="write to FILE instead of the terminal")
     export.add_argument("--state", choices=states, metavar="S", help="only jobs in state S")
+    export.add_argument(
+        "--items", action="store_true", help="CSV: one line per item instead of per job"
+    )
     export.set_defaults(handler=cmd_jobs_export)
     cli_engine.add_job_actions(job_commands)
     cli_engine.add_run_parser(commands)
@@ -319,7 +322,9 @@ def describe_publishing(publish: dict[str, Any]) -> str:
 def cmd_jobs_export(args: argparse.Namespace, paths: AppPaths) -> int:
     out = Path(args.out).expanduser() if args.out else None
     with _workspace(paths) as workspace:
-        text = workspace.export(args.format, out, State(args.state) if args.state else None)
+        text = workspace.export(
+            args.format, out, State(args.state) if args.state else None, items=args.items
+        )
     if out is None:
         sys.stdout.write(text)
     else:

@@ -31,8 +31,37 @@ CSV_COLUMNS = (
 )
 
 
-def render(records: Sequence[dict[str, Any]], fmt: str) -> str:
-    """JSON and YAML keep everything (items included); CSV has one line per job."""
+ITEM_COLUMNS = (
+    "job_id",
+    "job_title",
+    "item_id",
+    "row",
+    "title",
+    "state",
+    "stage",
+    "progress",
+    "attempts",
+    "video",
+    "youtube",
+    "publish_at",
+    "error",
+)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP's advice: text that starts
+    with = + - @ tab or carriage return gets a leading apostrophe). Numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def render(records: Sequence[dict[str, Any]], fmt: str, *, items: bool = False) -> str:
+    """JSON and YAML keep everything (items included) exactly; CSV has one line per job — or,
+    with ``items``, one per item — with formula-like cells neutralised."""
     if fmt == "json":
         return json.dumps(list(records), indent=2, ensure_ascii=False) + "\n"
     if fmt == "yaml":
@@ -40,13 +69,41 @@ def render(records: Sequence[dict[str, Any]], fmt: str) -> str:
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow(ITEM_COLUMNS if items else CSV_COLUMNS)
         for r in records:
+            if items:
+                for line in _item_lines(r):
+                    writer.writerow([cell(line.get(c)) for c in ITEM_COLUMNS])
+                continue
             source = r.get("source")
             flat = {**r, "source": source.get("location") if isinstance(source, dict) else source}
-            writer.writerow(["" if flat.get(c) is None else flat.get(c) for c in CSV_COLUMNS])
+            writer.writerow([cell(flat.get(c)) for c in CSV_COLUMNS])
         return out.getvalue()
     raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def _item_lines(job: dict[str, Any]) -> list[dict[str, Any]]:
+    lines = []
+    for item in job.get("items", []):
+        upload = item.get("upload") or {}
+        lines.append(
+            {
+                "job_id": job["id"],
+                "job_title": job["title"],
+                "item_id": item["id"],
+                "row": item["row"],
+                "title": item["title"],
+                "state": item["state"],
+                "stage": item.get("stage"),
+                "progress": item.get("progress"),
+                "attempts": item.get("attempts"),
+                "video": (item.get("outputs") or {}).get("video"),
+                "youtube": upload.get("url"),
+                "publish_at": upload.get("publish_at"),
+                "error": item.get("error"),
+            }
+        )
+    return lines
 
 
 def write_atomically(path: Path, text: str) -> None:

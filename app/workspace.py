@@ -245,6 +245,7 @@ class Workspace:
         out: Path | None = None,
         state: State | None = None,
         ids: list[int] | None = None,
+        items: bool = False,
     ) -> str:
         """The jobs (all, those in ``state``, or those in ``ids``) as text; written atomically
         to ``out`` when given (and audited)."""
@@ -253,7 +254,7 @@ class Workspace:
         if ids is not None:
             wanted = set(ids)
             records = [r for r in records if r["id"] in wanted]
-        text = render(records, fmt)
+        text = render(records, fmt, items=items)
         if out is not None:
             write_atomically(out, text)
             with self.db.write() as session:

@@ -205,3 +205,29 @@ def test_jobs_create_refuses_a_malformed_rule_naming_the_field(
     assert "rules[1].settings.time_window" in result.stderr and "HH:MM-HH:MM" in result.stderr
     assert "Traceback" not in result.stderr
     assert "No jobs yet" in run_cli("jobs", "list").stdout
+
+
+def test_csv_exports_cannot_run_formulas(run_cli: Run, tmp_path: Path) -> None:
+    """A title a spreadsheet would run (=HYPERLINK…) is neutralised in CSV, kept in JSON."""
+    from tests.conftest import HEADER, full_row
+
+    sheet = tmp_path / "+SUM(1,2).csv"
+    evil = '=HYPERLINK("http://evil.example","x")'
+    with sheet.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        writer.writerow(full_row(idea_title=evil))
+        writer.writerow(full_row(idea_title="@mention", description="-1"))
+    assert (
+        run_cli("jobs", "create", "--source", str(sheet), "--title", "-minus title").returncode == 0
+    )
+    jobs = list(csv.DictReader(io.StringIO(run_cli("jobs", "export", "--format", "csv").stdout)))
+    assert jobs[0]["title"] == "'-minus title"
+    assert not jobs[0]["source"].startswith(("=", "+", "-", "@"))
+    items = list(
+        csv.DictReader(io.StringIO(run_cli("jobs", "export", "--format", "csv", "--items").stdout))
+    )
+    assert [i["title"] for i in items] == ["'" + evil, "'@mention"]
+    assert items[0]["row"] == "2" and items[0]["state"] == "pending"
+    as_json = json.loads(run_cli("jobs", "export", "--format", "json").stdout)
+    assert as_json[0]["items"][0]["title"] == evil  # JSON stays exact
