@@ -105,3 +105,21 @@ def test_callback_addresses_must_be_http(run_cli: Run, tmp_path: Path) -> None:
     assert (
         bad.returncode == 2 and "callback URL: must be an http:// or https:// address" in bad.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("https://example.com/a\r\nX-Evil: 1", "contains spaces or line breaks"),
+        ("https://ex ample.com/hook", "contains spaces or line breaks"),
+        ("https://user:pass@example.com/hook", "must not carry a user name or password"),
+        ("https://example.com:99999/hook", "port that is not a number"),
+        ("https://exa_mple.com/hook", "no usable host"),
+    ],
+)
+def test_callback_addresses_that_would_harm_are_refused(url: str, says: str) -> None:
+    from app.domain.job import DraftError, JobDraft
+
+    draft = JobDraft(title="T", source_kind="csv", source_location="/x.csv", callback_url=url)
+    with pytest.raises(DraftError, match=says):
+        draft.checked()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -16,6 +17,31 @@ __all__ = ["DraftError", "JobDraft"]
 
 MAX_JOB_TITLE = 200
 DEADLINE_RANGE = (1, 1440)
+
+
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$")
+
+
+def check_callback(text: str) -> None:
+    """An http(s) address with a plain host: no spaces or line breaks (they would split the
+    request), no ``user:password@`` (it would travel in every delivery and the log)."""
+    if any(c.isspace() for c in text) or any(ord(c) < 32 for c in text):
+        raise DraftError("callback URL", "contains spaces or line breaks — remove them")
+    url = urlparse(text)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise DraftError("callback URL", "must be an http:// or https:// address")
+    if "@" in url.netloc:
+        raise DraftError(
+            "callback URL", "must not carry a user name or password — the request is signed"
+        )
+    try:
+        host, port = url.hostname or "", url.port
+    except ValueError:
+        raise DraftError(
+            "callback URL", "has a port that is not a number from 1 to 65535"
+        ) from None
+    if not host or not _HOST.match(url.netloc.rsplit(":", 1)[0] if port else url.netloc):
+        raise DraftError("callback URL", f"has no usable host ({url.netloc!r})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +74,7 @@ class JobDraft:
                     "deadline", f"must be from {low} to {high} minutes, not {self.deadline_minutes}"
                 )
         if self.callback_url:
-            url = urlparse(self.callback_url)
-            if url.scheme not in ("http", "https") or not url.netloc:
-                raise DraftError("callback URL", "must be an http:// or https:// address")
+            check_callback(self.callback_url)
         if self.write_back and self.source_kind != "gsheet":
             raise DraftError(
                 "write-back", "needs a Google Sheet source — a file's rows cannot show status"
