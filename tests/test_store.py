@@ -5,8 +5,10 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -225,3 +227,30 @@ def test_upgrading_a_revision_0001_database_keeps_its_data(tmp_path: Path) -> No
         assert item.job.rate_limited_until is None
     assert (tmp_path / "cadence.db.before-0005").exists()
     upgraded.close()
+
+
+def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "cadence.db"
+    with sqlite3.connect(path) as raw:
+        raw.execute("create table customers (id integer primary key, name text)")
+        raw.execute("insert into customers (name) values ('Ada')")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=r"not a Cadence database .*tables: customers"):
+        Database.open(path)
+    assert path.read_bytes() == before
+    with sqlite3.connect(path) as raw:
+        tables = {r[0] for r in raw.execute("select name from sqlite_master where type='table'")}
+    assert tables == {"customers"}
+
+
+def test_a_damaged_database_says_where_the_backup_is(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    data = tmp_path / "damaged"
+    data.mkdir()
+    (data / "cadence.db").write_bytes(b"this is not SQLite at all" * 200)
+    (data / "cadence.db.before-0005").write_bytes(b"")
+    result = run_cli("jobs", "list", data=data)
+    assert result.returncode == 2
+    assert "is damaged and cannot be read" in result.stderr
+    assert "cadence.db.before-0005" in result.stderr and "Traceback" not in result.stderr

@@ -14,7 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.errors import UserError
@@ -33,6 +33,30 @@ def alembic_config(migrations: Path = MIGRATIONS) -> Config:
     config = Config()
     config.set_main_option("script_location", str(migrations))
     return config
+
+
+def _refuse_foreign(path: Path) -> None:
+    """Refuse, without changing a byte, an existing SQLite file that holds another program's
+    tables and no Cadence revision (it would be migrated into otherwise)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    raw = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        names = {
+            str(row[0])
+            for row in raw.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    finally:
+        raw.close()
+    foreign = sorted(names - {"alembic_version"})
+    if foreign and "alembic_version" not in names:
+        raise StoreError(
+            f"{path} is not a Cadence database (it holds another program's tables: "
+            f"{', '.join(foreign[:5])}) — nothing was changed; move it away, or choose another "
+            "folder with --data-dir"
+        )
 
 
 class Database:
@@ -63,6 +87,7 @@ class Database:
             )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _refuse_foreign(path)
             database = cls(path)
             database.migrate()
         except (OSError, sqlite3.OperationalError, OperationalError) as exc:
@@ -71,6 +96,15 @@ class Database:
                 f"cannot open the database in {path.parent} ({reason}) — choose another "
                 "folder with --data-dir, or check that this one is writable"
             ) from exc
+        except (sqlite3.DatabaseError, DatabaseError) as exc:
+            backups = sorted(path.parent.glob(f"{path.name}.before-*"))
+            hint = (
+                f"the latest backup is {backups[-1]} — move the damaged file away and copy "
+                f"the backup to {path}"
+                if backups
+                else f"move it away to start afresh (Cadence then makes a new {path.name})"
+            )
+            raise StoreError(f"the database {path} is damaged and cannot be read — {hint}") from exc
         return database
 
     @contextmanager
