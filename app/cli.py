@@ -24,6 +24,7 @@ from app import (
     cli_settings,
     cli_stats,
 )
+from app.cli_common import record_id
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.states import State
@@ -118,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=cmd_jobs_list)
 
     show = job_commands.add_parser("show", help="one job with its items")
-    show.add_argument("id", type=int, metavar="ID")
+    show.add_argument("id", type=record_id, metavar="ID")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=cmd_jobs_show)
 

@@ -8,6 +8,7 @@ from contextlib import closing
 from datetime import datetime
 from typing import Any
 
+from app.cli_common import record_id
 from app.domain.errors import UserError
 from app.domain.output import Container, Optimize, OutputConfig, Resolution
 from app.domain.publishing import Privacy, category_id, parse_when
@@ -134,10 +135,10 @@ def add_parser(commands: Any) -> None:
     items = commands.add_parser("items", help="approve, reject or reschedule videos")
     item_actions = items.add_subparsers(dest="items_command", metavar="ACTION", required=True)
     approve = item_actions.add_parser("approve", help="let rendered videos upload")
-    approve.add_argument("ids", type=int, nargs="+", metavar="ID")
+    approve.add_argument("ids", type=record_id, nargs="+", metavar="ID")
     approve.set_defaults(handler=cmd_items_approve)
     reject = item_actions.add_parser("reject", help="skip rendered videos (or render them again)")
-    reject.add_argument("ids", type=int, nargs="+", metavar="ID")
+    reject.add_argument("ids", type=record_id, nargs="+", metavar="ID")
     reject.add_argument("--reason", default="", metavar="TEXT", help="why, for the record")
     reject.add_argument(
         "--render-again", action="store_true", help="render them again instead of skipping them"
@@ -146,7 +147,7 @@ def add_parser(commands: Any) -> None:
     reschedule = item_actions.add_parser(
         "reschedule", help="a new publish time for a video not yet public"
     )
-    reschedule.add_argument("id", type=int, metavar="ID")
+    reschedule.add_argument("id", type=record_id, metavar="ID")
     reschedule.add_argument("--publish-at", required=True, metavar="ISO")
     reschedule.add_argument(
         "--timezone",

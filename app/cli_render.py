@@ -53,9 +53,10 @@ def add_parser(commands: Any) -> None:
     render.set_defaults(handler=cmd_render)
 
 
-def parse_rows(text: str) -> set[int]:
-    """``2-5,8`` → {2, 3, 4, 5, 8}; a malformed list is a `UserError` saying how to write it."""
-    rows: set[int] = set()
+def parse_rows(text: str) -> list[range]:
+    """``2-5,8`` → [range(2, 6), range(8, 9)]: kept as ranges, never expanded, so a selection
+    like 2-999999999999 costs nothing; a malformed list is a `UserError` saying how to write it."""
+    rows: list[range] = []
     for part in text.replace(" ", "").split(","):
         if not part:
             continue
@@ -64,14 +65,14 @@ def parse_rows(text: str) -> set[int]:
                 first, last = (int(x) for x in part.split("-", 1))
                 if last < first:
                     raise ValueError
-                rows.update(range(first, last + 1))
             else:
-                rows.add(int(part))
+                first = last = int(part)
         except ValueError:
             raise UserError(
                 f"--rows {text!r} is not a row list — write it like 2-5 or 2,4,7-9"
             ) from None
-    if not rows or min(rows) < 1:
+        rows.append(range(first, last + 1))
+    if not rows or min(r.start for r in rows) < 1:
         raise UserError(f"--rows {text!r} names no rows — write it like 2-5 or 2,4,7-9")
     return rows
 
@@ -98,6 +99,25 @@ def settings_from(args: argparse.Namespace, paths: AppPaths, settings: Settings)
         style=args.style,
         overwrite=args.overwrite,
     )
+
+
+def writable_folder(folder: Path, what: str) -> Path:
+    """``folder``, made if needed, once a file could be written in it — checked before any
+    work, so a render does not run for a minute to fail at the end."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".cadence-check-"):
+            pass
+    except FileExistsError:
+        raise UserError(f"{what} {folder} is a file, not a folder — choose a folder") from None
+    except OSError as exc:
+        raise UserError(
+            f"{what} {folder}: videos cannot be written there ({exc.strerror or exc}) — "
+            "choose a folder you can write to"
+        ) from None
+    return folder
 
 
 def _existing(value: str | None, flag: str, *, folder: bool) -> Path | None:
@@ -162,15 +182,14 @@ def cmd_render(args: argparse.Namespace, paths: AppPaths) -> int:
     if args.rows:
         wanted = parse_rows(args.rows)
         present = {r.row for r in rows}
-        missing = sorted(wanted - present)
-        if missing and not (wanted & present):
+        chosen_rows = [r for r in rows if any(r.row in span for span in wanted)]
+        if not chosen_rows:
             listed = f"{min(present)} to {max(present)}"
             raise UserError(f"the sheet has no idea rows {args.rows} — its rows are {listed}")
-        rows = [r for r in rows if r.row in wanted]
+        rows = chosen_rows
     invalid = [r for r in rows if not r.valid]
     chosen = [r for r in rows if r.valid]
-    out_dir = Path(args.out).expanduser().resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = writable_folder(Path(args.out).expanduser().resolve(), "--out")
     progress = TerminalProgress(sys.stderr, len(chosen))
     results: list[dict[str, Any]] = []
     for r in invalid:

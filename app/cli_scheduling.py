@@ -67,10 +67,19 @@ def read_rules(path: Path) -> list[Any]:
         text = path.expanduser().read_text(encoding="utf-8")
     except OSError as exc:
         raise UserError(f"cannot read the rules file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UserError(
+            f"the rules file {path} is not UTF-8 text — save it as UTF-8 YAML or JSON"
+        ) from None
     try:
         data = yaml.safe_load(text)  # JSON is YAML too
     except yaml.YAMLError as exc:
-        raise UserError(f"{path} is not valid YAML or JSON: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise UserError(
+            f"the rules file {path} is not valid YAML or JSON{where}: {problem}"
+        ) from None
     if isinstance(data, dict) and "rules" in data:
         data = data["rules"]
     if not isinstance(data, list):

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from app.domain.errors import UserError
+
 FORMATS = ("json", "csv", "yaml")
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -107,7 +109,20 @@ def _item_lines(job: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it over; never a partial file."""
+    """Write to a temporary file beside ``path`` and rename it over; never a partial file.
+    A path that cannot be written is a `UserError` naming it and why."""
+    if path.is_dir():
+        raise UserError(f"{path} is a folder — name a file to write, e.g. {path / 'jobs.json'}")
+    try:
+        _write(path, text)
+    except OSError as exc:
+        raise UserError(
+            f"cannot write {path} ({exc.strerror or exc}) — choose a file in a folder you can "
+            "write to"
+        ) from None
+
+
+def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:

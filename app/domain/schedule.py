@@ -167,6 +167,7 @@ class ScheduleSpec:
     at: datetime | None = None  # naive local time, for once
 
 
+MAX_INTERVAL_DAYS = 3660  # ten years: longer intervals are a typo, and overflow time maths
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _EVERY = re.compile(r"^(\d+)\s*(m|min|h|d)$")
 
@@ -211,6 +212,10 @@ def parse_schedule(expression: str) -> ScheduleSpec:
             )
         amount, unit = int(match.group(1)), match.group(2)
         seconds = {"m": 60, "min": 60, "h": 3600, "d": 86400}[unit] * amount
+        if seconds > MAX_INTERVAL_DAYS * 86400:
+            raise ScheduleError(
+                f"{rest!r} is longer than {MAX_INTERVAL_DAYS} days — use once@ for a single run"
+            )
         return ScheduleSpec("interval", text, every=timedelta(seconds=seconds))
     if kind == "once":
         try:

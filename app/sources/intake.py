@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from app.sources.gsheet import read_gsheet
 from app.sources.table import SheetTable, SourceError
 from app.sources.xlsx_file import read_xlsx
 
+MAX_SOURCE_BYTES = 200 * 1024 * 1024
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 _SHEET_URL = re.compile(r"docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
@@ -44,6 +46,8 @@ class SourceSpec:
         if not path.exists() and _SHEET_ID.match(self.location):
             return "gsheet"
         try:
+            if not path.is_file():  # never open a pipe or a device just to look
+                return "csv"
             with path.open("rb") as fh:
                 return "xlsx" if fh.read(4) == b"PK\x03\x04" else "csv"
         except OSError:
@@ -85,6 +89,17 @@ def read_table(spec: SourceSpec, sheets: Callable[[], SheetsClient] | None = Non
         raise SourceError(f"{shown}: no such file — check the path")
     if path.is_dir():
         raise SourceError(f"{shown} is a folder — name a .csv or .xlsx file inside it")
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise SourceError(f"{shown}: cannot be read ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(info.st_mode):  # a pipe or a device would never end, or never start
+        raise SourceError(f"{shown} is not a regular file — name a .csv or .xlsx file")
+    if info.st_size > MAX_SOURCE_BYTES:
+        raise SourceError(
+            f"{shown} is {info.st_size / 1024**2:,.0f} MB; Cadence reads idea sheets up to "
+            f"{MAX_SOURCE_BYTES // 1024**2} MB — split it, or export only the idea rows"
+        )
     try:
         if kind == "xlsx":
             return read_xlsx(path, tab, area)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
 
 from app.domain.a1 import A1Range
 from app.sources.table import SheetTable, SourceError, build_table
@@ -16,7 +14,7 @@ def read_xlsx(path: Path, tab: str | None = None, area: A1Range | None = None) -
     name = path.name
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, EOFError) as exc:
+    except Exception as exc:  # openpyxl's parsers raise many kinds on a damaged file
         raise SourceError(
             f"{name} is not a readable Excel workbook — open it in a spreadsheet app and "
             "save it again as .xlsx, or export it as CSV"
@@ -42,6 +40,13 @@ def read_xlsx(path: Path, tab: str | None = None, area: A1Range | None = None) -
             values_only=True,
         )
         table = build_table(f"{name} › {sheet.title}", grid, area)
+    except SourceError:
+        raise
+    except Exception as exc:  # a damaged workbook fails deep inside openpyxl's XML parsing
+        raise SourceError(
+            f"{name} is damaged: its sheet data cannot be read ({type(exc).__name__}) — open "
+            "it in a spreadsheet app and save it again as .xlsx, or export it as CSV"
+        ) from exc
     finally:
         book.close()
     if not table.rows:
