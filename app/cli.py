@@ -28,11 +28,11 @@ from app.cli_common import record_id
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.states import State
-from app.domain.validation import Level, RowReport, Rules, SheetReport
+from app.domain.validation import Level, RowReport, SheetReport
 from app.export import FORMATS
 from app.logs import setup_logging
 from app.paths import AppPaths
-from app.sources.intake import SourceSpec, load_report
+from app.sources.intake import SourceSpec
 from app.workspace import Workspace
 
 log = logging.getLogger("app.cli")
@@ -151,11 +151,8 @@ def _spec(args: argparse.Namespace) -> SourceSpec:
 
 def cmd_validate(args: argparse.Namespace, paths: AppPaths) -> int:
     spec = _spec(args)
-    if spec.kind == "gsheet":  # needs the workspace's Google sign-in
-        with _workspace(paths) as workspace:
-            report = workspace.check_source(spec, Level(args.level))
-    else:  # a file needs no database: read it and report
-        report = load_report(spec, Rules(level=Level(args.level)))
+    with _workspace(paths) as workspace:  # its sign-in (sheets) and script writer (rules)
+        report = workspace.check_source(spec, Level(args.level))
     if args.json:
         print(json.dumps([r.to_dict() for r in report.rows], indent=2, ensure_ascii=False))
     else:

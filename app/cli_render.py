@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from app.domain.errors import UserError
 from app.domain.output import Container, Optimize, OutputConfig, Resolution
-from app.domain.validation import Level, Rules
+from app.domain.validation import Level
 from app.paths import AppPaths
 from app.pipeline.render import RenderSettings
 from app.pipeline.runner import RenderOutcome, RenderTask, run_render
@@ -175,9 +175,8 @@ class TerminalProgress:
 def cmd_render(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Workspace(paths)) as workspace:
         settings = settings_from(args, paths, workspace.settings)
-    report = load_report(
-        SourceSpec(args.source, tab=args.tab, range=args.range), Rules(level=Level(args.level))
-    )
+        rules = workspace.rules(Level(args.level))
+    report = load_report(SourceSpec(args.source, tab=args.tab, range=args.range), rules)
     rows = report.rows
     if args.rows:
         wanted = parse_rows(args.rows)

@@ -112,8 +112,14 @@ class Workspace:
 
     # Sources
 
+    def rules(self, level: Level = Level.MODERATE) -> Rules:
+        """What validation may accept here: an empty script is fine when a script writer
+        (``llm.endpoint`` and ``llm.model``) is set up to write it."""
+        writer = bool(self.settings.get("llm.endpoint") and self.settings.get("llm.model"))
+        return Rules(level=level, can_generate_script=writer)
+
     def check_source(self, spec: SourceSpec, level: Level = Level.MODERATE) -> SheetReport:
-        return load_report(spec, Rules(level=level), self.sheets)
+        return load_report(spec, self.rules(level), self.sheets)
 
     # Jobs
 

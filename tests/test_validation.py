@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -326,3 +329,27 @@ def test_cells_of_any_type_become_text() -> None:
         "12",
         "TRUE",
     )
+
+
+def test_angle_brackets_in_a_title_are_cleaned_with_a_warning_except_at_strict() -> None:
+    rows = [SourceRow(1, ["Title", "Script"]), SourceRow(2, ["Why <this> works", "Words."])]
+    moderate = validate_rows(rows, Rules(level=Level.MODERATE)).rows[0]
+    assert moderate.valid and moderate.idea is not None
+    assert moderate.idea.idea_title == "Why this works"
+    assert "left out of the video's title" in moderate.warnings[0].message
+    strict = validate_rows(rows, Rules(level=Level.STRICT)).rows[0]
+    assert not strict.valid and "remove them" in strict.errors[0].message
+
+
+def test_an_empty_script_is_fine_when_a_script_writer_is_set_up(
+    run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    sheet = tmp_path / "no-script.csv"
+    sheet.write_text("Title,Script\nA video without words,\n", encoding="utf-8")
+    before = run_cli("validate", str(sheet))
+    assert before.returncode == 1 and "is empty — write the narration" in before.stdout
+    assert run_cli("settings", "set", "llm.endpoint", "http://127.0.0.1:9/v1").returncode == 0
+    assert run_cli("settings", "set", "llm.model", "llama3").returncode == 0
+    after = run_cli("validate", str(sheet))
+    assert after.returncode == 0, after.stdout
+    assert "a script will be generated from the title" in after.stdout

@@ -376,11 +376,11 @@ class _RowValidator:
                 self.error("idea_title", "is empty — every idea needs a title")
             return None
         if "<" in text or ">" in text:
-            self.bad(
-                "idea_title",
-                "contains < or >, which YouTube does not allow in titles",
-                "the title without them",
-            )
+            message = "contains < or >, which YouTube does not allow in titles"
+            if self.level is Level.STRICT:
+                self.error("idea_title", message + " — remove them")
+            else:  # the intent is clear: the video's title goes without them
+                self.warn("idea_title", message + "; they are left out of the video's title")
             text = text.replace("<", "").replace(">", "").strip() or text
         if len(text) > MAX_TITLE_CHARS:
             message = f"is {len(text)} characters; YouTube allows {MAX_TITLE_CHARS}"
