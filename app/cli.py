@@ -154,7 +154,10 @@ def cmd_validate(args: argparse.Namespace, paths: AppPaths) -> int:
     with _workspace(paths) as workspace:  # its sign-in (sheets) and script writer (rules)
         report = workspace.check_source(spec, Level(args.level))
     if args.json:
-        print(json.dumps([r.to_dict() for r in report.rows], indent=2, ensure_ascii=False))
+        rows = [r.to_dict() for r in report.rows]
+        rows += [{"row": n, "skipped": "empty row"} for n in report.empty_rows]
+        rows.sort(key=lambda r: int(r["row"]))
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         print(format_report(args.source, report))
     return EXIT_OK if report.all_valid else EXIT_INVALID

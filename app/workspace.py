@@ -6,7 +6,7 @@ The CLI and the GUI both call these; each user action is one transaction and one
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -173,6 +173,8 @@ class Workspace:
                 f"no row of {spec.location} is valid at the {level} level, so no job was "
                 "created — fix the rows `validate` lists, or choose a more lenient level"
             )
+        if not title and report.title:  # a Google Sheet: its own title, not its URL's last part
+            draft = replace(draft, title=f"{report.title[:150]} — {date.today():%d %b %Y}")
         header_row = self._title_row(spec, report) if draft.write_back else report.header_row
         with self.db.write() as session:
             job_id = job_store.create_job(

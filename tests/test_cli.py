@@ -231,3 +231,12 @@ def test_csv_exports_cannot_run_formulas(run_cli: Run, tmp_path: Path) -> None:
     assert items[0]["row"] == "2" and items[0]["state"] == "pending"
     as_json = json.loads(run_cli("jobs", "export", "--format", "json").stdout)
     assert as_json[0]["items"][0]["title"] == evil  # JSON stays exact
+
+
+def test_validate_json_lists_skipped_empty_rows(
+    run_cli: Run, write_csv: Callable[..., Path]
+) -> None:
+    path = write_csv([HEADER, full_row(), [], full_row(idea_title="Second")])
+    rows = json.loads(run_cli("validate", str(path), "--json").stdout)
+    assert [r["row"] for r in rows] == [2, 3, 4]
+    assert rows[1] == {"row": 3, "skipped": "empty row"}

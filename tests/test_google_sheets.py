@@ -399,3 +399,14 @@ def test_a_scheduled_run_that_cannot_reach_its_sheet_is_tried_again(
     with closing(sqlite3.connect(data_dir / "cadence.db")) as raw:
         ids = [r[0] for r in raw.execute("select id from apscheduler_jobs")]
     assert ids == ["schedule-1-retry"]  # stored: it survives a restart
+
+
+def test_a_job_from_a_sheet_url_is_named_after_the_spreadsheet(
+    google: Google, workspace: Workspace
+) -> None:
+    sign_in_user(workspace)
+    google.add(SHEET, {"Ideas": demo_rows()[:3]}, title="Channel plan 2027")
+    created = workspace.create_job(SourceSpec(URL))
+    assert created.title.startswith("Channel plan 2027 — ")
+    with pytest.raises(SourceError, match="is empty in range A50:J60"):
+        workspace.create_job(SourceSpec(URL, range="A50:J60"))

@@ -101,6 +101,7 @@ class SheetReport:
     columns: ColumnMap
     header_row: int | None
     empty_rows: list[int] = field(default_factory=list)
+    title: str = ""  # the source document's own title, where it has one
 
     @property
     def valid_rows(self) -> list[RowReport]:

@@ -23,4 +23,6 @@ def read_gsheet(location: str, tab: str | None, area: Any, client: SheetsClient)
     first_col = area.first_col if area is not None else 1
     grid: list[list[Any]] = [[] for _ in range(first_row - 1)]
     grid += [[None] * (first_col - 1) + list(row) for row in values]
-    return build_table(f"“{info.title}” › {chosen.title}", grid, area)
+    table = build_table(f"“{info.title}” › {chosen.title}", grid, area)
+    table.title = info.title
+    return table

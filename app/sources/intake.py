@@ -120,7 +120,10 @@ def load_report(
     """Read and validate; a source without a single idea row is a `SourceError`."""
     table = read_table(spec, sheets)
     if not table.rows:
-        raise SourceError(f"{table.name} is empty — add a header row and one row per video idea")
+        where = f" in range {spec.range}" if spec.range and spec.kind == "gsheet" else ""
+        raise SourceError(
+            f"{table.name} is empty{where} — add a header row and one row per video idea"
+        )
     report = validate_rows(
         table.rows, rules or Rules(), first_column=table.first_column, empty_rows=table.empty_rows
     )
@@ -128,4 +131,5 @@ def load_report(
         raise SourceError(
             f"{table.name} has a header row but no idea rows — add one row per video idea"
         )
+    report.title = table.title
     return report

@@ -22,6 +22,7 @@ class SheetTable:
     rows: list[SourceRow]
     empty_rows: list[int] = field(default_factory=list)
     first_column: int = 1
+    title: str = ""  # the document's own title, where it has one (a Google Sheet)
 
 
 def _is_blank(cell: object) -> bool:
