@@ -7,6 +7,8 @@ import signal
 import threading
 from pathlib import Path
 
+import pytest
+
 from app.domain.idea import Idea
 from app.domain.output import Optimize, OutputConfig, Resolution
 from app.pipeline.render import RenderSettings
@@ -82,3 +84,26 @@ def test_a_render_error_is_reported_not_raised(tmp_path: Path) -> None:
     assert outcome.status == "failed"
     assert outcome.error is not None and outcome.error.startswith("the row has no script")
     assert outcome.details is None  # a user-fixable cause carries no traceback
+
+
+def test_a_cancel_stops_ffmpeg_too_without_process_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has no process groups: the render's process tree is stopped through psutil."""
+    import psutil
+
+    monkeypatch.delattr(os, "killpg")
+    cancel = threading.Event()
+    outcome = run_render(
+        task(tmp_path),
+        lambda s, f: cancel.set() if s == "encode" and f > 0.05 else None,
+        cancel=cancel,
+    )
+    assert outcome.status == "canceled"
+    survivors = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if any(str(tmp_path) in part for part in (p.info["cmdline"] or []))
+    ]
+    assert survivors == []
+    assert list((tmp_path / "out").iterdir()) == []

@@ -6,6 +6,7 @@ to end at the next stage boundary (what a pause does). Partial files are always 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue as queue_module
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from multiprocessing.synchronize import Event as ProcessEvent
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from app.domain.idea import Idea
 from app.pipeline.errors import Canceled, RenderError
@@ -146,11 +149,11 @@ def run_render(
         while outcome is None:
             # Checked on every pass: a busy child reports progress continuously.
             if cancel is not None and cancel.is_set():
-                _terminate(child)
+                _stop_tree(child)
                 outcome = RenderOutcome("canceled", stage=stage)
                 break
             if timeout is not None and time.monotonic() - started > timeout:
-                _terminate(child)
+                _stop_tree(child)
                 outcome = RenderOutcome(
                     "failed",
                     error=f"the render took longer than {timeout:.0f} s and was stopped",
@@ -186,7 +189,7 @@ def run_render(
     finally:
         child.join(GRACE_SECONDS)
         if child.is_alive():
-            _terminate(child)
+            _stop_tree(child)
         messages.close()
     if outcome.status != "completed":
         _kill_group(child.pid)  # what a stopped or crashed render started goes with it
@@ -205,6 +208,21 @@ def _drain(messages: Any) -> RenderOutcome | None:
     if kind == "progress":
         return None
     return RenderOutcome(kind, error=first, details=second)
+
+
+def _stop_tree(child: Any) -> None:
+    """Stop the render and everything it started (ffmpeg, espeak-ng). Its descendants are
+    listed first — once it is gone they are orphans nobody can find — and then killed: on
+    Windows, which has no process groups, this is what stops them."""
+    try:
+        family = psutil.Process(child.pid).children(recursive=True)
+    except psutil.Error:
+        family = []
+    _terminate(child)
+    for process in family:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(family, timeout=GRACE_SECONDS)
 
 
 def _terminate(child: Any) -> None:
