@@ -16,6 +16,7 @@ from app import (
     APP_NAME,
     __version__,
     cli_auth,
+    cli_db,
     cli_engine,
     cli_publish,
     cli_render,
@@ -139,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_stats.add_parser(commands)
     cli_auth.add_parser(commands)
     cli_publish.add_parser(commands)
+    cli_db.add_parser(commands)
     return parser
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from app.store.database import MIGRATIONS, Database, StoreError
 from app.store.models import Base, Execution, Item, Job, Setting
+from tests.conftest import DEMO
 
 
 def _job(title: str = "A job", items: int = 2) -> Job:
@@ -241,6 +242,31 @@ def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
     with sqlite3.connect(path) as raw:
         tables = {r[0] for r in raw.execute("select name from sqlite_master where type='table'")}
     assert tables == {"customers"}
+
+
+def test_db_check_and_restore_put_a_backup_back(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    data = tmp_path / "restoring"
+    data.mkdir()
+    assert run_cli("jobs", "create", "--source", str(DEMO), data=data).returncode == 0
+    good = Database.open(data / "cadence.db")
+    good.backup(data / "cadence.db.before-0006")
+    good.close()
+    assert "is whole" in run_cli("db", "check", data=data).stdout
+    (data / "cadence.db").write_bytes(b"garbage" * 1000)
+    checked = run_cli("db", "check", data=data)
+    assert checked.returncode == 1 and "is damaged" in checked.stdout
+    assert "db restore" in checked.stdout
+    restored = run_cli("db", "restore", data=data)
+    assert restored.returncode == 0, restored.stderr
+    assert "Restored cadence.db.before-0006" in restored.stdout
+    kept = [p for p in data.glob("cadence.db.replaced-*") if not p.name.endswith(("-wal", "-shm"))]
+    assert len(kept) == 1 and kept[0].read_bytes() == b"garbage" * 1000  # never deleted
+    listed = run_cli("jobs", "list", data=data)
+    assert listed.returncode == 0 and "Demo" not in listed.stdout and "ideas" in listed.stdout
+    missing = run_cli("db", "restore", "nope", data=data)
+    assert missing.returncode == 2 and "there is no backup nope" in missing.stderr
 
 
 def test_a_damaged_database_says_where_the_backup_is(

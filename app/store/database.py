@@ -99,8 +99,8 @@ class Database:
         except (sqlite3.DatabaseError, DatabaseError) as exc:
             backups = sorted(path.parent.glob(f"{path.name}.before-*"))
             hint = (
-                f"the latest backup is {backups[-1]} — move the damaged file away and copy "
-                f"the backup to {path}"
+                f"the latest backup is {backups[-1].name}: `python main.py db restore` puts it "
+                "back (the damaged file is kept aside)"
                 if backups
                 else f"move it away to start afresh (Cadence then makes a new {path.name})"
             )
