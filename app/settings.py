@@ -234,9 +234,15 @@ def parse(opt: Option, text: str) -> Any:
 class Settings:
     """Typed access to the settings of one workspace."""
 
-    def __init__(self, database: Database, secrets: SecretStore) -> None:
+    def __init__(
+        self,
+        database: Database,
+        secrets: SecretStore,
+        checks: dict[str, Callable[[Any], None]] | None = None,
+    ) -> None:
         self.db = database
         self.secrets = secrets
+        self.checks = checks or {}  # key → a check that raises `SettingError` for a bad value
 
     def get(self, key: str) -> Any:
         opt = option(key)
@@ -248,6 +254,8 @@ class Settings:
     def set(self, key: str, text: str) -> Any:
         opt = option(key)
         value = parse(opt, text)
+        if key in self.checks and value not in ("", None):
+            self.checks[key](value)
         if opt.kind == "secret":
             self.secrets.set(key, value)
             return value

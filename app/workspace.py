@@ -40,6 +40,24 @@ log = logging.getLogger(__name__)
 DEMO_SEEDED = "workspace.demo_seeded"
 
 
+def _check_writable(folder: Any) -> None:
+    """A folder videos can be written to (made if missing)."""
+    import tempfile
+
+    from app.settings import SettingError
+
+    path = Path(str(folder))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".cadence-check-"):
+            pass
+    except OSError as exc:
+        raise SettingError(
+            f"output.folder: videos cannot be written to {path} ({exc.strerror or exc}) — "
+            "choose a folder you can write to"
+        ) from None
+
+
 class NoValidRows(UserError):
     """A job would have no items; nothing was stored."""
 
@@ -61,7 +79,11 @@ class Workspace:
         self.actor = job_store.current_actor(front_end)
         self.db = Database.open(paths.database)
         secrets = SecretStore(paths.secrets_file)
-        self.settings = Settings(self.db, secrets)
+        self.settings = Settings(
+            self.db,
+            secrets,
+            checks={"render.style": self._check_style, "output.folder": _check_writable},
+        )
         self.google = GoogleAuth(secrets, paths.config_dir)
         self.channels = Channels(self.db, secrets)
         self.quota = QuotaLedger(self.db, self.quota_limits)
@@ -69,6 +91,22 @@ class Workspace:
 
     def close(self) -> None:
         self.db.close()
+
+    def _check_style(self, name: Any) -> None:
+        from app.pipeline.styles import load_template, style_names, template_files
+        from app.settings import SettingError
+
+        names = style_names(self.paths.templates_dir)
+        if str(name).lower() not in names:
+            raise SettingError(
+                f"render.style: {name!r} is not a style — use one of {', '.join(names)}"
+            )
+        template = template_files(self.paths.templates_dir).get(str(name).lower())
+        if template is not None:
+            try:
+                load_template(template)
+            except UserError as exc:
+                raise SettingError(f"render.style: {exc}") from None
 
     # Google
 

@@ -6,6 +6,7 @@ import stat
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -134,3 +135,29 @@ def _main() -> list[str]:
     from tests.conftest import ROOT
 
     return [sys.executable, str(ROOT / "main.py")]
+
+
+def test_a_broken_template_spoils_only_its_own_style(tmp_path: Path) -> None:
+    from app.pipeline.errors import RenderError
+    from app.pipeline.styles import pick_style
+
+    (tmp_path / "broken.yaml").write_text("base: modern\ntext: [not, a, colour\n")
+    (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00garbage")
+    (tmp_path / "mine.yaml").write_text("base: minimal\naccent: '#ff8800'\n")
+    assert pick_style("modern", tmp_path).name == "modern"  # unaffected by the broken ones
+    assert pick_style("mine", tmp_path).name == "mine"
+    with pytest.raises(RenderError, match=r"broken.yaml is not valid YAML at line 3"):
+        pick_style("broken", tmp_path)
+    with pytest.raises(RenderError, match=r"binary.yaml is not UTF-8 text"):
+        pick_style("binary", tmp_path)
+
+
+def test_style_and_output_folder_settings_are_checked(
+    run_cli: Callable[..., Any], data_dir: Path, tmp_path: Path
+) -> None:
+    bad = run_cli("settings", "set", "render.style", "neon")
+    assert bad.returncode == 2 and "'neon' is not a style — use one of modern" in bad.stderr
+    assert run_cli("settings", "set", "render.style", "minimal").returncode == 0
+    (tmp_path / "a-file").write_text("x")
+    refused = run_cli("settings", "set", "output.folder", "/proc")
+    assert refused.returncode == 2 and "videos cannot be written to /proc" in refused.stderr

@@ -124,8 +124,18 @@ def load_template(path: Path) -> Style:
     """A user template: YAML with ``base:`` (a built-in style) and the settings it changes."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise RenderError(f"template {path.name} cannot be read ({exc})") from exc
+    except UnicodeDecodeError:
+        raise RenderError(
+            f"template {path} is not UTF-8 text — save it as UTF-8 YAML, or remove it"
+        ) from None
+    except OSError as exc:
+        raise RenderError(f"template {path} cannot be read ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise RenderError(
+            f"template {path} is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}"
+        ) from None
     if not isinstance(data, dict):
         raise RenderError(f"template {path.name} must be a mapping of settings")
     base = BUILTIN.get(str(data.pop("base", DEFAULT_STYLE)))
@@ -169,19 +179,35 @@ def _coerce(name: str, key: str, value: Any) -> Any:
     return str(value)
 
 
+def template_files(template_dir: Path | None) -> dict[str, Path]:
+    """Style name → template file, for every ``*.yaml``/``*.yml`` in ``template_dir``."""
+    if not template_dir or not template_dir.is_dir():
+        return {}
+    return {p.stem.lower(): p for p in sorted(template_dir.glob("*.y*ml")) if p.is_file()}
+
+
+def style_names(template_dir: Path | None) -> list[str]:
+    """Every style a row or setting may name (templates are not read for this)."""
+    return [*BUILTIN, *(n for n in template_files(template_dir) if n not in BUILTIN)]
+
+
 def available_styles(template_dir: Path | None) -> dict[str, Style]:
     """Built-in styles plus every ``*.yaml`` template in ``template_dir``."""
     styles = dict(BUILTIN)
-    if template_dir and template_dir.is_dir():
-        for path in sorted(template_dir.glob("*.y*ml")):
-            style = load_template(path)
-            styles[style.name] = style
+    for path in template_files(template_dir).values():
+        style = load_template(path)
+        styles[style.name] = style
     return styles
 
 
 def pick_style(name: str, template_dir: Path | None = None) -> Style:
-    styles = available_styles(template_dir)
+    """One style. Only the template asked for is read: a broken template makes only its own
+    style unusable (with its file named), never the others."""
     key = (name or DEFAULT_STYLE).lower()
-    if key not in styles:
-        raise RenderError(f"style {name!r} does not exist — use one of {', '.join(styles)}")
-    return styles[key]
+    templates = template_files(template_dir)
+    if key in templates:
+        return load_template(templates[key])
+    if key in BUILTIN:
+        return BUILTIN[key]
+    names = ", ".join(style_names(template_dir))
+    raise RenderError(f"style {name!r} does not exist — use one of {names}")
