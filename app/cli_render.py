@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from app.domain.errors import UserError
 from app.domain.output import Container, Optimize, OutputConfig, Resolution
 from app.domain.validation import Level
-from app.paths import AppPaths
+from app.paths import AppPaths, unwritable
 from app.pipeline.render import RenderSettings
 from app.pipeline.runner import RenderOutcome, RenderTask, run_render
 from app.pipeline.styles import BUILTIN
@@ -104,19 +104,12 @@ def settings_from(args: argparse.Namespace, paths: AppPaths, settings: Settings)
 def writable_folder(folder: Path, what: str) -> Path:
     """``folder``, made if needed, once a file could be written in it — checked before any
     work, so a render does not run for a minute to fail at the end."""
-    import tempfile
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".cadence-check-"):
-            pass
-    except FileExistsError:
-        raise UserError(f"{what} {folder} is a file, not a folder — choose a folder") from None
-    except OSError as exc:
+    why = unwritable(folder)
+    if why is not None:
         raise UserError(
-            f"{what} {folder}: videos cannot be written there ({exc.strerror or exc}) — "
-            "choose a folder you can write to"
-        ) from None
+            f"{what} {folder}: videos cannot be written there ({why}) — choose a folder you "
+            "can write to"
+        )
     return folder
 
 

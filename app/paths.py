@@ -56,3 +56,18 @@ class AppPaths:
             platformdirs.user_cache_path(APP_NAME, appauthor=False),
             platformdirs.user_config_path(APP_NAME, appauthor=False),
         )
+
+
+def unwritable(folder: Path) -> str | None:
+    """Why files cannot be written in ``folder`` (made if missing), or None when they can."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".cadence-check-"):
+            pass
+    except FileExistsError:
+        return "it is a file, not a folder"
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    return None

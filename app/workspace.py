@@ -25,7 +25,7 @@ from app.google.channels import Channels
 from app.google.publisher import PublishSettings
 from app.google.quota import QuotaLedger, QuotaLimits
 from app.google.sheets import SheetsClient
-from app.paths import DEMO_SHEET, AppPaths
+from app.paths import DEMO_SHEET, AppPaths, unwritable
 from app.secrets import SecretStore
 from app.settings import Settings
 from app.sources.intake import SourceSpec, load_report
@@ -42,20 +42,15 @@ DEMO_SEEDED = "workspace.demo_seeded"
 
 def _check_writable(folder: Any) -> None:
     """A folder videos can be written to (made if missing)."""
-    import tempfile
-
     from app.settings import SettingError
 
     path = Path(str(folder))
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".cadence-check-"):
-            pass
-    except OSError as exc:
+    why = unwritable(path)
+    if why is not None:
         raise SettingError(
-            f"output.folder: videos cannot be written to {path} ({exc.strerror or exc}) — "
-            "choose a folder you can write to"
-        ) from None
+            f"output.folder: videos cannot be written to {path} ({why}) — choose a folder "
+            "you can write to"
+        )
 
 
 class NoValidRows(UserError):

@@ -289,3 +289,21 @@ def test_jobs_show_gives_the_reason_an_item_failed(
     shown = run_cli("jobs", "show", str(job))
     assert "failed" in shown.stdout
     assert "  row 2: the row has no script and no script generator is configured" in shown.stdout
+
+
+def test_an_unwritable_output_folder_fails_at_once_with_the_reason(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a crash worth retrying three times over minutes: the user must choose a folder."""
+    from app.engine import service
+
+    calls: list[object] = []
+    monkeypatch.setattr(service, "run_render", lambda *a, **k: calls.append(a))
+    job = add_job(workspace, ["Words."], Path("/proc/cadence-cannot-write-here"))
+    run_engine(workspace)
+    assert states(workspace, job) == ("failed", ["failed"])
+    with workspace.db.read() as session:
+        item = session.scalars(select(Item).where(Item.job_id == job)).one()
+        assert item.attempts == 1 and item.not_before is None
+        assert "videos cannot be written to /proc/cadence-cannot-write-here" in (item.error or "")
+    assert calls == []

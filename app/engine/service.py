@@ -30,6 +30,7 @@ from app.engine.retry import retry_delay
 from app.engine.schedules import ScheduleRunner
 from app.google.publisher import Publisher, PublishOutcome
 from app.google.writeback import WriteBack
+from app.paths import unwritable
 from app.pipeline.render import existing_outputs, slug
 from app.pipeline.runner import RenderOutcome, RenderTask, run_render
 from app.publish import webhooks
@@ -356,9 +357,17 @@ class Engine:
                 )
 
         timeout = 60.0 * int(self.workspace.settings.get("engine.item_timeout_minutes"))
-        outcome = run_render(
-            task, progress, cancel=worker.cancel, stop=worker.stop, timeout=timeout
-        )
+        why = unwritable(folder)
+        if why is not None:  # the user's to fix: retrying would only repeat it
+            outcome = RenderOutcome(
+                "failed",
+                error=f"videos cannot be written to {folder} ({why}) — choose another output "
+                "folder (Settings, or the job's folder) or fix its permissions, then retry",
+            )
+        else:
+            outcome = run_render(
+                task, progress, cancel=worker.cancel, stop=worker.stop, timeout=timeout
+            )
         self._record(claim, outcome, folder)
 
     def retry_policy(self, claim: queue.Claim | publishing.UploadClaim) -> RetryPolicy:
