@@ -307,3 +307,57 @@ def test_an_unwritable_output_folder_fails_at_once_with_the_reason(
         assert item.attempts == 1 and item.not_before is None
         assert "videos cannot be written to /proc/cadence-cannot-write-here" in (item.error or "")
     assert calls == []
+
+
+def _finished_files(folder: Path, row: int, title: str, meta_title: str) -> None:
+    from app.pipeline.render import output_stem
+
+    stem = output_stem(row, Idea(idea_title=title))
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in (".mp4", ".png", ".srt"):
+        (folder / f"{stem}{suffix}").write_bytes(b"x")
+    (folder / f"{stem}.json").write_text(f'{{"title": "{meta_title}", "duration_seconds": 9.5}}')
+
+
+@pytest.mark.parametrize("ours", [True, False])
+def test_a_finished_video_found_after_a_crash_is_adopted_only_if_it_is_ours(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ours: bool
+) -> None:
+    """The engine died between the files' final rename and recording them: the next attempt
+    finds the video and takes it as the item's, with no note — unless it is another video."""
+    from app.engine import service
+    from app.pipeline.runner import RenderOutcome
+
+    folder = tmp_path / "out"
+    job = add_job(workspace, ["Words."], folder)
+    _finished_files(folder, 2, "Idea 2", "Idea 2" if ours else "Something else")
+    monkeypatch.setattr(
+        service,
+        "run_render",
+        lambda *a, **k: RenderOutcome(
+            "skipped", error="002-idea-2.mp4 already exists — pass --overwrite"
+        ),  # noqa: E501
+    )
+    run_engine(workspace)
+    with workspace.db.read() as session:
+        item = session.scalars(select(Item).where(Item.job_id == job)).one()
+        if ours:
+            assert (item.state, item.error) == ("completed", None)
+            assert item.outputs["video"].endswith("002-idea-2.mp4")
+            assert item.outputs["duration"] == 9.5
+        else:
+            assert item.state == "failed" and item.attempts == 1
+            assert "is another video — move it away" in (item.error or "")
+
+
+def test_engine_crashes_count_against_an_item_once(workspace: Workspace, tmp_path: Path) -> None:
+    job = add_job(workspace, ["Words."], tmp_path / "out")
+    for _crash in range(3):  # claimed, then the engine dies mid-render, three times
+        with workspace.db.write() as session:
+            [claim] = queue.claim_next(session, 1)
+            assert claim.job_id == job
+        with workspace.db.write() as session:
+            queue.recover(session)
+    with workspace.db.read() as session:
+        item = session.scalars(select(Item).where(Item.job_id == job)).one()
+        assert item.state == "pending" and item.attempts == 1

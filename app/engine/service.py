@@ -10,6 +10,7 @@ interrupted items back in the queue, where their checkpoints let them resume.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -384,6 +385,36 @@ class Engine:
         scheduling = claim.scheduling if isinstance(claim, queue.Claim) else {}
         return RetryPolicy.from_dict(scheduling.get("retry", {}), default)
 
+    def _adopt(
+        self, claim: queue.Claim, folder: Path | None
+    ) -> tuple[str, str | None, dict[str, Any] | None]:
+        """A finished video under this item's name: its own (the engine died between the
+        files' final rename and recording them) when its metadata names this idea — adopted
+        without a word; anything else is not overwritten, and the item says why."""
+        from app.domain.idea import Idea
+        from app.pipeline.metadata import clean_title
+
+        if folder is None:
+            return "completed", None, None
+        idea = Idea.from_dict(claim.idea)
+        config = OutputConfig.from_dict(
+            {k: v for k, v in claim.output_config.items() if k != "folder"}
+        )
+        outputs = existing_outputs(folder, claim.row, idea, config)
+        try:
+            meta = json.loads(Path(outputs["metadata"]).read_text(encoding="utf-8"))
+            ours = meta.get("title") == clean_title(idea.idea_title)
+        except (OSError, ValueError, AttributeError):
+            ours = False
+        if ours:
+            return "completed", None, outputs
+        return (
+            "failed",
+            f"{Path(outputs['video']).name} in {folder} is another video — move it away (or "
+            "choose another output folder), then retry",
+            None,
+        )
+
     def _record(
         self, claim: queue.Claim, outcome: RenderOutcome, folder: Path | None = None
     ) -> None:
@@ -400,19 +431,8 @@ class Engine:
         if status == "completed" and outcome.result:
             outputs = {k: outcome.result[k] for k in ("video", "thumbnail", "captions", "metadata")}
             outputs["duration"] = outcome.result["duration"]
-        if status == "skipped":  # its video already exists: done before the last shutdown
-            status = "completed"
-            if folder is not None:
-                from app.domain.idea import Idea
-
-                outputs = existing_outputs(
-                    folder,
-                    claim.row,
-                    Idea.from_dict(claim.idea),
-                    OutputConfig.from_dict(
-                        {k: v for k, v in claim.output_config.items() if k != "folder"}
-                    ),
-                )
+        if status == "skipped":  # its video exists: finished just before the last shutdown?
+            status, error, outputs = self._adopt(claim, folder)
         if outcome.details:
             log.error("item %s failed:\n%s", claim.item_id, outcome.details)
         with self.db.write() as session:

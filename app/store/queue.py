@@ -342,6 +342,16 @@ def recover(session: Session) -> int:
         .where(Execution.finished_at.is_(None))
         .values(finished_at=now, outcome="interrupted", error="the app stopped during this attempt")
     )
+    for item in stuck:
+        # An engine crash is not the item's fault: it counts against its attempts once at
+        # most, however often the engine goes down while it renders.
+        interrupted = session.scalar(
+            select(func.count(Execution.id)).where(
+                Execution.item_id == item.id, Execution.outcome == "interrupted"
+            )
+        )
+        if (interrupted or 0) > 1 and item.attempts > 0:
+            item.attempts -= 1
     for job in session.scalars(
         select(Job).where(
             Job.state.in_(
