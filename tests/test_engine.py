@@ -336,7 +336,7 @@ def test_a_finished_video_found_after_a_crash_is_adopted_only_if_it_is_ours(
         "run_render",
         lambda *a, **k: RenderOutcome(
             "skipped", error="002-idea-2.mp4 already exists — pass --overwrite"
-        ),  # noqa: E501
+        ),
     )
     run_engine(workspace)
     with workspace.db.read() as session:
