@@ -196,3 +196,49 @@ def test_metadata_limits_and_chapters() -> None:
     assert meta["title"] == "A great title"
     assert "Chapters:\n0:00 Intro\n0:" in meta["description"]
     assert meta["made_for_kids"] is False and meta["duration_seconds"] == 90.0
+
+
+def test_right_to_left_captions_are_laid_out_right_to_left() -> None:
+    """Arabic and Hebrew lines read right to left: the full stop is drawn first (leftmost),
+    a Latin word inside keeps its own order, and a Hebrew word in an English line is drawn
+    right to left in its place."""
+    from app.pipeline import fonts
+    from app.pipeline.styles import BUILTIN
+
+    font = fonts.resolve(BUILTIN["modern"].font)
+
+    def order(text: str) -> list[tuple[str, str]]:
+        return [(run, way) for run, _path, way in fonts.visual_runs(text, font)]
+
+    assert order("مرحبا بالعالم.") == [(".", "rtl"), ("مرحبا بالعالم", "rtl")]
+    assert order("مرحبا Cadence اليوم.") == [
+        (".", "rtl"), ("اليوم", "rtl"), ("Cadence ", "ltr"), ("مرحبا ", "rtl"),
+    ]  # fmt: skip
+    assert order("I said שלום today.") == [
+        ("I said ", "ltr"), ("שלום ", "rtl"), ("today.", "ltr"),
+    ]  # fmt: skip
+    assert order("Plain text.") == [("Plain text.", "ltr")]
+
+
+def test_a_right_to_left_caption_is_drawn_with_its_stop_on_the_left() -> None:
+    """Pixels, not just the plan: in an Arabic caption the first ink from the left is the
+    full stop (a small blob), and the words begin further right."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from app.pipeline.captions import Cue, Layout, render_cue
+    from app.pipeline.styles import BUILTIN
+
+    style = replace(BUILTIN["minimal"], caption_box=None, text=(0, 0, 0))  # dark letters
+    layout = Layout.for_frame((1280, 720), style)
+    sprite, _ = render_cue(Cue(0, 1, ("مرحبا بالعالم.",)), style, layout)
+    pixels = np.asarray(sprite).astype(int)
+    letters = (pixels[:, :, 3] > 128) & (pixels[:, :, :3].sum(axis=2) < 200)  # not the outline
+    columns = np.nonzero(letters.any(axis=0))[0]
+    first = [int(columns[0])]  # the first blob of ink from the left: consecutive columns
+    for column in columns[1:]:
+        if column != first[-1] + 1:
+            break
+        first.append(int(column))
+    assert len(first) < layout.font_size / 3  # a full stop, not the start of a word

@@ -88,7 +88,10 @@ def _join(tokens: Sequence[str]) -> str:
 
 
 def text_width(text: str, font: Path, size: int) -> float:
-    return sum(fonts.load(path, size).getlength(run) for run, path in fonts.runs(text, font))
+    return sum(
+        fonts.load(path, size).getlength(run, direction=way)
+        for run, path, way in fonts.visual_runs(text, font)
+    )
 
 
 def wrap(text: str, font: Path, size: int, max_width: int) -> list[str]:
@@ -178,15 +181,22 @@ def draw_line(
     stroke: int = 0,
     stroke_fill: Color = (0, 0, 0),
 ) -> None:
-    """Draw ``text`` run by run, each run in the first font that has its characters."""
+    """Draw ``text`` run by run, each run in the first font that has its characters, in
+    visual order (right-to-left scripts included: see `fonts.visual_runs`)."""
     x, y = xy
-    for run, path in fonts.runs(text, font):
+    for run, path, way in fonts.visual_runs(text, font):
         face = fonts.load(path, size)
         drawable = "".join(ch for ch in run if ord(ch) in fonts.coverage(path) or ch.isspace())
         draw.text(
-            (x, y), drawable, font=face, fill=fill, stroke_width=stroke, stroke_fill=stroke_fill
+            (x, y),
+            drawable,
+            font=face,
+            fill=fill,
+            stroke_width=stroke,
+            stroke_fill=stroke_fill,
+            direction=way,
         )
-        x += face.getlength(drawable)
+        x += face.getlength(drawable, direction=way)
 
 
 def render_cue(cue: Cue, style: Style, layout: Layout) -> tuple[Image.Image, tuple[int, int]]:
@@ -219,9 +229,14 @@ def render_cue(cue: Cue, style: Style, layout: Layout) -> tuple[Image.Image, tup
                 draw, (x, y), line, font, size, style.text, stroke=stroke, stroke_fill=outline
             )
             continue
-        for token in _tokens(line):
-            colour = style.accent if word_index == cue.highlight else style.text
+        tokens = _tokens(line)
+        order = range(len(tokens))
+        if fonts.direction(line) == "rtl":  # words run right to left: draw the last first
+            order = range(len(tokens) - 1, -1, -1)
+        for n in order:
+            token = tokens[n]
+            colour = style.accent if word_index + n == cue.highlight else style.text
             draw_line(draw, (x, y), token, font, size, colour, stroke=stroke, stroke_fill=outline)
             x += text_width(token + " ", font, size)
-            word_index += 1
+        word_index += len(tokens)
     return sprite, layout.anchor(block)

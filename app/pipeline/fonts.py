@@ -108,6 +108,40 @@ def runs(text: str, preferred: Path) -> list[tuple[str, Path]]:
     return pieces
 
 
+def direction(text: str) -> str | None:
+    """``rtl`` or ``ltr`` from the first strongly directional character (Unicode's P2–P3
+    rule for a paragraph's base direction); None when there is none (digits, punctuation)."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return None
+
+
+def visual_runs(text: str, preferred: Path) -> list[tuple[str, Path, str]]:
+    """(run, font, direction) in the order to draw them left to right.
+
+    A simplified Unicode bidi reordering at the level of font runs: each run keeps its own
+    direction (raqm then orders and shapes its letters), runs without a strong character take
+    the line's direction, and the line's segments of one direction are laid out as the line's
+    direction says — so an Arabic or Hebrew line reads right to left with its full stop on
+    the left, and an English word inside it stays readable."""
+    base = direction(text) or "ltr"
+    pieces = [(run, font, direction(run) or base) for run, font in runs(text, preferred)]
+    segments: list[list[tuple[str, Path, str]]] = []
+    for piece in pieces:
+        if segments and segments[-1][-1][2] == piece[2]:
+            segments[-1].append(piece)
+        else:
+            segments.append([piece])
+    ordered = [list(reversed(s)) if s[0][2] == "rtl" else s for s in segments]
+    if base == "rtl":
+        ordered.reverse()
+    return [piece for segment in ordered for piece in segment]
+
+
 def missing_glyphs(text: str, preferred: Path) -> set[str]:
     """Characters no shipped font can draw (for warnings and tests)."""
     return {
