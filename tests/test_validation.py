@@ -353,3 +353,19 @@ def test_an_empty_script_is_fine_when_a_script_writer_is_set_up(
     after = run_cli("validate", str(sheet))
     assert after.returncode == 0, after.stdout
     assert "a script will be generated from the title" in after.stdout
+
+
+@pytest.mark.parametrize("level", list(Level))
+def test_a_script_far_longer_than_its_duration_is_warned_at_every_level(level: Level) -> None:
+    script = "word " * 16_500  # about 100 minutes spoken
+    rows = [
+        SourceRow(1, HEADER),
+        SourceRow(2, full_row(script_content=script, duration_seconds=600)),
+        SourceRow(3, full_row(script_content="Short and sweet.", duration_seconds=60)),
+    ]
+    long, short = validate_rows(rows, Rules(level=level)).rows
+    assert long.valid
+    [warning] = [w for w in long.warnings if w.column == "script_content"]
+    assert "runs about 100 minutes when spoken (16,500 words)" in warning.message
+    assert "far past the 600 s of its duration" in warning.message
+    assert not [w for w in short.warnings if w.column == "script_content"]

@@ -32,6 +32,9 @@ from app.domain.idea import (
 )
 
 
+SPOKEN_WORDS_PER_MINUTE = 165  # the default speaking rate (setting speech.rate)
+
+
 class Level(StrEnum):
     STRICT = "strict"
     MODERATE = "moderate"
@@ -361,8 +364,26 @@ class _RowValidator:
                 values[name] = check()
             except Exception as exc:  # a bug here must not lose the row: report it on the cell
                 self.error(name, f"could not be read ({type(exc).__name__}) — retype the value")
+        self.narration_length(values)
         idea = None if self.errors else Idea(**values)
         return RowReport(self.row.number, title, idea, self.errors, self.warnings)
+
+    def narration_length(self, values: dict[str, Any]) -> None:
+        """Warn (at every level) when the script, spoken, runs far past the row's duration."""
+        script = str(values.get("script_content") or "")
+        duration = values.get("duration_seconds")
+        if not script or not isinstance(duration, int) or duration <= 0:
+            return
+        words = len(script.split())
+        spoken = words / SPOKEN_WORDS_PER_MINUTE * 60
+        if spoken > duration * 1.5 and spoken - duration > 30:
+            minutes = spoken / 60
+            length = f"about {minutes:.0f} minutes" if minutes >= 2 else f"about {spoken:.0f} s"
+            self.warn(
+                "script_content",
+                f"runs {length} when spoken ({words:,} words), far past the {duration} s of "
+                "its duration — shorten the script or raise the duration",
+            )
 
     def title(self) -> str | None:
         text = " ".join(cell_text(self.raw("idea_title")).split())
