@@ -31,7 +31,6 @@ from app.domain.idea import (
     Voice,
 )
 
-
 SPOKEN_WORDS_PER_MINUTE = 165  # the default speaking rate (setting speech.rate)
 
 
