@@ -14,7 +14,7 @@ import pytest
 from app.domain.idea import Idea, Voice
 from app.pipeline import speech
 from app.pipeline.errors import RenderError
-from app.pipeline.media import SAMPLE_RATE, limit, measure_samples, normalise, read_wav
+from app.pipeline.media import SAMPLE_RATE, limit, measure_samples, read_wav
 from app.pipeline.script import LLMSettings, prepare_script
 from app.pipeline.speech import SpeechSettings, narrate, script_language
 
@@ -65,14 +65,19 @@ def test_missing_speech_engine_names_the_fix(
         narrate(["Hi."], Voice.NEUTRAL, SpeechSettings(engine="espeak"), tmp_path)
 
 
-def test_normalise_and_limit() -> None:
+def test_normalise_and_limit(tmp_path: Path) -> None:
+    from app.pipeline.media import normalise_file, write_wav
+
     t = np.arange(SAMPLE_RATE * 5) / SAMPLE_RATE
     quiet = (0.02 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
-    loud = normalise(np.stack([quiet, quiet], axis=1))
+    write_wav(tmp_path / "quiet.wav", np.stack([quiet, quiet], axis=1), SAMPLE_RATE)
+    assert normalise_file(tmp_path / "quiet.wav", tmp_path / "loud.wav") == len(t)
+    loud, _rate = read_wav(tmp_path / "loud.wav")
     assert measure_samples(loud)[0] == pytest.approx(-16.0, abs=0.3)
     assert np.abs(limit(np.array([0.1, 0.95, -2.0], dtype=np.float32), 0.8)).max() <= 0.8
-    silence = np.zeros((SAMPLE_RATE, 2), dtype=np.float32)
-    assert np.array_equal(normalise(silence), silence)
+    write_wav(tmp_path / "silence.wav", np.zeros((SAMPLE_RATE, 2), np.float32), SAMPLE_RATE)
+    normalise_file(tmp_path / "silence.wav", tmp_path / "still.wav")
+    assert not read_wav(tmp_path / "still.wav")[0].any()
 
 
 class _ChatServer(BaseHTTPRequestHandler):
@@ -161,3 +166,58 @@ def test_choosing_piper_without_it_says_how_to_install(
     monkeypatch.setattr(speech, "piper_models", lambda _extra=None: [])
     with pytest.raises(RenderError, match="pip install piper-tts"):
         speech.choose_engine(SpeechSettings(engine="piper"))
+
+
+def test_a_long_narration_and_its_soundtrack_keep_memory_flat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty minutes of narration with music: joined, resampled, normalised and mixed
+    through files, so Python holds tens of megabytes, not the gigabytes whole arrays take
+    (a 90-minute script once grew a render to 11 GB)."""
+    import tracemalloc
+    import wave
+
+    from app.domain.idea import Voice
+    from app.paths import MUSIC_DIR
+    from app.pipeline import speech
+    from app.pipeline.media import measure_loudness, wav_info
+    from app.pipeline.visuals import soundtrack
+
+    class Tone:
+        name = "tone"
+
+        def voice_name(self, voice: Voice, text: str) -> str:
+            return "tone"
+
+        def synthesize(self, text: str, voice_name: str, rate_wpm: int, out: Path) -> None:
+            rate = 22050
+            t = np.arange(rate) / rate
+            samples = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2")
+            with wave.open(str(out), "wb") as wav:
+                wav.setnchannels(1)
+                wav.setsampwidth(2)
+                wav.setframerate(rate)
+                wav.writeframes(samples.tobytes())
+
+    monkeypatch.setattr(speech, "choose_engine", lambda *_a, **_k: (Tone(), []))
+    sentences = ["A sentence that lasts one second."] * 890  # about 20 minutes with pauses
+    tracemalloc.start()
+    narration = speech.narrate(sentences, Voice.NEUTRAL, speech.SpeechSettings(), tmp_path)
+    total = round((narration.duration + 2.0) * SAMPLE_RATE)
+    soundtrack(
+        narration.path,
+        narration.timings,
+        intro=1.0,
+        total_samples=total,
+        music=MUSIC_DIR / "calm-pad.m4a",
+        music_level_db=-22.0,
+        out=tmp_path / "soundtrack.wav",
+    )
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert 19 * 60 < narration.duration < 21 * 60
+    assert peak < 80 * 1024 * 1024, f"peak {peak / 1024**2:.0f} MB"
+    frames, rate, channels = wav_info(tmp_path / "soundtrack.wav")
+    assert (frames, rate, channels) == (total, SAMPLE_RATE, 2)
+    lufs, true_peak = measure_loudness(tmp_path / "soundtrack.wav")
+    assert abs(lufs - -16.0) < 1.0 and true_peak <= -1.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import wave
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -84,33 +85,6 @@ def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
     temp.replace(path)
 
 
-def resample(samples: np.ndarray, rate: int, channels: int = 2) -> np.ndarray:
-    """To 48 kHz with ``channels`` channels, through ffmpeg's resampler."""
-    source_channels = 1 if samples.ndim == 1 else samples.shape[1]
-    result = run_ffmpeg(
-        [
-            "-f",
-            "f32le",
-            "-ar",
-            str(rate),
-            "-ac",
-            str(source_channels),
-            "-i",
-            "pipe:0",
-            "-ar",
-            str(SAMPLE_RATE),
-            "-ac",
-            str(channels),
-            "-f",
-            "f32le",
-            "pipe:1",
-        ],
-        input_bytes=np.ascontiguousarray(samples, dtype="<f4").tobytes(),
-    )
-    out = np.frombuffer(result.stdout, dtype="<f4")
-    return out.reshape(-1, channels) if channels > 1 else out
-
-
 def decode_audio(path: Path) -> np.ndarray:
     """Any audio file ffmpeg reads, as 48 kHz stereo float32."""
     result = run_ffmpeg(
@@ -178,21 +152,89 @@ def limit(samples: np.ndarray, ceiling: float) -> np.ndarray:
     return out
 
 
-def normalise(samples: np.ndarray, lufs: float = TARGET_LUFS) -> np.ndarray:
-    """Gain to ``lufs`` integrated loudness, peaks held under −1.5 dBTP. Length unchanged."""
-    measured, peak = measure_samples(samples)
-    if measured <= -70.0:  # silence (or nearly): nothing to normalise
-        return samples
-    gain_db = lufs - measured
-    out = (samples * np.float32(10 ** (gain_db / 20))).astype(np.float32)
-    if peak + gain_db > TRUE_PEAK_DB:
-        out = limit(out, 10 ** ((TRUE_PEAK_DB - 0.5) / 20))  # sample ceiling with a margin
-    return out
+# --- audio through files, in blocks: memory stays flat however long the narration is ---------
+
+BLOCK = SAMPLE_RATE * 10  # frames per block: ten seconds
 
 
-def fit_length(samples: np.ndarray, length: int) -> np.ndarray:
-    """Cut or pad with silence to exactly ``length`` samples."""
-    if len(samples) >= length:
-        return samples[:length]
-    pad = np.zeros((length - len(samples), *samples.shape[1:]), dtype=samples.dtype)
-    return np.concatenate([samples, pad])
+class WavWriter:
+    """16-bit PCM written block by block to a temporary name, renamed when closed whole."""
+
+    def __init__(self, path: Path, rate: int, channels: int) -> None:
+        self.path = path
+        self.temp = path.with_name(path.name + ".part")
+        self.wav = wave.open(str(self.temp), "wb")  # noqa: SIM115 — closed in close()
+        self.wav.setnchannels(channels)
+        self.wav.setsampwidth(2)
+        self.wav.setframerate(rate)
+        self.frames = 0
+
+    def write(self, samples: np.ndarray) -> None:
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2")
+        self.wav.writeframes(pcm.tobytes())
+        self.frames += len(samples)
+
+    def close(self) -> None:
+        self.wav.close()
+        self.temp.replace(self.path)
+
+    def abandon(self) -> None:
+        self.wav.close()
+        self.temp.unlink(missing_ok=True)
+
+
+def wav_info(path: Path) -> tuple[int, int, int]:
+    """(frames, rate, channels) of a 16-bit WAV file."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes(), wav.getframerate(), wav.getnchannels()
+    except (wave.Error, EOFError, OSError) as exc:
+        raise RenderError(f"audio file {path.name} cannot be read ({exc})") from exc
+
+
+def wav_blocks(path: Path, frames: int = BLOCK) -> Iterator[np.ndarray]:
+    """A 16-bit WAV file's samples, ``frames`` at a time, as float32 (n,) or (n, channels)."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            channels = wav.getnchannels()
+            while True:
+                raw = wav.readframes(frames)
+                if not raw:
+                    return
+                samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+                yield samples if channels == 1 else samples.reshape(-1, channels)
+    except (wave.Error, EOFError, OSError) as exc:
+        raise RenderError(f"audio file {path.name} cannot be read ({exc})") from exc
+
+
+def resample_file(source: Path, out: Path, channels: int = 2) -> None:
+    """A WAV file to 48 kHz with ``channels`` channels (16-bit), ffmpeg streaming it."""
+    temp = out.with_name(out.name + ".part.wav")
+    run_ffmpeg(
+        ["-i", str(source), "-ar", str(SAMPLE_RATE), "-ac", str(channels),
+         "-c:a", "pcm_s16le", str(temp)]
+    )  # fmt: skip
+    temp.replace(out)
+
+
+def normalise_file(source: Path, out: Path, lufs: float = TARGET_LUFS) -> int:
+    """`normalise` for a WAV file, block by block (the limiter works sample by sample, so the
+    result is the same); returns the frames written."""
+    measured, peak = measure_loudness(source)
+    _frames, rate, channels = wav_info(source)
+    gain = np.float32(10 ** ((lufs - measured) / 20)) if measured > -70.0 else np.float32(1.0)
+    ceiling = (
+        10 ** ((TRUE_PEAK_DB - 0.5) / 20)
+        if measured > -70.0 and peak + (lufs - measured) > TRUE_PEAK_DB
+        else None
+    )
+    writer = WavWriter(out, rate, channels)
+    try:
+        for block in wav_blocks(source):
+            scaled = (block * gain).astype(np.float32)
+            writer.write(limit(scaled, ceiling) if ceiling is not None else scaled)
+    except BaseException:
+        writer.abandon()
+        raise
+    writer.close()
+    return writer.frames

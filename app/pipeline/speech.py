@@ -28,7 +28,15 @@ import numpy as np
 
 from app.domain.idea import Voice
 from app.pipeline.errors import RenderError
-from app.pipeline.media import SAMPLE_RATE, normalise, read_wav, resample, run_ffmpeg, write_wav
+from app.pipeline.media import (
+    SAMPLE_RATE,
+    WavWriter,
+    normalise_file,
+    read_wav,
+    resample_file,
+    run_ffmpeg,
+    wav_info,
+)
 
 log = logging.getLogger(__name__)
 
@@ -359,30 +367,35 @@ def narrate(
             parts.append(part)
             progress(done / len(sentences) * 0.8)
 
-    clips: list[np.ndarray] = []
-    rate = 0
-    for part in parts:
-        samples, part_rate = read_wav(part)
-        if samples.ndim > 1:
-            samples = samples.mean(axis=1)
-        if rate and part_rate != rate:
-            raise RenderError("the speech engine changed its sample rate mid-script")
-        rate = part_rate
-        clips.append(trim_silence(samples, rate))
-
-    pause = np.zeros(int(settings.pause_seconds * rate), dtype=np.float32)
+    # Joined clip by clip into a file, resampled and normalised by file: however long the
+    # script, only one sentence (or one ten-second block) is in memory at a time.
+    rate = wav_info(parts[0])[1]
+    joined = workdir / "voice-joined.wav"
+    writer = WavWriter(joined, rate, 1)
     timings: list[tuple[float, float]] = []
-    pieces: list[np.ndarray] = []
-    cursor = 0
-    for index, clip in enumerate(clips):
-        if index:
-            pieces.append(pause)
-            cursor += len(pause)
-        timings.append((cursor / rate, (cursor + len(clip)) / rate))
-        pieces.append(clip)
-        cursor += len(clip)
-    track = normalise(resample(np.concatenate(pieces), rate, channels=2))
+    try:
+        pause = np.zeros(int(settings.pause_seconds * rate), dtype=np.float32)
+        for index, part in enumerate(parts):
+            samples, part_rate = read_wav(part)
+            if samples.ndim > 1:
+                samples = samples.mean(axis=1)
+            if part_rate != rate:
+                raise RenderError("the speech engine changed its sample rate mid-script")
+            clip = trim_silence(samples, rate)
+            if index:
+                writer.write(pause)
+            start = writer.frames
+            writer.write(clip)
+            timings.append((start / rate, writer.frames / rate))
+    except BaseException:
+        writer.abandon()
+        raise
+    writer.close()
+    resampled = workdir / "voice-48k.wav"
+    resample_file(joined, resampled, channels=2)
     out = workdir / "voice.wav"
-    write_wav(out, track, SAMPLE_RATE)
+    frames = normalise_file(resampled, out)
+    joined.unlink(missing_ok=True)
+    resampled.unlink(missing_ok=True)
     progress(1.0)
-    return Narration(out, timings, len(track) / SAMPLE_RATE, engine.name, voice_name, warnings)
+    return Narration(out, timings, frames / SAMPLE_RATE, engine.name, voice_name, warnings)

@@ -22,14 +22,14 @@ from app.pipeline import fonts
 from app.pipeline.captions import Cue, Layout, draw_line, render_cue, text_width, wrap
 from app.pipeline.errors import RenderError
 from app.pipeline.media import (
+    BLOCK,
     SAMPLE_RATE,
+    WavWriter,
     decode_audio,
-    fit_length,
     measure_samples,
-    normalise,
-    read_wav,
+    normalise_file,
     run_ffmpeg,
-    write_wav,
+    wav_blocks,
 )
 from app.pipeline.styles import Style
 
@@ -420,13 +420,11 @@ def pick_music(folder: Path | None, preferred: str, seed: str) -> Path | None:
     return tracks[int(hashlib.sha1(seed.encode()).hexdigest(), 16) % len(tracks)]
 
 
-def _ramp(mask: np.ndarray, seconds: float) -> np.ndarray:
-    """Smooth a 0/1 envelope with a moving average of ``seconds``."""
+def _smooth(coarse: np.ndarray, seconds: float) -> np.ndarray:
+    """A 0/1 envelope (one value per 100 samples) smoothed with a moving average."""
     width = max(1, int(seconds * SAMPLE_RATE / 100))
-    coarse = mask[::100].astype(np.float32)
     kernel = np.ones(width, dtype=np.float32) / width
-    smooth = np.convolve(coarse, kernel, mode="same")
-    return np.repeat(smooth, 100)[: len(mask)]
+    return np.convolve(coarse.astype(np.float32), kernel, mode="same")
 
 
 def soundtrack(
@@ -439,13 +437,15 @@ def soundtrack(
     music_level_db: float,
     out: Path,
 ) -> list[str]:
-    """Voice at ``intro``, music looped and ducked under speech, mixed to −16 LUFS."""
+    """Voice at ``intro``, music looped and ducked under speech, mixed to −16 LUFS.
+
+    Mixed ten seconds at a time into a file and normalised from it, so memory stays flat
+    whatever the video's length; only the music loop and a coarse ducking envelope (one value
+    per 100 samples) are held whole."""
     warnings: list[str] = []
-    voice_samples, _ = read_wav(voice)
-    mix = np.zeros((total_samples, 2), dtype=np.float32)
     offset = round(intro * SAMPLE_RATE)
-    take = max(0, min(len(voice_samples), total_samples - offset))
-    mix[offset : offset + take] += voice_samples[:take]
+    bed: np.ndarray | None = None
+    gain: np.ndarray | None = None  # per 100 samples: the music's gain, ducked under speech
     if music is not None:
         try:
             bed = decode_audio(music)
@@ -456,22 +456,50 @@ def soundtrack(
             ) from exc
         if len(bed) < SAMPLE_RATE:
             warnings.append(f"music {music.name} is shorter than a second and was left out")
+            bed = None
         else:
-            loops = math.ceil(total_samples / len(bed))
-            bed = np.tile(bed, (loops, 1))[:total_samples]
-            speaking = np.zeros(total_samples, dtype=bool)
+            coarse = np.zeros(-(-total_samples // 100), dtype=bool)
             for start, end in timings:
-                speaking[
-                    offset + int(start * SAMPLE_RATE) : offset + int((end + 0.3) * SAMPLE_RATE)
-                ] = True
-            duck = _ramp(speaking, 0.3)
+                first = (offset + int(start * SAMPLE_RATE)) // 100
+                coarse[first : (offset + int((end + 0.3) * SAMPLE_RATE)) // 100] = True
+            duck = _smooth(coarse, 0.3)
             under, over = music_level_db, music_level_db + 8.0
-            gain_db = over + (under - over) * duck + (-16.0 - level)
-            gain = (10 ** (gain_db / 20)).astype(np.float32)
-            fade = np.ones(total_samples, dtype=np.float32)
-            fade_in, fade_out = SAMPLE_RATE, min(3 * SAMPLE_RATE, total_samples // 3)
-            fade[:fade_in] = np.linspace(0, 1, fade_in)
-            fade[-fade_out:] = np.linspace(1, 0, fade_out)
-            mix += bed * (gain * fade)[:, None]
-    write_wav(out, fit_length(normalise(mix), total_samples), SAMPLE_RATE)
+            gain = (10 ** ((over + (under - over) * duck + (-16.0 - level)) / 20)).astype(
+                np.float32
+            )
+    fade_in, fade_out = SAMPLE_RATE, min(3 * SAMPLE_RATE, total_samples // 3)
+    mixed = out.with_name(out.stem + ".mix.wav")
+    writer = WavWriter(mixed, SAMPLE_RATE, 2)
+    voice_blocks = wav_blocks(voice)
+    pending = np.zeros((0, 2), dtype=np.float32)  # voice samples read but not yet mixed
+    voice_at = offset  # where the next voice sample goes
+    try:
+        for start in range(0, total_samples, BLOCK):
+            stop = min(start + BLOCK, total_samples)
+            block = np.zeros((stop - start, 2), dtype=np.float32)
+            # The voice: read as far as this block reaches.
+            while voice_at + len(pending) < stop:
+                chunk = next(voice_blocks, None)
+                if chunk is None:
+                    break
+                pending = np.concatenate([pending, chunk.reshape(-1, 2)])
+            lo = max(start, voice_at)
+            hi = min(stop, voice_at + len(pending))
+            if hi > lo:
+                block[lo - start : hi - start] += pending[lo - voice_at : hi - voice_at]
+                pending, voice_at = pending[hi - voice_at :], hi
+            if bed is not None and gain is not None:
+                index = np.arange(start, stop)
+                envelope = gain[index // 100]
+                fade = np.ones(stop - start, dtype=np.float32)
+                fade = np.minimum(fade, index / fade_in)
+                fade = np.minimum(fade, (total_samples - index) / fade_out)
+                block += bed[index % len(bed)] * (envelope * np.clip(fade, 0, 1))[:, None]
+            writer.write(block)
+    except BaseException:
+        writer.abandon()
+        raise
+    writer.close()
+    normalise_file(mixed, out)
+    mixed.unlink(missing_ok=True)
     return warnings
