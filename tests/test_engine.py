@@ -361,3 +361,13 @@ def test_engine_crashes_count_against_an_item_once(workspace: Workspace, tmp_pat
     with workspace.db.read() as session:
         item = session.scalars(select(Item).where(Item.job_id == job)).one()
         assert item.state == "pending" and item.attempts == 1
+
+
+def test_a_data_folder_that_cannot_be_locked_says_so_in_one_line() -> None:
+    """A read-only data folder (or one that cannot hold a lock file) is a message, not the
+    traceback it once was."""
+    from app.domain.errors import UserError
+    from app.engine.lock import InstanceLock
+
+    with pytest.raises(UserError, match=r"cannot use the data folder /proc/self/cadence"):
+        InstanceLock(Path("/proc/self/cadence/engine.lock")).acquire()
