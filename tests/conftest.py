@@ -130,6 +130,27 @@ def workspace(data_dir: Path) -> Iterator[Any]:
         yield ws
 
 
+def desktop_client(folder: Path) -> Path:
+    """An OAuth desktop-client file, as Google Cloud console downloads it."""
+    import json
+
+    path = folder / "client.json"
+    path.write_text(
+        json.dumps(
+            {
+                "installed": {
+                    "client_id": "cid.apps.googleusercontent.com",
+                    "client_secret": "csecret",
+                    "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+                    "token_uri": "https://oauth2.googleapis.com/token",
+                    "redirect_uris": ["http://localhost"],
+                }
+            }
+        )
+    )
+    return path
+
+
 class FakeClock:
     """Time that passes only when someone sleeps: rate limiters and retries without waiting."""
 

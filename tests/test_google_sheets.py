@@ -28,7 +28,7 @@ from app.sources.intake import SourceSpec
 from app.sources.table import SourceError
 from app.store import stats
 from app.workspace import Workspace
-from tests.conftest import DEMO, FakeClock
+from tests.conftest import DEMO, FakeClock, desktop_client
 from tests.fake_google import Google
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -242,20 +242,7 @@ def test_the_installed_app_flow_signs_in_and_logout_revokes(
 ) -> None:
     """google-auth-oauthlib's real flow: its loopback server receives the consent redirect;
     the code is exchanged at the (fake) token endpoint."""
-    secrets = tmp_path / "client.json"
-    secrets.write_text(
-        json.dumps(
-            {
-                "installed": {
-                    "client_id": "cid.apps.googleusercontent.com",
-                    "client_secret": "csecret",
-                    "auth_uri": "https://accounts.google.com/o/oauth2/auth",
-                    "token_uri": "https://oauth2.googleapis.com/token",
-                    "redirect_uris": ["http://localhost"],
-                }
-            }
-        )
-    )
+    secrets = desktop_client(tmp_path)
     claims = base64.urlsafe_b64encode(json.dumps({"email": "me@example.com"}).encode()).decode()
     google.id_token = f"e30.{claims.rstrip('=')}.c2ln"
 

@@ -26,7 +26,7 @@ from app.paths import AppPaths
 from app.pipeline.runner import RenderOutcome
 from app.sources.intake import SourceSpec
 from app.workspace import Workspace
-from tests.conftest import DEMO, ROOT, full_row
+from tests.conftest import DEMO, ROOT, desktop_client, full_row
 from tests.fake_google import Google
 from tests.youtube_helpers import HEADER, publishing_job, sign_in_channel, stand_in_render
 
@@ -239,20 +239,7 @@ def test_channels_list_and_remove(run_cli: Run, google: Google, data_dir: Path) 
 def test_auth_login_youtube_without_a_browser_prints_the_address_and_adds_the_channel(
     google: Google, data_dir: Path, tmp_path: Path
 ) -> None:
-    secrets = tmp_path / "client.json"
-    secrets.write_text(
-        json.dumps(
-            {
-                "installed": {
-                    "client_id": "cid.apps.googleusercontent.com",
-                    "client_secret": "csecret",
-                    "auth_uri": "https://accounts.google.com/o/oauth2/auth",
-                    "token_uri": "https://oauth2.googleapis.com/token",
-                    "redirect_uris": ["http://localhost"],
-                }
-            }
-        )
-    )
+    secrets = desktop_client(tmp_path)
     google.grant_scope = "https://www.googleapis.com/auth/youtube"
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "CADENCE_GOOGLE_ENDPOINT": google.base_url}
     process = subprocess.Popen(

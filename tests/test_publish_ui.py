@@ -5,7 +5,6 @@ in the job table, with the engine on the window's qasync loop and the loopback Y
 from __future__ import annotations
 
 import asyncio
-import json
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from app.ui.approval import ApprovalDialog
 from app.ui.background import Background
 from app.ui.main_window import PAGES, MainWindow
 from app.workspace import Workspace
+from tests.conftest import desktop_client
 from tests.fake_google import Google
 from tests.youtube_helpers import sign_in_channel, stand_in_render
 
@@ -279,20 +279,7 @@ def test_adding_a_channel_from_settings_signs_in_through_the_browser(
     import urllib.parse
     import urllib.request
 
-    client = tmp_path / "client.json"
-    client.write_text(
-        json.dumps(
-            {
-                "installed": {
-                    "client_id": "cid.apps.googleusercontent.com",
-                    "client_secret": "csecret",
-                    "auth_uri": "https://accounts.google.com/o/oauth2/auth",
-                    "token_uri": "https://oauth2.googleapis.com/token",
-                    "redirect_uris": ["http://localhost"],
-                }
-            }
-        )
-    )
+    client = desktop_client(tmp_path)
     google.grant_scope = "https://www.googleapis.com/auth/youtube"
 
     class Browser:

@@ -10,6 +10,7 @@ interrupted items back in the queue, where their checkpoints let them resume.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -282,18 +283,7 @@ class Engine:
             return 0
         claims, folders = await asyncio.to_thread(self._claim, free)
         for claim in claims:
-            worker = _Worker(claim)
-            self.workers[claim.item_id] = worker
-            worker.task = asyncio.ensure_future(self._run_worker(worker, folders[claim.job_id]))
-            self.on_event(
-                EngineEvent(
-                    "item_started",
-                    claim.job_id,
-                    claim.item_id,
-                    claim.row,
-                    {"attempt": claim.attempt},
-                )
-            )
+            self._start(claim, self.workers, functools.partial(self._render_in, folders), {})
         return len(claims)
 
     def _job_states(self, job_ids: set[int]) -> dict[int, str]:
@@ -315,17 +305,44 @@ class Engine:
             elif state == State.PAUSING.value:
                 worker.stop.set()
 
-    async def _run_worker(self, worker: _Worker, folder: Path) -> None:
+    def _start(
+        self,
+        claim: queue.Claim | publishing.UploadClaim,
+        pool: dict[int, _Worker],
+        work: Callable[[_Worker], None],
+        data: dict[str, Any],
+    ) -> None:
+        """A worker for a claimed item (a render or an upload), announced as started."""
+        worker = _Worker(claim)
+        pool[claim.item_id] = worker
+        worker.task = asyncio.ensure_future(self._supervise(worker, pool, work))
+        self.on_event(
+            EngineEvent(
+                "item_started",
+                claim.job_id,
+                claim.item_id,
+                claim.row,
+                {"attempt": claim.attempt, **data},
+            )
+        )
+
+    async def _supervise(
+        self, worker: _Worker, pool: dict[int, _Worker], work: Callable[[_Worker], None]
+    ) -> None:
+        """Run the work in a thread; whatever happens, the slot is freed and the loop woken."""
         try:
-            await asyncio.to_thread(self._render, worker, folder)
+            await asyncio.to_thread(work, worker)
         except Exception:
             log.exception("worker for item %s failed", worker.claim.item_id)
         finally:
-            self.workers.pop(worker.claim.item_id, None)
+            pool.pop(worker.claim.item_id, None)
             self._finished += 1
             self._wake.set()
 
     # In a worker thread
+
+    def _render_in(self, folders: dict[int, Path], worker: _Worker) -> None:
+        self._render(worker, folders[worker.claim.job_id])
 
     def _render(self, worker: _Worker, folder: Path) -> None:
         claim = worker.claim
@@ -476,29 +493,8 @@ class Engine:
             return 0
         claims = await asyncio.to_thread(self._claim_uploads, free)
         for claim in claims:
-            worker = _Worker(claim)
-            self.uploads[claim.item_id] = worker
-            worker.task = asyncio.ensure_future(self._run_upload(worker))
-            self.on_event(
-                EngineEvent(
-                    "item_started",
-                    claim.job_id,
-                    claim.item_id,
-                    claim.row,
-                    {"attempt": claim.attempt, "stage": "upload"},
-                )
-            )
+            self._start(claim, self.uploads, self._publish, {"stage": "upload"})
         return len(claims)
-
-    async def _run_upload(self, worker: _Worker) -> None:
-        try:
-            await asyncio.to_thread(self._publish, worker)
-        except Exception:
-            log.exception("upload of item %s failed", worker.claim.item_id)
-        finally:
-            self.uploads.pop(worker.claim.item_id, None)
-            self._finished += 1
-            self._wake.set()
 
     def _publish(self, worker: _Worker) -> None:
         """In a worker thread: one upload attempt, then its outcome recorded."""
