@@ -45,7 +45,8 @@ def cmd_job_action(args: argparse.Namespace, paths: AppPaths) -> int:
 def _print_event(event: EngineEvent) -> None:
     where = f"job {event.job_id} row {event.row}"
     if event.kind == "item_started":
-        print(f"{where}: started (attempt {event.data['attempt']})", flush=True)
+        verb = "uploading" if event.data.get("stage") == "upload" else "started"
+        print(f"{where}: {verb} (attempt {event.data['attempt']})", flush=True)
     elif event.kind == "item_finished":
         state = event.data["state"]
         detail = f" — {event.data['error']}" if event.data.get("error") else ""
