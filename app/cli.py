@@ -29,11 +29,11 @@ from app.cli_common import record_id
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.states import State
-from app.domain.validation import Level, RowReport, SheetReport
+from app.domain.validation import Level, RowReport, Rules, SheetReport
 from app.export import FORMATS
 from app.logs import setup_logging
 from app.paths import AppPaths
-from app.sources.intake import SourceSpec
+from app.sources.intake import SourceSpec, load_report
 from app.workspace import Workspace
 
 log = logging.getLogger("app.cli")
@@ -153,8 +153,16 @@ def _spec(args: argparse.Namespace) -> SourceSpec:
 
 def cmd_validate(args: argparse.Namespace, paths: AppPaths) -> int:
     spec = _spec(args)
-    with _workspace(paths) as workspace:  # its sign-in (sheets) and script writer (rules)
-        report = workspace.check_source(spec, Level(args.level))
+    if spec.kind == "gsheet":  # needs the workspace's Google sign-in
+        with _workspace(paths) as workspace:
+            report = workspace.check_source(spec, Level(args.level))
+    else:  # a file needs no database — but a configured script writer changes the rules
+        try:
+            with _workspace(paths) as workspace:
+                rules = workspace.rules(Level(args.level))
+        except UserError:  # an unusable data folder must not stop a file's check
+            rules = Rules(level=Level(args.level))
+        report = load_report(spec, rules)
     if args.json:
         rows = [r.to_dict() for r in report.rows]
         rows += [{"row": n, "skipped": "empty row"} for n in report.empty_rows]
