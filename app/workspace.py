@@ -228,6 +228,13 @@ class Workspace:
             return plan
         if plan.get("channel"):
             plan["channel"] = self.channels.resolve(str(plan["channel"])).id
+        else:  # one channel signed in: that is the one meant
+            records = self.channels.records()
+            if len(records) == 1:
+                plan["channel"] = records[0].id
+            elif records:
+                names = ", ".join(r.label for r in records)
+                raise UserError(f"name the channel to publish to (--channel) — signed in: {names}")
         plan.setdefault("timezone", (scheduling or {}).get("timezone") or local_zone_name())
         return plan
 

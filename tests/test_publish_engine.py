@@ -370,3 +370,16 @@ def test_until_idle_does_not_stop_while_a_finishing_worker_left_work(
     created = workspace.create_job(SourceSpec(str(DEMO)), title="Two at a time, one by one")
     run_engine(workspace)
     assert workspace.job(created.job_id)["state"] == "completed"
+
+
+def test_the_only_signed_in_channel_is_used_when_none_is_named(
+    google: Google, workspace: Workspace, tmp_path: Path
+) -> None:
+    from tests.fake_youtube import Channel as FakeChannel
+
+    sign_in_channel(workspace, google)
+    job = publishing_job(workspace, tmp_path, channel="")
+    assert workspace.job(job)["publish"]["channel"] == CHANNEL
+    sign_in_channel(workspace, google, FakeChannel("UC_second0000000000000000", "Second", ""))
+    with pytest.raises(Exception, match="name the channel to publish to"):
+        publishing_job(workspace, tmp_path, channel="")
