@@ -306,3 +306,27 @@ def test_adding_a_channel_from_settings_signs_in_through_the_browser(
     assert [c.id for c in workspace.channels.records()] == [CHANNEL]
     window.close()
     window.shutdown()
+
+
+def test_the_source_preview_names_every_problem_with_its_column(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    from app.domain.validation import Rules, SourceRow, validate_rows
+
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    window = open_window(qtbot, workspace)
+    window.new_job()
+    page = window.wizard.source
+    assert page.title() == "Step 1 of 6: Connect a source"
+    report = validate_rows(
+        [
+            SourceRow(1, ["Title", "Script", "Duration", "Voice"]),
+            SourceRow(2, ["Bad row", "Words.", "soon", "robot"]),
+        ],
+        Rules(),
+    )
+    page._tested(page.request, report)
+    text = page.preview.item(0, 1).text()
+    assert "column C “Duration”" in text and "column D “Voice”" in text
+    window.close()
+    window.shutdown()

@@ -177,13 +177,13 @@ def test_the_wizard_checks_each_page(qtbot: QtBot, data_dir: Path, tmp_path: Pat
     assert next_button.isEnabled()
     wizard.next()
 
-    # 2. Output: an impossible combination is refused, with the reason.
+    # 2. Output: only codecs the container can hold are offered.
+    assert wizard.output.title() == "Step 2 of 6: Output"
+    codecs = wizard.output.video_codec
+    assert [codecs.itemText(i) for i in range(codecs.count())] == ["h264", "h265"]
     wizard.output.container.setCurrentText("webm")
-    wizard.output.video_codec.setCurrentText("h264")
-    wizard.next()
-    assert wizard.currentPage() is wizard.output
-    assert "webm" in wizard.output.error.text().lower()
-    wizard.output.video_codec.setCurrentText("vp9")
+    assert [codecs.itemText(i) for i in range(codecs.count())] == ["vp9"]
+    assert wizard.output.audio_codec.currentText() == "opus"
     wizard.next()
 
     # 3. Details: a title is needed.
@@ -201,7 +201,9 @@ def test_the_wizard_checks_each_page(qtbot: QtBot, data_dir: Path, tmp_path: Pat
     assert wizard.currentPage() is page
     assert "rules[1].settings.time_window" in page.error.text()
     page.rules.setPlainText("")
+    assert not page.expression.isEnabled() and not page.zone.isEnabled()  # Repeat is off
     page.recurring.setChecked(True)
+    assert page.expression.isEnabled() and page.zone.isEnabled()
     page.expression.setText("daily@07:30")
     assert len(page.preview.text().splitlines()) == 5
     page.expression.setText("daily@25:00")
@@ -219,6 +221,8 @@ def test_the_wizard_checks_each_page(qtbot: QtBot, data_dir: Path, tmp_path: Pat
     assert "From the wizard" in wizard.review.summary.text()
     assert "daily@07:30" in wizard.review.summary.text()
     assert "Render only" in wizard.review.summary.text()
+    assert "Validation: moderate" in wizard.review.summary.text()
+    assert "Folder: the default, one per job" in wizard.review.summary.text()
     wizard.accept()
     qtbot.waitUntil(lambda: window.jobs.model.rowCount() == 2, timeout=15_000)
     titles = {r.title for r in window.jobs.model.all_rows()}

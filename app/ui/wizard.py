@@ -50,6 +50,11 @@ from app.ui.background import Background
 from app.ui.widgets import PathField
 
 PREVIEW_ROWS = 20
+CODECS: dict[str, tuple[list[str], list[str]]] = {  # what each container can hold
+    "mp4": (["h264", "h265"], ["aac", "opus"]),
+    "mov": (["h264", "h265"], ["aac"]),
+    "webm": (["vp9"], ["opus"]),
+}
 
 
 def _local(edit: QDateTimeEdit) -> datetime:
@@ -188,9 +193,13 @@ class SourcePage(QWizardPage):
         self.preview.setRowCount(len(rows))
         for n, row in enumerate(rows):
             mark = (
-                "✗ " + row.errors[0].message
+                "✗ " + "; ".join(f"{p.place()}: {p.message}" for p in row.errors)
                 if row.errors
-                else ("⚠ warning" if row.warnings else "✓ valid")
+                else (
+                    "⚠ " + "; ".join(f"{p.place()}: {p.message}" for p in row.warnings)
+                    if row.warnings
+                    else "✓ valid"
+                )
             )
             for column, text in enumerate((str(row.row), mark, row.title)):
                 self.preview.setItem(n, column, QTableWidgetItem(text))
@@ -243,11 +252,18 @@ class OutputPage(QWizardPage):
         self.error = _error_label()
         form.addRow(self.error)
         self.container.currentTextChanged.connect(self._container_changed)
+        self._container_changed(self.container.currentText())
 
     def _container_changed(self, container: str) -> None:
-        webm = container == "webm"
-        self.video_codec.setCurrentText("vp9" if webm else "h264")
-        self.audio_codec.setCurrentText("opus" if webm else "aac")
+        """Offer only the codecs the container can hold (H.264 is no choice for WebM)."""
+        video, audio = CODECS.get(container, (["h264", "h265", "vp9"], ["aac", "opus"]))
+        for box, choices in ((self.video_codec, video), (self.audio_codec, audio)):
+            current = box.currentText()
+            box.blockSignals(True)
+            box.clear()
+            box.addItems(choices)
+            box.setCurrentText(current if current in choices else choices[0])
+            box.blockSignals(False)
 
     def config(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -415,7 +431,16 @@ class SchedulingPage(QWizardPage):
             signal.connect(self.update_preview)
         self.start_now.toggled.connect(lambda on: self.start.setEnabled(not on))
         self.start.setEnabled(False)
+        self.use_end.toggled.connect(self.end.setEnabled)
+        self.end.setEnabled(False)
+        self.recurring.toggled.connect(self._repeat_toggled)
+        self._repeat_toggled(False)
         self.update_preview()
+
+    def _repeat_toggled(self, on: bool) -> None:
+        """The schedule's own fields are editable only when the job repeats."""
+        self.expression.setEnabled(on)
+        self.zone.setEnabled(on)
 
     def update_preview(self, *_args: Any) -> None:
         if not self.recurring.isChecked():
@@ -695,6 +720,19 @@ class ReviewPage(QWizardPage):
             )
             + (", priority queue" if result.scheduling["priority_queue"] else ""),
         ]
+        lines.append(f"Validation: {result.level.value}")
+        folder = result.output_config.get("folder")
+        lines.append(f"Folder: {folder}" if folder else "Folder: the default, one per job")
+        if result.scheduling.get("start_at"):
+            lines.append(f"Starts: {result.scheduling['start_at'][:16].replace('T', ' ')}")
+        if result.scheduling.get("end_at"):
+            lines.append(
+                f"Nothing starts after: {result.scheduling['end_at'][:16].replace('T', ' ')}"
+            )
+        rules = result.scheduling.get("rules") or []
+        if rules:
+            names = ", ".join(str(r.get("name") or r.get("id") or "rule") for r in rules)
+            lines.append(f"Rules: {names}")
         if result.deadline_minutes:
             lines.append(f"Deadline: {result.deadline_minutes} minutes after the job starts")
         if result.recurring:
@@ -756,6 +794,10 @@ class JobWizard(QWizard):
             self.review,
         ):
             self.addPage(page)
+        pages = self.pageIds()
+        for n, page_id in enumerate(pages, start=1):  # where the user is, on every page
+            step = self.page(page_id)
+            step.setTitle(f"Step {n} of {len(pages)}: {step.title()}")
 
     def draft(self, scheduling: dict[str, Any]) -> JobDraft:
         spec = self.source.spec()
