@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
 from pytestqt.qtbot import QtBot
@@ -227,6 +227,9 @@ def test_the_wizard_checks_each_page(qtbot: QtBot, data_dir: Path, tmp_path: Pat
     qtbot.waitUntil(lambda: window.jobs.model.rowCount() == 2, timeout=15_000)
     titles = {r.title for r in window.jobs.model.all_rows()}
     assert "From the wizard" in titles
+    qtbot.waitUntil(  # the new job is selected, its items shown
+        lambda: [j.title for j in window.jobs.selected()] == ["From the wizard"], timeout=10_000
+    )
     with workspace.db.read() as session:
         from sqlalchemy import select as sql_select
 
@@ -421,7 +424,7 @@ def test_items_show_attempts_and_open_their_files(
 
 
 def test_an_alert_takes_you_where_to_act(window: MainWindow) -> None:
-    window.monitor.failures = [f"Job 1 row {n}: crashed" for n in range(3)]
+    window.monitor.failures = [(1, f"Job 1 row {n}: crashed") for n in range(3)]
     window.monitor.tick()
     alerts = window.monitor.alerts
     assert "3 recent failures" in alerts.item(0).text()
@@ -486,3 +489,48 @@ def test_a_scheduled_jobs_schedule_can_be_disabled_and_enabled(
     assert window.job_actions["enable"].isEnabled()
     window.close()
     window.shutdown()
+
+
+def test_a_card_click_selects_the_job_everywhere(window: MainWindow, qtbot: QtBot) -> None:
+    """Cards select one column only; the job still drives the items panel and the actions."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    window.jobs.show_as("Cards")
+    index = window.jobs.model.index(0, 0)
+    window.jobs.cards.selectionModel().select(
+        index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+    )
+    [job] = window.jobs.selected()
+    assert job.title == window.jobs.model.row(0).title
+    assert window.jobs.items_heading.text() == f"Items of “{job.title}”"
+    assert window.job_actions["cancel"].isEnabled()
+
+
+def test_a_search_with_no_match_empties_the_items_panel(window: MainWindow, qtbot: QtBot) -> None:
+    window.jobs.table.selectRow(0)
+    qtbot.waitUntil(lambda: window.jobs.items_model.rowCount() > 0, timeout=10_000)
+    window.jobs.model.set_filter("no job is called this")
+    assert window.jobs.items_model.rowCount() == 0
+    assert window.jobs.items_heading.text() == "Nothing matches the search or tab."
+
+
+def test_a_failure_alert_opens_its_job(window: MainWindow) -> None:
+    target = next(r for r in window.jobs.model.all_rows() if r.title == "Cooking basics")
+    window.monitor.engine_event("item_finished", 9, target.id, 2, {"state": "failed", "error": "x"})
+    window.monitor._show_alerts()
+    actions = [
+        window.monitor.alerts.item(i).data(Qt.ItemDataRole.UserRole)
+        for i in range(window.monitor.alerts.count())
+    ]
+    assert f"job:{target.id}" in actions
+    window.on_alert(f"job:{target.id}")
+    assert [j.title for j in window.jobs.selected()] == ["Cooking basics"]
+
+
+def test_an_export_follows_the_typed_extension() -> None:
+    from app.ui.main_window import export_format, plural
+
+    assert export_format("/tmp/jobs.csv", "JSON (*.json)") == "csv"
+    assert export_format("/tmp/jobs.yml", "JSON (*.json)") == "yaml"
+    assert export_format("/tmp/jobs", "CSV (*.csv)") == "csv"
+    assert (plural(1, "job"), plural(2, "job")) == ("1 job", "2 jobs")

@@ -49,6 +49,22 @@ from app.ui.wizard import JobWizard, WizardResult
 from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def export_format(path: str, chosen_filter: str) -> str:
+    """The format the typed extension asks for; the chosen filter only when it names none."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix in ("json", "csv", "yaml"):
+        return suffix
+    if suffix == "yml":
+        return "yaml"
+    return "csv" if "CSV" in chosen_filter else "yaml" if "YAML" in chosen_filter else "json"
+
+
 PAGES = ("Dashboard", "Jobs", "Calendar", "Monitor", "Settings")
 REFRESH_MS = 400  # engine news arrives in bursts: one reload per burst
 IDLE_REFRESH_MS = 5000  # changes made elsewhere (the command line) show up within this
@@ -78,6 +94,7 @@ class MainWindow(QMainWindow):
         self.background = Background(self)
         self.approvals: ApprovalDialog | None = None
         self.approval_news = 0  # videos that newly await approval, told in one notification
+        self.select_when_shown: int | None = None  # a job just made, to select when it shows
         self.workspace: Workspace | None = None
         self.quitting = False
         self.problem: QMessageBox | None = None  # the last problem shown, if any
@@ -358,6 +375,9 @@ class MainWindow(QMainWindow):
                 self.notify_finished(row)
         self.snapshot = snapshot
         self.jobs.show_rows(prepared, first=False, gone=gone)
+        if self.select_when_shown is not None and self.select_when_shown in snapshot:
+            self.jobs.select_job(self.select_when_shown)
+            self.select_when_shown = None
         self.update_actions()
         if (prepared or gone) and PAGES[self.nav.currentRow()] == "Dashboard":
             self.show_page(0)  # its totals changed; when nothing did, it is not recomputed
@@ -432,7 +452,13 @@ class MainWindow(QMainWindow):
                 if action == "cancel"
                 else f"Delete {names} and their history? The videos stay in their folders."
             )
-            answer = QMessageBox.question(self, action.capitalize(), question)
+            answer = QMessageBox.question(
+                self,
+                action.capitalize(),
+                question,
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,  # a slip of Enter must not delete or cancel
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self._act([j.id for j in jobs], action)
@@ -480,8 +506,7 @@ class MainWindow(QMainWindow):
         )
         if not path:
             return
-        fmt = "csv" if "CSV" in chosen else "yaml" if "YAML" in chosen else "json"
-        self.export_to(Path(path), fmt)
+        self.export_to(Path(path), export_format(path, chosen))
 
     def export_to(self, path: Path, fmt: str) -> None:
         """The selected jobs, or those the search and tab show when none is selected."""
@@ -491,7 +516,9 @@ class MainWindow(QMainWindow):
         workspace = self.workspace
         self.background.run(
             lambda: workspace.export(fmt, path, ids=ids),
-            lambda _text: self.statusBar().showMessage(f"Exported {len(ids)} jobs to {path}", 8000),
+            lambda _text: self.statusBar().showMessage(
+                f"Exported {plural(len(ids), 'job')} to {path}", 8000
+            ),
             self.on_failed,
         )
 
@@ -514,7 +541,7 @@ class MainWindow(QMainWindow):
             return
         workspace = self.workspace
 
-        def work() -> str:
+        def work() -> tuple[str, int]:
             created = workspace.create_job(
                 result.spec,
                 title=result.title,
@@ -532,12 +559,14 @@ class MainWindow(QMainWindow):
             if result.recurring:
                 schedule = workspace.add_schedule_from(result)
                 message += f" It repeats as schedule {schedule}."
-            return message
+            return message, created.job_id
 
-        def done(message: str) -> None:
+        def done(result: tuple[str, int]) -> None:
+            message, job_id = result
             self.statusBar().showMessage(message, 8000)
             self.engine.wake()
             self.nav.setCurrentRow(PAGES.index("Jobs"))
+            self.select_when_shown = job_id  # the new job is selected once the table has it
             self.refresh()
 
         self.background.run(work, done, self.on_failed)
@@ -683,6 +712,9 @@ class MainWindow(QMainWindow):
         )
 
     def on_alert(self, action: str) -> None:
+        if action.startswith("job:"):  # a failure: straight to its job
+            self.show_job(int(action.removeprefix("job:")))
+            return
         if action == "approve":
             self.review_approvals()
             return

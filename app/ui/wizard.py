@@ -186,7 +186,8 @@ class SourcePage(QWizardPage):
         self._idle()
         self.report = report
         valid, invalid = len(report.valid_rows), len(report.invalid_rows)
-        self.summary.setText(f"{valid} valid rows, {invalid} with problems (at moderate level).")
+        counted = "1 valid row" if valid == 1 else f"{valid} valid rows"
+        self.summary.setText(f"{counted}, {invalid} with problems (at moderate level).")
         if not valid:
             self.error.setText("No row is valid — fix the sheet, or choose another.")
         rows = report.rows[:PREVIEW_ROWS]

@@ -201,11 +201,23 @@ class JobsPage(QWidget):
     def _layout_changed(self, *_args: Any) -> None:
         self._counts()
         self.selection_changed.emit()
+        if not self.selected():
+            self._nothing_selected()
+
+    def _nothing_selected(self) -> None:
+        """No job selected (or none shown): the items panel says so instead of keeping the
+        last job's items."""
+        self.items_model.set_records([])
+        self.items_heading.setText(
+            "Nothing matches the search or tab." if self.model.rowCount() == 0 else
+            "Select a job to see its items."
+        )  # fmt: skip
 
     # Selection and actions
 
     def selected(self) -> list[JobRow]:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        # By any selected cell: a card selects one column only, so "whole rows" would miss it.
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedIndexes()})
         return [self.model.row(r) for r in rows]
 
     def update_actions(self, enabled: bool) -> None:
@@ -223,6 +235,8 @@ class JobsPage(QWidget):
             self.job_selected.emit(jobs[0].id)
         elif jobs:
             self.items_heading.setText(f"{len(jobs)} jobs selected")
+        else:
+            self._nothing_selected()
 
     def show_items(self, job: dict[str, Any]) -> None:
         self.items_model.set_records(job["items"])

@@ -103,7 +103,7 @@ class MonitorPage(QWidget):
         )
         layout.addWidget(self.alerts)
         self.disk_free: int | None = None
-        self.failures: list[str] = []
+        self.failures: list[tuple[int, str]] = []  # (job id, what failed)
         self.missed = 0
         self.missed_source: Callable[[], int] | None = None  # set once the workspace is open
         self.publishing_source: Callable[[], dict[str, Any]] | None = None
@@ -131,7 +131,7 @@ class MonitorPage(QWidget):
             if data.get("state") == "failed":
                 self.failures = [
                     *self.failures[-9:],
-                    f"Job {job_id} row {row}: {data.get('error')}",
+                    (job_id, f"Job {job_id} row {row}: {data.get('error')}"),
                 ]
 
     def tick(self) -> None:
@@ -223,7 +223,7 @@ class MonitorPage(QWidget):
                     "approve",
                 )
             )
-        alerts += [(text, "failed") for text in self.failures[-3:]]
+        alerts += [(text, f"job:{job}") for job, text in self.failures[-3:]]
         alerts = alerts or [("No alerts.", "")]
         if [self.alerts.item(i).text() for i in range(self.alerts.count())] != [
             a[0] for a in alerts
