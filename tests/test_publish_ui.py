@@ -330,3 +330,60 @@ def test_the_source_preview_names_every_problem_with_its_column(
     assert "column C “Duration”" in text and "column D “Voice”" in text
     window.close()
     window.shutdown()
+
+
+def test_the_wizard_tests_by_itself_checks_the_folder_and_words_its_errors(
+    qtbot: QtBot, data_dir: Path, tmp_path: Path
+) -> None:
+    """Enter tests the source (no button needed); a folder that cannot be written is refused
+    beside it; rule and YAML problems read as words; Review counts at the chosen level."""
+    import csv as csv_module
+
+    from tests.conftest import HEADER, full_row
+
+    sheet = tmp_path / "mixed.csv"
+    with sheet.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv_module.writer(fh)
+        writer.writerow(HEADER)
+        writer.writerow(full_row(idea_title="Complete"))
+        writer.writerow(full_row(idea_title="No description", description=""))
+        writer.writerow(full_row(idea_title="No tone", tone=""))
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    window = open_window(qtbot, workspace)
+    window.new_job()
+    wizard = window.wizard
+    wizard.source.location.setText(str(sheet))
+    wizard.source.location.editingFinished.emit()  # Enter, or leaving the field
+    qtbot.waitUntil(lambda: wizard.source.isComplete(), timeout=10_000)
+    assert "3 valid rows" in wizard.source.summary.text()
+    wizard.next()
+    wizard.output.folder.setText("/proc/cadence-nope")
+    wizard.next()
+    assert wizard.currentPage() is wizard.output
+    assert "cannot be written to /proc/cadence-nope" in wizard.output.folder_error.text()
+    wizard.output.folder.setText("")
+    assert wizard.output.folder_error.text() == ""  # gone once the field is edited
+    wizard.next()
+    wizard.details.level.setCurrentText("strict")
+    wizard.next()
+    page = wizard.scheduling_page
+    page.rules.setPlainText(
+        "- id: n\n  name: Nights only\n  type: time_based\n  settings: {time_window: 9-5}"
+    )
+    wizard.next()
+    assert wizard.currentPage() is page
+    assert page.rules_error.text().startswith("Rule 1 (“Nights only”), time window:")
+    assert "rules[" not in page.rules_error.text()
+    page.rules.setPlainText("- id: x\n  name: [unclosed\n")
+    assert page.rules_error.text() == ""
+    wizard.next()
+    assert "line 2, column 18" in page.rules_error.text()
+    assert "ParserError" not in page.rules_error.text()
+    page.rules.setPlainText("")
+    wizard.next()
+    wizard.next()  # publishing: render only
+    assert wizard.currentPage() is wizard.review
+    qtbot.waitUntil(lambda: "(at the strict level)" in wizard.review.summary.text(), timeout=10_000)
+    assert "1 (at the strict level) videos" in wizard.review.summary.text()
+    window.close()
+    window.shutdown()

@@ -199,7 +199,7 @@ def test_the_wizard_checks_each_page(qtbot: QtBot, data_dir: Path, tmp_path: Pat
     page.rules.setPlainText("- id: x\n  type: time_based\n  settings: {time_window: 9-5}")
     wizard.next()
     assert wizard.currentPage() is page
-    assert "rules[1].settings.time_window" in page.error.text()
+    assert page.rules_error.text().startswith("Rule 1, time window:")
     page.rules.setPlainText("")
     assert not page.expression.isEnabled() and not page.zone.isEnabled()  # Repeat is off
     page.recurring.setChecked(True)

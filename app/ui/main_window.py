@@ -528,7 +528,7 @@ class MainWindow(QMainWindow):
         workspace = self.workspace
         wizard = JobWizard(
             self.background,
-            lambda spec: workspace.check_source(spec),
+            workspace.check_source,
             parent=self,
             channels=lambda: (workspace.channels.records(), workspace.quota_limits().uploads),
         )

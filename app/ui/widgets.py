@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 
@@ -13,6 +14,8 @@ def heading(text: str) -> QLabel:
 
 class PathField(QWidget):
     """A line edit for a path, with Browse… for a folder, or a file matching ``filter``."""
+
+    chosen = Signal(str)  # a path picked with Browse…
 
     def __init__(self, name: str, *, filter: str | None = None, placeholder: str = "") -> None:
         super().__init__()
@@ -35,3 +38,4 @@ class PathField(QWidget):
             chosen, _ = QFileDialog.getOpenFileName(self, self.name, "", self.filter)
         if chosen:
             self.edit.setText(chosen)
+            self.chosen.emit(chosen)

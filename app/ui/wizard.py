@@ -7,6 +7,7 @@ ignored). Nothing is stored until Create on the last page.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,7 @@ from app.domain.schedule import local_zone_name, parse_schedule, zone
 from app.domain.scheduling import Mode, SchedulingConfig
 from app.domain.validation import Level, SheetReport
 from app.engine.triggers import preview
+from app.paths import unwritable
 from app.sources.intake import SourceSpec
 from app.ui.background import Background
 from app.ui.widgets import PathField
@@ -61,6 +63,23 @@ def _local(edit: QDateTimeEdit) -> datetime:
     moment = edit.dateTime().toPython()
     assert isinstance(moment, datetime)
     return moment.astimezone()
+
+
+_RULE_FIELD = re.compile(r"^rules\[(\d+)\](?:\.settings)?\.?(\w*)$")
+
+
+def friendly(error: DraftError, rules: list[Any]) -> str:
+    """A scheduling problem in words: "Rule 1 (“Nights only”), time window: …" instead of the
+    developer's ``rules[1].settings.time_window``."""
+    message = str(error).split(": ", 1)[-1]
+    match = _RULE_FIELD.match(error.field)
+    if not match:
+        return f"{error.field.replace('_', ' ').capitalize()}: {message}"
+    number, name = int(match.group(1)), match.group(2).replace("_", " ")
+    rule = rules[number - 1] if 0 < number <= len(rules) else {}
+    title = rule.get("name") if isinstance(rule, dict) else None
+    label = f"Rule {number}" + (f" (“{title}”)" if title else "")
+    return f"{label}, {name}: {message}" if name else f"{label}: {message}"
 
 
 def _error_label() -> QLabel:
@@ -141,6 +160,10 @@ class SourcePage(QWizardPage):
         form.addRow(self.preview)
         for edit in (self.location, self.tab, self.range):
             edit.textChanged.connect(self._changed)
+            # Enter, leaving the field or choosing with Browse… tests at once: Next is never
+            # held back for want of a button press.
+            edit.editingFinished.connect(self._test_if_changed)
+        source.chosen.connect(self._test_if_changed)
 
     def spec(self) -> SourceSpec:
         return SourceSpec(
@@ -152,7 +175,12 @@ class SourcePage(QWizardPage):
     def _changed(self) -> None:
         self.report = None
         self.summary.setText("")
+        self.error.setText("")  # stale once the text changes
         self.completeChanged.emit()
+
+    def _test_if_changed(self) -> None:
+        if self.report is None and self.location.text().strip() and self.cancel_button.isHidden():
+            self.test()
 
     def test(self) -> None:
         if not self.location.text().strip():
@@ -250,6 +278,9 @@ class OutputPage(QWizardPage):
         folder = PathField("Output folder", placeholder="Videos/Cadence/job-… (default)")
         self.folder = folder.edit
         form.addRow("Folder", folder)
+        self.folder_error = _error_label()  # beside the field it is about
+        form.addRow(self.folder_error)
+        self.folder.textChanged.connect(lambda _t: self.folder_error.setText(""))
         self.error = _error_label()
         form.addRow(self.error)
         self.container.currentTextChanged.connect(self._container_changed)
@@ -286,6 +317,15 @@ class OutputPage(QWizardPage):
             self.error.setText(str(exc))
             return False
         self.error.setText("")
+        folder = self.folder.text().strip()
+        if folder:  # only a folder the user typed: a quick check, not a walk of the disk
+            why = unwritable(Path(folder).expanduser())
+            if why is not None:
+                self.folder_error.setText(
+                    f"Videos cannot be written to {folder} ({why}) — choose another folder."
+                )
+                return False
+        self.folder_error.setText("")
         return True
 
 
@@ -392,11 +432,15 @@ class SchedulingPage(QWizardPage):
         )
         self.rules.setMaximumHeight(110)
         form.addRow("Rules", self.rules)
+        self.rules_error = _error_label()  # beside the rules
+        form.addRow(self.rules_error)
         self.recurring = QCheckBox("Repeat: make this job again on a schedule")
         form.addRow("", self.recurring)
         self.expression = QLineEdit("weekly@mon@09:00")
         self.expression.setAccessibleName("Schedule expression")
         form.addRow("Schedule", self.expression)
+        self.expression_error = _error_label()
+        form.addRow(self.expression_error)
         self.zone = QComboBox()
         self.zone.setEditable(True)
         self.zone.addItems(
@@ -430,6 +474,9 @@ class SchedulingPage(QWizardPage):
             self.recurring.toggled,
         ):
             signal.connect(self.update_preview)
+        # A message goes away as soon as what it is about is edited.
+        self.rules.textChanged.connect(lambda: self.rules_error.setText(""))
+        self.expression.textChanged.connect(lambda _t: self.expression_error.setText(""))
         self.start_now.toggled.connect(lambda on: self.start.setEnabled(not on))
         self.start.setEnabled(False)
         self.use_end.toggled.connect(self.end.setEnabled)
@@ -473,21 +520,40 @@ class SchedulingPage(QWizardPage):
             try:
                 rules = yaml.safe_load(text)
             except yaml.YAMLError as exc:
-                raise DraftError("rules", f"are not valid YAML ({exc})") from None
+                mark = getattr(exc, "problem_mark", None)
+                where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+                problem = getattr(exc, "problem", None) or "not valid YAML"
+                raise DraftError("rules", f"{where}{problem}") from None
             data["rules"] = rules
         return data
 
     def validatePage(self) -> bool:
-        self.error.setText("")
+        for label in (self.error, self.rules_error, self.expression_error):
+            label.setText("")
         try:
             SchedulingConfig.from_dict(self.scheduling())
-            if self.recurring.isChecked():
-                parse_schedule(self.expression.text())
-                zone(self.zone.currentText())
+        except DraftError as exc:
+            target = self.rules_error if exc.field.startswith("rules") else self.error
+            target.setText(friendly(exc, self.scheduling_rules()))
+            return False
         except UserError as exc:
             self.error.setText(str(exc))
             return False
+        if self.recurring.isChecked():
+            try:
+                parse_schedule(self.expression.text())
+                zone(self.zone.currentText())
+            except UserError as exc:
+                self.expression_error.setText(str(exc))
+                return False
         return True
+
+    def scheduling_rules(self) -> list[Any]:
+        try:
+            rules = yaml.safe_load(self.rules.toPlainText() or "[]")
+        except yaml.YAMLError:
+            return []
+        return rules if isinstance(rules, list) else []
 
 
 class PublishPage(QWizardPage):
@@ -705,12 +771,17 @@ class ReviewPage(QWizardPage):
         result = wizard.result()
         report = wizard.source.report
         rows = len(report.valid_rows) if report else 0
+        if result.level is not Level.MODERATE and report is not None:
+            rows_text = f"… (counting at the {result.level.value} level)"
+            self.recount(wizard, result.spec, result.level)
+        else:
+            rows_text = str(rows)
         lines = [
             f"<b>{result.title}</b> — {result.priority.value} priority",
             f"Source: {result.spec.location}"
             + (f" › {result.spec.tab}" if result.spec.tab else "")
             + (f" ({result.spec.range})" if result.spec.range else ""),
-            f"{rows} videos · {result.output_config['resolution']} "
+            f"{rows_text} videos · {result.output_config['resolution']} "
             f"{'vertical' if result.output_config['vertical'] else 'landscape'} "
             f"{result.output_config['container'].upper()} · style {result.style}",
             f"Mode: {result.scheduling['mode']}"
@@ -762,6 +833,31 @@ class ReviewPage(QWizardPage):
             lines.append("Render only (nothing is uploaded).")
         self.summary.setText("<br>".join(lines))
         self.warnings.setText("<br>".join(f"⚠ {w}" for w in result.warnings))
+
+    def recount(self, wizard: JobWizard, spec: SourceSpec, level: Level) -> None:
+        """The videos the job will really have: its rows checked at the level chosen on the
+        details page (the preview checked at moderate)."""
+        self.counting = getattr(self, "counting", 0) + 1
+        ticket = self.counting
+
+        def counted(report: SheetReport) -> None:
+            if ticket != self.counting:
+                return
+            valid = len(report.valid_rows)
+            text = self.summary.text().replace(
+                f"… (counting at the {level.value} level)", f"{valid} (at the {level.value} level)"
+            )
+            self.summary.setText(text)
+            if not valid:
+                self.warnings.setText(
+                    f"⚠ No row is valid at the {level.value} level — go back and choose another."
+                )
+
+        wizard.source.background.run(
+            lambda: wizard.source.check(spec, level),
+            counted,
+            lambda error: self.warnings.setText(f"⚠ {error}"),
+        )
 
 
 class JobWizard(QWizard):
