@@ -38,7 +38,7 @@ def through_to_publishing(qtbot: QtBot, window: MainWindow) -> Any:
     wizard = window.wizard
     wizard.source.location.setText(str(DEMO_SHEET))
     wizard.source.test()
-    qtbot.waitUntil(lambda: wizard.source.isComplete(), timeout=10_000)
+    qtbot.waitUntil(lambda: wizard.source.isComplete(), timeout=30_000)
     for _ in range(4):
         wizard.next()
     assert wizard.currentPage() is wizard.publishing
@@ -53,7 +53,7 @@ def test_the_publish_step_asks_what_youtube_needs(
     window = open_window(qtbot, workspace)
     wizard = through_to_publishing(qtbot, window)
     page = wizard.publishing
-    qtbot.waitUntil(lambda: page.channel.count() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: page.channel.count() == 1, timeout=30_000)
     assert page.channel.currentText() == "Cadence Test Channel (@cadencetest)"
     page.enabled.setChecked(True)
     assert page.channel.isEnabled() and not page.publish_at.isEnabled()
@@ -157,15 +157,15 @@ def test_settings_lists_channels_and_removes_one_after_asking(
     window = open_window(qtbot, workspace)
     window.nav.setCurrentRow(PAGES.index("Settings"))
     page = window.settings_page
-    qtbot.waitUntil(lambda: page.channels.count() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: page.channels.count() == 1, timeout=30_000)
     assert page.channels.item(0).text() == "Cadence Test Channel (@cadencetest)"
     assert not page.remove_channel_button.isEnabled()
     page.channels.setCurrentRow(0)
     assert page.remove_channel_button.isEnabled()
     monkeypatch.setattr(QMessageBox, "question", lambda *_a, **_k: QMessageBox.StandardButton.Yes)
     page.remove_channel_button.click()
-    qtbot.waitUntil(lambda: "Removed the channel" in page.message.text(), timeout=10_000)
-    qtbot.waitUntil(lambda: "No channel yet" in page.channels.item(0).text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "Removed the channel" in page.message.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: "No channel yet" in page.channels.item(0).text(), timeout=30_000)
     assert workspace.channels.records() == []
     window.close()
     window.shutdown()
@@ -295,13 +295,13 @@ def test_adding_a_channel_from_settings_signs_in_through_the_browser(
     window = open_window(qtbot, workspace)
     window.nav.setCurrentRow(PAGES.index("Settings"))
     page = window.settings_page
-    qtbot.waitUntil(lambda: page.channels.count() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: page.channels.count() == 1, timeout=30_000)
     page.add_channel_button.click()
     qtbot.waitUntil(
         lambda: "Added the YouTube channel Cadence Test Channel" in page.message.text(),
-        timeout=20_000,
+        timeout=30_000,
     )
-    qtbot.waitUntil(lambda: "Cadence Test Channel" in page.channels.item(0).text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "Cadence Test Channel" in page.channels.item(0).text(), timeout=30_000)
     assert page.add_channel_button.isEnabled()
     assert [c.id for c in workspace.channels.records()] == [CHANNEL]
     window.close()
@@ -354,7 +354,7 @@ def test_the_wizard_tests_by_itself_checks_the_folder_and_words_its_errors(
     wizard = window.wizard
     wizard.source.location.setText(str(sheet))
     wizard.source.location.editingFinished.emit()  # Enter, or leaving the field
-    qtbot.waitUntil(lambda: wizard.source.isComplete(), timeout=10_000)
+    qtbot.waitUntil(lambda: wizard.source.isComplete(), timeout=30_000)
     assert "3 valid rows" in wizard.source.summary.text()
     wizard.next()
     wizard.output.folder.setText("/proc/cadence-nope")
@@ -383,7 +383,7 @@ def test_the_wizard_tests_by_itself_checks_the_folder_and_words_its_errors(
     wizard.next()
     wizard.next()  # publishing: render only
     assert wizard.currentPage() is wizard.review
-    qtbot.waitUntil(lambda: "(at the strict level)" in wizard.review.summary.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "(at the strict level)" in wizard.review.summary.text(), timeout=30_000)
     assert "1 (at the strict level) videos" in wizard.review.summary.text()
     window.close()
     window.shutdown()

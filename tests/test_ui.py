@@ -534,3 +534,35 @@ def test_an_export_follows_the_typed_extension() -> None:
     assert export_format("/tmp/jobs.yml", "JSON (*.json)") == "yaml"
     assert export_format("/tmp/jobs", "CSV (*.csv)") == "csv"
     assert (plural(1, "job"), plural(2, "job")) == ("1 job", "2 jobs")
+
+
+def test_colours_follow_every_theme_switch(window: MainWindow) -> None:
+    """Headings, card figures and toolbar icons take the palette of the theme in force —
+    after any number of switches — and disabled actions look disabled in the dark."""
+    from PySide6.QtGui import QIcon, QPalette
+
+    def heading_lightness() -> int:
+        return window.jobs.heading.palette().color(QPalette.ColorRole.WindowText).lightness()
+
+    def icon_lightness(name: str, mode: QIcon.Mode = QIcon.Mode.Normal) -> int:
+        image = window.job_actions[name].icon().pixmap(24, 24, mode).toImage()
+        lit = [
+            image.pixelColor(x, y)
+            for x in range(24)
+            for y in range(24)
+            if image.pixelColor(x, y).alpha() > 200
+        ]
+        return max(c.lightness() for c in lit) if lit else -1
+
+    try:
+        for theme, light_text in (("Dark", True), ("Light", False), ("Dark", True)):
+            window.choose_theme(theme)
+            QApplication.processEvents()
+            assert (heading_lightness() > 180) is light_text, theme
+            assert (icon_lightness("cancel") > 180) is light_text, theme
+        palette = QApplication.palette()
+        assert palette.color(
+            QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText
+        ) != palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.WindowText)
+    finally:
+        window.choose_theme("System")

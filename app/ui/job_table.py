@@ -80,7 +80,7 @@ COLUMNS: tuple[tuple[str, Any, Any], ...] = (
 )
 PROGRESS_COLUMN = 3
 EDITABLE = {2: "priority", 5: "start_at"}  # column → what editing it changes
-WIDTHS = (0, 105, 75, 95, 100, 105, 110, 100, 100, 80, 150)  # 0: the title stretches
+WIDTHS = (260, 105, 75, 95, 100, 105, 110, 100, 100, 80, 150)  # the last one stretches
 STATE_COLUMN = 1
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -43,7 +43,7 @@ from app.ui.pages.jobs import ACTIONS, JobsPage
 from app.ui.pages.monitor import MonitorPage
 from app.ui.pages.settings_page import SettingsPage
 from app.ui.reschedule import RescheduleDialog
-from app.ui.theme import apply_theme
+from app.ui.theme import apply_theme, tinted
 from app.ui.tray import Tray
 from app.ui.wizard import JobWizard, WizardResult
 from app.workspace import Workspace
@@ -251,9 +251,10 @@ class MainWindow(QMainWindow):
             "retry": QStyle.StandardPixmap.SP_BrowserReload,
             "approve": QStyle.StandardPixmap.SP_DialogApplyButton,
         }
-        for name, icon in icons.items():
-            self.job_actions[name].setIcon(self.style().standardIcon(icon))
+        self.toolbar_icons = icons
+        for name in icons:
             bar.addAction(self.job_actions[name])
+        self.refresh_icons()
         self.job_actions["approve"].setIconText("Approvals")
 
     # View state
@@ -272,6 +273,7 @@ class MainWindow(QMainWindow):
             theme = str(settings.value("window/theme", "System"))
             self.settings_page.theme.setCurrentText(theme)
             apply_theme(theme)
+            self.refresh_icons()
         self.nav.setCurrentRow(page)
 
     def _save_view(self) -> None:
@@ -285,7 +287,15 @@ class MainWindow(QMainWindow):
 
     def choose_theme(self, theme: str) -> None:
         apply_theme(theme)
+        self.refresh_icons()
         self._save_view()
+
+    def refresh_icons(self) -> None:
+        """Toolbar icons in the theme's text colour (and dimmed when disabled)."""
+        # The application's palette: the window's own catches up with a switch only later.
+        colour = QApplication.palette().color(QPalette.ColorRole.ButtonText)
+        for name, icon in self.toolbar_icons.items():
+            self.job_actions[name].setIcon(tinted(self.style().standardIcon(icon), colour))
 
     def show_page(self, index: int) -> None:
         self.stack.setCurrentIndex(index)

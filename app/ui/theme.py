@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import QApplication
 
 
@@ -25,7 +25,31 @@ def _dark() -> QPalette:
     }
     for role, colour in colours.items():
         palette.setColor(role, QColor(colour))
+    # Disabled actions, menu items and fields must look disabled in the dark too.
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6b7280"))
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button, QColor("#23272d"))
     return palette
+
+
+def tinted(icon: QIcon, colour: QColor, size: int = 24) -> QIcon:
+    """A monochrome icon recoloured to ``colour`` (the theme's text colour), with a dimmer
+    copy for the disabled state: the platform's dark glyphs vanish on a dark toolbar."""
+    result = QIcon()
+    for mode, alpha in ((QIcon.Mode.Normal, 255), (QIcon.Mode.Disabled, 90)):
+        pixmap = icon.pixmap(size, size)
+        painter = QPainter(pixmap)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+        shade = QColor(colour)
+        shade.setAlpha(alpha)
+        painter.fillRect(pixmap.rect(), shade)
+        painter.end()
+        result.addPixmap(pixmap, mode)
+    return result
 
 
 def apply_theme(choice: str) -> None:
@@ -41,3 +65,6 @@ def apply_theme(choice: str) -> None:
         app.setPalette(app.style().standardPalette())
     else:
         app.setPalette(QPalette())  # the platform's own, which follows its light/dark setting
+    for widget in app.allWidgets():  # style-sheeted widgets keep old colours until re-polished
+        if widget.styleSheet():
+            widget.setStyleSheet(widget.styleSheet())

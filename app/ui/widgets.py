@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 
-def heading(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setStyleSheet("font-size: 16pt; font-weight: 600;")
+def emphasised(label: QLabel, points: float | None = None) -> QLabel:
+    """Bold (and sized) through the font, not a style sheet: a style-sheeted label keeps the
+    text colour of the theme it was first drawn in, so it would not follow a theme switch."""
+    font = label.font()
+    font.setBold(True)
+    if points is not None:
+        font.setPointSizeF(points)
+    label.setFont(font)
     return label
+
+
+def muted(label: QLabel) -> QLabel:
+    """Secondary text in the palette's placeholder colour (it follows the theme)."""
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    return label
+
+
+def heading(text: str) -> QLabel:
+    return emphasised(QLabel(text), 16)
 
 
 class PathField(QWidget):

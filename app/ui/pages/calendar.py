@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.widgets import emphasised
 from app.ui.widgets import heading as title
 
 
@@ -31,8 +32,7 @@ class CalendarPage(QWidget):
         self.calendar.selectionChanged.connect(self._show_day)
         row.addWidget(self.calendar, 2)
         right = QVBoxLayout()
-        self.day_heading = QLabel()
-        self.day_heading.setStyleSheet("font-weight: 600;")
+        self.day_heading = emphasised(QLabel())
         self.day = QListWidget()
         self.day.setAccessibleName("Planned for the selected day")
         right.addWidget(self.day_heading)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.widgets import emphasised, muted
 from app.ui.widgets import heading as title
 
 
@@ -23,10 +24,8 @@ def _card(title: str) -> tuple[QFrame, QLabel]:
     frame = QFrame()
     frame.setFrameShape(QFrame.Shape.StyledPanel)
     layout = QVBoxLayout(frame)
-    value = QLabel("–")
-    value.setStyleSheet("font-size: 22pt; font-weight: 600;")
-    caption = QLabel(title)
-    caption.setStyleSheet("color: gray;")
+    value = emphasised(QLabel("–"), 22)
+    caption = muted(QLabel(title))
     layout.addWidget(value)
     layout.addWidget(caption)
     value.setAccessibleName(title)

@@ -30,7 +30,7 @@ from app.store.jobs import JobRow
 from app.ui.delegates import CardDelegate, EditDelegate, ProgressDelegate
 from app.ui.job_models import ItemsModel
 from app.ui.job_table import EDITABLE, PROGRESS_COLUMN, TABS, WIDTHS, JobTableModel
-from app.ui.widgets import heading
+from app.ui.widgets import emphasised, heading
 
 FILTER_DELAY_MS = 150  # typing pauses this long before the table filters
 ACTIONS = ("resume", "pause", "cancel", "retry", "delete", "enable", "disable")
@@ -103,7 +103,7 @@ class JobsPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(28)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)  # the title keeps its width; the rest scrolls
         header.setSectionsMovable(True)
         for column, width in enumerate(WIDTHS):
             if width:
@@ -157,8 +157,8 @@ class JobsPage(QWidget):
         self.items_view.doubleClicked.connect(lambda index: self.open_output(index.row()))
         self.items_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.items_view.customContextMenuRequested.connect(self._item_menu)
-        self.items_heading = QLabel("Select a job to see its items.")
-        self.items_heading.setStyleSheet("font-weight: 600; padding: 4px 2px;")
+        self.items_heading = emphasised(QLabel("Select a job to see its items."))
+        self.items_heading.setContentsMargins(2, 4, 2, 4)
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
