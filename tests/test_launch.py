@@ -59,3 +59,44 @@ def test_the_app_opens_on_the_demo_workspace_and_stops_on_sigterm(data_dir: Path
     assert "Traceback" not in err
     log = (data_dir / "logs" / "cadence.log").read_text()
     assert "window opened" in log and log.rstrip().endswith("stopped")
+
+
+def test_quitting_after_a_render_exits_cleanly(data_dir: Path, tmp_path: Path) -> None:
+    """A session that rendered, then quit: exit code 0, and no fatal error while Python
+    tears down (the qasync loop, Qt objects and worker threads go in a defined order)."""
+    import csv
+
+    from tests.conftest import HEADER, full_row
+
+    sheet = tmp_path / "one.csv"
+    with sheet.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        writer.writerow(full_row(script_content="A short one. Done now.", style_override="minimal"))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    main = [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data_dir)]
+    app = subprocess.Popen(main, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        log = data_dir / "logs" / "cadence.log"
+        while not log.exists() or "engine started" not in log.read_text():
+            assert app.poll() is None, app.communicate()
+            assert time.monotonic() < deadline, "the engine never started"
+            time.sleep(0.2)
+        made = subprocess.run(
+            [*main, "jobs", "create", "--source", str(sheet), "--resolution", "720p",
+             "--out", str(tmp_path / "videos")],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        while not any(state == "completed" for _t, state in _demo_jobs(data_dir / "cadence.db")):
+            assert app.poll() is None, app.communicate()
+            assert time.monotonic() < deadline, "the job never finished"
+            time.sleep(0.5)
+        app.send_signal(signal.SIGTERM)
+        _out, err = app.communicate(timeout=60)
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert app.returncode == 0, err
+    assert "Fatal Python error" not in err and "Traceback" not in err
