@@ -566,3 +566,37 @@ def test_colours_follow_every_theme_switch(window: MainWindow) -> None:
         ) != palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.WindowText)
     finally:
         window.choose_theme("System")
+
+
+def test_without_a_tray_closing_asks_while_videos_are_made(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.ui.engine_host import EngineHost
+
+    asked: list[str] = []
+    answer = [QMessageBox.StandardButton.No]
+
+    def question(_parent: object, _title: str, text: str, *_a: object) -> object:
+        asked.append(text)
+        return answer[0]
+
+    monkeypatch.setattr(EngineHost, "busy", property(lambda _self: 2))
+    monkeypatch.setattr(QMessageBox, "question", question)
+    window.tray = None
+    window.close()
+    assert window.isVisible() and "2 videos are being made" in asked[0]
+    answer[0] = QMessageBox.StandardButton.Yes
+    window.close()
+    assert not window.isVisible()
+
+
+def test_a_fresh_workspace_opens_on_the_dashboard_with_the_next_step(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    window = MainWindow(lambda: Workspace(AppPaths.resolve(data_dir), front_end="gui"))
+    qtbot.addWidget(window)
+    assert window.stack.currentIndex() == PAGES.index("Dashboard")
+    qtbot.waitUntil(lambda: "Resume" in window.dashboard.next_step.text(), timeout=15_000)
+    assert "open <b>Jobs</b>" in window.dashboard.next_step.text()
+    window.close()
+    window.shutdown()

@@ -61,6 +61,13 @@ class EngineHost(QObject):
     def running(self) -> bool:
         return self.task is not None and not self.task.done()
 
+    @property
+    def busy(self) -> int:
+        """How many renders and uploads are under way right now."""
+        if self.engine is None or not self.running:
+            return 0
+        return len(self.engine.workers) + len(self.engine.uploads)
+
     def _ended(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             log.error("the engine stopped", exc_info=task.exception())

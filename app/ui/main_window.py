@@ -261,7 +261,7 @@ class MainWindow(QMainWindow):
 
     def _restore_view(self) -> None:
         settings = self.ui_settings
-        page = 1
+        page = PAGES.index("Dashboard")  # a first start opens where the next step is shown
         if settings is not None:
             geometry = settings.value("window/geometry")
             if isinstance(geometry, QByteArray):
@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
             header = settings.value("jobs/header")
             if isinstance(header, QByteArray):
                 self.jobs.table.horizontalHeader().restoreState(header)
-            page = int(str(settings.value("window/page", 1)))
+            page = int(str(settings.value("window/page", page)))
             theme = str(settings.value("window/theme", "System"))
             self.settings_page.theme.setCurrentText(theme)
             apply_theme(theme)
@@ -804,6 +804,20 @@ class MainWindow(QMainWindow):
                 if self.ui_settings is not None:
                     self.ui_settings.setValue("tray/told", True)
             return
+        if self.tray is None and not self.quitting and self.engine.busy:
+            # No tray to keep working in: closing quits, so ask first while work runs.
+            count = self.engine.busy
+            answer = QMessageBox.question(
+                self,
+                "Quit Cadence?",
+                f"{plural(count, 'video')} {'is' if count == 1 else 'are'} being made. Quit "
+                "anyway? They stop at their next stage and go on when Cadence starts again.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
         if not self.run_engine:  # with the engine, the app stops it first, then shuts down
             self.shutdown()
         super().closeEvent(event)

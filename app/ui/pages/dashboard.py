@@ -32,6 +32,19 @@ def _card(title: str) -> tuple[QFrame, QLabel]:
     return frame, value
 
 
+def next_step(totals: dict[str, Any]) -> str:
+    """One sentence for a newcomer: what to do now."""
+    states = totals["jobs_by_state"]
+    if not totals["jobs_total"]:
+        return "➜ Next: press <b>Create a job…</b> and choose your idea sheet."
+    if states.get("paused", 0) and not totals["items_completed"]:
+        return (
+            "➜ Next: a job is paused (the demo starts that way) — open <b>Jobs</b>, select it "
+            "and press <b>Resume</b> (Ctrl+R) to make its videos."
+        )
+    return ""
+
+
 class DashboardPage(QWidget):
     create_job = Signal()
     show_job = Signal(int)
@@ -55,7 +68,7 @@ class DashboardPage(QWidget):
             ("all", "Jobs in all"),
             ("running", "Running"),
             ("completed", "Completed"),
-            ("failed", "Failed"),
+            ("failed", "Failed or canceled"),
             ("success", "Success rate"),
             ("throughput", "Videos in the last 24 h"),
         )
@@ -64,6 +77,10 @@ class DashboardPage(QWidget):
             self.values[key] = value
             grid.addWidget(frame, n // 3, n % 3)
         layout.addLayout(grid)
+        self.next_step = QLabel("")
+        self.next_step.setWordWrap(True)
+        self.next_step.setAccessibleName("What to do next")
+        layout.addWidget(self.next_step)
 
         lists = QHBoxLayout()
         left, right = QVBoxLayout(), QVBoxLayout()
@@ -88,7 +105,8 @@ class DashboardPage(QWidget):
         self.values["all"].setText(str(totals["jobs_total"]))
         self.values["running"].setText(str(states.get("running", 0)))
         self.values["completed"].setText(str(states.get("completed", 0)))
-        self.values["failed"].setText(str(states.get("failed", 0)))
+        self.values["failed"].setText(str(states.get("failed", 0) + states.get("canceled", 0)))
+        self.next_step.setText(next_step(totals))
         rate = totals["success_rate"]
         self.values["success"].setText(f"{rate:g}%" if rate is not None else "–")
         self.values["throughput"].setText(str(totals["completed_last_day"]))
@@ -96,7 +114,9 @@ class DashboardPage(QWidget):
         for when, name in overview["next_runs"]:
             self.next_runs.addItem(f"{when.astimezone():%a %d %b %H:%M}  —  {name}")
         if not overview["next_runs"]:
-            self.next_runs.addItem("No schedules yet — add one with: python main.py schedule add")
+            self.next_runs.addItem(
+                "No schedules yet — tick Repeat on the Scheduling step of a new job"
+            )
         self.failures.clear()
         for failure in overview["failures"]:
             self.failures.addItem(
