@@ -401,6 +401,7 @@ def test_items_show_attempts_and_open_their_files(
         QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True
     )
     video = tmp_path / "002-why.mp4"
+    video.write_bytes(b"")
     items = window.jobs.items_model
     items.set_records(
         [
@@ -600,3 +601,23 @@ def test_a_fresh_workspace_opens_on_the_dashboard_with_the_next_step(
     assert "open <b>Jobs</b>" in window.dashboard.next_step.text()
     window.close()
     window.shutdown()
+
+
+def test_help_lists_shortcuts_and_the_monitor_names_jobs(window: MainWindow) -> None:
+    shortcuts = dict(window.shortcut_list())
+    assert shortcuts["Ctrl+N"] == "New job" and "Ctrl+Shift+A" in shortcuts
+    job = next(r for r in window.jobs.model.all_rows() if r.title == "Cooking basics")
+    window.monitor.engine_event("item_started", 5, job.id, 2, {"attempt": 1})
+    window.monitor._show_running()
+    assert window.monitor.table.item(0, 0).text() == "Cooking basics"
+
+
+def test_a_missing_video_is_said_not_silently_ignored(window: MainWindow, qtbot: QtBot) -> None:
+    told: list[str] = []
+    window.jobs.told.connect(told.append)
+    window.jobs.items_model.set_records(
+        [{"id": 1, "row": 2, "title": "Gone", "state": "completed", "outputs":
+          {"video": "/tmp/cadence-no-such-video.mp4"}, "warnings": [], "history": []}]
+    )  # fmt: skip
+    assert window.jobs.open_output(0) is False
+    assert "is not there any more" in told[0]

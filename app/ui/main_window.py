@@ -13,14 +13,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPalette
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QIcon,
+    QKeySequence,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
     QHBoxLayout,
     QListWidget,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QStyle,
@@ -31,7 +39,7 @@ from app import APP_NAME, __version__
 from app.domain.errors import NotFound, UserError
 from app.engine.lock import InstanceLock
 from app.engine.service import EngineEvent
-from app.paths import APP_ICON
+from app.paths import APP_ICON, USER_GUIDE
 from app.store.jobs import JobRow
 from app.ui.approval import ApprovalDialog
 from app.ui.background import Background
@@ -145,6 +153,7 @@ class MainWindow(QMainWindow):
         self.settings_page.remove_channel.connect(self.remove_channel)
         self.jobs.reschedule_requested.connect(self.reschedule_item)
         self.jobs.approval_requested.connect(self.review_approvals)
+        self.jobs.told.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         self.monitor.act.connect(self.on_alert)
         self.jobs.model.edit_requested.connect(self.edit_job)
 
@@ -236,6 +245,15 @@ class MainWindow(QMainWindow):
                 self, f"About {APP_NAME}", f"{APP_NAME} {__version__}\n\nIdeas in, videos out."
             )
         )
+        guide = QAction(
+            "&User guide", self, shortcut=QKeySequence(QKeySequence.StandardKey.HelpContents)
+        )
+        guide.triggered.connect(self.open_guide)
+        help_menu.addAction(guide)
+        keys = QAction("&Keyboard shortcuts", self)
+        keys.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(keys)
+        help_menu.addSeparator()
         help_menu.addAction(about)
 
     def _build_toolbar(self) -> None:
@@ -327,7 +345,7 @@ class MainWindow(QMainWindow):
 
     def on_opened(self, opened: Opened) -> None:
         self.workspace = opened.workspace
-        self.statusBar().showMessage(f"Workspace: {self.workspace.paths.data_dir}")
+        self.statusBar().showMessage(f"Workspace: {self.workspace.paths.data_dir}", 10_000)
         self.snapshot = {r.id: r for r in opened.rows}
         self.jobs.show_rows(opened.prepared, first=True)
         self.monitor.output_folder = Path(
@@ -336,6 +354,7 @@ class MainWindow(QMainWindow):
         self.monitor.missed_source = self.workspace.missed_runs
         self.monitor.quota_source = self.workspace.limiter.held_for
         self.monitor.publishing_source = self.workspace.publishing_state
+        self.monitor.job_title = self.job_title
         self.show_page(self.nav.currentRow())
         self.idle_timer.start()
         if self.run_engine:
@@ -348,7 +367,7 @@ class MainWindow(QMainWindow):
         else:
             log.error("background work failed", exc_info=error)
             message = f"Something went wrong ({type(error).__name__}); the details are in the log."
-        self.statusBar().showMessage(message)
+        self.statusBar().showMessage(message, 15_000)
         # Not modal: a nested event loop here would run other results in the middle of this.
         self.problem = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, message, parent=self)
         self.problem.setModal(False)
@@ -420,8 +439,9 @@ class MainWindow(QMainWindow):
         if event.kind == "item_progressed":
             verb = "Uploading" if event.data["stage"] == "upload" else "Rendering"
             self.statusBar().showMessage(
-                f"{verb} row {event.row} of job {event.job_id}: "
-                f"{event.data['stage']} {event.data['progress']:.0%}"
+                f"{verb} row {event.row} of “{self.job_title(event.job_id)}”: "
+                f"{event.data['stage']} {event.data['progress']:.0%}",
+                5000,
             )
         elif event.kind == "item_awaiting_approval":
             self.approval_news += 1
@@ -597,6 +617,38 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Job {job_id}: {text}", 8000)
 
         self.background.run(lambda: workspace.edit_job(job_id, **{what: value}), done, failed)
+
+    def job_title(self, job_id: int) -> str:
+        row = self.snapshot.get(job_id)
+        return row.title if row is not None else f"job {job_id}"
+
+    # Help
+
+    def open_guide(self) -> None:
+        """The README, the user guide that ships with Cadence, in the desktop's own viewer."""
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(USER_GUIDE))):
+            self.statusBar().showMessage(f"Open the user guide yourself: {USER_GUIDE}", 15_000)
+
+    def shortcut_list(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for every action with a shortcut, in menu order."""
+        found = []
+        for menu_action in self.menuBar().actions():
+            menu = menu_action.menu()
+            if not isinstance(menu, QMenu):
+                continue
+            for action in menu.actions():
+                keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                if keys:
+                    found.append((keys, action.text().replace("&", "").rstrip("…")))
+        return found
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{k}</b></td><td>{t}</td></tr>" for k, t in self.shortcut_list())
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{rows}</table>",
+                          parent=self)  # fmt: skip
+        box.setModal(False)
+        self.shortcuts_box = box
+        box.show()
 
     # Publishing
 

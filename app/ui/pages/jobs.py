@@ -33,6 +33,7 @@ from app.ui.job_table import EDITABLE, PROGRESS_COLUMN, TABS, WIDTHS, JobTableMo
 from app.ui.widgets import emphasised, heading
 
 FILTER_DELAY_MS = 150  # typing pauses this long before the table filters
+MAX_ITEM_COLUMN = 280  # pixels: long problems are read in full on hover
 ACTIONS = ("resume", "pause", "cancel", "retry", "delete", "enable", "disable")
 
 
@@ -54,6 +55,7 @@ class JobsPage(QWidget):
     selection_changed = Signal()
     job_selected = Signal(int)
     reschedule_requested = Signal(int, str)  # item id, its planned publish time (ISO or "")
+    told = Signal(str)  # something the user should read in the status bar
     approval_requested = Signal()
 
     def __init__(self, actions: dict[str, QAction]) -> None:
@@ -241,6 +243,9 @@ class JobsPage(QWidget):
     def show_items(self, job: dict[str, Any]) -> None:
         self.items_model.set_records(job["items"])
         self.items_view.resizeColumnsToContents()
+        for column in range(self.items_model.columnCount() - 1):  # no column crowds out the title
+            if self.items_view.columnWidth(column) > MAX_ITEM_COLUMN:
+                self.items_view.setColumnWidth(column, MAX_ITEM_COLUMN)
 
     def select_job(self, job_id: int) -> None:
         position = self.model.position_of(job_id)
@@ -275,7 +280,13 @@ class JobsPage(QWidget):
         if not video:
             return False
         target = Path(video).parent if folder else Path(video)
-        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+        if not target.exists():
+            self.told.emit(f"{target} is not there any more — it was moved or deleted.")
+            return False
+        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+        if not opened:  # no player (or file manager) is set up: say where the file is
+            self.told.emit(f"No application opens it here — open {target} yourself.")
+        return opened
 
     def _item_menu(self, point: QPoint) -> None:
         row = self.items_view.indexAt(point).row()

@@ -108,6 +108,7 @@ class MonitorPage(QWidget):
         self.missed_source: Callable[[], int] | None = None  # set once the workspace is open
         self.publishing_source: Callable[[], dict[str, Any]] | None = None
         self.publishing: dict[str, Any] = {}
+        self.job_title: Callable[[int], str] = lambda job_id: f"Job {job_id}"
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         self.timer.start(REFRESH_MS)
@@ -131,7 +132,7 @@ class MonitorPage(QWidget):
             if data.get("state") == "failed":
                 self.failures = [
                     *self.failures[-9:],
-                    (job_id, f"Job {job_id} row {row}: {data.get('error')}"),
+                    (job_id, f"“{self.job_title(job_id)}” row {row}: {data.get('error')}"),
                 ]
 
     def tick(self) -> None:
@@ -189,7 +190,7 @@ class MonitorPage(QWidget):
         for n, info in enumerate(self.running.values()):
             elapsed = int(now - info["since"])
             cells = [
-                f"Job {info['job']}",
+                self.job_title(info["job"]),
                 str(info["row"]),
                 info["stage"],
                 f"{info['progress']:.0%}",
