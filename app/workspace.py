@@ -451,8 +451,15 @@ class Workspace:
     def settings_snapshot(self) -> dict[str, Any]:
         from app import autostart
 
-        keys = ("engine.max_concurrent", "output.folder", "google.write_back")
+        keys = (
+            "engine.max_concurrent",
+            "output.folder",
+            "google.write_back",
+            "llm.endpoint",
+            "llm.model",
+        )
         values: dict[str, Any] = {key: self.settings.get(key) for key in keys}
+        values["llm.api_key_set"] = bool(self.settings.get("llm.api_key"))  # never the key
         values["autostart"] = autostart.enabled()
         values["autostart_supported"] = autostart.supported()
         return values

@@ -387,3 +387,56 @@ def test_the_wizard_tests_by_itself_checks_the_folder_and_words_its_errors(
     assert "1 (at the strict level) videos" in wizard.review.summary.text()
     window.close()
     window.shutdown()
+
+
+def test_settings_signs_in_to_google_and_keeps_the_script_writer(
+    qtbot: QtBot,
+    google: Google,
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sign in… runs the browser flow from the window; the script writer's address, model and
+    key are saved (the key to the keyring, never shown again)."""
+    import base64
+    import json
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    from tests.conftest import desktop_client
+
+    client = desktop_client(tmp_path)
+    claims = base64.urlsafe_b64encode(json.dumps({"email": "me@example.com"}).encode()).decode()
+    google.id_token = f"e30.{claims.rstrip('=')}.c2ln"
+
+    class Browser:
+        def open(self, url: str, *args: Any, **kwargs: Any) -> bool:
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+            back = f"{query['redirect_uri'][0]}?code=yes&state={query['state'][0]}"
+            threading.Thread(target=lambda: urllib.request.urlopen(back, timeout=10).read()).start()
+            return True
+
+    monkeypatch.setattr("webbrowser.get", lambda *_a, **_k: Browser())
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace.settings.set("google.client_secrets", str(client))
+    window = open_window(qtbot, workspace)
+    window.nav.setCurrentRow(PAGES.index("Settings"))
+    page = window.settings_page
+    qtbot.waitUntil(lambda: not page.sign_out_button.isEnabled(), timeout=30_000)  # loaded
+    assert page.sign_in_button.isEnabled()
+    page.sign_in_button.click()
+    qtbot.waitUntil(lambda: "me@example.com" in page.account.text(), timeout=30_000)
+    assert page.sign_out_button.isEnabled() and not page.sign_in_button.isEnabled()
+    page.llm_endpoint.setText("http://127.0.0.1:11434/v1")
+    page.llm_model.setText("llama3")
+    page.llm_key.setText("sk-secret-value")
+    page.save_button.click()
+    qtbot.waitUntil(lambda: page.message.text() == "Saved.", timeout=30_000)
+    assert workspace.settings.get("llm.model") == "llama3"
+    assert workspace.settings.get("llm.api_key") == "sk-secret-value"
+    window.show_page(PAGES.index("Settings"))
+    qtbot.waitUntil(lambda: "in the keyring" in page.llm_key.placeholderText(), timeout=30_000)
+    assert page.llm_key.text() == ""  # the key is never put back on screen
+    window.close()
+    window.shutdown()

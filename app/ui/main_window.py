@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         self.settings_page.sign_out.connect(self.sign_out)
         self.settings_page.save.connect(self.save_settings)
         self.settings_page.add_channel.connect(self.add_channel)
+        self.settings_page.sign_in.connect(self.sign_in)
         self.settings_page.remove_channel.connect(self.remove_channel)
         self.jobs.reschedule_requested.connect(self.reschedule_item)
         self.jobs.approval_requested.connect(self.review_approvals)
@@ -707,50 +708,75 @@ class MainWindow(QMainWindow):
 
     def add_channel(self) -> None:
         """Sign a channel in: the browser asks the channel's Google account for consent."""
-        if self.workspace is None:
-            return
-        workspace = self.workspace
-        self.background.run(
-            lambda: str(workspace.settings.get("google.client_secrets") or ""),
-            self._sign_in_channel,
-            self.on_failed,
-        )
 
-    def _sign_in_channel(self, secrets: str) -> None:
-        if self.workspace is None:
-            return
-        workspace = self.workspace
-        if not secrets:
-            secrets, _ = QFileDialog.getOpenFileName(
-                self,
-                "Your OAuth desktop client (from Google Cloud console)",
-                "",
-                "OAuth client (*.json);;All files (*)",
-            )
-            if not secrets:
-                return
-
-        def sign_in() -> str:
-            if not workspace.settings.get("google.client_secrets"):
-                workspace.settings.set("google.client_secrets", secrets)
-            info = workspace.channels.login(Path(secrets), actor=workspace.actor)
+        def sign_in(workspace: Workspace, secrets: Path) -> str:
+            info = workspace.channels.login(secrets, actor=workspace.actor)
             return f"Added the YouTube channel {info.title}."
 
-        def done(message: str) -> None:
-            self.settings_page.add_channel_button.setEnabled(True)
-            self.settings_page.message.setText(message)
-            self.load_channels()
-            self.engine.wake()
-
-        def failed(error: BaseException) -> None:
-            self.settings_page.add_channel_button.setEnabled(True)
-            self.on_failed(error)
-
-        self.settings_page.add_channel_button.setEnabled(False)
-        self.settings_page.message.setText(
-            "Your browser opens Google's sign-in: choose the channel's account and allow Cadence."
+        self._browser_sign_in(
+            sign_in,
+            self.settings_page.add_channel_button,
+            "Your browser opens Google's sign-in: choose the channel's account and allow Cadence.",
         )
-        self.background.run_daemon(sign_in, done, failed)  # the browser may take minutes
+
+    def sign_in(self) -> None:
+        """Sign in to Google for Sheets: the browser asks for consent."""
+
+        def sign_in(workspace: Workspace, secrets: Path) -> str:
+            account = workspace.google.login_user(secrets)
+            return f"Signed in to Google as {account.email}."
+
+        self._browser_sign_in(
+            sign_in,
+            self.settings_page.sign_in_button,
+            "Your browser opens Google's sign-in: choose your account and allow Cadence.",
+        )
+
+    def _browser_sign_in(
+        self, sign_in: Callable[[Workspace, Path], str], button: QWidget, hint: str
+    ) -> None:
+        """A browser sign-in with the user's OAuth desktop client (asked for once), off the
+        GUI thread, in a thread that never holds up quitting."""
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+
+        def with_client(secrets: str) -> None:
+            if not secrets:
+                secrets, _ = QFileDialog.getOpenFileName(
+                    self,
+                    "Your OAuth desktop client (from Google Cloud console)",
+                    "",
+                    "OAuth client (*.json);;All files (*)",
+                )
+                if not secrets:
+                    return
+
+            def work() -> str:
+                if not workspace.settings.get("google.client_secrets"):
+                    workspace.settings.set("google.client_secrets", secrets)
+                return sign_in(workspace, Path(secrets))
+
+            def done(message: str) -> None:
+                button.setEnabled(True)
+                self.settings_page.message.setText(message)
+                if self.nav.currentRow() == PAGES.index("Settings"):
+                    self.show_page(PAGES.index("Settings"))  # the account and channels anew
+                self.engine.wake()
+
+            def failed(error: BaseException) -> None:
+                button.setEnabled(True)
+                self.on_failed(error)
+
+            button.setEnabled(False)
+            self.settings_page.message.setText(hint)
+            self.background.run_daemon(work, done, failed)  # the browser may take minutes
+
+        self.background.run(
+            lambda: str(workspace.settings.get("google.client_secrets") or ""),
+            with_client,
+            self.on_failed,
+        )
 
     def remove_channel(self, channel_id: str) -> None:
         if self.workspace is None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -31,6 +32,7 @@ class SettingsPage(QWidget):
     sign_out = Signal()
     save = Signal(dict)
     add_channel = Signal()
+    sign_in = Signal()
     remove_channel = Signal(str)  # the channel's id
 
     def __init__(self) -> None:
@@ -58,7 +60,12 @@ class SettingsPage(QWidget):
         self.sign_out_button = QPushButton("Sign out")
         self.sign_out_button.setAccessibleName("Sign out of Google")
         self.sign_out_button.clicked.connect(self.sign_out.emit)
+        self.sign_in_button = QPushButton("Sign in…")
+        self.sign_in_button.setAccessibleName("Sign in to Google")
+        self.sign_in_button.setToolTip("Your browser asks your Google account for consent")
+        self.sign_in_button.clicked.connect(self.sign_in.emit)
         google_layout.addWidget(self.account, 1)
+        google_layout.addWidget(self.sign_in_button)
         google_layout.addWidget(self.sign_out_button)
         layout.addWidget(google)
 
@@ -98,6 +105,23 @@ class SettingsPage(QWidget):
         self.write_back = QCheckBox("Write each row's status back to its Google Sheet")
         form.addRow("", self.write_back)
         layout.addWidget(render)
+
+        writer = QGroupBox("Script writer (for rows without a script)")
+        writer_form = QFormLayout(writer)
+        self.llm_endpoint = QLineEdit()
+        self.llm_endpoint.setAccessibleName("Script writer address")
+        self.llm_endpoint.setPlaceholderText("http://localhost:11434/v1 (an OpenAI-compatible API)")
+        writer_form.addRow("Address", self.llm_endpoint)
+        self.llm_model = QLineEdit()
+        self.llm_model.setAccessibleName("Script writer model")
+        self.llm_model.setPlaceholderText("e.g. llama3")
+        writer_form.addRow("Model", self.llm_model)
+        self.llm_key = QLineEdit()
+        self.llm_key.setAccessibleName("Script writer API key")
+        self.llm_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.llm_key.setPlaceholderText("(not set; kept in the system keyring)")
+        writer_form.addRow("API key", self.llm_key)
+        layout.addWidget(writer)
         buttons = QHBoxLayout()
         buttons.addStretch()
         self.save_button = QPushButton("Save")
@@ -115,8 +139,17 @@ class SettingsPage(QWidget):
         self.write_back.setChecked(bool(values.get("google.write_back")))
         self.autostart.setChecked(bool(values.get("autostart")))
         self.autostart.setEnabled(bool(values.get("autostart_supported", True)))
-        self.account.setText(account or "Not signed in. Sign in with: python main.py auth login")
+        self.account.setText(account or "Not signed in — Sign in… to read Google Sheets.")
         self.sign_out_button.setEnabled(account is not None)
+        self.sign_in_button.setEnabled(account is None)
+        self.llm_endpoint.setText(str(values.get("llm.endpoint") or ""))
+        self.llm_model.setText(str(values.get("llm.model") or ""))
+        self.llm_key.clear()
+        self.llm_key.setPlaceholderText(
+            "stored in the keyring — type to replace it"
+            if values.get("llm.api_key_set")
+            else "(not set; kept in the system keyring)"
+        )
 
     def show_channels(self, records: list[Any]) -> None:
         self.channels.clear()
@@ -154,5 +187,8 @@ class SettingsPage(QWidget):
                 "output.folder": self.output_folder.text().strip(),
                 "google.write_back": self.write_back.isChecked(),
                 "autostart": self.autostart.isChecked(),
+                "llm.endpoint": self.llm_endpoint.text().strip(),
+                "llm.model": self.llm_model.text().strip(),
+                **({"llm.api_key": self.llm_key.text()} if self.llm_key.text() else {}),
             }
         )
