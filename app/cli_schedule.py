@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,10 @@ from app.cli_common import add_id_actions
 from app.domain.output import OutputConfig
 from app.domain.schedule import ScheduleError, check_template, local_zone_name, parse_schedule, zone
 from app.domain.validation import Level
-from app.engine.schedules import last_runs, run_schedule
-from app.engine.triggers import preview, upcoming
+from app.engine.triggers import preview
 from app.paths import AppPaths
 from app.sources.intake import SourceSpec
 from app.store import schedules as schedule_store
-from app.store.jobs import audit
 from app.workspace import Workspace
 
 
@@ -164,34 +162,7 @@ def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Workspace(paths)) as workspace:
-        with workspace.db.read() as session:
-            schedules = [
-                (
-                    s.id,
-                    s.name,
-                    s.expression,
-                    s.timezone,
-                    s.paused or not s.enabled,
-                    s.start_at,
-                    s.end_at,
-                )
-                for s in schedule_store.all_schedules(session)
-            ]
-        last = last_runs(workspace)
-    now = datetime.now(UTC)
-    rows: list[dict[str, Any]] = []
-    for sid, name, expression, tz_name, paused, start_at, end_at in schedules:
-        runs = [] if paused else upcoming(expression, tz_name, now, 1, start_at, end_at)
-        result = last.get(sid)
-        rows.append({
-            "id": sid, "name": name, "expression": expression, "timezone": tz_name,
-            "state": "paused" if paused else "active",
-            "start": start_at.isoformat() if start_at else None,
-            "end": end_at.isoformat() if end_at else None,
-            "next_run": runs[0].isoformat() if runs else None,
-            "last": None if result is None else {"what": result["what"], "at": result["at"].isoformat(),  # noqa: E501
-                                                 "detail": result.get("error") or result.get("scheduled") or result.get("job")},  # noqa: E501
-        })  # fmt: skip
+        rows = workspace.schedule_rows()
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
@@ -215,29 +186,7 @@ def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_one(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Workspace(paths)) as workspace:
-        if args.action == "run":
-            with workspace.db.read() as session:
-                schedule = schedule_store.get_schedule(session, args.id)
-            created = run_schedule(workspace, schedule, datetime.now(UTC))
-            with workspace.db.write() as session:
-                audit(
-                    session,
-                    workspace.actor,
-                    "schedule.ran",
-                    "schedule",
-                    args.id,
-                    job=created.job_id,
-                )
-            print(
-                f"Created job {created.job_id} “{created.title}” with {created.item_count} items."
-            )
-            return 0
-        with workspace.db.write() as session:
-            if args.action == "remove":
-                schedule_store.remove_schedule(session, args.id, workspace.actor)
-            else:
-                schedule_store.set_paused(session, args.id, args.action == "pause", workspace.actor)
-    print(f"Schedule {args.id}: {args.action}d.")
+        print(workspace.schedule_action(args.id, args.action))
     return 0
 
 

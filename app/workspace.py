@@ -404,7 +404,7 @@ class Workspace:
             runs += [(when, schedule.name) for when in found]
         return runs
 
-    def add_schedule_from(self, result: Any) -> int:
+    def add_schedule_from(self, result: Any, job_id: int | None = None) -> int:
         """A schedule that makes this wizard's job again (the wizard's `WizardResult`)."""
         from app.store import schedules as schedule_store
 
@@ -431,7 +431,87 @@ class Workspace:
                 job_template={k: v for k, v in template.items() if v is not None},
                 actor=self.actor,
             )
+            if job_id is not None:  # the job just made counts as the schedule's first
+                from app.store.models import Job
+
+                job = session.get(Job, job_id)
+                if job is not None:
+                    job.schedule_id = schedule.id
             return schedule.id
+
+    def schedule_rows(self) -> list[dict[str, Any]]:
+        """Every schedule as `schedule list` and the Schedules view show it: state, window,
+        next run and the last result."""
+        from app.engine.schedules import last_runs
+        from app.engine.triggers import upcoming
+        from app.store import schedules as schedule_store
+        from app.store.models import utcnow
+
+        with self.db.read() as session:
+            found = [
+                (s.id, s.name, s.expression, s.timezone, s.paused or not s.enabled,
+                 s.start_at, s.end_at)
+                for s in schedule_store.all_schedules(session)
+            ]  # fmt: skip
+        last = last_runs(self)
+        now = utcnow()
+        rows: list[dict[str, Any]] = []
+        for sid, name, expression, tz_name, paused, start_at, end_at in found:
+            try:
+                runs = [] if paused else upcoming(expression, tz_name, now, 1, start_at, end_at)
+            except UserError:  # stored before a rule tightened
+                runs = []
+            result = last.get(sid)
+            rows.append({
+                "id": sid, "name": name, "expression": expression, "timezone": tz_name,
+                "state": "paused" if paused else "active",
+                "start": start_at.isoformat() if start_at else None,
+                "end": end_at.isoformat() if end_at else None,
+                "next_run": runs[0].isoformat() if runs else None,
+                "last": None if result is None else {
+                    "what": result["what"], "at": result["at"].isoformat(),
+                    "detail": result.get("error") or result.get("scheduled") or result.get("job"),
+                },
+            })  # fmt: skip
+        return rows
+
+    def schedule_action(self, schedule_id: int, action: str) -> str:
+        """pause | resume | remove | run (make its job now); returns what happened."""
+        from datetime import UTC
+
+        from app.engine.schedules import run_schedule
+        from app.store import schedules as schedule_store
+
+        if action == "run":
+            with self.db.read() as session:
+                schedule = schedule_store.get_schedule(session, schedule_id)
+            created = run_schedule(self, schedule, datetime.now(UTC))
+            with self.db.write() as session:
+                job_store.audit(
+                    session, self.actor, "schedule.ran", "schedule", schedule_id,
+                    job=created.job_id,
+                )  # fmt: skip
+            return (
+                f"Created job {created.job_id} “{created.title}” with {created.item_count} items."
+            )
+        with self.db.write() as session:
+            if action == "remove":
+                schedule_store.remove_schedule(session, schedule_id, self.actor)
+            elif action in ("pause", "resume"):
+                schedule_store.set_paused(session, schedule_id, action == "pause", self.actor)
+            else:
+                raise UserError(f"{action!r} is not something a schedule can do")
+        return f"Schedule {schedule_id}: {action}d."
+
+    def schedule_preview(self, schedule_id: int, count: int = 5) -> list[datetime]:
+        from app.engine.triggers import upcoming
+        from app.store import schedules as schedule_store
+        from app.store.models import utcnow
+
+        with self.db.read() as session:
+            s = schedule_store.get_schedule(session, schedule_id)
+            expression, tz_name, start_at, end_at = s.expression, s.timezone, s.start_at, s.end_at
+        return upcoming(expression, tz_name, utcnow(), count, start_at, end_at)
 
     def missed_runs(self, days: int = 7) -> int:
         """Scheduled runs missed (too late to run on start-up) in the last ``days`` days."""

@@ -621,3 +621,40 @@ def test_a_missing_video_is_said_not_silently_ignored(window: MainWindow, qtbot:
     )  # fmt: skip
     assert window.jobs.open_output(0) is False
     assert "is not there any more" in told[0]
+
+
+def test_schedules_can_be_managed_in_the_window(
+    qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.store import schedules as schedule_store
+
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    with workspace.db.write() as session:
+        schedule_store.add_schedule(
+            session, name="Morning ideas", expression="daily@07:30", timezone="Europe/Berlin",
+            topic_template="Ideas {date}", job_template={"source": str(DEMO_SHEET)},
+            actor="test",
+        )  # fmt: skip
+    window = MainWindow(lambda: workspace)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)
+    window.nav.setCurrentRow(PAGES.index("Schedules"))
+    page = window.schedules
+    qtbot.waitUntil(lambda: page.table.rowCount() == 1, timeout=15_000)
+    assert page.table.item(0, 0).text() == "Morning ideas"
+    assert page.table.item(0, 3).text() == "active"
+    page.table.selectRow(0)
+    qtbot.waitUntil(lambda: page.preview.text().startswith("Next runs:"), timeout=15_000)
+    assert page.preview.text().count("07:30") + page.preview.text().count(":30") >= 1
+    page.buttons["pause"].click()
+    qtbot.waitUntil(lambda: page.table.item(0, 3).text() == "paused", timeout=15_000)
+    assert page.buttons["resume"].isEnabled() and not page.buttons["pause"].isEnabled()
+    page.table.selectRow(0)
+    page.buttons["run"].click()
+    qtbot.waitUntil(lambda: len(workspace.jobs()) == 2, timeout=30_000)  # demo + the new one
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a, **_k: QMessageBox.StandardButton.Yes)
+    page.table.selectRow(0)
+    page.buttons["remove"].click()
+    qtbot.waitUntil(lambda: page.table.rowCount() == 0, timeout=15_000)
+    window.close()
+    window.shutdown()

@@ -49,6 +49,7 @@ from app.ui.pages.calendar import CalendarPage
 from app.ui.pages.dashboard import DashboardPage
 from app.ui.pages.jobs import ACTIONS, JobsPage
 from app.ui.pages.monitor import MonitorPage
+from app.ui.pages.schedules import SchedulesPage
 from app.ui.pages.settings_page import SettingsPage
 from app.ui.reschedule import RescheduleDialog
 from app.ui.theme import apply_theme, tinted
@@ -73,7 +74,7 @@ def export_format(path: str, chosen_filter: str) -> str:
     return "csv" if "CSV" in chosen_filter else "yaml" if "YAML" in chosen_filter else "json"
 
 
-PAGES = ("Dashboard", "Jobs", "Calendar", "Monitor", "Settings")
+PAGES = ("Dashboard", "Jobs", "Calendar", "Schedules", "Monitor", "Settings")
 REFRESH_MS = 400  # engine news arrives in bursts: one reload per burst
 IDLE_REFRESH_MS = 5000  # changes made elsewhere (the command line) show up within this
 
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
             QStyle.StandardPixmap.SP_ComputerIcon,
             QStyle.StandardPixmap.SP_FileDialogDetailedView,
             QStyle.StandardPixmap.SP_FileDialogContentsView,
+            QStyle.StandardPixmap.SP_BrowserReload,
             QStyle.StandardPixmap.SP_DriveHDIcon,
             QStyle.StandardPixmap.SP_FileDialogInfoView,
         )
@@ -129,9 +131,17 @@ class MainWindow(QMainWindow):
         self.dashboard = DashboardPage()
         self.jobs = JobsPage(self.job_actions)
         self.calendar = CalendarPage()
+        self.schedules = SchedulesPage()
         self.monitor = MonitorPage(self.background)
         self.settings_page = SettingsPage()
-        for page in (self.dashboard, self.jobs, self.calendar, self.monitor, self.settings_page):
+        for page in (
+            self.dashboard,
+            self.jobs,
+            self.calendar,
+            self.schedules,
+            self.monitor,
+            self.settings_page,
+        ):
             self.stack.addWidget(page)
         self.nav.currentRowChanged.connect(self.show_page)
         central = QWidget()
@@ -151,6 +161,8 @@ class MainWindow(QMainWindow):
         self.settings_page.save.connect(self.save_settings)
         self.settings_page.add_channel.connect(self.add_channel)
         self.settings_page.sign_in.connect(self.sign_in)
+        self.schedules.act.connect(self.act_on_schedule)
+        self.schedules.preview_requested.connect(self.preview_schedule)
         self.settings_page.remove_channel.connect(self.remove_channel)
         self.jobs.reschedule_requested.connect(self.reschedule_item)
         self.jobs.approval_requested.connect(self.review_approvals)
@@ -325,6 +337,8 @@ class MainWindow(QMainWindow):
             self.background.run(workspace.overview, self.dashboard.show_overview, self.on_failed)
         elif PAGES[index] == "Calendar":
             self.background.run(workspace.calendar, self.calendar.show_events, self.on_failed)
+        elif PAGES[index] == "Schedules":
+            self.background.run(workspace.schedule_rows, self.schedules.show_rows, self.on_failed)
         elif PAGES[index] == "Settings":
             self.background.run(
                 lambda: (workspace.settings_snapshot(), workspace.google.account()),
@@ -588,7 +602,7 @@ class MainWindow(QMainWindow):
             )
             message = f"Created job {created.job_id} with {created.item_count} items."
             if result.recurring:
-                schedule = workspace.add_schedule_from(result)
+                schedule = workspace.add_schedule_from(result, created.job_id)
                 message += f" It repeats as schedule {schedule}."
             return message, created.job_id
 
@@ -622,6 +636,43 @@ class MainWindow(QMainWindow):
     def job_title(self, job_id: int) -> str:
         row = self.snapshot.get(job_id)
         return row.title if row is not None else f"job {job_id}"
+
+    # Schedules
+
+    def act_on_schedule(self, schedule_id: int, action: str) -> None:
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        if action == "remove":
+            answer = QMessageBox.question(
+                self,
+                "Remove schedule",
+                "Remove this schedule? It makes no more jobs; the jobs it made stay.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+
+        def done(message: str) -> None:
+            self.statusBar().showMessage(message, 8000)
+            self.engine.wake()
+            self.show_page(PAGES.index("Schedules"))
+            self.refresh_rows()
+
+        self.background.run(
+            lambda: workspace.schedule_action(schedule_id, action), done, self.on_failed
+        )
+
+    def preview_schedule(self, schedule_id: int) -> None:
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        self.background.run(
+            lambda: workspace.schedule_preview(schedule_id),
+            lambda runs: self.schedules.show_preview(schedule_id, runs),
+            lambda _error: None,  # removed meanwhile: nothing to preview
+        )
 
     # Help
 
