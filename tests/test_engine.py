@@ -371,3 +371,25 @@ def test_a_data_folder_that_cannot_be_locked_says_so_in_one_line() -> None:
 
     with pytest.raises(UserError, match=r"cannot use the data folder /proc/self/cadence"):
         InstanceLock(Path("/proc/self/cadence/engine.lock")).acquire()
+
+
+def test_canceling_a_job_leaves_no_item_pending_or_promising_a_retry(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from app.store.models import utcnow
+
+    job = add_job(workspace, ["One.", "Two."], tmp_path / "out")
+    with workspace.db.write() as session:
+        first, second = queue.claim_next(session, 2)
+        queue.finish_item(  # a crash: back in the queue for a retry
+            session, first, "failed", error="crashed — retrying in 30 s (attempt 2 of 3)",
+            retry_at=utcnow() + timedelta(seconds=30),
+        )  # fmt: skip
+        queue.cancel_job(session, job, "test")
+        queue.finish_item(session, second, "stopped")  # the running one stops, re-queued
+    with workspace.db.read() as session:
+        items = session.scalars(select(Item).where(Item.job_id == job)).all()
+        assert [(i.state, i.error) for i in items] == [("canceled", "canceled with the job")] * 2
+        assert session.get(Job, job).state == "canceled"  # type: ignore[union-attr]

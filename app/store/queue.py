@@ -321,11 +321,21 @@ def settle_job(session: Session, job_id: int) -> None:
     elif state is State.CANCELING:
         job.state = transition(state, State.CANCELED).value
         job.finished_at = utcnow()
+        _cancel_pending(job)  # an item re-queued meanwhile (a stopped render) must not linger
     elif state is State.RUNNING and not pending:
         failed = counts.get(State.FAILED.value, 0)
         job.state = transition(state, State.COMPLETING).value
         job.state = transition(State.COMPLETING, State.FAILED if failed else State.COMPLETED).value
         job.finished_at = utcnow()
+
+
+def _cancel_pending(job: Job) -> None:
+    """A canceled job's waiting items end canceled, without a stale "retrying in …" note."""
+    for item in job.items:
+        if item.state == State.PENDING.value:
+            item.state = transition(State.PENDING, State.CANCELED, "item").value
+            item.error = "canceled with the job"
+            item.not_before = None
 
 
 def recover(session: Session) -> int:
@@ -397,9 +407,7 @@ def cancel_job(session: Session, job_id: int, actor: str) -> Job:
         State.CANCELING if state in (State.RUNNING, State.PAUSING, State.PAUSED) else State.CANCELED
     )
     job.state = transition(state, target).value
-    for item in job.items:
-        if item.state == State.PENDING.value:
-            item.state = transition(State.PENDING, State.CANCELED, "item").value
+    _cancel_pending(job)
     if job.state == State.CANCELED.value:
         job.finished_at = utcnow()
     settle_job(session, job_id)
