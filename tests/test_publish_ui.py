@@ -91,6 +91,23 @@ def test_the_publish_step_asks_what_youtube_needs(
     window.shutdown()
 
 
+def consenting_browser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A browser that gives consent at once: Google's redirect goes straight back to the
+    sign-in's one-off server on 127.0.0.1."""
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    class Browser:
+        def open(self, url: str, *args: Any, **kwargs: Any) -> bool:
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+            back = f"{query['redirect_uri'][0]}?code=yes&state={query['state'][0]}"
+            threading.Thread(target=lambda: urllib.request.urlopen(back, timeout=10).read()).start()
+            return True
+
+    monkeypatch.setattr("webbrowser.get", lambda *_a, **_k: Browser())
+
+
 def fake_records(tmp_path: Path) -> list[dict[str, Any]]:
     video = tmp_path / "002.mp4"
     video.write_bytes(b"video")
@@ -275,21 +292,11 @@ def test_adding_a_channel_from_settings_signs_in_through_the_browser(
 ) -> None:
     """Settings › YouTube channels › Add…: the installed-app flow runs off the GUI thread; a
     browser stand-in gives consent; the channel appears in the list."""
-    import threading
-    import urllib.parse
-    import urllib.request
 
     client = desktop_client(tmp_path)
     google.grant_scope = "https://www.googleapis.com/auth/youtube"
 
-    class Browser:
-        def open(self, url: str, *args: Any, **kwargs: Any) -> bool:
-            query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
-            back = f"{query['redirect_uri'][0]}?code=yes&state={query['state'][0]}"
-            threading.Thread(target=lambda: urllib.request.urlopen(back, timeout=10).read()).start()
-            return True
-
-    monkeypatch.setattr("webbrowser.get", lambda *_a, **_k: Browser())
+    consenting_browser(monkeypatch)
     workspace = Workspace(AppPaths.resolve(data_dir))
     workspace.settings.set("google.client_secrets", str(client))
     window = open_window(qtbot, workspace)
@@ -400,9 +407,6 @@ def test_settings_signs_in_to_google_and_keeps_the_script_writer(
     key are saved (the key to the keyring, never shown again)."""
     import base64
     import json
-    import threading
-    import urllib.parse
-    import urllib.request
 
     from tests.conftest import desktop_client
 
@@ -410,14 +414,7 @@ def test_settings_signs_in_to_google_and_keeps_the_script_writer(
     claims = base64.urlsafe_b64encode(json.dumps({"email": "me@example.com"}).encode()).decode()
     google.id_token = f"e30.{claims.rstrip('=')}.c2ln"
 
-    class Browser:
-        def open(self, url: str, *args: Any, **kwargs: Any) -> bool:
-            query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
-            back = f"{query['redirect_uri'][0]}?code=yes&state={query['state'][0]}"
-            threading.Thread(target=lambda: urllib.request.urlopen(back, timeout=10).read()).start()
-            return True
-
-    monkeypatch.setattr("webbrowser.get", lambda *_a, **_k: Browser())
+    consenting_browser(monkeypatch)
     workspace = Workspace(AppPaths.resolve(data_dir))
     workspace.settings.set("google.client_secrets", str(client))
     window = open_window(qtbot, workspace)
