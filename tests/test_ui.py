@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QIcon
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
 from pytestqt.qtbot import QtBot
 
@@ -658,3 +659,20 @@ def test_schedules_can_be_managed_in_the_window(
     qtbot.waitUntil(lambda: page.table.rowCount() == 0, timeout=15_000)
     window.close()
     window.shutdown()
+
+
+def test_shift_f10_opens_the_context_menu_at_the_current_row(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = window.jobs
+    window.show_page(PAGES.index("Jobs"))
+    asked: list[QPoint] = []
+    monkeypatch.setattr(page, "_context_menu", lambda point, view=None: asked.append(point))
+    select(window, {"Cooking basics"})
+    current = page.model.index(page.model.position_of(3), 1)
+    page.table.setCurrentIndex(current)
+    window.activateWindow()
+    page.table.setFocus()
+    qtbot.waitUntil(page.table.hasFocus, timeout=5_000)
+    QTest.keyClick(page.table, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+    assert asked == [page.table.visualRect(current).center()]

@@ -692,6 +692,7 @@ class MainWindow(QMainWindow):
                 keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
                 if keys:
                     found.append((keys, action.text().replace("&", "").rstrip("…")))
+        found.append(("Shift+F10", "Menu of the selected job or item"))
         return found
 
     def show_shortcuts(self) -> None:

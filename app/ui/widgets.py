@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
 
 
 def emphasised(label: QLabel, points: float | None = None) -> QLabel:
@@ -26,6 +36,21 @@ def muted(label: QLabel) -> QLabel:
 
 def heading(text: str) -> QLabel:
     return emphasised(QLabel(text), 16)
+
+
+def menu_on_shift_f10(view: QAbstractItemView, open_menu: Callable[[QPoint], None]) -> QShortcut:
+    """Shift+F10 opens a view's context menu at its current item, as the Menu key does.
+
+    ``open_menu`` takes a point in the viewport's coordinates, like
+    ``customContextMenuRequested`` of a scroll area."""
+
+    def at_current() -> None:
+        rect = view.visualRect(view.currentIndex())
+        open_menu(rect.center() if rect.isValid() else QPoint(4, 4))
+
+    shortcut = QShortcut(QKeySequence("Shift+F10"), view, at_current)
+    shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    return shortcut
 
 
 class PathField(QWidget):

@@ -30,7 +30,7 @@ from app.store.jobs import JobRow
 from app.ui.delegates import CardDelegate, EditDelegate, ProgressDelegate
 from app.ui.job_models import ItemsModel
 from app.ui.job_table import EDITABLE, PROGRESS_COLUMN, TABS, WIDTHS, JobTableModel
-from app.ui.widgets import emphasised, heading
+from app.ui.widgets import emphasised, heading, menu_on_shift_f10
 
 FILTER_DELAY_MS = 150  # typing pauses this long before the table filters
 MAX_ITEM_COLUMN = 280  # pixels: long problems are read in full on hover
@@ -121,6 +121,7 @@ class JobsPage(QWidget):
         )
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
+        menu_on_shift_f10(self.table, lambda point: self._context_menu(point))
         self.table.selectionModel().selectionChanged.connect(self._selected)
 
         # The same jobs as cards: same model, same selection.
@@ -140,6 +141,7 @@ class JobsPage(QWidget):
         self.cards.customContextMenuRequested.connect(
             lambda point: self._context_menu(point, self.cards)
         )
+        menu_on_shift_f10(self.cards, lambda point: self._context_menu(point, self.cards))
         self.job_views = QStackedWidget()
         self.job_views.addWidget(self.table)
         self.job_views.addWidget(self.cards)
@@ -159,6 +161,7 @@ class JobsPage(QWidget):
         self.items_view.doubleClicked.connect(lambda index: self.open_output(index.row()))
         self.items_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.items_view.customContextMenuRequested.connect(self._item_menu)
+        menu_on_shift_f10(self.items_view, lambda point: self._item_menu(point))
         self.items_heading = emphasised(QLabel("Select a job to see its items."))
         self.items_heading.setContentsMargins(2, 4, 2, 4)
         lower = QWidget()
