@@ -14,6 +14,7 @@ DATA_DIR_ENV = "CADENCE_DATA_DIR"
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEMO_SHEET = RESOURCES / "demo" / "ideas.csv"
 APP_ICON = RESOURCES / "icons" / "cadence.png"
+NAV_ICONS = RESOURCES / "icons" / "nav"  # one monochrome SVG per page, tinted by the theme
 USER_GUIDE = RESOURCES.parent / "README.md"
 MUSIC_DIR = RESOURCES / "music"
 

@@ -539,19 +539,19 @@ def test_an_export_follows_the_typed_extension() -> None:
 
 
 def test_colours_follow_every_theme_switch(window: MainWindow) -> None:
-    """Headings, card figures and toolbar icons take the palette of the theme in force —
-    after any number of switches — and disabled actions look disabled in the dark."""
+    """Headings, card figures, toolbar and sidebar icons take the palette of the theme in
+    force — after any number of switches — and disabled actions look disabled in the dark."""
     from PySide6.QtGui import QIcon, QPalette
 
     def heading_lightness() -> int:
         return window.jobs.heading.palette().color(QPalette.ColorRole.WindowText).lightness()
 
-    def icon_lightness(name: str, mode: QIcon.Mode = QIcon.Mode.Normal) -> int:
-        image = window.job_actions[name].icon().pixmap(24, 24, mode).toImage()
+    def icon_lightness(icon: QIcon, mode: QIcon.Mode = QIcon.Mode.Normal) -> int:
+        image = icon.pixmap(24, 24, mode).toImage()
         lit = [
             image.pixelColor(x, y)
-            for x in range(24)
-            for y in range(24)
+            for x in range(image.width())
+            for y in range(image.height())
             if image.pixelColor(x, y).alpha() > 200
         ]
         return max(c.lightness() for c in lit) if lit else -1
@@ -561,7 +561,9 @@ def test_colours_follow_every_theme_switch(window: MainWindow) -> None:
             window.choose_theme(theme)
             QApplication.processEvents()
             assert (heading_lightness() > 180) is light_text, theme
-            assert (icon_lightness("cancel") > 180) is light_text, theme
+            assert (icon_lightness(window.job_actions["cancel"].icon()) > 180) is light_text
+            for row in range(window.nav.count()):  # every page has a glyph, in the text colour
+                assert (icon_lightness(window.nav.item(row).icon()) > 180) is light_text, row
         palette = QApplication.palette()
         assert palette.color(
             QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText

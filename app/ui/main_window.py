@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -39,7 +39,7 @@ from app import APP_NAME, __version__
 from app.domain.errors import NotFound, UserError
 from app.engine.lock import InstanceLock
 from app.engine.service import EngineEvent
-from app.paths import APP_ICON, USER_GUIDE
+from app.paths import APP_ICON, NAV_ICONS, USER_GUIDE
 from app.store.jobs import JobRow
 from app.ui.approval import ApprovalDialog
 from app.ui.background import Background
@@ -116,17 +116,9 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.setAccessibleName("Views")
         self.nav.setFixedWidth(170)
-        icons = (
-            QStyle.StandardPixmap.SP_ComputerIcon,
-            QStyle.StandardPixmap.SP_FileDialogDetailedView,
-            QStyle.StandardPixmap.SP_FileDialogContentsView,
-            QStyle.StandardPixmap.SP_BrowserReload,
-            QStyle.StandardPixmap.SP_DriveHDIcon,
-            QStyle.StandardPixmap.SP_FileDialogInfoView,
-        )
-        for name, icon in zip(PAGES, icons, strict=True):
+        self.nav.setIconSize(QSize(20, 20))
+        for name in PAGES:
             self.nav.addItem(name)
-            self.nav.item(self.nav.count() - 1).setIcon(self.style().standardIcon(icon))
         self.stack = QStackedWidget()
         self.dashboard = DashboardPage()
         self.jobs = JobsPage(self.job_actions)
@@ -327,6 +319,12 @@ class MainWindow(QMainWindow):
         colour = QApplication.palette().color(QPalette.ColorRole.ButtonText)
         for name, icon in self.toolbar_icons.items():
             self.job_actions[name].setIcon(tinted(self.style().standardIcon(icon), colour))
+        palette = QApplication.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        on_highlight = palette.color(QPalette.ColorRole.HighlightedText)
+        for row, page in enumerate(PAGES):
+            glyph = QIcon(str(NAV_ICONS / f"{page.lower()}.svg"))
+            self.nav.item(row).setIcon(tinted(glyph, text, 20, selected=on_highlight))
 
     def show_page(self, index: int) -> None:
         self.stack.setCurrentIndex(index)

@@ -36,15 +36,19 @@ def _dark() -> QPalette:
     return palette
 
 
-def tinted(icon: QIcon, colour: QColor, size: int = 24) -> QIcon:
+def tinted(icon: QIcon, colour: QColor, size: int = 24, selected: QColor | None = None) -> QIcon:
     """A monochrome icon recoloured to ``colour`` (the theme's text colour), with a dimmer
-    copy for the disabled state: the platform's dark glyphs vanish on a dark toolbar."""
+    copy for the disabled state: the platform's dark glyphs vanish on a dark toolbar.
+    ``selected`` colours it on a highlighted row (the highlighted text's colour)."""
     result = QIcon()
-    for mode, alpha in ((QIcon.Mode.Normal, 255), (QIcon.Mode.Disabled, 90)):
+    modes = [(QIcon.Mode.Normal, colour, 255), (QIcon.Mode.Disabled, colour, 90)]
+    if selected is not None:
+        modes.append((QIcon.Mode.Selected, selected, 255))
+    for mode, tint, alpha in modes:
         pixmap = icon.pixmap(size, size)
         painter = QPainter(pixmap)
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
-        shade = QColor(colour)
+        shade = QColor(tint)
         shade.setAlpha(alpha)
         painter.fillRect(pixmap.rect(), shade)
         painter.end()
