@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.background import Background
+from app.ui.widgets import ok_cancel
 
 FRAMES = 4
 
@@ -51,13 +52,7 @@ class RejectDialog(QDialog):
         self.again = QCheckBox("Render it again (instead of skipping it)")
         self.again.setAccessibleName("Render again")
         form.addRow("", self.again)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Reject")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(ok_cancel(self, "Reject"))
 
 
 class ApprovalDialog(QDialog):

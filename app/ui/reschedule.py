@@ -8,11 +8,12 @@ from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import (
     QDateTimeEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QWidget,
 )
+
+from app.ui.widgets import ok_cancel
 
 
 class RescheduleDialog(QDialog):
@@ -38,13 +39,7 @@ class RescheduleDialog(QDialog):
         self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.when.setAccessibleName("New publish time")
         form.addRow("Publish at", self.when)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Reschedule")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(ok_cancel(self, "Reschedule"))
 
     def chosen(self) -> datetime:
         moment = self.when.dateTime().toPython()
