@@ -18,6 +18,7 @@ from app.paths import DEMO_SHEET, AppPaths
 from app.ui.approval import ApprovalDialog
 from app.ui.background import Background
 from app.ui.main_window import PAGES, MainWindow
+from app.ui.wizard import JobWizard
 from app.workspace import Workspace
 from tests.conftest import desktop_client
 from tests.fake_google import Google
@@ -65,7 +66,8 @@ def test_the_publish_step_asks_what_youtube_needs(
     assert page.every.isEnabled() and page.first.isEnabled()
     page.every.setText("5 minutes")
     wizard.next()
-    assert wizard.currentPage() is page and "not an interval" in page.error.text()
+    assert wizard.currentPage() is page and "not an interval" in page.every_error.text()
+    assert page.error.text() == ""  # beside the interval, not at the page's foot
     page.every.setText("10m")  # 144 a day for 8 videos: more than the daily quota allows?
     assert page.quota.text() == ""  # 8 videos never exceed 100 a day
     page.daily_uploads = 5
@@ -391,7 +393,7 @@ def test_the_wizard_tests_by_itself_checks_the_folder_and_words_its_errors(
     wizard.next()  # publishing: render only
     assert wizard.currentPage() is wizard.review
     qtbot.waitUntil(lambda: "(at the strict level)" in wizard.review.summary.text(), timeout=30_000)
-    assert "1 (at the strict level) videos" in wizard.review.summary.text()
+    assert "1 video (at the strict level)" in wizard.review.summary.text()
     window.close()
     window.shutdown()
 
@@ -437,3 +439,70 @@ def test_settings_signs_in_to_google_and_keeps_the_script_writer(
     assert page.llm_key.text() == ""  # the key is never put back on screen
     window.close()
     window.shutdown()
+
+
+def test_every_wizard_problem_shows_beside_its_field_and_goes_when_fixed(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    """One wrong entry per field: each message appears under that field (not at the page's
+    foot), speaks the window's language, and is gone once the field is edited."""
+    from PySide6.QtCore import QDateTime
+
+    from app.sources.intake import load_report
+
+    background = Background()
+    wizard = JobWizard(background, lambda spec, *_level: load_report(spec))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.source.location.setText(str(DEMO_SHEET))
+    wizard.source.location.editingFinished.emit()
+    qtbot.waitUntil(lambda: wizard.source.isComplete(), timeout=30_000)
+    wizard.next()
+    wizard.next()
+
+    details = wizard.details
+    assert wizard.currentPage() is details
+    details.callback.setText("ftp://example.com/hook")
+    wizard.next()
+    assert wizard.currentPage() is details
+    assert "http:// or https://" in details.callback_error.text()
+    assert details.error.text() == "" and details.title_error.text() == ""
+    details.callback.setText("https://example.com/hook")
+    assert details.callback_error.text() == ""
+    wizard.next()
+
+    page = wizard.scheduling_page
+    assert wizard.currentPage() is page
+    page.start_now.setChecked(False)
+    page.start.setDateTime(QDateTime.currentDateTime().addDays(2))
+    page.use_end.setChecked(True)
+    page.end.setDateTime(QDateTime.currentDateTime().addDays(1))
+    wizard.next()
+    assert wizard.currentPage() is page
+    assert page.end_error.text() == "End time: must be after the start time"
+    assert page.error.text() == "" and page.rules_error.text() == ""
+    page.end.setDateTime(QDateTime.currentDateTime().addDays(3))
+    assert page.end_error.text() == ""
+    page.start_now.setChecked(True)
+    page.end.setDateTime(QDateTime.currentDateTime().addSecs(-3600))
+    wizard.next()
+    assert "in the past" in page.end_error.text()
+    page.use_end.setChecked(False)
+    page.recurring.setChecked(True)
+    page.zone.setCurrentText("Mars/Olympus")
+    wizard.next()
+    assert wizard.currentPage() is page
+    assert "Mars/Olympus" in page.zone_error.text() and page.expression_error.text() == ""
+    page.zone.setCurrentText("Europe/Berlin")
+    assert page.zone_error.text() == ""
+    page.recurring.setChecked(False)
+    wizard.next()
+
+    publishing = wizard.publishing
+    assert wizard.currentPage() is publishing
+    publishing.enabled.setChecked(True)
+    wizard.next()  # no channel signed in: the message points at the screen that adds one
+    assert "Settings › YouTube channels" in publishing.channel_error.text()
+    assert "`channels list`" not in publishing.channel_error.text()
+    wizard.close()
+    background.shutdown()

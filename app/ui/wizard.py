@@ -90,6 +90,48 @@ def _error_label() -> QLabel:
     return label
 
 
+class FieldErrors:
+    """Each problem shown beside the field it is about, and gone as soon as that field is
+    edited; a problem no field owns goes to the page's own line.
+
+    `beside` makes the label for a field (by the `DraftError.field` names it answers to —
+    a name ending in "*" matches as a prefix) and adds it as the next row of the form.
+    """
+
+    def __init__(self) -> None:
+        self.labels: list[tuple[tuple[str, ...], QLabel]] = []
+        self.general = _error_label()
+
+    def beside(self, form: QFormLayout, fields: tuple[str, ...], *changed: Any) -> QLabel:
+        label = _error_label()
+        form.addRow(label)
+        self.labels.append((fields, label))
+        for signal in changed:
+            signal.connect(lambda *_a, label=label: label.setText(""))
+        return label
+
+    def label_for(self, field_name: str) -> QLabel:
+        for fields, label in self.labels:
+            for name in fields:
+                if field_name == name or (name.endswith("*") and field_name.startswith(name[:-1])):
+                    return label
+        return self.general
+
+    def show(self, field_name: str, text: str) -> None:
+        self.clear()
+        self.label_for(field_name).setText(text)
+
+    def clear(self) -> None:
+        self.general.setText("")
+        for _fields, label in self.labels:
+            label.setText("")
+
+    def shown(self) -> str:
+        """Every message on the page, for tests and screen readers."""
+        texts = [label.text() for _f, label in self.labels] + [self.general.text()]
+        return " ".join(t for t in texts if t)
+
+
 @dataclass
 class WizardResult:
     """Everything the wizard collected, ready for `Workspace.create_job`."""
@@ -278,10 +320,9 @@ class OutputPage(QWizardPage):
         folder = PathField("Output folder", placeholder="Videos/Cadence/job-… (default)")
         self.folder = folder.edit
         form.addRow("Folder", folder)
-        self.folder_error = _error_label()  # beside the field it is about
-        form.addRow(self.folder_error)
-        self.folder.textChanged.connect(lambda _t: self.folder_error.setText(""))
-        self.error = _error_label()
+        self.errors = FieldErrors()
+        self.folder_error = self.errors.beside(form, ("folder",), self.folder.textChanged)
+        self.error = self.errors.general
         form.addRow(self.error)
         self.container.currentTextChanged.connect(self._container_changed)
         self._container_changed(self.container.currentText())
@@ -337,8 +378,8 @@ class DetailsPage(QWizardPage):
         self.title_edit = QLineEdit()
         self.title_edit.setAccessibleName("Title")
         form.addRow("Title", self.title_edit)
-        self.title_error = _error_label()
-        form.addRow(self.title_error)
+        self.errors = FieldErrors()
+        self.title_error = self.errors.beside(form, ("title",), self.title_edit.textChanged)
         self.priority = QComboBox()
         self.priority.addItems([p.value for p in Priority])
         self.priority.setCurrentText("normal")
@@ -350,10 +391,12 @@ class DetailsPage(QWizardPage):
         self.deadline.setSuffix(" min")
         self.deadline.setAccessibleName("Processing deadline in minutes")
         form.addRow("Processing deadline", self.deadline)
+        self.errors.beside(form, ("deadline",), self.deadline.valueChanged)
         self.callback = QLineEdit()
         self.callback.setPlaceholderText("https://example.com/hook (optional)")
         self.callback.setAccessibleName("Callback URL")
         form.addRow("Callback URL", self.callback)
+        self.callback_error = self.errors.beside(form, ("callback URL",), self.callback.textChanged)
         self.level = QComboBox()
         self.level.addItems([lvl.value for lvl in Level])
         self.level.setCurrentText("moderate")
@@ -361,7 +404,8 @@ class DetailsPage(QWizardPage):
         form.addRow("Validation level", self.level)
         self.write_back = QCheckBox("Show each row's status in the Google Sheet")
         form.addRow("", self.write_back)
-        self.error = _error_label()
+        self.errors.beside(form, ("write-back",), self.write_back.toggled)
+        self.error = self.errors.general
         form.addRow(self.error)
 
     def initializePage(self) -> None:
@@ -378,13 +422,11 @@ class DetailsPage(QWizardPage):
     def validatePage(self) -> bool:
         wizard = self.wizard()
         assert isinstance(wizard, JobWizard)
-        self.title_error.setText("")
-        self.error.setText("")
+        self.errors.clear()
         try:
             wizard.draft(scheduling={}).checked()
         except DraftError as exc:
-            target = self.title_error if exc.field == "title" else self.error
-            target.setText(str(exc))
+            self.errors.show(exc.field, str(exc))
             return False
         return True
 
@@ -413,15 +455,27 @@ class SchedulingPage(QWizardPage):
         self.end.setAccessibleName("End time")
         self.use_end = QCheckBox("Start nothing after")
         form.addRow("Start at", self.start)
+        self.errors = FieldErrors()
+        self.start_error = self.errors.beside(
+            form, ("start time",), self.start.dateTimeChanged, self.start_now.toggled
+        )
         end_row = QHBoxLayout()
         end_row.addWidget(self.use_end)
         end_row.addWidget(self.end, 1)
         form.addRow("End", end_row)
+        self.end_error = self.errors.beside(
+            form,
+            ("end time",),
+            self.end.dateTimeChanged,
+            self.use_end.toggled,
+            self.start.dateTimeChanged,
+        )
         self.max_concurrent = QSpinBox()
         self.max_concurrent.setRange(0, 16)
         self.max_concurrent.setSpecialValueText("engine default")
         self.max_concurrent.setAccessibleName("Maximum at once")
         form.addRow("At most at once", self.max_concurrent)
+        self.errors.beside(form, ("max_concurrent",), self.max_concurrent.valueChanged)
         self.priority_queue = QCheckBox("Higher-priority rows first (priority queue)")
         self.priority_queue.setChecked(True)
         form.addRow("", self.priority_queue)
@@ -432,15 +486,13 @@ class SchedulingPage(QWizardPage):
         )
         self.rules.setMaximumHeight(110)
         form.addRow("Rules", self.rules)
-        self.rules_error = _error_label()  # beside the rules
-        form.addRow(self.rules_error)
+        self.rules_error = self.errors.beside(form, ("rules*",), self.rules.textChanged)
         self.recurring = QCheckBox("Repeat: make this job again on a schedule")
         form.addRow("", self.recurring)
         self.expression = QLineEdit("weekly@mon@09:00")
         self.expression.setAccessibleName("Schedule expression")
         form.addRow("Schedule", self.expression)
-        self.expression_error = _error_label()
-        form.addRow(self.expression_error)
+        self.expression_error = self.errors.beside(form, ("schedule",), self.expression.textChanged)
         self.zone = QComboBox()
         self.zone.setEditable(True)
         self.zone.addItems(
@@ -463,10 +515,13 @@ class SchedulingPage(QWizardPage):
         if line is not None:
             line.setAccessibleName("Time zone")
         form.addRow("Time zone", self.zone)
+        self.zone_error = self.errors.beside(
+            form, ("timezone", "time zone"), self.zone.currentTextChanged
+        )
         self.preview = QLabel("")
         self.preview.setAccessibleName("Next five runs")
         form.addRow("Next runs", self.preview)
-        self.error = _error_label()
+        self.error = self.errors.general
         form.addRow(self.error)
         for signal in (
             self.expression.textChanged,
@@ -474,9 +529,6 @@ class SchedulingPage(QWizardPage):
             self.recurring.toggled,
         ):
             signal.connect(self.update_preview)
-        # A message goes away as soon as what it is about is edited.
-        self.rules.textChanged.connect(lambda: self.rules_error.setText(""))
-        self.expression.textChanged.connect(lambda _t: self.expression_error.setText(""))
         self.start_now.toggled.connect(lambda on: self.start.setEnabled(not on))
         self.start.setEnabled(False)
         self.use_end.toggled.connect(self.end.setEnabled)
@@ -528,23 +580,29 @@ class SchedulingPage(QWizardPage):
         return data
 
     def validatePage(self) -> bool:
-        for label in (self.error, self.rules_error, self.expression_error):
-            label.setText("")
+        self.errors.clear()
         try:
             SchedulingConfig.from_dict(self.scheduling())
         except DraftError as exc:
-            target = self.rules_error if exc.field.startswith("rules") else self.error
-            target.setText(friendly(exc, self.scheduling_rules()))
+            self.errors.show(exc.field, friendly(exc, self.scheduling_rules()))
             return False
         except UserError as exc:
             self.error.setText(str(exc))
             return False
+        now = datetime.now().astimezone()
+        if self.use_end.isChecked() and _local(self.end) <= now:
+            self.end_error.setText("End time: is in the past — pick a later time, or untick it.")
+            return False
         if self.recurring.isChecked():
             try:
                 parse_schedule(self.expression.text())
-                zone(self.zone.currentText())
             except UserError as exc:
                 self.expression_error.setText(str(exc))
+                return False
+            try:
+                zone(self.zone.currentText())
+            except UserError as exc:
+                self.zone_error.setText(str(exc))
                 return False
         return True
 
@@ -573,6 +631,10 @@ class PublishPage(QWizardPage):
         self.channel = QComboBox()
         self.channel.setAccessibleName("Channel")
         form.addRow("Channel", self.channel)
+        self.errors = FieldErrors()
+        self.channel_error = self.errors.beside(
+            form, ("channel",), self.channel.currentIndexChanged
+        )
         self.channel_hint = QLabel("")
         self.channel_hint.setWordWrap(True)
         form.addRow(self.channel_hint)
@@ -597,6 +659,9 @@ class PublishPage(QWizardPage):
         row.addWidget(self.at_time)
         row.addWidget(self.publish_at, 1)
         form.addRow("", row)
+        self.errors.beside(
+            form, ("publish at",), self.publish_at.dateTimeChanged, self.when_group.idToggled
+        )
         self.every = QLineEdit("1d")
         self.every.setAccessibleName("Interval between videos")
         self.every.setToolTip("1d, 12h, 90m or 1d12h")
@@ -610,10 +675,18 @@ class PublishPage(QWizardPage):
         spaced_row.addWidget(QLabel("from"))
         spaced_row.addWidget(self.first, 1)
         form.addRow("", spaced_row)
+        self.every_error = self.errors.beside(
+            form,
+            ("publish every", "first"),
+            self.every.textChanged,
+            self.first.dateTimeChanged,
+            self.when_group.idToggled,
+        )
         self.playlist = QLineEdit()
         self.playlist.setAccessibleName("Playlist ID")
         self.playlist.setPlaceholderText("PL… (optional)")
         form.addRow("Playlist", self.playlist)
+        self.errors.beside(form, ("playlist",), self.playlist.textChanged)
         self.category = QComboBox()
         for key, name in sorted(CATEGORIES.items(), key=lambda kv: kv[1]):
             self.category.addItem(name, key)
@@ -630,8 +703,9 @@ class PublishPage(QWizardPage):
         kids_row.addWidget(self.kids_yes)
         kids_row.addStretch()
         form.addRow("Audience", kids_row)
-        self.kids_error = _error_label()
-        form.addRow(self.kids_error)
+        self.kids_error = self.errors.beside(
+            form, ("made for kids",), self.kids_group.buttonToggled
+        )
         self.synthetic = QCheckBox("Contains altered or synthetic content (YouTube's disclosure)")
         form.addRow("", self.synthetic)
         self.approve = QCheckBox("Let me approve each video before it uploads")
@@ -641,7 +715,7 @@ class PublishPage(QWizardPage):
         self.quota.setWordWrap(True)
         self.quota.setStyleSheet("color: #b45309;")
         form.addRow(self.quota)
-        self.error = _error_label()
+        self.error = self.errors.general
         form.addRow(self.error)
         self.enabled.toggled.connect(self._enable)
         self.when_group.idToggled.connect(lambda *_a: self._enable(self.enabled.isChecked()))
@@ -737,14 +811,36 @@ class PublishPage(QWizardPage):
         return data
 
     def validatePage(self) -> bool:
-        self.error.setText("")
-        self.kids_error.setText("")
-        try:
-            PublishConfig.from_dict(self.publish()).checked()
-        except DraftError as exc:
-            target = self.kids_error if exc.field == "made for kids" else self.error
-            target.setText(str(exc))
+        self.errors.clear()
+        data = self.publish()
+        if not data:
+            return True
+        # The window's own words for what the command line asks with flags.
+        if not data["channel"]:
+            self.channel_error.setText(
+                "Choose a channel — add one in Settings › YouTube channels first."
+            )
             return False
+        if data["made_for_kids"] is None:
+            self.kids_error.setText(
+                "Answer whether the videos are made for kids — YouTube requires it."
+            )
+            return False
+        try:
+            PublishConfig.from_dict(data).checked()
+        except DraftError as exc:
+            self.errors.show(exc.field, str(exc))
+            return False
+        now = datetime.now().astimezone()
+        for when, edit in ((self.at_time, self.publish_at), (self.spaced, self.first)):
+            if when.isChecked() and _local(edit) <= now:
+                field_name = "publish at" if edit is self.publish_at else "first"
+                self.errors.show(
+                    field_name,
+                    "The publish time is in the past — pick a later time, "
+                    "or choose “As soon as each video is ready”.",
+                )
+                return False
         return True
 
 
@@ -772,16 +868,16 @@ class ReviewPage(QWizardPage):
         report = wizard.source.report
         rows = len(report.valid_rows) if report else 0
         if result.level is not Level.MODERATE and report is not None:
-            rows_text = f"… (counting at the {result.level.value} level)"
+            rows_text = f"… videos (counting at the {result.level.value} level)"
             self.recount(wizard, result.spec, result.level)
         else:
-            rows_text = str(rows)
+            rows_text = "1 video" if rows == 1 else f"{rows} videos"
         lines = [
             f"<b>{result.title}</b> — {result.priority.value} priority",
             f"Source: {result.spec.location}"
             + (f" › {result.spec.tab}" if result.spec.tab else "")
             + (f" ({result.spec.range})" if result.spec.range else ""),
-            f"{rows_text} videos · {result.output_config['resolution']} "
+            f"{rows_text} · {result.output_config['resolution']} "
             f"{'vertical' if result.output_config['vertical'] else 'landscape'} "
             f"{result.output_config['container'].upper()} · style {result.style}",
             f"Mode: {result.scheduling['mode']}"
@@ -845,7 +941,8 @@ class ReviewPage(QWizardPage):
                 return
             valid = len(report.valid_rows)
             text = self.summary.text().replace(
-                f"… (counting at the {level.value} level)", f"{valid} (at the {level.value} level)"
+                f"… videos (counting at the {level.value} level)",
+                f"{valid} {'video' if valid == 1 else 'videos'} (at the {level.value} level)",
             )
             self.summary.setText(text)
             if not valid:
@@ -917,7 +1014,10 @@ class JobWizard(QWizard):
         warnings = []
         report = self.source.report
         if report and report.invalid_rows:
-            warnings.append(f"{len(report.invalid_rows)} rows with problems will be left out.")
+            bad = len(report.invalid_rows)
+            warnings.append(
+                f"{bad} {'row' if bad == 1 else 'rows'} with problems will be left out."
+            )
         if spec.kind == "gsheet" and report and len(report.valid_rows) > 50:
             warnings.append("Large sheet: status write-back uses Google quota as rows finish.")
         if scheduling.get("start_at"):
