@@ -100,3 +100,30 @@ def test_quitting_after_a_render_exits_cleanly(data_dir: Path, tmp_path: Path) -
             app.kill()
     assert app.returncode == 0, err
     assert "Fatal Python error" not in err and "Traceback" not in err
+
+
+def test_a_session_of_many_signals_still_quits_cleanly() -> None:
+    """More signal emits than ``True`` has references — a day of render progress — and the
+    process still ends with exit code 0 (PySide6 6.12.0 lost a reference on each emit, so
+    Python aborted with ``bool_dealloc`` while finalising; the guard and the pin keep it away)."""
+    script = (
+        "from PySide6.QtCore import QObject, Signal\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from app.ui.qt_guard import guard_signal_emits\n"
+        "guard_signal_emits()\n"
+        "app = QApplication([])\n"
+        "class Host(QObject):\n"
+        "    happened = Signal(object)\n"
+        "host = Host()\n"
+        "host.happened.connect(lambda event: None)\n"
+        "for n in range(100_000):\n"
+        "    host.happened.emit(n)\n"
+        "print('emitted')\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "emitted" in done.stdout and "Fatal Python error" not in done.stderr

@@ -86,7 +86,9 @@ class EditDelegate(QStyledItemDelegate):
         elif isinstance(editor, QDateTimeEdit):
             start = value.astimezone() if isinstance(value, datetime) else None
             editor.setDateTime(
-                QDateTime(start) if start else QDateTime.currentDateTime().addSecs(3600)
+                QDateTime.fromSecsSinceEpoch(int(start.timestamp()))
+                if start
+                else QDateTime.currentDateTime().addSecs(3600)
             )
 
     def setModelData(

@@ -54,9 +54,11 @@ def run_gui(paths: AppPaths) -> int:
 
     from app.paths import APP_ICON
     from app.ui.main_window import MainWindow
+    from app.ui.qt_guard import guard_signal_emits
     from app.ui.single_instance import InstanceServer, hand_over
     from app.workspace import Workspace
 
+    guard_signal_emits()  # before the first emit: see app/ui/qt_guard.py
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName(APP_NAME)

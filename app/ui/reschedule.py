@@ -30,7 +30,7 @@ class RescheduleDialog(QDialog):
             )
         )
         start = (
-            QDateTime(datetime.fromisoformat(current).astimezone().replace(tzinfo=None))
+            QDateTime.fromSecsSinceEpoch(int(datetime.fromisoformat(current).timestamp()))
             if current
             else QDateTime.currentDateTime().addDays(1)
         )
