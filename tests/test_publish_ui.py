@@ -465,10 +465,12 @@ def test_every_wizard_problem_shows_beside_its_field_and_goes_when_fixed(
     details.callback.setText("ftp://example.com/hook")
     wizard.next()
     assert wizard.currentPage() is details
-    assert "http:// or https://" in details.callback_error.text()
+    assert details.callback_error.text() == "Callback URL: must be an http:// or https:// address"
+    assert details.callback_error.isVisible()
     assert details.error.text() == "" and details.title_error.text() == ""
+    assert not details.title_error.isVisible()  # an empty message takes no room
     details.callback.setText("https://example.com/hook")
-    assert details.callback_error.text() == ""
+    assert details.callback_error.text() == "" and not details.callback_error.isVisible()
     wizard.next()
 
     page = wizard.scheduling_page

@@ -190,7 +190,7 @@ def test_the_wizard_checks_each_page(qtbot: QtBot, data_dir: Path, tmp_path: Pat
     wizard.details.title_edit.setText("  ")
     wizard.next()
     assert wizard.currentPage() is wizard.details
-    assert "title" in wizard.details.title_error.text()
+    assert wizard.details.title_error.text() == "Title: is empty — give the job a name"
     wizard.details.title_edit.setText("From the wizard")
     wizard.next()
 

@@ -82,12 +82,43 @@ def friendly(error: DraftError, rules: list[Any]) -> str:
     return f"{label}, {name}: {message}" if name else f"{label}: {message}"
 
 
+def _top_form(page: QWidget) -> QFormLayout:
+    """A form held at the top of its page: the space left over stays below it instead of
+    opening gaps between the rows."""
+    outer = QVBoxLayout(page)
+    form = QFormLayout()
+    outer.addLayout(form)
+    outer.addStretch(1)
+    return form
+
+
+class Note(QLabel):
+    """A line of text that takes no room while it is empty (an empty row in a form would
+    leave a gap under its field), starting with a capital ("callback URL: …" is a sentence)."""
+
+    def __init__(self, colour: str = "", name: str = "Note") -> None:
+        super().__init__("")
+        if colour:
+            self.setStyleSheet(f"color: {colour};")
+        self.setWordWrap(True)
+        self.setAccessibleName(name)
+        self.setVisible(False)
+
+    def setText(self, text: str) -> None:
+        text = text[:1].upper() + text[1:]
+        super().setText(text)
+        self.setVisible(bool(text))
+
+
+class ErrorLabel(Note):
+    """A problem, in red, beside its field."""
+
+    def __init__(self) -> None:
+        super().__init__("#dc2626", "Problem")
+
+
 def _error_label() -> QLabel:
-    label = QLabel("")
-    label.setStyleSheet("color: #dc2626;")
-    label.setWordWrap(True)
-    label.setAccessibleName("Problem")
-    return label
+    return ErrorLabel()
 
 
 class FieldErrors:
@@ -297,7 +328,7 @@ class OutputPage(QWizardPage):
         super().__init__()
         self.setTitle("Output")
         self.setSubTitle("How the videos are made.")
-        form = QFormLayout(self)
+        form = _top_form(self)
 
         def combo(name: str, values: list[str], default: str) -> QComboBox:
             box = QComboBox()
@@ -374,7 +405,8 @@ class DetailsPage(QWizardPage):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Job details")
-        form = QFormLayout(self)
+        self.setSubTitle("Name the job; choose its priority and how strictly rows are checked.")
+        form = _top_form(self)
         self.title_edit = QLineEdit()
         self.title_edit.setAccessibleName("Title")
         form.addRow("Title", self.title_edit)
@@ -436,7 +468,7 @@ class SchedulingPage(QWizardPage):
         super().__init__()
         self.setTitle("Scheduling")
         self.setSubTitle("When and how the items render; optionally, repeat this job.")
-        form = QFormLayout(self)
+        form = _top_form(self)
         self.mode = QComboBox()
         self.mode.addItems([m.value for m in Mode])
         self.mode.setCurrentText("smart")
@@ -624,7 +656,7 @@ class PublishPage(QWizardPage):
         self.background = background
         self.channels = channels  # () -> (channel records, uploads a day), in the background
         self.daily_uploads = 100
-        form = QFormLayout(self)
+        form = _top_form(self)
         self.enabled = QCheckBox("Upload to YouTube")
         self.enabled.setAccessibleName("Upload to YouTube")
         form.addRow("", self.enabled)
@@ -635,8 +667,7 @@ class PublishPage(QWizardPage):
         self.channel_error = self.errors.beside(
             form, ("channel",), self.channel.currentIndexChanged
         )
-        self.channel_hint = QLabel("")
-        self.channel_hint.setWordWrap(True)
+        self.channel_hint = Note(name="Channels")
         form.addRow(self.channel_hint)
         self.privacy = QComboBox()
         self.privacy.addItems([p.value for p in Privacy])
@@ -711,9 +742,7 @@ class PublishPage(QWizardPage):
         self.approve = QCheckBox("Let me approve each video before it uploads")
         self.approve.setAccessibleName("Approve before upload")
         form.addRow("", self.approve)
-        self.quota = QLabel("")
-        self.quota.setWordWrap(True)
-        self.quota.setStyleSheet("color: #b45309;")
+        self.quota = Note("#b45309", "Quota")
         form.addRow(self.quota)
         self.error = self.errors.general
         form.addRow(self.error)
