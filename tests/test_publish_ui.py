@@ -157,6 +157,12 @@ def test_the_approval_preview_approves_and_rejects(qtbot: QtBot, tmp_path: Path)
     qtbot.waitUntil(lambda: not dialog.frame_labels[0].pixmap().isNull(), timeout=5000)
     dialog.approve_selected()
     qtbot.waitUntil(lambda: calls == [("approve", [1])], timeout=5000)
+    from PySide6.QtGui import QDesktopServices
+
+    with pytest.MonkeyPatch.context() as patch:  # no video player installed on this desktop
+        patch.setattr(QDesktopServices, "openUrl", lambda _url: False)
+        assert not dialog.play_video()
+    assert "No application plays videos here — open" in dialog.message.text()
     dialog.list.setCurrentRow(1)
     dialog.reject_selected()
     dialog.reject_dialog.reason.setText("too loud")

@@ -225,12 +225,22 @@ class ApprovalDialog(QDialog):
         )
         return [int(i.data(Qt.ItemDataRole.UserRole)) for i in items]
 
-    def play_video(self) -> None:
+    def play_video(self) -> bool:
+        """Open the video in the system's player; say where it is when nothing opens it."""
         row = self.list.currentRow()
-        if 0 <= row < len(self.records):
-            video = (self.records[row].get("outputs") or {}).get("video")
-            if video:
-                QDesktopServices.openUrl(QUrl.fromLocalFile(video))
+        if not 0 <= row < len(self.records):
+            return False
+        video = (self.records[row].get("outputs") or {}).get("video")
+        if not video:
+            self.message.setText("This item has no video file to play.")
+            return False
+        if not Path(video).exists():
+            self.message.setText(f"{video} is not there any more — it was moved or deleted.")
+            return False
+        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(video))
+        if not opened:
+            self.message.setText(f"No application plays videos here — open {video} yourself.")
+        return opened
 
     def approve_selected(self) -> None:
         ids = self.selected_ids()
