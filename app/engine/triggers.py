@@ -20,8 +20,7 @@ Interval schedules (every@6h) count elapsed time and are unaffected by the chang
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +31,14 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from app.domain.schedule import CronFields, ScheduleSpec, parse_schedule, zone
+from app.domain.wallclock import (
+    SLACK,
+    exists,
+    gap_end,
+    instants,
+    is_second_occurrence,
+    naive_matches,
+)
 
 _APS_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
@@ -53,63 +60,6 @@ def cron_triggers(fields: CronFields, tz: ZoneInfo) -> list[CronTrigger]:
         CronTrigger(day=dom, day_of_week="*", **common),
         CronTrigger(day="*", day_of_week=dow, **common),
     ]
-
-
-def _exists(local: datetime, tz: tzinfo) -> bool:
-    """Whether a naive wall-clock time exists in ``tz`` (it does not inside a spring gap)."""
-    aware = local.replace(tzinfo=tz)
-    return aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == local
-
-
-def _is_second_occurrence(moment: datetime, tz: tzinfo) -> bool:
-    local = moment.astimezone(tz).replace(tzinfo=None)
-    first = local.replace(tzinfo=tz, fold=0).astimezone(UTC)
-    second = local.replace(tzinfo=tz, fold=1).astimezone(UTC)
-    return first != second and moment.astimezone(UTC) == second
-
-
-def _gap_end(local: datetime, tz: tzinfo) -> datetime:
-    """The first real instant after the spring-forward gap containing ``local``."""
-    low = local.replace(tzinfo=tz, fold=1).astimezone(UTC)  # using the later (summer) offset
-    high = local.replace(tzinfo=tz, fold=0).astimezone(UTC)  # using the earlier offset
-    low, high = min(low, high), max(low, high)
-    before = low.astimezone(tz).utcoffset()
-    while high - low > timedelta(seconds=1):
-        mid = low + (high - low) / 2
-        if mid.astimezone(tz).utcoffset() == before:
-            low = mid
-        else:
-            high = mid
-    return high.replace(microsecond=0).astimezone(tz)
-
-
-SLACK = timedelta(hours=3)  # more than any zone's clock change: naive and real time differ less
-SEARCH_DAYS = 366 * 30  # 29 February on a given weekday can be decades away
-
-
-def naive_matches(fields: CronFields, start: datetime) -> Iterator[datetime]:
-    """Naive wall-clock minutes matching ``fields``, from ``start`` (naive) on, in order."""
-    hours, minutes = sorted(fields.hours), sorted(fields.minutes)
-    day = start.date()
-    for _ in range(SEARCH_DAYS):
-        if fields.day_matches(datetime.combine(day, time(0))):
-            for hour in hours:
-                for minute in minutes:
-                    moment = datetime.combine(day, time(hour, minute))
-                    if moment >= start:
-                        yield moment
-        day += timedelta(days=1)
-
-
-def instants(local: datetime, tz: tzinfo, *, follow_real_time: bool) -> list[datetime]:
-    """The real instants a naive local match runs at, under the DST policy."""
-    if not _exists(local, tz):
-        return [] if follow_real_time else [_gap_end(local, tz)]
-    first = local.replace(tzinfo=tz, fold=0)
-    second = local.replace(tzinfo=tz, fold=1)
-    if follow_real_time and first.astimezone(UTC) != second.astimezone(UTC):
-        return [first, second]
-    return [first]
 
 
 class CrontabTrigger(BaseTrigger):
@@ -179,15 +129,15 @@ class WallClockTrigger(BaseTrigger):
             if candidate is None:
                 return None
             local = candidate.replace(tzinfo=None)
-            if not _exists(local, self.timezone):
+            if not exists(local, self.timezone):
                 if not self.follow_real_time:
-                    moved = _gap_end(local, self.timezone)
+                    moved = gap_end(local, self.timezone)
                     if previous_fire_time is None or moved > previous_fire_time:
                         return moved
                 previous = now = _after(candidate)
                 continue
             moment = _match_offset(local, candidate, self.timezone)
-            if not self.follow_real_time and _is_second_occurrence(moment, self.timezone):
+            if not self.follow_real_time and is_second_occurrence(moment, self.timezone):
                 previous, now = moment, _after(moment)
                 continue
             return moment
@@ -231,8 +181,8 @@ def build_trigger(
     if spec.kind == "once":
         assert spec.at is not None
         local = spec.at
-        if not _exists(local, tz):
-            return DateTrigger(run_date=_gap_end(local, tz))
+        if not exists(local, tz):
+            return DateTrigger(run_date=gap_end(local, tz))
         return DateTrigger(run_date=local.replace(tzinfo=tz, fold=0))
     assert spec.cron is not None
     follow = spec.kind == "cron" and spec.cron.wildcard
