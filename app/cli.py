@@ -16,6 +16,7 @@ from app import (
     APP_NAME,
     __version__,
     cli_auth,
+    cli_calendar,
     cli_db,
     cli_engine,
     cli_publish,
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_settings.add_parser(commands)
     cli_schedule.add_parser(commands)
     cli_stats.add_parser(commands)
+    cli_calendar.add_parser(commands)
     cli_auth.add_parser(commands)
     cli_publish.add_parser(commands)
     cli_db.add_parser(commands)

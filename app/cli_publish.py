@@ -42,6 +42,11 @@ def add_job_arguments(create: argparse.ArgumentParser) -> None:
     )
     pub.add_argument("--publish-every", metavar="DURATION", help="e.g. 1d, 12h: with --first")
     pub.add_argument("--first", metavar="ISO", help="the first video's publish time")
+    pub.add_argument(
+        "--publish-slots",
+        action="store_true",
+        help="each video into the channel's next free calendar slot (see `calendar config`)",
+    )
     pub.add_argument("--playlist", metavar="ID", help="add each video to this playlist")
     pub.add_argument("--category", metavar="ID|NAME", default="27", help="default 27 (Education)")
     kids = pub.add_mutually_exclusive_group()
@@ -87,6 +92,7 @@ def publish_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
             ("--publish-at", args.publish_at),
             ("--publish-every", args.publish_every),
             ("--first", args.first),
+            ("--publish-slots", args.publish_slots),
             ("--playlist", args.playlist),
             ("--approve", args.approve),
             ("--synthetic-media", args.synthetic_media),
@@ -106,6 +112,8 @@ def publish_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
         "synthetic_media": args.synthetic_media,
         "approve": args.approve,
     }
+    if args.publish_slots:
+        plan["slots"] = True
     for key, value in (
         ("publish_at", args.publish_at),
         ("every", args.publish_every),

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -34,6 +34,9 @@ from app.store import queue
 from app.store.database import Database
 from app.store.settings import get_setting, set_setting
 from app.store.stats import job_progress, workspace_stats
+
+if TYPE_CHECKING:
+    from app.planner import Planner
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +117,13 @@ class Workspace:
                 int(self.settings.get("google.requests_per_project")),
             )
         return self._limiter
+
+    @property
+    def planner(self) -> Planner:
+        """The content calendar's operations on this workspace."""
+        from app.planner import Planner
+
+        return Planner(self)
 
     def quota_limits(self) -> QuotaLimits:
         get = self.settings.get
@@ -209,6 +219,11 @@ class Workspace:
         if not title and report.title:  # a Google Sheet: its own title, not its URL's last part
             draft = replace(draft, title=f"{report.title[:150]} — {date.today():%d %b %Y}")
         header_row = self._title_row(spec, report) if draft.write_back else report.header_row
+        if draft.publish.get("slots"):  # each video its own free slot on the channel's calendar
+            times = self.planner.slots_for(len(report.valid_rows), draft.publish["channel"])
+            draft = replace(
+                draft, publish={**draft.publish, "slot_times": [t.isoformat() for t in times]}
+            )
         with self.db.write() as session:
             job_id = job_store.create_job(
                 session, draft, report.rows, actor or self.actor, schedule_id, header_row
@@ -418,7 +433,9 @@ class Workspace:
             "style": result.style,
             # Each run publishes as its videos are ready: fixed times would repeat in the past.
             "publish": {
-                k: v for k, v in result.publish.items() if k not in ("publish_at", "every", "first")
+                k: v
+                for k, v in result.publish.items()
+                if k not in ("publish_at", "every", "first", "slot_times")
             },
         }
         with self.db.write() as session:

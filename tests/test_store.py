@@ -214,7 +214,7 @@ def test_upgrading_a_revision_0001_database_keeps_its_data(tmp_path: Path) -> No
         )
     old.close()
     upgraded = Database.open(path)
-    assert upgraded.revision() == "0005"
+    assert upgraded.revision() == "0006"
     with upgraded.read() as session:
         item = session.scalars(select(Item)).one()
         assert (item.title, item.state, item.attempts, item.not_before) == (
@@ -226,7 +226,7 @@ def test_upgrading_a_revision_0001_database_keeps_its_data(tmp_path: Path) -> No
         assert (item.rank, item.cost) == (2, 0.0)  # rank from the idea's priority
         assert item.job.title == "Old job" and item.job.priority == "high"
         assert item.job.rate_limited_until is None
-    assert (tmp_path / "cadence.db.before-0005").exists()
+    assert (tmp_path / "cadence.db.before-0006").exists()
     upgraded.close()
 
 

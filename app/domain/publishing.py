@@ -137,6 +137,8 @@ class PublishConfig:
     synthetic_media: bool = False
     approve: bool = False
     timezone: str = ""
+    slots: bool = False  # into the channel's next free calendar slots
+    slot_times: tuple[str, ...] = ()  # ISO instants, one per video, filled in at creation
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -163,6 +165,8 @@ class PublishConfig:
             )
         if self.publish_at and self.every:
             raise DraftError("publish at", "and --publish-every exclude each other — pick one")
+        if self.slots and (self.publish_at or self.every):
+            raise DraftError("publish slots", "and a publish time exclude each other — pick one")
         if self.every and not self.first:
             raise DraftError("first", "is needed with --publish-every (the first video's time)")
         if self.first and not self.every:
@@ -185,6 +189,8 @@ class PublishConfig:
         tz = self.timezone or "UTC"
         if row_time:
             return parse_when(row_time, tz, "publish_at")
+        if self.slot_times:
+            return parse_when(self.slot_times[index], tz) if index < len(self.slot_times) else None
         if self.publish_at:
             return parse_when(self.publish_at, tz)
         if self.every:
@@ -203,9 +209,11 @@ class PublishConfig:
             "synthetic_media": self.synthetic_media,
             "approve": self.approve,
         }
-        for key in ("publish_at", "every", "first", "playlist", "timezone"):
+        for key in ("publish_at", "every", "first", "playlist", "timezone", "slots"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
+        if self.slot_times:
+            data["slot_times"] = list(self.slot_times)
         return data
 
     @classmethod
@@ -233,6 +241,8 @@ class PublishConfig:
             synthetic_media=bool(data.get("synthetic_media", False)),
             approve=bool(data.get("approve", False)),
             timezone=str(data.get("timezone", "") or ""),
+            slots=bool(data.get("slots", False)),
+            slot_times=tuple(str(t) for t in data.get("slot_times") or ()),
         )
 
 

@@ -165,6 +165,16 @@ class Channel(Base):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CalendarSettings(Base):
+    """A channel's planning rules for the content calendar; channel "" holds the default."""
+
+    __tablename__ = "calendar_configs"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)  # changed settings only
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class QuotaUse(Base):
     """What Cadence spent of a Google project's YouTube quota on one Pacific-time day."""
 

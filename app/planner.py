@@ -1,0 +1,271 @@
+"""The content calendar's operations, shared by the command line and the window: planning
+rules, views, conflicts, suggestions, gaps, and moving a video or a job start.
+
+Reads the database once per question, expands recurring schedules on the fly, and leaves the
+rules to `app.domain.calendar_plan`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from app.domain.calendar_config import CalendarConfig
+from app.domain.calendar_plan import (
+    RUN,
+    Conflict,
+    Kind,
+    Occurrence,
+    Period,
+    check_move,
+    conflicts,
+    gaps,
+    period_range,
+    period_view,
+    suggest_slots,
+)
+from app.domain.calendar_runs import RunPlan, day_counts, runs_between
+from app.domain.errors import NotFound, UserError
+from app.domain.publishing import quota_day
+from app.domain.schedule import local_zone_name
+from app.store import calendar as calendar_store
+from app.store.models import Execution, Job, QuotaUse, utcnow
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from app.workspace import Workspace
+
+LISTED_RUNS = 5000  # beyond this many runs in a range, runs are counted, not listed
+RECENT_RENDERS = 50
+
+
+@dataclass
+class CalendarState:
+    """Everything one calendar question needs, read in one go."""
+
+    saved: dict[str, dict[str, Any]]
+    occurrences: list[Occurrence]
+    plans: list[RunPlan]
+    seconds_per_video: float | None
+    workers: int
+    uploads_per_day: int
+    uploads_used: dict[date, int]
+    zone: str
+
+    def config(self, channel: str = "") -> CalendarConfig:
+        return calendar_store.config_for(self.saved, channel, self.zone)
+
+
+def _day_start(day: date, config: CalendarConfig) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=config.tz).astimezone(UTC)
+
+
+class Planner:
+    def __init__(self, workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> None:
+        self.workspace = workspace
+        self.clock = clock
+
+    # Reading
+
+    def state(self, start: datetime, end: datetime, with_runs: bool = True) -> CalendarState:
+        """What is on the calendar in [start, end): videos and job starts; schedule runs are
+        listed unless there are thousands (the month grid counts them instead)."""
+        db = self.workspace.db
+        with db.read() as session:
+            saved = calendar_store.overrides(session)
+            found = calendar_store.occurrences(session, start, end)
+            plans = calendar_store.run_plans(session)
+            durations = session.execute(
+                select(Execution.started_at, Execution.finished_at)
+                .where(Execution.outcome == "completed", Execution.finished_at.is_not(None))
+                .order_by(Execution.id.desc())
+                .limit(RECENT_RENDERS)
+            ).all()
+            used = {
+                date.fromisoformat(row.day): row.uploads
+                for row in session.scalars(select(QuotaUse))
+                if row.day >= quota_day(self.clock()).isoformat()
+            }
+        seconds = [(b - a).total_seconds() for a, b in durations if a and b]
+        settings = self.workspace.settings
+        state = CalendarState(
+            saved,
+            found,
+            plans,
+            sum(seconds) / len(seconds) if seconds else None,
+            int(settings.get("engine.max_concurrent")),
+            int(settings.get("youtube.daily_uploads")),
+            used,
+            local_zone_name(),
+        )
+        if with_runs:
+            state.occurrences += self.runs(plans, max(start, self.clock()), end)
+        return state
+
+    @staticmethod
+    def runs(plans: list[RunPlan], start: datetime, end: datetime) -> list[Occurrence]:
+        listed: list[Occurrence] = []
+        for plan in plans:
+            for when in runs_between(plan, start, end):
+                listed.append(
+                    Occurrence(
+                        f"run:{plan.schedule_id}@{when.isoformat()}",
+                        when,
+                        plan.name,
+                        Kind.RUN,
+                        RUN,
+                        plan.channel,
+                        schedule_id=plan.schedule_id,
+                    )
+                )
+                if len(listed) >= LISTED_RUNS:
+                    return listed
+        return listed
+
+    def config(self, channel: str = "") -> CalendarConfig:
+        with self.workspace.db.read() as session:
+            saved = calendar_store.overrides(session)
+        return calendar_store.config_for(saved, self._channel(channel), local_zone_name())
+
+    def set_config(self, channel: str, changes: dict[str, Any]) -> CalendarConfig:
+        key = self._channel(channel)
+        with self.workspace.db.write() as session:
+            return calendar_store.save(
+                session, key, changes, self.workspace.actor, local_zone_name()
+            )
+
+    def _channel(self, channel: str) -> str:
+        """A channel named by id, title or handle → its id ("" stays the default)."""
+        if not channel:
+            return ""
+        return self.workspace.channels.resolve(channel).id
+
+    def view(self, kind: str, anchor: date, channel: str = "") -> tuple[Period, list[Conflict]]:
+        """A day, week or month with its conflicts (for one channel, or all). A month counts
+        schedule runs without listing them; a day or a week lists them."""
+        key = self._channel(channel)
+        config = self.config(key)
+        first, length = period_range(kind, anchor)
+        start = _day_start(first, config)
+        end = _day_start(first + timedelta(days=length), config)
+        listed = kind != "month"
+        state = self.state(start, end, with_runs=listed)
+        shown = [o for o in state.occurrences if not channel or o.channel == key]
+        found = self._conflicts(state, shown)
+        counts = None
+        if not listed:
+            plans = [p for p in state.plans if not channel or p.channel == key]
+            numbers = day_counts(plans, first, length, config.tz, self.clock())
+            counts = {first + timedelta(days=n): c for n, c in enumerate(numbers) if c}
+        return period_view(kind, anchor, shown, config, found, counts), found
+
+    def _conflicts(self, state: CalendarState, shown: list[Occurrence]) -> list[Conflict]:
+        return conflicts(
+            shown,
+            state.config,
+            now=self.clock(),
+            seconds_per_video=state.seconds_per_video,
+            workers=state.workers,
+            uploads_per_day=state.uploads_per_day,
+            uploads_used=state.uploads_used,
+        )
+
+    def conflicts(self, first: date | None = None, days: int = 30) -> list[Conflict]:
+        start, end = self._span(first, days)
+        state = self.state(start, end)
+        return self._conflicts(state, state.occurrences)
+
+    def _span(self, first: date | None, days: int) -> tuple[datetime, datetime]:
+        """[start, end) of ``days`` days from ``first`` (from now when not given)."""
+        if days < 1:
+            raise UserError("--days must be at least 1")
+        config = self.config()
+        now = self.clock()
+        day = first or now.astimezone(config.tz).date()
+        start = _day_start(first, config) if first else now
+        return start, _day_start(day + timedelta(days=days), config)
+
+    def suggest(
+        self,
+        count: int,
+        first: date | None = None,
+        days: int = 14,
+        channel: str = "",
+        preferred_hours: list[int] | None = None,
+    ) -> list[datetime]:
+        if count < 1:
+            raise UserError("--count must be at least 1")
+        key = self._channel(channel)
+        config = self.config(key)
+        start, end = self._span(first, days)
+        state = self.state(min(start, self.clock()), end)
+        return suggest_slots(
+            state.occurrences, config, count, max(start, self.clock()), days, key, preferred_hours
+        )
+
+    def gaps(self, first: date | None = None, days: int = 30, channel: str = "") -> list[date]:
+        key = self._channel(channel)
+        config = self.config(key)
+        start, end = self._span(first, days)
+        state = self.state(start, end)
+        day = first or self.clock().astimezone(config.tz).date()
+        return gaps(state.occurrences, day, days, config, key if channel else None)
+
+    # Changing
+
+    def move(self, key: str, when: datetime) -> str:
+        """Move a video's publish time or a one-off job's start, if the rules allow it."""
+        kind, _, ident = key.partition(":")
+        if kind not in ("item", "job") or not ident.isdigit():
+            if kind == "run":
+                raise UserError(
+                    "a recurring run follows its schedule — change the schedule in Schedules"
+                )
+            raise NotFound(f"{key!r} is not an item or a job on the calendar")
+        now = self.clock()
+        window = timedelta(days=400)
+        state = self.state(min(now, when) - window, max(now, when) + window)
+        moving = next((o for o in state.occurrences if o.key == key), None)
+        if moving is None:
+            raise NotFound(f"{key.replace(':', ' ')} is not on the calendar")
+        config = state.config(moving.channel)
+        why = check_move(state.occurrences, key, when, config, now)
+        if why is not None:
+            raise UserError(f"cannot move “{moving.title}” there: {why}")
+        if kind == "item":
+            return self.workspace.reschedule(int(ident), when)
+        return self._move_job(int(ident), when)
+
+    def _move_job(self, job_id: int, when: datetime) -> str:
+        from app.store.jobs import audit
+
+        with self.workspace.db.write() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                raise NotFound(f"there is no job {job_id}")
+            scheduling = dict(job.scheduling or {})
+            before = scheduling.get("start_at")
+            scheduling["start_at"] = when.isoformat()
+            job.scheduling = scheduling
+            for item in job.items:
+                if item.state == "pending":
+                    item.not_before = when
+            audit(
+                session, self.workspace.actor, "job.move", "job", job_id,
+                before=before, after=scheduling["start_at"],
+            )  # fmt: skip
+        return f"Job {job_id} now starts {when.astimezone():%a %d %b %Y %H:%M %Z}."
+
+    def slots_for(self, count: int, channel: str, days: int = 90) -> list[datetime]:
+        """The channel's next ``count`` free slots, for a job that publishes into them."""
+        found = self.suggest(count, None, days, channel)
+        if len(found) < count:
+            raise UserError(
+                f"only {len(found)} free slots in the next {days} days for {count} videos — "
+                "loosen the calendar rules (`calendar config`) or publish fewer"
+            )
+        return found
