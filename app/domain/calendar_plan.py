@@ -50,6 +50,7 @@ PLANNED, RENDERING, READY, UPLOADED, PUBLISHED, FAILED, RUN = (
 )
 STATES = (PLANNED, RENDERING, READY, UPLOADED, PUBLISHED, FAILED, RUN)
 FALLBACK_HOURS = tuple(range(8, 22))  # when a channel has neither slots nor preferred hours
+SAME_TIME = 60.0  # seconds: two videos closer than this are at the same time
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,17 +338,18 @@ class _Plan:
             return f"{day:%a %d %b} is a day with nothing published"
         if config.max_per_day and self.per_day[day] >= config.max_per_day:
             return f"{day:%a %d %b} already has {config.max_per_day} videos, the daily maximum"
-        gap = config.min_gap_hours * 3600
-        if gap:
-            stamp = moment.timestamp()
-            at = bisect.bisect_left(self.stamps, stamp)
-            for near in self.stamps[max(0, at - 1) : at + 1]:
-                if abs(near - stamp) < gap:
-                    apart = timedelta(seconds=abs(near - stamp))
-                    return (
-                        f"another video is {_hours(apart)} away — keep at least "
-                        f"{config.min_gap_hours:g} h between videos"
-                    )
+        gap = max(config.min_gap_hours * 3600, SAME_TIME)  # never two at one time
+        stamp = moment.timestamp()
+        at = bisect.bisect_left(self.stamps, stamp)
+        for near in self.stamps[max(0, at - 1) : at + 1]:
+            if abs(near - stamp) < gap:
+                if not config.min_gap_hours:
+                    return "another video is planned at that time"
+                apart = timedelta(seconds=abs(near - stamp))
+                return (
+                    f"another video is {_hours(apart)} away — keep at least "
+                    f"{config.min_gap_hours:g} h between videos"
+                )
         return None
 
     def take(self, moment: datetime) -> None:
@@ -379,15 +381,16 @@ def _candidates(
     config: CalendarConfig, day: date, preferred: Sequence[int]
 ) -> list[tuple[int, datetime]]:
     """(rank, instant) of the times worth offering on a day: posting slots first, then
-    preferred hours, then ordinary daytime hours."""
+    preferred hours; ordinary daytime hours only for a channel that has neither."""
     if config.is_blackout(day):
         return []
     seen: set[time] = set()
     ranked: list[tuple[int, datetime]] = []
+    fallback = [] if config.slots or preferred else [time(h) for h in FALLBACK_HOURS]
     for rank, times in (
         (0, config.slot_times(day)),
         (1, [time(h) for h in preferred]),
-        (2, [time(h) for h in FALLBACK_HOURS]),
+        (2, fallback),
     ):
         for at in times:
             if at not in seen:
