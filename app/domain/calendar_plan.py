@@ -396,7 +396,7 @@ def _candidates(
             if at not in seen:
                 seen.add(at)
                 ranked.append((rank, local_instant(day, at, config.tz)))
-    return sorted(ranked, key=lambda pair: (pair[0], pair[1]))
+    return sorted(ranked, key=lambda pair: (pair[0], pair[1].timestamp()))
 
 
 def suggest_slots(
@@ -432,7 +432,7 @@ def suggest_slots(
                 break
         if not progress:
             break
-    return sorted(chosen)
+    return sorted(chosen, key=lambda moment: moment.timestamp())  # real time, not wall-clock
 
 
 def gaps(
