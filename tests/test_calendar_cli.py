@@ -1,0 +1,133 @@
+"""``calendar`` on the command line, and jobs that publish into the channel's free slots —
+against the real database and the loopback YouTube."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from contextlib import closing
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.domain.errors import UserError
+from app.paths import DEMO_SHEET, AppPaths
+from app.planner import Planner
+from app.sources.intake import SourceSpec
+from app.workspace import Workspace
+from tests.fake_google import Google
+from tests.youtube_helpers import sign_in_channel
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def test_calendar_config_shows_saves_and_refuses_in_one_line(run_cli: Run) -> None:
+    shown = run_cli("calendar", "config")
+    assert shown.returncode == 0 and "No minimum gap between videos" in shown.stdout
+    saved = run_cli(
+        "calendar", "config", "--min-gap-hours", "20", "--slots", "mon-fri 17:00; sat 10:00",
+        "--blackout-days", "sun", "--timezone", "Europe/Berlin",
+    )  # fmt: skip
+    assert saved.returncode == 0, saved.stderr
+    assert "Posting slots: Sat 10:00; Mon–Fri 17:00" in saved.stdout
+    assert "At least 20 h between videos" in saved.stdout
+    again = json.loads(run_cli("calendar", "config", "--max-per-day", "1", "--json").stdout)
+    assert again["min_gap_hours"] == 20 and again["max_per_day"] == 1  # earlier settings kept
+    assert again["timezone"] == "Europe/Berlin" and again["blackout_days"] == ["sun"]
+    for flags, words in (
+        (["--slots", "weekdays 17:00"], "slots: 'weekdays' is not a weekday"),
+        (["--blackout-dates", "2027-13-01"], "blackout dates: '2027-13-01' is not a date"),
+        (["--timezone", "Moon/Base"], "timezone: 'Moon/Base' is not a time zone"),
+        (["--channel", "nobody", "--max-per-day", "2"], "no signed-in channel 'nobody'"),
+    ):
+        refused = run_cli("calendar", "config", *flags)
+        assert refused.returncode == 2 and words in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+    assert json.loads(run_cli("calendar", "config", "--json").stdout)["max_per_day"] == 1
+
+
+def test_a_job_publishes_into_free_slots_and_the_calendar_shows_checks_and_suggests(
+    run_cli: Run, google: Google, data_dir: Path
+) -> None:
+    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
+        channel = sign_in_channel(workspace, google)
+    configured = run_cli(
+        "calendar", "config", "--slots", "daily 17:00", "--max-per-day", "1",
+        "--timezone", "Europe/Berlin", "--blackout-days", "sun",
+    )  # fmt: skip
+    assert configured.returncode == 0, configured.stderr
+    made = run_cli(
+        "jobs", "create", "--source", str(DEMO_SHEET), "--publish", "youtube",
+        "--not-made-for-kids", "--publish-slots", "--json",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    job = json.loads(run_cli("jobs", "show", str(json.loads(made.stdout)["id"]), "--json").stdout)
+    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
+        planner = workspace.planner
+        period, _found = planner.view("month", date.today(), channel)
+        start = datetime.now(UTC)
+        state = planner.state(start, start + timedelta(days=30))
+    times = sorted(o.when.astimezone(BERLIN) for o in state.occurrences if o.kind == "item")
+    assert len(times) == len(job["items"]) == 8
+    assert {t.strftime("%H:%M") for t in times} == {"17:00"}  # each its own slot, on its day
+    assert len({t.date() for t in times}) == 8 and all(t.weekday() != 6 for t in times)
+    assert all(t > start for t in times)
+    this_month = [t for t in times if (t.year, t.month) == (date.today().year, date.today().month)]
+    assert period.totals["planned"] == len(this_month)  # the month grid counts the same videos
+
+    quiet = run_cli("calendar", "conflicts", "--json")
+    assert quiet.returncode == 0 and json.loads(quiet.stdout) == []
+    run_cli("calendar", "config", "--min-gap-hours", "30")
+    found = run_cli("calendar", "conflicts")
+    assert found.returncode == 1  # conflicts found: a script can tell
+    assert "time" in found.stdout and "keep at least 30 h between videos" in found.stdout
+
+    suggested = run_cli("calendar", "suggest", "--count", "2", "--channel", channel, "--json")
+    assert suggested.returncode == 0, suggested.stderr
+    free = [datetime.fromisoformat(t) for t in json.loads(suggested.stdout)]
+    assert len(free) == 2 and all(t.strftime("%H:%M") == "17:00" for t in free)
+    assert min(free) > max(times) + timedelta(hours=30)  # after the planned ones, apart
+
+    week = json.loads(run_cli("calendar", "show", "--week", times[0].date().isoformat(),
+                              "--json").stdout)  # fmt: skip
+    day = next(d for d in week["days"] if d["day"] == times[0].date().isoformat())
+    assert day["counts"] == {"planned": 1} and day["allowed"] == 1
+    assert day["occurrences"][0]["when"].endswith(("+01:00", "+02:00"))  # ISO with offsets
+    gaps = run_cli("calendar", "gaps", "--days", "3", "--from", "2020-01-06")
+    assert gaps.returncode == 0 and "3 days with nothing planned" in gaps.stdout
+    refused = run_cli("calendar", "suggest", "--count", "0")
+    assert refused.returncode == 2 and "--count must be at least 1" in refused.stderr
+
+
+def test_moving_a_video_keeps_the_rules_and_says_why_not(google: Google, data_dir: Path) -> None:
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    channel = sign_in_channel(workspace, google)
+    clock = datetime(2030, 1, 7, 8, tzinfo=UTC)  # a Monday
+    planner = Planner(workspace, clock=lambda: clock)
+    planner.set_config("", {"min_gap_hours": 4, "blackout_days": "sun", "timezone": "UTC"})
+    created = workspace.create_job(
+        SourceSpec(str(DEMO_SHEET)),
+        publish={
+            "target": "youtube", "channel": channel, "privacy": "public",
+            "made_for_kids": False, "every": "1d", "first": "2030-01-08T17:00:00+00:00",
+        },
+    )  # fmt: skip
+    job = workspace.job(created.job_id)
+    first, second = (item["id"] for item in job["items"][:2])
+    with pytest.raises(UserError, match="keep at least 4 h between videos"):
+        planner.move(f"item:{second}", datetime(2030, 1, 8, 19, tzinfo=UTC))
+    with pytest.raises(UserError, match="Sun 13 Jan is a day with nothing published"):
+        planner.move(f"item:{second}", datetime(2030, 1, 13, 12, tzinfo=UTC))
+    with pytest.raises(UserError, match="follows its schedule"):
+        planner.move("run:1@2030-01-09T09:00:00+00:00", datetime(2030, 1, 9, 12, tzinfo=UTC))
+    said = planner.move(f"item:{second}", datetime(2030, 1, 8, 22, tzinfo=UTC))
+    assert "now publishes Tue 08 Jan 2030" in said
+    state = planner.state(clock, clock + timedelta(days=20))
+    moved = {o.key: o.when for o in state.occurrences}
+    assert moved[f"item:{second}"] == datetime(2030, 1, 8, 22, tzinfo=UTC)
+    assert moved[f"item:{first}"] == datetime(2030, 1, 8, 17, tzinfo=UTC)
+    workspace.close()
