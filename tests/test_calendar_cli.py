@@ -7,7 +7,7 @@ import json
 import subprocess
 from collections.abc import Callable
 from contextlib import closing
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -68,15 +68,15 @@ def test_a_job_publishes_into_free_slots_and_the_calendar_shows_checks_and_sugge
     job = json.loads(run_cli("jobs", "show", str(json.loads(made.stdout)["id"]), "--json").stdout)
     with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
         planner = workspace.planner
-        period, _found = planner.view("month", date.today(), channel)
         start = datetime.now(UTC)
         state = planner.state(start, start + timedelta(days=30))
-    times = sorted(o.when.astimezone(BERLIN) for o in state.occurrences if o.kind == "item")
+        times = sorted(o.when.astimezone(BERLIN) for o in state.occurrences if o.kind == "item")
+        period, _found = planner.view("month", times[0].date(), channel)
     assert len(times) == len(job["items"]) == 8
     assert {t.strftime("%H:%M") for t in times} == {"17:00"}  # each its own slot, on its day
     assert len({t.date() for t in times}) == 8 and all(t.weekday() != 6 for t in times)
     assert all(t > start for t in times)
-    this_month = [t for t in times if (t.year, t.month) == (date.today().year, date.today().month)]
+    this_month = [t for t in times if (t.year, t.month) == (times[0].year, times[0].month)]
     assert period.totals["planned"] == len(this_month)  # the month grid counts the same videos
 
     quiet = run_cli("calendar", "conflicts", "--json")
