@@ -77,7 +77,7 @@ def add_parser(commands: Any) -> None:
     span(suggest, 14)
     suggest.set_defaults(handler=cmd_suggest)
 
-    gaps = actions.add_parser("gaps", help="days with nothing planned")
+    gaps = actions.add_parser("gaps", help="days with nothing to publish")
     gaps.add_argument("--channel", metavar="ID|TITLE")
     span(gaps, 30)
     gaps.set_defaults(handler=cmd_gaps)
@@ -201,9 +201,9 @@ def cmd_gaps(args: argparse.Namespace, paths: AppPaths) -> int:
         print(json.dumps([d.isoformat() for d in found], indent=2))
         return 0
     if not found:
-        print(f"Something is planned on every day of the next {args.days} days.")
+        print(f"A video publishes on every day of the next {args.days} days.")
         return 0
-    print(f"{len(found)} {'day' if len(found) == 1 else 'days'} with nothing planned:")
+    print(f"{len(found)} {'day' if len(found) == 1 else 'days'} with nothing to publish:")
     for day in found:
         print(f"  {day:%a %d %b %Y}")
     return 0

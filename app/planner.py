@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from app.workspace import Workspace
 
 LISTED_RUNS = 5000  # beyond this many runs in a range, runs are counted, not listed
+LISTED_PLANS = 200  # a month of more schedules than this counts their runs per day
 RECENT_RENDERS = 50
 
 
@@ -152,8 +153,12 @@ class Planner:
         first, length = period_range(kind, anchor)
         start = _day_start(first, config)
         end = _day_start(first + timedelta(days=length), config)
-        listed = kind != "month"
-        state = self.state(start, end, with_runs=listed)
+        state = self.state(start, end, with_runs=False)
+        # Runs are listed (and checked) unless a month holds thousands of schedules; then
+        # the grid counts them without listing them.
+        listed = kind != "month" or len(state.plans) <= LISTED_PLANS
+        if listed:
+            state.occurrences += self.runs(state.plans, max(start, self.clock()), end)
         shown = [o for o in state.occurrences if not channel or o.channel == key]
         found = self._conflicts(state, shown)
         counts = None
@@ -239,6 +244,23 @@ class Planner:
         if kind == "item":
             return self.workspace.reschedule(int(ident), when)
         return self._move_job(int(ident), when)
+
+    def suggestion_for(self, key: str, days: int = 60) -> datetime:
+        """The first free slot for an occurrence, from its own time (or now) on."""
+        now = self.clock()
+        state = self.state(now, now + timedelta(days=400))
+        moving = next((o for o in state.occurrences if o.key == key), None)
+        if moving is None:
+            raise NotFound(f"{key.replace(':', ' ')} is not on the calendar")
+        others = [o for o in state.occurrences if o.key != key]
+        start = max(now, moving.when)
+        found = suggest_slots(others, state.config(moving.channel), 1, start, days, moving.channel)
+        if not found:
+            raise UserError(
+                f"no free slot in the {days} days after “{moving.title}” keeps every rule — "
+                "loosen the calendar rules"
+            )
+        return found[0]
 
     def _move_job(self, job_id: int, when: datetime) -> str:
         from app.store.jobs import audit

@@ -29,6 +29,10 @@ def seed(workspace: object) -> None:
 
     assert isinstance(workspace, Workspace)
     workspace.ensure_demo()
+    workspace.planner.set_config(
+        "", {"slots": "mon-fri 17:00; sat 10:00", "min_gap_hours": 12, "max_per_day": 2,
+             "blackout_days": "sun", "timezone": "Europe/Berlin"},
+    )  # fmt: skip
     seed_publishing(workspace)  # first: its engine run must render only its own job
     workspace.create_job(SourceSpec(str(DEMO_SHEET)), title="Week 48 — science shorts",
                          priority=Priority.HIGH, scheduling={"mode": "smart"})  # fmt: skip
@@ -184,6 +188,16 @@ def main(out_dir: Path) -> int:
                 )
 
             QTimer.singleShot(delay, published)
+
+            def week() -> None:
+                window.nav.setCurrentRow(PAGES.index("Calendar"))
+                from datetime import date
+
+                window.calendar.set_view("Week", date(2026, 12, 7))
+                QTimer.singleShot(1200, lambda: save("calendar-week"))
+
+            QTimer.singleShot(delay + 1500, week)
+            delay += 1500
 
             def cards() -> None:
                 window.jobs.show_as("Cards")

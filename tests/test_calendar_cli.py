@@ -98,7 +98,7 @@ def test_a_job_publishes_into_free_slots_and_the_calendar_shows_checks_and_sugge
     assert day["counts"] == {"planned": 1} and day["allowed"] == 1
     assert day["occurrences"][0]["when"].endswith(("+01:00", "+02:00"))  # ISO with offsets
     gaps = run_cli("calendar", "gaps", "--days", "3", "--from", "2020-01-06")
-    assert gaps.returncode == 0 and "3 days with nothing planned" in gaps.stdout
+    assert gaps.returncode == 0 and "3 days with nothing to publish" in gaps.stdout
     refused = run_cli("calendar", "suggest", "--count", "0")
     assert refused.returncode == 2 and "--count must be at least 1" in refused.stderr
 

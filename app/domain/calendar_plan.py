@@ -153,22 +153,28 @@ def _by_channel(occurrences: Iterable[Occurrence]) -> dict[str, list[Occurrence]
 
 
 def time_conflicts(occurrences: Iterable[Occurrence], config_for: ConfigFor) -> list[Conflict]:
-    """Closer than the channel's minimum gap, over its daily maximum, on a blackout day."""
+    """Closer than the channel's minimum gap, over its daily maximum, on a blackout day.
+    Render-only work (no channel) publishes nothing, so these rules do not apply to it."""
     found: list[Conflict] = []
-    for channel, group in _by_channel(occurrences).items():
+    for channel, group in _by_channel(o for o in occurrences if o.channel).items():
         config = config_for(channel)
         gap = config.min_gap
         if gap:
             for before, after in itertools.pairwise(group):
                 apart = after.when - before.when
                 if apart < gap:
+                    together = (
+                        f"“{after.title}” and “{before.title}” are both at "
+                        f"{_at(after.when, config)}"
+                        if apart.total_seconds() < SAME_TIME
+                        else f"“{after.title}” at {_at(after.when, config)} is {_hours(apart)} "
+                        f"after “{before.title}”"
+                    )
                     found.append(
                         Conflict(
                             Conflicts.TIME,
                             after.when,
-                            f"“{after.title}” at {_at(after.when, config)} is {_hours(apart)} "
-                            f"after “{before.title}” — keep at least {_hours(gap)} between "
-                            "videos",
+                            f"{together} — keep at least {_hours(gap)} between videos",
                             (before.key, after.key),
                         )
                     )
@@ -442,11 +448,12 @@ def gaps(
     config: CalendarConfig,
     channel: str | None = None,
 ) -> list[date]:
-    """Days with nothing planned (blackout days are not gaps: nothing is meant to be there)."""
+    """Days with nothing to publish (on ``channel``, or on any channel): render-only work
+    publishes nothing, and blackout days are not gaps — nothing is meant to be there."""
     busy = {
         o.when.astimezone(config.tz).date()
         for o in occurrences
-        if channel is None or o.channel == channel
+        if (o.channel if channel is None else o.channel == channel)
     }
     span = (first + timedelta(days=n) for n in range(days))
     return [day for day in span if day not in busy and not config.is_blackout(day)]
@@ -468,14 +475,19 @@ class DayEntry:
         return sum(self.counts.values())
 
     @property
+    def videos(self) -> int:
+        """What publishes this day: everything but recurring runs."""
+        return self.total - self.counts.get(RUN, 0)
+
+    @property
     def utilisation(self) -> float | None:
-        """Planned ÷ allowed (None when nothing limits the day; 0 allowed and something
-        planned is over the top: infinity)."""
+        """Videos planned ÷ allowed (None when nothing limits the day; 0 allowed and
+        something planned is over the top: infinity)."""
         if self.allowed is None:
             return None
         if self.allowed == 0:
-            return float("inf") if self.total else 0.0
-        return self.total / self.allowed
+            return float("inf") if self.videos else 0.0
+        return self.videos / self.allowed
 
 
 @dataclass
@@ -497,7 +509,7 @@ class Period:
         allowed = sum(e.allowed or 0 for e in limited)
         if not limited or not allowed:
             return None
-        return sum(e.total for e in limited) / allowed
+        return sum(e.videos for e in limited) / allowed
 
     def to_dict(self, tz: Any = None) -> dict[str, Any]:
         return {

@@ -122,7 +122,9 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.dashboard = DashboardPage()
         self.jobs = JobsPage(self.job_actions)
-        self.calendar = CalendarPage()
+        self.calendar = CalendarPage(self.background)
+        self.calendar.open_job.connect(self.show_job)
+        self.calendar.changed.connect(self.refresh_rows)
         self.schedules = SchedulesPage()
         self.monitor = MonitorPage(self.background)
         self.settings_page = SettingsPage()
@@ -334,7 +336,8 @@ class MainWindow(QMainWindow):
         if PAGES[index] == "Dashboard":
             self.background.run(workspace.overview, self.dashboard.show_overview, self.on_failed)
         elif PAGES[index] == "Calendar":
-            self.background.run(workspace.calendar, self.calendar.show_events, self.on_failed)
+            self.calendar.set_workspace(workspace)
+            self.calendar.reload()
         elif PAGES[index] == "Schedules":
             self.background.run(workspace.schedule_rows, self.schedules.show_rows, self.on_failed)
         elif PAGES[index] == "Settings":
@@ -392,6 +395,8 @@ class MainWindow(QMainWindow):
         """After engine news or an action: the jobs, and the selected job's items."""
         self.tell_approvals()
         self.refresh_rows()
+        if PAGES[self.nav.currentRow()] == "Calendar":
+            self.calendar.reload()  # render and upload news changes what the days show
         jobs = self.jobs.selected()
         if len(jobs) == 1:
             self.load_items(jobs[0].id)
