@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from app.workspace import Workspace
 
 LISTED_RUNS = 5000  # beyond this many runs in a range, runs are counted, not listed
+FAR = timedelta(days=3660)  # how far from now a video or job start is looked for
+NEIGHBOURHOOD = timedelta(days=32)  # what a move is checked against: the gap reaches ≤ 30 days
 LISTED_PLANS = 200  # a month of more schedules than this counts their runs per day
 RECENT_RENDERS = 50
 
@@ -232,11 +234,9 @@ class Planner:
                 )
             raise NotFound(f"{key!r} is not an item or a job on the calendar")
         now = self.clock()
-        window = timedelta(days=400)
-        state = self.state(min(now, when) - window, max(now, when) + window)
-        moving = next((o for o in state.occurrences if o.key == key), None)
-        if moving is None:
-            raise NotFound(f"{key.replace(':', ' ')} is not on the calendar")
+        moving = self.find(key)
+        reach = NEIGHBOURHOOD
+        state = self.state(min(when, moving.when) - reach, max(when, moving.when) + reach)
         config = state.config(moving.channel)
         why = check_move(state.occurrences, key, when, config, now)
         if why is not None:
@@ -245,15 +245,22 @@ class Planner:
             return self.workspace.reschedule(int(ident), when)
         return self._move_job(int(ident), when)
 
+    def find(self, key: str) -> Occurrence:
+        """A video or a job start on the calendar, wherever in time it is."""
+        now = self.clock()
+        state = self.state(now - FAR, now + FAR, with_runs=False)
+        found = next((o for o in state.occurrences if o.key == key), None)
+        if found is None:
+            raise NotFound(f"{key.replace(':', ' ')} is not on the calendar")
+        return found
+
     def suggestion_for(self, key: str, days: int = 60) -> datetime:
         """The first free slot for an occurrence, from its own time (or now) on."""
         now = self.clock()
-        state = self.state(now, now + timedelta(days=400))
-        moving = next((o for o in state.occurrences if o.key == key), None)
-        if moving is None:
-            raise NotFound(f"{key.replace(':', ' ')} is not on the calendar")
-        others = [o for o in state.occurrences if o.key != key]
+        moving = self.find(key)
         start = max(now, moving.when)
+        state = self.state(start - NEIGHBOURHOOD, start + timedelta(days=days) + NEIGHBOURHOOD)
+        others = [o for o in state.occurrences if o.key != key]
         found = suggest_slots(others, state.config(moving.channel), 1, start, days, moving.channel)
         if not found:
             raise UserError(

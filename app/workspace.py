@@ -380,27 +380,6 @@ class Workspace:
             ],
         }
 
-    def calendar(self, days: int = 42, per_schedule: int = 60) -> list[tuple[datetime, str]]:
-        """Planned events for the coming weeks (local time): schedule runs and job starts."""
-        from app.store.models import Job, utcnow
-
-        now = utcnow()
-        horizon = now + timedelta(days=days)
-        events: list[tuple[datetime, str]] = []
-        with self.db.read() as session:
-            events += [
-                (when.astimezone(), f"⟳ {name}")
-                for when, name in self._schedule_runs(session, now, per_schedule)
-                if when <= horizon
-            ]
-            for job in session.scalars(select(Job).where(Job.state == State.PENDING.value)):
-                start = (job.scheduling or {}).get("start_at")
-                if start:
-                    when = datetime.fromisoformat(start)
-                    if now <= when <= horizon:
-                        events.append((when.astimezone(), f"▶ {job.title} starts"))
-        return sorted(events)
-
     @staticmethod
     def _schedule_runs(session: Any, now: datetime, count: int) -> list[tuple[datetime, str]]:
         """(time, schedule name) of the next ``count`` runs of each active schedule."""
