@@ -47,8 +47,8 @@ def planned(google: Google, data_dir: Path) -> Any:
     workspace.close()
 
 
-def publish_times(workspace: Workspace) -> dict[str, datetime]:
-    state = workspace.planner.state(FIRST - timedelta(days=1), FIRST + timedelta(days=30))
+def publish_times(workspace: Workspace, around: datetime = FIRST) -> dict[str, datetime]:
+    state = workspace.planner.state(around - timedelta(days=1), around + timedelta(days=30))
     return {o.title: o.when for o in state.occurrences if o.kind == "item"}
 
 
@@ -209,3 +209,32 @@ def test_a_conflict_moves_to_a_suggested_slot_in_one_click(qtbot: QtBot, planned
     moved = publish_times(workspace)[second]
     assert moved.hour == 17 and moved.date() > FIRST.date()  # a free 17:00 slot
     assert abs(moved - publish_times(workspace)[first]) >= timedelta(hours=4)
+
+
+def test_the_wizard_publishes_each_video_into_a_free_slot(
+    qtbot: QtBot, google: Google, data_dir: Path
+) -> None:
+    from tests.test_publish_ui import open_window, through_to_publishing
+
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    sign_in_channel(workspace, google)
+    workspace.planner.set_config("", {"slots": "daily 17:00", "max_per_day": 1, "timezone": "UTC"})
+    window = open_window(qtbot, workspace)
+    wizard = through_to_publishing(qtbot, window)
+    page = wizard.publishing
+    qtbot.waitUntil(lambda: page.channel.count() == 1, timeout=30_000)
+    page.enabled.setChecked(True)
+    page.kids_no.setChecked(True)
+    page.into_slots.setChecked(True)
+    assert page.publish()["slots"] is True and "every" not in page.publish()
+    wizard.next()
+    assert "each in the channel's next free calendar slot" in wizard.review.summary.text()
+    wizard.accept()
+    now = datetime.now(UTC)
+    qtbot.waitUntil(lambda: len(publish_times(workspace, now)) == 8, timeout=30_000)
+    times = sorted(publish_times(workspace, now).values())
+    assert {t.strftime("%H:%M") for t in times} == {"17:00"}
+    assert len({t.date() for t in times}) == 8 and times[0] > datetime.now(UTC)
+    window.close()
+    window.shutdown()
+    workspace.close()

@@ -678,7 +678,12 @@ class PublishPage(QWizardPage):
         self.at_once = QRadioButton("As soon as each video is ready")
         self.at_time = QRadioButton("All at one time")
         self.spaced = QRadioButton("One every")
-        for n, button in enumerate((self.at_once, self.at_time, self.spaced)):
+        self.into_slots = QRadioButton("Each into the channel's next free calendar slot")
+        self.into_slots.setToolTip(
+            "The Calendar's posting slots and rules for this channel (gaps, daily maximum, "
+            "blackout days) decide the times"
+        )
+        for n, button in enumerate((self.at_once, self.at_time, self.spaced, self.into_slots)):
             self.when_group.addButton(button, n)
         self.at_once.setChecked(True)
         form.addRow("Publish", self.at_once)
@@ -706,6 +711,7 @@ class PublishPage(QWizardPage):
         spaced_row.addWidget(QLabel("from"))
         spaced_row.addWidget(self.first, 1)
         form.addRow("", spaced_row)
+        form.addRow("", self.into_slots)
         self.every_error = self.errors.beside(
             form,
             ("publish every", "first"),
@@ -780,6 +786,7 @@ class PublishPage(QWizardPage):
             self.at_once,
             self.at_time,
             self.spaced,
+            self.into_slots,
             self.playlist,
             self.category,
             self.kids_yes,
@@ -835,6 +842,8 @@ class PublishPage(QWizardPage):
         elif self.spaced.isChecked():
             data["every"] = self.every.text().strip()
             data["first"] = _local(self.first).isoformat()
+        elif self.into_slots.isChecked():
+            data["slots"] = True
         if self.playlist.text().strip():
             data["playlist"] = self.playlist.text().strip()
         return data
@@ -945,6 +954,8 @@ class ReviewPage(QWizardPage):
                 if publish.get("publish_at")
                 else f"one every {publish['every']} from {publish['first'][:16].replace('T', ' ')}"
                 if publish.get("every")
+                else "each in the channel's next free calendar slot"
+                if publish.get("slots")
                 else "as soon as each is ready"
             )
             lines.append(
