@@ -263,7 +263,10 @@ def test_views_count_states_and_utilisation() -> None:
 # --- schedules on the calendar ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("zone", [BERLIN, NEW_YORK, LORD_HOWE])
+@pytest.mark.parametrize(
+    "zone",
+    [BERLIN, NEW_YORK, LORD_HOWE, ZoneInfo("America/Santiago")],  # Santiago: at midnight
+)
 @pytest.mark.parametrize(
     "expression",
     ["daily@02:15", "0,30 2 * * *", "*/30 2 * * *", "weekly@sun@17:00", "0 9 1 * mon",
@@ -271,12 +274,15 @@ def test_views_count_states_and_utilisation() -> None:
 )  # fmt: skip
 def test_month_counts_match_the_listed_runs(zone: ZoneInfo, expression: str) -> None:
     plan = RunPlan(1, "S", parse_schedule(expression), zone, datetime(2027, 1, 1, tzinfo=UTC))
-    for first in (date(2027, 3, 1), date(2027, 10, 1), date(2027, 11, 1), date(2027, 4, 1)):
+    for first in (date(2027, 3, 1), date(2027, 10, 1), date(2027, 11, 1), date(2027, 4, 1),
+                  date(2027, 8, 20)):  # fmt: skip
         start = datetime.combine(first, time(0), tzinfo=zone)
         end = datetime.combine(first + timedelta(days=42), time(0), tzinfo=zone)
-        listed = Counter(t.astimezone(zone).date() for t in runs_between(plan, start, end))
-        counted = day_counts([plan], first, 42, zone, start)
-        assert counted == [listed.get(first + timedelta(days=n), 0) for n in range(42)]
+        for after in (start, start + timedelta(hours=13, minutes=7)):  # from midnight, or not
+            runs = runs_between(plan, after, end)
+            listed = Counter(t.astimezone(zone).date() for t in runs)
+            counted = day_counts([plan], first, 42, zone, after)
+            assert counted == [listed.get(first + timedelta(days=n), 0) for n in range(42)]
 
 
 def test_runs_keep_the_schedules_dst_policy() -> None:

@@ -10,6 +10,7 @@ zone, or bounded inside the range) are expanded one run at a time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -99,6 +100,27 @@ def runs_between(plan: RunPlan, start: datetime, end: datetime) -> list[datetime
     return sorted(_cron_runs(spec.cron, plan.tz, follow, low, high))
 
 
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """A day's clock change, as minutes of the day: the wall-clock times that do not exist
+    (spring) or occur twice (autumn)."""
+
+    gap: tuple[int, int] | None  # [start, end) of the skipped times
+    repeat: tuple[int, int] | None  # [start, end) of the repeated times
+
+
+def _transition(low: datetime, high: datetime, tz: ZoneInfo) -> datetime:
+    """The instant in (low, high] where ``tz``'s offset changes."""
+    before = low.astimezone(tz).utcoffset()
+    while high - low > timedelta(seconds=1):
+        mid = low + (high - low) / 2
+        if mid.astimezone(tz).utcoffset() == before:
+            low = mid
+        else:
+            high = mid
+    return high.replace(microsecond=0)
+
+
 @dataclass
 class _Range:
     """The days of a view in one zone, with the masks crontab fields are matched against."""
@@ -111,7 +133,13 @@ class _Range:
         self.month_masks: dict[int, int] = {}
         self.dom_masks: dict[int, int] = {}
         self.dow_masks: dict[int, int] = {}
-        self.changes: set[int] = set()  # day indexes with a clock change
+        self.bounds = [  # each day's first instant, and the end of the last day
+            datetime.combine(self.first + timedelta(days=n), time(0), tzinfo=self.tz).astimezone(
+                UTC
+            )
+            for n in range(self.days + 1)
+        ]
+        self.changes: dict[int, _Change | None] = {}  # None: a change the counts cannot model
         for n in range(self.days):
             day = self.first + timedelta(days=n)
             bit = 1 << n
@@ -119,18 +147,30 @@ class _Range:
             self.dom_masks[day.day] = self.dom_masks.get(day.day, 0) | bit
             dow = day.isoweekday() % 7  # crontab: 0 = Sunday
             self.dow_masks[dow] = self.dow_masks.get(dow, 0) | bit
-            midnight = datetime.combine(day, time(0), tzinfo=self.tz)
-            following = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
-            if midnight.utcoffset() != following.utcoffset():
-                self.changes.add(n)
-        self.start = datetime.combine(self.first, time(0), tzinfo=self.tz).astimezone(UTC)
-        self.end = datetime.combine(
-            self.first + timedelta(days=self.days), time(0), tzinfo=self.tz
-        ).astimezone(UTC)
-        self.cache: dict[CronFields, int] = {}
+            old = self.bounds[n].astimezone(self.tz).utcoffset()
+            new = self.bounds[n + 1].astimezone(self.tz).utcoffset()
+            if old != new and old is not None and new is not None:
+                self.changes[n] = self._change(n, old, new)
+        self.start, self.end = self.bounds[0], self.bounds[-1]
+        self.stamps = [bound.timestamp() for bound in self.bounds]
+        self.cache: dict[str, int] = {}
 
-    def mask(self, fields: CronFields) -> int:
-        cached = self.cache.get(fields)
+    def _change(self, n: int, old: timedelta, new: timedelta) -> _Change | None:
+        moment = _transition(self.bounds[n], self.bounds[n + 1], self.tz)
+        shift = int((new - old).total_seconds() // 60)
+        offset = old if shift > 0 else new
+        local = (moment + offset).replace(tzinfo=None)
+        if local.date() != self.first + timedelta(days=n):
+            return None  # a change at midnight: counted run by run
+        minute = local.hour * 60 + local.minute
+        span = (minute, minute + abs(shift))
+        if span[1] > 24 * 60:
+            return None
+        return _Change(span, None) if shift > 0 else _Change(None, span)
+
+    def mask(self, expression: str, fields: CronFields) -> int:
+        """The days (bits) of the range a crontab matches, cached by its expression."""
+        cached = self.cache.get(expression)
         if cached is not None:
             return cached
         months = 0
@@ -145,8 +185,40 @@ class _Range:
         # crontab(5): either day field matches when both are restricted, both must otherwise.
         days = doms & dows if fields.dom_star or fields.dow_star else doms | dows
         result = months & days
-        self.cache[fields] = result
+        self.cache[expression] = result
         return result
+
+
+def _pairs_in(fields: CronFields, low: int, high: int) -> int:
+    """How many of the crontab's times of day fall in [low, high) minutes."""
+    return sum(1 for h in fields.hours for m in fields.minutes if low <= h * 60 + m < high)
+
+
+def _change_count(fields: CronFields, per_day: int, follow: bool, change: _Change) -> int:
+    """Runs on a day with a clock change, under the schedules' DST policy."""
+    if change.gap is not None:
+        skipped = _pairs_in(fields, *change.gap)
+        if follow:
+            return per_day - skipped  # wildcard crontabs follow real time: gone
+        end = change.gap[1]
+        joins = end // 60 in fields.hours and end % 60 in fields.minutes
+        # The skipped times run once together at the gap's end (with a run already there).
+        return per_day - skipped + (1 if skipped and not joins else 0)
+    assert change.repeat is not None
+    return per_day + (_pairs_in(fields, *change.repeat) if follow else 0)
+
+
+def _interval_counts(plan: RunPlan, span: _Range, start: datetime, counts: list[int]) -> None:
+    """Per-day counts of an interval schedule: ticks before each day boundary, subtracted."""
+    assert plan.spec.every is not None
+    step = plan.spec.every.total_seconds()
+    anchor = plan.anchor.astimezone(UTC).timestamp()
+    low, high = (moment.timestamp() for moment in plan.bounds(start, span.end))
+    ticks = [
+        max(0, math.ceil((min(max(bound, low), high) - anchor) / step)) for bound in span.stamps
+    ]  # ticks strictly before each boundary
+    for n in range(span.days):
+        counts[n] += ticks[n + 1] - ticks[n]
 
 
 def day_counts(
@@ -159,41 +231,48 @@ def day_counts(
     start = max(span.start, after.astimezone(UTC))
     if start >= span.end:
         return counts
-    # Days wholly after `after` take the fast path; the day holding `after` is exact.
-    cut = (start.astimezone(tz).date() - first).days
+    # Days wholly after `after` take the fast path; the day `after` falls in is exact.
+    cut = next(n for n in range(days) if span.bounds[n + 1] > start)
+    partial = start > span.bounds[cut]
+    special = sum(1 << n for n in span.changes) | ((1 << cut) if partial else 0)
+    regular = ((1 << days) - 1) & ~((1 << cut) - 1) & ~special
+    weights: dict[int, int] = {}  # a day mask → runs a day on each of its days, summed
     for plan in plans:
         spec = plan.spec
-        fast = (
-            spec.cron is not None
-            and plan.tz.key == tz.key
-            and (plan.start_at is None or plan.start_at <= start)
-            and (plan.end_at is None or plan.end_at >= span.end)
+        inside = (plan.start_at is None or plan.start_at <= start) and (
+            plan.end_at is None or plan.end_at >= span.end
         )
-        if not fast:
+        if spec.kind == "interval" and not partial:
+            _interval_counts(plan, span, start, counts)
+            continue
+        if spec.cron is None or plan.tz.key != tz.key or not inside:
             for moment in runs_between(plan, start, span.end):
                 index = (moment.astimezone(tz).date() - first).days
                 if 0 <= index < days:
                     counts[index] += 1
             continue
         fields = spec.cron
-        assert fields is not None
         per_day = len(fields.hours) * len(fields.minutes)
-        mask = span.mask(fields)
-        exact = {cut, *span.changes}
+        mask = span.mask(spec.expression, fields)
+        common = mask & regular
+        weights[common] = weights.get(common, 0) + per_day
+        odd = mask & special
+        while odd:  # a clock change, or the partly past first day: few days, each its own way
+            low = odd & -odd
+            index = low.bit_length() - 1
+            odd ^= low
+            follow = spec.kind == "cron" and fields.wildcard
+            change = span.changes.get(index)
+            if (index == cut and partial) or change is None:
+                counts[index] += len(
+                    _cron_runs(fields, tz, follow, max(start, span.bounds[index]),
+                               span.bounds[index + 1])
+                )  # fmt: skip
+            else:
+                counts[index] += _change_count(fields, per_day, follow, change)
+    for mask, runs in weights.items():
         while mask:
             low = mask & -mask
-            index = low.bit_length() - 1
+            counts[low.bit_length() - 1] += runs
             mask ^= low
-            if index < cut:
-                continue
-            if index in exact:
-                day_start = datetime.combine(first + timedelta(days=index), time(0), tzinfo=tz)
-                day_end = datetime.combine(first + timedelta(days=index + 1), time(0), tzinfo=tz)
-                low_bound = max(start, day_start.astimezone(UTC))
-                follow = spec.kind == "cron" and fields.wildcard
-                counts[index] += len(
-                    _cron_runs(fields, tz, follow, low_bound, day_end.astimezone(UTC))
-                )
-            else:
-                counts[index] += per_day
     return counts
