@@ -334,3 +334,20 @@ def test_rescheduling_before_the_upload_changes_the_plan(
     [video] = google.youtube.videos.values()
     assert video.status["privacyStatus"] == "private"
     assert video.status["publishAt"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_calendar_move_of_an_uploaded_video_moves_its_publish_time_on_youtube(
+    google: Google, workspace: Workspace, tmp_path: Path
+) -> None:
+    when = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    item_id = ready(workspace, google, tmp_path, publish_at=when.isoformat())
+    upload_once(workspace, publisher(workspace), item_id)
+    planner = workspace.planner
+    planner.set_config("", {"blackout_days": [], "timezone": "UTC"})
+    state = planner.state(when - timedelta(days=1), when + timedelta(days=1))
+    [moving] = [o for o in state.occurrences if o.item_id == item_id]
+    assert moving.state == "uploaded" and not moving.needs_upload
+    later = when + timedelta(days=1, hours=2)
+    assert "on YouTube" in planner.move(moving.key, later)
+    [video] = google.youtube.videos.values()
+    assert video.status["publishAt"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")
