@@ -227,12 +227,10 @@ class Planner:
     def move(self, key: str, when: datetime) -> str:
         """Move a video's publish time or a one-off job's start, if the rules allow it."""
         kind, _, ident = key.partition(":")
+        if kind == "run":
+            return self._move_run(key, when)
         if kind not in ("item", "job") or not ident.isdigit():
-            if kind == "run":
-                raise UserError(
-                    "a recurring run follows its schedule — change the schedule in Schedules"
-                )
-            raise NotFound(f"{key!r} is not an item or a job on the calendar")
+            raise NotFound(f"{key!r} is not a video, a job or a run on the calendar")
         now = self.clock()
         moving = self.find(key)
         reach = NEIGHBOURHOOD
@@ -245,8 +243,66 @@ class Planner:
             return self.workspace.reschedule(int(ident), when)
         return self._move_job(int(ident), when)
 
+    def _move_run(self, key: str, when: datetime) -> str:
+        """One run of a schedule to another time: recorded on the schedule, whose trigger
+        then skips the run's own instant and fires at the new one."""
+        from app.store.jobs import audit
+        from app.store.models import Schedule
+
+        plan, moving = self._run(key)
+        at, schedule_id = moving.when, plan.schedule_id
+        now = self.clock()
+        if at <= now:
+            raise UserError(f"cannot move “{plan.name}”: that run has already happened")
+        state = self.state(min(when, at) - NEIGHBOURHOOD, max(when, at) + NEIGHBOURHOOD)
+        if all(o.key != key for o in state.occurrences):
+            state.occurrences.append(moving)
+        why = check_move(state.occurrences, key, when, state.config(plan.channel), now)
+        if why is not None:
+            raise UserError(f"cannot move “{plan.name}” there: {why}")
+        target = when.astimezone(UTC)
+        with self.workspace.db.write() as session:
+            schedule = session.get(Schedule, schedule_id)
+            assert schedule is not None
+            moved = dict(schedule.moved_runs or {})
+            # A run moved before is known by its own instant: move that entry along.
+            original = next(
+                (a for a, b in moved.items() if datetime.fromisoformat(b) == at), at.isoformat()
+            )
+            if datetime.fromisoformat(original) == target:
+                moved.pop(original, None)  # back where the schedule puts it
+            else:
+                moved[original] = target.isoformat()
+            schedule.moved_runs = moved
+            audit(
+                session, self.workspace.actor, "schedule.move_run", "schedule", schedule_id,
+                run=original, to=target.isoformat(),
+            )  # fmt: skip
+        return f"“{plan.name}” runs {when.astimezone():%a %d %b %Y %H:%M %Z} instead, this once."
+
+    def _run(self, key: str) -> tuple[RunPlan, Occurrence]:
+        """A schedule's run by its key ("run:ID@ISO"), checked to be one."""
+        ident, _, stamp = key.removeprefix("run:").partition("@")
+        try:
+            schedule_id, at = int(ident), datetime.fromisoformat(stamp).astimezone(UTC)
+        except ValueError:
+            raise NotFound(f"{key!r} is not a run on the calendar") from None
+        with self.workspace.db.read() as session:
+            plans = {p.schedule_id: p for p in calendar_store.run_plans(session)}
+        plan = plans.get(schedule_id)
+        if plan is None:
+            raise NotFound(f"schedule {schedule_id} is not active — `schedule list` shows them")
+        if at not in runs_between(plan, at, at + timedelta(seconds=1)):
+            raise NotFound(f"“{plan.name}” does not run at {at.astimezone():%a %d %b %H:%M}")
+        occurrence = Occurrence(
+            key, at, plan.name, Kind.RUN, RUN, plan.channel, schedule_id=schedule_id
+        )
+        return plan, occurrence
+
     def find(self, key: str) -> Occurrence:
-        """A video or a job start on the calendar, wherever in time it is."""
+        """A video, a job start or a run on the calendar, wherever in time it is."""
+        if key.startswith("run:"):
+            return self._run(key)[1]
         now = self.clock()
         state = self.state(now - FAR, now + FAR, with_runs=False)
         found = next((o for o in state.occurrences if o.key == key), None)

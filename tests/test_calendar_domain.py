@@ -230,7 +230,9 @@ def test_a_move_is_checked_against_every_rule() -> None:
     assert (
         move("item:3", datetime(2027, 1, 9, 12, tzinfo=BERLIN)) == "a published video cannot move"
     )
-    assert "follows its schedule" in (move("run:1@x", datetime(2027, 1, 9, tzinfo=BERLIN)) or "")
+    # A render-only run (no channel) publishes nothing: only the past is out of reach.
+    assert move("run:1@x", datetime(2027, 1, 10, 12, tzinfo=BERLIN)) is None
+    assert move("run:1@x", datetime(2027, 1, 3, 12, tzinfo=BERLIN)) == "that time has passed"
 
 
 def test_gaps_are_empty_days_that_are_not_blackouts() -> None:
@@ -357,3 +359,46 @@ def test_suggestions_never_break_a_rule_or_meet_an_occurrence(
         before = Counter(t.astimezone(tz).date() for t in mine)
         added = Counter(t.astimezone(tz).date() for t in found)
         assert all(before[day] + n <= most for day, n in added.items())
+
+
+def test_a_moved_run_leaves_its_day_and_joins_the_new_one() -> None:
+    start = datetime(2027, 3, 1, tzinfo=BERLIN)
+    end = datetime(2027, 4, 1, tzinfo=BERLIN)
+    original = datetime(2027, 3, 10, 9, tzinfo=BERLIN).astimezone(UTC)
+    new = datetime(2027, 3, 12, 15, tzinfo=BERLIN).astimezone(UTC)
+    missing = datetime(2027, 3, 11, 10, tzinfo=BERLIN).astimezone(UTC)  # not a run: ignored
+    for expression in ("daily@09:00", "every@24h"):
+        plan = RunPlan(
+            1, "S", parse_schedule(expression), BERLIN, datetime(2027, 1, 1, 8, tzinfo=UTC),
+            moved=((original, new), (missing, new + timedelta(hours=1))),
+        )  # fmt: skip
+        runs = runs_between(plan, start, end)
+        assert original not in runs and new in runs
+        listed = Counter(t.astimezone(BERLIN).date() for t in runs)
+        for after in (start, start + timedelta(days=10, hours=12)):
+            counted = day_counts([plan], date(2027, 3, 1), 31, BERLIN, after)
+            from_after = Counter(t.astimezone(BERLIN).date() for t in runs if t >= after)
+            assert counted == [from_after.get(date(2027, 3, d), 0) for d in range(1, 32)]
+        # Its own run, the moved one, and the one whose original was no run: it is added too
+        # (the engine fires it as well) but takes nothing away.
+        assert listed[date(2027, 3, 10)] == 0 and listed[date(2027, 3, 12)] == 3
+
+
+def test_the_engine_trigger_skips_a_moved_run_and_fires_at_its_new_time() -> None:
+    import pickle
+
+    from app.engine.triggers import MovedRunsTrigger, build_trigger
+
+    tz = ZoneInfo("Europe/Berlin")
+    original = datetime(2027, 3, 10, 9, tzinfo=tz)
+    new = datetime(2027, 3, 10, 15, 30, tzinfo=tz)
+    trigger = build_trigger(parse_schedule("daily@09:00"), tz, moved={original: new})
+    assert isinstance(trigger, MovedRunsTrigger)
+    trigger = pickle.loads(pickle.dumps(trigger))  # as APScheduler's job store keeps it
+    fired, previous, now = [], None, datetime(2027, 3, 9, 8, tzinfo=tz)
+    for _ in range(4):
+        moment = trigger.get_next_fire_time(previous, now)
+        assert moment is not None
+        fired.append(f"{moment.astimezone(tz):%d %H:%M}")
+        previous, now = moment, moment
+    assert fired == ["09 09:00", "10 15:30", "11 09:00", "12 09:00"]

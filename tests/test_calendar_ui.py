@@ -238,3 +238,37 @@ def test_the_wizard_publishes_each_video_into_a_free_slot(
     window.close()
     window.shutdown()
     workspace.close()
+
+
+def test_one_run_of_a_schedule_drags_to_another_time_and_back(
+    qtbot: QtBot, planned: Any, tmp_path: Path
+) -> None:
+    from app.store import schedules as schedule_store
+    from app.store.models import Schedule
+
+    workspace, _job = planned
+    with workspace.db.write() as session:
+        schedule_id = schedule_store.add_schedule(
+            session, name="Morning shorts", expression="daily@09:00", timezone="UTC",
+            topic_template="", job_template={"source": str(DEMO_SHEET)}, actor="tester",
+        ).id  # fmt: skip
+    page = open_page(qtbot, workspace)
+    page.set_view("Week", FIRST.date())
+    qtbot.waitUntil(lambda: len(page.grid.days) == 7 and page.kind == "week", timeout=20_000)
+    grid = page.grid
+    wednesday = datetime(2030, 1, 9, 9, tzinfo=UTC)
+    key = f"run:{schedule_id}@{wednesday.isoformat()}"
+    assert grid.occurrence(key) is not None and grid.occurrence(key).movable
+    x = int(grid.GUTTER + 2.5 * grid.column_width())  # Wednesday's column
+    drop(grid, QPoint(x, int(grid.HEADER + 15 * grid.HOUR)), key)
+    qtbot.waitUntil(lambda: page.message.text().startswith(("✓", "✗")), timeout=20_000)
+    assert "runs Wed 09 Jan 2030 15:00" in page.message.text(), page.message.text()
+    assert "instead, this once" in page.message.text()
+    moved = f"run:{schedule_id}@{wednesday.replace(hour=15).isoformat()}"
+    qtbot.waitUntil(lambda: grid.occurrence(moved) is not None, timeout=20_000)
+    assert grid.occurrence(key) is None  # gone from 09:00 on that day only
+    assert grid.occurrence(f"run:{schedule_id}@{wednesday.replace(day=10).isoformat()}")
+    page.undo.undo()
+    qtbot.waitUntil(lambda: grid.occurrence(key) is not None, timeout=20_000)
+    with workspace.db.read() as session:
+        assert session.get(Schedule, schedule_id).moved_runs == {}  # back: the move forgotten

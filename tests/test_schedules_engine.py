@@ -388,3 +388,20 @@ def test_jobs_stored_by_the_old_trigger_are_rebuilt_keeping_a_missed_run(
     stored = pickle.loads(state)
     assert isinstance(stored["trigger"], CrontabTrigger)
     assert stored["name"].endswith("|crontab-2")
+
+
+def test_a_run_moved_on_the_calendar_runs_at_its_new_time_once(
+    workspace: Workspace, sheet: Path, data_dir: Path
+) -> None:
+    schedule_id = add(workspace, sheet, "0 0 1 1 *")  # New Year at midnight, UTC
+    serve_until(workspace, lambda: bool(aps_jobs(data_dir)), 5)
+    year = datetime.now(UTC).year + 1
+    original = datetime(year, 1, 1, tzinfo=UTC)
+    soon = (datetime.now(UTC) + timedelta(seconds=4)).replace(microsecond=0)
+    said = workspace.planner.move(f"run:{schedule_id}@{original.isoformat()}", soon)
+    assert "instead, this once" in said
+    serve_until(workspace, lambda: bool(jobs(workspace)), 20)
+    assert len(jobs(workspace)) == 1  # the moved run ran
+    [(_id, next_run)] = aps_jobs(data_dir)
+    assert next_run == datetime(year + 1, 1, 1, tzinfo=UTC).timestamp()  # New Year is skipped
+    assert "schedule.move_run" in actions(workspace)

@@ -80,7 +80,7 @@ class Occurrence:
         """Whether dragging it elsewhere means something Cadence can do."""
         if self.kind is Kind.ITEM:
             return self.state not in (PUBLISHED, FAILED)
-        return self.kind is Kind.JOB
+        return True  # a job's start, or one run of a schedule
 
     def moved(self, when: datetime) -> Occurrence:
         return Occurrence(
@@ -376,9 +376,9 @@ def check_move(
     if moving is None:
         return "it is no longer on the calendar"
     if not moving.movable:
-        if moving.kind is Kind.RUN:
-            return "a recurring run follows its schedule — change the schedule in Schedules"
         return f"a {moving.state} video cannot move"
+    if not moving.channel:  # render-only work publishes nothing: only time itself limits it
+        return "that time has passed" if when <= now else None
     others = [o for o in rest if o.channel == moving.channel and o.key != key]
     return _Plan(others, config).refusal(when, now)
 

@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.domain.schedule import CronFields, ScheduleSpec
 from app.domain.wallclock import exists, gap_end, instants
+
+
+def parse_moved(stored: dict[str, Any] | None) -> dict[datetime, datetime]:
+    """A schedule's ``moved_runs`` column — ISO original → ISO new — as UTC instants."""
+    return {
+        datetime.fromisoformat(a).astimezone(UTC): datetime.fromisoformat(str(b)).astimezone(UTC)
+        for a, b in (stored or {}).items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +41,7 @@ class RunPlan:
     start_at: datetime | None = None
     end_at: datetime | None = None
     channel: str = ""
+    moved: tuple[tuple[datetime, datetime], ...] = ()  # (original, new), UTC
 
     def bounds(self, start: datetime, end: datetime) -> tuple[datetime, datetime]:
         low = max(start, self.start_at) if self.start_at else start
@@ -65,7 +75,25 @@ def _cron_runs(
 
 
 def runs_between(plan: RunPlan, start: datetime, end: datetime) -> list[datetime]:
-    """The schedule's runs in [start, end), as UTC instants in order."""
+    """The schedule's runs in [start, end), as UTC instants in order — with runs moved on the
+    calendar at their new instants."""
+    runs = _regular_runs(plan, start, end)
+    if not plan.moved:
+        return runs
+    gone = {original for original, _new in plan.moved}
+    low, high = start.astimezone(UTC), end.astimezone(UTC)
+    kept = [t for t in runs if t not in gone]
+    kept += [new for _original, new in plan.moved if low <= new < high]
+    return sorted(kept)
+
+
+def is_run(plan: RunPlan, moment: datetime) -> bool:
+    """Whether the schedule itself (moves aside) runs at ``moment``."""
+    utc = moment.astimezone(UTC)
+    return utc in _regular_runs(plan, utc, utc + timedelta(seconds=1))
+
+
+def _regular_runs(plan: RunPlan, start: datetime, end: datetime) -> list[datetime]:
     low, high = plan.bounds(start.astimezone(UTC), end.astimezone(UTC))
     if low >= high:
         return []
@@ -237,21 +265,26 @@ def day_counts(
     special = sum(1 << n for n in span.changes) | ((1 << cut) if partial else 0)
     regular = ((1 << days) - 1) & ~((1 << cut) - 1) & ~special
     weights: dict[int, int] = {}  # a day mask → runs a day on each of its days, summed
+    moving: list[RunPlan] = []
     for plan in plans:
         spec = plan.spec
         inside = (plan.start_at is None or plan.start_at <= start) and (
             plan.end_at is None or plan.end_at >= span.end
         )
-        if spec.kind == "interval" and not partial:
+        fast = spec.cron is not None and plan.tz.key == tz.key and inside
+        if plan.moved and fast:
+            moving.append(plan)  # counted as usual below, then its moves corrected
+        if spec.kind == "interval" and not partial and not plan.moved:
             _interval_counts(plan, span, start, counts)
             continue
-        if spec.cron is None or plan.tz.key != tz.key or not inside:
-            for moment in runs_between(plan, start, span.end):
+        if not fast:
+            for moment in runs_between(plan, start, span.end):  # moves included
                 index = (moment.astimezone(tz).date() - first).days
                 if 0 <= index < days:
                     counts[index] += 1
             continue
         fields = spec.cron
+        assert fields is not None  # `fast` holds only crontabs
         per_day = len(fields.hours) * len(fields.minutes)
         mask = span.mask(spec.expression, fields)
         common = mask & regular
@@ -270,6 +303,15 @@ def day_counts(
                 )  # fmt: skip
             else:
                 counts[index] += _change_count(fields, per_day, follow, change)
+    for plan in moving:  # a moved run leaves its own day and joins the new one
+        unmoved = replace(plan, moved=())
+        for original, new in plan.moved:
+            for moment, step in ((original, -1), (new, 1)):
+                if not start <= moment < span.end or (step < 0 and not is_run(unmoved, moment)):
+                    continue
+                index = (moment.astimezone(tz).date() - first).days
+                if 0 <= index < days:
+                    counts[index] += step
     for mask, runs in weights.items():
         while mask:
             low = mask & -mask

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -33,6 +35,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
+from app.domain.calendar_runs import parse_moved
 from app.domain.idea import Priority
 from app.domain.schedule import parse_schedule, render_topic, zone
 from app.domain.validation import Level
@@ -89,11 +92,18 @@ TRIGGER_VERSION = "crontab-2"  # bumped when the trigger's maths change: stored 
 
 
 def _fingerprint(schedule: Schedule) -> str:
-    return f"{schedule.expression}|{schedule.timezone}|{TRIGGER_VERSION}"
+    moved = ""
+    if schedule.moved_runs:  # a moved run changes the trigger: rebuilt, next run recomputed
+        listing = json.dumps(schedule.moved_runs, sort_keys=True).encode()
+        moved = f"|moved:{hashlib.sha256(listing).hexdigest()[:16]}"
+    return f"{schedule.expression}|{schedule.timezone}{moved}|{TRIGGER_VERSION}"
 
 
 def _same_plan(name: str, schedule: Schedule) -> bool:
-    """A stored job for the same expression and zone, made by an earlier trigger version."""
+    """A stored job for the same expression and zone, made by an earlier trigger version
+    (never when runs were moved since: its stored next run may be the moved one)."""
+    if schedule.moved_runs or "|moved:" in name:
+        return False
     return name.rsplit("|", 1)[0] == f"{schedule.expression}|{schedule.timezone}" or name == (
         f"{schedule.expression}|{schedule.timezone}"
     )
@@ -230,7 +240,10 @@ class ScheduleRunner:
                 # while the app was closed — is kept, so the upgrade loses no run.
                 keep["next_run_time"] = existing.next_run_time
             existing = self.scheduler.add_job(
-                JOB_FUNCTION, build_trigger(spec, zone(schedule.timezone)),
+                JOB_FUNCTION,
+                build_trigger(
+                    spec, zone(schedule.timezone), moved=parse_moved(schedule.moved_runs)
+                ),
                 args=[schedule.id], id=job_id, name=_fingerprint(schedule),
                 replace_existing=True, **keep,
             )  # fmt: skip

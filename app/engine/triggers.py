@@ -155,6 +155,47 @@ class WallClockTrigger(BaseTrigger):
         self.follow_real_time = state["follow"]
 
 
+class MovedRunsTrigger(BaseTrigger):
+    """A schedule's trigger with single runs moved on the calendar: each original instant is
+    skipped, and the run fires at its new instant instead."""
+
+    def __init__(self, inner: BaseTrigger, moved: dict[datetime, datetime]) -> None:
+        self.inner = inner
+        self.moved = {a.astimezone(UTC): b.astimezone(UTC) for a, b in moved.items()}
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        previous, current = previous_fire_time, now
+        regular = self.inner.get_next_fire_time(previous, current)
+        for _ in range(len(self.moved) + 1):
+            if regular is None or regular.astimezone(UTC) not in self.moved:
+                break
+            previous, current = regular, _after(regular)
+            regular = self.inner.get_next_fire_time(previous, current)
+        if previous_fire_time is not None:  # as the crontab trigger reads them
+            start = min(now, previous_fire_time + timedelta(microseconds=1))
+        else:
+            start = now
+        targets = [
+            t
+            for t in self.moved.values()
+            if t >= start and (previous_fire_time is None or t > previous_fire_time)
+        ]
+        options = [t for t in (regular, min(targets, default=None)) if t is not None]
+        return min(options, key=lambda t: t.astimezone(UTC)) if options else None
+
+    def __str__(self) -> str:
+        return f"moved({self.inner}, {len(self.moved)} runs)"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"version": 1, "inner": self.inner, "moved": self.moved}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.inner = state["inner"]
+        self.moved = state["moved"]
+
+
 def _after(moment: datetime) -> datetime:
     """One second later in real time (aware arithmetic is wall-clock and would lose the fold)."""
     return moment.astimezone(UTC) + timedelta(seconds=1)
@@ -170,9 +211,18 @@ def _match_offset(local: datetime, candidate: datetime, tz: tzinfo) -> datetime:
 
 
 def build_trigger(
-    spec: ScheduleSpec, tz: ZoneInfo, *, start: datetime | None = None
+    spec: ScheduleSpec,
+    tz: ZoneInfo,
+    *,
+    start: datetime | None = None,
+    moved: dict[datetime, datetime] | None = None,
 ) -> BaseTrigger:
-    """The trigger that fires ``spec`` in ``tz``."""
+    """The trigger that fires ``spec`` in ``tz`` (with single runs moved, if any)."""
+    trigger = _plain_trigger(spec, tz, start)
+    return MovedRunsTrigger(trigger, moved) if moved else trigger
+
+
+def _plain_trigger(spec: ScheduleSpec, tz: ZoneInfo, start: datetime | None) -> BaseTrigger:
     if spec.kind == "interval":
         assert spec.every is not None
         return IntervalTrigger(

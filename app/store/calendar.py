@@ -21,7 +21,7 @@ from app.domain.calendar_plan import (
     Kind,
     Occurrence,
 )
-from app.domain.calendar_runs import RunPlan
+from app.domain.calendar_runs import RunPlan, parse_moved
 from app.domain.publishing import UploadStatus
 from app.domain.schedule import ScheduleError, parse_schedule, zone
 from app.domain.states import State
@@ -151,6 +151,7 @@ def run_plans(session: Session) -> list[RunPlan]:
                 schedule.start_at,
                 schedule.end_at,
                 channel,
+                tuple(sorted(parse_moved(schedule.moved_runs).items())),
             )
         )
     return plans

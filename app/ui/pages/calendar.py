@@ -6,7 +6,7 @@ channel's rules and can be undone (Ctrl+Z)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
@@ -54,6 +54,13 @@ class Shown:
     channels: list[tuple[str, str]]
 
 
+def key_at(key: str, when: datetime) -> str:
+    """An occurrence's key once it is at ``when``: a run is known by its time."""
+    if key.startswith("run:"):
+        return f"{key.partition('@')[0]}@{when.astimezone(UTC).isoformat()}"
+    return key
+
+
 class MoveCommand(QUndoCommand):
     """A move already made; undo moves it back, redo moves it again."""
 
@@ -66,10 +73,10 @@ class MoveCommand(QUndoCommand):
         if self.done:
             self.done = False
             return
-        self.page.move_to(self.key, self.after, record=False)
+        self.page.move_to(key_at(self.key, self.before), self.after, record=False)
 
     def undo(self) -> None:
-        self.page.move_to(self.key, self.before, record=False)
+        self.page.move_to(key_at(self.key, self.after), self.before, record=False)
 
 
 class CalendarPage(QWidget):
@@ -454,7 +461,7 @@ class CalendarPage(QWidget):
         for key in reversed(conflict.keys):
             occurrence = self.occurrence(key)
             movable = occurrence is None or occurrence.movable
-            if movable and key.startswith(("item:", "job:")):
+            if movable and key.startswith(("item:", "job:", "run:")):
                 return key
         return None
 

@@ -1,4 +1,5 @@
-"""Content calendar: calendar_configs (a channel's planning rules; channel "" is the default)
+"""Content calendar: calendar_configs (a channel's planning rules; channel "" is the default);
+schedules.moved_runs (single runs moved on the calendar: original instant → new instant)
 
 Revision ID: 0006
 Revises: 0005
@@ -24,7 +25,13 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("channel", name=op.f("pk_calendar_configs")),
     )
+    with op.batch_alter_table("schedules", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("moved_runs", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("schedules", schema=None) as batch_op:
+        batch_op.drop_column("moved_runs")
     op.drop_table("calendar_configs")
