@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy
+
 from app.domain.schedule import CronFields, ScheduleSpec
 from app.domain.wallclock import exists, gap_end, instants
 
@@ -181,7 +183,7 @@ class _Range:
                 self.changes[n] = self._change(n, old, new)
         self.start, self.end = self.bounds[0], self.bounds[-1]
         self.stamps = [bound.timestamp() for bound in self.bounds]
-        self.cache: dict[str, int] = {}
+        self.cache: dict[tuple[object, ...], int] = {}
 
     def _change(self, n: int, old: timedelta, new: timedelta) -> _Change | None:
         moment = _transition(self.bounds[n], self.bounds[n + 1], self.tz)
@@ -196,9 +198,11 @@ class _Range:
             return None
         return _Change(span, None) if shift > 0 else _Change(None, span)
 
-    def mask(self, expression: str, fields: CronFields) -> int:
-        """The days (bits) of the range a crontab matches, cached by its expression."""
-        cached = self.cache.get(expression)
+    def mask(self, fields: CronFields) -> int:
+        """The days (bits) of the range a crontab matches, cached by its day fields (many
+        schedules share them: every day, weekdays, Mondays …)."""
+        key = (fields.months, fields.doms, fields.dows, fields.dom_star, fields.dow_star)
+        cached = self.cache.get(key)
         if cached is not None:
             return cached
         months = 0
@@ -213,7 +217,7 @@ class _Range:
         # crontab(5): either day field matches when both are restricted, both must otherwise.
         days = doms & dows if fields.dom_star or fields.dow_star else doms | dows
         result = months & days
-        self.cache[expression] = result
+        self.cache[key] = result
         return result
 
 
@@ -249,6 +253,17 @@ def _interval_counts(plan: RunPlan, span: _Range, start: datetime, counts: list[
         counts[n] += ticks[n + 1] - ticks[n]
 
 
+def _all_intervals(plans: list[RunPlan], span: _Range, counts: list[int]) -> None:
+    """Interval schedules bounded by nothing inside the range, all at once: ticks before
+    each day boundary (none before the anchor), differenced day by day and summed."""
+    anchors = numpy.array([p.anchor.astimezone(UTC).timestamp() for p in plans])
+    steps = numpy.array([p.spec.every.total_seconds() for p in plans if p.spec.every])
+    stamps = numpy.array(span.stamps)
+    ticks = numpy.ceil((stamps[None, :] - anchors[:, None]) / steps[:, None]).clip(min=0)
+    for n, runs in enumerate(numpy.diff(ticks, axis=1).sum(axis=0)):
+        counts[n] += int(runs)
+
+
 def day_counts(
     plans: Iterable[RunPlan], first: date, days: int, tz: ZoneInfo, after: datetime
 ) -> list[int]:
@@ -266,6 +281,7 @@ def day_counts(
     regular = ((1 << days) - 1) & ~((1 << cut) - 1) & ~special
     weights: dict[int, int] = {}  # a day mask → runs a day on each of its days, summed
     moving: list[RunPlan] = []
+    intervals: list[RunPlan] = []
     for plan in plans:
         spec = plan.spec
         inside = (plan.start_at is None or plan.start_at <= start) and (
@@ -275,7 +291,10 @@ def day_counts(
         if plan.moved and fast:
             moving.append(plan)  # counted as usual below, then its moves corrected
         if spec.kind == "interval" and not partial and not plan.moved:
-            _interval_counts(plan, span, start, counts)
+            if inside:
+                intervals.append(plan)  # counted together below
+            else:
+                _interval_counts(plan, span, start, counts)
             continue
         if not fast:
             for moment in runs_between(plan, start, span.end):  # moves included
@@ -286,7 +305,7 @@ def day_counts(
         fields = spec.cron
         assert fields is not None  # `fast` holds only crontabs
         per_day = len(fields.hours) * len(fields.minutes)
-        mask = span.mask(spec.expression, fields)
+        mask = span.mask(fields)
         common = mask & regular
         weights[common] = weights.get(common, 0) + per_day
         odd = mask & special
@@ -303,6 +322,8 @@ def day_counts(
                 )  # fmt: skip
             else:
                 counts[index] += _change_count(fields, per_day, follow, change)
+    if intervals:
+        _all_intervals(intervals, span, counts)
     for plan in moving:  # a moved run leaves its own day and joins the new one
         unmoved = replace(plan, moved=())
         for original, new in plan.moved:
