@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -500,6 +500,7 @@ class Workspace:
         return f"Schedule {schedule_id}: {action}d."
 
     def schedule_preview(self, schedule_id: int, count: int = 5) -> list[datetime]:
+        from app.domain.calendar_runs import parse_moved
         from app.engine.triggers import upcoming
         from app.store import schedules as schedule_store
         from app.store.models import utcnow
@@ -507,7 +508,14 @@ class Workspace:
         with self.db.read() as session:
             s = schedule_store.get_schedule(session, schedule_id)
             expression, tz_name, start_at, end_at = s.expression, s.timezone, s.start_at, s.end_at
-        return upcoming(expression, tz_name, utcnow(), count, start_at, end_at)
+            moved = parse_moved(s.moved_runs)
+        now = utcnow()
+        runs = upcoming(expression, tz_name, now, count + len(moved), start_at, end_at)
+        if moved:  # runs moved on the calendar: at their new times
+            tz = runs[0].tzinfo if runs else None
+            runs = [r for r in runs if r.astimezone(UTC) not in moved]
+            runs += [new.astimezone(tz) for new in moved.values() if new > now]
+        return sorted(runs, key=lambda r: r.timestamp())[:count]
 
     def missed_runs(self, days: int = 7) -> int:
         """Scheduled runs missed (too late to run on start-up) in the last ``days`` days."""

@@ -400,6 +400,8 @@ def test_a_run_moved_on_the_calendar_runs_at_its_new_time_once(
     soon = (datetime.now(UTC) + timedelta(seconds=4)).replace(microsecond=0)
     said = workspace.planner.move(f"run:{schedule_id}@{original.isoformat()}", soon)
     assert "instead, this once" in said
+    shown = workspace.schedule_preview(schedule_id, 2)  # the Schedules view's next runs
+    assert shown == [soon, datetime(year + 1, 1, 1, tzinfo=UTC)]
     serve_until(workspace, lambda: bool(jobs(workspace)), 20)
     assert len(jobs(workspace)) == 1  # the moved run ran
     [(_id, next_run)] = aps_jobs(data_dir)
