@@ -5,6 +5,7 @@
 #   bash packaging/setup.sh test [ARGS…]   set up with the developer tools, then lint, type-check
 #                                          and run the whole test suite (ARGS go to pytest)
 #   bash packaging/setup.sh system         only install the system packages
+#   bash packaging/setup.sh env            only set up .venv with Cadence's packages
 #
 # It installs what is missing and nothing else: system packages on Debian/Ubuntu (asking
 # through sudo when not root), a virtual environment in .venv, the Python packages.
@@ -12,8 +13,8 @@ set -euo pipefail
 
 mode="${1:-}"
 case "$mode" in
-  run|test|system) shift ;;
-  *) echo "usage: bash packaging/setup.sh run|test|system [ARGS…]" >&2; exit 2 ;;
+  run|test|system|env) shift ;;
+  *) echo "usage: bash packaging/setup.sh run|test|system|env [ARGS…]" >&2; exit 2 ;;
 esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -114,8 +115,11 @@ ensure_venv() {
 
 ensure_python_packages() {
   local extras="$1" stamp="$venv/.cadence-installed" want
-  want="$(sha256sum pyproject.toml | cut -c1-16) $extras"
+  local hash; hash="$(sha256sum pyproject.toml | cut -c1-16)"
+  want="$hash $extras"
   if [ -f "$stamp" ] && grep -qxF -- "$want" "$stamp"; then return 0; fi
+  # The runtime packages are a subset of any extras' set: an install with extras will do.
+  if [ -z "$extras" ] && [ -f "$stamp" ] && grep -q "^$hash " "$stamp"; then return 0; fi
   say "installing Python packages (${extras:-runtime})"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
   echo "$want" > "$stamp"
@@ -127,6 +131,10 @@ ensure_venv
 if [ "$mode" = run ]; then
   ensure_python_packages ""
   exec "$venv/bin/python" main.py "$@"
+fi
+if [ "$mode" = env ]; then
+  ensure_python_packages ""
+  exit 0
 fi
 
 ensure_python_packages dev
