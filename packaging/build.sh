@@ -2,7 +2,8 @@
 # Build Cadence as a standalone Linux application (no Python needed where it runs):
 #
 #   bash packaging/build.sh [OUT_DIR]      → OUT_DIR/cadence-VERSION-linux-ARCH.tar.gz
-#                                            (default OUT_DIR: dist/)
+#                                            (default OUT_DIR: dist/; work in build/, or
+#                                            in $CADENCE_BUILD_DIR)
 #
 # Sets up .venv (as `setup.sh` does), adds PyInstaller, builds the one-folder app from
 # packaging/cadence.spec, and packs it with install.sh, the menu entry and the icons.
@@ -11,7 +12,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 out="$(mkdir -p "${1:-dist}" && cd "${1:-dist}" && pwd)"
-work="$root/build"
+work="${CADENCE_BUILD_DIR:-$root/build}"  # PyInstaller's work, the icons, the staging
 say() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 
 bash packaging/setup.sh env

@@ -25,9 +25,10 @@ pytestmark = pytest.mark.package
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("package")
+    env = {**os.environ, "CADENCE_BUILD_DIR": str(out / "work")}  # all of it in a temporary folder
     done = subprocess.run(
         ["bash", str(ROOT / "packaging" / "build.sh"), str(out)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True, text=True, timeout=600, check=False, env=env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     [tarball] = out.glob("cadence-*-linux-*.tar.gz")
