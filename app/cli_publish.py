@@ -113,6 +113,9 @@ def publish_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
         "approve": args.approve,
     }
     if args.publish_slots:
+        if args.publish_at or args.publish_every:
+            flag = "--publish-at" if args.publish_at else "--publish-every"
+            raise UserError(f"--publish-slots and {flag} exclude each other — pick one")
         plan["slots"] = True
     for key, value in (
         ("publish_at", args.publish_at),

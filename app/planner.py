@@ -63,6 +63,18 @@ class CalendarState:
         return calendar_store.config_for(self.saved, channel, self.zone)
 
 
+MAX_DAYS = 3660
+MAX_COUNT = 1000
+FIRST_DAY, LAST_DAY = date(1971, 1, 1), date(9988, 12, 31)  # ten years of room after it
+
+
+def _in_range(day: date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise UserError(
+            f"{day.isoformat()} is outside the calendar ({FIRST_DAY.year}–{LAST_DAY.year})"
+        )
+
+
 def _day_start(day: date, config: CalendarConfig) -> datetime:
     return datetime.combine(day, time(0), tzinfo=config.tz).astimezone(UTC)
 
@@ -150,6 +162,7 @@ class Planner:
     def view(self, kind: str, anchor: date, channel: str = "") -> tuple[Period, list[Conflict]]:
         """A day, week or month with its conflicts (for one channel, or all). A month counts
         schedule runs without listing them; a day or a week lists them."""
+        _in_range(anchor)
         key = self._channel(channel)
         config = self.config(key)
         first, length = period_range(kind, anchor)
@@ -190,6 +203,10 @@ class Planner:
         """[start, end) of ``days`` days from ``first`` (from now when not given)."""
         if days < 1:
             raise UserError("--days must be at least 1")
+        if days > MAX_DAYS:
+            raise UserError(f"--days goes up to {MAX_DAYS} (ten years) — ask for fewer")
+        if first is not None:
+            _in_range(first)
         config = self.config()
         now = self.clock()
         day = first or now.astimezone(config.tz).date()
@@ -204,8 +221,8 @@ class Planner:
         channel: str = "",
         preferred_hours: list[int] | None = None,
     ) -> list[datetime]:
-        if count < 1:
-            raise UserError("--count must be at least 1")
+        if not 1 <= count <= MAX_COUNT:
+            raise UserError(f"--count must be from 1 to {MAX_COUNT}")
         key = self._channel(channel)
         config = self.config(key)
         start, end = self._span(first, days)

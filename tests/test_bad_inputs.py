@@ -82,6 +82,20 @@ CASES: list[tuple[str, list[str], str]] = [
     ("bad setting value", ["settings", "set", "engine.max_concurrent", "lots"], "whole number"),
     ("bad reschedule time", ["items", "reschedule", "1", "--publish-at", "someday"],
      "not a date and time"),
+    ("calendar day far away", ["calendar", "show", "--day", "9999-12-31"],
+     "is outside the calendar"),
+    ("calendar days overflow", ["calendar", "gaps", "--days", "99999999"], "goes up to 3660"),
+    ("calendar too many slots", ["calendar", "suggest", "--count", "100000"],
+     "must be from 1 to 1000"),
+    ("calendar gap not a number", ["calendar", "config", "--min-gap-hours", "nan"],
+     "min gap hours: must be from 0 to 720"),
+    ("calendar slot without time", ["calendar", "config", "--slots", "mon-fri"],
+     "needs days and a time"),
+    ("calendar zone path", ["calendar", "config", "--timezone", "../../etc/passwd"],
+     "is not a time zone"),
+    ("publish slots and a time", ["jobs", "create", "--source", str(DEMO), "--publish",
+                                  "youtube", "--not-made-for-kids", "--publish-slots",
+                                  "--publish-at", "2030-01-01T10:00"], "exclude each other"),
 ]  # fmt: skip
 
 
