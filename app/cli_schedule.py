@@ -13,10 +13,10 @@ from app.cli_common import add_id_actions
 from app.domain.output import OutputConfig
 from app.domain.schedule import ScheduleError, check_template, local_zone_name, parse_schedule, zone
 from app.domain.validation import Level
-from app.engine.triggers import preview
 from app.paths import AppPaths
 from app.sources.intake import SourceSpec
 from app.store import schedules as schedule_store
+from app.triggers import preview
 from app.workspace import Workspace
 
 

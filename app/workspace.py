@@ -18,12 +18,12 @@ from app.domain.idea import Priority
 from app.domain.job import JobDraft
 from app.domain.states import State
 from app.domain.validation import Level, Rules, SheetReport
-from app.engine.ratelimit import RateLimiter
 from app.export import render, write_atomically
 from app.google.auth import GoogleAuth
 from app.google.channels import Channels
 from app.google.publisher import PublishSettings
 from app.google.quota import QuotaLedger, QuotaLimits
+from app.google.ratelimit import RateLimiter
 from app.google.sheets import SheetsClient
 from app.paths import DEMO_SHEET, AppPaths, unwritable
 from app.secrets import SecretStore
@@ -383,8 +383,8 @@ class Workspace:
     @staticmethod
     def _schedule_runs(session: Any, now: datetime, count: int) -> list[tuple[datetime, str]]:
         """(time, schedule name) of the next ``count`` runs of each active schedule."""
-        from app.engine.triggers import upcoming
         from app.store import schedules as schedule_store
+        from app.triggers import upcoming
 
         runs: list[tuple[datetime, str]] = []
         for schedule in schedule_store.active_schedules(session):
@@ -439,9 +439,9 @@ class Workspace:
         """Every schedule as `schedule list` and the Schedules view show it: state, window,
         next run and the last result."""
         from app.engine.schedules import last_runs
-        from app.engine.triggers import upcoming
         from app.store import schedules as schedule_store
         from app.store.models import utcnow
+        from app.triggers import upcoming
 
         with self.db.read() as session:
             found = [
@@ -501,9 +501,9 @@ class Workspace:
 
     def schedule_preview(self, schedule_id: int, count: int = 5) -> list[datetime]:
         from app.domain.calendar_runs import parse_moved
-        from app.engine.triggers import upcoming
         from app.store import schedules as schedule_store
         from app.store.models import utcnow
+        from app.triggers import upcoming
 
         with self.db.read() as session:
             s = schedule_store.get_schedule(session, schedule_id)

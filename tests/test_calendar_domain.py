@@ -387,7 +387,7 @@ def test_a_moved_run_leaves_its_day_and_joins_the_new_one() -> None:
 def test_the_engine_trigger_skips_a_moved_run_and_fires_at_its_new_time() -> None:
     import pickle
 
-    from app.engine.triggers import MovedRunsTrigger, build_trigger
+    from app.triggers import MovedRunsTrigger, build_trigger
 
     tz = ZoneInfo("Europe/Berlin")
     original = datetime(2027, 3, 10, 9, tzinfo=tz)

@@ -19,9 +19,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from app.engine.ratelimit import RateLimiter
 from app.google import auth as google_auth
 from app.google.auth import Account
+from app.google.ratelimit import RateLimiter
 from app.google.sheets import SheetError, SheetsClient
 from app.google.writeback import HEADERS, WriteBack
 from app.sources.intake import SourceSpec
@@ -282,7 +282,7 @@ def test_write_back_adds_status_columns_and_never_touches_the_users(
     job = gsheet_job(workspace, google, columns=10)
     before = [list(r) for r in google.spreadsheets[SHEET].tabs[0].rows]
     google.requests.clear()
-    written = WriteBack(workspace).flush()
+    written = WriteBack(workspace.db, workspace.sheets).flush()
     assert written == 3
     tab = google.spreadsheets[SHEET].tabs[0]
     assert tab.column_count == 14  # the grid grew to hold four new columns
@@ -294,7 +294,7 @@ def test_write_back_adds_status_columns_and_never_touches_the_users(
         assert row[10] == "queued" and row[12] == ""
     updates = [p for m, p in google.requests if m == "POST" and "values:batchUpdate" in p]
     assert len(updates) == 1  # one batch update for the whole flush
-    assert WriteBack(workspace).flush() == 0  # nothing new: nothing sent
+    assert WriteBack(workspace.db, workspace.sheets).flush() == 0  # nothing new: nothing sent
 
     # A finished item: its status changes, and an existing column is found by its header.
     with workspace.db.write() as session:
@@ -302,7 +302,7 @@ def test_write_back_adds_status_columns_and_never_touches_the_users(
 
         [claim] = queue.claim_next(session, 1)
         queue.finish_item(session, claim, "completed", outputs={"video": "/v/002.mp4"})
-    assert WriteBack(workspace).flush() == 1
+    assert WriteBack(workspace.db, workspace.sheets).flush() == 1
     row = tab.rows[claim.row - 1]
     assert row[10:12] == ["completed", "/v/002.mp4"]
     assert tab.column_count == 14 and tab.rows[0][14:] == []
@@ -313,7 +313,7 @@ def test_write_back_waits_offline_and_sends_later(
     google: Google, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gsheet_job(workspace, google)
-    writeback = WriteBack(workspace)
+    writeback = WriteBack(workspace.db, workspace.sheets)
     monkeypatch.setenv("CADENCE_GOOGLE_ENDPOINT", "http://127.0.0.1:9")  # the network is down
     monkeypatch.setattr("app.google.sheets._sleep", lambda _s: None)
     assert writeback.flush() == 0

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.domain.schedule import ScheduleError, check_template, parse_schedule, render_topic, zone
-from app.engine.triggers import preview
+from app.triggers import preview
 
 # --- an independent crontab(5) oracle, written from the man page ----------------------------
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.domain.schedule import parse_schedule, zone
-from app.engine.triggers import build_trigger, preview
+from app.triggers import build_trigger, preview
 from tests.test_schedule import expressions, oracle_field
 
 MINUTE = timedelta(minutes=1)
@@ -129,3 +129,18 @@ def test_the_lost_runs(zone_name: str, expression: str, start: str, expected: li
     begin = datetime.fromisoformat(start).replace(tzinfo=tz)
     runs = preview(parse_schedule(expression), tz, begin, len(expected))
     assert [t.isoformat() for t in runs] == expected
+
+
+def test_triggers_stored_under_their_old_module_path_still_load() -> None:
+    """APScheduler's job store pickles triggers by class path; jobs stored before the
+    triggers moved to ``app.triggers`` name ``app.engine.triggers`` and must still load."""
+    import pickle
+
+    from app.domain.schedule import parse_cron, zone
+    from app.triggers import CrontabTrigger
+
+    trigger = CrontabTrigger(parse_cron("0 9 * * *"), zone("UTC"), follow_real_time=False)
+    old = pickle.dumps(trigger, protocol=0).replace(b"capp.triggers\n", b"capp.engine.triggers\n")
+    assert b"app.engine.triggers" in old
+    loaded = pickle.loads(old)
+    assert isinstance(loaded, CrontabTrigger) and loaded.fields == trigger.fields

@@ -362,7 +362,7 @@ def test_jobs_stored_by_the_old_trigger_are_rebuilt_keeping_a_missed_run(
     """An upgrade from the CronTrigger-based version: the stored job (old trigger, old name)
     is replaced by the crontab trigger, and the run it had missed still runs once."""
     from app.domain.schedule import parse_cron, zone
-    from app.engine.triggers import CrontabTrigger, WallClockTrigger, cron_triggers
+    from app.triggers import CrontabTrigger, WallClockTrigger, cron_triggers
 
     add(workspace, sheet, "*/5 * * * *")
     serve_until(workspace, lambda: bool(aps_jobs(data_dir)), 5)

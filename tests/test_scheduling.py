@@ -22,7 +22,7 @@ from app.domain.scheduling import Mode, SchedulingConfig, item_cost, item_tags
 from app.domain.validation import Level, RowReport
 from app.engine import service
 from app.engine.load import LoadGauge, Reading
-from app.engine.ratelimit import RateLimiter
+from app.google.ratelimit import RateLimiter
 from app.paths import AppPaths
 from app.pipeline.runner import RenderOutcome
 from app.store import jobs as job_store

@@ -39,7 +39,7 @@ def changed_cells(before: list[list[Any]], after: list[list[Any]]) -> set[tuple[
 
 
 def flush(workspace: Workspace) -> int:
-    return WriteBack(workspace).flush()
+    return WriteBack(workspace.db, workspace.sheets).flush()
 
 
 def test_a_range_without_a_header_gets_titles_in_the_empty_row_above(

@@ -1,6 +1,6 @@
 """Wall-clock time under daylight saving: which naive local times exist, where a
 spring-forward gap ends, and the real instants a local match runs at (the DST policy stated
-in `app.engine.triggers`). Pure: the engine's triggers and the content calendar share it."""
+in `app.triggers`). Pure: the engine's triggers and the content calendar share it."""
 
 from __future__ import annotations
 

@@ -39,12 +39,12 @@ from app.domain.calendar_runs import parse_moved
 from app.domain.idea import Priority
 from app.domain.schedule import parse_schedule, render_topic, zone
 from app.domain.validation import Level
-from app.engine.triggers import build_trigger
 from app.google.sheets import SheetError
 from app.sources.intake import SourceSpec
 from app.store import schedules as schedule_store
 from app.store.jobs import audit
 from app.store.models import Schedule
+from app.triggers import build_trigger
 from app.workspace import CreatedJob, Workspace
 
 log = logging.getLogger(__name__)

@@ -109,7 +109,7 @@ class Engine:
         self._pruned_at = 0.0
         self.webhook_threads: list[threading.Thread] = []
         self.gauge = gauge or LoadGauge()
-        self.writeback = WriteBack(workspace)
+        self.writeback = WriteBack(workspace.db, workspace.sheets)
         self._flushing: asyncio.Future[int] | None = None
         self._flushed_at = 0.0
         self._news = True

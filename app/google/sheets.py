@@ -29,9 +29,9 @@ from tenacity import (
 )
 
 from app.domain.errors import UserError
-from app.engine.ratelimit import RateLimiter
 from app.google import endpoints
 from app.google.auth import Account
+from app.google.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 _SHEET_URL = re.compile(r"docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")

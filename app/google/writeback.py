@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +29,9 @@ from app.domain.scheduling import SKIPPED
 from app.domain.states import State
 from app.google.auth import AuthError
 from app.google.sheets import SheetError, SheetsClient, TabInfo, quote_tab
+from app.store.database import Database
 from app.store.jobs import audit
 from app.store.models import Item, Job
-from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
 HEADERS = ("Cadence status", "Cadence output", "Cadence error", "Cadence updated")
@@ -74,14 +75,19 @@ def status_values(item: Item) -> list[str]:
 
 
 class WriteBack:
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
+    """Writes each finished row's status back to its Google Sheet. It needs the database and
+    a way to get the Sheets client for a job — not the whole workspace (which imports this
+    package: the old dependency ran in a loop)."""
+
+    def __init__(self, db: Database, sheets: Callable[[int], SheetsClient]) -> None:
+        self.db = db
+        self.sheets = sheets
         self.columns: dict[tuple[str, str | None, int | None, int], Columns] = {}
         self.last_error: str | None = None
 
     def pending(self) -> bool:
         """Cheap when no job writes back (the usual case): one look at the jobs table."""
-        with self.workspace.db.read() as session:
+        with self.db.read() as session:
             jobs = list(session.scalars(select(Job.id).where(Job.write_back.is_(True))))
             return bool(jobs) and session.scalar(self._stale(jobs).limit(1)) is not None
 
@@ -95,7 +101,7 @@ class WriteBack:
     def flush(self) -> int:
         """Send pending statuses, one batch update per sheet; returns the rows written.
         A `SheetError` leaves them pending (network, quota, sharing) for the next flush."""
-        with self.workspace.db.read() as session:
+        with self.db.read() as session:
             jobs = list(session.scalars(select(Job.id).where(Job.write_back.is_(True))))
             rows = session.execute(
                 select(Item, Job)
@@ -133,7 +139,7 @@ class WriteBack:
             if item.sheet_status != {"values": values}:
                 changes.append((item, values))
         job = pairs[0][1]
-        client = self.workspace.sheets(job.id)
+        client = self.sheets(job.id)
         data: list[dict[str, Any]] = []
         if changes:
             columns, header_data = self._columns(client, job)
@@ -145,7 +151,7 @@ class WriteBack:
                         {"range": f"{quote_tab(columns.tab.title)}!{cell}", "values": [[value]]}
                     )
             client.write(location, data)
-        with self.workspace.db.write() as session:
+        with self.db.write() as session:
             for item, _job in pairs:
                 session.execute(
                     update(Item)
@@ -228,6 +234,6 @@ class WriteBack:
     def _failed(self, job_id: int, message: str) -> None:
         if message != self.last_error:
             log.warning("status write-back to the sheet of job %s waits: %s", job_id, message)
-            with self.workspace.db.write() as session:
+            with self.db.write() as session:
                 audit(session, "Cadence", "writeback.failed", "job", job_id, error=message)
         self.last_error = message

@@ -45,9 +45,9 @@ from app.domain.publishing import CATEGORIES, Privacy, PublishConfig, parse_inte
 from app.domain.schedule import local_zone_name, parse_schedule, zone
 from app.domain.scheduling import Mode, SchedulingConfig
 from app.domain.validation import Level, SheetReport
-from app.engine.triggers import preview
 from app.paths import unwritable
 from app.sources.intake import SourceSpec
+from app.triggers import preview
 from app.ui.background import Background
 from app.ui.widgets import PathField
 
