@@ -435,10 +435,33 @@ class Workspace:
                     job.schedule_id = schedule.id
             return schedule.id
 
+    def job_from_schedule(self, schedule: Any, when: datetime) -> CreatedJob:
+        """Create the job a schedule makes at ``when``: fresh rows from its source, a title
+        from its topic template (or its name and the date)."""
+        from app.domain.schedule import render_topic, zone
+
+        template = dict(schedule.job_template)
+        local = when.astimezone(zone(schedule.timezone))
+        title = (
+            render_topic(schedule.topic_template, local)
+            if schedule.topic_template
+            else f"{schedule.name} — {local:%d %b %Y %H:%M}"
+        )
+        return self.create_job(
+            SourceSpec(template["source"], tab=template.get("tab"), range=template.get("range")),
+            title=title[:200],
+            priority=Priority(template.get("priority", "normal")),
+            level=Level(template.get("level", "moderate")),
+            output_config=template.get("output", {}),
+            style=template.get("style"),
+            actor=f"schedule {schedule.id}",
+            schedule_id=schedule.id,
+            publish=template.get("publish") or None,
+        )
+
     def schedule_rows(self) -> list[dict[str, Any]]:
         """Every schedule as `schedule list` and the Schedules view show it: state, window,
         next run and the last result."""
-        from app.engine.schedules import last_runs
         from app.store import schedules as schedule_store
         from app.store.models import utcnow
         from app.triggers import upcoming
@@ -449,7 +472,8 @@ class Workspace:
                  s.start_at, s.end_at)
                 for s in schedule_store.all_schedules(session)
             ]  # fmt: skip
-        last = last_runs(self)
+        with self.db.read() as session:
+            last = schedule_store.last_runs(session)
         now = utcnow()
         rows: list[dict[str, Any]] = []
         for sid, name, expression, tz_name, paused, start_at, end_at in found:
@@ -475,13 +499,12 @@ class Workspace:
         """pause | resume | remove | run (make its job now); returns what happened."""
         from datetime import UTC
 
-        from app.engine.schedules import run_schedule
         from app.store import schedules as schedule_store
 
         if action == "run":
             with self.db.read() as session:
                 schedule = schedule_store.get_schedule(session, schedule_id)
-            created = run_schedule(self, schedule, datetime.now(UTC))
+            created = self.job_from_schedule(schedule, datetime.now(UTC))
             with self.db.write() as session:
                 job_store.audit(
                     session, self.actor, "schedule.ran", "schedule", schedule_id,

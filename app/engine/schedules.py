@@ -36,11 +36,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from app.domain.calendar_runs import parse_moved
-from app.domain.idea import Priority
-from app.domain.schedule import parse_schedule, render_topic, zone
-from app.domain.validation import Level
+from app.domain.schedule import parse_schedule, zone
 from app.google.sheets import SheetError
-from app.sources.intake import SourceSpec
 from app.store import schedules as schedule_store
 from app.store.jobs import audit
 from app.store.models import Schedule
@@ -66,26 +63,8 @@ def _schedule_of(job_id: object) -> int:
 
 
 def run_schedule(workspace: Workspace, schedule: Schedule, when: datetime) -> CreatedJob:
-    """Create the job a schedule makes at ``when``: fresh rows from its source, a title from
-    its topic template (or its name and the date)."""
-    template = dict(schedule.job_template)
-    local = when.astimezone(zone(schedule.timezone))
-    title = (
-        render_topic(schedule.topic_template, local)
-        if schedule.topic_template
-        else f"{schedule.name} — {local:%d %b %Y %H:%M}"
-    )
-    return workspace.create_job(
-        SourceSpec(template["source"], tab=template.get("tab"), range=template.get("range")),
-        title=title[:200],
-        priority=Priority(template.get("priority", "normal")),
-        level=Level(template.get("level", "moderate")),
-        output_config=template.get("output", {}),
-        style=template.get("style"),
-        actor=f"schedule {schedule.id}",
-        schedule_id=schedule.id,
-        publish=template.get("publish") or None,
-    )
+    """Create the job a schedule makes at ``when`` (see `Workspace.job_from_schedule`)."""
+    return workspace.job_from_schedule(schedule, when)
 
 
 TRIGGER_VERSION = "crontab-2"  # bumped when the trigger's maths change: stored jobs are rebuilt
@@ -344,22 +323,3 @@ class ScheduleRunner:
 
     def _on_error(self, event: JobExecutionEvent) -> None:
         log.error("schedule job %s raised", event.job_id, exc_info=event.exception)
-
-
-def last_runs(workspace: Workspace) -> dict[int, dict[str, Any]]:
-    """The latest run, miss or failure of each schedule, from the audit log."""
-    from sqlalchemy import select
-
-    from app.store.models import AuditEntry
-
-    with workspace.db.read() as session:
-        rows = session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.action.in_(("schedule.ran", "schedule.missed", "schedule.failed")))
-            .order_by(AuditEntry.id)
-        ).all()
-        return {
-            r.target_id: {"what": r.action.split(".")[1], "at": r.at, **r.details}
-            for r in rows
-            if r.target_id is not None
-        }

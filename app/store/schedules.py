@@ -94,3 +94,19 @@ def by_ids(session: Session, ids: set[int]) -> list[Schedule]:
         chunk = ordered[start : start + 500]
         found += session.scalars(select(Schedule).where(Schedule.id.in_(chunk)))
     return sorted(found, key=lambda s: s.id)
+
+
+def last_runs(session: Session) -> dict[int, dict[str, Any]]:
+    """The latest run, miss or failure of each schedule, from the audit log."""
+    from app.store.models import AuditEntry
+
+    rows = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action.in_(("schedule.ran", "schedule.missed", "schedule.failed")))
+        .order_by(AuditEntry.id)
+    ).all()
+    return {
+        r.target_id: {"what": r.action.split(".")[1], "at": r.at, **r.details}
+        for r in rows
+        if r.target_id is not None
+    }
