@@ -177,6 +177,10 @@ def test_keyboard_navigation_in_the_month(qtbot: QtBot, planned: Any) -> None:
     qtbot.waitUntil(lambda: page.kind == "day" and len(page.grid.days) == 1, timeout=20_000)
     assert page.grid.days[0].day == date(2030, 1, 10)
     assert page.view_buttons["Day"].isChecked()
+    page.set_view("Week", date(2030, 1, 10))
+    qtbot.waitUntil(lambda: page.kind == "week" and len(page.grid.days) == 7, timeout=20_000)
+    QTest.keyClick(page.grid, Qt.Key.Key_PageDown)  # the next week, from the time grid too
+    qtbot.waitUntil(lambda: page.grid.days[0].day == date(2030, 1, 14), timeout=20_000)
 
 
 def test_a_conflict_moves_to_a_suggested_slot_in_one_click(qtbot: QtBot, planned: Any) -> None:

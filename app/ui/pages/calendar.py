@@ -127,6 +127,9 @@ class CalendarPage(QWidget):
         for sequence, slot in (
             (QKeySequence.StandardKey.Undo, self.undo.undo),
             (QKeySequence.StandardKey.Redo, self.undo.redo),
+            (QKeySequence(Qt.Key.Key_PageUp), lambda: self.step(-1)),
+            (QKeySequence(Qt.Key.Key_PageDown), lambda: self.step(1)),
+            (QKeySequence(Qt.Key.Key_Home), self.go_today),
         ):
             QShortcut(sequence, self, slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
