@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 LISTED_RUNS = 5000  # beyond this many runs in a range, runs are counted, not listed
 FAR = timedelta(days=3660)  # how far from now a video or job start is looked for
 NEIGHBOURHOOD = timedelta(days=32)  # what a move is checked against: the gap reaches ≤ 30 days
-LISTED_PLANS = 200  # a month of more schedules than this counts their runs per day
+LISTED_PLANS = 200  # with more schedules than this, views count runs per day
 RECENT_RENDERS = 50
 
 
@@ -169,9 +169,9 @@ class Planner:
         start = _day_start(first, config)
         end = _day_start(first + timedelta(days=length), config)
         state = self.state(start, end, with_runs=False)
-        # Runs are listed (and checked) unless a month holds thousands of schedules; then
-        # the grid counts them without listing them.
-        listed = kind != "month" or len(state.plans) <= LISTED_PLANS
+        # Runs are listed (and checked) unless there are hundreds of schedules; then each
+        # day counts them without listing them (a week of 10,000 daily runs is no picture).
+        listed = len(state.plans) <= LISTED_PLANS
         if listed:
             state.occurrences += self.runs(state.plans, max(start, self.clock()), end)
         shown = [o for o in state.occurrences if not channel or o.channel == key]

@@ -7,7 +7,7 @@ import json
 import subprocess
 from collections.abc import Callable
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -100,7 +100,7 @@ def test_a_job_publishes_into_free_slots_and_the_calendar_shows_checks_and_sugge
     gaps = run_cli("calendar", "gaps", "--days", "3", "--from", "2020-01-06")
     assert gaps.returncode == 0 and "3 days with nothing to publish" in gaps.stdout
     refused = run_cli("calendar", "suggest", "--count", "0")
-    assert refused.returncode == 2 and "--count must be at least 1" in refused.stderr
+    assert refused.returncode == 2 and "--count must be from 1 to 1000" in refused.stderr
 
 
 def test_moving_a_video_keeps_the_rules_and_says_why_not(google: Google, data_dir: Path) -> None:
@@ -130,4 +130,26 @@ def test_moving_a_video_keeps_the_rules_and_says_why_not(google: Google, data_di
     moved = {o.key: o.when for o in state.occurrences}
     assert moved[f"item:{second}"] == datetime(2030, 1, 8, 22, tzinfo=UTC)
     assert moved[f"item:{first}"] == datetime(2030, 1, 8, 17, tzinfo=UTC)
+    workspace.close()
+
+
+def test_hundreds_of_schedules_are_counted_per_day_not_listed(data_dir: Path) -> None:
+    from app.domain.calendar_plan import RUN, Kind
+    from app.planner import LISTED_PLANS
+    from app.store.models import Schedule
+
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    with workspace.db.write() as session:
+        for n in range(LISTED_PLANS + 1):
+            session.add(
+                Schedule(name=f"S{n}", kind="daily", expression=f"daily@{n % 24:02d}:00",
+                         timezone="UTC", job_template={"source": str(DEMO_SHEET)})
+            )  # fmt: skip
+    clock = datetime(2030, 1, 7, 0, 30, tzinfo=UTC)
+    planner = Planner(workspace, clock=lambda: clock)
+    planner.set_config("", {"timezone": "UTC"})
+    week, _found = planner.view("week", date(2030, 1, 7))
+    assert all(o.kind != Kind.RUN for day in week.days for o in day.occurrences)
+    after_clock = sum(1 for n in range(LISTED_PLANS + 1) if n % 24)  # 00:00 runs have passed
+    assert [day.counts[RUN] for day in week.days] == [after_clock] + [LISTED_PLANS + 1] * 6
     workspace.close()

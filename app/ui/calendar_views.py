@@ -508,6 +508,11 @@ class TimeGrid(QWidget):
             painter.setFont(bold if entry.day == date.today() else self.font())
             painter.setPen(highlight if entry.day == self.selected_day else text)
             label = f"{entry.day:%a %d}" + (f"  ⚠{entry.conflicts}" if entry.conflicts else "")
+            counted = entry.counts.get("run", 0) - sum(
+                1 for o in entry.occurrences if o.state == "run"
+            )
+            if counted > 0:  # runs of hundreds of schedules: counted, not drawn
+                label += f"  +{counted} runs"
             painter.drawText(
                 QRectF(left, top, width, self.HEADER), Qt.AlignmentFlag.AlignCenter, label
             )
