@@ -52,7 +52,7 @@ def cmd_stats(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_prune(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Workspace(paths)) as workspace:
-        days = args.days or int(workspace.settings.get("history.keep_days"))
+        days = args.days or workspace.settings.integer("history.keep_days")
         with workspace.db.write() as session:
             removed = stats.prune_history(session, days)
             audit(session, workspace.actor, "history.prune", "history", None, days=days, **removed)

@@ -112,8 +112,8 @@ class Planner:
             found,
             plans,
             sum(seconds) / len(seconds) if seconds else None,
-            int(settings.get("engine.max_concurrent")),
-            int(settings.get("youtube.daily_uploads")),
+            settings.integer("engine.max_concurrent"),
+            settings.integer("youtube.daily_uploads"),
             used,
             local_zone_name(),
         )

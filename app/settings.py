@@ -251,6 +251,29 @@ class Settings:
         with self.db.read() as session:
             return get_setting(session, f"option.{key}", opt.default)
 
+    # Typed reads: the option's kind decides, so call sites need no int(...) or bool(...), and
+    # asking a text option for a number is a bug that says so.
+
+    def integer(self, key: str) -> int:
+        return int(self._typed(key, ("int",)))
+
+    def number(self, key: str) -> float:
+        return float(self._typed(key, ("int", "float")))
+
+    def flag(self, key: str) -> bool:
+        return bool(self._typed(key, ("bool",)))
+
+    def text(self, key: str) -> str:
+        """A text, path, URL, choice or secret option ("" when unset)."""
+        value = self._typed(key, ("text", "path", "url", "choice", "secret"))
+        return "" if value is None else str(value)
+
+    def _typed(self, key: str, kinds: tuple[str, ...]) -> Any:
+        kind = option(key).kind
+        if kind not in kinds:
+            raise TypeError(f"setting {key} is a {kind} option, not {' or '.join(kinds)}")
+        return self.get(key)
+
     def set(self, key: str, text: str) -> Any:
         opt = option(key)
         value = parse(opt, text)

@@ -113,8 +113,8 @@ class Workspace:
         """Google request quotas, shared by every client of this workspace."""
         if self._limiter is None:
             self._limiter = RateLimiter(
-                int(self.settings.get("google.requests_per_user")),
-                int(self.settings.get("google.requests_per_project")),
+                self.settings.integer("google.requests_per_user"),
+                self.settings.integer("google.requests_per_project"),
             )
         return self._limiter
 
@@ -138,7 +138,7 @@ class Workspace:
         from app.domain.publishing import chunk_size
 
         return PublishSettings(
-            chunk_bytes=chunk_size(int(self.settings.get("youtube.chunk_kb"))),
+            chunk_bytes=chunk_size(self.settings.integer("youtube.chunk_kb")),
             limits=self.quota_limits(),
         )
 
@@ -158,7 +158,7 @@ class Workspace:
     def rules(self, level: Level = Level.MODERATE) -> Rules:
         """What validation may accept here: an empty script is fine when a script writer
         (``llm.endpoint`` and ``llm.model``) is set up to write it."""
-        writer = bool(self.settings.get("llm.endpoint") and self.settings.get("llm.model"))
+        writer = bool(self.settings.text("llm.endpoint") and self.settings.text("llm.model"))
         return Rules(level=level, can_generate_script=writer)
 
     def check_source(self, spec: SourceSpec, level: Level = Level.MODERATE) -> SheetReport:
@@ -207,7 +207,7 @@ class Workspace:
             scheduling=scheduling or {},
             write_back=write_back
             if write_back is not None
-            else spec.kind == "gsheet" and bool(self.settings.get("google.write_back")),
+            else spec.kind == "gsheet" and self.settings.flag("google.write_back"),
             publish=self._publish_plan(publish, scheduling),
         ).checked()
         report = self.check_source(spec, level)
@@ -298,7 +298,7 @@ class Workspace:
                 raise job_store.missing_job(job_id)
             record = job_store.job_record(job)
             record["progress"] = job_progress(
-                session, job_id, int(self.settings.get("engine.max_concurrent"))
+                session, job_id, self.settings.integer("engine.max_concurrent")
             )
             return record
 
@@ -566,7 +566,7 @@ class Workspace:
             "llm.model",
         )
         values: dict[str, Any] = {key: self.settings.get(key) for key in keys}
-        values["llm.api_key_set"] = bool(self.settings.get("llm.api_key"))  # never the key
+        values["llm.api_key_set"] = bool(self.settings.text("llm.api_key"))  # never the key
         values["autostart"] = autostart.enabled()
         values["autostart_supported"] = autostart.supported()
         return values

@@ -161,3 +161,17 @@ def test_style_and_output_folder_settings_are_checked(
     (tmp_path / "a-file").write_text("x")
     refused = run_cli("settings", "set", "output.folder", "/proc")
     assert refused.returncode == 2 and "videos cannot be written to /proc" in refused.stderr
+
+
+def test_typed_reads_follow_the_options_kind(workspace: Workspace) -> None:
+    settings = workspace.settings
+    assert settings.integer("engine.max_concurrent") == 1  # the default, as an int
+    settings.set("engine.max_concurrent", "3")
+    assert settings.integer("engine.max_concurrent") == 3
+    assert settings.flag("google.write_back") is False
+    settings.set("google.write_back", "true")
+    assert settings.flag("google.write_back") is True
+    assert settings.text("llm.model") == ""  # unset text reads as ""
+    assert settings.number("engine.max_concurrent") == 3.0
+    with pytest.raises(TypeError, match=r"llm\.model is a text option, not int"):
+        settings.integer("llm.model")

@@ -106,7 +106,7 @@ class ScheduleRunner:
         """Call from inside the running event loop (APScheduler needs it)."""
         global _active
         self.loop = asyncio.get_running_loop()
-        grace = int(self.workspace.settings.get("schedule.grace_minutes")) * 60
+        grace = self.workspace.settings.integer("schedule.grace_minutes") * 60
         store = SQLAlchemyJobStore(
             engine=self.workspace.db.engine.execution_options(cadence_write=True)
         )

@@ -95,13 +95,13 @@ class Engine:
     ) -> None:
         self.workspace = workspace
         self.db = workspace.db
-        self.max_concurrent = max_concurrent or int(workspace.settings.get("engine.max_concurrent"))
+        self.max_concurrent = max_concurrent or workspace.settings.integer("engine.max_concurrent")
         self.poll_seconds = poll_seconds
         self._on_event = on_event
         self.workers: dict[int, _Worker] = {}
         self.uploads: dict[int, _Worker] = {}  # uploads run beside renders, in their own slots
         self._finished = 0  # workers that ended, renders and uploads
-        self.max_uploads = int(workspace.settings.get("youtube.max_uploads"))
+        self.max_uploads = workspace.settings.integer("youtube.max_uploads")
         self._publisher = publisher
         self._wake = asyncio.Event()
         self.run_schedules = run_schedules
@@ -217,7 +217,7 @@ class Engine:
     def _prune(self) -> None:
         """History older than ``history.keep_days`` goes, at start and every few hours."""
         self._pruned_at = time.monotonic()
-        days = int(self.workspace.settings.get("history.keep_days"))
+        days = self.workspace.settings.integer("history.keep_days")
         with self.db.write() as session:
             removed = stats.prune_history(session, days)
         if any(removed.values()):
@@ -374,7 +374,7 @@ class Engine:
                     )
                 )
 
-        timeout = 60.0 * int(self.workspace.settings.get("engine.item_timeout_minutes"))
+        timeout = 60.0 * self.workspace.settings.integer("engine.item_timeout_minutes")
         why = unwritable(folder)
         if why is not None:  # the user's to fix: retrying would only repeat it
             outcome = RenderOutcome(
@@ -392,12 +392,12 @@ class Engine:
         settings = self.workspace.settings
         default = RetryPolicy(
             strategy=RetryStrategy(settings.get("engine.retry_strategy")),
-            base_seconds=int(settings.get("engine.retry_base_seconds")),
+            base_seconds=settings.integer("engine.retry_base_seconds"),
             max_seconds=max(
-                int(settings.get("engine.retry_max_seconds")),
-                int(settings.get("engine.retry_base_seconds")),
+                settings.integer("engine.retry_max_seconds"),
+                settings.integer("engine.retry_base_seconds"),
             ),
-            max_attempts=int(settings.get("engine.max_attempts")),
+            max_attempts=settings.integer("engine.max_attempts"),
         )
         scheduling = claim.scheduling if isinstance(claim, queue.Claim) else {}
         return RetryPolicy.from_dict(scheduling.get("retry", {}), default)

@@ -365,7 +365,7 @@ class MainWindow(QMainWindow):
         self.snapshot = {r.id: r for r in opened.rows}
         self.jobs.show_rows(opened.prepared, first=True)
         self.monitor.output_folder = Path(
-            str(self.workspace.settings.get("output.folder") or Path.home() / "Videos")
+            self.workspace.settings.text("output.folder") or Path.home() / "Videos"
         )
         self.monitor.missed_source = self.workspace.missed_runs
         self.monitor.quota_source = self.workspace.limiter.held_for
@@ -828,7 +828,7 @@ class MainWindow(QMainWindow):
             self.background.run_daemon(work, done, failed)  # the browser may take minutes
 
         self.background.run(
-            lambda: str(workspace.settings.get("google.client_secrets") or ""),
+            lambda: workspace.settings.text("google.client_secrets"),
             with_client,
             self.on_failed,
         )
