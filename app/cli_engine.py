@@ -11,7 +11,7 @@ from typing import Any
 
 from app.cli_common import add_id_actions
 from app.engine.lock import InstanceLock
-from app.engine.service import Engine, EngineEvent
+from app.engine.service import Engine, EngineEvent, EventKind
 from app.paths import AppPaths
 from app.workspace import Workspace
 
@@ -44,10 +44,10 @@ def cmd_job_action(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def _print_event(event: EngineEvent) -> None:
     where = f"job {event.job_id} row {event.row}"
-    if event.kind == "item_started":
+    if event.kind == EventKind.ITEM_STARTED:
         verb = "uploading" if event.data.get("stage") == "upload" else "started"
         print(f"{where}: {verb} (attempt {event.data['attempt']})", flush=True)
-    elif event.kind == "item_finished":
+    elif event.kind == EventKind.ITEM_FINISHED:
         state = event.data["state"]
         detail = f" — {event.data['error']}" if event.data.get("error") else ""
         if event.data.get("outputs"):
@@ -59,7 +59,7 @@ def _print_event(event: EngineEvent) -> None:
         if event.data.get("upload") and state == "completed":
             state, detail = event.data["upload"], f" → {event.data.get('url')}"
         print(f"{where}: {state}{detail}", flush=True)
-    elif event.kind == "channel_on_hold":
+    elif event.kind == EventKind.CHANNEL_ON_HOLD:
         print(f"{where}: on hold — {event.data['message']}", flush=True)
 
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +51,21 @@ WRITE_BACK_IDLE_EVERY = 15.0
 WEBHOOK_GRACE = 120.0  # seconds a shutdown waits for webhook deliveries
 
 
+class EventKind(StrEnum):
+    """What an engine event is about (a StrEnum: it still compares equal to its text)."""
+
+    ITEM_STARTED = "item_started"
+    ITEM_PROGRESSED = "item_progressed"
+    ITEM_FINISHED = "item_finished"
+    ITEM_AWAITING_APPROVAL = "item_awaiting_approval"
+    CHANNEL_ON_HOLD = "channel_on_hold"
+
+
 @dataclass(frozen=True, slots=True)
 class EngineEvent:
     """Something that happened, announced after it was committed."""
 
-    kind: str  # item_started | item_progressed | item_finished | item_awaiting_approval |
-    # channel_on_hold (item_id 0 when it concerns no one item)
+    kind: EventKind  # item_id 0 when it concerns no one item
     job_id: int
     item_id: int
     row: int
@@ -318,7 +328,7 @@ class Engine:
         worker.task = asyncio.ensure_future(self._supervise(worker, pool, work))
         self.on_event(
             EngineEvent(
-                "item_started",
+                EventKind.ITEM_STARTED,
                 claim.job_id,
                 claim.item_id,
                 claim.row,
@@ -366,7 +376,7 @@ class Engine:
                     queue.record_progress(session, claim.item_id, stage, fraction)
                 self.on_event(
                     EngineEvent(
-                        "item_progressed",
+                        EventKind.ITEM_PROGRESSED,
                         claim.job_id,
                         claim.item_id,
                         claim.row,
@@ -460,7 +470,7 @@ class Engine:
             self._tell_if_ended(session, claim.job_id)
         self.on_event(
             EngineEvent(
-                "item_finished",
+                EventKind.ITEM_FINISHED,
                 claim.job_id,
                 claim.item_id,
                 claim.row,
@@ -469,7 +479,9 @@ class Engine:
         )
         if phase == "approval" and state == State.PENDING.value:
             self.on_event(
-                EngineEvent("item_awaiting_approval", claim.job_id, claim.item_id, claim.row)
+                EngineEvent(
+                    EventKind.ITEM_AWAITING_APPROVAL, claim.job_id, claim.item_id, claim.row
+                )
             )
         if phase == "upload":
             self.wake()
@@ -511,7 +523,7 @@ class Engine:
                     queue.record_progress(session, claim.item_id, "upload", fraction)
                 self.on_event(
                     EngineEvent(
-                        "item_progressed",
+                        EventKind.ITEM_PROGRESSED,
                         claim.job_id,
                         claim.item_id,
                         claim.row,
@@ -544,7 +556,11 @@ class Engine:
             url = session.scalar(select(Upload.url).where(Upload.item_id == claim.item_id))
             self._tell_if_ended(session, claim.job_id)
         data = {"state": state, "error": message or None, "upload": outcome.status, "url": url}
-        self.on_event(EngineEvent("item_finished", claim.job_id, claim.item_id, claim.row, data))
+        self.on_event(
+            EngineEvent(EventKind.ITEM_FINISHED, claim.job_id, claim.item_id, claim.row, data)
+        )
         if outcome.kind == "hold":
-            self.on_event(EngineEvent("channel_on_hold", claim.job_id, claim.item_id, claim.row,
-                                      {"message": outcome.message}))  # fmt: skip
+            held = {"message": outcome.message}
+            self.on_event(
+                EngineEvent(EventKind.CHANNEL_ON_HOLD, claim.job_id, claim.item_id, claim.row, held)
+            )

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from app import APP_NAME, __version__
 from app.domain.errors import NotFound, UserError
 from app.engine.lock import InstanceLock
-from app.engine.service import EngineEvent
+from app.engine.service import EngineEvent, EventKind
 from app.paths import APP_ICON, NAV_ICONS, USER_GUIDE
 from app.store.jobs import JobRow
 from app.ui.approval import ApprovalDialog
@@ -454,16 +454,16 @@ class MainWindow(QMainWindow):
 
     def on_engine_event(self, event: EngineEvent) -> None:
         self.monitor.engine_event(event.kind, event.item_id, event.job_id, event.row, event.data)
-        if event.kind == "item_progressed":
+        if event.kind == EventKind.ITEM_PROGRESSED:
             verb = "Uploading" if event.data["stage"] == "upload" else "Rendering"
             self.statusBar().showMessage(
                 f"{verb} row {event.row} of “{self.job_title(event.job_id)}”: "
                 f"{event.data['stage']} {event.data['progress']:.0%}",
                 5000,
             )
-        elif event.kind == "item_awaiting_approval":
+        elif event.kind == EventKind.ITEM_AWAITING_APPROVAL:
             self.approval_news += 1
-        elif event.kind == "channel_on_hold" and self.tray is not None:
+        elif event.kind == EventKind.CHANNEL_ON_HOLD and self.tray is not None:
             self.tray.notify("Uploads on hold", event.data["message"], failed=True)
         self.refresh_timer.start()
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.service import EventKind
 from app.ui.background import Background
 from app.ui.widgets import heading as title
 
@@ -117,7 +118,7 @@ class MonitorPage(QWidget):
     def engine_event(
         self, kind: str, item_id: int, job_id: int, row: int, data: dict[str, Any]
     ) -> None:
-        if kind == "item_started":
+        if kind == EventKind.ITEM_STARTED:
             self.running[item_id] = {
                 "job": job_id,
                 "row": row,
@@ -125,9 +126,9 @@ class MonitorPage(QWidget):
                 "progress": 0.0,
                 "since": time.monotonic(),
             }
-        elif kind == "item_progressed" and item_id in self.running:
+        elif kind == EventKind.ITEM_PROGRESSED and item_id in self.running:
             self.running[item_id].update(stage=data["stage"], progress=data["progress"])
-        elif kind == "item_finished":
+        elif kind == EventKind.ITEM_FINISHED:
             self.running.pop(item_id, None)
             if data.get("state") == "failed":
                 self.failures = [
