@@ -187,8 +187,3 @@ def set_enabled(on: bool, data_dir: Path | None = None) -> None:
         way.enable(command(data_dir))
     else:
         way.disable()
-
-
-def entry_path() -> Path:
-    """The Linux autostart entry (kept for callers that show where it is)."""
-    return LinuxAutostart().path

@@ -30,14 +30,17 @@ def _weekday(token: str, where: str) -> int:
     raise DraftError(where, f"{token.strip()!r} is not a weekday (mon, tue, … sun)")
 
 
+def _items(value: Any) -> list[str]:
+    """A list as given, or text split at commas and spaces — without the empty pieces."""
+    parts = value if isinstance(value, list) else re.split(r"[,\s]+", str(value).strip())
+    return [text for text in (str(part).strip() for part in parts) if text]
+
+
 def parse_weekdays(text: str | list[Any], where: str = "blackout days") -> frozenset[int]:
     """``mon-fri``, ``sat,sun``, ``daily``/``*`` (every day) → weekday numbers (0 = Monday)."""
-    parts = text if isinstance(text, list) else re.split(r"[,\s]+", str(text).strip())
     days: set[int] = set()
-    for raw in parts:
-        token = str(raw).strip().lower()
-        if not token:
-            continue
+    for item in _items(text):
+        token = item.lower()
         if token in ("*", "daily", "every", "all"):
             days.update(range(7))
         elif "-" in token:
@@ -127,12 +130,8 @@ def _number(value: Any, where: str, low: float, high: float, whole: bool = False
 
 
 def _hours(value: Any) -> tuple[int, ...]:
-    parts = value if isinstance(value, list) else re.split(r"[,\s]+", str(value).strip())
     hours = set()
-    for part in parts:
-        text = str(part).strip()
-        if not text:
-            continue
+    for text in _items(value):
         if ":" in text:
             text = text.split(":", 1)[0]
         hours.add(int(_number(text, "preferred hours", 0, 23, whole=True)))
@@ -140,12 +139,8 @@ def _hours(value: Any) -> tuple[int, ...]:
 
 
 def _dates(value: Any) -> frozenset[date]:
-    parts = value if isinstance(value, list) else re.split(r"[,\s]+", str(value).strip())
     days = set()
-    for part in parts:
-        text = str(part).strip()
-        if not text:
-            continue
+    for text in _items(value):
         try:
             days.add(date.fromisoformat(text))
         except ValueError:

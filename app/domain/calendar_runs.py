@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import numpy
 
 from app.domain.schedule import CronFields, ScheduleSpec
-from app.domain.wallclock import exists, gap_end, instants
+from app.domain.wallclock import exists, gap_end, instants, offset_change
 
 
 def parse_moved(stored: dict[str, Any] | None) -> dict[datetime, datetime]:
@@ -139,18 +139,6 @@ class _Change:
     repeat: tuple[int, int] | None  # [start, end) of the repeated times
 
 
-def _transition(low: datetime, high: datetime, tz: ZoneInfo) -> datetime:
-    """The instant in (low, high] where ``tz``'s offset changes."""
-    before = low.astimezone(tz).utcoffset()
-    while high - low > timedelta(seconds=1):
-        mid = low + (high - low) / 2
-        if mid.astimezone(tz).utcoffset() == before:
-            low = mid
-        else:
-            high = mid
-    return high.replace(microsecond=0)
-
-
 @dataclass
 class _Range:
     """The days of a view in one zone, with the masks crontab fields are matched against."""
@@ -186,7 +174,7 @@ class _Range:
         self.cache: dict[tuple[object, ...], int] = {}
 
     def _change(self, n: int, old: timedelta, new: timedelta) -> _Change | None:
-        moment = _transition(self.bounds[n], self.bounds[n + 1], self.tz)
+        moment = offset_change(self.bounds[n], self.bounds[n + 1], self.tz)
         shift = int((new - old).total_seconds() // 60)
         offset = old if shift > 0 else new
         local = (moment + offset).replace(tzinfo=None)

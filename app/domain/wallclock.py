@@ -23,11 +23,9 @@ def is_second_occurrence(moment: datetime, tz: tzinfo) -> bool:
     return first != second and moment.astimezone(UTC) == second
 
 
-def gap_end(local: datetime, tz: tzinfo) -> datetime:
-    """The first real instant after the spring-forward gap containing ``local``."""
-    low = local.replace(tzinfo=tz, fold=1).astimezone(UTC)  # using the later (summer) offset
-    high = local.replace(tzinfo=tz, fold=0).astimezone(UTC)  # using the earlier offset
-    low, high = min(low, high), max(low, high)
+def offset_change(low: datetime, high: datetime, tz: tzinfo) -> datetime:
+    """The instant in (low, high] where ``tz``'s offset changes (to the second), found by
+    halving the interval."""
     before = low.astimezone(tz).utcoffset()
     while high - low > timedelta(seconds=1):
         mid = low + (high - low) / 2
@@ -35,7 +33,14 @@ def gap_end(local: datetime, tz: tzinfo) -> datetime:
             low = mid
         else:
             high = mid
-    return high.replace(microsecond=0).astimezone(tz)
+    return high.replace(microsecond=0)
+
+
+def gap_end(local: datetime, tz: tzinfo) -> datetime:
+    """The first real instant after the spring-forward gap containing ``local``."""
+    low = local.replace(tzinfo=tz, fold=1).astimezone(UTC)  # using the later (summer) offset
+    high = local.replace(tzinfo=tz, fold=0).astimezone(UTC)  # using the earlier offset
+    return offset_change(min(low, high), max(low, high), tz).astimezone(tz)
 
 
 SLACK = timedelta(hours=3)  # more than any zone's clock change: naive and real time differ less

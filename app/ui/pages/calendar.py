@@ -369,7 +369,7 @@ class CalendarPage(QWidget):
         return self.occurrence(item.data(Qt.ItemDataRole.UserRole) if item else None)
 
     def _update_buttons(self) -> None:
-        chosen = self.chosen() if hasattr(self, "day_list") else None
+        chosen = self.chosen()
         self.suggest_button.setEnabled(chosen is not None and chosen.movable)
         self.open_button.setEnabled(chosen is not None and chosen.job_id is not None)
         item = self.conflict_list.currentItem()
