@@ -153,7 +153,10 @@ def test_a_recently_missed_run_runs_once_at_start(
 def test_an_old_missed_run_is_recorded_not_run(
     workspace: Workspace, sheet: Path, data_dir: Path, run_cli: Run
 ) -> None:
-    add(workspace, sheet, "daily@06:00")
+    # Twelve hours away from now, so that no run of the schedule falls within the grace period
+    # (at 06:05 a daily@06:00 schedule's run of today is recent, and rightly runs).
+    hour = (datetime.now(UTC) + timedelta(hours=12)).hour
+    add(workspace, sheet, f"daily@{hour:02d}:00")
     serve_until(workspace, lambda: bool(aps_jobs(data_dir)), 5)
     _move_next_run(data_dir, datetime.now(UTC) - timedelta(days=2))
     serve_until(workspace, lambda: "schedule.missed" in actions(workspace), 10)
