@@ -10,7 +10,7 @@ from contextlib import closing
 from typing import Any
 
 from app.paths import AppPaths
-from app.settings import OPTIONS, SettingError, option
+from app.settings import OPTIONS, Kind, SettingError, option
 from app.workspace import Workspace
 
 
@@ -67,7 +67,7 @@ def cmd_set(args: argparse.Namespace, paths: AppPaths) -> int:
             value = getpass.getpass(f"{opt.description}: ")
         else:
             value = sys.stdin.readline().rstrip("\n")
-    elif opt.kind == "secret":
+    elif opt.kind == Kind.SECRET:
         raise SettingError(
             f"give {opt.key} as - and type it at the prompt, so it stays out of your shell history"
         )
@@ -87,7 +87,7 @@ def cmd_unset(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_reveal(args: argparse.Namespace, paths: AppPaths) -> int:
     opt = option(args.key)
-    if opt.kind != "secret":
+    if opt.kind != Kind.SECRET:
         raise SettingError(f"{args.key} is not a secret — use settings get")
     with closing(Workspace(paths)) as workspace:
         if args.key == "webhook.secret":

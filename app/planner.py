@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from app.changes import Changes, Done
 from app.domain.calendar_config import CalendarConfig
 from app.domain.calendar_plan import (
     RUN,
@@ -241,7 +242,7 @@ class Planner:
 
     # Changing
 
-    def move(self, key: str, when: datetime) -> str:
+    def move(self, key: str, when: datetime) -> Done:
         """Move a video's publish time or a one-off job's start, if the rules allow it."""
         kind, _, ident = key.partition(":")
         if kind == "run":
@@ -260,7 +261,7 @@ class Planner:
             return self.workspace.reschedule(int(ident), when)
         return self._move_job(int(ident), when)
 
-    def _move_run(self, key: str, when: datetime) -> str:
+    def _move_run(self, key: str, when: datetime) -> Done:
         """One run of a schedule to another time: recorded on the schedule, whose trigger
         then skips the run's own instant and fires at the new one."""
         from app.store.jobs import audit
@@ -295,7 +296,10 @@ class Planner:
                 session, self.workspace.actor, "schedule.move_run", "schedule", schedule_id,
                 run=original, to=target.isoformat(),
             )  # fmt: skip
-        return f"“{plan.name}” runs {when.astimezone():%a %d %b %Y %H:%M %Z} instead, this once."
+        return Done(
+            f"“{plan.name}” runs {when.astimezone():%a %d %b %Y %H:%M %Z} instead, this once.",
+            Changes.of(schedules=[schedule_id]),
+        )
 
     def _run(self, key: str) -> tuple[RunPlan, Occurrence]:
         """A schedule's run by its key ("run:ID@ISO"), checked to be one."""
@@ -342,7 +346,7 @@ class Planner:
             )
         return found[0]
 
-    def _move_job(self, job_id: int, when: datetime) -> str:
+    def _move_job(self, job_id: int, when: datetime) -> Done:
         from app.store.jobs import audit
 
         with self.workspace.db.write() as session:
@@ -360,7 +364,10 @@ class Planner:
                 session, self.workspace.actor, "job.move", "job", job_id,
                 before=before, after=scheduling["start_at"],
             )  # fmt: skip
-        return f"Job {job_id} now starts {when.astimezone():%a %d %b %Y %H:%M %Z}."
+        return Done(
+            f"Job {job_id} now starts {when.astimezone():%a %d %b %Y %H:%M %Z}.",
+            Changes.of(jobs=[job_id]),
+        )
 
     def slots_for(self, count: int, channel: str, days: int = 90) -> list[datetime]:
         """The channel's next ``count`` free slots, for a job that publishes into them."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -23,10 +24,23 @@ class SettingError(UserError):
     """A setting name or value that cannot be used; says what would be accepted."""
 
 
+class Kind(StrEnum):
+    """What a setting's value is (a StrEnum: it still compares equal to its text)."""
+
+    TEXT = "text"
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    PATH = "path"
+    URL = "url"
+    CHOICE = "choice"
+    SECRET = "secret"  # kept in the keyring, never shown
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
     key: str
-    kind: str  # text | int | float | bool | path | url | choice | secret
+    kind: Kind
     default: Any
     description: str
     choices: tuple[str, ...] = ()
@@ -36,149 +50,156 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option(
         "speech.engine",
-        "choice",
+        Kind.CHOICE,
         "auto",
         "Speech engine (auto: Piper when installed, else the system voice)",
         ("auto", "piper", "espeak", "pyttsx3"),
     ),
     Option(
         "speech.piper_model",
-        "path",
+        Kind.PATH,
         "",
         "A Piper voice model (.onnx) to use besides installed voice packages",
     ),
-    Option("speech.rate", "int", 165, "Speaking rate, words per minute", bounds=(80, 400)),
-    Option("speech.pause", "float", 0.35, "Pause between sentences, seconds", bounds=(0, 3)),
+    Option("speech.rate", Kind.INT, 165, "Speaking rate, words per minute", bounds=(80, 400)),
+    Option("speech.pause", Kind.FLOAT, 0.35, "Pause between sentences, seconds", bounds=(0, 3)),
     Option(
         "llm.endpoint",
-        "url",
+        Kind.URL,
         "",
         "OpenAI-compatible API that writes missing scripts, e.g. http://localhost:11434/v1",
     ),
-    Option("llm.model", "text", "", "Model name for the script writer, e.g. llama3"),
-    Option("llm.api_key", "secret", "", "API key for the script writer (kept in the keyring)"),
+    Option("llm.model", Kind.TEXT, "", "Model name for the script writer, e.g. llama3"),
+    Option("llm.api_key", Kind.SECRET, "", "API key for the script writer (kept in the keyring)"),
     Option(
         "webhook.secret",
-        "secret",
+        Kind.SECRET,
         "",
         "Key that signs job webhooks (made on first use; `settings reveal webhook.secret`)",
     ),
-    Option("render.style", "text", "modern", "Style for rows that name none"),
-    Option("render.assets_dir", "path", "", "Folder of images and clips, chosen by their names"),
-    Option("render.music", "bool", True, "Background music under the narration"),
-    Option("render.music_dir", "path", "", "Folder of music tracks (empty: the bundled tracks)"),
-    Option("render.logo", "path", "", "Logo image overlaid on every video"),
-    Option("render.word_highlight", "bool", False, "Highlight each word as it is spoken"),
-    Option("render.outro_text", "text", "Thanks for watching", "Text of the closing card"),
-    Option("render.hardware_encoding", "bool", True, "Use a GPU encoder when one works"),
+    Option("render.style", Kind.TEXT, "modern", "Style for rows that name none"),
+    Option("render.assets_dir", Kind.PATH, "", "Folder of images and clips, chosen by their names"),
+    Option("render.music", Kind.BOOL, True, "Background music under the narration"),
+    Option("render.music_dir", Kind.PATH, "", "Folder of music tracks (empty: the bundled tracks)"),
+    Option("render.logo", Kind.PATH, "", "Logo image overlaid on every video"),
+    Option("render.word_highlight", Kind.BOOL, False, "Highlight each word as it is spoken"),
+    Option("render.outro_text", Kind.TEXT, "Thanks for watching", "Text of the closing card"),
+    Option("render.hardware_encoding", Kind.BOOL, True, "Use a GPU encoder when one works"),
     Option(
-        "output.folder", "path", "", "Where job videos go (empty: your Videos folder, in Cadence)"
+        "output.folder",
+        Kind.PATH,
+        "",
+        "Where job videos go (empty: your Videos folder, in Cadence)",
     ),
-    Option("engine.max_concurrent", "int", 1, "How many videos render at once", bounds=(1, 16)),
+    Option("engine.max_concurrent", Kind.INT, 1, "How many videos render at once", bounds=(1, 16)),
     Option(
         "history.keep_days",
-        "int",
+        Kind.INT,
         90,
         "Attempt history and audit entries are kept this long",
         bounds=(1, 3650),
     ),
     Option(
         "engine.retry_strategy",
-        "choice",
+        Kind.CHOICE,
         "exponential",
         "How failed renders are retried (crashes and timeouts only)",
         ("none", "fixed", "exponential", "linear"),
     ),
     Option(
         "engine.retry_base_seconds",
-        "int",
+        Kind.INT,
         30,
         "First wait before a retry, seconds",
         bounds=(1, 86400),
     ),
     Option(
         "engine.retry_max_seconds",
-        "int",
+        Kind.INT,
         900,
         "Longest wait before a retry, seconds",
         bounds=(1, 86400),
     ),
-    Option("engine.max_attempts", "int", 3, "Attempts per item before it fails", bounds=(1, 20)),
+    Option("engine.max_attempts", Kind.INT, 3, "Attempts per item before it fails", bounds=(1, 20)),
     Option(
         "engine.item_timeout_minutes",
-        "int",
+        Kind.INT,
         60,
         "A render taking longer is stopped (and retried)",
         bounds=(1, 600),
     ),
     Option(
         "schedule.grace_minutes",
-        "int",
+        Kind.INT,
         60,
         "Missed runs younger than this run at start-up; older ones are recorded as missed",
         bounds=(0, 10080),
     ),
     Option(
         "google.client_secrets",
-        "path",
+        Kind.PATH,
         "",
         "Your OAuth desktop-client JSON from Google Cloud console, for auth login",
     ),
     Option(
         "google.write_back",
-        "bool",
+        Kind.BOOL,
         False,
         "Write each row's status back to its Google Sheet (default for new jobs)",
     ),
     Option(
         "google.requests_per_user",
-        "int",
+        Kind.INT,
         60,
         "Google API requests per minute for the signed-in account",
         bounds=(1, 6000),
     ),
     Option(
         "google.requests_per_project",
-        "int",
+        Kind.INT,
         300,
         "Google API requests per minute for the whole app (its Cloud project)",
         bounds=(1, 60000),
     ),
-    Option("publish.language", "text", "", "Video language code (empty: from the script)"),
+    Option("publish.language", Kind.TEXT, "", "Video language code (empty: from the script)"),
     Option(
-        "youtube.max_uploads", "int", 1, "How many videos upload to YouTube at once", bounds=(1, 4)
+        "youtube.max_uploads",
+        Kind.INT,
+        1,
+        "How many videos upload to YouTube at once",
+        bounds=(1, 4),
     ),
     Option(
         "youtube.chunk_kb",
-        "int",
+        Kind.INT,
         8192,
         "Upload chunk size in KiB (whole 256 KiB units); smaller loses less to a dropped line",
         bounds=(256, 262144),
     ),
     Option(
         "youtube.daily_uploads",
-        "int",
+        Kind.INT,
         100,
         "videos.insert calls a Google project may make a day (YouTube's upload bucket)",
         bounds=(1, 100000),
     ),
     Option(
         "youtube.daily_units",
-        "int",
+        Kind.INT,
         10000,
         "YouTube API units a Google project may spend a day on everything but uploads",
         bounds=(1, 10000000),
     ),
-    Option("youtube.cost_read", "int", 1, "Units a list call costs", bounds=(0, 10000)),
+    Option("youtube.cost_read", Kind.INT, 1, "Units a list call costs", bounds=(0, 10000)),
     Option(
         "youtube.cost_write",
-        "int",
+        Kind.INT,
         50,
         "Units thumbnails.set, playlistItems.insert and videos.update each cost",
         bounds=(0, 10000),
     ),
-    Option("publish.made_for_kids", "bool", False, "Mark videos as made for kids"),
-    Option("publish.category_id", "text", "27", "YouTube category id (27 = Education)"),
+    Option("publish.made_for_kids", Kind.BOOL, False, "Mark videos as made for kids"),
+    Option("publish.category_id", Kind.TEXT, "27", "YouTube category id (27 = Education)"),
 )
 BY_KEY = {o.key: o for o in OPTIONS}
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -193,21 +214,21 @@ def option(key: str) -> Option:
 def parse(opt: Option, text: str) -> Any:
     """The typed value of ``text`` for ``opt``, or a `SettingError` saying what is accepted."""
     value = text.strip()
-    converters: dict[str, Callable[[str], Any]] = {
-        "int": int,
-        "float": float,
-        "text": str,
-        "secret": str,
-        "path": str,
-        "url": str,
+    converters: dict[Kind, Callable[[str], Any]] = {
+        Kind.INT: int,
+        Kind.FLOAT: float,
+        Kind.TEXT: str,
+        Kind.SECRET: str,
+        Kind.PATH: str,
+        Kind.URL: str,
     }
-    if opt.kind == "bool":
+    if opt.kind == Kind.BOOL:
         if value.lower() in _TRUE:
             return True
         if value.lower() in _FALSE:
             return False
         raise SettingError(f"{opt.key} is true or false, not {text!r}")
-    if opt.kind == "choice":
+    if opt.kind == Kind.CHOICE:
         if value not in opt.choices:
             raise SettingError(f"{opt.key} is one of {', '.join(opt.choices)}, not {text!r}")
         return value
@@ -215,16 +236,16 @@ def parse(opt: Option, text: str) -> Any:
         typed = converters[opt.kind](value)
     except ValueError:
         raise SettingError(
-            f"{opt.key} must be a {'whole ' if opt.kind == 'int' else ''}number, not {text!r}"
+            f"{opt.key} must be a {'whole ' if opt.kind == Kind.INT else ''}number, not {text!r}"
         ) from None
     if opt.bounds and not opt.bounds[0] <= typed <= opt.bounds[1]:
         raise SettingError(f"{opt.key} must be from {opt.bounds[0]:g} to {opt.bounds[1]:g}")
-    if opt.kind == "path" and typed:
+    if opt.kind == Kind.PATH and typed:
         path = Path(typed).expanduser()
         if not path.exists():
             raise SettingError(f"{opt.key}: {typed} does not exist")
         typed = str(path.resolve())
-    if opt.kind == "url" and typed:
+    if opt.kind == Kind.URL and typed:
         url = urlparse(typed)
         if url.scheme not in ("http", "https") or not url.netloc:
             raise SettingError(f"{opt.key} must be an http:// or https:// address")
@@ -246,7 +267,7 @@ class Settings:
 
     def get(self, key: str) -> Any:
         opt = option(key)
-        if opt.kind == "secret":
+        if opt.kind == Kind.SECRET:
             return self.secrets.get(key) or ""
         with self.db.read() as session:
             return get_setting(session, f"option.{key}", opt.default)
@@ -255,20 +276,20 @@ class Settings:
     # asking a text option for a number is a bug that says so.
 
     def integer(self, key: str) -> int:
-        return int(self._typed(key, ("int",)))
+        return int(self._typed(key, (Kind.INT,)))
 
     def number(self, key: str) -> float:
-        return float(self._typed(key, ("int", "float")))
+        return float(self._typed(key, (Kind.INT, Kind.FLOAT)))
 
     def flag(self, key: str) -> bool:
-        return bool(self._typed(key, ("bool",)))
+        return bool(self._typed(key, (Kind.BOOL,)))
 
     def text(self, key: str) -> str:
         """A text, path, URL, choice or secret option ("" when unset)."""
-        value = self._typed(key, ("text", "path", "url", "choice", "secret"))
+        value = self._typed(key, (Kind.TEXT, Kind.PATH, Kind.URL, Kind.CHOICE, Kind.SECRET))
         return "" if value is None else str(value)
 
-    def _typed(self, key: str, kinds: tuple[str, ...]) -> Any:
+    def _typed(self, key: str, kinds: tuple[Kind, ...]) -> Any:
         kind = option(key).kind
         if kind not in kinds:
             raise TypeError(f"setting {key} is a {kind} option, not {' or '.join(kinds)}")
@@ -279,7 +300,7 @@ class Settings:
         value = parse(opt, text)
         if key in self.checks and value not in ("", None):
             self.checks[key](value)
-        if opt.kind == "secret":
+        if opt.kind == Kind.SECRET:
             self.secrets.set(key, value)
             return value
         with self.db.write() as session:
@@ -288,7 +309,7 @@ class Settings:
 
     def unset(self, key: str) -> None:
         opt = option(key)
-        if opt.kind == "secret":
+        if opt.kind == Kind.SECRET:
             self.secrets.delete(key)
             return
         with self.db.write() as session:
@@ -307,7 +328,7 @@ class Settings:
     def shown(self, key: str) -> str:
         """The value as it may be printed (secrets masked)."""
         value = self.get(key)
-        if option(key).kind == "secret":
+        if option(key).kind == Kind.SECRET:
             return masked(value)
         if isinstance(value, bool):
             return "true" if value else "false"

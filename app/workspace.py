@@ -6,6 +6,7 @@ The CLI and the GUI both call these; each user action is one transaction and one
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from app.changes import Changes, Done, JobAction, ScheduleAction
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.job import JobDraft
@@ -69,6 +71,10 @@ class CreatedJob:
     @property
     def item_count(self) -> int:
         return len(self.report.valid_rows)
+
+    @property
+    def changes(self) -> Changes:
+        return Changes.of(jobs=[self.job_id])
 
 
 class Workspace:
@@ -335,9 +341,38 @@ class Workspace:
 
     # First run
 
-    def job_rows(self) -> list[job_store.JobRow]:
+    def job_rows(self, ids: Collection[int] | None = None) -> list[job_store.JobRow]:
+        """The job table's rows: every job, or only those in ``ids``."""
         with self.db.read() as session:
-            return job_store.job_rows(session)
+            return job_store.job_rows(session, ids)
+
+    def news_since(self, audit_id: int | None) -> tuple[int, Changes | None]:
+        """What others (the CLI, the API, a schedule run) changed since audit entry
+        ``audit_id``, read from the audit log: the newest entry's id, and the jobs touched —
+        or None when something else changed (a schedule, a setting) and everything should
+        be reloaded. The first call (``audit_id`` None) only learns where the log ends."""
+        from app.store.models import AuditEntry
+
+        with self.db.read() as session:
+            newest = session.scalar(select(func.max(AuditEntry.id))) or 0
+            if audit_id is None or newest <= audit_id:
+                return newest, Changes()
+            entries = session.execute(
+                select(AuditEntry.target_kind, AuditEntry.target_id, AuditEntry.details)
+                .where(AuditEntry.id > audit_id, AuditEntry.actor != self.actor)
+                .limit(1000)
+            ).all()
+        if len(entries) >= 1000:
+            return newest, None
+        jobs: set[int] = set()
+        for kind, target, details in entries:
+            if kind == "job" and target is not None:
+                jobs.add(target)
+            elif kind == "item" and isinstance((details or {}).get("job"), int):
+                jobs.add(details["job"])
+            elif kind not in ("item", "history"):
+                return newest, None
+        return newest, Changes.of(jobs=jobs)
 
     def overview(self, upcoming: int = 8, failures: int = 8) -> dict[str, Any]:
         """What the dashboard shows: totals, success rate, throughput, next runs, failures."""
@@ -495,13 +530,16 @@ class Workspace:
             })  # fmt: skip
         return rows
 
-    def schedule_action(self, schedule_id: int, action: str) -> str:
+    def schedule_action(self, schedule_id: int, action: str) -> Done:
         """pause | resume | remove | run (make its job now); returns what happened."""
-        from datetime import UTC
-
         from app.store import schedules as schedule_store
 
-        if action == "run":
+        try:
+            action = ScheduleAction(action)
+        except ValueError:
+            raise UserError(f"{action!r} is not something a schedule can do") from None
+        changed = Changes.of(schedules=[schedule_id])
+        if action == ScheduleAction.RUN:
             with self.db.read() as session:
                 schedule = schedule_store.get_schedule(session, schedule_id)
             created = self.job_from_schedule(schedule, datetime.now(UTC))
@@ -510,17 +548,18 @@ class Workspace:
                     session, self.actor, "schedule.ran", "schedule", schedule_id,
                     job=created.job_id,
                 )  # fmt: skip
-            return (
-                f"Created job {created.job_id} “{created.title}” with {created.item_count} items."
+            return Done(
+                f"Created job {created.job_id} “{created.title}” with {created.item_count} items.",
+                changed | created.changes,
             )
         with self.db.write() as session:
-            if action == "remove":
+            if action == ScheduleAction.REMOVE:
                 schedule_store.remove_schedule(session, schedule_id, self.actor)
-            elif action in ("pause", "resume"):
-                schedule_store.set_paused(session, schedule_id, action == "pause", self.actor)
             else:
-                raise UserError(f"{action!r} is not something a schedule can do")
-        return f"Schedule {schedule_id}: {action}d."
+                schedule_store.set_paused(
+                    session, schedule_id, action == ScheduleAction.PAUSE, self.actor
+                )
+        return Done(f"Schedule {schedule_id}: {action}d.", changed)
 
     def schedule_preview(self, schedule_id: int, count: int = 5) -> list[datetime]:
         from app.domain.calendar_runs import parse_moved
@@ -571,7 +610,8 @@ class Workspace:
         values["autostart_supported"] = autostart.supported()
         return values
 
-    def save_settings(self, values: dict[str, Any]) -> None:
+    def save_settings(self, values: dict[str, Any]) -> Done:
+        """Change several settings (each checked before any is stored)."""
         from app import autostart
 
         values = dict(values)
@@ -586,57 +626,89 @@ class Workspace:
                 self.settings.set(
                     key, str(value).lower() if isinstance(value, bool) else str(value)
                 )
+        return Done("Settings saved.", Changes.of(settings=values))
 
-    def edit_job(self, job_id: int, **changes: Any) -> None:
+    def edit_job(self, job_id: int, **changes: Any) -> Done:
+        """Change a job's priority or (before it starts) its start time."""
         with self.db.write() as session:
             job_store.edit_job(session, job_id, self.actor, **changes)
+        what = ", ".join(k.replace("_", " ") for k in changes) or "nothing"
+        return Done(f"Job {job_id}: {what} changed.", Changes.of(jobs=[job_id]))
 
-    def job_action(self, job_id: int, action: str) -> str:
-        """Pause, resume, cancel or retry a job (audited); returns what happened, in words."""
+    def job_action(self, job_id: int, action: str) -> Done:
+        """Pause, resume, cancel, retry or delete a job, or pause/resume the schedule that
+        makes it (audited); returns what happened, in words, and the job changed."""
+        action = JobAction.parse(action)
+        return Done(self._job_action(job_id, action), Changes.of(jobs=[job_id]))
+
+    def jobs_action(self, job_ids: list[int], action: str) -> list[tuple[int, Done | UserError]]:
+        """One action on many jobs, each in its own transaction: each job's outcome (a job
+        that cannot take the action does not stop the others)."""
+        act = JobAction.parse(action)
+        outcomes: list[tuple[int, Done | UserError]] = []
+        for job_id in dict.fromkeys(job_ids):  # each once, in the order given
+            try:
+                outcomes.append((job_id, self.job_action(job_id, act)))
+            except UserError as exc:
+                outcomes.append((job_id, exc))
+        return outcomes
+
+    def _job_action(self, job_id: int, action: JobAction) -> str:
         with self.db.write() as session:
-            if action in ("enable", "disable"):  # the schedule that makes this job
+            if action in (JobAction.ENABLE, JobAction.DISABLE):  # the schedule making this job
                 from app.store import schedules as schedule_store
                 from app.store.models import Job
 
                 job = session.get(Job, job_id)
                 if job is None or job.schedule_id is None:
                     raise UserError(f"job {job_id} was not made by a schedule")
-                schedule_store.set_paused(session, job.schedule_id, action == "disable", self.actor)
-                verb = "runs again" if action == "enable" else "is paused"
+                disable = action == JobAction.DISABLE
+                schedule_store.set_paused(session, job.schedule_id, disable, self.actor)
+                verb = "is paused" if disable else "runs again"
                 return f"The schedule that makes job {job_id} {verb}."
-            if action == "delete":
+            if action == JobAction.DELETE:
                 title = job_store.delete_job(session, job_id, self.actor)
                 return f"Deleted job {job_id} “{title}” (its videos stay in their folder)."
-            if action == "retry":
+            if action == JobAction.RETRY:
                 again = queue.retry_job(session, job_id, self.actor)
                 return f"Job {job_id}: {again} failed item{'s' if again != 1 else ''} queued again."
-            act = {"pause": queue.pause_job, "resume": queue.resume_job, "cancel": queue.cancel_job}
+            act = {
+                JobAction.PAUSE: queue.pause_job,
+                JobAction.RESUME: queue.resume_job,
+                JobAction.CANCEL: queue.cancel_job,
+            }
             job = act[action](session, job_id, self.actor)
             return f"Job {job_id} is {job.state}."
 
     # Publishing
 
-    def approve(self, item_ids: list[int]) -> str:
+    def approve(self, item_ids: list[int]) -> Done:
         from app.store import publishing
 
         with self.db.write() as session:
-            publishing.approve(session, item_ids, self.actor)
+            jobs = publishing.approve(session, item_ids, self.actor)
         count = len(item_ids)
-        return f"Approved {count} item{'s' if count != 1 else ''}: they upload next."
+        return Done(
+            f"Approved {count} item{'s' if count != 1 else ''}: they upload next.",
+            Changes.of(jobs=jobs, items=item_ids),
+        )
 
-    def reject(self, item_ids: list[int], reason: str = "", again: bool = False) -> str:
+    def reject(self, item_ids: list[int], reason: str = "", again: bool = False) -> Done:
         """Rejected items are skipped, or rendered again (their files removed first)."""
         from app.store import publishing
 
         with self.db.write() as session:
-            files = publishing.reject(session, item_ids, self.actor, reason, again)
+            files, jobs = publishing.reject(session, item_ids, self.actor, reason, again)
         for path in files:
             path.unlink(missing_ok=True)
         count = len(item_ids)
         noun = f"{count} item{'s' if count != 1 else ''}"
-        return f"Rejected {noun}: " + ("they render again." if again else "they are skipped.")
+        return Done(
+            f"Rejected {noun}: " + ("they render again." if again else "they are skipped."),
+            Changes.of(jobs=jobs, items=item_ids),
+        )
 
-    def reschedule(self, item_id: int, publish_at: datetime) -> str:
+    def reschedule(self, item_id: int, publish_at: datetime) -> Done:
         """A new publish time: on YouTube at once when the video is up, else for the upload."""
         from app.store import publishing
         from app.store.models import utcnow
@@ -657,10 +729,13 @@ class Workspace:
                 raise UserError(f"YouTube did not take the new time: {exc}") from None
             privacy = state.privacy
         with self.db.write() as session:
-            publishing.record_reschedule(session, item_id, publish_at, self.actor, privacy)
+            job_id = publishing.record_reschedule(session, item_id, publish_at, self.actor, privacy)
         local = publish_at.astimezone()
         where = "on YouTube" if video_id else "for its upload"
-        return f"Item {item_id} now publishes {local:%a %d %b %Y %H:%M %Z} ({where})."
+        return Done(
+            f"Item {item_id} now publishes {local:%a %d %b %Y %H:%M %Z} ({where}).",
+            Changes.of(jobs=[job_id], items=[item_id]),
+        )
 
     def publishing_state(self) -> dict[str, Any]:
         """What the monitor shows: today's quota per project, and held or waiting uploads."""

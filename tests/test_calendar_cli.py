@@ -124,7 +124,7 @@ def test_moving_a_video_keeps_the_rules_and_says_why_not(google: Google, data_di
         planner.move(f"item:{second}", datetime(2030, 1, 13, 12, tzinfo=UTC))
     with pytest.raises(UserError, match="schedule 1 is not active"):
         planner.move("run:1@2030-01-09T09:00:00+00:00", datetime(2030, 1, 9, 12, tzinfo=UTC))
-    said = planner.move(f"item:{second}", datetime(2030, 1, 8, 22, tzinfo=UTC))
+    said = planner.move(f"item:{second}", datetime(2030, 1, 8, 22, tzinfo=UTC)).message
     assert "now publishes Tue 08 Jan 2030" in said
     state = planner.state(clock, clock + timedelta(days=20))
     moved = {o.key: o.when for o in state.occurrences}

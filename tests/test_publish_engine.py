@@ -67,8 +67,8 @@ def test_approval_holds_rendered_videos_until_approved(
     assert shown.stdout.count("awaiting approval") == 3, shown.stdout
     assert "after approval" in shown.stdout
     first, second, third = (i["id"] for i in record["items"])
-    assert "Approved 2 items" in workspace.approve([first, second])
-    assert "skipped" in workspace.reject([third], "off-brand thumbnail")
+    assert "Approved 2 items" in workspace.approve([first, second]).message
+    assert "skipped" in workspace.reject([third], "off-brand thumbnail").message
     with pytest.raises(Exception, match="not awaiting approval"):
         workspace.approve([third])
     run_engine(workspace)
@@ -95,7 +95,7 @@ def test_rejecting_to_render_again_removes_the_files_and_queues_the_render(
     [item] = workspace.job(job)["items"]
     video = Path(item["outputs"]["video"])
     assert video.exists()
-    assert "render again" in workspace.reject([item["id"]], "too quiet", again=True)
+    assert "render again" in workspace.reject([item["id"]], "too quiet", again=True).message
     assert not video.exists()
     [item] = workspace.job(job)["items"]
     assert (item["state"], item["phase"]) == ("pending", "render")

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
 from pytestqt.qtbot import QtBot
 
+from app.changes import Changes, Done
 from app.google.channels import ChannelRecord
 from app.paths import DEMO_SHEET, AppPaths
 from app.ui.approval import ApprovalDialog
@@ -132,13 +133,13 @@ def test_the_approval_preview_approves_and_rejects(qtbot: QtBot, tmp_path: Path)
     records = fake_records(tmp_path)
     calls: list[tuple[str, Any]] = []
 
-    def approve(ids: list[int]) -> str:
+    def approve(ids: list[int]) -> Done:
         calls.append(("approve", ids))
-        return "Approved"
+        return Done("Approved", Changes.of(items=ids))
 
-    def reject(ids: list[int], reason: str, again: bool) -> str:
+    def reject(ids: list[int], reason: str, again: bool) -> Done:
         calls.append(("reject", (ids, reason, again)))
-        return "Rejected"
+        return Done("Rejected", Changes.of(items=ids))
 
     def frames(item_id: int, video: str) -> list[Path]:
         from PySide6.QtGui import QImage

@@ -401,7 +401,7 @@ def test_a_run_moved_on_the_calendar_runs_at_its_new_time_once(
     year = datetime.now(UTC).year + 1
     original = datetime(year, 1, 1, tzinfo=UTC)
     soon = (datetime.now(UTC) + timedelta(seconds=4)).replace(microsecond=0)
-    said = workspace.planner.move(f"run:{schedule_id}@{original.isoformat()}", soon)
+    said = workspace.planner.move(f"run:{schedule_id}@{original.isoformat()}", soon).message
     assert "instead, this once" in said
     shown = workspace.schedule_preview(schedule_id, 2)  # the Schedules view's next runs
     assert shown == [soon, datetime(year + 1, 1, 1, tzinfo=UTC)]

@@ -304,7 +304,7 @@ def test_rescheduling_a_scheduled_video_moves_its_publish_time_on_youtube(
     item_id = ready(workspace, google, tmp_path, publish_at=when.isoformat())
     upload_once(workspace, publisher(workspace), item_id)
     later = when + timedelta(days=2)
-    message = workspace.reschedule(item_id, later)
+    message = workspace.reschedule(item_id, later).message
     assert "on YouTube" in message
     [video] = google.youtube.videos.values()
     assert video.status["publishAt"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -329,7 +329,7 @@ def test_rescheduling_before_the_upload_changes_the_plan(
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     later = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
-    assert "for its upload" in workspace.reschedule(item_id, later)
+    assert "for its upload" in workspace.reschedule(item_id, later).message
     upload_once(workspace, publisher(workspace), item_id)
     [video] = google.youtube.videos.values()
     assert video.status["privacyStatus"] == "private"
@@ -348,6 +348,6 @@ def test_a_calendar_move_of_an_uploaded_video_moves_its_publish_time_on_youtube(
     [moving] = [o for o in state.occurrences if o.item_id == item_id]
     assert moving.state == "uploaded" and not moving.needs_upload
     later = when + timedelta(days=1, hours=2)
-    assert "on YouTube" in planner.move(moving.key, later)
+    assert "on YouTube" in planner.move(moving.key, later).message
     [video] = google.youtube.videos.values()
     assert video.status["publishAt"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")

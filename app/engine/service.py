@@ -35,7 +35,7 @@ from app.google.publisher import Publisher, PublishOutcome
 from app.google.writeback import WriteBack
 from app.paths import unwritable
 from app.pipeline.render import existing_outputs, slug
-from app.pipeline.runner import RenderOutcome, RenderTask, run_render
+from app.pipeline.runner import RenderOutcome, RenderStatus, RenderTask, run_render
 from app.publish import webhooks
 from app.render_config import render_settings
 from app.store import publishing, queue, stats
@@ -388,7 +388,7 @@ class Engine:
         why = unwritable(folder)
         if why is not None:  # the user's to fix: retrying would only repeat it
             outcome = RenderOutcome(
-                "failed",
+                RenderStatus.FAILED,
                 error=f"videos cannot be written to {folder} ({why}) — choose another output "
                 "folder (Settings, or the job's folder) or fix its permissions, then retry",
             )
@@ -445,20 +445,20 @@ class Engine:
     def _record(
         self, claim: queue.Claim, outcome: RenderOutcome, folder: Path | None = None
     ) -> None:
-        status = outcome.status
+        status: str = outcome.status
         retry_at = None
         error = outcome.error
-        if status == "failed":
+        if status == RenderStatus.FAILED:
             policy = self.retry_policy(claim)
             delay = retry_delay(policy, claim.attempt, transient=outcome.transient)
             if delay is not None:
                 retry_at = utcnow() + timedelta(seconds=delay)
                 error = f"{error} — retrying in {delay:.0f} s (attempt {claim.attempt + 1} of {policy.max_attempts})"  # noqa: E501
         outputs = None
-        if status == "completed" and outcome.result:
+        if status == RenderStatus.COMPLETED and outcome.result:
             outputs = {k: outcome.result[k] for k in ("video", "thumbnail", "captions", "metadata")}
             outputs["duration"] = outcome.result["duration"]
-        if status == "skipped":  # its video exists: finished just before the last shutdown?
+        if status == RenderStatus.SKIPPED:  # its video exists: done just before the last stop?
             status, error, outputs = self._adopt(claim, folder)
         if outcome.details:
             log.error("item %s failed:\n%s", claim.item_id, outcome.details)

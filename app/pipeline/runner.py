@@ -17,6 +17,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from multiprocessing.synchronize import Event as ProcessEvent
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,19 @@ class RenderTask:
     work_dir: Path
 
 
+class RenderStatus(StrEnum):
+    """How a render ended (a StrEnum: it still compares equal to its text)."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    STOPPED = "stopped"  # at a stage boundary, for a pause or a shutdown
+    SKIPPED = "skipped"  # its video was already there
+
+
 @dataclass(slots=True)
 class RenderOutcome:
-    status: str  # completed | failed | canceled | stopped | skipped
+    status: RenderStatus
     result: dict[str, Any] | None = None
     error: str | None = None
     details: str | None = None  # a traceback for the log, when the failure was a bug
@@ -150,12 +161,12 @@ def run_render(
             # Checked on every pass: a busy child reports progress continuously.
             if cancel is not None and cancel.is_set():
                 _stop_tree(child)
-                outcome = RenderOutcome("canceled", stage=stage)
+                outcome = RenderOutcome(RenderStatus.CANCELED, stage=stage)
                 break
             if timeout is not None and time.monotonic() - started > timeout:
                 _stop_tree(child)
                 outcome = RenderOutcome(
-                    "failed",
+                    RenderStatus.FAILED,
                     error=f"the render took longer than {timeout:.0f} s and was stopped",
                     stage=stage,
                     transient=True,
@@ -168,7 +179,7 @@ def run_render(
             except queue_module.Empty:
                 if not child.is_alive():
                     outcome = _drain(messages) or RenderOutcome(
-                        "failed",
+                        RenderStatus.FAILED,
                         error=_crash_message(child.exitcode, stage),
                         stage=stage,
                         transient=True,
@@ -180,18 +191,22 @@ def run_render(
                     seen.append(first)
                 on_progress(first, second)
             elif kind == "completed":
-                outcome = RenderOutcome("completed", result=first, stage=stage)
+                outcome = RenderOutcome(RenderStatus.COMPLETED, result=first, stage=stage)
             else:
                 # A traceback means a bug, not something the user must fix: worth a retry.
                 outcome = RenderOutcome(
-                    kind, error=first, details=second, stage=stage, transient=second is not None
+                    RenderStatus(kind),
+                    error=first,
+                    details=second,
+                    stage=stage,
+                    transient=second is not None,
                 )
     finally:
         child.join(GRACE_SECONDS)
         if child.is_alive():
             _stop_tree(child)
         messages.close()
-    if outcome.status != "completed":
+    if outcome.status != RenderStatus.COMPLETED:
         _kill_group(child.pid)  # what a stopped or crashed render started goes with it
         remove_partials(task.out_dir, output_stem(task.row, Idea.from_dict(task.idea)))
     outcome.stages_seen = seen
@@ -204,10 +219,10 @@ def _drain(messages: Any) -> RenderOutcome | None:
     except queue_module.Empty:
         return None
     if kind == "completed":
-        return RenderOutcome("completed", result=first)
+        return RenderOutcome(RenderStatus.COMPLETED, result=first)
     if kind == "progress":
         return None
-    return RenderOutcome(kind, error=first, details=second)
+    return RenderOutcome(RenderStatus(kind), error=first, details=second)
 
 
 def _stop_tree(child: Any) -> None:

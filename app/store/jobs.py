@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -369,16 +369,19 @@ class JobRow:
         return 100.0 * (self.items_completed + self.items_failed) / self.items_total
 
 
-def job_rows(session: Session) -> list[JobRow]:
-    """Every job as the job table shows it, in one query (plus schedule names)."""
+def job_rows(session: Session, ids: Collection[int] | None = None) -> list[JobRow]:
+    """Every job (or those in ``ids``) as the job table shows it, in one query (plus
+    schedule names)."""
     completed = func.sum(case((Item.state == State.COMPLETED.value, 1), else_=0))
     failed = func.sum(case((Item.state == State.FAILED.value, 1), else_=0))
     names = {i: n for i, n in session.execute(select(Schedule.id, Schedule.name))}
     paused = set(session.scalars(select(Schedule.id).where(Schedule.paused.is_(True))))
     query = select(Job, func.count(Item.id), completed, failed).outerjoin(Item).group_by(Job.id)
+    if ids is not None:
+        query = query.where(Job.id.in_(list(ids)))
     now = utcnow()
     etas = _etas(session)
-    publishing = _publishing(session)
+    publishing = _publishing(session, ids)
     rows = []
     for job, total, done, bad in session.execute(query):
         start = (job.scheduling or {}).get("start_at")
@@ -405,14 +408,15 @@ def job_rows(session: Session) -> list[JobRow]:
     return rows
 
 
-def _publishing(session: Session) -> dict[int, str]:
+def _publishing(session: Session, ids: Collection[int] | None = None) -> dict[int, str]:
     """Per publishing job: how many videos are published, scheduled, awaiting approval…"""
     counts: dict[int, dict[str, int]] = {}
-    rows = session.execute(
-        select(Item.job_id, Upload.status, Item.phase, Item.state, func.count())
-        .join(Upload, Upload.item_id == Item.id)
-        .group_by(Item.job_id, Upload.status, Item.phase, Item.state)
+    query = select(Item.job_id, Upload.status, Item.phase, Item.state, func.count()).join(
+        Upload, Upload.item_id == Item.id
     )
+    if ids is not None:
+        query = query.where(Item.job_id.in_(list(ids)))
+    rows = session.execute(query.group_by(Item.job_id, Upload.status, Item.phase, Item.state))
     for job_id, status, phase, state, count in rows:
         key = status
         if state == State.PENDING.value and phase == Phase.APPROVAL.value:

@@ -221,10 +221,11 @@ def approve(session: Session, item_ids: list[int], actor: str) -> list[int]:
 
 def reject(
     session: Session, item_ids: list[int], actor: str, reason: str, again: bool
-) -> list[Path]:
-    """Rejected items are skipped — or, with ``again``, rendered anew (their files are
-    returned, for the caller to remove once this commits)."""
+) -> tuple[list[Path], list[int]]:
+    """Rejected items are skipped — or, with ``again``, rendered anew. Returns their files
+    (for the caller to remove once this commits) and their jobs."""
     files: list[Path] = []
+    jobs: list[int] = []
     reason = reason.strip() or "no reason given"
     for item_id in item_ids:
         item = _approval_item(session, item_id)
@@ -241,9 +242,13 @@ def reject(
             item.upload.rejected_reason = reason
             item.error = f"rejected: {reason}"
             item.finished_at = utcnow()
-        audit(session, actor, "item.reject", "item", item_id, reason=reason, again=again)
+        audit(
+            session, actor, "item.reject", "item", item_id,
+            job=item.job_id, reason=reason, again=again,
+        )  # fmt: skip
         settle_job(session, item.job_id)
-    return files
+        jobs.append(item.job_id)
+    return files, jobs
 
 
 def reschedulable(session: Session, item_id: int) -> Upload:
@@ -260,7 +265,8 @@ def reschedulable(session: Session, item_id: int) -> Upload:
 
 def record_reschedule(
     session: Session, item_id: int, publish_at: datetime, actor: str, privacy: str | None
-) -> None:
+) -> int:
+    """Store an item's new publish time (audited); returns its job."""
     upload = reschedulable(session, item_id)
     before = upload.publish_at
     upload.publish_at = publish_at
@@ -276,6 +282,8 @@ def record_reschedule(
         "item.reschedule",
         "item",
         item_id,
+        job=item.job_id,
         before=before.isoformat() if before else None,
         after=publish_at.isoformat(),
     )
+    return item.job_id

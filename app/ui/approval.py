@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.changes import Done
 from app.ui.background import Background
 from app.ui.widgets import ok_cancel
 
@@ -56,14 +57,14 @@ class RejectDialog(QDialog):
 
 
 class ApprovalDialog(QDialog):
-    decided = Signal(str)  # what happened, in words
+    decided = Signal(object)  # what happened: a `Done`
 
     def __init__(
         self,
         background: Background,
         load: Callable[[], list[dict[str, Any]]],
-        approve: Callable[[list[int]], str],
-        reject: Callable[[list[int], str, bool], str],
+        approve: Callable[[list[int]], Done],
+        reject: Callable[[list[int], str, bool], Done],
         frames: Callable[[int, str], list[Path]],
         parent: QWidget | None = None,
     ) -> None:
@@ -262,9 +263,9 @@ class ApprovalDialog(QDialog):
         )
         dialog.open()
 
-    def _done(self, message: str) -> None:
-        self.message.setText(message)
-        self.decided.emit(message)
+    def _done(self, result: Done) -> None:
+        self.message.setText(result.message)
+        self.decided.emit(result)
         self.reload()
 
     def _failed(self, error: BaseException) -> None:

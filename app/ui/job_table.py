@@ -9,7 +9,7 @@ cached key and filtering one pass over cached strings, each followed by a single
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -109,13 +109,15 @@ def prepare(rows: Iterable[JobRow]) -> list[_Cached]:
 
 
 def changes(
-    before: dict[int, JobRow], rows: Sequence[JobRow]
+    before: dict[int, JobRow], rows: Sequence[JobRow], only: Collection[int] | None = None
 ) -> tuple[list[_Cached], list[int], dict[int, JobRow]]:
-    """Off the GUI thread: rows that changed or are new (prepared), ids that went, and the new
-    snapshot to diff against next time."""
+    """Off the GUI thread: rows that changed or are new (prepared), ids that went, and the
+    rows read (every job's, or — with ``only`` — those asked for; the caller merges them into
+    its snapshot)."""
     now = {r.id: r for r in rows}
     changed = [r for r in rows if before.get(r.id) != r]
-    gone = [job_id for job_id in before if job_id not in now]
+    asked = before if only is None else only
+    gone = [job_id for job_id in asked if job_id in before and job_id not in now]
     return prepare(changed), gone, now
 
 

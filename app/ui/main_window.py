@@ -8,7 +8,7 @@ with its own database work in threads (see `engine_host`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, __version__
+from app.changes import Changes, Done, bulk_done
 from app.domain.errors import NotFound, UserError
 from app.engine.lock import InstanceLock
 from app.engine.service import EngineEvent, EventKind
@@ -76,7 +77,8 @@ def export_format(path: str, chosen_filter: str) -> str:
 
 PAGES = ("Dashboard", "Jobs", "Calendar", "Schedules", "Monitor", "Settings")
 REFRESH_MS = 400  # engine news arrives in bursts: one reload per burst
-IDLE_REFRESH_MS = 5000  # changes made elsewhere (the command line) show up within this
+IDLE_REFRESH_MS = 5000  # changes made elsewhere (the command line, the API) show up within this
+FULL_REFRESH_EVERY = 12  # idle ticks between full reloads (ETAs move; nothing unannounced stays)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class Opened:
     rows: list[JobRow]
     prepared: list[Any]
     lock: InstanceLock | None
+    audit_seen: int
 
 
 class MainWindow(QMainWindow):
@@ -108,6 +111,9 @@ class MainWindow(QMainWindow):
         self.quitting = False
         self.problem: QMessageBox | None = None  # the last problem shown, if any
         self.snapshot: dict[int, JobRow] = {}  # the rows the table shows, to diff against
+        self.news: set[int] = set()  # jobs the engine told of since the last refresh
+        self.audit_seen: int | None = None  # the newest audit entry the table reflects
+        self.idle_ticks = 0
         self.engine = EngineHost(self)
         self.engine.happened.connect(self.on_engine_event)
         self.engine.state_changed.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -167,10 +173,10 @@ class MainWindow(QMainWindow):
         self.refresh_timer = QTimer(self)
         self.refresh_timer.setSingleShot(True)
         self.refresh_timer.setInterval(REFRESH_MS)
-        self.refresh_timer.timeout.connect(self.refresh)
+        self.refresh_timer.timeout.connect(self.refresh_news)
         self.idle_timer = QTimer(self)
         self.idle_timer.setInterval(IDLE_REFRESH_MS)
-        self.idle_timer.timeout.connect(self.refresh_rows)
+        self.idle_timer.timeout.connect(self.refresh_elsewhere)
 
         self.tray: Tray | None = None
         if run_engine and Tray.available():
@@ -356,13 +362,15 @@ class MainWindow(QMainWindow):
         workspace = open_workspace()
         workspace.ensure_demo()
         lock = EngineHost.claim(workspace) if self.run_engine else None
+        seen, _ = workspace.news_since(None)
         rows = workspace.job_rows()
-        return Opened(workspace, rows, prepare(rows), lock)
+        return Opened(workspace, rows, prepare(rows), lock, seen)
 
     def on_opened(self, opened: Opened) -> None:
         self.workspace = opened.workspace
         self.statusBar().showMessage(f"Workspace: {self.workspace.paths.data_dir}", 10_000)
         self.snapshot = {r.id: r for r in opened.rows}
+        self.audit_seen = opened.audit_seen
         self.jobs.show_rows(opened.prepared, first=True)
         self.monitor.output_folder = Path(
             self.workspace.settings.text("output.folder") or Path.home() / "Videos"
@@ -391,27 +399,63 @@ class MainWindow(QMainWindow):
 
     # Refreshing
 
-    def refresh(self) -> None:
-        """After engine news or an action: the jobs, and the selected job's items."""
+    def refresh(self, changed: Changes | None = None) -> None:
+        """After engine news or an action: the jobs it changed (every job when not known),
+        and the selected job's items if it is one of them."""
         self.tell_approvals()
-        self.refresh_rows()
+        self.refresh_rows(None if changed is None else changed.jobs)
         if PAGES[self.nav.currentRow()] == "Calendar":
             self.calendar.reload()  # render and upload news changes what the days show
         jobs = self.jobs.selected()
-        if len(jobs) == 1:
+        if len(jobs) == 1 and (changed is None or jobs[0].id in changed.jobs):
             self.load_items(jobs[0].id)
 
-    def refresh_rows(self) -> None:
-        """The jobs only (the idle refresh, for changes made by other processes)."""
+    def refresh_news(self) -> None:
+        """A burst of engine events is over: the jobs they were about."""
+        news, self.news = self.news, set()
+        self.refresh(Changes.of(jobs=news))
+
+    def refresh_elsewhere(self) -> None:
+        """The idle tick: what other processes changed, as the audit log tells it (and,
+        now and then, everything — ETAs move with the clock)."""
         if self.workspace is None:
             return
+        self.idle_ticks += 1
+        if self.idle_ticks % FULL_REFRESH_EVERY == 0:
+            self.refresh_rows()
+            return
+        workspace, seen = self.workspace, self.audit_seen
+
+        def done(news: tuple[int, Changes | None]) -> None:
+            self.audit_seen, changed = news
+            if changed is None or changed:
+                self.refresh(changed)
+
+        self.background.run(lambda: workspace.news_since(seen), done, self.on_failed)
+
+    def refresh_rows(self, ids: Collection[int] | None = None) -> None:
+        """The job table's rows: every job, or only those in ``ids``."""
+        if self.workspace is None or (ids is not None and not ids):
+            return
         workspace, before = self.workspace, self.snapshot
+        only = None if ids is None else frozenset(ids)
         self.background.run(
-            lambda: changes(before, workspace.job_rows()), self.on_rows, self.on_failed
+            lambda: (changes(before, workspace.job_rows(only), only), only),
+            self.on_rows,
+            self.on_failed,
         )
 
-    def on_rows(self, diff: tuple[list[Any], list[int], dict[int, JobRow]]) -> None:
-        prepared, gone, snapshot = diff
+    def on_rows(
+        self,
+        result: tuple[tuple[list[Any], list[int], dict[int, JobRow]], frozenset[int] | None],
+    ) -> None:
+        (prepared, gone, read), only = result
+        if only is None:
+            snapshot = read
+        else:  # a few rows: merged into what the table has
+            snapshot = {**self.snapshot, **read}
+            for job_id in gone:
+                snapshot.pop(job_id, None)
         for cached in prepared:  # tell the user when a job finishes, once
             row, before = cached.row, self.snapshot.get(cached.row.id)
             if (
@@ -465,6 +509,8 @@ class MainWindow(QMainWindow):
             self.approval_news += 1
         elif event.kind == EventKind.CHANNEL_ON_HOLD and self.tray is not None:
             self.tray.notify("Uploads on hold", event.data["message"], failed=True)
+        if event.job_id:
+            self.news.add(event.job_id)
         self.refresh_timer.start()
 
     def tell_approvals(self) -> None:
@@ -522,18 +568,14 @@ class MainWindow(QMainWindow):
             return
         workspace = self.workspace
 
-        def work() -> str:
-            messages = [workspace.job_action(job_id, action) for job_id in job_ids]
-            return (
-                messages[0]
-                if len(messages) == 1
-                else f"{action.capitalize()}: {len(messages)} jobs."
-            )
+        def work() -> Done:
+            outcomes = workspace.jobs_action(job_ids, action)
+            return bulk_done(action, outcomes)
 
-        def done(message: str) -> None:
-            self.statusBar().showMessage(message, 5000)
+        def done(result: Done) -> None:
+            self.statusBar().showMessage(result.message, 5000)
             self.engine.wake()
-            self.refresh()
+            self.refresh(result.changes)
 
         self.background.run(work, done, self.on_failed)
 
@@ -615,7 +657,7 @@ class MainWindow(QMainWindow):
             self.engine.wake()
             self.nav.setCurrentRow(PAGES.index("Jobs"))
             self.select_when_shown = job_id  # the new job is selected once the table has it
-            self.refresh()
+            self.refresh(Changes.of(jobs=[job_id]))
 
         self.background.run(work, done, self.on_failed)
 
@@ -625,10 +667,10 @@ class MainWindow(QMainWindow):
             return
         workspace = self.workspace
 
-        def done(_none: None) -> None:
-            self.statusBar().showMessage(f"Job {job_id}: {what.replace('_', ' ')} changed.", 5000)
+        def done(result: Done) -> None:
+            self.statusBar().showMessage(result.message, 5000)
             self.engine.wake()
-            self.refresh()
+            self.refresh(result.changes)
 
         def failed(error: BaseException) -> None:  # said in the status bar; the table is unchanged
             text = str(error) if isinstance(error, UserError) else type(error).__name__
@@ -657,11 +699,11 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 return
 
-        def done(message: str) -> None:
-            self.statusBar().showMessage(message, 8000)
+        def done(result: Done) -> None:
+            self.statusBar().showMessage(result.message, 8000)
             self.engine.wake()
             self.show_page(PAGES.index("Schedules"))
-            self.refresh_rows()
+            self.refresh_rows()  # every job made by the schedule shows its state
 
         self.background.run(
             lambda: workspace.schedule_action(schedule_id, action), done, self.on_failed
@@ -733,10 +775,10 @@ class MainWindow(QMainWindow):
         self.approvals.raise_()
         self.approvals.reload()
 
-    def _decided(self, message: str) -> None:
-        self.statusBar().showMessage(message, 8000)
+    def _decided(self, result: Done) -> None:
+        self.statusBar().showMessage(result.message, 8000)
         self.engine.wake()
-        self.refresh()
+        self.refresh(result.changes)
 
     def reschedule_item(self, item_id: int, current: str) -> None:
         if self.workspace is None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.changes import Done
 from app.domain.calendar_config import local_instant
 from app.domain.calendar_plan import Conflict, DayEntry, Occurrence, Period, period_range
 from app.ui.background import Background
@@ -432,7 +433,8 @@ class CalendarPage(QWidget):
         before = self.occurrence(key)
         name = before.title if before else key
 
-        def done(message: str) -> None:
+        def done(result: Done) -> None:
+            message = result.message
             self.message.setText(f"✓ {message} (Ctrl+Z undoes it)" if record else f"✓ {message}")
             if record and before is not None:
                 self.undo.push(MoveCommand(self, key, name, before.when, when))

@@ -1,0 +1,101 @@
+"""Operations say what they changed; the window reloads only those rows."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from pytestqt.qtbot import QtBot
+
+from app.changes import Changes, Done, bulk_done
+from app.domain.errors import UserError
+from app.paths import DEMO_SHEET, AppPaths
+from app.sources.intake import SourceSpec
+from app.ui.main_window import MainWindow
+from app.workspace import Workspace
+
+
+def three_jobs(workspace: Workspace) -> list[int]:
+    return [
+        workspace.create_job(SourceSpec(str(DEMO_SHEET)), title=f"J{n}").job_id for n in (1, 2, 3)
+    ]
+
+
+def test_operations_return_the_ids_they_changed(data_dir: Path) -> None:
+    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
+        first, second, third = three_jobs(workspace)
+        done = workspace.job_action(first, "pause")
+        assert done == Done(f"Job {first} is paused.", Changes.of(jobs=[first]))
+        assert str(done) == f"Job {first} is paused."  # the CLI prints it as it is
+        assert workspace.edit_job(second, priority="high").changes.jobs == {second}
+
+        # One action on many jobs: each its own outcome; a refusal does not stop the others.
+        outcomes = workspace.jobs_action([first, third, 999], "pause")
+        assert [job_id for job_id, _ in outcomes] == [first, third, 999]
+        assert isinstance(outcomes[0][1], UserError)  # already paused
+        assert outcomes[1][1].changes.jobs == {third}  # type: ignore[union-attr]
+        assert "there is no job 999" in str(outcomes[2][1])
+        summary = bulk_done("pause", outcomes)
+        assert summary.changes.jobs == {third}
+        assert summary.message.startswith("Pause: 1 job. Job 1 could not:")
+        assert "(and 1 more)" in summary.message
+
+
+def test_news_since_reads_other_processes_changes_from_the_audit_log(data_dir: Path) -> None:
+    paths = AppPaths.resolve(data_dir)
+    with closing(Workspace(paths, front_end="gui")) as window, closing(Workspace(paths)) as cli:
+        first, second, _third = three_jobs(cli)
+        seen, nothing = window.news_since(None)
+        assert nothing == Changes()
+        cli.job_action(second, "pause")
+        seen, news = window.news_since(seen)
+        assert news == Changes.of(jobs=[second])
+        assert window.news_since(seen) == (seen, Changes())  # told once
+        cli.job_action(first, "pause")
+        cli.schedule_action  # noqa: B018 - a schedule change: everything is reloaded
+        from app.store import schedules as schedule_store
+
+        with cli.db.write() as session:
+            schedule_store.add_schedule(
+                session, name="S", expression="daily@09:00", timezone="UTC",
+                topic_template="", job_template={"source": str(DEMO_SHEET)}, actor="cli",
+            )  # fmt: skip
+        assert window.news_since(seen)[1] is None
+
+
+def test_the_window_reloads_only_the_rows_an_action_changed(
+    qtbot: QtBot, data_dir: Path, monkeypatch: Any
+) -> None:
+    paths = AppPaths.resolve(data_dir)
+    with closing(Workspace(paths)) as cli:
+        first, second, third = three_jobs(cli)
+    workspace = Workspace(paths, front_end="gui")
+    asked: list[frozenset[int] | None] = []
+    real = workspace.job_rows
+
+    def job_rows(ids: Any = None) -> Any:
+        asked.append(None if ids is None else frozenset(ids))
+        return real(ids)
+
+    monkeypatch.setattr(workspace, "job_rows", job_rows)
+    window = MainWindow(lambda: workspace)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.jobs.model.rowCount() == 3, timeout=15_000)
+    asked.clear()
+
+    window.jobs.select_job(second)
+    window.job_actions["pause"].trigger()
+    qtbot.waitUntil(lambda: window.snapshot[second].state == "paused", timeout=10_000)
+    assert asked == [frozenset({second})]
+    assert window.snapshot[first].state == "pending"  # the others are kept, not reloaded
+
+    # Another process (the CLI, the API) pauses a job: the idle tick reloads that row only.
+    asked.clear()
+    with closing(Workspace(paths)) as cli:
+        cli.job_action(third, "pause")
+    window.refresh_elsewhere()
+    qtbot.waitUntil(lambda: window.snapshot[third].state == "paused", timeout=10_000)
+    assert asked == [frozenset({third})]
+    window.close()
+    workspace.close()
