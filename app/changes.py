@@ -20,6 +20,7 @@ class JobAction(StrEnum):
     RESUME = "resume"
     CANCEL = "cancel"
     RETRY = "retry"
+    EXECUTE = "execute"  # start now: resume, and drop a start time or a retry wait
     DELETE = "delete"
     ENABLE = "enable"  # the schedule that makes the job
     DISABLE = "disable"

@@ -15,6 +15,7 @@ from typing import Any
 from app import (
     APP_NAME,
     __version__,
+    cli_api,
     cli_auth,
     cli_calendar,
     cli_db,
@@ -143,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_auth.add_parser(commands)
     cli_publish.add_parser(commands)
     cli_db.add_parser(commands)
+    cli_api.add_parser(commands)
     return parser
 
 

@@ -20,6 +20,9 @@ def add_run_parser(commands: Any) -> None:
     run = commands.add_parser("run", help="run the engine (with --headless: without a window)")
     run.add_argument("--headless", action="store_true", help="no window: a service for servers")
     run.add_argument("--until-idle", action="store_true", help="exit when no work is left")
+    run.add_argument(
+        "--api", action="store_true", help="serve the local REST API too (as api.enabled does)"
+    )
     run.set_defaults(handler=cmd_run)
 
 
@@ -73,7 +76,8 @@ def cmd_run(args: argparse.Namespace, paths: AppPaths) -> int:
         closing(Workspace(paths, front_end="service")) as workspace,
     ):
         print(f"Cadence engine running on {paths.data_dir} — Ctrl+C to stop.", flush=True)
-        asyncio.run(_serve(workspace, args.until_idle))
+        api = args.api or workspace.settings.flag("api.enabled")
+        asyncio.run(_serve(workspace, args.until_idle, api))
         print("Cadence engine stopped.", flush=True)
         if args.until_idle:
             for line in waiting_for_people(workspace):
@@ -101,11 +105,28 @@ def waiting_for_people(workspace: Workspace) -> list[str]:
     return lines
 
 
-async def _serve(workspace: Workspace, until_idle: bool) -> None:
+async def _serve(workspace: Workspace, until_idle: bool, api: bool = False) -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     if sys.platform != "win32":
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopping.set)
-    engine = Engine(workspace, on_event=_print_event)
-    await engine.run(stopping, until_idle=until_idle)
+    from app.api.server import LocalApi  # FastAPI is imported only when it serves
+
+    local: LocalApi | None = None
+
+    def told(event: EngineEvent) -> None:
+        _print_event(event)
+        if local is not None:
+            local.engine_event(event)
+
+    engine = Engine(workspace, on_event=told)
+    if api:
+        local = LocalApi(workspace.paths, wake=engine.wake_from_thread, engine_running=lambda: True)
+        address = await asyncio.to_thread(local.start)
+        print(f"API on {address}/api/v1 (documentation: {address}/docs)", flush=True)
+    try:
+        await engine.run(stopping, until_idle=until_idle)
+    finally:
+        if local is not None:
+            await asyncio.to_thread(local.stop)

@@ -6,16 +6,14 @@ import argparse
 import json
 from contextlib import closing
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from app.cli_common import add_id_actions
-from app.domain.output import OutputConfig
-from app.domain.schedule import ScheduleError, check_template, local_zone_name, parse_schedule, zone
+from app.domain.idea import Priority
+from app.domain.schedule import ScheduleError, local_zone_name, parse_schedule, zone
 from app.domain.validation import Level
 from app.paths import AppPaths
 from app.sources.intake import SourceSpec
-from app.store import schedules as schedule_store
 from app.triggers import preview
 from app.workspace import Workspace
 
@@ -119,18 +117,10 @@ def cmd_preview(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
     tz_name = args.tz or local_zone_name()
     tz = zone(tz_name)
-    spec = parse_schedule(args.expression)
+    parse_schedule(args.expression)
     start_at, end_at = _moment(args.start, "--start", tz), _moment(args.end, "--end", tz)
     if start_at and end_at and end_at <= start_at:
         raise ScheduleError("--end must be after --start")
-    upcoming = [
-        t
-        for t in preview(spec, tz, max(datetime.now(tz), start_at or datetime.now(tz)), 50)
-        if end_at is None or t <= end_at
-    ][:3]
-    if not upcoming:
-        raise ScheduleError(f"{args.expression} has no run in the future — pick a later time")
-    check_template(args.topic)
     output = {k: v for k, v in {
         "resolution": args.resolution, "format": args.format, "optimize": args.optimize,
     }.items() if v}  # fmt: skip
@@ -138,24 +128,17 @@ def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
         output["container"] = output.pop("format")
     if args.vertical:
         output["vertical"] = True
-    OutputConfig.from_dict(output)
-    source = SourceSpec(args.source, tab=args.tab, range=args.range)
     with closing(Workspace(paths)) as workspace:
-        report = workspace.check_source(source, Level(args.level))
-        location = args.source if source.kind == "gsheet" else str(Path(args.source).resolve())
-        template = {"source": location, "tab": args.tab, "range": args.range,
-                    "priority": args.priority, "level": args.level, "output": output,
-                    "style": args.style}  # fmt: skip
-        with workspace.db.write() as session:
-            schedule = schedule_store.add_schedule(
-                session, name=args.name, expression=args.expression, timezone=tz_name,
-                topic_template=args.topic, job_template=template, actor=workspace.actor,
-                start_at=start_at, end_at=end_at,
-            )  # fmt: skip
-            schedule_id = schedule.id
+        done, upcoming, report = workspace.add_schedule(
+            SourceSpec(args.source, tab=args.tab, range=args.range),
+            name=args.name, expression=args.expression, timezone=tz_name, topic=args.topic,
+            priority=Priority(args.priority), level=Level(args.level), output_config=output,
+            style=args.style, start_at=start_at, end_at=end_at,
+        )  # fmt: skip
     rows_now = len(report.valid_rows)
+    [schedule_id] = done.changes.schedules
     print(f"Added schedule {schedule_id} “{args.name}” ({rows_now} valid rows in the sheet now).")
-    print("Next runs: " + ", ".join(f"{t:%a %d %b %Y %H:%M %Z}" for t in upcoming))
+    print("Next runs: " + ", ".join(f"{t.astimezone(tz):%a %d %b %Y %H:%M %Z}" for t in upcoming))
     print("Jobs are made while Cadence runs (the window, or `run --headless`).")
     return 0
 

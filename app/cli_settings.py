@@ -10,7 +10,7 @@ from contextlib import closing
 from typing import Any
 
 from app.paths import AppPaths
-from app.settings import OPTIONS, Kind, SettingError, option
+from app.settings import GENERATED, OPTIONS, Kind, SettingError, option
 from app.workspace import Workspace
 
 
@@ -90,8 +90,8 @@ def cmd_reveal(args: argparse.Namespace, paths: AppPaths) -> int:
     if opt.kind != Kind.SECRET:
         raise SettingError(f"{args.key} is not a secret — use settings get")
     with closing(Workspace(paths)) as workspace:
-        if args.key == "webhook.secret":
-            print(workspace.settings.webhook_secret())
+        if args.key in GENERATED:
+            print(workspace.settings.generated(args.key))
         else:
             print(workspace.settings.get(args.key) or "(not set)")
     return 0

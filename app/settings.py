@@ -19,6 +19,8 @@ from app.store.database import Database
 from app.store.models import Setting
 from app.store.settings import get_setting, set_setting
 
+GENERATED = ("webhook.secret", "api.token")  # secrets Cadence makes itself, on first use
+
 
 class SettingError(UserError):
     """A setting name or value that cannot be used; says what would be accepted."""
@@ -76,6 +78,26 @@ OPTIONS: tuple[Option, ...] = (
         Kind.SECRET,
         "",
         "Key that signs job webhooks (made on first use; `settings reveal webhook.secret`)",
+    ),
+    Option("api.enabled", Kind.BOOL, False, "Serve the local REST API (off until turned on)"),
+    Option("api.port", Kind.INT, 8765, "Port of the local REST API", bounds=(1024, 65535)),
+    Option(
+        "api.host",
+        Kind.TEXT,
+        "127.0.0.1",
+        "Interface the API listens on: 127.0.0.1 (this computer only) unless you mean otherwise",
+    ),
+    Option(
+        "api.cors_origins",
+        Kind.TEXT,
+        "",
+        "Web pages allowed to call the API from a browser, comma-separated (empty: none)",
+    ),
+    Option(
+        "api.token",
+        Kind.SECRET,
+        "",
+        "Bearer token of the REST API (made on first use; `settings reveal api.token`)",
     ),
     Option("render.style", Kind.TEXT, "modern", "Style for rows that name none"),
     Option("render.assets_dir", Kind.PATH, "", "Folder of images and clips, chosen by their names"),
@@ -319,10 +341,21 @@ class Settings:
 
     def webhook_secret(self) -> str:
         """This install's webhook signing key, made the first time it is needed."""
-        secret = self.get("webhook.secret")
+        return self.generated("webhook.secret")
+
+    def api_token(self) -> str:
+        """This install's REST API token, made the first time it is needed."""
+        return self.generated("api.token")
+
+    def generated(self, key: str, *, anew: bool = False) -> str:
+        """A key this install makes itself (``GENERATED``): kept in the keyring, made on first
+        use — or, with ``anew``, replaced (the old one stops working at once)."""
+        if key not in GENERATED:
+            raise SettingError(f"{key} is not made by Cadence — set it with settings set")
+        secret = "" if anew else self.get(key)
         if not secret:
-            secret = secrets.token_hex(32)
-            self.secrets.set("webhook.secret", secret)
+            secret = secrets.token_urlsafe(32) if key == "api.token" else secrets.token_hex(32)
+            self.secrets.set(key, secret)
         return str(secret)
 
     def shown(self, key: str) -> str:

@@ -308,6 +308,12 @@ class Workspace:
             )
             return record
 
+    def job_progress(self, job_id: int) -> dict[str, Any]:
+        """Items total/completed/failed/pending/skipped, timing with an ETA, rate limiting."""
+        with self.db.read() as session:
+            job_store.require_job(session, job_id)
+            return job_progress(session, job_id, self.settings.integer("engine.max_concurrent"))
+
     def export(
         self,
         fmt: str,
@@ -432,6 +438,65 @@ class Workspace:
                 continue
             runs += [(when, schedule.name) for when in found]
         return runs
+
+    def add_schedule(
+        self,
+        spec: SourceSpec,
+        *,
+        name: str,
+        expression: str,
+        timezone: str | None = None,
+        topic: str = "",
+        priority: Priority = Priority.NORMAL,
+        level: Level = Level.MODERATE,
+        output_config: dict[str, Any] | None = None,
+        style: str | None = None,
+        start_at: datetime | None = None,
+        end_at: datetime | None = None,
+    ) -> tuple[Done, list[datetime], SheetReport]:
+        """A schedule that makes a job from ``spec`` at each run of ``expression``: checked
+        (its expression, zone, window, topic, output and source) before it is stored. Returns
+        it, its next three runs and the source's report now."""
+        from app.domain.output import OutputConfig
+        from app.domain.schedule import ScheduleError, check_template, local_zone_name
+        from app.store import schedules as schedule_store
+        from app.triggers import upcoming
+
+        tz_name = timezone or local_zone_name()
+        if start_at and end_at and end_at <= start_at:
+            raise ScheduleError("the end must be after the start")
+        runs = upcoming(expression, tz_name, datetime.now(UTC), 3, start_at, end_at)
+        if not runs:
+            raise ScheduleError(f"{expression} has no run in the future — pick a later time")
+        check_template(topic)
+        output = dict(output_config or {})
+        OutputConfig.from_dict(output)
+        report = self.check_source(spec, level)
+        location = spec.location
+        if spec.kind != "gsheet":
+            location = str(Path(spec.location).expanduser().resolve())
+        template = {
+            "source": location, "tab": spec.tab, "range": spec.range,
+            "priority": priority.value, "level": level.value, "output": output, "style": style,
+        }  # fmt: skip
+        with self.db.write() as session:
+            schedule = schedule_store.add_schedule(
+                session, name=name, expression=expression, timezone=tz_name,
+                topic_template=topic, job_template=template, actor=self.actor,
+                start_at=start_at, end_at=end_at,
+            )  # fmt: skip
+            schedule_id, shown = schedule.id, schedule.name
+        message = f"Added schedule {schedule_id} “{shown}”."
+        return Done(message, Changes.of(schedules=[schedule_id])), runs, report
+
+    def edit_schedule(self, schedule_id: int, **changes: Any) -> Done:
+        """Rename a schedule or change its expression, time zone or topic (checked)."""
+        from app.store import schedules as schedule_store
+
+        with self.db.write() as session:
+            schedule_store.edit_schedule(session, schedule_id, self.actor, **changes)
+        what = ", ".join(k.replace("_", " ") for k in changes) or "nothing"
+        return Done(f"Schedule {schedule_id}: {what} changed.", Changes.of(schedules=[schedule_id]))
 
     def add_schedule_from(self, result: Any, job_id: int | None = None) -> int:
         """A schedule that makes this wizard's job again (the wizard's `WizardResult`)."""
@@ -603,6 +668,8 @@ class Workspace:
             "google.write_back",
             "llm.endpoint",
             "llm.model",
+            "api.enabled",
+            "api.port",
         )
         values: dict[str, Any] = {key: self.settings.get(key) for key in keys}
         values["llm.api_key_set"] = bool(self.settings.text("llm.api_key"))  # never the key
@@ -676,8 +743,11 @@ class Workspace:
                 JobAction.PAUSE: queue.pause_job,
                 JobAction.RESUME: queue.resume_job,
                 JobAction.CANCEL: queue.cancel_job,
+                JobAction.EXECUTE: queue.execute_job,
             }
             job = act[action](session, job_id, self.actor)
+            if action == JobAction.EXECUTE:
+                return f"Job {job_id} starts now."
             return f"Job {job_id} is {job.state}."
 
     # Publishing

@@ -114,6 +114,7 @@ class Engine:
         self.max_uploads = workspace.settings.integer("youtube.max_uploads")
         self._publisher = publisher
         self._wake = asyncio.Event()
+        self._loop_running: asyncio.AbstractEventLoop | None = None
         self.run_schedules = run_schedules
         self.schedules: ScheduleRunner | None = None
         self._pruned_at = 0.0
@@ -133,6 +134,7 @@ class Engine:
 
         On stopping, running items end at their next stage boundary and go back to the queue.
         """
+        self._loop_running = asyncio.get_running_loop()
         recovered = await asyncio.to_thread(self._recover)
         if recovered:
             log.info("re-queued %s items interrupted by the last shutdown", recovered)
@@ -239,6 +241,12 @@ class Engine:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def wake_from_thread(self) -> None:
+        """`wake` for other threads (the API's): handed to the engine's own loop."""
+        loop = self._loop_running
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
 
     def _maybe_write_back(self) -> None:
         """At most one status write-back a second, in a thread, never holding up the loop."""

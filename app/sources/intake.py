@@ -32,6 +32,13 @@ class SourceSpec:
     tab: str | None = None
     range: str | None = None
 
+    def __post_init__(self) -> None:
+        for what, text in (("source", self.location), ("tab", self.tab), ("range", self.range)):
+            if text is not None and "\x00" in text:
+                raise SourceError(f"the {what} {text!r} has a NUL character — no file or sheet has")
+        if not self.location.strip():
+            raise SourceError("no source given — name a CSV or XLSX file, or a Google Sheet")
+
     @property
     def kind(self) -> str:
         """``csv``, ``xlsx`` or ``gsheet``, judged from the text (and the file's first bytes)."""

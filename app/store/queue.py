@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from app.domain.errors import DraftError
+from app.domain.errors import DraftError, UserError
 from app.domain.idea import Priority
 from app.domain.publishing import Phase, PublishConfig, UploadStatus
 from app.domain.scheduling import SKIPPED, Mode, Order, SchedulingConfig
@@ -412,6 +412,25 @@ def cancel_job(session: Session, job_id: int, actor: str) -> Job:
         job.finished_at = utcnow()
     settle_job(session, job_id)
     audit(session, actor, "job.cancel", "job", job_id)
+    return job
+
+
+def execute_job(session: Session, job_id: int, actor: str) -> Job:
+    """Start a waiting job now: a paused one resumes, a start time or retry wait is dropped."""
+    job = require_job(session, job_id)
+    state = State(job.state)
+    if state not in (State.PENDING, State.PAUSED):
+        hint = " — retry it instead" if state is State.FAILED else ""
+        raise UserError(f"job {job_id} is {job.state}; only a waiting job can start now{hint}")
+    if state is State.PAUSED:
+        job.state = transition(state, State.PENDING).value
+    scheduling = dict(job.scheduling or {})
+    if scheduling.pop("start_at", None) is not None:
+        job.scheduling = scheduling
+    for item in job.items:
+        if item.state == State.PENDING.value:
+            item.not_before = None
+    audit(session, actor, "job.execute", "job", job_id)
     return job
 
 

@@ -57,6 +57,33 @@ def set_paused(session: Session, schedule_id: int, paused: bool, actor: str) -> 
     return schedule
 
 
+def edit_schedule(
+    session: Session,
+    schedule_id: int,
+    actor: str,
+    *,
+    name: str | None = None,
+    expression: str | None = None,
+    timezone: str | None = None,
+    topic_template: str | None = None,
+) -> Schedule:
+    schedule = get_schedule(session, schedule_id)
+    changes: dict[str, Any] = {}
+    if expression is not None:
+        schedule.kind = parse_schedule(expression).kind
+        schedule.expression = changes["expression"] = expression
+    if timezone is not None:
+        zone(timezone)
+        schedule.timezone = changes["timezone"] = timezone
+    if topic_template is not None:
+        check_template(topic_template)
+        schedule.topic_template = changes["topic"] = topic_template
+    if name is not None:
+        schedule.name = changes["name"] = name.strip() or schedule.expression
+    audit(session, actor, "schedule.edit", "schedule", schedule_id, **changes)
+    return schedule
+
+
 def remove_schedule(session: Session, schedule_id: int, actor: str) -> None:
     schedule = get_schedule(session, schedule_id)
     session.delete(schedule)

@@ -57,6 +57,11 @@ class EngineHost(QObject):
         if self.engine is not None:
             self.engine.wake()
 
+    def wake_from_thread(self) -> None:
+        engine = self.engine
+        if engine is not None:
+            engine.wake_from_thread()
+
     @property
     def running(self) -> bool:
         return self.task is not None and not self.task.done()

@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QDesktopServices,
+    QGuiApplication,
     QIcon,
     QKeySequence,
     QPalette,
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, __version__
+from app.api.server import LocalApi
 from app.changes import Changes, Done, bulk_done
 from app.domain.errors import NotFound, UserError
 from app.engine.lock import InstanceLock
@@ -115,6 +117,7 @@ class MainWindow(QMainWindow):
         self.audit_seen: int | None = None  # the newest audit entry the table reflects
         self.idle_ticks = 0
         self.engine = EngineHost(self)
+        self.local_api: LocalApi | None = None  # the REST API, when Settings turn it on
         self.engine.happened.connect(self.on_engine_event)
         self.engine.state_changed.connect(lambda text: self.statusBar().showMessage(text, 5000))
 
@@ -164,6 +167,7 @@ class MainWindow(QMainWindow):
         self.schedules.act.connect(self.act_on_schedule)
         self.schedules.preview_requested.connect(self.preview_schedule)
         self.settings_page.remove_channel.connect(self.remove_channel)
+        self.settings_page.copy_token.connect(self.copy_api_token)
         self.jobs.reschedule_requested.connect(self.reschedule_item)
         self.jobs.approval_requested.connect(self.review_approvals)
         self.jobs.told.connect(lambda text: self.statusBar().showMessage(text, 15_000))
@@ -383,6 +387,12 @@ class MainWindow(QMainWindow):
         self.idle_timer.start()
         if self.run_engine:
             self.engine.start(self.workspace, opened.lock)
+            self.local_api = LocalApi(
+                self.workspace.paths,
+                wake=self.engine.wake_from_thread,
+                engine_running=lambda: self.engine.running,
+            )
+            self.apply_api()
         self.update_actions()
 
     def on_failed(self, error: BaseException) -> None:
@@ -497,6 +507,8 @@ class MainWindow(QMainWindow):
         self.background.run(lambda: workspace.job(job_id), self.jobs.show_items, gone)
 
     def on_engine_event(self, event: EngineEvent) -> None:
+        if self.local_api is not None:
+            self.local_api.engine_event(event)  # to the API's live event stream
         self.monitor.engine_event(event.kind, event.item_id, event.job_id, event.row, event.data)
         if event.kind == EventKind.ITEM_PROGRESSED:
             verb = "Uploading" if event.data["stage"] == "upload" else "Rendering"
@@ -926,11 +938,44 @@ class MainWindow(QMainWindow):
         if self.workspace is None:
             return
         workspace = self.workspace
+
+        def saved(_done: Done) -> None:
+            self.settings_page.message.setText("Saved.")
+            self.apply_api()
+
+        self.background.run(lambda: workspace.save_settings(values), saved, self.on_failed)
+
+    # The local API
+
+    def apply_api(self) -> None:
+        """Serve the API, or stop serving it, as Settings say (off the GUI thread: it binds a
+        port and waits for the server)."""
+        if self.workspace is None or self.local_api is None:
+            if self.workspace is not None:  # this window does not run the engine
+                self.settings_page.show_api(None, "the engine (and its API) runs elsewhere")
+            return
+        workspace, local = self.workspace, self.local_api
+
+        def failed(error: BaseException) -> None:
+            self.settings_page.show_api(None, str(error) if isinstance(error, UserError) else "")
+            self.on_failed(error)
+
         self.background.run(
-            lambda: workspace.save_settings(values),
-            lambda _none: self.settings_page.message.setText("Saved."),
-            self.on_failed,
+            lambda: local.apply(workspace.settings), self.settings_page.show_api, failed
         )
+
+    def copy_api_token(self) -> None:
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+
+        def copied(token: str) -> None:
+            QGuiApplication.clipboard().setText(token)
+            self.settings_page.message.setText(
+                "API token copied — send it as “Authorization: Bearer …”."
+            )
+
+        self.background.run(workspace.settings.api_token, copied, self.on_failed)
 
     # Leaving
 
@@ -960,6 +1005,9 @@ class MainWindow(QMainWindow):
         self.refresh_timer.stop()
         self.idle_timer.stop()
         self.monitor.timer.stop()
+        if self.local_api is not None:
+            self.local_api.stop()
+            self.local_api = None
         self.background.shutdown()
         if self.workspace is not None:
             self.workspace.close()

@@ -34,6 +34,7 @@ class SettingsPage(QWidget):
     add_channel = Signal()
     sign_in = Signal()
     remove_channel = Signal(str)  # the channel's id
+    copy_token = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -122,6 +123,7 @@ class SettingsPage(QWidget):
         self.llm_key.setPlaceholderText("(not set; kept in the system keyring)")
         writer_form.addRow("API key", self.llm_key)
         layout.addWidget(writer)
+        layout.addWidget(self._api_group())
         buttons = QHBoxLayout()
         buttons.addStretch()
         self.save_button = QPushButton("Save")
@@ -133,6 +135,40 @@ class SettingsPage(QWidget):
         self.message = QLabel("")
         layout.addWidget(self.message)
 
+    def _api_group(self) -> QGroupBox:
+        api = QGroupBox("Local API (for n8n, Make, scripts and dashboards)")
+        form = QFormLayout(api)
+        self.api_enabled = QCheckBox("Serve the local REST API on this computer")
+        self.api_enabled.setAccessibleName("Serve the local API")
+        form.addRow("", self.api_enabled)
+        self.api_port = QSpinBox()
+        self.api_port.setRange(1024, 65535)
+        self.api_port.setAccessibleName("API port")
+        form.addRow("Port", self.api_port)
+        self.api_address = QLabel("Off")
+        self.api_address.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.api_address.setOpenExternalLinks(True)
+        self.api_address.setWordWrap(True)
+        form.addRow("Address", self.api_address)
+        self.copy_token_button = QPushButton("Copy token")
+        self.copy_token_button.setToolTip(
+            "Copy the API's bearer token to the clipboard (it is never shown on screen)"
+        )
+        self.copy_token_button.clicked.connect(self.copy_token.emit)
+        form.addRow("Token", self.copy_token_button)
+        return api
+
+    def show_api(self, address: str | None, problem: str = "") -> None:
+        """Where the API answers (a link to its documentation), or why it does not."""
+        if problem:
+            self.api_address.setText(f"Not serving: {problem}")
+        elif address:
+            self.api_address.setText(
+                f"{address}/api/v1 — <a href='{address}/docs'>documentation</a>"
+            )
+        else:
+            self.api_address.setText("Off — tick the box and Save to serve it")
+
     def show_values(self, values: dict[str, object], account: str | None) -> None:
         self.max_concurrent.setValue(int(str(values.get("engine.max_concurrent", 1))))
         self.output_folder.setText(str(values.get("output.folder") or ""))
@@ -142,6 +178,8 @@ class SettingsPage(QWidget):
         self.account.setText(account or "Not signed in — Sign in… to read Google Sheets.")
         self.sign_out_button.setEnabled(account is not None)
         self.sign_in_button.setEnabled(account is None)
+        self.api_enabled.setChecked(bool(values.get("api.enabled")))
+        self.api_port.setValue(int(str(values.get("api.port") or 8765)))
         self.llm_endpoint.setText(str(values.get("llm.endpoint") or ""))
         self.llm_model.setText(str(values.get("llm.model") or ""))
         self.llm_key.clear()
@@ -189,6 +227,8 @@ class SettingsPage(QWidget):
                 "autostart": self.autostart.isChecked(),
                 "llm.endpoint": self.llm_endpoint.text().strip(),
                 "llm.model": self.llm_model.text().strip(),
+                "api.enabled": self.api_enabled.isChecked(),
+                "api.port": self.api_port.value(),
                 **({"llm.api_key": self.llm_key.text()} if self.llm_key.text() else {}),
             }
         )

@@ -1,0 +1,214 @@
+"""What the API takes and gives, as pydantic models (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.changes import Changes, Done
+
+Priority = Literal["low", "normal", "high"]
+Level = Literal["strict", "moderate", "permissive"]
+RecordId = Annotated[int, Field(ge=1, le=2**62)]  # what SQLite's INTEGER holds
+JobActionName = Literal["pause", "resume", "cancel", "retry", "execute", "delete"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChangesOut(BaseModel):
+    jobs: list[int] = []
+    items: list[int] = []
+    schedules: list[int] = []
+    settings: list[str] = []
+
+    @classmethod
+    def of(cls, changes: Changes) -> ChangesOut:
+        return cls(
+            jobs=sorted(changes.jobs),
+            items=sorted(changes.items),
+            schedules=sorted(changes.schedules),
+            settings=sorted(changes.settings),
+        )
+
+
+class Result(BaseModel):
+    """What an operation did: a sentence for people, and the ids it changed."""
+
+    message: str
+    changes: ChangesOut
+
+    @classmethod
+    def of(cls, done: Done | Changes, message: str = "") -> Result:
+        if isinstance(done, Done):
+            message, changes = done.message, done.changes
+        else:
+            changes = done
+        return cls(message=message, changes=ChangesOut.of(changes))
+
+
+class Output(Strict):
+    container: Literal["mp4", "mov", "webm"] | None = None
+    video_codec: str | None = Field(None, max_length=20)
+    audio_codec: str | None = Field(None, max_length=20)
+    resolution: str | None = Field(None, max_length=20, examples=["1080p"])
+    vertical: bool = False
+    optimize: str | None = Field(None, max_length=20)
+    folder: str | None = Field(None, max_length=1000, description="where its videos go")
+
+    def config(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump().items() if v not in (None, False)}
+
+
+class Source(Strict):
+    source: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="A Google Sheet URL or id, or a CSV/XLSX file on this computer",
+    )
+    tab: str | None = Field(None, max_length=200)
+    range: str | None = Field(None, max_length=100, examples=["A1:K50"])
+    level: Level = "moderate"
+
+
+class JobCreate(Source):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    priority: Priority = "normal"
+    output: Output | None = None
+    style: str | None = Field(None, max_length=100)
+    deadline_minutes: int | None = Field(None, ge=1, le=525600)
+    callback_url: str | None = Field(None, max_length=2000)
+    scheduling: dict[str, Any] | None = Field(
+        None, description="mode, start_at, end_at, timezone, max_concurrent, rules … as the CLI"
+    )
+    write_back: bool | None = None
+    publish: dict[str, Any] | None = Field(
+        None, description="target youtube, channel, privacy, publish_at | every+first …"
+    )
+
+
+class JobPatch(Strict):
+    priority: Priority | None = None
+    start_at: AwareDatetime | None = Field(None, description="a new start, before it starts")
+
+
+class JobSummary(BaseModel):
+    id: int
+    title: str
+    state: str
+    priority: str
+    items_total: int
+    items_completed: int
+    items_failed: int
+    percent_complete: float
+    created_at: datetime
+    updated_at: datetime
+    next_run: datetime | None
+    schedule: str | None
+    eta: datetime | None
+    publishing: str
+
+
+class JobPage(BaseModel):
+    jobs: list[JobSummary]
+    total: int = Field(description="jobs matching the filters")
+    next_page_token: str | None
+
+
+class Created(BaseModel):
+    id: int
+    title: str
+    items: int
+    skipped_rows: list[int]
+    changes: ChangesOut
+
+
+class Progress(BaseModel):
+    job_id: int
+    state: str
+    percent_complete: float
+    items_total: int
+    items_completed: int
+    items_failed: int
+    items_running: int
+    items_pending: int
+    items_skipped: int
+    items_canceled: int
+    processing_seconds: float
+    seconds_per_item: float | None
+    eta: str | None
+    rate_limited: bool
+    rate_limited_until: str | None
+    waiting_until: str | None
+
+
+class Bulk(Strict):
+    action: JobActionName
+    ids: list[RecordId] = Field(min_length=1, max_length=500)
+
+
+class BulkOutcome(BaseModel):
+    id: int
+    ok: bool
+    status: int
+    message: str
+
+
+class BulkResult(BaseModel):
+    results: list[BulkOutcome]
+    changes: ChangesOut
+
+
+class Reject(Strict):
+    reason: str = Field("", max_length=500)
+    render_again: bool = False
+
+
+class Reschedule(Strict):
+    publish_at: AwareDatetime
+
+
+class ScheduleCreate(Source):
+    name: str = Field(min_length=1, max_length=200)
+    expression: str = Field(
+        min_length=1, max_length=200, examples=["daily@09:00", "0 9 * * mon-fri"]
+    )
+    timezone: str | None = Field(None, max_length=64, examples=["Europe/Berlin"])
+    topic: str = Field("", max_length=200, examples=["Ideas for {date}"])
+    priority: Priority = "normal"
+    output: Output | None = None
+    style: str | None = Field(None, max_length=100)
+    start_at: AwareDatetime | None = None
+    end_at: AwareDatetime | None = None
+
+
+class SchedulePatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    expression: str | None = Field(None, min_length=1, max_length=200)
+    timezone: str | None = Field(None, min_length=1, max_length=64)
+    topic: str | None = Field(None, max_length=200)
+
+
+class ScheduleCreated(BaseModel):
+    id: int
+    message: str
+    next_runs: list[datetime]
+    valid_rows: int
+    changes: ChangesOut
+
+
+class SettingsPatch(Strict):
+    values: dict[str, str | int | float | bool | None] = Field(
+        description='setting names and new values; null or "" restores the default'
+    )
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    engine: Literal["running", "stopped"]
+    database: Literal["ok", "unavailable"]
+    disk_free_bytes: int | None
+    versions: dict[str, str]

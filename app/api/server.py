@@ -1,0 +1,166 @@
+"""The API served by uvicorn on its own thread and event loop, beside the window or the
+headless engine (the window's qasync loop is never asked to serve HTTP)."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.api.context import Context
+from app.api.events import EventHub, engine_event
+from app.domain.errors import UserError
+from app.paths import AppPaths
+
+log = logging.getLogger(__name__)
+LOCAL = ("127.0.0.1", "localhost", "::1")
+
+
+class ApiError(UserError):
+    """The API could not start (the port is taken, the address is not this computer's)."""
+
+
+class ApiServer:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        settings = ctx.workspace.settings
+        self.host = settings.text("api.host") or "127.0.0.1"
+        self.port = settings.integer("api.port")
+        self.origins = [
+            o.strip() for o in settings.text("api.cors_origins").split(",") if o.strip()
+        ]
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> str:
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{shown}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, timeout: float = 10.0) -> str:
+        """Listen (the socket is bound here, so a taken port is said at once); returns the
+        address. The token is made now if this install has none yet."""
+        import uvicorn
+
+        from app.api.app import create_app
+
+        if self.host not in LOCAL:
+            log.warning("the API listens on %s: other computers can reach it", self.host)
+        self.ctx.workspace.settings.api_token()
+        sock = self._bind()
+        app = create_app(self.ctx, host=self.host, port=self.port, cors_origins=self.origins)
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,  # an access log could carry tokens someone put in a URL
+            lifespan="off",
+            server_header=False,
+            timeout_graceful_shutdown=3,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="cadence-api", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started and self._thread.is_alive():
+            if time.monotonic() > deadline:
+                raise ApiError(f"the API did not start on {self.address} within {timeout:.0f} s")
+            time.sleep(0.02)
+        if not self._server.started:
+            raise ApiError(f"the API could not start on {self.address} — see the log")
+        log.info("API listening on %s", self.address)
+        return self.address
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.EADDRINUSE:
+                raise ApiError(
+                    f"port {self.port} is in use — another program (or another Cadence) has "
+                    "it; choose another with `settings set api.port N`"
+                ) from None
+            raise ApiError(
+                f"the API cannot listen on {self.host}:{self.port} ({exc.strerror})"
+            ) from None
+        sock.listen(64)
+        return sock
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._server = self._thread = None
+
+
+class LocalApi:
+    """The API as the window and ``run --headless --api`` run it: its own workspace (so its
+    writes are audited as the API's), the hub engine events go to, and the server."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        *,
+        wake: Callable[[], None] = lambda: None,
+        engine_running: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.paths = paths
+        self.hub = EventHub()
+        self.wake, self.engine_running = wake, engine_running
+        self.server: ApiServer | None = None
+
+    def start(self) -> str:
+        """Off the GUI thread: open, listen; returns the address (an `ApiError` says why not)."""
+        from app.workspace import Workspace
+
+        self.stop()
+        workspace = Workspace(self.paths, front_end="api")
+        ctx = Context(workspace, self.hub, self.wake, self.engine_running)
+        server = ApiServer(ctx)
+        try:
+            address = server.start()
+        except BaseException:
+            workspace.close()
+            raise
+        self.server = server
+        return address
+
+    def apply(self, settings: Any) -> str | None:
+        """As the settings say: serving (its address; restarted only when the port or the
+        interface changed) or not (None)."""
+        if not settings.flag("api.enabled"):
+            self.stop()
+            return None
+        host, port = settings.text("api.host") or "127.0.0.1", settings.integer("api.port")
+        server = self.server
+        if server is not None and server.running and (server.host, server.port) == (host, port):
+            return server.address
+        return self.start()
+
+    def stop(self) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            server.stop()
+            server.ctx.workspace.close()
+
+    @property
+    def address(self) -> str | None:
+        return self.server.address if self.server is not None and self.server.running else None
+
+    def engine_event(self, event: Any) -> None:
+        if self.hub.subscribers:
+            engine_event(self.hub, event)

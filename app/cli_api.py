@@ -1,0 +1,46 @@
+"""``api``: the local REST API's address and token (the server runs in the window, or in
+``run --headless --api``)."""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import closing
+from typing import Any
+
+from app.paths import AppPaths
+from app.store.jobs import audit
+from app.workspace import Workspace
+
+
+def add_parser(commands: Any) -> None:
+    api = commands.add_parser("api", help="the local REST API: its address, its token")
+    actions = api.add_subparsers(dest="api_command", metavar="ACTION", required=True)
+    actions.add_parser("status", help="whether it is on, and where").set_defaults(
+        handler=cmd_status
+    )
+    actions.add_parser(
+        "rotate-token", help="replace the bearer token (the old one stops working)"
+    ).set_defaults(handler=cmd_rotate)
+
+
+def cmd_status(_args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        settings = workspace.settings
+        on = settings.flag("api.enabled")
+        host, port = settings.text("api.host") or "127.0.0.1", settings.integer("api.port")
+    shown = f"[{host}]" if ":" in host else host
+    state = "on" if on else "off — `settings set api.enabled true`, or Settings in the window"
+    print(f"API: {state}")
+    print(f"Address: http://{shown}:{port}/api/v1   (documentation: http://{shown}:{port}/docs)")
+    print("Token: `cadence settings reveal api.token`")
+    return 0
+
+
+def cmd_rotate(_args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        workspace.settings.generated("api.token", anew=True)
+        with workspace.db.write() as session:
+            audit(session, workspace.actor, "api.rotate_token", "settings", None)
+    print("Made a new API token; the old one stops working within seconds.")
+    print("Show it with `cadence settings reveal api.token`.")
+    return 0
