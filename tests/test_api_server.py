@@ -1,0 +1,149 @@
+"""The API on a real uvicorn server: live events from a real engine, a taken port, the
+window's Settings switch."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.api.server import ApiError, LocalApi
+from app.engine import service
+from app.engine.service import Engine
+from app.paths import DEMO_SHEET, AppPaths
+from app.pipeline.runner import RenderOutcome, RenderStatus
+from app.sources.intake import SourceSpec
+from app.workspace import Workspace
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def workspace(data_dir: Path) -> Iterator[Workspace]:
+    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+        ws.settings.set("api.enabled", "true")
+        ws.settings.set("api.port", str(free_port()))
+        yield ws
+
+
+def test_the_event_stream_delivers_an_items_progress_from_the_engine(
+    workspace: Workspace, data_dir: Path, monkeypatch: Any
+) -> None:
+    def stand_in_render(task: Any, progress: Any, **_kwargs: Any) -> RenderOutcome:
+        progress("encode", 0.5)
+        return RenderOutcome(RenderStatus.COMPLETED)
+
+    monkeypatch.setattr(service, "run_render", stand_in_render)
+    workspace.settings.set("output.folder", str(data_dir))
+    job_id = workspace.create_job(SourceSpec(str(DEMO_SHEET)), title="Live").job_id
+    local = LocalApi(workspace.paths)
+    address = local.apply(workspace.settings)
+    assert address is not None and address.startswith("http://127.0.0.1:")
+    token = workspace.settings.api_token()
+    connected, lines = threading.Event(), []
+
+    def listen() -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.stream("GET", f"{address}/api/v1/events", headers=headers, timeout=30) as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            for line in r.iter_lines():
+                lines.append(line)
+                connected.set()
+                if line.startswith("event: item_finished"):
+                    return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    assert connected.wait(10)
+    engine = Engine(workspace, on_event=local.engine_event, run_schedules=False)
+    asyncio.run(engine.run(asyncio.Event(), until_idle=True))
+    listener.join(20)
+    local.stop()
+    text = "\n".join(lines)
+    assert "event: item_progress" in text
+    assert f'"job_id": {job_id}' in text and '"stage": "encode", "progress": 0.5' in text
+    assert "event: job_changed" in text
+
+
+def test_a_taken_port_is_said_in_one_line(workspace: Workspace) -> None:
+    port = workspace.settings.integer("api.port")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        with pytest.raises(ApiError, match=f"port {port} is in use .*settings set api.port"):
+            LocalApi(workspace.paths).apply(workspace.settings)
+
+
+@pytest.mark.qasync
+def test_settings_turn_the_api_on_and_off_in_the_window(
+    qtbot: QtBot, data_dir: Path, workspace: Workspace
+) -> None:
+    import qasync
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.main_window import MainWindow
+
+    workspace.settings.set("api.enabled", "false")
+    port = workspace.settings.integer("api.port")
+    health = f"http://127.0.0.1:{port}/api/v1/health"
+    loop = qasync.QEventLoop(QApplication.instance())
+    asyncio.set_event_loop(loop)
+    window = MainWindow(lambda: Workspace(workspace.paths, front_end="gui"), run_engine=True)
+    qtbot.addWidget(window)
+    page = window.settings_page
+
+    async def until(condition: Any, seconds: float = 15) -> None:
+        for _ in range(int(seconds / 0.05)):
+            if condition():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("timed out")
+
+    async def scenario() -> None:
+        await until(lambda: window.local_api is not None and window.engine.running)
+        window.show_page(5)
+        await until(lambda: page.api_port.value() == port)
+        page.api_enabled.setChecked(True)
+        page.save_button.click()
+        await until(lambda: "/api/v1" in page.api_address.text())
+        assert f"http://127.0.0.1:{port}/api/v1" in page.api_address.text()
+        answer = await asyncio.to_thread(httpx.get, health)
+        assert answer.json()["engine"] == "running"
+
+        page.copy_token_button.click()
+        await until(lambda: "copied" in page.message.text())
+        token = QGuiApplication.clipboard().text()
+        assert token == workspace.settings.api_token() and token not in page.api_address.text()
+        jobs = await asyncio.to_thread(
+            httpx.get,
+            f"http://127.0.0.1:{port}/api/v1/jobs",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert jobs.status_code == 200 and jobs.json()["total"] == 1  # the demo job
+
+        page.api_enabled.setChecked(False)
+        page.save_button.click()
+        await until(lambda: page.api_address.text().startswith("Off"))
+        with pytest.raises(httpx.ConnectError):
+            await asyncio.to_thread(httpx.get, health, timeout=2)
+        await window.stop_engine()
+
+    try:
+        with loop:
+            loop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    finally:
+        window.shutdown()
+        asyncio.set_event_loop(None)
