@@ -132,12 +132,12 @@ class Workspace:
         return Planner(self)
 
     def quota_limits(self) -> QuotaLimits:
-        get = self.settings.get
+        number = self.settings.integer
         return QuotaLimits(
-            uploads=int(get("youtube.daily_uploads")),
-            units=int(get("youtube.daily_units")),
-            read=int(get("youtube.cost_read")),
-            write=int(get("youtube.cost_write")),
+            uploads=number("youtube.daily_uploads"),
+            units=number("youtube.daily_units"),
+            read=number("youtube.cost_read"),
+            write=number("youtube.cost_write"),
         )
 
     def publish_settings(self) -> PublishSettings:

@@ -171,6 +171,9 @@ def main(out_dir: Path) -> int:
             if window.workspace is None or window.jobs.model.rowCount() == 0:
                 QTimer.singleShot(100, start)
                 return
+            # As the window shows it when the API is on (this window runs no engine to serve it).
+            window.settings_page.api_enabled.setChecked(True)
+            window.settings_page.show_api("http://127.0.0.1:8765")
             delay = 0
             for index, name in enumerate(PAGES):
                 QTimer.singleShot(delay, lambda i=index, n=name: page(i, n.lower()))
