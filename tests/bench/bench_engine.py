@@ -46,7 +46,7 @@ def fill(workspace: Workspace, schedules: int, items: int, sheet: Path, publishe
              "timezone": "Europe/Berlin", "topic_template": "", "job_template": {"source": source},
              "enabled": True, "paused": False, "created_at": now, "updated_at": now}
             for n in range(schedules)
-        ])  # fmt: skip
+        ]) if schedules else None  # fmt: skip
         session.execute(insert(Job), [
             {"id": j + 1, "title": f"Old job {j}", "state": "completed", "priority": "normal",
              "source_kind": "csv", "source_location": source, "validation_level": "moderate",
@@ -67,7 +67,7 @@ def fill(workspace: Workspace, schedules: int, items: int, sheet: Path, publishe
              "privacy": "public", "offset": 1, "attempts": 1, "steps_done": ["checked"],
              "video_id": f"v{i}", "updated_at": now}
             for i in range(min(published, items))
-        ])  # fmt: skip
+        ]) if published else None  # fmt: skip
 
 
 async def measure(
