@@ -352,6 +352,26 @@ class Workspace:
         with self.db.read() as session:
             return job_store.job_rows(session, ids)
 
+    def job_page(
+        self,
+        sort: str,
+        descending: bool,
+        size: int,
+        after: tuple[Any, int] | None = None,
+        state: str | None = None,
+        q: str | None = None,
+    ) -> tuple[list[job_store.JobRow], tuple[Any, int] | None, int]:
+        """One page of the job table sorted by a stored column (keyset, in SQL): its rows,
+        the last one's (key, id) when more follow, and how many jobs match."""
+        with self.db.read() as session:
+            pairs, total = job_store.page_ids(session, sort, descending, after, size + 1, state, q)
+            more = len(pairs) > size
+            pairs = pairs[:size]
+            rows = {r.id: r for r in job_store.job_rows(session, [i for i, _ in pairs])}
+        ordered = [rows[job_id] for job_id, _ in pairs if job_id in rows]
+        last = (pairs[-1][1], pairs[-1][0]) if more and pairs else None
+        return ordered, last, total
+
     def news_since(self, audit_id: int | None) -> tuple[int, Changes | None]:
         """What others (the CLI, the API, a schedule run) changed since audit entry
         ``audit_id``, read from the audit log: the newest entry's id, and the jobs touched —

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from itertools import product
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -234,24 +235,30 @@ def test_422_names_the_field(client: TestClient) -> None:
 
 
 def test_pages_stay_stable_while_jobs_are_added(client: TestClient) -> None:
-    first = [create(client, f"Job {n}") for n in range(7)]
-    for order in ("desc", "asc"):
+    first = [create(client, f"Job {n}", priority=("low", "high")[n % 2]) for n in range(7)]
+    sorts = ("created_at", "updated_at", "title", "priority", "percent_complete")
+    for sort, order in product(sorts, ("desc", "asc")):
         seen: list[int] = []
         token = None
         while True:
-            query = f"/api/v1/jobs?page_size=3&sort=created_at&order={order}"
+            query = f"/api/v1/jobs?page_size=3&sort={sort}&order={order}&q=job"
             answer = client.get(query + (f"&page_token={token}" if token else "")).json()
             seen += [job["id"] for job in answer["jobs"]]
             if len(seen) == 3:  # others add jobs while the client reads
-                create(client, "Added meanwhile")
+                create(client, "Job added meanwhile")
             token = answer["next_page_token"]
             if token is None:
                 break
         originals = [job_id for job_id in seen if job_id in first]
-        assert sorted(originals) == first and len(set(seen)) == len(seen)  # none lost or twice
-    by_title = client.get("/api/v1/jobs?sort=title&order=asc&q=job&page_size=100").json()
+        assert sorted(originals) == first, (sort, order)  # none lost
+        assert len(set(seen)) == len(seen), (sort, order)  # none twice
+    by_title = client.get("/api/v1/jobs?sort=title&order=asc&q=job+&page_size=100").json()
     titles = [job["title"] for job in by_title["jobs"]]
-    assert titles == sorted(titles, key=str.casefold) and by_title["total"] == 7
+    assert titles == sorted(titles, key=str.casefold) and by_title["total"] == 7 + 10  # + added
+    by_rank = client.get("/api/v1/jobs?sort=priority&order=desc&page_size=100&q=JOB ").json()
+    ranks = [job["priority"] for job in by_rank["jobs"]]
+    assert ranks == ["high"] * 3 + ["normal"] * 10 + ["low"] * 4
+    assert client.get("/api/v1/jobs?q=%25").json()["total"] == 0  # % is a character, not LIKE
     mixed = client.get("/api/v1/jobs?page_size=3&sort=title").json()["next_page_token"]
     other = client.get(f"/api/v1/jobs?page_size=3&sort=priority&page_token={mixed}")
     assert other.status_code == 422 and "another sort" in other.json()["detail"]

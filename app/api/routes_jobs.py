@@ -71,14 +71,22 @@ def list_jobs(
     state: StateName | None = None,
     q: Annotated[str | None, Query(max_length=200, description="words in the title")] = None,
 ) -> JobPage:
-    rows = ctx.workspace.job_rows()
-    if state:
-        rows = [r for r in rows if r.state == state]
-    if q:
-        needle = q.casefold()
-        rows = [r for r in rows if needle in r.title.casefold()]
-    chosen, next_token = paging.page(rows, sort, order, page_size, page_token)
-    return JobPage(jobs=[summary(r) for r in chosen], total=len(rows), next_page_token=next_token)
+    after = paging.decode(page_token, sort, order) if page_token else None
+    if sort == "percent_complete":  # computed from item counts: sorted over the rows
+        rows = ctx.workspace.job_rows()
+        if state:
+            rows = [r for r in rows if r.state == state]
+        if q:
+            needle = q.casefold()
+            rows = [r for r in rows if needle in r.title.casefold()]
+        chosen, last = paging.percent_page(rows, order, page_size, after)
+        total = len(rows)
+    else:
+        chosen, last, total = ctx.workspace.job_page(
+            sort, order == "desc", page_size, after, state, q
+        )
+    next_token = paging.encode(sort, order, *last) if last else None
+    return JobPage(jobs=[summary(r) for r in chosen], total=total, next_page_token=next_token)
 
 
 def create(ctx: Context, body: JobCreate) -> Created:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.domain.errors import NotFound, UserError
@@ -406,6 +406,45 @@ def job_rows(session: Session, ids: Collection[int] | None = None) -> list[JobRo
             )
         )
     return rows
+
+
+PRIORITY_RANK = case((Job.priority == "low", 0), (Job.priority == "high", 2), else_=1)
+PAGE_KEYS: dict[str, Any] = {
+    "created_at": Job.created_at,
+    "updated_at": Job.updated_at,
+    "title": func.lower(Job.title),
+    "priority": PRIORITY_RANK,
+}
+
+
+def page_ids(
+    session: Session,
+    sort: str,
+    descending: bool,
+    after: tuple[Any, int] | None,
+    limit: int,
+    state: str | None = None,
+    q: str | None = None,
+) -> tuple[list[tuple[int, Any]], int]:
+    """One page of job ids in (sort key, id) order after ``after`` — keyset pagination in
+    SQL, so a page costs the same with 100 jobs or 100,000 — with each one's key, and how
+    many jobs match the filters. Sorts by ``PAGE_KEYS``; a datetime key is an aware one."""
+    key = PAGE_KEYS[sort]
+    query = select(Job.id, key)
+    if state:
+        query = query.where(Job.state == state)
+    if q:
+        query = query.where(Job.title.icontains(q, autoescape=True))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if after is not None:
+        mark, mark_id = after
+        if descending:
+            query = query.where(or_(key < mark, and_(key == mark, Job.id < mark_id)))
+        else:
+            query = query.where(or_(key > mark, and_(key == mark, Job.id > mark_id)))
+    order = (key.desc(), Job.id.desc()) if descending else (key.asc(), Job.id.asc())
+    found = session.execute(query.order_by(*order).limit(limit)).all()
+    return [(job_id, value) for job_id, value in found], total
 
 
 def _publishing(session: Session, ids: Collection[int] | None = None) -> dict[int, str]:
