@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from itertools import product
 from collections.abc import Callable, Iterator
 from contextlib import closing
+from itertools import product
 from pathlib import Path
 from typing import Any
 
