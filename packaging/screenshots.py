@@ -78,6 +78,7 @@ def seed_publishing(workspace: object) -> None:
     folder = workspace.paths.data_dir / "videos"
     folder.mkdir(exist_ok=True)
     workspace.settings.set("output.folder", str(folder))
+    workspace.settings.set("api.enabled", "true")
     workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J3"), title="Approve me first",
                          output_config={"resolution": "720p"}, publish={**plan, "approve": True})  # fmt: skip # noqa: E501
     engine = Engine(workspace, run_schedules=False, poll_seconds=0.2)
@@ -172,7 +173,6 @@ def main(out_dir: Path) -> int:
                 QTimer.singleShot(100, start)
                 return
             # As the window shows it when the API is on (this window runs no engine to serve it).
-            window.settings_page.api_enabled.setChecked(True)
             window.settings_page.show_api("http://127.0.0.1:8765")
             delay = 0
             for index, name in enumerate(PAGES):
@@ -207,6 +207,14 @@ def main(out_dir: Path) -> int:
                 QTimer.singleShot(600, lambda: (save("jobs-cards"), window.jobs.show_as("List")))
 
             QTimer.singleShot(delay + 3000, cards)
+
+            def api_settings() -> None:
+                window.nav.setCurrentRow(PAGES.index("Settings"))
+                bar = window.settings_page.scroll.verticalScrollBar()
+                bar.setValue(bar.maximum())
+                QTimer.singleShot(500, lambda: save("settings-api"))
+
+            QTimer.singleShot(delay + 3700, api_settings)
             QTimer.singleShot(delay + 4500, wizard)
 
         QTimer.singleShot(300, start)

@@ -42,12 +42,12 @@ class SettingsPage(QWidget):
         super().__init__()
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()  # more groups than a small window is tall: it scrolls
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        outer.addWidget(scroll)
+        self.scroll = QScrollArea()  # more groups than a small window is tall: it scrolls
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(self.scroll)
         body = QWidget()
-        scroll.setWidget(body)
+        self.scroll.setWidget(body)
         layout = QVBoxLayout(body)
         heading = title("Settings")
         layout.addWidget(heading)
@@ -165,7 +165,11 @@ class SettingsPage(QWidget):
             "Copy the API's bearer token to the clipboard (it is never shown on screen)"
         )
         self.copy_token_button.clicked.connect(self.copy_token.emit)
-        form.addRow("Token", self.copy_token_button)
+        token_row = QHBoxLayout()
+        token_row.addWidget(self.copy_token_button)
+        token_row.addWidget(QLabel("kept in the system keyring; never shown"))
+        token_row.addStretch()
+        form.addRow("Token", token_row)
         return api
 
     def show_api(self, address: str | None, problem: str = "") -> None:
