@@ -4,7 +4,11 @@ window's Settings switch."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import closing
@@ -147,3 +151,36 @@ def test_settings_turn_the_api_on_and_off_in_the_window(
     finally:
         window.shutdown()
         asyncio.set_event_loop(None)
+
+
+def test_run_headless_api_serves_until_stopped(data_dir: Path, workspace: Workspace) -> None:
+    workspace.settings.set("api.enabled", "false")  # --api alone turns it on
+    port = workspace.settings.integer("api.port")
+    main = Path(__file__).resolve().parents[1] / "main.py"
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env.pop("CADENCE_DATA_DIR", None)
+    process = subprocess.Popen(
+        [sys.executable, str(main), "--data-dir", str(data_dir), "run", "--headless", "--api"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()  # "Cadence engine running on …"
+        said = process.stdout.readline()
+        assert said.startswith(f"API on http://127.0.0.1:{port}/api/v1"), said
+        health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=10).json()
+        assert health["engine"] == "running" and health["database"] == "ok"
+        token = workspace.settings.api_token()
+        jobs = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/jobs", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert jobs.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Cadence engine stopped." in out and "Traceback" not in err
+    assert token not in out + err
