@@ -317,11 +317,40 @@ class Settings:
             raise TypeError(f"setting {key} is a {kind} option, not {' or '.join(kinds)}")
         return self.get(key)
 
-    def set(self, key: str, text: str) -> Any:
-        opt = option(key)
-        value = parse(opt, text)
+    def checked(self, key: str, text: str) -> Any:
+        """The value ``text`` gives ``key``, parsed and checked, or a `SettingError`."""
+        value = parse(option(key), text)
         if key in self.checks and value not in ("", None):
             self.checks[key](value)
+        return value
+
+    def set_many(self, values: dict[str, str | None], actor: str) -> None:
+        """Several settings at once (None: back to the default): every value is checked
+        before any is stored, and the stored ones change in one transaction, audited."""
+        from app.store.jobs import audit
+
+        typed = {k: None if text is None else self.checked(k, text) for k, text in values.items()}
+        with self.db.write() as session:
+            for key, value in typed.items():
+                if option(key).kind == Kind.SECRET:
+                    continue
+                if value is None:
+                    row = session.get(Setting, f"option.{key}")
+                    if row is not None:
+                        session.delete(row)
+                else:
+                    set_setting(session, f"option.{key}", value)
+            audit(session, actor, "settings.change", "settings", None, keys=sorted(typed))
+        for key, value in typed.items():  # the keyring is no database: after the commit
+            if option(key).kind == Kind.SECRET:
+                if value is None:
+                    self.secrets.delete(key)
+                else:
+                    self.secrets.set(key, value)
+
+    def set(self, key: str, text: str) -> Any:
+        opt = option(key)
+        value = self.checked(key, text)
         if opt.kind == Kind.SECRET:
             self.secrets.set(key, value)
             return value

@@ -58,6 +58,13 @@ def _check_writable(folder: Any) -> None:
         )
 
 
+def _setting_text(value: Any) -> str | None:
+    """A value from a form or a JSON body as a setting's text (None: back to the default)."""
+    if value in ("", None):
+        return None
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 class NoValidRows(UserError):
     """A job would have no items; nothing was stored."""
 
@@ -706,13 +713,7 @@ class Workspace:
             on = bool(values.pop("autostart"))
             if autostart.supported():
                 autostart.set_enabled(on, self.paths.data_dir)
-        for key, value in values.items():
-            if value in ("", None):
-                self.settings.unset(key)
-            else:
-                self.settings.set(
-                    key, str(value).lower() if isinstance(value, bool) else str(value)
-                )
+        self.settings.set_many({k: _setting_text(v) for k, v in values.items()}, self.actor)
         return Done("Settings saved.", Changes.of(settings=values))
 
     def edit_job(self, job_id: int, **changes: Any) -> Done:

@@ -210,7 +210,7 @@ def main(out_dir: Path) -> int:
 
             def api_settings() -> None:
                 window.nav.setCurrentRow(PAGES.index("Settings"))
-                bar = window.settings_page.scroll.verticalScrollBar()
+                bar = window.settings_page.scroller.verticalScrollBar()
                 bar.setValue(bar.maximum())
                 QTimer.singleShot(500, lambda: save("settings-api"))
 

@@ -6,6 +6,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from app.changes import Changes, Done, bulk_done
@@ -99,3 +100,22 @@ def test_the_window_reloads_only_the_rows_an_action_changed(
     assert asked == [frozenset({third})]
     window.close()
     workspace.close()
+
+
+def test_settings_are_saved_all_or_none_and_audited(data_dir: Path) -> None:
+    from sqlalchemy import select
+
+    from app.settings import SettingError
+    from app.store.models import AuditEntry
+
+    with closing(Workspace(AppPaths.resolve(data_dir), front_end="api")) as workspace:
+        with pytest.raises(SettingError, match=r"speech\.rate must be from 80"):
+            workspace.save_settings({"engine.max_concurrent": 3, "speech.rate": 9000})
+        assert workspace.settings.integer("engine.max_concurrent") == 1  # nothing stored
+        done = workspace.save_settings({"engine.max_concurrent": 3, "speech.rate": ""})
+        assert done.changes.settings == {"engine.max_concurrent", "speech.rate"}
+        assert workspace.settings.integer("engine.max_concurrent") == 3
+        with workspace.db.read() as session:
+            entry = session.scalars(select(AuditEntry)).one()
+        assert (entry.action, entry.actor) == ("settings.change", workspace.actor)
+        assert entry.details == {"keys": ["engine.max_concurrent", "speech.rate"]}

@@ -42,12 +42,12 @@ class SettingsPage(QWidget):
         super().__init__()
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        self.scroll = QScrollArea()  # more groups than a small window is tall: it scrolls
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        outer.addWidget(self.scroll)
+        self.scroller = QScrollArea()  # more groups than a small window is tall: it scrolls
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(self.scroller)
         body = QWidget()
-        self.scroll.setWidget(body)
+        self.scroller.setWidget(body)
         layout = QVBoxLayout(body)
         heading = title("Settings")
         layout.addWidget(heading)
