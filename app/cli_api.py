@@ -7,6 +7,7 @@ import argparse
 from contextlib import closing
 from typing import Any
 
+from app.api.server import LOCAL
 from app.paths import AppPaths
 from app.store.jobs import audit
 from app.workspace import Workspace
@@ -33,6 +34,11 @@ def cmd_status(_args: argparse.Namespace, paths: AppPaths) -> int:
     print(f"API: {state}")
     print(f"Address: http://{shown}:{port}/api/v1   (documentation: http://{shown}:{port}/docs)")
     print("Token: `cadence settings reveal api.token`")
+    if host not in LOCAL:
+        print(
+            f"Warning: api.host is {host}, so other computers can reach the API (the token "
+            "and the Host check still apply) — `settings unset api.host` keeps it on this one"
+        )
     return 0
 
 
