@@ -20,6 +20,7 @@ from app import (
     cli_calendar,
     cli_db,
     cli_engine,
+    cli_footage,
     cli_publish,
     cli_render,
     cli_schedule,
@@ -145,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_publish.add_parser(commands)
     cli_db.add_parser(commands)
     cli_api.add_parser(commands)
+    cli_footage.add_parser(commands)
     return parser
 
 

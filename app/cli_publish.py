@@ -14,6 +14,7 @@ from app.domain.output import Container, Optimize, OutputConfig, Resolution
 from app.domain.publishing import Privacy, category_id, parse_when
 from app.domain.schedule import local_zone_name
 from app.paths import AppPaths
+from app.pipeline.footage import CHOICES, FOOTAGE_HELP
 from app.pipeline.styles import BUILTIN
 from app.workspace import Workspace
 
@@ -30,6 +31,7 @@ def add_job_arguments(create: argparse.ArgumentParser) -> None:
     out.add_argument("--vertical", action="store_true", help="9:16 (Shorts, Reels, TikTok)")
     out.add_argument("--optimize", choices=[o.value for o in Optimize], help="default balanced")
     out.add_argument("--style", metavar="NAME", help=f"{', '.join(BUILTIN)} or a template name")
+    out.add_argument("--footage", choices=CHOICES, help=FOOTAGE_HELP)
     out.add_argument("--out", metavar="DIR", help="folder for the videos (default: one per job)")
     pub = create.add_argument_group("publishing")
     pub.add_argument("--publish", choices=["youtube"], help="upload each video when rendered")
@@ -70,6 +72,7 @@ def output_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
         ("audio_codec", "audio_codec"),
         ("resolution", "resolution"),
         ("optimize", "optimize"),
+        ("footage", "footage"),
     ):
         if getattr(args, attribute):
             data[key] = getattr(args, attribute)

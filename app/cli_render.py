@@ -16,6 +16,7 @@ from app.domain.errors import UserError
 from app.domain.output import Container, Optimize, OutputConfig, Resolution
 from app.domain.validation import Level
 from app.paths import AppPaths, unwritable
+from app.pipeline.footage import CHOICES, FOOTAGE_HELP
 from app.pipeline.render import RenderSettings
 from app.pipeline.runner import RenderOutcome, RenderTask, run_render
 from app.pipeline.styles import BUILTIN
@@ -45,6 +46,7 @@ def add_parser(commands: Any) -> None:
     render.add_argument("--optimize", choices=[o.value for o in Optimize], default="balanced")
     render.add_argument("--style", metavar="NAME", help=f"{', '.join(BUILTIN)} or a template name")
     render.add_argument("--assets", metavar="DIR", help="images and clips to pick backgrounds from")
+    render.add_argument("--footage", choices=CHOICES, help=FOOTAGE_HELP)
     render.add_argument("--music", metavar="DIR", help="folder of background music")
     render.add_argument("--logo", metavar="FILE", help="PNG logo to overlay")
     render.add_argument("--word-highlight", action="store_true", help="highlight each spoken word")
@@ -96,6 +98,7 @@ def settings_from(args: argparse.Namespace, paths: AppPaths, settings: Settings)
         music_dir=_existing(args.music, "--music", folder=True),
         logo=_existing(args.logo, "--logo", folder=False),
         word_highlight=args.word_highlight,
+        footage=args.footage,
         style=args.style,
         overwrite=args.overwrite,
     )
@@ -228,6 +231,7 @@ def summary(results: list[dict[str, Any]], elapsed: float, out_dir: Path) -> str
             lines.append(f"  row {e['row']:<4} {timing}   {Path(e['video']).name}")
             sidecars = ", ".join(Path(e[k]).name for k in ("thumbnail", "captions", "metadata"))
             lines.append(f"  {'':8} + {sidecars}")
+            lines += [f"  {'':8} note: {note}" for note in e.get("warnings") or []]
         else:
             lines.append(f"  row {e['row']:<4} {e['status']}: {e['error']}")
     done = sum(e["status"] == "completed" for e in results)

@@ -6,8 +6,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from app.domain.errors import UserError
 from app.domain.output import OutputConfig
 from app.paths import MUSIC_DIR, AppPaths
+from app.pipeline.footage import CHOICES, PROVIDERS, FootageSettings
 from app.pipeline.render import RenderSettings
 from app.pipeline.script import LLMSettings
 from app.pipeline.speech import SpeechSettings
@@ -40,8 +42,18 @@ def render_settings(
     music_dir = None
     if settings.get("render.music"):
         music_dir = _path(pick("music_dir", "render.music_dir")) or MUSIC_DIR
+    provider = str(pick("footage", "footage.provider"))
+    if provider not in CHOICES:
+        raise UserError(f"footage {provider!r} is not one of {', '.join(CHOICES)}")
+    footage = FootageSettings(
+        provider=provider,
+        api_key=settings.text(f"footage.{provider}_key") if provider in PROVIDERS else "",
+        cache_dir=paths.cache_dir / "footage",
+        cache_mb=settings.integer("footage.cache_mb"),
+    )
     visuals = VisualSettings(
-        assets_dir=_path(pick("assets_dir", "render.assets_dir")),
+        # "none": the style's background only; otherwise the assets folder is the fallback
+        assets_dir=None if provider == "none" else _path(pick("assets_dir", "render.assets_dir")),
         music_dir=music_dir,
         logo=_path(pick("logo", "render.logo")),
         outro_text=settings.get("render.outro_text"),
@@ -61,6 +73,7 @@ def render_settings(
             piper_model=_path(settings.get("speech.piper_model")),
         ),
         visuals=visuals,
+        footage=footage,
         llm=llm,
         template_dir=paths.templates_dir,
         hardware_encoding=settings.get("render.hardware_encoding"),

@@ -101,6 +101,23 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("render.style", Kind.TEXT, "modern", "Style for rows that name none"),
     Option("render.assets_dir", Kind.PATH, "", "Folder of images and clips, chosen by their names"),
+    Option(
+        "footage.provider",
+        Kind.CHOICE,
+        "local",
+        "Backgrounds: stock footage from pexels or pixabay (your free API key), local (the "
+        "assets folder), none (the style's background)",
+        ("none", "local", "pexels", "pixabay"),
+    ),
+    Option("footage.pexels_key", Kind.SECRET, "", "Pexels API key (kept in the keyring)"),
+    Option("footage.pixabay_key", Kind.SECRET, "", "Pixabay API key (kept in the keyring)"),
+    Option(
+        "footage.cache_mb",
+        Kind.INT,
+        2000,
+        "Size of the downloaded footage cache, MB (least recently used clips go first)",
+        bounds=(100, 100_000),
+    ),
     Option("render.music", Kind.BOOL, True, "Background music under the narration"),
     Option("render.music_dir", Kind.PATH, "", "Folder of music tracks (empty: the bundled tracks)"),
     Option("render.logo", Kind.PATH, "", "Logo image overlaid on every video"),

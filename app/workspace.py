@@ -138,6 +138,12 @@ class Workspace:
 
         return Planner(self)
 
+    def test_footage(self, provider: str) -> str:
+        """Search a stock footage provider once with the stored key (Settings, the wizard)."""
+        from app.pipeline.footage import check_key
+
+        return check_key(provider, self.settings.text(f"footage.{provider}_key"))
+
     def quota_limits(self) -> QuotaLimits:
         number = self.settings.integer
         return QuotaLimits(

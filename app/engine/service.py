@@ -370,6 +370,7 @@ class Engine:
             self.workspace.paths,
             OutputConfig.from_dict({k: v for k, v in claim.output_config.items() if k != "folder"}),
             style=claim.style or "",
+            footage=claim.output_config.get("footage"),
         )
         work = self.workspace.paths.cache_dir / "work" / f"item-{claim.item_id}"
         task = RenderTask(claim.idea, claim.row, settings, folder, work)

@@ -69,9 +69,12 @@ def build_metadata(
     made_for_kids: bool,
     category_id: str,
     files: dict[str, str],
+    credits: Sequence[str] = (),
 ) -> dict[str, Any]:
     marks = chapters(sentences, starts, duration, intro)
     description = idea.description.strip()
+    if credits:  # the stock providers' terms ask for it; before chapters, so never clipped
+        description = (description + "\n\nFootage:\n" + "\n".join(credits)).strip()
     if marks:
         listing = "\n".join(f"{timestamp(m['start'])} {m['title']}" for m in marks)
         description = f"{description}\n\nChapters:\n{listing}".strip()

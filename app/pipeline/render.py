@@ -14,7 +14,7 @@ import re
 import shutil
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,9 @@ from app.export import write_atomically
 from app.paths import MUSIC_DIR
 from app.pipeline import captions as captions_stage
 from app.pipeline import encode as encode_stage
+from app.pipeline import footage
 from app.pipeline.errors import Canceled, RenderError
+from app.pipeline.footage import FootageSettings
 from app.pipeline.metadata import build_metadata
 from app.pipeline.script import LLMSettings, prepare_script
 from app.pipeline.speech import SpeechSettings, narrate, script_language
@@ -57,6 +59,7 @@ class RenderSettings:
     default_style: str = "modern"
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     visuals: VisualSettings = field(default_factory=lambda: VisualSettings(music_dir=MUSIC_DIR))
+    footage: FootageSettings = field(default_factory=FootageSettings)
     llm: LLMSettings | None = None
     template_dir: Path | None = None
     hardware_encoding: bool = True
@@ -69,6 +72,7 @@ class RenderSettings:
     def fingerprint(self) -> str:
         data = asdict(self)
         data.pop("overwrite")
+        data["footage"].pop("api_key")  # a secret: not even hashed into the checkpoint key
         return json.dumps(data, sort_keys=True, default=str)
 
 
@@ -239,6 +243,10 @@ def render_item(
             out=soundtrack_path,
         )
         checkpoints.save("visuals", {"music": music.name if music else None})
+    shots, footage_notes = _footage(
+        settings, sentences, timings, (intro, duration), config, wanted, checkpoints
+    )
+    warnings += footage_notes
     frames = build_frames(
         title=idea.idea_title,
         cues=cues,
@@ -250,6 +258,7 @@ def render_item(
         fps=config.fps,
         keywords_of_idea=wanted,
         workdir=workdir,
+        shots=[(s.start, s.end, s.path) for s in shots] if shots else None,
     )
 
     # 5. Encode — beside the destination, under a hidden name until everything is done
@@ -301,7 +310,12 @@ def render_item(
         made_for_kids=settings.made_for_kids,
         category_id=settings.category_id,
         files={"video": video.name, "thumbnail": thumbnail.name, "captions": srt_path.name},
+        credits=footage.credits(shots),
     )
+    if shots:
+        metadata["footage"] = [shot.clip.to_dict() for shot in shots]
+    if warnings:
+        metadata["notes"] = warnings
     meta_work = workdir / "metadata.json"
     write_atomically(meta_work, json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
     checkpoints.save("metadata", {"file": meta_work.name})
@@ -326,6 +340,57 @@ def render_item(
         resumed_from,
         warnings,
     )
+
+
+def _footage(
+    settings: RenderSettings,
+    sentences: Sequence[str],
+    timings: Sequence[tuple[float, float]],
+    span: tuple[float, float],
+    config: OutputConfig,
+    wanted: set[str],
+    checkpoints: _Checkpoints,
+) -> tuple[list[footage.Shot], list[str]]:
+    """Stock footage for each scene when a provider is chosen — kept in a checkpoint so a
+    resumed render asks the provider nothing again. Never fails the render: without footage
+    the assets folder, then the style's background, stand in, and the notes say why."""
+    chosen = settings.footage
+    if not chosen.online:
+        return [], []
+    saved = checkpoints.done("footage")
+    if saved is not None:
+        shots = [
+            footage.Shot(s["start"], s["end"], Path(s["path"]), footage.Clip(**s["clip"]))
+            for s in saved["shots"]
+        ]
+        if all(shot.path.exists() for shot in shots):
+            return shots, saved["notes"]
+    width, height = config.size
+    portrait = height > width
+    scene_list = footage.scenes(sentences, timings, span)
+    try:
+        shots, notes = footage.plan_shots(
+            chosen,
+            scene_list,
+            portrait=portrait,
+            need=max(width, height),
+            idea_words=wanted,
+            words=keywords,
+        )
+    except footage.FootageUnavailable as exc:
+        instead = "the assets folder" if settings.visuals.assets_dir else "the style's background"
+        return [], [f"no stock footage: {exc} — used {instead}"]
+    checkpoints.save(
+        "footage",
+        {
+            "shots": [
+                {"start": s.start, "end": s.end, "path": str(s.path), "clip": s.clip.to_dict()}
+                for s in shots
+            ],
+            "notes": notes,
+        },
+    )
+    return shots, notes
 
 
 def _publish(source: Path, target: Path, *, copy: bool) -> None:

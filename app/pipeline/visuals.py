@@ -35,6 +35,7 @@ from app.pipeline.styles import Style
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".m4v"}
+CROSSFADE = 0.4  # seconds between two stock footage scenes
 AUDIO_SUFFIXES = {".m4a", ".mp3", ".ogg", ".opus", ".wav", ".flac", ".aac"}
 STOPWORDS = frozenset(
     [
@@ -328,6 +329,7 @@ class FrameSource:
     scenes: list[Scene]
     overlays: list[Overlay]
     fixed: list[Sprite] = field(default_factory=list)  # the logo
+    fade: float = 0.0  # seconds each scene crossfades in from the one before
     _cache: OrderedDict[tuple[int, tuple[int, ...]], np.ndarray] = field(
         default_factory=OrderedDict
     )
@@ -347,6 +349,12 @@ class FrameSource:
         if scene.background.static and key in self._cache:
             return self._cache[key]
         frame = np.array(scene.background.frame(t - scene.start), dtype=np.uint8, copy=True)
+        into = t - scene.start
+        if self.fade and scene_index and into < self.fade:  # crossfade from the scene before
+            before = self.scenes[scene_index - 1]
+            old = before.background.frame(t - before.start).astype(np.float32)
+            weight = into / self.fade
+            frame = (old + (frame.astype(np.float32) - old) * weight).round().astype(np.uint8)
         for sprite in self.fixed:
             sprite.blend(frame)
         for index in active:
@@ -370,25 +378,33 @@ def build_frames(
     fps: int,
     keywords_of_idea: set[str],
     workdir: Path,
+    shots: Sequence[tuple[float, float, Path]] | None = None,
 ) -> FrameSource:
     size = layout.size
     start, end = narration_span
-    scene_count = max(1, math.ceil((end - start) / 8.0))
-    assets = choose_assets(settings.assets_dir, keywords_of_idea, scene_count)
     base = Still(gradient(size, style.background))
-    scenes: list[Scene] = []
-    if not assets:
-        scenes.append(Scene(0.0, duration, base))
-    else:
+    if shots:  # stock footage, scene by scene; a scene without a clip keeps the background
+        scenes: list[Scene] = []
+        at = 0.0
+        for n, (first, last, path) in enumerate(shots):
+            if first > at:
+                scenes.append(Scene(at, first, base))
+            scenes.append(
+                Scene(first, last, _background(path, size, last - first, fps, workdir, n))
+            )
+            at = last
+        if at < duration:
+            scenes.append(Scene(at, duration, base))
+    else:  # the assets folder's best matches for the idea, spread over the narration
+        scene_count = max(1, math.ceil((end - start) / 8.0))
+        assets = choose_assets(settings.assets_dir, keywords_of_idea, scene_count)
+        scenes = [Scene(0.0, duration, base)] if not assets else []
         edges = np.linspace(start, end, len(assets) + 1)
-        edges[0], edges[-1] = 0.0, duration
+        if assets:
+            edges[0], edges[-1] = 0.0, duration
         for n, path in enumerate(assets):
             length = float(edges[n + 1] - edges[n])
-            background: Background
-            if path.suffix.lower() in VIDEO_SUFFIXES:
-                background = Footage(path, size, fps, workdir)
-            else:
-                background = KenBurns(path, size, length, seed=n)
+            background = _background(path, size, length, fps, workdir, n)
             scenes.append(Scene(float(edges[n]), float(edges[n + 1]), background))
     overlays = []
     for cue in cues:
@@ -402,7 +418,16 @@ def build_frames(
         outro = title_card(settings.outro_text, title, style, size)
         overlays.append(Overlay(end, duration + 1, Sprite.from_image(outro, (0, 0))))
     fixed = [logo_sprite(settings.logo, size, style.logo_position)] if settings.logo else []
-    return FrameSource(size, scenes, overlays, fixed)
+    return FrameSource(size, scenes, overlays, fixed, fade=CROSSFADE if shots else 0.0)
+
+
+def _background(
+    path: Path, size: tuple[int, int], length: float, fps: int, workdir: Path, seed: int
+) -> Background:
+    """A clip looped for its scene, or a photo with a slow zoom and drift."""
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        return Footage(path, size, fps, workdir)
+    return KenBurns(path, size, length, seed=seed)
 
 
 # --- soundtrack ------------------------------------------------------------------------------

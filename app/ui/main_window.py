@@ -633,6 +633,7 @@ class MainWindow(QMainWindow):
             workspace.check_source,
             parent=self,
             channels=lambda: (workspace.channels.records(), workspace.quota_limits().uploads),
+            test_footage=workspace.test_footage,
         )
         wizard.created.connect(self.create_from_wizard)
         self.wizard = wizard

@@ -8,6 +8,7 @@ ignored). Nothing is stored until Create on the last page.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -323,9 +324,31 @@ class SourcePage(QWizardPage):
         return self.report is not None and bool(self.report.valid_rows)
 
 
+FOOTAGE_CHOICES = (
+    ("As in Settings", ""),
+    ("Stock footage from Pexels (your API key)", "pexels"),
+    ("Stock footage from Pixabay (your API key)", "pixabay"),
+    ("Pictures and clips from the assets folder", "local"),
+    ("The style's background only", "none"),
+)
+
+
+FOOTAGE_NAMES = {
+    "pexels": "Pexels footage",
+    "pixabay": "Pixabay footage",
+    "local": "assets folder",
+    "none": "style only",
+}
+
+
 class OutputPage(QWizardPage):
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        background: Background | None = None,
+        test_footage: Callable[[str], str] | None = None,
+    ) -> None:
         super().__init__()
+        self.background, self.test_footage = background, test_footage
         self.setTitle("Output")
         self.setSubTitle("How the videos are made.")
         form = _top_form(self)
@@ -348,6 +371,21 @@ class OutputPage(QWizardPage):
         self.optimize = combo("Optimise for", [o.value for o in Optimize], "balanced")
         self.style_box = combo("Style", list(BUILTIN_STYLES), "modern")
         self.voice = combo("Voice (rows that name none)", [v.value for v in Voice], "neutral")
+        self.footage = QComboBox()
+        self.footage.setAccessibleName("Backgrounds")
+        for label, value in FOOTAGE_CHOICES:
+            self.footage.addItem(label, value)
+        self.test_key = QPushButton("Test key")
+        self.test_key.setToolTip("Search the provider once with the key kept in Settings")
+        self.test_key.clicked.connect(self._test_key)
+        row = QHBoxLayout()
+        row.addWidget(self.footage, 1)
+        row.addWidget(self.test_key)
+        form.addRow("Backgrounds", row)
+        self.footage_note = Note()
+        form.addRow("", self.footage_note)
+        self.footage.currentIndexChanged.connect(self._footage_changed)
+        self._footage_changed()
         folder = PathField("Output folder", placeholder="Videos/Cadence/job-… (default)")
         self.folder = folder.edit
         form.addRow("Folder", folder)
@@ -357,6 +395,36 @@ class OutputPage(QWizardPage):
         form.addRow(self.error)
         self.container.currentTextChanged.connect(self._container_changed)
         self._container_changed(self.container.currentText())
+
+    def _footage_changed(self) -> None:
+        provider = self.footage.currentData()
+        self.test_key.setEnabled(
+            provider in ("pexels", "pixabay") and self.test_footage is not None
+        )
+        self.footage_note.setText(
+            "Each sentence gets a matching clip; without a key, a connection or results, the "
+            "assets folder and then the style's background stand in (the item says so). "
+            "Credits go into the description."
+            if provider in ("pexels", "pixabay")
+            else ""
+        )
+
+    def _test_key(self) -> None:
+        provider, test = self.footage.currentData(), self.test_footage
+        if test is None or self.background is None:
+            return
+        self.test_key.setEnabled(False)
+        self.footage_note.setText("Asking…")
+
+        def done(text: str) -> None:
+            self.footage_note.setText(f"✓ {text}")
+            self.test_key.setEnabled(True)
+
+        def failed(error: BaseException) -> None:
+            self.footage_note.setText(f"✗ {error}" if isinstance(error, UserError) else "✗ Failed")
+            self.test_key.setEnabled(True)
+
+        self.background.run(lambda: test(provider), done, failed)
 
     def _container_changed(self, container: str) -> None:
         """Offer only the codecs the container can hold (H.264 is no choice for WebM)."""
@@ -380,6 +448,8 @@ class OutputPage(QWizardPage):
         }
         if self.folder.text().strip():
             data["folder"] = self.folder.text().strip()
+        if self.footage.currentData():
+            data["footage"] = self.footage.currentData()
         return data
 
     def validatePage(self) -> bool:
@@ -917,7 +987,12 @@ class ReviewPage(QWizardPage):
             + (f" ({result.spec.range})" if result.spec.range else ""),
             f"{rows_text} · {result.output_config['resolution']} "
             f"{'vertical' if result.output_config['vertical'] else 'landscape'} "
-            f"{result.output_config['container'].upper()} · style {result.style}",
+            f"{result.output_config['container'].upper()} · style {result.style}"
+            + (
+                f" · backgrounds: {FOOTAGE_NAMES[result.output_config['footage']]}"
+                if result.output_config.get("footage")
+                else ""
+            ),
             f"Mode: {result.scheduling['mode']}"
             + (
                 f", at most {result.scheduling['max_concurrent']} at once"
@@ -1006,6 +1081,7 @@ class JobWizard(QWizard):
         check: Any,
         parent: QWidget | None = None,
         channels: Any = lambda: ([], 100),
+        test_footage: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("New job")
@@ -1014,7 +1090,7 @@ class JobWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.FinishButton, "Create")
         self.resize(720, 620)
         self.source = SourcePage(background, check)
-        self.output = OutputPage()
+        self.output = OutputPage(background, test_footage)
         self.details = DetailsPage()
         self.scheduling_page = SchedulingPage()
         self.publishing = PublishPage(background, channels)

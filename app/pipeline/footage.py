@@ -1,0 +1,473 @@
+"""Stock footage behind every sentence: Pexels and Pixabay, with the user's own API key.
+
+For each scene (a sentence, or a few short ones — at least ``SCENE_SECONDS``) the sentence's
+key words are searched, a clip in the output's orientation at (at least) its resolution is
+chosen — a video if there is one, else a photo — and fetched through a cache folder shared by
+every render (least recently used files go first when it is over its size). A clip is not
+used twice in one video while the provider has others. Each provider asks for credit: what
+was used is returned with its author and link, for the description.
+
+Nothing here fails a render: no key, no network, a refused key, a provider over its limit or
+with nothing to show — `FootageUnavailable` says why, and the caller falls back to the local
+assets folder, then to the style's background, and says so on the item.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.client
+import json
+import logging
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from app.pipeline.errors import RenderError
+
+log = logging.getLogger(__name__)
+PROVIDERS = ("pexels", "pixabay")
+CHOICES = ("none", "local", *PROVIDERS)
+ENDPOINTS = {"pexels": "https://api.pexels.com", "pixabay": "https://pixabay.com"}
+ENDPOINT_VARIABLES = {"pexels": "CADENCE_PEXELS_ENDPOINT", "pixabay": "CADENCE_PIXABAY_ENDPOINT"}
+NAMES = {"pexels": "Pexels", "pixabay": "Pixabay"}
+SCENE_SECONDS = 4.0  # shorter sentences share a scene (and a clip)
+TIMEOUT = 20.0
+CHUNK = 256 * 1024
+USER_AGENT = "Cadence (faceless video studio)"
+
+
+class FootageUnavailable(RenderError):
+    """No stock footage for this render, and why (the render goes on without it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FootageSettings:
+    provider: str = "none"  # none | local | pexels | pixabay
+    api_key: str = field(default="", repr=False)  # a secret: never in a repr or a log
+    cache_dir: Path | None = None
+    cache_mb: int = 2000
+
+    @property
+    def online(self) -> bool:
+        return self.provider in PROVIDERS
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    """One search result: what to download, and whom to credit."""
+
+    provider: str
+    id: str
+    kind: str  # video | photo
+    url: str  # the file to download
+    page: str  # its page on the provider's site
+    author: str
+    author_url: str
+    width: int
+    height: int
+    duration: float = 0.0
+
+    @property
+    def suffix(self) -> str:
+        return ".mp4" if self.kind == "video" else ".jpg"
+
+    def credit(self) -> str:
+        what = "Video" if self.kind == "video" else "Photo"
+        return f"{what} by {self.author} on {NAMES[self.provider]}: {self.page}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    """A scene of the video and the file behind it."""
+
+    start: float
+    end: float
+    path: Path
+    clip: Clip
+
+
+def endpoint(provider: str) -> str:
+    return os.environ.get(ENDPOINT_VARIABLES[provider], "").rstrip("/") or ENDPOINTS[provider]
+
+
+# --- searching --------------------------------------------------------------------------------
+
+
+def _get_json(url: str, headers: dict[str, str], provider: str, limits: Path | None) -> Any:
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **headers})
+    name = NAMES[provider]
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            _note_limit(limits, provider, response.headers)
+            return json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        _note_limit(limits, provider, exc.headers)
+        if exc.code == 429:
+            raise FootageUnavailable(f"{name} is over its request limit for now") from None
+        body = exc.read(300).lower() if exc.fp is not None else b""
+        if exc.code in (401, 403) or (exc.code == 400 and b"key" in body):  # Pixabay: 400
+            raise FootageUnavailable(
+                f"{name} refused the API key — check footage.{provider}_key"
+            ) from None
+        raise FootageUnavailable(f"{name} answered {exc.code}") from None
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise FootageUnavailable(f"{name} cannot be reached ({reason})") from None
+    except ValueError:
+        raise FootageUnavailable(f"{name} sent an answer that is not JSON") from None
+
+
+def _limit_file(limits: Path | None, provider: str) -> Path | None:
+    return limits / f"{provider}.limit.json" if limits is not None else None
+
+
+def _note_limit(limits: Path | None, provider: str, headers: Any) -> None:
+    """Remember when a provider said its requests are spent, so that the next renders (each
+    its own process) do not ask again before its reset."""
+    path = _limit_file(limits, provider)
+    if path is None or headers is None:
+        return
+    remaining = headers.get("X-Ratelimit-Remaining") or headers.get("X-RateLimit-Remaining")
+    reset = headers.get("X-Ratelimit-Reset") or headers.get("X-RateLimit-Reset")
+    if remaining is None or reset is None:
+        return
+    try:
+        left, when = int(remaining), float(reset)
+    except ValueError:
+        return
+    if left > 0:
+        path.unlink(missing_ok=True)
+        return
+    # Pexels gives the reset as a Unix time, Pixabay as seconds from now.
+    until = when if when > 1_000_000_000 else time.time() + when
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"until": until}))
+
+
+def spent_until(limits: Path | None, provider: str) -> float | None:
+    """When a provider's spent limit resets (Unix time), if it is spent now."""
+    path = _limit_file(limits, provider)
+    if path is None:
+        return None
+    try:
+        until = float(json.loads(path.read_text())["until"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return until if until > time.time() else None
+
+
+def _best(files: Sequence[dict[str, Any]], portrait: bool, need: int) -> dict[str, Any] | None:
+    """The smallest rendition that covers the frame's long side, else the largest."""
+    usable = [f for f in files if f.get("url") and f.get("width") and f.get("height")]
+    if not usable:
+        return None
+
+    def side(f: dict[str, Any]) -> int:
+        return int(f["height"] if portrait else f["width"])
+
+    big_enough = [f for f in usable if side(f) >= need]
+    if big_enough:
+        return min(big_enough, key=lambda f: int(f["width"]) * int(f["height"]))
+    return max(usable, key=lambda f: int(f["width"]) * int(f["height"]))
+
+
+def search_pexels(
+    query: str, key: str, portrait: bool, need: int, limits: Path | None = None
+) -> list[Clip]:
+    """Videos, then photos, matching ``query`` (Pexels API v1)."""
+    base, headers = endpoint("pexels"), {"Authorization": key}
+    params = {
+        "query": query,
+        "orientation": "portrait" if portrait else "landscape",
+        "per_page": "15",
+    }
+    found = _get_json(
+        f"{base}/v1/videos/search?{urllib.parse.urlencode(params)}", headers, "pexels", limits
+    )
+    clips: list[Clip] = []
+    for video in found.get("videos") or []:
+        files = [
+            {"url": f.get("link"), "width": f.get("width"), "height": f.get("height")}
+            for f in video.get("video_files") or []
+            if str(f.get("file_type", "video/mp4")) == "video/mp4"
+        ]
+        chosen = _best(files, portrait, need)
+        user = video.get("user") or {}
+        if chosen is not None:
+            clips.append(
+                Clip("pexels", str(video.get("id")), "video", chosen["url"], str(video.get("url")),
+                     str(user.get("name") or "unknown"), str(user.get("url") or ""),
+                     int(chosen["width"]), int(chosen["height"]), float(video.get("duration") or 0))
+            )  # fmt: skip
+    if clips:
+        return clips
+    found = _get_json(
+        f"{base}/v1/search?{urllib.parse.urlencode(params)}", headers, "pexels", limits
+    )
+    for photo in found.get("photos") or []:
+        source = photo.get("src") or {}
+        url = source.get("large2x") or source.get("original") or source.get("large")
+        if url:
+            clips.append(
+                Clip("pexels", str(photo.get("id")), "photo", str(url), str(photo.get("url")),
+                     str(photo.get("photographer") or "unknown"),
+                     str(photo.get("photographer_url") or ""),
+                     int(photo.get("width") or 0), int(photo.get("height") or 0))
+            )  # fmt: skip
+    return clips
+
+
+def search_pixabay(
+    query: str, key: str, portrait: bool, need: int, limits: Path | None = None
+) -> list[Clip]:
+    """Videos, then photos, matching ``query`` (Pixabay API)."""
+    base = endpoint("pixabay")
+    params = {"key": key, "q": query[:100], "per_page": "20", "safesearch": "true"}
+    found = _get_json(f"{base}/api/videos/?{urllib.parse.urlencode(params)}", {}, "pixabay", limits)
+    clips: list[Clip] = []
+    for hit in found.get("hits") or []:
+        files = list((hit.get("videos") or {}).values())
+        # Pixabay has no orientation filter for videos: keep those shaped like the frame.
+        shaped = [f for f in files if f.get("width") and (f["height"] > f["width"]) == portrait]
+        chosen = _best(shaped, portrait, need)
+        if chosen is not None:
+            clips.append(
+                Clip("pixabay", str(hit.get("id")), "video", str(chosen["url"]),
+                     str(hit.get("pageURL")), str(hit.get("user") or "unknown"),
+                     f"https://pixabay.com/users/{hit.get('user')}-{hit.get('user_id')}/",
+                     int(chosen["width"]), int(chosen["height"]), float(hit.get("duration") or 0))
+            )  # fmt: skip
+    if clips:
+        return clips
+    params |= {"image_type": "photo", "orientation": "vertical" if portrait else "horizontal"}
+    found = _get_json(f"{base}/api/?{urllib.parse.urlencode(params)}", {}, "pixabay", limits)
+    for hit in found.get("hits") or []:
+        url = hit.get("largeImageURL") or hit.get("webformatURL")
+        if url:
+            clips.append(
+                Clip("pixabay", str(hit.get("id")), "photo", str(url), str(hit.get("pageURL")),
+                     str(hit.get("user") or "unknown"),
+                     f"https://pixabay.com/users/{hit.get('user')}-{hit.get('user_id')}/",
+                     int(hit.get("imageWidth") or 0), int(hit.get("imageHeight") or 0))
+            )  # fmt: skip
+    return clips
+
+
+SEARCHES: dict[str, Callable[..., list[Clip]]] = {
+    "pexels": search_pexels,
+    "pixabay": search_pixabay,
+}
+
+
+def check_key(provider: str, key: str) -> str:
+    """Ask the provider one small question with ``key``: a sentence saying it works, or a
+    `FootageUnavailable` saying why not (the wizard's and the CLI's *Test*)."""
+    if provider not in PROVIDERS:
+        raise FootageUnavailable(f"{provider!r} is not a stock footage provider")
+    if not key:
+        raise FootageUnavailable(f"no {NAMES[provider]} API key — set footage.{provider}_key")
+    found = SEARCHES[provider]("ocean", key, False, 720)
+    return f"{NAMES[provider]} answered: {len(found)} clips for “ocean”."
+
+
+# --- the cache --------------------------------------------------------------------------------
+
+
+class FootageCache:
+    """Downloaded clips in one folder, shared by every render: a file is fetched once,
+    resumed if a download was cut, checked against its announced size, and published under
+    its final name only when whole. Over ``limit_bytes``, least recently used files go."""
+
+    def __init__(self, folder: Path, limit_bytes: int) -> None:
+        self.folder = folder
+        self.limit = limit_bytes
+
+    def path_for(self, clip: Clip) -> Path:
+        digest = hashlib.sha1(f"{clip.provider}|{clip.url}".encode()).hexdigest()[:24]
+        return self.folder / f"{clip.provider}-{digest}{clip.suffix}"
+
+    def fetch(self, clip: Clip) -> Path:
+        target = self.path_for(clip)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(target) + ".lock", timeout=600):
+            if target.exists():
+                with contextlib.suppress(OSError):
+                    os.utime(target)  # recently used
+                return target
+            partial = target.with_name(target.name + ".part")
+            for attempt in range(3):
+                try:
+                    self._download(clip, partial)
+                    break
+                except FootageUnavailable:
+                    if attempt == 2:
+                        raise
+                    time.sleep(0.5 * (attempt + 1))
+            partial.replace(target)
+        self.evict(keep=target)
+        return target
+
+    def _download(self, clip: Clip, partial: Path) -> None:
+        have = partial.stat().st_size if partial.exists() else 0
+        headers = {"User-Agent": USER_AGENT}
+        if have:
+            headers["Range"] = f"bytes={have}-"
+        request = urllib.request.Request(clip.url, headers=headers)
+        name = NAMES[clip.provider]
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+                resumed = response.status == 206
+                if not resumed:
+                    have = 0  # the server sends it whole: start again
+                length = response.headers.get("Content-Length")
+                expected = have + int(length) if length and length.isdigit() else None
+                with partial.open("ab" if resumed else "wb") as out:
+                    while chunk := response.read(CHUNK):
+                        out.write(chunk)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 416:  # nothing left to send: what we have is whole (or garbage)
+                partial.unlink(missing_ok=True)
+            raise FootageUnavailable(f"{name}'s file answered {exc.code}") from None
+        except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError) as exc:
+            raise FootageUnavailable(f"{name}'s file was cut off ({type(exc).__name__})") from None
+        size = partial.stat().st_size
+        if expected is not None and size != expected:
+            raise FootageUnavailable(f"{name}'s file came {size} of {expected} bytes")
+        if size == 0:
+            partial.unlink(missing_ok=True)
+            raise FootageUnavailable(f"{name}'s file was empty")
+
+    def evict(self, keep: Path | None = None) -> int:
+        """Remove least recently used files until the folder is within its limit."""
+        files = [p for p in self.folder.iterdir() if p.is_file() and p.suffix in (".mp4", ".jpg")]
+        total = sum(p.stat().st_size for p in files)
+        removed = 0
+        for path in sorted(files, key=lambda p: p.stat().st_mtime):
+            if total <= self.limit:
+                break
+            if path == keep:
+                continue
+            total -= path.stat().st_size
+            path.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
+
+# --- choosing shots ---------------------------------------------------------------------------
+
+
+def scenes(
+    sentences: Sequence[str], timings: Sequence[tuple[float, float]], span: tuple[float, float]
+) -> list[tuple[float, float, str]]:
+    """Sentences grouped into scenes of at least ``SCENE_SECONDS`` (start, end, text); the
+    first starts at 0 and the last ends with the video, so every moment has a scene."""
+    grouped: list[tuple[float, float, str]] = []
+    for text, (start, end) in zip(sentences, timings, strict=False):
+        start, end = start + span[0], end + span[0]
+        if grouped and grouped[-1][1] - grouped[-1][0] < SCENE_SECONDS:
+            first, _end, words = grouped[-1]
+            grouped[-1] = (first, end, f"{words} {text}")
+        else:
+            grouped.append((start, end, text))
+    if not grouped:
+        return []
+    for n in range(len(grouped) - 1):  # no gap between scenes
+        grouped[n] = (grouped[n][0], grouped[n + 1][0], grouped[n][2])
+    grouped[0] = (0.0, grouped[0][1], grouped[0][2])
+    grouped[-1] = (grouped[-1][0], span[1], grouped[-1][2])
+    return grouped
+
+
+def search_terms(text: str, fallback: set[str], words: Callable[[str], set[str]]) -> list[str]:
+    """Queries for a scene, most specific first: its two longest key words, then one, then
+    the idea's own key words."""
+    mine = sorted(words(text), key=lambda w: (-len(w), w))
+    queries = []
+    if len(mine) >= 2:
+        queries.append(" ".join(mine[:2]))
+    queries += mine[:2]
+    if fallback:
+        queries.append(" ".join(sorted(fallback, key=lambda w: (-len(w), w))[:2]))
+    return list(dict.fromkeys(q for q in queries if q))
+
+
+def plan_shots(
+    settings: FootageSettings,
+    scene_list: Sequence[tuple[float, float, str]],
+    *,
+    portrait: bool,
+    need: int,
+    idea_words: set[str],
+    words: Callable[[str], set[str]],
+) -> tuple[list[Shot], list[str]]:
+    """A clip for each scene, fetched through the cache; and the notes for the item (a
+    scene without a clip keeps the fallback background). Raises `FootageUnavailable` when
+    the provider cannot be used at all."""
+    provider = settings.provider
+    if not settings.api_key:
+        raise FootageUnavailable(
+            f"no {NAMES[provider]} API key — `settings set footage.{provider}_key -`"
+        )
+    limits = settings.cache_dir
+    spent = spent_until(limits, provider)
+    if spent is not None:
+        wait = max(spent - time.time(), 0)
+        raise FootageUnavailable(f"{NAMES[provider]} is over its request limit for {wait:.0f} s")
+    assert settings.cache_dir is not None
+    cache = FootageCache(settings.cache_dir, settings.cache_mb * 1024 * 1024)
+    search = SEARCHES[provider]
+    results: dict[str, list[Clip]] = {}
+    used: set[str] = set()
+    shots: list[Shot] = []
+    notes: list[str] = []
+    for start, end, text in scene_list:
+        chosen = None
+        for query in search_terms(text, idea_words, words):
+            if query not in results:
+                results[query] = search(query, settings.api_key, portrait, need, limits)
+            fresh = [c for c in results[query] if c.id not in used]
+            if fresh:
+                # Prefer a clip at least as long as the scene (short clips loop).
+                long_enough = [c for c in fresh if c.kind == "video" and c.duration >= end - start]
+                chosen = (long_enough or fresh)[0]
+                break
+        if chosen is None:  # every result used already: repeat rather than show nothing
+            chosen = next((c for r in results.values() for c in r), None)
+        if chosen is None:
+            notes.append(f"no {NAMES[provider]} footage for “{text[:40]}”")
+            continue
+        try:
+            path = cache.fetch(chosen)
+        except FootageUnavailable as exc:
+            notes.append(str(exc))
+            continue
+        used.add(chosen.id)
+        shots.append(Shot(start, end, path, chosen))
+    if not shots:
+        raise FootageUnavailable(
+            f"{NAMES[provider]} had nothing for this video" + (f" ({notes[0]})" if notes else "")
+        )
+    return shots, notes
+
+
+def credits(shots: Sequence[Shot]) -> list[str]:
+    """One credit line per clip used, in order of first use."""
+    return list(dict.fromkeys(shot.clip.credit() for shot in shots))
+
+
+FOOTAGE_HELP = (
+    "backgrounds: pexels or pixabay (stock footage, with your API key), local (the assets "
+    "folder), none (the style's background); default: the footage.provider setting"
+)
