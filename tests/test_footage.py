@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from app.pipeline import footage
-from app.pipeline.footage import FootageCache, FootageSettings, FootageUnavailable, plan_shots
+from app.pipeline.footage import FootageCache, FootageSettings, FootageUnavailable
 from app.pipeline.render import RenderSettings, render_item
 from app.pipeline.styles import pick_style
 from app.pipeline.visuals import gradient, keywords
@@ -34,22 +34,27 @@ def settings(tmp_path: Path, provider: str = "pexels", key: str = KEY) -> Footag
     return FootageSettings(provider, key, tmp_path / "cache", cache_mb=100)
 
 
-SCENES = [
-    (0.0, 5.0, "Blue ocean waves"),
-    (5.0, 9.0, "Golden desert sunset"),
-    (9.0, 14.0, "Blue ocean waves again"),
-]
+SCENES = ["Blue ocean waves", "Golden desert sunset", "Blue ocean waves again"]
 
 
-def test_scenes_group_short_sentences_and_cover_the_video() -> None:
-    found = footage.scenes(
-        ["One.", "Two short.", "A longer sentence here.", "End."],
-        [(0.0, 1.0), (1.2, 2.5), (2.8, 7.0), (7.2, 8.0)],
-        (1.5, 11.0),
-    )
-    assert [text for *_t, text in found] == ["One. Two short. A longer sentence here.", "End."]
-    assert found[0][0] == 0.0 and found[-1][1] == 11.0
-    assert all(a[1] == b[0] for a, b in pairwise(found))  # no gaps
+def plan_shots(
+    chosen: FootageSettings, texts: list[str], **options: Any
+) -> tuple[list[Any], list[str]]:
+    """The picks as shots (times do not matter here)."""
+    picked, notes = footage.plan_shots(chosen, texts, **options)
+    return [footage.Shot(0.0, 0.0, path, clip) for _scene, clip, path in picked], notes
+
+
+def test_scenes_group_short_sentences_and_cover_the_video(tmp_path: Path) -> None:
+    sentences = ["One.", "Two short.", "A longer sentence with many words in it here.", "End."]
+    groups = footage.group_sentences(sentences, seconds_per_word=0.4)
+    assert groups == [[0, 1, 2], [3]]  # judged from words, before the voice exists
+    clip = footage.Clip("pexels", "1", "video", "u", "p", "a", "au", 1280, 720, 3.0)
+    picked = [(0, clip, tmp_path / "a.mp4"), (1, clip, tmp_path / "b.mp4")]
+    timings = [(0.0, 1.0), (1.2, 2.5), (2.8, 7.0), (7.2, 8.0)]
+    shots = footage.place(groups, picked, timings, (1.5, 11.0))  # on the real timeline
+    assert [(s.start, s.end) for s in shots] == [(0.0, 8.7), (8.7, 11.0)]
+    assert all(a.end == b.start for a, b in pairwise(shots))  # no gaps
 
 
 def test_search_terms_are_the_sentences_key_words_then_the_ideas() -> None:
@@ -90,7 +95,7 @@ def test_portrait_and_small_frames_pick_their_renditions(stock: Stock, tmp_path:
 def test_photos_when_there_is_no_video_and_pixabay_too(stock: Stock, tmp_path: Path) -> None:
     stock.photos_only.update({"lighthouse lonely", "lighthouse", "lonely"})
     shots, _ = plan_shots(
-        settings(tmp_path), [(0.0, 4.0, "Lonely lighthouse")], portrait=False, need=1280,
+        settings(tmp_path), ["Lonely lighthouse"], portrait=False, need=1280,
         idea_words=set(), words=keywords,
     )  # fmt: skip
     assert shots[0].clip.kind == "photo" and shots[0].path.suffix == ".jpg"
@@ -243,3 +248,31 @@ def test_a_job_remembers_its_footage_choice_for_the_engine(
         assert none.visuals.assets_dir is None
     refused = run_cli("jobs", "create", "--source", str(DEMO_SHEET), "--footage", "vimeo")
     assert refused.returncode == 2 and "invalid choice: 'vimeo'" in refused.stderr
+
+
+def test_footage_is_fetched_while_the_voice_is_made(
+    stock: Stock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from app.pipeline import render
+
+    fetching = threading.Event()
+    real_plan, real_narrate = footage.plan_shots, render.narrate
+
+    def plan(*args: Any, **options: Any) -> Any:
+        fetching.set()
+        return real_plan(*args, **options)
+
+    overlapped: list[bool] = []
+
+    def narrate(*args: Any, **options: Any) -> Any:
+        overlapped.append(fetching.wait(10))  # the voice waits to see the footage start
+        return real_narrate(*args, **options)
+
+    monkeypatch.setattr(footage, "plan_shots", plan)
+    monkeypatch.setattr(render, "narrate", narrate)
+    chosen = RenderSettings(output=FAST, footage=settings(tmp_path))
+    result = render_item(IDEA, 2, chosen, tmp_path / "out", tmp_path / "work")
+    assert overlapped == [True]
+    assert "Footage:" in json.loads(result.metadata.read_text())["description"]

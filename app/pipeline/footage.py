@@ -368,26 +368,34 @@ class FootageCache:
 # --- choosing shots ---------------------------------------------------------------------------
 
 
-def scenes(
-    sentences: Sequence[str], timings: Sequence[tuple[float, float]], span: tuple[float, float]
-) -> list[tuple[float, float, str]]:
-    """Sentences grouped into scenes of at least ``SCENE_SECONDS`` (start, end, text); the
-    first starts at 0 and the last ends with the video, so every moment has a scene."""
-    grouped: list[tuple[float, float, str]] = []
-    for text, (start, end) in zip(sentences, timings, strict=False):
-        start, end = start + span[0], end + span[0]
-        if grouped and grouped[-1][1] - grouped[-1][0] < SCENE_SECONDS:
-            first, _end, words = grouped[-1]
-            grouped[-1] = (first, end, f"{words} {text}")
+def group_sentences(sentences: Sequence[str], seconds_per_word: float = 0.36) -> list[list[int]]:
+    """Sentences grouped into scenes of at least ``SCENE_SECONDS`` of speech, judged from
+    their words (known before the voice is made, so footage can be fetched meanwhile)."""
+    groups: list[list[int]] = []
+    length = 0.0
+    for n, sentence in enumerate(sentences):
+        if groups and length < SCENE_SECONDS:
+            groups[-1].append(n)
         else:
-            grouped.append((start, end, text))
-    if not grouped:
-        return []
-    for n in range(len(grouped) - 1):  # no gap between scenes
-        grouped[n] = (grouped[n][0], grouped[n + 1][0], grouped[n][2])
-    grouped[0] = (0.0, grouped[0][1], grouped[0][2])
-    grouped[-1] = (grouped[-1][0], span[1], grouped[-1][2])
-    return grouped
+            groups.append([n])
+            length = 0.0
+        length += max(len(sentence.split()), 1) * seconds_per_word
+    return groups
+
+
+def place(
+    groups: Sequence[Sequence[int]],
+    picked: Sequence[tuple[int, Clip, Path]],
+    timings: Sequence[tuple[float, float]],
+    span: tuple[float, float],
+) -> list[Shot]:
+    """The chosen clips on the voice's real timeline: a scene runs from its first sentence to
+    the next scene's; the first from 0, the last to the end of the video."""
+    starts = [timings[group[0]][0] + span[0] if group[0] < len(timings) else span[1]
+              for group in groups]  # fmt: skip
+    starts[0] = 0.0
+    ends = [*starts[1:], span[1]]
+    return [Shot(starts[g], ends[g], path, clip) for g, clip, path in picked if g < len(groups)]
 
 
 def search_terms(text: str, fallback: set[str], words: Callable[[str], set[str]]) -> list[str]:
@@ -405,16 +413,17 @@ def search_terms(text: str, fallback: set[str], words: Callable[[str], set[str]]
 
 def plan_shots(
     settings: FootageSettings,
-    scene_list: Sequence[tuple[float, float, str]],
+    texts: Sequence[str],
     *,
     portrait: bool,
     need: int,
     idea_words: set[str],
     words: Callable[[str], set[str]],
-) -> tuple[list[Shot], list[str]]:
-    """A clip for each scene, fetched through the cache; and the notes for the item (a
-    scene without a clip keeps the fallback background). Raises `FootageUnavailable` when
-    the provider cannot be used at all."""
+    seconds: float = SCENE_SECONDS,
+) -> tuple[list[tuple[int, Clip, Path]], list[str]]:
+    """A clip for each scene's text, fetched through the cache: (scene index, clip, file);
+    and the notes for the item (a scene without a clip keeps the fallback background).
+    Raises `FootageUnavailable` when the provider cannot be used at all."""
     provider = settings.provider
     if not settings.api_key:
         raise FootageUnavailable(
@@ -430,17 +439,17 @@ def plan_shots(
     search = SEARCHES[provider]
     results: dict[str, list[Clip]] = {}
     used: set[str] = set()
-    shots: list[Shot] = []
+    shots: list[tuple[int, Clip, Path]] = []
     notes: list[str] = []
-    for start, end, text in scene_list:
+    for index, text in enumerate(texts):
         chosen = None
         for query in search_terms(text, idea_words, words):
             if query not in results:
                 results[query] = search(query, settings.api_key, portrait, need, limits)
             fresh = [c for c in results[query] if c.id not in used]
             if fresh:
-                # Prefer a clip at least as long as the scene (short clips loop).
-                long_enough = [c for c in fresh if c.kind == "video" and c.duration >= end - start]
+                # Prefer a clip at least as long as a scene (short clips loop).
+                long_enough = [c for c in fresh if c.kind == "video" and c.duration >= seconds]
                 chosen = (long_enough or fresh)[0]
                 break
         if chosen is None:  # every result used already: repeat rather than show nothing
@@ -454,7 +463,7 @@ def plan_shots(
             notes.append(str(exc))
             continue
         used.add(chosen.id)
-        shots.append(Shot(start, end, path, chosen))
+        shots.append((index, chosen, path))
     if not shots:
         raise FootageUnavailable(
             f"{NAMES[provider]} had nothing for this video" + (f" ({notes[0]})" if notes else "")

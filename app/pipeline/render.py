@@ -12,6 +12,7 @@ import logging
 import math
 import re
 import shutil
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -191,6 +192,12 @@ def render_item(
         sentences = prepare_script(idea, settings.llm)
         checkpoints.save("script", sentences)
     language = settings.language or script_language(" ".join(sentences)) or "en"
+    wanted = keywords(idea.idea_title, idea.description, idea.tone, idea.target_audience)
+    fetching = (
+        _FootageWork(settings, sentences, config.size, wanted, checkpoints.done("footage"))
+        if settings.footage.online
+        else None
+    )
 
     # 2. Speech
     speech = checkpoints.done("speech")
@@ -227,7 +234,6 @@ def render_item(
         checkpoints.save("captions", {"srt": srt_work.name})
 
     # 4. Visuals and soundtrack
-    wanted = keywords(idea.idea_title, idea.description, idea.tone, idea.target_audience)
     soundtrack_path = workdir / "soundtrack.wav"
     if checkpoints.done("visuals") is None or not soundtrack_path.exists():
         stage("visuals")
@@ -243,8 +249,8 @@ def render_item(
             out=soundtrack_path,
         )
         checkpoints.save("visuals", {"music": music.name if music else None})
-    shots, footage_notes = _footage(
-        settings, sentences, timings, (intro, duration), config, wanted, checkpoints
+    shots, footage_notes = (
+        fetching.shots(timings, (intro, duration), checkpoints) if fetching else ([], [])
     )
     warnings += footage_notes
     frames = build_frames(
@@ -342,55 +348,63 @@ def render_item(
     )
 
 
-def _footage(
-    settings: RenderSettings,
-    sentences: Sequence[str],
-    timings: Sequence[tuple[float, float]],
-    span: tuple[float, float],
-    config: OutputConfig,
-    wanted: set[str],
-    checkpoints: _Checkpoints,
-) -> tuple[list[footage.Shot], list[str]]:
-    """Stock footage for each scene when a provider is chosen — kept in a checkpoint so a
-    resumed render asks the provider nothing again. Never fails the render: without footage
-    the assets folder, then the style's background, stand in, and the notes say why."""
-    chosen = settings.footage
-    if not chosen.online:
-        return [], []
-    saved = checkpoints.done("footage")
-    if saved is not None:
-        shots = [
-            footage.Shot(s["start"], s["end"], Path(s["path"]), footage.Clip(**s["clip"]))
-            for s in saved["shots"]
-        ]
-        if all(shot.path.exists() for shot in shots):
-            return shots, saved["notes"]
-    width, height = config.size
-    portrait = height > width
-    scene_list = footage.scenes(sentences, timings, span)
-    try:
-        shots, notes = footage.plan_shots(
-            chosen,
-            scene_list,
-            portrait=portrait,
-            need=max(width, height),
-            idea_words=wanted,
-            words=keywords,
-        )
-    except footage.FootageUnavailable as exc:
-        instead = "the assets folder" if settings.visuals.assets_dir else "the style's background"
-        return [], [f"no stock footage: {exc} — used {instead}"]
-    checkpoints.save(
-        "footage",
-        {
-            "shots": [
-                {"start": s.start, "end": s.end, "path": str(s.path), "clip": s.clip.to_dict()}
-                for s in shots
-            ],
-            "notes": notes,
-        },
-    )
-    return shots, notes
+class _FootageWork:
+    """Footage chosen and fetched on a daemon thread while the voice is made (a stopped
+    render does not wait for it). Picks: (scene, clip, file)."""
+
+    def __init__(
+        self, settings: RenderSettings, sentences: Sequence[str], size: tuple[int, int],
+        wanted: set[str], saved: Any,
+    ) -> None:  # fmt: skip
+        self.groups = footage.group_sentences(sentences, 60.0 / settings.speech.rate_wpm)
+        self.picked: list[tuple[int, footage.Clip, Path]] = []
+        self.notes: list[str] = []
+        self.fetched = saved is not None
+        if saved is not None:
+            self.picked = [(p["scene"], footage.Clip(**p["clip"]), Path(p["path"]))
+                           for p in saved["picked"]]  # fmt: skip
+            self.notes = saved["notes"]
+            self.fetched = all(path.exists() for _s, _c, path in self.picked)
+        self.thread: threading.Thread | None = None
+        if not self.fetched:
+            texts = [" ".join(sentences[n] for n in group) for group in self.groups]
+            self.thread = threading.Thread(
+                target=self._fetch, args=(settings, texts, size, wanted), daemon=True
+            )
+            self.thread.start()
+
+    def _fetch(
+        self, settings: RenderSettings, texts: list[str], size: tuple[int, int], wanted: set[str]
+    ) -> None:
+        width, height = size
+        try:
+            self.picked, self.notes = footage.plan_shots(
+                settings.footage, texts, portrait=height > width, need=max(width, height),
+                idea_words=wanted, words=keywords,
+            )  # fmt: skip
+        except footage.FootageUnavailable as exc:
+            instead = (
+                "the assets folder" if settings.visuals.assets_dir else "the style's background"
+            )
+            self.notes = [f"no stock footage: {exc} — used {instead}"]
+        except Exception as exc:  # a bug here must not fail the render: logged, and said
+            log.exception("choosing stock footage failed")
+            self.notes = [f"no stock footage: internal error ({type(exc).__name__})"]
+
+    def shots(
+        self, timings: Sequence[tuple[float, float]], span: tuple[float, float],
+        checkpoints: _Checkpoints,
+    ) -> tuple[list[footage.Shot], list[str]]:  # fmt: skip
+        """Once the voice is made: the picks on its timeline (saved for a resumed render)."""
+        if self.thread is not None:
+            self.thread.join()
+            if self.picked:
+                checkpoints.save("footage", {
+                    "picked": [{"scene": s, "clip": c.to_dict(), "path": str(p)}
+                               for s, c, p in self.picked],
+                    "notes": self.notes,
+                })  # fmt: skip
+        return footage.place(self.groups, self.picked, timings, span), self.notes
 
 
 def _publish(source: Path, target: Path, *, copy: bool) -> None:
