@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
@@ -113,6 +114,9 @@ class Background(ABC):
     def frame(self, t: float) -> np.ndarray:
         """The background at ``t`` seconds into its scene, (h, w, 3) uint8."""
 
+    def release(self) -> None:  # noqa: B027 - most backgrounds hold nothing
+        """Its scene is over: let go of what it holds (a clip's decoder)."""
+
 
 class Still(Background):
     def __init__(self, image: np.ndarray) -> None:
@@ -151,8 +155,6 @@ class Footage(Background):
     static = False
 
     def __init__(self, path: Path, size: tuple[int, int], fps: int, workdir: Path) -> None:
-        from moviepy import VideoFileClip
-
         key = hashlib.sha1(
             f"{path.resolve()}|{path.stat().st_mtime}|{size}|{fps}".encode()
         ).hexdigest()[:16]
@@ -177,11 +179,46 @@ class Footage(Background):
                 ]
             )
             temp.replace(prepared)
-        self.clip = VideoFileClip(str(prepared), audio=False)
+        self.prepared, self.size, self.fps = prepared, size, fps
+        # Its decoder: one single-threaded ffmpeg reading frames in order (a scene asks for
+        # them in order), opened when the scene is shown and closed when it is over.
+        self._frames: Any = None
+        self._position = -1  # index of the frame last read
+        self._last = b""
+        self._count = 0  # frames in the clip, once read to its end (then it loops)
+
+    def _open(self) -> None:
+        import imageio_ffmpeg
+
+        self.release()
+        self._frames = imageio_ffmpeg.read_frames(
+            str(self.prepared), input_params=["-threads", "1"], output_params=["-threads", "1"]
+        )
+        next(self._frames)  # its description
+        self._position = -1
 
     def frame(self, t: float) -> np.ndarray:
-        duration = max(self.clip.duration - 1 / max(self.clip.fps, 1), 0.04)
-        return np.asarray(self.clip.get_frame(t % duration))
+        index = int(t * self.fps + 1e-6)
+        if self._count:
+            index %= self._count
+        if self._frames is None or index < self._position:
+            self._open()
+        while self._position < index:
+            try:
+                self._last = next(self._frames)
+            except StopIteration:  # the clip's end: loop
+                if self._position < 0:
+                    raise RenderError(f"clip {self.prepared.name} has no frames") from None
+                self._count = self._position + 1
+                return self.frame(t)
+            self._position += 1
+        width, height = self.size
+        return np.frombuffer(self._last, np.uint8).reshape(height, width, 3)
+
+    def release(self) -> None:
+        if self._frames is not None:
+            self._frames.close()
+            self._frames = None
 
 
 def open_image(path: Path) -> Image.Image:
@@ -333,6 +370,9 @@ class FrameSource:
     _cache: OrderedDict[tuple[int, tuple[int, ...]], np.ndarray] = field(
         default_factory=OrderedDict
     )
+    # The last picture of each clip's scene, for the crossfade out of it: a clip's decoder
+    # is closed as soon as its scene ends, so one decoder is open at a time.
+    _last_of: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def static(self) -> bool:
@@ -343,16 +383,24 @@ class FrameSource:
         scene_index = next(
             (i for i, s in enumerate(self.scenes) if s.start <= t < s.end), len(self.scenes) - 1
         )
+        for done in self.scenes[:scene_index]:  # scenes over: their decoders closed
+            done.background.release()
         scene = self.scenes[scene_index]
         active = tuple(i for i, o in enumerate(self.overlays) if o.start <= t < o.end)
         key = (scene_index, active)
         if scene.background.static and key in self._cache:
             return self._cache[key]
-        frame = np.array(scene.background.frame(t - scene.start), dtype=np.uint8, copy=True)
+        picture = scene.background.frame(t - scene.start)
+        frame = np.array(picture, dtype=np.uint8, copy=True)
+        if isinstance(scene.background, Footage):  # a read-only buffer: kept, not copied
+            self._last_of = {i: p for i, p in self._last_of.items() if i == scene_index - 1}
+            self._last_of[scene_index] = picture
         into = t - scene.start
         if self.fade and scene_index and into < self.fade:  # crossfade from the scene before
             before = self.scenes[scene_index - 1]
-            old = before.background.frame(t - before.start).astype(np.float32)
+            held = self._last_of.get(scene_index - 1)  # a clip fades out on its last picture
+            old = held if held is not None else before.background.frame(t - before.start)
+            old = old.astype(np.float32)
             weight = into / self.fade
             frame = (old + (frame.astype(np.float32) - old) * weight).round().astype(np.uint8)
         for sprite in self.fixed:
