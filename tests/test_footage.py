@@ -276,3 +276,47 @@ def test_footage_is_fetched_while_the_voice_is_made(
     result = render_item(IDEA, 2, chosen, tmp_path / "out", tmp_path / "work")
     assert overlapped == [True]
     assert "Footage:" in json.loads(result.metadata.read_text())["description"]
+
+
+def test_the_engine_records_the_clips_and_the_item_panel_shows_them(
+    stock: Stock, tmp_path: Path, data_dir: Path, qtbot: Any
+) -> None:
+    import asyncio
+    from contextlib import closing
+
+    from app.engine.service import Engine
+    from app.paths import AppPaths
+    from app.sources.intake import SourceSpec
+    from app.ui.job_models import ItemsModel
+    from app.workspace import Workspace
+
+    sheet = tmp_path / "ideas.csv"
+    sheet.write_text(
+        "Title,Script\nOcean life,Whales sing across the ocean. Coral reefs shelter fish.\n"
+    )
+    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
+        workspace.settings.set("footage.pexels_key", KEY)
+        (tmp_path / "videos").mkdir()
+        workspace.settings.set("output.folder", str(tmp_path / "videos"))
+        job_id = workspace.create_job(
+            SourceSpec(str(sheet)), output_config={"resolution": "720p", "footage": "pexels"}
+        ).job_id
+        asyncio.run(Engine(workspace, run_schedules=False).run(asyncio.Event(), until_idle=True))
+        [item] = workspace.job(job_id)["items"]
+    assert item["state"] == "completed", item["error"]
+    assert item["outputs"]["credits"] and item["outputs"]["notes"] == []
+    assert all("on Pexels: https://www.pexels.com/video/" in c for c in item["outputs"]["credits"])
+
+    model = ItemsModel()
+    model.set_records([item])
+    footage_column = [name for name, _ in model.columns].index("Footage")
+    cell = model.index(0, footage_column)
+    assert model.data(cell).endswith("· Pexels") and model.data(cell)[0].isdigit()
+    assert model.data(cell, 3).startswith("Video by Author")  # the tooltip: each credit
+    offline = {
+        **item,
+        "outputs": {**item["outputs"], "credits": [], "notes": ["no stock footage: x"]},
+    }
+    model.set_records([offline])
+    problem = [name for name, _ in model.columns].index("Problem")
+    assert model.data(model.index(0, problem)) == "no stock footage: x"

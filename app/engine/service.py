@@ -41,6 +41,7 @@ from app.render_config import render_settings
 from app.store import publishing, queue, stats
 from app.store.jobs import audit
 from app.store.models import Item, Job, Upload, utcnow
+from app.store.publishing import OUTPUT_FILES
 from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -465,8 +466,11 @@ class Engine:
                 error = f"{error} — retrying in {delay:.0f} s (attempt {claim.attempt + 1} of {policy.max_attempts})"  # noqa: E501
         outputs = None
         if status == RenderStatus.COMPLETED and outcome.result:
-            outputs = {k: outcome.result[k] for k in ("video", "thumbnail", "captions", "metadata")}
+            outputs = {k: outcome.result[k] for k in OUTPUT_FILES}
             outputs["duration"] = outcome.result["duration"]
+            # What the item panel shows beside the files: stock clips used, and why not.
+            outputs["credits"] = outcome.result.get("credits") or []
+            outputs["notes"] = outcome.result.get("warnings") or []
         if status == RenderStatus.SKIPPED:  # its video exists: done just before the last stop?
             status, error, outputs = self._adopt(claim, folder)
         if outcome.details:

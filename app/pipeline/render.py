@@ -87,6 +87,7 @@ class RenderResult:
     seconds: float
     resumed_from: str | None
     warnings: list[str]
+    credits: list[str] = field(default_factory=list)  # the stock clips used, whom to thank
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
@@ -345,6 +346,7 @@ def render_item(
         round(time.monotonic() - began, 2),
         resumed_from,
         warnings,
+        footage.credits(shots),
     )
 
 

@@ -42,6 +42,9 @@ class UploadClaim:
     channel_id: str
 
 
+OUTPUT_FILES = ("video", "thumbnail", "captions", "metadata")  # an item's rendered files
+
+
 def claim_uploads(session: Session, limit: int, now: datetime) -> list[UploadClaim]:
     """Up to ``limit`` items ready to upload: pending in the upload phase, their time come,
     their job active, their channel signed in and not on hold."""
@@ -231,7 +234,8 @@ def reject(
         item = _approval_item(session, item_id)
         assert item.upload is not None
         if again:
-            files += [Path(p) for k, p in (item.outputs or {}).items() if k != "duration" and p]
+            outputs = item.outputs or {}
+            files += [Path(outputs[k]) for k in OUTPUT_FILES if outputs.get(k)]
             item.phase, item.stage, item.outputs, item.progress = Phase.RENDER.value, None, {}, 0.0
             item.upload.status = UploadStatus.WAITING.value
             item.upload.rejected_reason = reason

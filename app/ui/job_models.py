@@ -86,6 +86,21 @@ def published(item: dict[str, Any]) -> str:
     return {"waiting": "after rendering", "rejected": "rejected"}.get(status, status)
 
 
+def _problem(item: dict[str, Any]) -> str:
+    """Its error, else validation warnings and render notes (e.g. why no stock footage)."""
+    notes = [w["message"] for w in item["warnings"]]
+    notes += (item.get("outputs") or {}).get("notes") or []
+    return item.get("error") or "; ".join(notes)
+
+
+def _footage(item: dict[str, Any]) -> str:
+    credits = (item.get("outputs") or {}).get("credits") or []
+    if not credits:
+        return ""
+    providers = sorted({c.rsplit(" on ", 1)[-1].split(":")[0] for c in credits})
+    return f"{len(credits)} clip{'s' if len(credits) != 1 else ''} · {', '.join(providers)}"
+
+
 class ItemsModel(RecordTableModel):
     columns = (
         ("Row", lambda i: str(i["row"])),
@@ -95,13 +110,17 @@ class ItemsModel(RecordTableModel):
         ("Progress", lambda i: f"{i.get('progress', 0):.0%}"),
         ("Attempts", lambda i: str(i.get("attempts", 0))),
         ("Output", _output),
-        ("Problem", lambda i: i.get("error") or "; ".join(w["message"] for w in i["warnings"])),
+        ("Problem", _problem),
+        ("Footage", _footage),
         ("YouTube", published),
     )
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if index.isValid() and role == Qt.ItemDataRole.ToolTipRole and index.column() == 5:
             return _history(self.record(index.row())) or None  # the attempts, one per line
+        if index.isValid() and role == Qt.ItemDataRole.ToolTipRole and index.column() == 8:
+            credits = (self.record(index.row()).get("outputs") or {}).get("credits") or []
+            return "\n".join(credits) or None  # whom each clip is by, and where it is
         return super().data(index, role)
 
     def upload(self, row: int) -> dict[str, Any] | None:
