@@ -176,6 +176,7 @@ def test_a_render_shows_footage_and_credits_it(stock: Stock, tmp_path: Path) -> 
     assert "Footage:\nVideo by Author" in metadata["description"]
     assert len(metadata["footage"]) >= 2 and "notes" not in metadata
     assert KEY not in result.metadata.read_text()
+    assert metadata["voice"]["engine"] and metadata["voice"]["voice"]  # which voice spoke
     # During a sentence the frame shows a clip (the fake's are flat bright colours), not the
     # style's dark gradient that a render without footage shows there.
     style = pick_style("modern", None)

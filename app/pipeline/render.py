@@ -319,6 +319,7 @@ def render_item(
         files={"video": video.name, "thumbnail": thumbnail.name, "captions": srt_path.name},
         credits=footage.credits(shots),
     )
+    metadata["voice"] = {"engine": speech.get("engine"), "voice": speech.get("voice")}  # who spoke
     if shots:
         metadata["footage"] = [shot.clip.to_dict() for shot in shots]
     if warnings:
