@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from app.pipeline import fonts
 from app.pipeline.styles import Color, Style
+from app.pipeline.word_times import Word, token_starts
 
 MAX_LINES = 2
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef]")
@@ -114,13 +115,21 @@ def plan_cues(
     *,
     offset: float = 0.0,
     word_highlight: bool = False,
+    words: Sequence[Sequence[Sequence[float]]] | None = None,
 ) -> list[Cue]:
-    """Captions for the narration, shifted by ``offset`` (the intro's length)."""
+    """Captions for the narration, shifted by ``offset`` (the intro's length). With the
+    speech engine's ``words`` (per sentence: character offset, length, seconds), each chunk
+    and each highlighted word starts when it is said; without, words are timed by length."""
     font = fonts.resolve(style.font)
     cues: list[Cue] = []
-    for sentence, (start, end) in zip(sentences, timings, strict=True):
+    for n, (sentence, (start, end)) in enumerate(zip(sentences, timings, strict=True)):
         lines = wrap(sentence, font, layout.font_size, layout.max_width)
         chunks = [tuple(lines[i : i + MAX_LINES]) for i in range(0, len(lines), MAX_LINES)]
+        said = words[n] if words and n < len(words) else None
+        times = _spoken_times(sentence, chunks, start, said) if said else None
+        if times is not None:
+            cues += _timed_cues(chunks, times, end, offset, word_highlight)
+            continue
         weights = [sum(len(line) for line in chunk) or 1 for chunk in chunks]
         total = sum(weights)
         at = start
@@ -131,6 +140,45 @@ def plan_cues(
             else:
                 cues.append(Cue(at + offset, until + offset, chunk))
             at = until
+    return cues
+
+
+def _spoken_times(
+    sentence: str, chunks: list[tuple[str, ...]], start: float, said: Sequence[Sequence[float]]
+) -> list[float]:
+    """When each caption token is said (a token with no word of its own — punctuation —
+    takes the time of the one before)."""
+    tokens = [token for chunk in chunks for line in chunk for token in _tokens(line)]
+    reported = [Word(int(w[0]), int(w[1]), float(w[2])) for w in said]
+    times, last = [], start
+    for found in token_starts(sentence, tokens, reported):
+        last = found if found is not None and found >= last else last
+        times.append(last)
+    return times
+
+
+def _timed_cues(
+    chunks: list[tuple[str, ...]], times: list[float], end: float, offset: float, each: bool
+) -> list[Cue]:
+    cues: list[Cue] = []
+    index = 0
+    for number, chunk in enumerate(chunks):
+        count = sum(len(_tokens(line)) for line in chunk)
+        mine = times[index : index + count]
+        until = times[index + count] if index + count < len(times) else end
+        if not mine:
+            continue
+        if each:
+            bounds = [*mine, until]
+            cues += [
+                Cue(bounds[k] + offset, bounds[k + 1] + offset, chunk, highlight=k)
+                for k in range(count)
+                if bounds[k + 1] > bounds[k]
+            ]
+        else:
+            first = mine[0] if number else min(mine[0], times[0])
+            cues.append(Cue(first + offset, until + offset, chunk))
+        index += count
     return cues
 
 

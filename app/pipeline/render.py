@@ -210,6 +210,7 @@ def render_item(
             "duration": narration.duration,
             "voice": narration.voice,
             "engine": narration.engine,
+            "words": narration.words,
         }
         warnings += narration.warnings
         checkpoints.save("speech", speech)
@@ -227,6 +228,7 @@ def render_item(
         layout,
         offset=intro,
         word_highlight=settings.visuals.word_highlight,
+        words=speech.get("words"),
     )
     srt_work = workdir / "captions.srt"
     if checkpoints.done("captions") is None or not srt_work.exists():

@@ -37,6 +37,7 @@ from app.pipeline.media import (
     run_ffmpeg,
     wav_info,
 )
+from app.pipeline.word_times import espeak_words
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ class Narration:
     engine: str
     voice: str
     warnings: list[str] = field(default_factory=list)
+    # Per sentence, each word the engine reported: [character offset, length, seconds into
+    # the voice track]; empty where the engine reports no word timing.
+    words: list[list[tuple[int, int, float]]] = field(default_factory=list)
 
 
 class Engine(Protocol):
@@ -320,14 +324,19 @@ def choose_engine(
 
 def trim_silence(samples: np.ndarray, rate: int, keep: float = 0.02) -> np.ndarray:
     """Drop leading and trailing near-silence, keeping ``keep`` seconds at each end."""
+    first, last = _loud_bounds(samples, rate, keep)
+    return samples[first:last]
+
+
+def _loud_bounds(samples: np.ndarray, rate: int, keep: float = 0.02) -> tuple[int, int]:
     if samples.size == 0:
-        return samples
+        return 0, 0
     threshold = 10 ** (SILENCE_DB / 20)
     loud = np.flatnonzero(np.abs(samples) > threshold)
     if loud.size == 0:
-        return samples[:0]
+        return 0, 0
     margin = int(keep * rate)
-    return samples[max(loud[0] - margin, 0) : loud[-1] + margin + 1]
+    return max(int(loud[0]) - margin, 0), int(loud[-1]) + margin + 1
 
 
 def narrate(
@@ -373,6 +382,7 @@ def narrate(
     joined = workdir / "voice-joined.wav"
     writer = WavWriter(joined, rate, 1)
     timings: list[tuple[float, float]] = []
+    words: list[list[tuple[int, int, float]]] = []
     try:
         pause = np.zeros(int(settings.pause_seconds * rate), dtype=np.float32)
         for index, part in enumerate(parts):
@@ -381,12 +391,16 @@ def narrate(
                 samples = samples.mean(axis=1)
             if part_rate != rate:
                 raise RenderError("the speech engine changed its sample rate mid-script")
-            clip = trim_silence(samples, rate)
+            first, last = _loud_bounds(samples, rate)
             if index:
                 writer.write(pause)
             start = writer.frames
-            writer.write(clip)
+            writer.write(samples[first:last])
             timings.append((start / rate, writer.frames / rate))
+            words.append(
+                _placed_words(engine, sentences[index], voice_name, settings.rate_wpm,
+                              (samples.size / rate, first / rate), timings[-1])
+            )  # fmt: skip
     except BaseException:
         writer.abandon()
         raise
@@ -398,4 +412,29 @@ def narrate(
     joined.unlink(missing_ok=True)
     resampled.unlink(missing_ok=True)
     progress(1.0)
-    return Narration(out, timings, frames / SAMPLE_RATE, engine.name, voice_name, warnings)
+    return Narration(out, timings, frames / SAMPLE_RATE, engine.name, voice_name, warnings, words)
+
+
+def _placed_words(
+    engine: Engine,
+    sentence: str,
+    voice_name: str,
+    rate_wpm: int,
+    part: tuple[float, float],
+    span: tuple[float, float],
+) -> list[tuple[int, int, float]]:
+    """The engine's word times for one sentence, moved onto the voice track: scaled to the
+    part's real length, less the silence trimmed before it, inside the sentence's span."""
+    if not isinstance(engine, Espeak):
+        return []
+    found = espeak_words(sentence, voice_name, rate_wpm)
+    if found is None or not found[0] or found[1] <= 0:
+        return []
+    reported, total = found
+    length, trimmed = part
+    scale = length / total
+    start, end = span
+    return [
+        (w.start, w.length, round(min(max(start + w.seconds * scale - trimmed, start), end), 4))
+        for w in reported
+    ]
