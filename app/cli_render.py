@@ -16,6 +16,7 @@ from app.domain.errors import UserError
 from app.domain.output import Container, Optimize, OutputConfig, Resolution
 from app.domain.validation import Level
 from app.paths import AppPaths, unwritable
+from app.pipeline.captions import CAPTION_MODES
 from app.pipeline.footage import CHOICES, FOOTAGE_HELP
 from app.pipeline.render import RenderSettings
 from app.pipeline.runner import RenderOutcome, RenderTask, run_render
@@ -50,6 +51,11 @@ def add_parser(commands: Any) -> None:
     render.add_argument("--music", metavar="DIR", help="folder of background music")
     render.add_argument("--logo", metavar="FILE", help="PNG logo to overlay")
     render.add_argument("--word-highlight", action="store_true", help="highlight each spoken word")
+    render.add_argument(
+        "--captions",
+        choices=CAPTION_MODES,
+        help="sentence, karaoke (each word lit as it is said) or pop (1–2 big words at a time)",
+    )
     render.add_argument("--overwrite", action="store_true", help="render rows whose video exists")
     render.add_argument("--json", action="store_true")
     render.set_defaults(handler=cmd_render)
@@ -98,6 +104,7 @@ def settings_from(args: argparse.Namespace, paths: AppPaths, settings: Settings)
         music_dir=_existing(args.music, "--music", folder=True),
         logo=_existing(args.logo, "--logo", folder=False),
         word_highlight=args.word_highlight,
+        captions=args.captions,
         footage=args.footage,
         style=args.style,
         overwrite=args.overwrite,

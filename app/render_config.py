@@ -60,6 +60,7 @@ def render_settings(
         word_highlight=bool(
             overrides.get("word_highlight") or settings.get("render.word_highlight")
         ),
+        captions=str(pick("captions", "render.captions")),
     )
     base = RenderSettings()
     return replace(

@@ -122,6 +122,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("render.music_dir", Kind.PATH, "", "Folder of music tracks (empty: the bundled tracks)"),
     Option("render.logo", Kind.PATH, "", "Logo image overlaid on every video"),
     Option("render.word_highlight", Kind.BOOL, False, "Highlight each word as it is spoken"),
+    Option(
+        "render.captions",
+        Kind.CHOICE,
+        "sentence",
+        "Captions: sentence (a sentence at a time), karaoke (each word lit as it is said), pop "
+        "(one or two words at a time, large, centred — the short-form look)",
+        ("sentence", "karaoke", "pop"),
+    ),
     Option("render.outro_text", Kind.TEXT, "Thanks for watching", "Text of the closing card"),
     Option("render.hardware_encoding", Kind.BOOL, True, "Use a GPU encoder when one works"),
     Option(

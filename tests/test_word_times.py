@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from pathlib import Path
 
@@ -78,3 +79,33 @@ def test_the_reported_times_are_within_the_measured_error() -> None:
     by_length = [abs(g - r) for g, r in zip(guessed, references, strict=True)]
     assert np.mean(errors) < 0.06 and max(errors) < 0.2, errors
     assert np.mean(errors) < np.mean(by_length) / 2, (errors, by_length)
+
+
+def test_pop_captions_show_one_or_two_big_words_in_the_middle() -> None:
+    from app.pipeline.captions import render_cue
+
+    with tempfile.TemporaryDirectory() as scratch:
+        narration = narrate([SENTENCE], Voice.FEMALE, SpeechSettings(), Path(scratch))
+    style = BUILTIN["modern"]  # its captions normally sit at the bottom, in a box
+    layout = Layout.for_frame((1080, 1920), style)
+    cues = plan_cues([SENTENCE], narration.timings, style, layout, words=narration.words,
+                     mode="pop")  # fmt: skip
+    texts = [c.text for c in cues]
+    assert texts == ["Look up", "on a", "clear day,", "and the", "sky is", "blue."]
+    said = {round(w[2], 3) for w in narration.words[0]}
+    assert all(round(c.start, 3) in said for c in cues)  # each when its first word is said
+    assert all(a.end == b.start for a, b in itertools.pairwise(cues))
+    popped, (_x, y) = render_cue(cues[0], style, layout)
+    plain, (_px, py) = render_cue(plan_cues([SENTENCE], narration.timings, style, layout)[0],
+                                  style, layout)  # fmt: skip
+    assert popped.height > plain.height * 0.8 and popped.height < 400
+    assert abs(y + popped.height / 2 - 960) <= 1 and py > 1000  # middle, not the bottom
+    assert popped.getpixel((2, 2))[3] == 0  # no box behind pop words
+
+
+def test_pop_captions_without_engine_times_follow_word_length() -> None:
+    style = BUILTIN["modern"]
+    layout = Layout.for_frame((1280, 720), style)
+    cues = plan_cues(["Hi there. Wonderful!"], [(0.0, 2.0)], style, layout, mode="pop")
+    assert [c.text for c in cues] == ["Hi there.", "Wonderful!"]
+    assert cues[0].start == 0.0 and cues[-1].end == 2.0 and all(c.pop for c in cues)

@@ -58,6 +58,7 @@ class Cue:
     end: float
     lines: tuple[str, ...]
     highlight: int | None = None  # index of the spoken word, for the word-by-word style
+    pop: bool = False  # one or two words, large, in the middle of the frame
 
     @property
     def text(self) -> str:
@@ -116,10 +117,14 @@ def plan_cues(
     offset: float = 0.0,
     word_highlight: bool = False,
     words: Sequence[Sequence[Sequence[float]]] | None = None,
+    mode: str = "sentence",
 ) -> list[Cue]:
     """Captions for the narration, shifted by ``offset`` (the intro's length). With the
     speech engine's ``words`` (per sentence: character offset, length, seconds), each chunk
     and each highlighted word starts when it is said; without, words are timed by length."""
+    if mode == "pop":
+        return _pop_cues(sentences, timings, words, offset)
+    word_highlight = word_highlight or mode == "karaoke"
     font = fonts.resolve(style.font)
     cues: list[Cue] = []
     for n, (sentence, (start, end)) in enumerate(zip(sentences, timings, strict=True)):
@@ -141,6 +146,50 @@ def plan_cues(
                 cues.append(Cue(at + offset, until + offset, chunk))
             at = until
     return cues
+
+
+CAPTION_MODES = ("sentence", "karaoke", "pop")
+POP_CHARS = 14  # two words share a pop caption when together they are this short
+
+
+def _pop_cues(
+    sentences: Sequence[str],
+    timings: Sequence[tuple[float, float]],
+    words: Sequence[Sequence[Sequence[float]]] | None,
+    offset: float,
+) -> list[Cue]:
+    """One or two words at a time, each group shown from when its first word is said."""
+    cues: list[Cue] = []
+    for n, (sentence, (start, end)) in enumerate(zip(sentences, timings, strict=True)):
+        tokens = _tokens(sentence)
+        if not tokens:
+            continue
+        said = words[n] if words and n < len(words) else None
+        if said:
+            times = _spoken_times(sentence, [(sentence,)], start, said)
+        else:  # by length, as the other styles do without the engine's word times
+            weights = [len(t) + 1 for t in tokens]
+            times = [start + (end - start) * sum(weights[:k]) / sum(weights)
+                     for k in range(len(tokens))]  # fmt: skip
+        groups: list[list[int]] = []
+        for k, token in enumerate(tokens):
+            if groups and _joins(tokens[groups[-1][0]], token, len(groups[-1])):
+                groups[-1].append(k)
+            else:
+                groups.append([k])
+        for g, group in enumerate(groups):
+            first = times[group[0]]
+            until = times[groups[g + 1][0]] if g + 1 < len(groups) else end
+            if until > first:
+                text = " ".join(tokens[k] for k in group)
+                cues.append(Cue(first + offset, until + offset, (text,), pop=True))
+    return cues
+
+
+def _joins(before: str, word: str, count: int) -> bool:
+    """Whether ``word`` shares the pop caption that starts with ``before``: two short words,
+    not across a pause (punctuation)."""
+    return count == 1 and before[-1] not in ".,;:!?" and len(before) + 1 + len(word) <= POP_CHARS
 
 
 def _spoken_times(
@@ -250,7 +299,7 @@ def draw_line(
 def render_cue(cue: Cue, style: Style, layout: Layout) -> tuple[Image.Image, tuple[int, int]]:
     """The caption as an RGBA sprite and where its top-left corner goes in the frame."""
     font = fonts.resolve(style.font)
-    size = layout.font_size
+    size = round(layout.font_size * 1.9) if cue.pop else layout.font_size
     line_height = round(size * 1.3)
     pad_x, pad_y = round(size * 0.6), round(size * 0.3)
     widths = [text_width(line, font, size) for line in cue.lines]
@@ -258,7 +307,7 @@ def render_cue(cue: Cue, style: Style, layout: Layout) -> tuple[Image.Image, tup
     sprite = Image.new("RGBA", block, (0, 0, 0, 0))
     draw = ImageDraw.Draw(sprite)
     stroke = 0
-    if style.caption_box is not None:
+    if style.caption_box is not None and not cue.pop:
         alpha = round(255 * style.caption_box_opacity)
         draw.rounded_rectangle(
             (0, 0, block[0] - 1, block[1] - 1),
@@ -287,4 +336,6 @@ def render_cue(cue: Cue, style: Style, layout: Layout) -> tuple[Image.Image, tup
             draw_line(draw, (x, y), token, font, size, colour, stroke=stroke, stroke_fill=outline)
             x += text_width(token + " ", font, size)
         word_index += len(tokens)
+    if cue.pop:  # the middle of the frame, whatever the style's caption position
+        return sprite, ((layout.size[0] - block[0]) // 2, (layout.size[1] - block[1]) // 2)
     return sprite, layout.anchor(block)

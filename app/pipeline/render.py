@@ -229,6 +229,7 @@ def render_item(
         offset=intro,
         word_highlight=settings.visuals.word_highlight,
         words=speech.get("words"),
+        mode=settings.visuals.captions,
     )
     srt_work = workdir / "captions.srt"
     if checkpoints.done("captions") is None or not srt_work.exists():

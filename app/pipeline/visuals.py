@@ -91,6 +91,7 @@ class VisualSettings:
     logo: Path | None = None
     outro_text: str = "Thanks for watching"
     word_highlight: bool = False
+    captions: str = "sentence"  # sentence | karaoke | pop (word_highlight means karaoke)
 
 
 # --- backgrounds -----------------------------------------------------------------------------
