@@ -43,8 +43,8 @@ def test_captions_light_each_word_when_it_is_said() -> None:
     layout = Layout.for_frame((1280, 720), style)
     cues = plan_cues([SENTENCE], narration.timings, style, layout, offset=2.0,
                      word_highlight=True, words=narration.words)  # fmt: skip
-    starts = [round(c.start - 2.0, 3) for c in cues]
-    assert starts == [round(w[2], 3) for w in said]  # "day," lights with "day"
+    starts = [c.start - 2.0 for c in cues]
+    assert starts == pytest.approx([w[2] for w in said], abs=1e-6)  # "day," lights with "day"
     assert [c.highlight for c in cues] == list(range(11))
     assert cues[-1].end == pytest.approx(narration.timings[0][1] + 2.0)
     by_length = plan_cues([SENTENCE], narration.timings, style, layout, word_highlight=True)
@@ -92,8 +92,8 @@ def test_pop_captions_show_one_or_two_big_words_in_the_middle() -> None:
                      mode="pop")  # fmt: skip
     texts = [c.text for c in cues]
     assert texts == ["Look up", "on a", "clear day,", "and the", "sky is", "blue."]
-    said = {round(w[2], 3) for w in narration.words[0]}
-    assert all(round(c.start, 3) in said for c in cues)  # each when its first word is said
+    said = [w[2] for w in narration.words[0]]
+    assert all(min(abs(c.start - s) for s in said) < 1e-6 for c in cues)  # when a word is said
     assert all(a.end == b.start for a, b in itertools.pairwise(cues))
     popped, (_x, y) = render_cue(cues[0], style, layout)
     plain, (_px, py) = render_cue(plan_cues([SENTENCE], narration.timings, style, layout)[0],
@@ -109,3 +109,33 @@ def test_pop_captions_without_engine_times_follow_word_length() -> None:
     cues = plan_cues(["Hi there. Wonderful!"], [(0.0, 2.0)], style, layout, mode="pop")
     assert [c.text for c in cues] == ["Hi there.", "Wonderful!"]
     assert cues[0].start == 0.0 and cues[-1].end == 2.0 and all(c.pop for c in cues)
+
+
+def test_emoji_are_drawn_in_colour_in_captions_and_thumbnails(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from app.pipeline import fonts
+    from app.pipeline.captions import Cue, render_cue, text_width
+    from app.pipeline.thumbnail import make_thumbnail
+
+    style = BUILTIN["modern"]  # white text on a grey box: any saturated pixel is an emoji's
+    layout = Layout.for_frame((1280, 720), style)
+    assert fonts.runs("Go 🚀 now", fonts.resolve(style.font))[1][1].name == "NotoColorEmoji.ttf"
+
+    def colourful(image: Image.Image) -> int:
+        pixels = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
+        return int(((pixels.max(axis=1) - pixels.min(axis=1)) > 90).sum())
+
+    plain, _ = render_cue(Cue(0, 1, ("Blast off into the ocean",)), style, layout)
+    emoji, _ = render_cue(Cue(0, 1, ("Blast off 🚀 into the ocean 🌊",)), style, layout)
+    assert colourful(plain) == 0 and colourful(emoji) > 200
+    font = fonts.resolve(style.font)
+    size = layout.font_size
+    # An emoji is about as wide as a capital letter pair, and a space after it is a space.
+    assert size * 0.9 < text_width("🚀", font, size) < size * 1.6
+    gap = text_width("🚀 a", font, size) - text_width("🚀a", font, size)
+    assert abs(gap - text_width(" ", font, size)) < 1
+
+    with_emoji = make_thumbnail("Space facts 🚀🌍", style, tmp_path / "a.png", None)
+    without = make_thumbnail("Space facts", style, tmp_path / "b.png", None)
+    assert colourful(Image.open(with_emoji)) > colourful(Image.open(without)) + 5000

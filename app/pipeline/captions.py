@@ -6,6 +6,7 @@ sentence's time in proportion to their length. An ``.srt`` sidecar is always wri
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,10 +91,32 @@ def _join(tokens: Sequence[str]) -> str:
 
 
 def text_width(text: str, font: Path, size: int) -> float:
-    return sum(
-        fonts.load(path, size).getlength(run, direction=way)
-        for run, path, way in fonts.visual_runs(text, font)
+    return sum(_run_width(run, path, size, way) for run, path, way in fonts.visual_runs(text, font))
+
+
+def _run_width(run: str, path: Path, size: int, way: str) -> float:
+    if fonts.is_emoji(path):  # its bitmaps have one size: measured there, scaled
+        return fonts.load(path, fonts.EMOJI_SIZE).getlength(run) * size / fonts.EMOJI_SIZE
+    return fonts.load(path, size).getlength(run, direction=way)
+
+
+def _draw_emoji(draw: ImageDraw.ImageDraw, xy: tuple[float, float], run: str, path: Path,
+                size: int) -> float:  # fmt: skip
+    """Colour emoji: drawn at the font's one bitmap size, scaled to ``size`` and laid on
+    the picture ``draw`` paints (the draw's own image); returns the width taken."""
+    face = fonts.load(path, fonts.EMOJI_SIZE)
+    width = face.getlength(run)
+    ascent, descent = face.getmetrics()
+    tile = Image.new("RGBA", (math.ceil(width) + 1, ascent + descent), (0, 0, 0, 0))
+    ImageDraw.Draw(tile).text((0, 0), run, font=face, embedded_color=True)
+    scale = size / fonts.EMOJI_SIZE
+    tile = tile.resize(
+        (max(1, round(tile.width * scale)), max(1, round(tile.height * scale))),
+        Image.Resampling.LANCZOS,
     )
+    target: Image.Image = draw._image
+    target.paste(tile, (round(xy[0]), round(xy[1])), tile)
+    return width * scale
 
 
 def wrap(text: str, font: Path, size: int, max_width: int) -> list[str]:
@@ -282,6 +305,9 @@ def draw_line(
     visual order (right-to-left scripts included: see `fonts.visual_runs`)."""
     x, y = xy
     for run, path, way in fonts.visual_runs(text, font):
+        if fonts.is_emoji(path):
+            x += _draw_emoji(draw, (x, y), run, path, size)
+            continue
         face = fonts.load(path, size)
         drawable = "".join(ch for ch in run if ord(ch) in fonts.coverage(path) or ch.isspace())
         draw.text(

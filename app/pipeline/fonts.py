@@ -18,6 +18,8 @@ from app.paths import RESOURCES
 from app.pipeline.errors import RenderError
 
 FONT_DIR = RESOURCES / "fonts"
+EMOJI = "NotoColorEmoji.ttf"  # colour bitmaps: drawn at EMOJI_SIZE and scaled (`is_emoji`)
+EMOJI_SIZE = 109  # the one size its bitmaps come in
 FALLBACKS: tuple[str, ...] = (
     "NotoSans-Bold.ttf",
     "NotoSansArabic-Bold.ttf",
@@ -38,6 +40,7 @@ FALLBACKS: tuple[str, ...] = (
     "NotoSansEthiopic-Bold.ttf",
     "NotoSansArmenian-Bold.ttf",
     "NotoSansGeorgian-Bold.ttf",
+    EMOJI,
     "DroidSansFallbackFull.ttf",
     "NanumGothicBold.ttf",  # Hangul
     "DejaVuSans-Bold.ttf",  # symbols, arrows, dingbats and some emoji
@@ -65,6 +68,10 @@ def coverage(path: Path) -> frozenset[int]:
             f"font {path.name} cannot be read ({exc}) — replace the file or pick another font"
         ) from exc
     return frozenset(cmap)
+
+
+def is_emoji(path: Path) -> bool:
+    return path.name == EMOJI
 
 
 @lru_cache(maxsize=256)
@@ -97,7 +104,12 @@ def runs(text: str, preferred: Path) -> list[tuple[str, Path]]:
     current: Path | None = None
     buffer = ""
     for ch in text:
-        font = font_for(ch, preferred, chain) if _needs_glyph(ch) else (current or preferred)
+        if _needs_glyph(ch):
+            font = font_for(ch, preferred, chain)
+        elif ch.isspace() and current is not None and is_emoji(current):
+            font = preferred  # a space after an emoji is the text's space, not the emoji font's
+        else:
+            font = current or preferred
         if current is not None and font != current:
             pieces.append((buffer, current))
             buffer = ""
