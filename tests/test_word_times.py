@@ -139,3 +139,37 @@ def test_emoji_are_drawn_in_colour_in_captions_and_thumbnails(tmp_path: Path) ->
     with_emoji = make_thumbnail("Space facts 🚀🌍", style, tmp_path / "a.png", None)
     without = make_thumbnail("Space facts", style, tmp_path / "b.png", None)
     assert colourful(Image.open(with_emoji)) > colourful(Image.open(without)) + 5000
+
+
+def test_a_style_sets_the_voices_speed_and_pitch(tmp_path: Path) -> None:
+    from app.domain.errors import UserError
+    from app.pipeline.styles import load_template
+
+    template = tmp_path / "brisk.yaml"
+    template.write_text("base: modern\nvoice_rate: 220\nvoice_pitch: 70\n")
+    style = load_template(template)
+    assert (style.voice_rate, style.voice_pitch) == (220, 70)
+    for bad, says in (("voice_pitch: 120", "voice_pitch must be from 0 to 99"),
+                      ("voice_rate: fast", "voice_rate must be a whole number")):  # fmt: skip
+        template.write_text(f"base: modern\n{bad}\n")
+        with pytest.raises(UserError, match=says):
+            load_template(template)
+
+    normal = narrate([SENTENCE], Voice.FEMALE, SpeechSettings(), tmp_path / "a")
+    brisk = narrate(
+        [SENTENCE], Voice.FEMALE, SpeechSettings(rate_wpm=220, pitch=70), tmp_path / "b"
+    )
+    assert brisk.duration < normal.duration * 0.85  # faster
+    assert len(brisk.words[0]) == 11 and brisk.words[0][-1][2] < normal.words[0][-1][2]
+
+    def pitch(path: Path) -> float:  # dominant frequency of the voiced audio
+        from app.pipeline.media import read_wav
+
+        samples, rate = read_wav(path)
+        mono = samples.mean(axis=1) if samples.ndim > 1 else samples
+        spectrum = np.abs(np.fft.rfft(mono[: rate * 1]))
+        freqs = np.fft.rfftfreq(len(mono[: rate * 1]), 1 / rate)
+        band = (freqs > 80) & (freqs < 400)
+        return float(freqs[band][np.argmax(spectrum[band])])
+
+    assert pitch(brisk.path) > pitch(normal.path)  # higher

@@ -16,7 +16,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +204,12 @@ def render_item(
     speech = checkpoints.done("speech")
     if speech is None or not (workdir / "voice.wav").exists():
         report = stage("speech")
-        narration = narrate(sentences, idea.voice_preference, settings.speech, workdir, report)
+        speaking = replace(
+            settings.speech,
+            rate_wpm=style.voice_rate or settings.speech.rate_wpm,
+            pitch=style.voice_pitch,
+        )
+        narration = narrate(sentences, idea.voice_preference, speaking, workdir, report)
         speech = {
             "timings": narration.timings,
             "duration": narration.duration,

@@ -48,6 +48,7 @@ SILENCE_DB = -45.0
 @dataclass(frozen=True, slots=True)
 class SpeechSettings:
     rate_wpm: int = 165
+    pitch: int = 50  # espeak-ng's 0–99 (a style's voice_pitch); other engines ignore it
     pause_seconds: float = 0.35
     engine: str = "auto"  # auto | piper | espeak | pyttsx3
     piper_model: Path | None = None
@@ -73,7 +74,9 @@ class Engine(Protocol):
 
     def voice_name(self, voice: Voice, text: str) -> str: ...
 
-    def synthesize(self, text: str, voice_name: str, rate_wpm: int, out: Path) -> None: ...
+    def synthesize(
+        self, text: str, voice_name: str, rate_wpm: int, out: Path, pitch: int = 50
+    ) -> None: ...
 
 
 # --- espeak-ng ------------------------------------------------------------------------------
@@ -150,10 +153,13 @@ class Espeak:
             language = "en-us"
         return language + _VARIANTS[voice]
 
-    def synthesize(self, text: str, voice_name: str, rate_wpm: int, out: Path) -> None:
+    def synthesize(
+        self, text: str, voice_name: str, rate_wpm: int, out: Path, pitch: int = 50
+    ) -> None:
+        command = [self.binary, "-v", voice_name, "-s", str(rate_wpm), "-p", str(pitch)]
         try:
             result = subprocess.run(
-                [self.binary, "-v", voice_name, "-s", str(rate_wpm), "-w", str(out), "--stdin"],
+                [*command, "-w", str(out), "--stdin"],
                 input=text.encode("utf-8"),
                 capture_output=True,
                 timeout=SENTENCE_TIMEOUT,
@@ -202,7 +208,9 @@ class Pyttsx3:
                 return str(candidate.id)
         return ""
 
-    def synthesize(self, text: str, voice_name: str, rate_wpm: int, out: Path) -> None:
+    def synthesize(
+        self, text: str, voice_name: str, rate_wpm: int, out: Path, pitch: int = 50
+    ) -> None:
         if voice_name:
             self.engine.setProperty("voice", voice_name)
         self.engine.setProperty("rate", rate_wpm)
@@ -279,7 +287,9 @@ class Piper:
     def voice_name(self, voice: Voice, text: str) -> str:
         return self.model.stem
 
-    def synthesize(self, text: str, voice_name: str, rate_wpm: int, out: Path) -> None:
+    def synthesize(
+        self, text: str, voice_name: str, rate_wpm: int, out: Path, pitch: int = 50
+    ) -> None:
         import wave
 
         from piper.config import SynthesisConfig
@@ -358,12 +368,12 @@ def narrate(
 
     def part_for(sentence: str) -> Path:
         key = hashlib.sha1(
-            f"{engine.name}|{voice_name}|{settings.rate_wpm}|{sentence}".encode()
+            f"{engine.name}|{voice_name}|{settings.rate_wpm}|{settings.pitch}|{sentence}".encode()
         ).hexdigest()[:16]
         part = parts_dir / f"{key}.wav"
         if not part.exists():
             temp = part.with_name(part.stem + f".{threading.get_ident()}.part.wav")
-            engine.synthesize(sentence, voice_name, settings.rate_wpm, temp)
+            engine.synthesize(sentence, voice_name, settings.rate_wpm, temp, settings.pitch)
             temp.replace(part)
         return part
 
@@ -398,7 +408,7 @@ def narrate(
             writer.write(samples[first:last])
             timings.append((start / rate, writer.frames / rate))
             words.append(
-                _placed_words(engine, sentences[index], voice_name, settings.rate_wpm,
+                _placed_words(engine, sentences[index], voice_name, settings,
                               (samples.size / rate, first / rate), timings[-1])
             )  # fmt: skip
     except BaseException:
@@ -419,7 +429,7 @@ def _placed_words(
     engine: Engine,
     sentence: str,
     voice_name: str,
-    rate_wpm: int,
+    settings: SpeechSettings,
     part: tuple[float, float],
     span: tuple[float, float],
 ) -> list[tuple[int, int, float]]:
@@ -427,7 +437,7 @@ def _placed_words(
     part's real length, less the silence trimmed before it, inside the sentence's span."""
     if not isinstance(engine, Espeak):
         return []
-    found = espeak_words(sentence, voice_name, rate_wpm)
+    found = espeak_words(sentence, voice_name, settings.rate_wpm, settings.pitch)
     if found is None or not found[0] or found[1] <= 0:
         return []
     reported, total = found

@@ -43,6 +43,8 @@ class Style:
     music_level_db: float  # music under the voice, relative to the voice
     intro_seconds: float
     outro_seconds: float
+    voice_rate: int = 0  # words per minute for this style's narration (0: the setting's)
+    voice_pitch: int = 50  # 0–99, espeak-ng's scale (50 is its own); other engines ignore it
 
 
 BUILTIN: dict[str, Style] = {
@@ -114,6 +116,7 @@ BUILTIN: dict[str, Style] = {
 DEFAULT_STYLE = "modern"
 
 _EDITABLE = {f.name for f in fields(Style)} - {"name"}
+VOICE_BOUNDS = {"voice_rate": (80, 400), "voice_pitch": (0, 99)}
 _CHOICES = {
     "caption_position": {"bottom", "center", "top"},
     "logo_position": {"top-left", "top-right", "bottom-left", "bottom-right"},
@@ -166,6 +169,15 @@ def _coerce(name: str, key: str, value: Any) -> Any:
         raise RenderError(
             f"template {name}: {key} must be one of {', '.join(sorted(_CHOICES[key]))}"
         )
+    if key in VOICE_BOUNDS:
+        low, high = VOICE_BOUNDS[key]
+        try:
+            whole = int(value)
+        except (TypeError, ValueError):
+            raise RenderError(f"template {name}: {key} must be a whole number") from None
+        if not (low <= whole <= high or (key == "voice_rate" and whole == 0)):
+            raise RenderError(f"template {name}: {key} must be from {low} to {high}")
+        return whole
     if key in ("caption_box_opacity", "music_level_db", "intro_seconds", "outro_seconds"):
         try:
             number = float(value)

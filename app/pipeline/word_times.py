@@ -23,7 +23,7 @@ _LOCK = threading.Lock()
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 EVENT_LIST_END, EVENT_WORD = 0, 1
 POS_CHARACTER, CHARS_UTF8 = 1, 1
-PARAMETER_RATE = 1
+PARAMETER_RATE, PARAMETER_PITCH = 1, 3
 
 
 class _Event(ctypes.Structure):
@@ -74,11 +74,14 @@ class _Library:
             index += 1
         return 0
 
-    def words_of(self, text: str, voice_name: str, rate_wpm: int) -> tuple[list[Word], float]:
+    def words_of(
+        self, text: str, voice_name: str, rate_wpm: int, pitch: int
+    ) -> tuple[list[Word], float]:
         self.words, self.samples = [], 0
         if self.lib.espeak_SetVoiceByName(voice_name.encode()) != 0:
             raise OSError(f"no espeak-ng voice {voice_name}")
         self.lib.espeak_SetParameter(PARAMETER_RATE, rate_wpm, 0)
+        self.lib.espeak_SetParameter(PARAMETER_PITCH, pitch, 0)
         data = text.encode("utf-8")
         if self.lib.espeak_Synth(data, len(data) + 1, 0, POS_CHARACTER, 0, CHARS_UTF8, None, None):
             raise OSError("espeak_Synth failed")
@@ -97,7 +100,9 @@ def _library() -> _Library | None:
     return None
 
 
-def espeak_words(text: str, voice_name: str, rate_wpm: int) -> tuple[list[Word], float] | None:
+def espeak_words(
+    text: str, voice_name: str, rate_wpm: int, pitch: int = 50
+) -> tuple[list[Word], float] | None:
     """Each word of ``text`` with when espeak-ng says it, and the audio's length (seconds);
     None when its library cannot be used."""
     with _LOCK:
@@ -105,7 +110,7 @@ def espeak_words(text: str, voice_name: str, rate_wpm: int) -> tuple[list[Word],
         if library is None:
             return None
         try:
-            return library.words_of(text, voice_name, rate_wpm)
+            return library.words_of(text, voice_name, rate_wpm, pitch)
         except OSError as exc:
             log.info("espeak-ng word timing unavailable (%s)", exc)
             return None
