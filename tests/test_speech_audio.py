@@ -189,7 +189,9 @@ def test_a_long_narration_and_its_soundtrack_keep_memory_flat(
         def voice_name(self, voice: Voice, text: str) -> str:
             return "tone"
 
-        def synthesize(self, text: str, voice_name: str, rate_wpm: int, out: Path) -> None:
+        def synthesize(
+            self, text: str, voice_name: str, rate_wpm: int, out: Path, pitch: int = 50
+        ) -> None:
             rate = 22050
             t = np.arange(rate) / rate
             samples = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2")
