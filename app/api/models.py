@@ -42,12 +42,8 @@ class Result(BaseModel):
     changes: ChangesOut
 
     @classmethod
-    def of(cls, done: Done | Changes, message: str = "") -> Result:
-        if isinstance(done, Done):
-            message, changes = done.message, done.changes
-        else:
-            changes = done
-        return cls(message=message, changes=ChangesOut.of(changes))
+    def of(cls, done: Done) -> Result:
+        return cls(message=done.message, changes=ChangesOut.of(done.changes))
 
 
 class Output(Strict):
