@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +100,19 @@ class PeakMemory:
         self._stop.set()
 
 
-def ffmpeg_only(idea: Idea, config: OutputConfig, scratch: Path) -> tuple[float, float, int]:
-    """Prepare the same layers as images (untimed), then time one ffmpeg command."""
+@dataclass
+class Voiced:
+    """The baseline's voice and soundtrack, made as the pipeline makes them (untimed)."""
+
+    sentences: list[str]
+    narration: Any
+    intro: float
+    frames: int
+    duration: float
+    audio: Path
+
+
+def voiced(idea: Idea, config: OutputConfig, scratch: Path) -> Voiced:
     style = BUILTIN["modern"]
     sentences = split_sentences(idea.script_content)
     narration = narrate(sentences, idea.voice_preference, SpeechSettings(), scratch / "speech")
@@ -117,10 +129,32 @@ def ffmpeg_only(idea: Idea, config: OutputConfig, scratch: Path) -> tuple[float,
         music_level_db=style.music_level_db,
         out=audio,
     )
+    return Voiced(sentences, narration, intro, frames, duration, audio)
+
+
+def timed_ffmpeg(command: list[str], what: str) -> tuple[float, int]:
+    """Run ``command``: its wall time and its peak memory."""
+    began = time.perf_counter()
+    process = subprocess.Popen(command)
+    memory = PeakMemory()
+    memory.watch(process.pid)
+    process.wait()
+    memory.stop()
+    took = time.perf_counter() - began
+    if process.returncode != 0:
+        raise SystemExit(f"the {what} command failed")
+    return took, memory.peak_python
+
+
+def ffmpeg_only(idea: Idea, config: OutputConfig, scratch: Path) -> tuple[float, float, int]:
+    """Prepare the same layers as images (untimed), then time one ffmpeg command."""
+    style = BUILTIN["modern"]
+    voice = voiced(idea, config, scratch)
+    sentences, narration, intro = voice.sentences, voice.narration, voice.intro
+    frames, duration, audio = voice.frames, voice.duration, voice.audio
     layout = Layout.for_frame(config.size, style)
     background = gradient(config.size, style.background)
     # Every distinct picture, composited once: intro card, each caption, gaps, outro card.
-    intro + narration.duration
     timeline: list[tuple[float, float, Image.Image | None]] = [
         (0.0, intro, title_card(idea.idea_title, "", style, config.size))
     ]
@@ -181,16 +215,8 @@ def ffmpeg_only(idea: Idea, config: OutputConfig, scratch: Path) -> tuple[float,
         "aac",
         str(scratch / "ffmpeg-only.mp4"),
     ]
-    began = time.perf_counter()
-    process = subprocess.Popen(command)
-    memory = PeakMemory()
-    memory.watch(process.pid)
-    process.wait()
-    memory.stop()
-    took = time.perf_counter() - began
-    if process.returncode != 0:
-        raise SystemExit("the ffmpeg-only command failed")
-    return took, duration, memory.peak_python
+    took, peak = timed_ffmpeg(command, "ffmpeg-only")
+    return took, duration, peak
 
 
 def footage_shots(
@@ -217,17 +243,9 @@ def ffmpeg_only_footage(
     frame, crossfaded into the next; the captions and title cards (composited once as
     transparent stills) laid over them; the same soundtrack and encoder settings."""
     style = BUILTIN["modern"]
-    sentences = split_sentences(idea.script_content)
-    narration = narrate(sentences, idea.voice_preference, SpeechSettings(), scratch / "speech")
-    intro, outro = style.intro_seconds, style.outro_seconds
-    frames = math.ceil((intro + narration.duration + outro) * config.fps)
-    duration = frames / config.fps
-    audio = scratch / "soundtrack.wav"
-    soundtrack(
-        narration.path, narration.timings, intro=intro, total_samples=round(duration * 48_000),
-        music=pick_music(RenderSettings().visuals.music_dir, style.music, idea.idea_title),
-        music_level_db=style.music_level_db, out=audio,
-    )  # fmt: skip
+    voice = voiced(idea, config, scratch)
+    sentences, narration, intro = voice.sentences, voice.narration, voice.intro
+    frames, duration, audio = voice.frames, voice.duration, voice.audio
     shots = footage_shots(idea, config, chosen, narration, intro, duration)
     layout = Layout.for_frame(config.size, style)
     timeline: list[tuple[float, float, Image.Image]] = [
@@ -285,16 +303,8 @@ def ffmpeg_only_footage(
         "-preset", chosen_plan.preset, *params, "-c:a", "aac",
         str(scratch / "ffmpeg-only-footage.mp4"),
     ]  # fmt: skip
-    began = time.perf_counter()
-    process = subprocess.Popen(command)
-    memory = PeakMemory()
-    memory.watch(process.pid)
-    process.wait()
-    memory.stop()
-    took = time.perf_counter() - began
-    if process.returncode != 0:
-        raise SystemExit("the ffmpeg-only footage command failed")
-    return took, duration, memory.peak_python
+    took, peak = timed_ffmpeg(command, "ffmpeg-only footage")
+    return took, duration, peak
 
 
 def pipeline(
