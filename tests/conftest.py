@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.fake_chat import chat_server  # noqa: F401 - a fixture for every test module
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests never touch the developer's real keyring: secrets go to the per-test fallback file
 # (this process and every subprocess). Tests that need a keyring install their own.

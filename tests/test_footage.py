@@ -16,8 +16,10 @@ import pytest
 from app.pipeline import footage
 from app.pipeline.footage import FootageCache, FootageSettings, FootageUnavailable
 from app.pipeline.render import RenderSettings, render_item
+from app.pipeline.script import LLMSettings
 from app.pipeline.styles import pick_style
 from app.pipeline.visuals import gradient, keywords
+from tests.fake_chat import ChatServer
 from tests.fake_stock import KEY, Stock, serve
 from tests.test_render_output import FAST, IDEA, decoded_frame
 
@@ -321,3 +323,46 @@ def test_the_engine_records_the_clips_and_the_item_panel_shows_them(
     model.set_records([offline])
     problem = [name for name, _ in model.columns].index("Problem")
     assert model.data(model.index(0, problem)) == "no stock footage: x"
+
+
+def test_a_language_model_proposes_the_search_phrases(
+    stock: Stock, tmp_path: Path, chat_server: type[ChatServer]
+) -> None:
+    from app.pipeline.render import _FootageWork
+
+    answer = '```json\n["surfers at dawn", "camel caravan dunes"]\n```'
+    chat_server.replies = [(200, {"choices": [{"message": {"content": answer}}]})]
+    llm = LLMSettings(endpoint=chat_server.url, model="llama3")
+    chosen = RenderSettings(output=FAST, footage=settings(tmp_path), llm=llm)
+    scenes = [  # long enough to be a scene each
+        "The ocean is wild today and the waves roll in from far away over the rocks.",
+        "Far away from the water, the quiet desert waits for the evening wind to come.",
+    ]
+    work = _FootageWork(chosen, scenes, (1280, 720), set(), None)
+    assert work.thread is not None
+    work.thread.join(30)
+    asked = chat_server.seen[0]["body"]["messages"][1]["content"]
+    assert f"1. {scenes[0]}" in asked and f"2. {scenes[1]}" in asked
+    searched = [r.split("query=")[1].split("&")[0] for r in stock.searches()]
+    assert searched[:2] == ["surfers+at+dawn", "camel+caravan+dunes"]
+    assert [clip.id for _scene, clip, _path in work.picked] and work.notes == []
+
+
+def test_without_a_useful_answer_footage_is_searched_by_key_words(
+    stock: Stock, tmp_path: Path, chat_server: type[ChatServer]
+) -> None:
+    from app.pipeline.render import _FootageWork
+
+    chat_server.replies = [(200, {"choices": [{"message": {"content": "Sorry, I can't."}}]})]
+    llm = LLMSettings(endpoint=chat_server.url, model="llama3")
+    chosen = RenderSettings(output=FAST, footage=settings(tmp_path), llm=llm)
+    work = _FootageWork(chosen, ["Blue ocean waves crash."], (1280, 720), set(), None)
+    assert work.thread is not None
+    work.thread.join(30)
+    assert len(work.picked) == 1
+    assert work.notes == [
+        "footage searched by key words: the language model did not answer with a list of "
+        "search phrases"
+    ]
+    first = footage.search_terms("Blue ocean waves crash.", set(), keywords)[0]
+    assert f"query={first.replace(' ', '+')}&" in stock.searches()[0]

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -17,6 +13,7 @@ from app.pipeline.errors import RenderError
 from app.pipeline.media import SAMPLE_RATE, limit, measure_samples, read_wav
 from app.pipeline.script import LLMSettings, prepare_script
 from app.pipeline.speech import SpeechSettings, narrate, script_language
+from tests.fake_chat import ChatServer
 
 
 def test_narration_timings_come_from_the_audio(tmp_path: Path) -> None:
@@ -80,41 +77,10 @@ def test_normalise_and_limit(tmp_path: Path) -> None:
     assert not read_wav(tmp_path / "still.wav")[0].any()
 
 
-class _ChatServer(BaseHTTPRequestHandler):
-    replies: ClassVar[list[tuple[int, dict[str, Any]]]] = []
-    seen: ClassVar[list[dict[str, Any]]] = []
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).seen.append(
-            {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
-        )
-        status, payload = type(self).replies.pop(0)
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *_args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def chat_server() -> type[_ChatServer]:
-    _ChatServer.replies, _ChatServer.seen = [], []
-    server = HTTPServer(("127.0.0.1", 0), _ChatServer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _ChatServer.url = f"http://127.0.0.1:{server.server_port}/v1"  # type: ignore[attr-defined]
-    yield _ChatServer
-    server.shutdown()
-
-
-def test_script_is_generated_when_the_row_has_none(chat_server: type[_ChatServer]) -> None:
+def test_script_is_generated_when_the_row_has_none(chat_server: type[ChatServer]) -> None:
     answer = {"choices": [{"message": {"content": "Stars are far away. They shine at night."}}]}
     chat_server.replies = [(500, {"error": "busy"}), (200, answer)]
-    llm = LLMSettings(endpoint=chat_server.url, model="llama3", api_key="k3y")  # type: ignore[attr-defined]
+    llm = LLMSettings(endpoint=chat_server.url, model="llama3", api_key="k3y")
     idea = Idea(idea_title="Why stars shine", duration_seconds=60, tone="calm")
     assert prepare_script(idea, llm) == ["Stars are far away.", "They shine at night."]
     assert len(chat_server.seen) == 2  # the 500 was retried
@@ -125,9 +91,9 @@ def test_script_is_generated_when_the_row_has_none(chat_server: type[_ChatServer
     assert "about 150 words" in request["body"]["messages"][1]["content"]
 
 
-def test_script_generator_errors_say_what_to_check(chat_server: type[_ChatServer]) -> None:
+def test_script_generator_errors_say_what_to_check(chat_server: type[ChatServer]) -> None:
     chat_server.replies = [(401, {"error": "bad key"})]
-    llm = LLMSettings(endpoint=chat_server.url, model="m")  # type: ignore[attr-defined]
+    llm = LLMSettings(endpoint=chat_server.url, model="m")
     with pytest.raises(
         RenderError,
         match="refused the request \\(HTTP 401\\) — check its address, model name and API key",

@@ -398,11 +398,13 @@ def place(
     return [Shot(starts[g], ends[g], path, clip) for g, clip, path in picked if g < len(groups)]
 
 
-def search_terms(text: str, fallback: set[str], words: Callable[[str], set[str]]) -> list[str]:
-    """Queries for a scene, most specific first: its two longest key words, then one, then
-    the idea's own key words."""
+def search_terms(
+    text: str, fallback: set[str], words: Callable[[str], set[str]], phrase: str | None = None
+) -> list[str]:
+    """Queries for a scene, most specific first: the language model's phrase when it proposed
+    one, its two longest key words, then one, then the idea's own key words."""
     mine = sorted(words(text), key=lambda w: (-len(w), w))
-    queries = []
+    queries = [phrase] if phrase else []
     if len(mine) >= 2:
         queries.append(" ".join(mine[:2]))
     queries += mine[:2]
@@ -420,9 +422,11 @@ def plan_shots(
     idea_words: set[str],
     words: Callable[[str], set[str]],
     seconds: float = SCENE_SECONDS,
+    phrases: Sequence[str | None] = (),
 ) -> tuple[list[tuple[int, Clip, Path]], list[str]]:
     """A clip for each scene's text, fetched through the cache: (scene index, clip, file);
     and the notes for the item (a scene without a clip keeps the fallback background).
+    ``phrases``: a search phrase per scene proposed by a language model, tried first.
     Raises `FootageUnavailable` when the provider cannot be used at all."""
     provider = settings.provider
     if not settings.api_key:
@@ -443,7 +447,8 @@ def plan_shots(
     notes: list[str] = []
     for index, text in enumerate(texts):
         chosen = None
-        for query in search_terms(text, idea_words, words):
+        phrase = phrases[index] if index < len(phrases) else None
+        for query in search_terms(text, idea_words, words, phrase):
             if query not in results:
                 results[query] = search(query, settings.api_key, portrait, need, limits)
             fresh = [c for c in results[query] if c.id not in used]

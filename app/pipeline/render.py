@@ -30,7 +30,7 @@ from app.pipeline import footage
 from app.pipeline.errors import Canceled, RenderError
 from app.pipeline.footage import FootageSettings
 from app.pipeline.metadata import build_metadata
-from app.pipeline.script import LLMSettings, prepare_script
+from app.pipeline.script import LLMSettings, prepare_script, search_phrases
 from app.pipeline.speech import SpeechSettings, narrate, script_language
 from app.pipeline.styles import pick_style
 from app.pipeline.thumbnail import make_thumbnail
@@ -389,10 +389,12 @@ class _FootageWork:
     ) -> None:
         width, height = size
         try:
+            phrases, said = _search_phrases(settings, texts)
             self.picked, self.notes = footage.plan_shots(
                 settings.footage, texts, portrait=height > width, need=max(width, height),
-                idea_words=wanted, words=keywords,
+                idea_words=wanted, words=keywords, phrases=phrases,
             )  # fmt: skip
+            self.notes = said + self.notes
         except footage.FootageUnavailable as exc:
             instead = (
                 "the assets folder" if settings.visuals.assets_dir else "the style's background"
@@ -416,6 +418,19 @@ class _FootageWork:
                     "notes": self.notes,
                 })  # fmt: skip
         return footage.place(self.groups, self.picked, timings, span), self.notes
+
+
+def _search_phrases(
+    settings: RenderSettings, texts: Sequence[str]
+) -> tuple[list[str | None], list[str]]:
+    """Search phrases from the language model when one is configured, and a note when it could
+    not help (footage is then searched by the sentences' key words)."""
+    if settings.llm is None or not settings.footage.api_key:
+        return [], []
+    try:
+        return search_phrases(texts, settings.llm), []
+    except RenderError as exc:
+        return [], [f"footage searched by key words: {exc}"]
 
 
 def _publish(source: Path, target: Path, *, copy: bool) -> None:

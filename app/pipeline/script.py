@@ -6,9 +6,11 @@ Any OpenAI-compatible chat API works (OpenAI, a local Ollama at http://localhost
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
@@ -17,6 +19,7 @@ from app.domain.sentences import split_sentences
 from app.pipeline.errors import RenderError
 
 WORDS_PER_SECOND = 2.5
+PHRASE_TIMEOUT = 30.0  # search phrases are a nicety: a slow model is not waited on long
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +45,14 @@ def prompt_for(idea: Idea) -> str:
     )
 
 
-def generate_script(idea: Idea, llm: LLMSettings) -> str:
+def chat(llm: LLMSettings, system: str, user: str, *, attempts: int = 3) -> str:
+    """One answer from an OpenAI-compatible chat API; transient failures are retried."""
     body = json.dumps(
         {
             "model": llm.model,
             "messages": [
-                {"role": "system", "content": "You write narration scripts for explainer videos."},
-                {"role": "user", "content": prompt_for(idea)},
+                {"role": "system", "content": system},
+                {"role": "user", "content": user},
             ],
             "temperature": 0.7,
         }
@@ -60,7 +64,7 @@ def generate_script(idea: Idea, llm: LLMSettings) -> str:
 
     @retry(
         retry=retry_if_exception_type(_Transient),
-        stop=stop_after_attempt(3),
+        stop=stop_after_attempt(attempts),
         wait=wait_exponential_jitter(initial=1, max=10),
         reraise=True,
     )
@@ -73,25 +77,57 @@ def generate_script(idea: Idea, llm: LLMSettings) -> str:
             if exc.code == 429 or exc.code >= 500:
                 raise _Transient(f"HTTP {exc.code}") from exc
             raise RenderError(
-                f"the script generator refused the request (HTTP {exc.code}) — check its "
+                f"the language model refused the request (HTTP {exc.code}) — check its "
                 "address, model name and API key in Settings"
             ) from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             raise _Transient(str(exc)) from exc
         except ValueError as exc:
-            raise RenderError("the script generator did not answer with JSON") from exc
+            raise RenderError("the language model did not answer with JSON") from exc
         try:
             return str(payload["choices"][0]["message"]["content"]).strip()
         except (KeyError, IndexError, TypeError) as exc:
-            raise RenderError("the script generator's answer had no message in it") from exc
+            raise RenderError("the language model's answer had no message in it") from exc
 
     try:
         return call()
     except _Transient as exc:
         raise RenderError(
-            f"the script generator at {llm.endpoint} could not be reached ({exc}) — "
+            f"the language model at {llm.endpoint} could not be reached ({exc}) — "
             "check that it is running, then retry"
         ) from exc
+
+
+def generate_script(idea: Idea, llm: LLMSettings) -> str:
+    return chat(llm, "You write narration scripts for explainer videos.", prompt_for(idea))
+
+
+def search_phrases(texts: Sequence[str], llm: LLMSettings) -> list[str | None]:
+    """A stock-footage search phrase for each scene's text, proposed by the language model
+    (one request for the whole video); None where it proposed nothing usable."""
+    numbered = "\n".join(f"{n}. {text}" for n, text in enumerate(texts, start=1))
+    answer = chat(
+        replace(llm, timeout=min(llm.timeout, PHRASE_TIMEOUT)),
+        "You choose stock-footage search phrases for narrated videos.",
+        "For each numbered scene below, give a search phrase of two to four words that "
+        "would find a video clip showing what the scene is about (concrete, visual things, "
+        "no abstract words). Answer with a JSON array of strings only, one per scene, in "
+        f"order.\n\n{numbered}",
+        attempts=1,
+    )
+    match = re.search(r"\[.*\]", answer, re.DOTALL)
+    try:
+        proposed = json.loads(match.group(0)) if match else None
+    except ValueError:
+        proposed = None
+    if not isinstance(proposed, list):
+        raise RenderError("the language model did not answer with a list of search phrases")
+    phrases: list[str | None] = []
+    for n in range(len(texts)):
+        item = proposed[n] if n < len(proposed) else None
+        phrase = " ".join(str(item).split()[:6]) if isinstance(item, str) else ""
+        phrases.append(phrase or None)
+    return phrases
 
 
 def prepare_script(idea: Idea, llm: LLMSettings | None) -> list[str]:
