@@ -27,6 +27,7 @@ from app import (
     cli_scheduling,
     cli_settings,
     cli_stats,
+    cli_voices,
 )
 from app.cli_common import record_id
 from app.domain.errors import UserError
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_db.add_parser(commands)
     cli_api.add_parser(commands)
     cli_footage.add_parser(commands)
+    cli_voices.add_parser(commands)
     return parser
 
 

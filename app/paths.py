@@ -39,6 +39,11 @@ class AppPaths:
         return self.data_dir / "templates"
 
     @property
+    def voices_dir(self) -> Path:
+        """Piper voices the user adds: NAME.onnx next to NAME.onnx.json."""
+        return self.data_dir / "voices"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "cadence.log"
 

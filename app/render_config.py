@@ -72,6 +72,7 @@ def render_settings(
             pause_seconds=settings.get("speech.pause"),
             engine=settings.get("speech.engine"),
             piper_model=_path(settings.get("speech.piper_model")),
+            voices_dir=paths.voices_dir,
         ),
         visuals=visuals,
         footage=footage,

@@ -108,28 +108,32 @@ def test_script_generator_errors_say_what_to_check(chat_server: type[ChatServer]
 
 def test_piper_is_used_when_installed(tmp_path: Path) -> None:
     """The optional neural engine (GPL, never a hard dependency): runs where it is installed."""
-    pytest.importorskip("piper", reason="piper-tts is an optional extra: pip install '.[piper]'")
+    pytest.importorskip("piper", reason="piper-tts is an optional extra: pip install -e '.[piper]'")
     models = speech.piper_models()
     if not models:
         pytest.skip("no Piper voice package is installed")
     engine, warnings = speech.choose_engine(SpeechSettings(), Voice.MALE)
     assert engine.name == "piper" and warnings == []
-    result = narrate(
-        ["Hello from a neural voice.", "Second sentence."], Voice.MALE, SpeechSettings(), tmp_path
-    )
+    sentences = ["Hello from a neural voice.", "In 1990, Dr. Smith found three new stars."]
+    result = narrate(sentences, Voice.MALE, SpeechSettings(), tmp_path)
     assert result.engine == "piper" and result.voice == "en_US-joe-medium"
     assert result.duration > 1.0
+    # Piper's phoneme alignments time every written word, in order, inside its sentence.
+    for words, (start, end), sentence in zip(result.words, result.timings, sentences, strict=True):
+        assert [sentence[s : s + n] for s, n, _t in words] == sentence.split()
+        times = [t for _s, _n, t in words]
+        assert times == sorted(times) and start <= times[0] < start + 0.3 and times[-1] < end
     # No female Piper voice is installed: the system voice is used, and the user is told.
     fallback, said = speech.choose_engine(SpeechSettings(), Voice.FEMALE)
     assert fallback.name == "espeak-ng" and said == [
-        "no female Piper voice is installed; the system voice was used"
+        "no female Piper voice for language “en” is installed; the system voice was used"
     ]
 
 
 def test_choosing_piper_without_it_says_how_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(speech, "piper_models", lambda _extra=None: [])
+    monkeypatch.setattr(speech, "piper_models", lambda _extra=None, _folder=None: [])
     with pytest.raises(RenderError, match="pip install piper-tts"):
         speech.choose_engine(SpeechSettings(engine="piper"))
 

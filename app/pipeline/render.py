@@ -209,7 +209,10 @@ def render_item(
             rate_wpm=style.voice_rate or settings.speech.rate_wpm,
             pitch=style.voice_pitch,
         )
-        narration = narrate(sentences, idea.voice_preference, speaking, workdir, report)
+        narration = narrate(
+            sentences, idea.voice_preference, speaking, workdir, report,
+            language=re.split(r"[-_]", language)[0].lower(),
+        )  # fmt: skip
         speech = {
             "timings": narration.timings,
             "duration": narration.duration,

