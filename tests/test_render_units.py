@@ -242,3 +242,19 @@ def test_a_right_to_left_caption_is_drawn_with_its_stop_on_the_left() -> None:
             break
         first.append(int(column))
     assert len(first) < layout.font_size / 3  # a full stop, not the start of a word
+
+
+def test_a_crossfade_goes_from_one_picture_to_the_next() -> None:
+    import numpy as np
+
+    from app.pipeline.visuals import crossfade
+
+    old = np.zeros((4, 4, 3), np.uint8)
+    new = np.full((4, 4, 3), 255, np.uint8)
+    new[0, 0] = (10, 200, 0)
+    assert (crossfade(old, new, 0.0) == old).all()
+    assert (crossfade(old, new, 1.0) == new).all()
+    half = crossfade(old, new, 0.5)
+    assert half.dtype == np.uint8 and half[1, 1].tolist() == [128, 128, 128]
+    assert half[0, 0].tolist() == [5, 100, 0]
+    assert crossfade(new, old, 0.25)[1, 1].tolist() == [191, 191, 191]  # 255 × ¾, rounded

@@ -41,6 +41,9 @@ VP9 = {
     Optimize.BALANCED: ("good", 4, 32),
     Optimize.QUALITY: ("good", 1, 30),
 }
+# Frames x264 looks ahead (its presets' own: 10, 40, 50). Each is a full frame and more held
+# in memory: at 1080p, 20 instead of 40 saves ~130 MB for files within 1 % of the size.
+LOOKAHEAD = {Optimize.SPEED: 10, Optimize.BALANCED: 20, Optimize.QUALITY: 30}
 AUDIO_BITRATE = {AudioCodec.AAC: "384k", AudioCodec.OPUS: "192k"}
 HARDWARE = {
     VideoCodec.H264: ("h264_nvenc", "h264_qsv", "h264_videotoolbox"),
@@ -105,7 +108,7 @@ def plan(config: OutputConfig, encoder: str | None = None, *, planar: bool = Fal
             "-flags",
             "+cgop",
             "-x264-params",
-            "open-gop=0",
+            f"open-gop=0:rc-lookahead={LOOKAHEAD[config.optimize]}",
             *BT709,
             *container,
             *audio_params,

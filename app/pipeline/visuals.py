@@ -217,9 +217,11 @@ class Footage(Background):
         return np.frombuffer(self._last, np.uint8).reshape(height, width, 3)
 
     def release(self) -> None:
+        """Close the decoder and let go of its last picture (a crossfade keeps its own)."""
         if self._frames is not None:
             self._frames.close()
             self._frames = None
+        self._last, self._position = b"", -1
 
 
 def open_image(path: Path) -> Image.Image:
@@ -401,9 +403,7 @@ class FrameSource:
             before = self.scenes[scene_index - 1]
             held = self._last_of.get(scene_index - 1)  # a clip fades out on its last picture
             old = held if held is not None else before.background.frame(t - before.start)
-            old = old.astype(np.float32)
-            weight = into / self.fade
-            frame = (old + (frame.astype(np.float32) - old) * weight).round().astype(np.uint8)
+            frame = crossfade(old, frame, into / self.fade)
         for sprite in self.fixed:
             sprite.blend(frame)
         for index in active:
@@ -413,6 +413,18 @@ class FrameSource:
             while len(self._cache) > 4:
                 self._cache.popitem(last=False)
         return frame
+
+
+def crossfade(old: np.ndarray, new: np.ndarray, weight: float) -> np.ndarray:
+    """``weight`` of the way from ``old`` to ``new`` (uint8 pictures), in 16-bit integers: a
+    1080p frame needs 25 MB of temporaries this way, not the 125 MB floats would."""
+    share = round(weight * 256)
+    mixed = old.astype(np.uint16)
+    mixed *= 256 - share
+    mixed += new.astype(np.uint16) * np.uint16(share)
+    mixed += 128
+    mixed >>= 8
+    return mixed.astype(np.uint8)
 
 
 def build_frames(
