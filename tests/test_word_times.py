@@ -56,7 +56,9 @@ def test_the_reported_times_are_within_the_measured_error() -> None:
     """Against the benchmark's forced alignment of words synthesised one by one: about as
     close as it measured (mean 24 ms, largest 139 ms over the demo sheet), and far closer
     than timing words by their length."""
-    from tests.bench.bench_word_timing import align, spectra, synth
+    from tests.bench.bench_word_timing import Speaker, align, spectra
+
+    synth = Speaker(piper=False).synth
 
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)

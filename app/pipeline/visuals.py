@@ -11,8 +11,9 @@ import math
 import re
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +103,14 @@ def gradient(
 ) -> np.ndarray:
     """A diagonal gradient, top-left to bottom-right, as an (h, w, 3) uint8 array."""
     width, height = size
-    ramp = (np.linspace(0, 1, width)[None, :] + np.linspace(0, 1, height)[:, None]) / 2
-    start, end = (np.array(c, dtype=np.float32) for c in colors)
-    image = start + (end - start) * ramp[..., None]
-    return np.ascontiguousarray(image.round().astype(np.uint8))
+    ramp = (
+        np.linspace(0, 0.5, width, dtype=np.float32)[None, :]
+        + np.linspace(0, 0.5, height, dtype=np.float32)[:, None]
+    )
+    image = np.empty((height, width, 3), np.uint8)
+    for channel, (a, b) in enumerate(zip(*colors, strict=True)):  # a channel at a time: small
+        image[..., channel] = np.rint(a + (b - a) * ramp)
+    return image
 
 
 class Background(ABC):
@@ -192,8 +197,12 @@ class Footage(Background):
         import imageio_ffmpeg
 
         self.release()
+        # One frame queued between its stages, not eight: the render reads slower than it
+        # decodes, and full queues of 1080p pictures cost ~40 MB.
         self._frames = imageio_ffmpeg.read_frames(
-            str(self.prepared), input_params=["-threads", "1"], output_params=["-threads", "1"]
+            str(self.prepared),
+            input_params=["-threads", "1", "-filter_threads", "1"],
+            output_params=["-threads", "1", "-thread_queue_size", "1"],
         )
         next(self._frames)  # its description
         self._position = -1
@@ -356,9 +365,22 @@ class Scene:
 
 @dataclass(slots=True)
 class Overlay:
+    """A picture shown from ``start`` to ``end``; drawn when first shown and let go of when
+    over, so a video's captions are not all held in memory at once."""
+
     start: float
     end: float
-    sprite: Sprite
+    make: Callable[[], Sprite]
+    _sprite: Sprite | None = None
+
+    @property
+    def sprite(self) -> Sprite:
+        if self._sprite is None:
+            self._sprite = self.make()
+        return self._sprite
+
+    def release(self) -> None:
+        self._sprite = None
 
 
 @dataclass(slots=True)
@@ -390,15 +412,23 @@ class FrameSource:
             done.background.release()
         scene = self.scenes[scene_index]
         active = tuple(i for i, o in enumerate(self.overlays) if o.start <= t < o.end)
+        for overlay in self.overlays:
+            if overlay.end <= t:
+                overlay.release()
         key = (scene_index, active)
         if scene.background.static and key in self._cache:
             return self._cache[key]
+        if not scene.background.static:
+            self._cache.clear()  # a moving scene: the still frames before it are not needed
         picture = scene.background.frame(t - scene.start)
         frame = np.array(picture, dtype=np.uint8, copy=True)
-        if isinstance(scene.background, Footage):  # a read-only buffer: kept, not copied
-            self._last_of = {i: p for i, p in self._last_of.items() if i == scene_index - 1}
-            self._last_of[scene_index] = picture
         into = t - scene.start
+        if isinstance(scene.background, Footage):  # a read-only buffer: kept, not copied
+            fading = self.fade and into < self.fade  # the scene before is needed until then
+            self._last_of = {
+                i: p for i, p in self._last_of.items() if fading and i == scene_index - 1
+            }
+            self._last_of[scene_index] = picture
         if self.fade and scene_index and into < self.fade:  # crossfade from the scene before
             before = self.scenes[scene_index - 1]
             held = self._last_of.get(scene_index - 1)  # a clip fades out on its last picture
@@ -467,19 +497,22 @@ def build_frames(
             length = float(edges[n + 1] - edges[n])
             background = _background(path, size, length, fps, workdir, n)
             scenes.append(Scene(float(edges[n]), float(edges[n + 1]), background))
-    overlays = []
-    for cue in cues:
-        image, xy = render_cue(cue, style, layout)
-        overlays.append(Overlay(cue.start, cue.end, Sprite.from_image(image, xy)))
+    overlays = [
+        Overlay(cue.start, cue.end, partial(_cue_sprite, cue, style, layout)) for cue in cues
+    ]
     if start > 0:
-        overlays.append(
-            Overlay(0.0, start, Sprite.from_image(title_card(title, "", style, size), (0, 0)))
-        )
+        card = partial(title_card, title, "", style, size)
+        overlays.append(Overlay(0.0, start, lambda: Sprite.from_image(card(), (0, 0))))
     if duration > end:
-        outro = title_card(settings.outro_text, title, style, size)
-        overlays.append(Overlay(end, duration + 1, Sprite.from_image(outro, (0, 0))))
+        outro = partial(title_card, settings.outro_text, title, style, size)
+        overlays.append(Overlay(end, duration + 1, lambda: Sprite.from_image(outro(), (0, 0))))
     fixed = [logo_sprite(settings.logo, size, style.logo_position)] if settings.logo else []
     return FrameSource(size, scenes, overlays, fixed, fade=CROSSFADE if shots else 0.0)
+
+
+def _cue_sprite(cue: Cue, style: Style, layout: Layout) -> Sprite:
+    image, xy = render_cue(cue, style, layout)
+    return Sprite.from_image(image, xy)
 
 
 def _background(

@@ -79,19 +79,20 @@ class PeakMemory:
 
     def _run(self) -> None:
         while not self._stop.is_set() and self._pid:
-            try:
+            try:  # a child may end between listing and asking: that sample is skipped
                 root = psutil.Process(self._pid)
                 rss_root = root.memory_info().rss
-                rss_children = sum(c.memory_info().rss for c in root.children(recursive=True))
+                children = [
+                    (" ".join(c.cmdline()[1:8]), c.memory_info().rss)
+                    for c in root.children(recursive=True)
+                ]
             except psutil.Error:
                 time.sleep(0.05)
                 continue
+            rss_children = sum(rss for _command, rss in children)
             self.peak_python = max(self.peak_python, rss_root)
             if rss_children > self.peak_ffmpeg:
-                self.at_peak = [
-                    (" ".join(c.cmdline()[1:8]), c.memory_info().rss // 2**20)
-                    for c in root.children(recursive=True)
-                ]
+                self.at_peak = [(command, rss // 2**20) for command, rss in children]
             self.peak_ffmpeg = max(self.peak_ffmpeg, rss_children)
             self.peak_total = max(self.peak_total, rss_root + rss_children)
             time.sleep(0.05)
