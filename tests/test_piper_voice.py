@@ -118,3 +118,26 @@ def test_the_voices_command_lists_them_and_says_where_to_add_more(
     assert "en_US-amy-medium" in shown and " en   female " in shown
     assert "Rows no Piper voice fits (language, or gender) are spoken by espeak-ng." in shown
     assert f"NAME.onnx with its NAME.onnx.json in {paths.voices_dir}" in shown
+
+
+def test_a_broken_voice_file_does_not_stop_the_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(piper_voice, "installed", lambda: True)
+    model(tmp_path, "en_US-amy-medium", "en_US")
+
+    def broken(chosen: PiperModel) -> None:
+        raise speech.RenderError(
+            f"the Piper voice {chosen.path.name} cannot be loaded (bad model) — remove it"
+        )
+
+    monkeypatch.setattr(speech, "Piper", broken)
+    settings = SpeechSettings(voices_dir=tmp_path)
+    engine, warnings = speech.choose_engine(settings, Voice.FEMALE, "en")
+    assert engine.name == "espeak-ng"
+    assert warnings == [
+        "the Piper voice en_US-amy-medium.onnx cannot be loaded (bad model) — remove it; "
+        "the system voice was used"
+    ]
+    with pytest.raises(speech.RenderError, match="cannot be loaded"):  # Piper asked for by name
+        speech.choose_engine(SpeechSettings(engine="piper", voices_dir=tmp_path), Voice.FEMALE)

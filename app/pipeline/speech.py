@@ -233,7 +233,13 @@ def choose_engine(
         models = piper_models(settings.piper_model, settings.voices_dir)
         model = pick_model(models, voice, language)
         if model is not None:
-            return Piper(model), warnings
+            try:
+                return Piper(model), warnings
+            except RenderError as exc:  # a broken voice file: auto speaks on without it
+                if name == "piper":
+                    raise
+                warnings.append(f"{exc}; the system voice was used")
+                models = []
         if name == "piper" and not models:
             raise RenderError(
                 "the Piper engine is chosen but not installed — pip install piper-tts and a "
