@@ -14,7 +14,6 @@ import importlib
 import importlib.metadata
 import importlib.util
 import json
-import logging
 import re
 import threading
 import wave
@@ -27,8 +26,6 @@ from typing import Any
 from app.domain.idea import Voice
 from app.pipeline.errors import RenderError
 from app.pipeline.word_times import Word
-
-log = logging.getLogger(__name__)
 
 # Gender of well-known Piper voices, by the name in their model file (en_US-joe-medium → joe).
 _GENDERS = {
@@ -69,6 +66,11 @@ class PiperModel:
         return self.path.stem
 
 
+def base_language(code: str) -> str:
+    """The language of a code like ``en_US``, ``en-us`` or ``EN``: ``en``."""
+    return re.split(r"[_-]", code)[0].lower()
+
+
 def describe(path: Path) -> PiperModel:
     """A model's language (from its ``.onnx.json``) and gender (from its name)."""
     language = ""
@@ -77,7 +79,7 @@ def describe(path: Path) -> PiperModel:
         code = (config.get("language") or {}).get("code") or (config.get("espeak") or {}).get(
             "voice", ""
         )
-        language = re.split(r"[_-]", str(code))[0].lower()
+        language = base_language(str(code))
     except (OSError, ValueError, AttributeError):
         pass
     parts = path.stem.split("-")

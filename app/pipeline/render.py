@@ -30,6 +30,7 @@ from app.pipeline import footage
 from app.pipeline.errors import Canceled, RenderError
 from app.pipeline.footage import FootageSettings
 from app.pipeline.metadata import build_metadata
+from app.pipeline.piper_voice import base_language
 from app.pipeline.script import LLMSettings, prepare_script, search_phrases
 from app.pipeline.speech import SpeechSettings, narrate, script_language
 from app.pipeline.styles import pick_style
@@ -211,7 +212,7 @@ def render_item(
         )
         narration = narrate(
             sentences, idea.voice_preference, speaking, workdir, report,
-            language=re.split(r"[-_]", language)[0].lower(),
+            language=base_language(language),
         )  # fmt: skip
         speech = {
             "timings": narration.timings,

@@ -125,7 +125,7 @@ def search_phrases(texts: Sequence[str], llm: LLMSettings) -> list[str | None]:
     phrases: list[str | None] = []
     for n in range(len(texts)):
         item = proposed[n] if n < len(proposed) else None
-        phrase = " ".join(str(item).split()[:6]) if isinstance(item, str) else ""
+        phrase = " ".join(item.split()[:6]) if isinstance(item, str) else ""
         phrases.append(phrase or None)
     return phrases
 
