@@ -184,6 +184,6 @@ def set_enabled(on: bool, data_dir: Path | None = None) -> None:
     if way is None:
         return
     if on:
-        way.enable(command(data_dir))
+        way.enable([*command(data_dir), "--tray"])  # at login: quietly, in the tray
     else:
         way.disable()

@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep the database and logs in DIR (default: user data dir)",
     )
+    parser.add_argument(
+        "--tray",
+        action="store_true",
+        help="start with the window hidden in the system tray (as at login)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def source_arguments(p: argparse.ArgumentParser, flag: bool) -> None:
@@ -451,7 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         from app.ui.launch import run_gui  # Qt is loaded only when the window is wanted
 
-        return run_gui(paths)
+        return run_gui(paths, in_tray=args.tray)
     # Only the command's name: arguments can hold secrets or private paths.
     log.debug("command %s %s", args.command, getattr(args, f"{args.command}_command", "") or "")
     try:

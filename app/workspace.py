@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -452,6 +453,65 @@ class Workspace:
                 }
                 for row, title, error, at, job_id, job_title in recent
             ],
+        }
+
+    def dashboard(self, days: int = 30, ahead: int = 7) -> dict[str, Any]:
+        """The overview, and what the dashboard draws: videos made per local day over the
+        last ``days`` days, what is planned over the next ``ahead`` days (videos publishing,
+        jobs starting, schedule runs), today's YouTube quota, and what needs the user."""
+        from app.domain.daily import by_local_day
+        from app.domain.schedule import local_zone_name
+        from app.store import publishing, stats
+        from app.store.models import Item, Job
+
+        overview = self.overview(upcoming=200)
+        now = self.planner.clock()
+        zone = ZoneInfo(local_zone_name())  # the real zone: 30 days may cross a DST change
+        today = now.astimezone(zone).date()
+        since = datetime.combine(today - timedelta(days=days), datetime.min.time(), zone)
+        with self.db.read() as session:
+            made = by_local_day(stats.outcomes_since(session, since), today, days, zone)
+            failed_jobs = session.execute(
+                select(Job.id, Job.title, func.count(Item.id))
+                .join(Item)
+                .where(Item.state == State.FAILED.value)
+                .where(Job.state.not_in((State.CANCELED.value, State.CANCELING.value)))
+                .group_by(Job.id)
+                .order_by(func.max(Item.finished_at).desc())
+                .limit(6)
+            ).all()
+            approval = publishing.awaiting_approval(session)
+            held = publishing.held_uploads(session)
+            unsigned = publishing.unsigned_uploads(session)
+        end = datetime.combine(today + timedelta(days=ahead), datetime.min.time(), zone)
+        planned = [
+            (o.when, "job starts" if o.kind.value == "job" else "video", o.job_id)
+            for o in self.planner.state(now, end, with_runs=False).occurrences
+        ]
+        planned += [(when, "schedule run", None) for when, _name in overview["next_runs"]]
+        projects = self.quota.all_today()
+        limits = self.quota_limits()
+        attention: list[dict[str, Any]] = [
+            {"kind": "failed", "job_id": job_id, "title": title, "count": count}
+            for job_id, title, count in failed_jobs
+        ]
+        if approval:
+            attention.append({"kind": "approval", "count": approval})
+        attention += [
+            {"kind": "held", "channel": channel, "why": why, "count": count}
+            for channel, why, count in held
+        ]
+        if unsigned:
+            attention.append({"kind": "unsigned", "count": unsigned})
+        return {
+            **overview,
+            "next_runs": overview["next_runs"][:8],
+            "made": made,
+            "today": today,
+            "planned": [(when, kind, job) for when, kind, job in planned if now <= when < end],
+            "units_left": min((q.units_left for q in projects), default=limits.units),
+            "units_limit": limits.units,
+            "attention": attention,
         }
 
     @staticmethod

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from app.changes import Changes, Done, bulk_done
 from app.domain.errors import UserError
+from app.engine.service import EngineEvent, EventKind
 from app.paths import DEMO_SHEET, AppPaths
 from app.sources.intake import SourceSpec
 from app.ui.main_window import MainWindow
@@ -98,6 +99,26 @@ def test_the_window_reloads_only_the_rows_an_action_changed(
     window.refresh_elsewhere()
     qtbot.waitUntil(lambda: window.snapshot[third].state == "paused", timeout=10_000)
     assert asked == [frozenset({third})]
+
+    # An engine event about one job repaints that job's row, and only it.
+    asked.clear()
+    window.on_engine_event(
+        EngineEvent(EventKind.ITEM_PROGRESSED, first, 0, 2, {"stage": "speech", "progress": 0.4})
+    )
+    qtbot.waitUntil(lambda: bool(asked), timeout=10_000)
+    assert asked == [frozenset({first})]
+
+    # Idle ticks with nothing committed read nothing: no audit query, no periodic reload.
+    asked.clear()
+    looked: list[Any] = []
+    real_news = workspace.news_since
+    monkeypatch.setattr(
+        workspace, "news_since", lambda seen: looked.append(seen) or real_news(seen)
+    )
+    for _ in range(3):
+        window.refresh_elsewhere()
+        qtbot.waitUntil(lambda: not window.looking, timeout=5_000)
+    assert looked == [] and asked == []
     window.close()
     workspace.close()
 

@@ -425,6 +425,7 @@ def test_items_show_attempts_and_open_their_files(
 
 
 def test_an_alert_takes_you_where_to_act(window: MainWindow) -> None:
+    window.nav.setCurrentRow(PAGES.index("Monitor"))  # a hidden monitor only samples
     window.monitor.failures = [(1, f"Job 1 row {n}: crashed") for n in range(3)]
     window.monitor.tick()
     alerts = window.monitor.alerts

@@ -39,6 +39,7 @@ from app.pipeline.runner import RenderOutcome, RenderStatus, RenderTask, run_ren
 from app.publish import webhooks
 from app.render_config import render_settings
 from app.store import publishing, queue, stats
+from app.store.database import CommitWatch
 from app.store.jobs import audit
 from app.store.models import Item, Job, Upload, utcnow
 from app.store.publishing import OUTPUT_FILES
@@ -50,6 +51,10 @@ PRUNE_EVERY = 6 * 3600.0
 WRITE_BACK_EVERY = 1.0  # seconds between status write-backs (one request per sheet each)
 WRITE_BACK_IDLE_EVERY = 15.0
 WEBHOOK_GRACE = 120.0  # seconds a shutdown waits for webhook deliveries
+# While nothing runs, nothing was committed and nothing woke it, the engine skips its pass
+# (one PRAGMA instead of its queries) — but looks at least this often, for what only the
+# clock changes: a minimum interval between starts, a deadline, a job's end time.
+HEARTBEAT = 10.0
 
 
 class EventKind(StrEnum):
@@ -127,6 +132,15 @@ class Engine:
         self._news = True
         self.limiter = workspace.limiter
         self.limiter.on_limited = self._rate_limited  # a waiting job says so in its progress
+        self._commits: CommitWatch | None = None  # open while running
+        self._look_at = 0.0  # monotonic: the next pass even when nothing else asks for one
+        self._held = False  # the load held back ready work: look again every poll
+
+    def _must_look(self) -> bool:
+        """In a thread: a pass has work to find — something committed, or its time came."""
+        assert self._commits is not None
+        committed = self._commits.changed()  # always read, so the next look compares to now
+        return committed or self._held or time.monotonic() >= self._look_at
 
     # The loop
 
@@ -143,9 +157,11 @@ class Engine:
         if self.schedules is None and self.run_schedules:
             self.schedules = ScheduleRunner(self.workspace, lambda _job_id: self.wake())
             await self.schedules.start()
+        self._commits = self.db.watch()
         try:
             await self._loop(stopping, until_idle)
         finally:
+            self._commits.close()
             if self.schedules is not None:
                 await self.schedules.stop()
                 self.schedules = None
@@ -154,7 +170,11 @@ class Engine:
         while not stopping.is_set():
             # Cleared before this pass's work: a wake-up that arrives while it awaits a thread
             # (a schedule just made a job) must not be lost until the next poll.
+            woken, busy = self._wake.is_set(), bool(self.workers or self.uploads)
             self._wake.clear()
+            if not (woken or busy or until_idle or await asyncio.to_thread(self._must_look)):
+                await self._rest(stopping)
+                continue
             finished_before = self._finished
             # The loop may be the window's (qasync): database work goes to threads.
             # Ready work first (dispatch latency), then bookkeeping.
@@ -177,15 +197,7 @@ class Engine:
                 and not await asyncio.to_thread(self._retries_waiting)
             ):
                 break
-            waiters = [
-                asyncio.ensure_future(self._wake.wait()),
-                asyncio.ensure_future(stopping.wait()),
-            ]
-            await asyncio.wait(
-                waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED
-            )
-            for waiter in waiters:
-                waiter.cancel()
+            await self._rest(stopping)
         running = [*self.workers.values(), *self.uploads.values()]
         for worker in running:
             worker.stop.set()
@@ -196,6 +208,16 @@ class Engine:
             await asyncio.to_thread(thread.join, WEBHOOK_GRACE)
         if self._flushing is not None:  # a write-back in flight completes; the rest waits
             await asyncio.gather(self._flushing, return_exceptions=True)
+
+    async def _rest(self, stopping: asyncio.Event) -> None:
+        """Until woken, stopped, or the poll interval is over."""
+        waiters = [
+            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(stopping.wait()),
+        ]
+        await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
 
     def _send_webhook(self, job_id: int, url: str, body: bytes) -> None:
         """Deliver in its own thread: retries with backoff never hold up the engine."""
@@ -289,6 +311,12 @@ class Engine:
         load_slots = self.gauge.slots(len(self.workers), free)
         with self.db.write() as session:
             claims = queue.claim_next(session, free, load_slots=load_slots)
+            if not claims:  # idle now: when must it look again? (not on the dispatch path)
+                now = utcnow()
+                self._held = load_slots < free and queue.any_ready(session, now)
+                upcoming = queue.next_start(session, now)
+                wait = HEARTBEAT if upcoming is None else (upcoming - now).total_seconds()
+                self._look_at = time.monotonic() + min(HEARTBEAT, wait)
             folders = {}
             for claim in claims:
                 job = session.get(Job, claim.job_id)

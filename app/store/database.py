@@ -170,8 +170,31 @@ class Database:
             target.close()
             source.close()
 
+    def watch(self) -> CommitWatch:
+        return CommitWatch(self.path)
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+class CommitWatch:
+    """Tells whether anything was committed to the database since the last look — by this
+    process or any other — at the cost of one ``PRAGMA data_version`` (a read of WAL's shared
+    memory, no query). Its own connection never writes, so every commit is someone else's.
+    One thread at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self._connection = sqlite3.connect(path, check_same_thread=False)
+        self._seen: int | None = None
+
+    def changed(self) -> bool:
+        """True on the first look and whenever a commit happened since the previous one."""
+        version = int(self._connection.execute("PRAGMA data_version").fetchone()[0])
+        changed, self._seen = version != self._seen, version
+        return changed
+
+    def close(self) -> None:
+        self._connection.close()
 
 
 def _make_engine(path: Path, synchronous: str) -> Engine:

@@ -103,6 +103,30 @@ def claim_next(session: Session, limit: int, *, load_slots: int | None = None) -
     return claims
 
 
+def next_start(session: Session, now: datetime) -> datetime | None:
+    """The earliest moment a waiting item of an active job may start (a retry's back-off, a
+    time rule, a start time, an upload's turn): an idle engine looks again then."""
+    return session.scalar(
+        select(func.min(Item.not_before))
+        .join(Job)
+        .where(
+            Job.state.in_(ACTIVE_JOB_STATES),
+            Item.state == State.PENDING.value,
+            Item.not_before > now,
+        )
+    )
+
+
+def any_ready(session: Session, now: datetime) -> bool:
+    """Whether an item of an active job could start now (the load may be holding it)."""
+    ready = (
+        select(Item.id)
+        .join(Job)
+        .where(Job.state.in_(ACTIVE_JOB_STATES), Item.state == State.PENDING.value, _ready(now))
+    )
+    return session.scalar(ready.limit(1)) is not None
+
+
 def _config(job: Job) -> SchedulingConfig:
     try:
         return SchedulingConfig.from_dict(job.scheduling)

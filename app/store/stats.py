@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import CursorResult, Integer, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.scheduling import SKIPPED
@@ -106,6 +106,28 @@ def workspace_stats(session: Session) -> dict[str, Any]:
         "items_pending": item_states.get(State.PENDING.value, 0),
         "success_rate": round(100.0 * done / (done + failed), 1) if done + failed else None,
     }
+
+
+def outcomes_since(session: Session, since: datetime) -> list[tuple[datetime, str, int]]:
+    """Items completed or failed since ``since``: (quarter hour, in UTC; state; how many).
+
+    Quarter hours, not days: which day a video was made on is the user's local day, which
+    only the caller knows (and zones such as India's are half an hour off UTC)."""
+    stored = func.strftime("%Y-%m-%d %H", Item.finished_at)
+    quarter = func.cast(func.strftime("%M", Item.finished_at), Integer) / 15
+    rows = session.execute(
+        select(stored, quarter, Item.state, func.count())
+        .where(
+            Item.finished_at >= since,
+            Item.state.in_((State.COMPLETED.value, State.FAILED.value)),
+        )
+        .group_by(stored, quarter, Item.state)
+    ).all()
+    found = []
+    for hour, part, state, count in rows:
+        at = datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=UTC)
+        found.append((at + timedelta(minutes=15 * int(part)), str(state), int(count)))
+    return found
 
 
 def prune_history(session: Session, keep_days: int) -> dict[str, int]:

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes.util
 import logging
 import os
 import signal
+import socket
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from app import APP_NAME
 from app.paths import AppPaths
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QCoreApplication
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +48,45 @@ def display_problem() -> str | None:
     return None
 
 
-def run_gui(paths: AppPaths) -> int:
+def quit_on_signals(app: QCoreApplication) -> Callable[[], None]:
+    """Ctrl+C in a terminal and SIGTERM from the session quit cleanly, with no polling timer.
+
+    Python runs signal handlers only between bytecodes, and Qt waits in C; the C-level
+    handler writes a byte to a socket Qt watches, whose notifier brings Python back to run
+    the handler. Returns what undoes it."""
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(512)
+
+    notifier.activated.connect(drain)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: app.quit())
+
+    def undo() -> None:
+        notifier.setEnabled(False)
+        signal.set_wakeup_fd(previous)
+        reader.close()
+        writer.close()
+
+    return undo
+
+
+def run_gui(paths: AppPaths, in_tray: bool = False) -> int:
     problem = display_problem()
     if problem:
         print(f"cadence: {problem}", file=sys.stderr)
         return 2
 
     import qasync
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QSettings
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -76,17 +114,14 @@ def run_gui(paths: AppPaths) -> int:
     )
     server = InstanceServer(paths.data_dir, window.bring_to_front)
     app.setQuitOnLastWindowClosed(window.tray is None)  # with a tray, closing keeps it running
-    window.show()
+    if in_tray and window.tray is not None:
+        log.info("started in the tray (the window opens from its icon)")
+    else:
+        window.show()
     quitting = asyncio.Event()
     app.aboutToQuit.connect(quitting.set)
     app.aboutToQuit.connect(lambda: setattr(window, "quitting", True))
-    # Ctrl+C in a terminal and SIGTERM from the session quit cleanly. Python runs signal
-    # handlers only between bytecodes, so a timer wakes the interpreter while Qt waits.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: app.quit())
-    wake = QTimer()
-    wake.timeout.connect(lambda: None)
-    wake.start(250)
+    undo_signals = quit_on_signals(app)
     log.info("window opened (data in %s)", paths.data_dir)
     with loop:
         loop.run_until_complete(quitting.wait())
@@ -94,5 +129,6 @@ def run_gui(paths: AppPaths) -> int:
         loop.run_until_complete(window.stop_engine())
         window.shutdown()
         server.close()
+    undo_signals()
     log.info("stopped")
     return 0

@@ -37,7 +37,14 @@ EXPRESSIONS = [
 ]  # fmt: skip
 
 
-def fill(workspace: Workspace, schedules: int, items: int, sheet: Path, published: int = 0) -> None:
+def fill(
+    workspace: Workspace,
+    schedules: int,
+    items: int,
+    sheet: Path,
+    published: int = 0,
+    per_job: int = 100,
+) -> None:
     now = datetime.now(UTC)
     source = str(sheet)
     with workspace.db.write() as session:
@@ -51,10 +58,10 @@ def fill(workspace: Workspace, schedules: int, items: int, sheet: Path, publishe
             {"id": j + 1, "title": f"Old job {j}", "state": "completed", "priority": "normal",
              "source_kind": "csv", "source_location": source, "validation_level": "moderate",
              "output_config": {}, "scheduling": {}, "created_at": now, "updated_at": now}
-            for j in range(items // 100)
+            for j in range(items // per_job)
         ])  # fmt: skip
         session.execute(insert(Item), [
-            {"job_id": i // 100 + 1, "row_number": i % 100 + 2, "title": f"Idea {i}",
+            {"job_id": i // per_job + 1, "row_number": i % per_job + 2, "title": f"Idea {i}",
              "idea": {"idea_title": f"Idea {i}", "script_content": "x"}, "warnings": [],
              "state": "completed", "progress": 1.0, "attempts": 1, "outputs": {},
              "created_at": now, "updated_at": now}

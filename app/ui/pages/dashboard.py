@@ -1,10 +1,18 @@
-"""The dashboard: totals, success rate, throughput, next runs, recent failures."""
+"""The dashboard: how production is going, at a glance.
+
+Totals as cards; what needs the user (failed jobs, videos awaiting approval, channels whose
+uploads wait) as cards that take them where to act; videos made per day over 30 days and
+the success rate's trend; the next seven days as a strip of planned moments. The charts are
+built after the page's first paint (pyqtgraph takes half a second to import).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -12,12 +20,19 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
+from app.domain.daily import Day
 from app.ui.widgets import emphasised, muted
 from app.ui.widgets import heading as title
+
+if TYPE_CHECKING:
+    from app.ui.charts import Bars, Trend, WeekStrip
+
+PLANNED_KINDS = {"video": "#0072B2", "job starts": "#E69F00", "schedule run": "#009E73"}
 
 
 def _card(title: str) -> tuple[QFrame, QLabel]:
@@ -45,13 +60,37 @@ def next_step(totals: dict[str, Any]) -> str:
     return ""
 
 
+def attention_text(card: dict[str, Any]) -> tuple[str, str, str]:
+    """(what is wrong, the button's text, the action it asks the window for)."""
+    count = card.get("count", 0)
+    videos = f"{count} video{'s' if count != 1 else ''}"
+    kind = card["kind"]
+    if kind == "failed":
+        return (f"“{card['title']}”: {videos} failed", "Open job", f"job:{card['job_id']}")
+    if kind == "approval":
+        verb = "awaits" if count == 1 else "await"
+        return (f"{videos} {verb} your approval", "Review", "approve")
+    if kind == "held":
+        return (f"{videos} on hold for {card['channel']}: {card['why']}", "Settings", "settings")
+    return (f"{videos} wait for a channel that is not signed in", "Sign in", "settings")
+
+
 class DashboardPage(QWidget):
     create_job = Signal()
     show_job = Signal(int)
+    act = Signal(str)  # an attention card's action: job:ID | approve | settings
 
     def __init__(self) -> None:
         super().__init__()
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(scroll)
+        body = QWidget()
+        scroll.setWidget(body)
+        layout = QVBoxLayout(body)
         top = QHBoxLayout()
         heading = title("Dashboard")
         top.addWidget(heading)
@@ -71,26 +110,45 @@ class DashboardPage(QWidget):
             ("failed", "Failed or canceled"),
             ("success", "Success rate"),
             ("throughput", "Videos in the last 24 h"),
+            ("quota", "YouTube quota units left today"),
+            ("next", "Next planned video"),
         )
         for n, (key, caption) in enumerate(cards):
             frame, value = _card(caption)
             self.values[key] = value
-            grid.addWidget(frame, n // 3, n % 3)
+            grid.addWidget(frame, n // 4, n % 4)
         layout.addLayout(grid)
         self.next_step = QLabel("")
         self.next_step.setWordWrap(True)
         self.next_step.setAccessibleName("What to do next")
         layout.addWidget(self.next_step)
 
+        layout.addWidget(emphasised(QLabel("Needs your attention")))
+        self.attention = QVBoxLayout()
+        layout.addLayout(self.attention)
+
+        self.chart_row = QHBoxLayout()
+        self.chart_note = muted(QLabel("Drawing the charts…"))
+        self.chart_row.addWidget(self.chart_note)
+        layout.addLayout(self.chart_row)
+        self.week_row = QHBoxLayout()
+        layout.addLayout(self.week_row)
+        self.made_chart: Bars | None = None
+        self.rate_chart: Trend | None = None
+        self.week_chart: WeekStrip | None = None
+        self.shown: dict[str, Any] | None = None
+
         lists = QHBoxLayout()
         left, right = QVBoxLayout(), QVBoxLayout()
         left.addWidget(QLabel("<b>Next scheduled runs</b>"))
         self.next_runs = QListWidget()
         self.next_runs.setAccessibleName("Next scheduled runs")
+        self.next_runs.setMinimumHeight(120)
         left.addWidget(self.next_runs)
         right.addWidget(QLabel("<b>Recent failures</b>"))
         self.failures = QListWidget()
         self.failures.setAccessibleName("Recent failures")
+        self.failures.setMinimumHeight(120)
         self.failures.itemActivated.connect(
             lambda item: self.show_job.emit(int(item.data(Qt.ItemDataRole.UserRole)))
         )
@@ -110,6 +168,11 @@ class DashboardPage(QWidget):
         rate = totals["success_rate"]
         self.values["success"].setText(f"{rate:g}%" if rate is not None else "–")
         self.values["throughput"].setText(str(totals["completed_last_day"]))
+        if "units_left" in overview:
+            self.values["quota"].setText(f"{overview['units_left']:,}")
+            self.values["quota"].setToolTip(f"of {overview['units_limit']:,} units a day")
+        videos = sorted(when for when, kind, _job in overview.get("planned", ()) if kind == "video")
+        self.values["next"].setText(f"{videos[0].astimezone():%a %H:%M}" if videos else "–")
         self.next_runs.clear()
         for when, name in overview["next_runs"]:
             self.next_runs.addItem(f"{when.astimezone():%a %d %b %H:%M}  —  {name}")
@@ -127,3 +190,85 @@ class DashboardPage(QWidget):
             )
         if not overview["failures"]:
             self.failures.addItem("Nothing has failed.")
+        self._show_attention(overview.get("attention", []))
+        self.shown = overview
+        self._show_charts()
+
+    def _show_attention(self, cards: list[dict[str, Any]]) -> None:
+        while (old := self.attention.takeAt(0)) is not None:
+            widget = old.widget()
+            if widget is not None:
+                widget.deleteLater()
+        if not cards:
+            self.attention.addWidget(muted(QLabel("Nothing needs you right now.")))
+            return
+        for card in cards:
+            text, button_text, action = attention_text(card)
+            frame = QFrame()
+            frame.setFrameShape(QFrame.Shape.StyledPanel)
+            row = QHBoxLayout(frame)
+            row.setContentsMargins(8, 4, 8, 4)
+            label = QLabel(text)
+            label.setWordWrap(True)
+            row.addWidget(label, 1)
+            button = QPushButton(button_text)
+            button.setAccessibleName(f"{button_text}: {text}")
+            button.clicked.connect(lambda _c=False, a=action: self.act.emit(a))
+            row.addWidget(button)
+            self.attention.addWidget(frame)
+
+    def build_charts(self) -> None:
+        from app.ui.charts import BAD, GOOD, Bars, Trend, WeekStrip
+
+        self.made_chart = Bars(
+            "Videos made per day, last 30 days", [("completed", GOOD), ("failed", BAD)]
+        )
+        self.rate_chart = Trend("Success rate per day", "%", ymax=100)
+        self.week_chart = WeekStrip("Planned, the next 7 days", PLANNED_KINDS, self._picked)
+        self.chart_note.hide()
+        self.chart_row.addWidget(self.made_chart, 3)
+        self.chart_row.addWidget(self.rate_chart, 2)
+        self.week_row.addWidget(self.week_chart)
+        self._show_charts()
+
+    def _picked(self, job_id: object) -> None:
+        if isinstance(job_id, int):
+            self.show_job.emit(job_id)
+
+    def _show_charts(self) -> None:
+        shown = self.shown
+        if shown is None or self.made_chart is None or "made" not in shown:
+            return
+        from app.ui.charts import day_ticks
+
+        assert self.rate_chart is not None and self.week_chart is not None
+        made: list[Day] = shown["made"]
+        xs = list(range(len(made)))
+        self.made_chart.show_bars(xs, [[d.completed for d in made], [d.failed for d in made]])
+        ticks = day_ticks([d.day for d in made])
+        self.made_chart.getPlotItem().getAxis("bottom").setTicks(ticks)
+        total = sum(d.completed for d in made)
+        self.made_chart.set_title(f"Videos made per day, last 30 days: {total} in all")
+        self.rate_chart.show_values([d.success_rate for d in made])
+        self.rate_chart.getPlotItem().getAxis("bottom").setTicks(ticks)
+        rates = [d.success_rate for d in made[-7:] if d.success_rate is not None]
+        self.rate_chart.set_title(
+            f"Success rate per day (last 7 days: {sum(rates) / len(rates):.0f} %)"
+            if rates
+            else "Success rate per day"
+        )
+        moments = [
+            (when.astimezone(), kind, job)
+            for when, kind, job in shown["planned"]
+            if isinstance(when, datetime)
+        ]
+        self.week_chart.show_moments(shown["today"], 7, moments)
+        count = sum(1 for _w, kind, _j in moments if kind == "video")
+        self.week_chart.set_title(
+            f"Planned, the next 7 days: {count} video{'s' if count != 1 else ''} to publish"
+        )
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.made_chart is None:
+            QTimer.singleShot(0, self.build_charts)

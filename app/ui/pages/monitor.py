@@ -1,4 +1,9 @@
-"""The live monitor: machine load, the app's own footprint, running items, quotas, alerts."""
+"""The live monitor: machine load and Cadence's throughput as charts over the last hour, the
+app's own footprint, the running items with their progress, quotas and alerts.
+
+Samples are taken every two seconds whether or not the page is shown (reading /proc costs
+a fraction of a millisecond), so the charts have their hour when it opens; widgets are only
+touched while it is visible. The charts are built after the page's first paint."""
 
 from __future__ import annotations
 
@@ -8,15 +13,16 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFormLayout,
-    QGridLayout,
     QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QProgressBar,
@@ -28,10 +34,28 @@ from PySide6.QtWidgets import (
 
 from app.engine.service import EventKind
 from app.ui.background import Background
+from app.ui.series import Counter, Series
 from app.ui.widgets import heading as title
 
+if TYPE_CHECKING:
+    from app.ui.charts import Bars, LiveChart
+
 REFRESH_MS = 2000
+RUNNING_COLUMNS = ("Job", "Row", "Stage", "Progress", "Elapsed", "Left")
 LOW_DISK_BYTES = 5 * 1024**3
+
+
+def clock_text(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def eta_text(elapsed: float, progress: float) -> str:
+    """Time left at the pace so far ("–" until there is a pace to go by)."""
+    if progress <= 0.02 or elapsed < 1:
+        return "–"
+    return clock_text(elapsed * (1 - progress) / progress)
 
 
 def free_disk(folder: Path) -> int:
@@ -45,32 +69,34 @@ def free_disk(folder: Path) -> int:
 class MonitorPage(QWidget):
     act = Signal(str)  # an alert was double-clicked: settings | failed | dashboard | approve
 
-    def __init__(self, background: Background) -> None:
+    def __init__(self, background: Background, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.background = background
+        self.clock = clock
         self.process = psutil.Process(os.getpid())
-        self.started = time.monotonic()
+        self.started = clock()
         self.output_folder: Path | None = None
         self.running: dict[int, dict[str, Any]] = {}  # item id → what the engine said
         self.quota_source: Callable[[], float] | None = None  # seconds Google holds us
+        cores = psutil.cpu_count() or 1
+        self.cpu = [Series(clock=clock) for _ in range(cores + 1)]  # total, then each core
+        self.memory = Series(clock=clock)  # percent of the machine's memory in use
+        self.made = Counter(clock=clock)  # videos finished, per five minutes
+        self.cpu_chart: LiveChart | None = None
+        self.memory_chart: LiveChart | None = None
+        self.made_chart: Bars | None = None
         layout = QVBoxLayout(self)
         heading = title("Monitor")
         layout.addWidget(heading)
 
-        machine = QGroupBox("This computer")
-        grid = QGridLayout(machine)
-        self.cores: list[QProgressBar] = []
-        for n in range(psutil.cpu_count() or 1):
-            bar = QProgressBar()
-            bar.setFormat(f"CPU {n + 1}: %p%")
-            bar.setAccessibleName(f"CPU core {n + 1} load")
-            grid.addWidget(bar, n // 4, n % 4)
-            self.cores.append(bar)
-        self.memory = QProgressBar()
-        self.memory.setAccessibleName("Memory in use")
-        grid.addWidget(self.memory, grid.rowCount(), 0, 1, 4)
-        layout.addWidget(machine)
+        self.machine = QGroupBox("This computer, the last hour")
+        self.chart_row = QHBoxLayout(self.machine)
+        self.chart_note = QLabel("Drawing the charts…")
+        self.chart_row.addWidget(self.chart_note)
+        self.machine.setMinimumHeight(190)
+        layout.addWidget(self.machine)
 
+        middle = QHBoxLayout()
         facts = QGroupBox("Cadence")
         form = QFormLayout(facts)
         self.disk = QLabel("–")
@@ -85,24 +111,32 @@ class MonitorPage(QWidget):
         form.addRow("Memory used by Cadence", self.app_memory)
         form.addRow("Google API", self.quota)
         form.addRow("YouTube today", self.youtube)
-        layout.addWidget(facts)
-
-        layout.addWidget(QLabel("<b>Rendering and uploading now</b>"))
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Job", "Row", "Stage", "Progress", "Elapsed"])
-        self.table.setAccessibleName("Items rendering now")
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(QLabel("<b>Alerts</b>"))
+        middle.addWidget(facts, 1)
+        alerts_box = QGroupBox("Alerts")
+        alerts_layout = QVBoxLayout(alerts_box)
         self.alerts = QListWidget()
         self.alerts.setAccessibleName("Alerts")
-        self.alerts.setMaximumHeight(110)
-        self.alerts.setToolTip("Double-click an alert to deal with it")
+        self.alerts.setToolTip("Double-click an alert (or press Enter) to deal with it")
         self.alerts.itemActivated.connect(
             lambda item: self.act.emit(str(item.data(Qt.ItemDataRole.UserRole) or ""))
         )
-        layout.addWidget(self.alerts)
+        alerts_layout.addWidget(self.alerts)
+        middle.addWidget(alerts_box, 1)
+        facts.setMaximumHeight(190)
+        alerts_box.setMaximumHeight(190)
+        layout.addLayout(middle)
+
+        layout.addWidget(QLabel("<b>Rendering and uploading now</b>"))
+        self.table = QTableWidget(0, len(RUNNING_COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(RUNNING_COLUMNS))
+        self.table.setAccessibleName("Items rendering now")
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(RUNNING_COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        layout.addWidget(self.table, 1)
         self.disk_free: int | None = None
         self.failures: list[tuple[int, str]] = []  # (job id, what failed)
         self.missed = 0
@@ -124,41 +158,48 @@ class MonitorPage(QWidget):
                 "row": row,
                 "stage": "starting",
                 "progress": 0.0,
-                "since": time.monotonic(),
+                "since": self.clock(),
             }
         elif kind == EventKind.ITEM_PROGRESSED and item_id in self.running:
             self.running[item_id].update(stage=data["stage"], progress=data["progress"])
         elif kind == EventKind.ITEM_FINISHED:
             self.running.pop(item_id, None)
+            if data.get("state") == "completed":
+                self.made.add()
             if data.get("state") == "failed":
                 self.failures = [
                     *self.failures[-9:],
                     (job_id, f"“{self.job_title(job_id)}” row {row}: {data.get('error')}"),
                 ]
 
+    def sample(self) -> None:
+        """psutil reads /proc (no disk): a fraction of a millisecond."""
+        cores = psutil.cpu_percent(percpu=True)
+        self.cpu[0].add(sum(cores) / max(len(cores), 1))
+        for series, load in zip(self.cpu[1:], cores, strict=False):
+            series.add(load)
+        self.memory.add(psutil.virtual_memory().percent)
+
     def tick(self) -> None:
-        """Every 2 s: psutil reads /proc (no disk); free space is read in the background."""
-        for bar, load in zip(self.cores, psutil.cpu_percent(percpu=True), strict=False):
-            bar.setValue(round(load))
-        memory = psutil.virtual_memory()
-        self.memory.setValue(round(memory.percent))
-        self.memory.setFormat(
-            f"Memory: {memory.used / 1024**3:.1f} of {memory.total / 1024**3:.1f} GB (%p%)"
-        )
+        """Every 2 s: a sample; while shown, the figures (free space read in the background)."""
+        self.sample()
+        if not self.isVisible():
+            return
+        self.show_charts()
         self.app_memory.setText(f"{self.process.memory_info().rss / 1024**2:.0f} MB")
-        minutes = int(time.monotonic() - self.started) // 60
+        minutes = int(self.clock() - self.started) // 60
         self.uptime.setText(f"{minutes // 60} h {minutes % 60} min")
         held = self.quota_source() if self.quota_source is not None else 0.0
         if held > 0:
             self.quota.setText(f"Quota used up: requests wait {held:.0f} s more")
         else:
             self.quota.setText("Within Google's quotas")
-        if self.output_folder is not None and self.isVisible():
+        if self.output_folder is not None:
             folder = self.output_folder
             self.background.run(lambda: free_disk(folder), self._show_disk, lambda _e: None)
-        if self.missed_source is not None and self.isVisible():
+        if self.missed_source is not None:
             self.background.run(self.missed_source, self._show_missed, lambda _e: None)
-        if self.publishing_source is not None and self.isVisible():
+        if self.publishing_source is not None:
             self.background.run(self.publishing_source, self.show_publishing, lambda _e: None)
         self._show_running()
         self._show_alerts()
@@ -185,20 +226,60 @@ class MonitorPage(QWidget):
         self.youtube.setText("\n".join(lines) or "No uploads today")
         self._show_alerts()
 
+    def build_charts(self) -> None:
+        """After the first paint: pyqtgraph takes half a second to import."""
+        from app.ui.charts import GOOD, Bars, LiveChart
+
+        names = ["All cores"] + [f"Core {n}" for n in range(1, len(self.cpu))]
+        self.cpu_chart = LiveChart("CPU", names, "%", 100)
+        self.memory_chart = LiveChart("Memory", ["In use"], "%", 100)
+        self.made_chart = Bars("Videos made", [("finished", GOOD)], bottom="minutes ago", width=4)
+        self.chart_note.hide()
+        for chart in (self.cpu_chart, self.memory_chart, self.made_chart):
+            self.chart_row.addWidget(chart, 1)
+        self.show_charts()
+
+    def show_charts(self) -> None:
+        if self.cpu_chart is None or self.memory_chart is None or self.made_chart is None:
+            return
+        self.cpu_chart.show_points([series.points() for series in self.cpu])
+        cores = ", ".join(f"{s.latest:.0f}" for s in self.cpu[1:] if s.latest is not None)
+        total = self.cpu[0].latest
+        self.cpu_chart.set_title(
+            f"CPU {total:.0f} % (cores: {cores} %)" if total is not None else "CPU"
+        )
+        self.memory_chart.show_points([self.memory.points()])
+        memory = psutil.virtual_memory()
+        self.memory_chart.set_title(
+            f"Memory {memory.used / 1024**3:.1f} of {memory.total / 1024**3:.1f} GB "
+            f"({memory.percent:.0f} %)"
+        )
+        starts, counts = self.made.counts()
+        self.made_chart.show_bars([s / 60 + 2.5 for s in starts], [counts])
+        made = sum(counts)
+        self.made_chart.set_title(f"{made} video{'s' if made != 1 else ''} made in the last hour")
+
     def _show_running(self) -> None:
         self.table.setRowCount(len(self.running))
-        now = time.monotonic()
+        now = self.clock()
         for n, info in enumerate(self.running.values()):
-            elapsed = int(now - info["since"])
+            elapsed = now - info["since"]
             cells = [
                 self.job_title(info["job"]),
                 str(info["row"]),
                 info["stage"],
-                f"{info['progress']:.0%}",
-                f"{elapsed // 60}:{elapsed % 60:02d}",
+                "",
+                clock_text(elapsed),
+                eta_text(elapsed, info["progress"]),
             ]
             for column, text in enumerate(cells):
                 self.table.setItem(n, column, QTableWidgetItem(text))
+            bar = self.table.cellWidget(n, 3)
+            if not isinstance(bar, QProgressBar):
+                bar = QProgressBar()
+                bar.setAccessibleName("Progress")
+                self.table.setCellWidget(n, 3, bar)
+            bar.setValue(round(100 * info["progress"]))
 
     def _show_alerts(self) -> None:
         alerts: list[tuple[str, str]] = []  # (text, what double-clicking does)
@@ -237,4 +318,6 @@ class MonitorPage(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self.cpu_chart is None:
+            QTimer.singleShot(0, self.build_charts)
         QTimer.singleShot(0, self.tick)  # fresh figures at once, not in up to 2 s
