@@ -10,8 +10,9 @@ from contextlib import closing
 from typing import Any
 
 from app.cli_common import add_id_actions
+from app.engine.events import EngineEvent, EventKind
 from app.engine.lock import InstanceLock
-from app.engine.service import Engine, EngineEvent, EventKind
+from app.engine.service import Engine
 from app.paths import AppPaths
 from app.workspace import Workspace
 

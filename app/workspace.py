@@ -9,6 +9,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -22,12 +23,8 @@ from app.domain.job import JobDraft
 from app.domain.states import State
 from app.domain.validation import Level, Rules, SheetReport
 from app.export import render, write_atomically
-from app.google.auth import GoogleAuth
-from app.google.channels import Channels
-from app.google.publisher import PublishSettings
 from app.google.quota import QuotaLedger, QuotaLimits
 from app.google.ratelimit import RateLimiter
-from app.google.sheets import SheetsClient
 from app.paths import DEMO_SHEET, AppPaths, unwritable
 from app.secrets import SecretStore
 from app.settings import Settings
@@ -39,6 +36,10 @@ from app.store.settings import get_setting, set_setting
 from app.store.stats import job_progress, workspace_stats
 
 if TYPE_CHECKING:
+    from app.google.auth import GoogleAuth
+    from app.google.channels import Channels
+    from app.google.publisher import PublishSettings
+    from app.google.sheets import SheetsClient
     from app.planner import Planner
 
 log = logging.getLogger(__name__)
@@ -90,14 +91,12 @@ class Workspace:
         self.paths = paths
         self.actor = job_store.current_actor(front_end)
         self.db = Database.open(paths.database)
-        secrets = SecretStore(paths.secrets_file)
+        self.secrets = SecretStore(paths.secrets_file)
         self.settings = Settings(
             self.db,
-            secrets,
+            self.secrets,
             checks={"render.style": self._check_style, "output.folder": _check_writable},
         )
-        self.google = GoogleAuth(secrets, paths.config_dir)
-        self.channels = Channels(self.db, secrets)
         self.quota = QuotaLedger(self.db, self.quota_limits)
         self._limiter: RateLimiter | None = None
 
@@ -120,7 +119,19 @@ class Workspace:
             except UserError as exc:
                 raise SettingError(f"render.style: {exc}") from None
 
-    # Google
+    # Google (its clients load on first use: the window is painted without them)
+
+    @cached_property
+    def google(self) -> GoogleAuth:
+        from app.google.auth import GoogleAuth
+
+        return GoogleAuth(self.secrets, self.paths.config_dir)
+
+    @cached_property
+    def channels(self) -> Channels:
+        from app.google.channels import Channels
+
+        return Channels(self.db, self.secrets)
 
     @property
     def limiter(self) -> RateLimiter:
@@ -156,6 +167,7 @@ class Workspace:
 
     def publish_settings(self) -> PublishSettings:
         from app.domain.publishing import chunk_size
+        from app.google.publisher import PublishSettings
 
         return PublishSettings(
             chunk_bytes=chunk_size(self.settings.integer("youtube.chunk_kb")),
@@ -164,6 +176,8 @@ class Workspace:
 
     def sheets(self, job_id: int | None = None) -> SheetsClient:
         """A Sheets client for the signed-in account (an `AuthError` says how to sign in)."""
+        from app.google.sheets import SheetsClient
+
         credentials, account = self.google.credentials()
         client = SheetsClient(
             credentials,
@@ -939,7 +953,7 @@ class Workspace:
     def ensure_demo(self, sheet: Path = DEMO_SHEET) -> int | None:
         """On a brand-new workspace, create a job from the bundled demo sheet, once."""
         with self.db.read() as session:
-            if get_setting(session, DEMO_SEEDED) or job_store.list_jobs(session):
+            if get_setting(session, DEMO_SEEDED) or job_store.any_job(session):
                 return None
         created = self.create_job(
             SourceSpec(str(sheet)), title="Demo: ideas from the sample sheet", actor="Cadence"

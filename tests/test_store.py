@@ -50,6 +50,18 @@ def test_migrating_from_empty_matches_the_models(tmp_path: Path) -> None:
     database.close()
 
 
+def test_the_schema_head_the_fast_open_trusts_is_alembics(tmp_path: Path) -> None:
+    """Opening skips alembic when the database is at SCHEMA_HEAD: it must be the real head."""
+    from alembic.script import ScriptDirectory
+
+    from app.store.database import SCHEMA_HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_HEAD
+    database = Database.open(tmp_path / "cadence.db")
+    assert database.at_head() and database.revision() == SCHEMA_HEAD
+    database.close()
+
+
 def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path: Path) -> None:
     path = tmp_path / "cadence.db"
     database = Database.open(path)

@@ -9,12 +9,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.api.context import Context
 from app.api.events import EventHub, engine_event
 from app.domain.errors import UserError
 from app.paths import AppPaths
+
+if TYPE_CHECKING:  # FastAPI is imported only when the API is served
+    from app.api.context import Context
 
 log = logging.getLogger(__name__)
 LOCAL = ("127.0.0.1", "localhost", "::1")
@@ -127,6 +129,7 @@ class LocalApi:
 
     def start(self) -> str:
         """Off the GUI thread: open, listen; returns the address (an `ApiError` says why not)."""
+        from app.api.context import Context
         from app.workspace import Workspace
 
         self.stop()

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from sqlalchemy import select
 from app.domain.output import OutputConfig
 from app.domain.retry import RetryPolicy, RetryStrategy
 from app.domain.states import State
+from app.engine.events import EngineEvent, EventKind
 from app.engine.load import LoadGauge
 from app.engine.retry import retry_delay
 from app.engine.schedules import ScheduleRunner
@@ -52,30 +52,10 @@ WRITE_BACK_EVERY = 1.0  # seconds between status write-backs (one request per sh
 WRITE_BACK_IDLE_EVERY = 15.0
 WEBHOOK_GRACE = 120.0  # seconds a shutdown waits for webhook deliveries
 # While nothing runs, nothing was committed and nothing woke it, the engine skips its pass
-# (one PRAGMA instead of its queries) — but looks at least this often, for what only the
-# clock changes: a minimum interval between starts, a deadline, a job's end time.
+# (one PRAGMA instead of its queries) until the next waiting item's time — and, while any
+# item waits, at least this often, for what only the clock changes: a minimum interval
+# between starts, a deadline, a job's end time.
 HEARTBEAT = 10.0
-
-
-class EventKind(StrEnum):
-    """What an engine event is about (a StrEnum: it still compares equal to its text)."""
-
-    ITEM_STARTED = "item_started"
-    ITEM_PROGRESSED = "item_progressed"
-    ITEM_FINISHED = "item_finished"
-    ITEM_AWAITING_APPROVAL = "item_awaiting_approval"
-    CHANNEL_ON_HOLD = "channel_on_hold"
-
-
-@dataclass(frozen=True, slots=True)
-class EngineEvent:
-    """Something that happened, announced after it was committed."""
-
-    kind: EventKind  # item_id 0 when it concerns no one item
-    job_id: int
-    item_id: int
-    row: int
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -315,8 +295,11 @@ class Engine:
                 now = utcnow()
                 self._held = load_slots < free and queue.any_ready(session, now)
                 upcoming = queue.next_start(session, now)
-                wait = HEARTBEAT if upcoming is None else (upcoming - now).total_seconds()
-                self._look_at = time.monotonic() + min(HEARTBEAT, wait)
+                # Only waiting work has clock-driven rules: with none, no heartbeat at all.
+                wait = HEARTBEAT if queue.any_pending(session) else float("inf")
+                if upcoming is not None:
+                    wait = min(wait, (upcoming - now).total_seconds())
+                self._look_at = time.monotonic() + wait
             folders = {}
             for claim in claims:
                 job = session.get(Job, claim.job_id)

@@ -7,15 +7,17 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.domain.a1 import A1Range, RangeError, parse_range
 from app.domain.errors import UserError
 from app.domain.validation import Rules, SheetReport, validate_rows
-from app.google.sheets import SheetsClient
 from app.sources.csv_file import read_csv
-from app.sources.gsheet import read_gsheet
 from app.sources.table import SheetTable, SourceError
 from app.sources.xlsx_file import read_xlsx
+
+if TYPE_CHECKING:  # the Google clients load when a Google Sheet is read
+    from app.google.sheets import SheetsClient
 
 MAX_SOURCE_BYTES = 200 * 1024 * 1024
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -89,6 +91,8 @@ def read_table(spec: SourceSpec, sheets: Callable[[], SheetsClient] | None = Non
             client = sheets()
         except UserError as exc:
             raise SourceError(str(exc)) from exc
+        from app.sources.gsheet import read_gsheet
+
         return read_gsheet(spec.location, tab, area, client)
     path = Path(spec.location).expanduser()
     shown = spec.location

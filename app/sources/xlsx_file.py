@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import openpyxl
-
 from app.domain.a1 import A1Range
 from app.sources.table import SheetTable, SourceError, build_table
 
 
 def read_xlsx(path: Path, tab: str | None = None, area: A1Range | None = None) -> SheetTable:
+    import openpyxl  # a third of a second to import: only when a workbook is read
+
     name = path.name
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)

@@ -7,21 +7,21 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.errors import UserError
 
+if TYPE_CHECKING:  # alembic takes most of a second to import: only when migrating
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("alembic")
+SCHEMA_HEAD = "0006"  # the newest bundled migration (a test checks it against alembic's)
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -30,6 +30,8 @@ class StoreError(UserError):
 
 
 def alembic_config(migrations: Path = MIGRATIONS) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations))
     return config
@@ -89,7 +91,8 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
             _refuse_foreign(path)
             database = cls(path)
-            database.migrate()
+            if not database.at_head():
+                database.migrate()
         except (OSError, sqlite3.OperationalError, OperationalError) as exc:
             reason = getattr(exc, "strerror", None) or str(getattr(exc, "orig", exc))
             raise StoreError(
@@ -118,7 +121,20 @@ class Database:
         with self._writer.begin() as session:
             yield session
 
+    def at_head(self) -> bool:
+        """Whether the bundled schema is already in place: one query, without alembic."""
+        if self.migrations != MIGRATIONS:
+            return False
+        try:
+            with self.engine.connect() as connection:
+                found = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+                return bool(found.scalar() == SCHEMA_HEAD)
+        except (OperationalError, DatabaseError):  # new, or unreadable: `migrate` says
+            return False
+
     def revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
@@ -129,6 +145,9 @@ class Database:
         dropping it, and a drop with ``ON DELETE CASCADE`` live would delete its children.
         The keys are checked before the migration commits instead.
         """
+        from alembic import command
+        from alembic.script import ScriptDirectory
+
         config = alembic_config(self.migrations)
         script = ScriptDirectory.from_config(config)
         head = script.get_current_head()

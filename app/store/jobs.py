@@ -369,6 +369,10 @@ class JobRow:
         return 100.0 * (self.items_completed + self.items_failed) / self.items_total
 
 
+def any_job(session: Session) -> bool:
+    return session.scalar(select(Job.id).limit(1)) is not None
+
+
 def job_rows(session: Session, ids: Collection[int] | None = None) -> list[JobRow]:
     """Every job (or those in ``ids``) as the job table shows it, in one query (plus
     schedule names)."""

@@ -117,6 +117,16 @@ def next_start(session: Session, now: datetime) -> datetime | None:
     )
 
 
+def any_pending(session: Session) -> bool:
+    """Whether an active job has an item waiting (to render or to upload)."""
+    waiting = (
+        select(Item.id)
+        .join(Job)
+        .where(Job.state.in_(ACTIVE_JOB_STATES), Item.state == State.PENDING.value)
+    )
+    return session.scalar(waiting.limit(1)) is not None
+
+
 def any_ready(session: Session, now: datetime) -> bool:
     """Whether an item of an active job could start now (the load may be holding it)."""
     ready = (

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from app.engine.lock import AlreadyRunning, InstanceLock
-from app.engine.service import Engine
-from app.workspace import Workspace
+
+if TYPE_CHECKING:  # the engine (APScheduler, the renderer) loads after the window is painted
+    from app.engine.service import Engine
+    from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,8 @@ class EngineHost(QObject):
             log.info("engine runs in another process; the window shows its work")
             self.state_changed.emit("Another Cadence process runs the engine; showing its work")
             return
+        from app.engine.service import Engine
+
         self.lock = lock
         self.engine = Engine(workspace, on_event=self.happened.emit)
         self.task = asyncio.ensure_future(self.engine.run(self.stopping))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes.util
+import importlib
 import logging
 import os
 import signal
@@ -85,6 +86,11 @@ def run_gui(paths: AppPaths, in_tray: bool = False) -> int:
         print(f"cadence: {problem}", file=sys.stderr)
         return 2
 
+    # Before PySide6: once it is imported, its import hook reads the source of every Python
+    # module imported after it (PYSIDE-2029, looking for `from __feature__`), which adds
+    # about half a second to opening the window. The database layer is what the window
+    # needs first; import it while imports are still plain.
+    importlib.import_module("app.workspace")
     import qasync
     from PySide6.QtCore import QSettings
     from PySide6.QtGui import QIcon

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import (
@@ -40,8 +40,8 @@ from app import APP_NAME, __version__
 from app.api.server import LocalApi
 from app.changes import Changes, Done, bulk_done
 from app.domain.errors import NotFound, UserError
+from app.engine.events import EngineEvent, EventKind
 from app.engine.lock import InstanceLock
-from app.engine.service import EngineEvent, EventKind
 from app.paths import APP_ICON, NAV_ICONS, USER_GUIDE
 from app.store.database import CommitWatch
 from app.store.jobs import JobRow
@@ -58,8 +58,10 @@ from app.ui.pages.settings_page import SettingsPage
 from app.ui.reschedule import RescheduleDialog
 from app.ui.theme import apply_theme, tinted
 from app.ui.tray import Tray
-from app.ui.wizard import JobWizard, WizardResult
 from app.workspace import Workspace
+
+if TYPE_CHECKING:  # the wizard loads when a job is made
+    from app.ui.wizard import WizardResult
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ REFRESH_MS = 400  # engine news arrives in bursts: one reload per burst
 # is one PRAGMA unless something was committed. No periodic full reload: rows move only when
 # an action, an engine event or the audit log names them.
 IDLE_REFRESH_MS = 2000
+FIRST_ROWS = 200  # jobs shown before the rest are read
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,7 @@ class Opened:
     lock: InstanceLock | None
     audit_seen: int
     commits: CommitWatch
+    complete: bool  # every job read (else the newest first; the rest follow)
 
 
 class MainWindow(QMainWindow):
@@ -121,6 +125,7 @@ class MainWindow(QMainWindow):
         self.audit_seen: int | None = None  # the newest audit entry the table reflects
         self.commits: CommitWatch | None = None  # has anything been committed since we looked?
         self.looking = False  # a look for others' changes is under way
+        self.loading = False  # the first screenful is shown; every job is being read
         self.engine = EngineHost(self)
         self.local_api: LocalApi | None = None  # the REST API, when Settings turn it on
         self.engine.happened.connect(self.on_engine_event)
@@ -375,8 +380,10 @@ class MainWindow(QMainWindow):
         commits = workspace.db.watch()
         commits.changed()  # from here on, it tells of commits made after this read
         seen, _ = workspace.news_since(None)
-        rows = workspace.job_rows()
-        return Opened(workspace, rows, prepare(rows), lock, seen, commits)
+        # A screenful first (newest jobs): on screen in milliseconds however many jobs there
+        # are; every job is read next, in the background, and merged in.
+        rows, _more, total = workspace.job_page("created_at", True, FIRST_ROWS)
+        return Opened(workspace, rows, prepare(rows), lock, seen, commits, total <= len(rows))
 
     def on_opened(self, opened: Opened) -> None:
         self.workspace = opened.workspace
@@ -385,8 +392,11 @@ class MainWindow(QMainWindow):
         self.audit_seen = opened.audit_seen
         self.commits = opened.commits
         self.jobs.show_rows(opened.prepared, first=True)
-        # After the paint the rows asked for (posted before this timer): the benchmark's mark.
-        QTimer.singleShot(0, lambda: log.info("job table shown: %d jobs", len(opened.rows)))
+        QTimer.singleShot(0, lambda: self._painted(len(opened.rows)))
+        self.loading = not opened.complete
+        if self.loading:
+            self.jobs.heading.setText("Jobs (loading…)")
+            self.refresh_rows()
         self.monitor.output_folder = Path(
             self.workspace.settings.text("output.folder") or Path.home() / "Videos"
         )
@@ -396,15 +406,38 @@ class MainWindow(QMainWindow):
         self.monitor.job_title = self.job_title
         self.show_page(self.nav.currentRow())
         self.idle_timer.start()
-        if self.run_engine:
-            self.engine.start(self.workspace, opened.lock)
-            self.local_api = LocalApi(
-                self.workspace.paths,
-                wake=self.engine.wake_from_thread,
-                engine_running=lambda: self.engine.running,
-            )
-            self.apply_api()
         self.update_actions()
+        if self.run_engine:  # after the first paint: the engine's modules take a while to load
+            QTimer.singleShot(0, lambda: self._start_engine(opened.lock))
+
+    def _painted(self, jobs: int) -> None:
+        """The window with its rows on screen now, not when Qt gets round to it (a paint
+        request waits behind other work): what the start-up benchmark times."""
+        if self.isVisible():
+            self.repaint()
+        log.info("job table shown: %d jobs", jobs)
+
+    def _start_engine(self, lock: InstanceLock | None) -> None:
+        """The engine's modules (APScheduler, the renderer) load in the background — a couple
+        of seconds the window stays usable — and the engine starts on this thread."""
+
+        def load() -> None:
+            import app.engine.service  # noqa: F401
+
+        self.background.run(load, lambda _none: self._engine_loaded(lock), self.on_failed)
+
+    def _engine_loaded(self, lock: InstanceLock | None) -> None:
+        if self.workspace is None or self.quitting:
+            if lock is not None:
+                lock.release()
+            return
+        self.engine.start(self.workspace, lock)
+        self.local_api = LocalApi(
+            self.workspace.paths,
+            wake=self.engine.wake_from_thread,
+            engine_running=lambda: self.engine.running,
+        )
+        self.apply_api()
 
     def on_failed(self, error: BaseException) -> None:
         if isinstance(error, UserError):
@@ -494,6 +527,9 @@ class MainWindow(QMainWindow):
                 self.notify_finished(row)
         self.snapshot = snapshot
         self.jobs.show_rows(prepared, first=False, gone=gone)
+        if self.loading and only is None:
+            self.loading = False
+            log.info("job table complete: %d jobs", len(snapshot))
         if self.select_when_shown is not None and self.select_when_shown in snapshot:
             self.jobs.select_job(self.select_when_shown)
             self.select_when_shown = None
@@ -646,6 +682,8 @@ class MainWindow(QMainWindow):
         if self.workspace is None:
             return
         workspace = self.workspace
+        from app.ui.wizard import JobWizard
+
         wizard = JobWizard(
             self.background,
             workspace.check_source,

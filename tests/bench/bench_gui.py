@@ -33,25 +33,34 @@ from app.workspace import Workspace
 from tests.bench.bench_engine import fill
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOWN = "job table shown"
+SHOWN = "job table shown"  # the first screenful of rows painted
+COMPLETE = "job table complete"  # every job read and in the table
 
 
-def launch(data: Path, *extra: str) -> tuple[subprocess.Popen[bytes], float]:
-    """The app started as a user would; seconds until its job table was painted."""
+def launch(data: Path, *extra: str) -> tuple[subprocess.Popen[bytes], float, float]:
+    """The app started as a user would; seconds until its job table was painted with its
+    first rows, and until every job was in it."""
     log = data / "logs" / "cadence.log"
     before = log.stat().st_size if log.exists() else 0
     began = time.perf_counter()
+    # As on a user's machine: Python keeps its compiled modules (this shell may say not to).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     app = subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data), *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env=env,
     )
+    shown = None
     while True:
         if log.exists() and log.stat().st_size > before:
             with log.open("rb") as handle:
                 handle.seek(before)
-                if SHOWN.encode() in handle.read():
-                    return app, time.perf_counter() - began
+                text = handle.read()
+            if shown is None and SHOWN.encode() in text:
+                shown = time.perf_counter() - began
+            if shown is not None and COMPLETE.encode() in text:
+                return app, shown, time.perf_counter() - began
         if app.poll() is not None:
             raise SystemExit(f"the app ended early: {app.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
         time.sleep(0.005)
@@ -109,10 +118,14 @@ def main() -> None:
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text("[window]\npage=1\n")  # open on the job table, as a user comes back to
 
-        starts = []
+        app, _, _ = launch(data)  # the first start ever: compiles modules, seeds the demo job
+        time.sleep(3)
+        stop(app)
+        starts, completes = [], []
         for _ in range(args.starts):
-            app, seconds = launch(data)
+            app, seconds, complete = launch(data)
             starts.append(seconds)
+            completes.append(complete)
             time.sleep(3)
             memory = psutil.Process(app.pid).memory_info().rss / 1024**2
             stop(app)
@@ -120,7 +133,11 @@ def main() -> None:
             f"  cold start to a painted job table: {', '.join(f'{s:.2f}' for s in starts)} s "
             f"(median {statistics.median(starts):.2f} s; target ≤ 1.0 s)"
         )
-        app, _ = launch(data)
+        print(
+            f"  …and every job in it: {', '.join(f'{s:.2f}' for s in completes)} s "
+            f"(median {statistics.median(completes):.2f} s)"
+        )
+        app, _, _ = launch(data)
         shown = idle_cpu(app, args.seconds)
         memory = psutil.Process(app.pid).memory_info().rss / 1024**2
         stop(app)
@@ -129,7 +146,7 @@ def main() -> None:
             f"  idle CPU, window shown: {shown:.2f} % of a core over {args.seconds:.0f} s "
             "(target ≤ 0.5 %)"
         )
-        app, _ = launch(data, "--tray")
+        app, _, _ = launch(data, "--tray")
         hidden = idle_cpu(app, args.seconds)
         stop(app)
         where = "hidden in the tray" if tray is not None else "NO TRAY HOST: window shown"

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.service import EventKind
+from app.engine.events import EventKind
 from app.ui.background import Background
 from app.ui.series import Counter, Series
 from app.ui.widgets import heading as title
