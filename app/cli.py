@@ -15,6 +15,7 @@ from typing import Any
 from app import (
     APP_NAME,
     __version__,
+    cli_analytics,
     cli_api,
     cli_auth,
     cli_calendar,
@@ -154,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_api.add_parser(commands)
     cli_footage.add_parser(commands)
     cli_voices.add_parser(commands)
+    cli_analytics.add_parser(commands)
     return parser
 
 

@@ -229,8 +229,20 @@ class Planner:
         start, end = self._span(first, days)
         state = self.state(min(start, self.clock()), end)
         return suggest_slots(
-            state.occurrences, config, count, max(start, self.clock()), days, key, preferred_hours
-        )
+            state.occurrences, config, count, max(start, self.clock()), days, key,
+            preferred_hours, self.hour_scores(key),
+        )  # fmt: skip
+
+    def hour_scores(self, channel: str = "") -> dict[int, float]:
+        """How the channel's videos did by the local hour they were published (views a week
+        in, against the channel's mean); empty until enough videos are a week old."""
+        from app.domain.analytics import hour_scores
+        from app.store import analytics as figures
+
+        config = self.config(channel)
+        with self.workspace.db.read() as session:
+            videos = figures.histories(session, self.clock(), channel or None)
+        return hour_scores(videos, config.tz)
 
     def gaps(self, first: date | None = None, days: int = 30, channel: str = "") -> list[date]:
         key = self._channel(channel)

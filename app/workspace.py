@@ -36,6 +36,7 @@ from app.store.settings import get_setting, set_setting
 from app.store.stats import job_progress, workspace_stats
 
 if TYPE_CHECKING:
+    from app.google.analytics import Analytics, FetchReport
     from app.google.auth import GoogleAuth
     from app.google.channels import Channels
     from app.google.publisher import PublishSettings
@@ -526,6 +527,51 @@ class Workspace:
             "units_left": min((q.units_left for q in projects), default=limits.units),
             "units_limit": limits.units,
             "attention": attention,
+        }
+
+    # Analytics
+
+    def analytics(self) -> Analytics:
+        """Reads published videos' figures from YouTube (`due` once a day; `fetch` now)."""
+        from app.google.analytics import Analytics
+
+        return Analytics(self.db, self.channels, self.quota, self.quota_limits)
+
+    def fetch_analytics(self) -> FetchReport:
+        return self.analytics().fetch()
+
+    def analytics_report(
+        self, channel: str | None = None, job_id: int | None = None, days: int = 7
+    ) -> dict[str, Any]:
+        """What the Analytics page and `analytics` show: every published video (of a
+        channel, of a job) with its readings, best first, by weekday and hour published,
+        the median views over the first 30 days, the hours worth preferring, and when the
+        figures were read."""
+        from app.domain import analytics as figures
+        from app.domain.schedule import local_zone_name
+        from app.store import analytics as store
+        from app.store.models import Channel, Job
+
+        zone = ZoneInfo(local_zone_name())
+        now = self.planner.clock()
+        with self.db.read() as session:
+            videos = store.histories(session, now, channel, job_id)
+            last = store.last_read(session, channel)
+            channels = [(c.id, c.title) for c in session.scalars(select(Channel))]
+            job_ids = sorted({v.job_id for v in store.published(session, now)})
+            jobs = [
+                (j.id, j.title) for j in session.scalars(select(Job).where(Job.id.in_(job_ids)))
+            ]
+        return {
+            "videos": videos,
+            "last_read": last,
+            "ranked": figures.ranked(videos, days),
+            "weekday": figures.by_weekday(videos, zone, days),
+            "hour": figures.by_hour(videos, zone, days),
+            "median_curve": figures.median_curve(videos),
+            "best_hours": figures.best_hours(figures.hour_scores(videos, zone, days)),
+            "channels": channels,
+            "jobs": jobs,
         }
 
     @staticmethod

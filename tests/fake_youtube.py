@@ -132,6 +132,11 @@ class Video:
     data: bytes
     uploaded_at: datetime
     thumbnail: bytes | None = None
+    # As YouTube sends them (strings); a hidden like count or disabled comments: key absent.
+    stats: dict[str, str] = field(
+        default_factory=lambda: {"viewCount": "0", "likeCount": "0", "favoriteCount": "0",
+                                 "commentCount": "0"}
+    )  # fmt: skip
 
 
 @dataclass
@@ -162,6 +167,7 @@ class YouTube:
         self.chunks: list[tuple[int, int]] = []  # (start, end) of every chunk received
         self.lock = threading.Lock()
         self.status_queries = 0
+        self.stat_queries: list[int] = []  # ids named by each videos.list?part=statistics
         self.chunk_delay = 0.0  # seconds each chunk waits before its answer (a slow line)
 
     # Scripting
@@ -226,6 +232,14 @@ class YouTube:
             _send(handler, 200, self._channels(channel, query))
         elif path == "/youtube/v3/videos" and method == "GET":
             ids = query.get("id", "").split(",")
+            if len(ids) > 50:  # as YouTube answers a list of more than 50 ids
+                self.stat_queries.append(len(ids))
+                reason = {"reason": "badRequest", "domain": "youtube.parameter"}
+                body = {"error": {"code": 400, "message": "Invalid id.", "errors": [reason]}}
+                _send(handler, 400, body)
+                return
+            if "statistics" in query.get("part", ""):
+                self.stat_queries.append(len(ids))
             items = [self._resource(self.videos[i], query["part"]) for i in ids if i in self.videos]
             _send(handler, 200, {"kind": "youtube#videoListResponse", "items": items})
         elif path == "/youtube/v3/videos" and method == "PUT":
@@ -310,6 +324,8 @@ class YouTube:
             data["status"] = dict(video.status)
         if "processingDetails" in parts:
             data["processingDetails"] = {"processingStatus": "succeeded"}
+        if "statistics" in parts:
+            data["statistics"] = dict(video.stats)
         if "fileDetails" in parts:
             data["fileDetails"] = {"fileSize": str(len(video.data))}
         return data

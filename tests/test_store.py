@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
-from app.store.database import MIGRATIONS, Database, StoreError
+from app.store.database import MIGRATIONS, SCHEMA_HEAD, Database, StoreError
 from app.store.models import Base, Execution, Item, Job, Setting
 from tests.conftest import DEMO
 
@@ -54,7 +54,7 @@ def test_the_schema_head_the_fast_open_trusts_is_alembics(tmp_path: Path) -> Non
     """Opening skips alembic when the database is at SCHEMA_HEAD: it must be the real head."""
     from alembic.script import ScriptDirectory
 
-    from app.store.database import SCHEMA_HEAD, alembic_config
+    from app.store.database import alembic_config
 
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_HEAD
     database = Database.open(tmp_path / "cadence.db")
@@ -226,7 +226,7 @@ def test_upgrading_a_revision_0001_database_keeps_its_data(tmp_path: Path) -> No
         )
     old.close()
     upgraded = Database.open(path)
-    assert upgraded.revision() == "0006"
+    assert upgraded.revision() == SCHEMA_HEAD
     with upgraded.read() as session:
         item = session.scalars(select(Item)).one()
         assert (item.title, item.state, item.attempts, item.not_before) == (
@@ -238,7 +238,7 @@ def test_upgrading_a_revision_0001_database_keeps_its_data(tmp_path: Path) -> No
         assert (item.rank, item.cost) == (2, 0.0)  # rank from the idea's priority
         assert item.job.title == "Old job" and item.job.priority == "high"
         assert item.job.rate_limited_until is None
-    assert (tmp_path / "cadence.db.before-0006").exists()
+    assert (tmp_path / f"cadence.db.before-{SCHEMA_HEAD}").exists()
     upgraded.close()
 
 

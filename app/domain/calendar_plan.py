@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -384,10 +384,15 @@ def check_move(
 
 
 def _candidates(
-    config: CalendarConfig, day: date, preferred: Sequence[int]
+    config: CalendarConfig,
+    day: date,
+    preferred: Sequence[int],
+    performance: Mapping[int, float] | None = None,
 ) -> list[tuple[int, datetime]]:
     """(rank, instant) of the times worth offering on a day: posting slots first, then
-    preferred hours; ordinary daytime hours only for a channel that has neither."""
+    preferred hours; ordinary daytime hours only for a channel that has neither. Within a
+    rank, the hours whose videos did best (``performance``: hour → views against the
+    channel's mean) come first."""
     if config.is_blackout(day):
         return []
     seen: set[time] = set()
@@ -402,7 +407,15 @@ def _candidates(
             if at not in seen:
                 seen.add(at)
                 ranked.append((rank, local_instant(day, at, config.tz)))
-    return sorted(ranked, key=lambda pair: (pair[0], pair[1].timestamp()))
+    scores = performance or {}
+    return sorted(
+        ranked,
+        key=lambda pair: (
+            pair[0],
+            -scores.get(pair[1].astimezone(config.tz).hour, 1.0),
+            pair[1].timestamp(),
+        ),
+    )
 
 
 def suggest_slots(
@@ -413,16 +426,25 @@ def suggest_slots(
     days: int,
     channel: str = "",
     preferred_hours: Sequence[int] | None = None,
+    performance: Mapping[int, float] | None = None,
 ) -> list[datetime]:
     """Up to ``count`` free instants from ``start`` over ``days`` days that keep every rule
     and stay clear of every occurrence on the channel: posting slots first, then preferred
-    hours, spread one a day before a day gets a second. Sorted by time."""
+    hours, spread one a day before a day gets a second. Sorted by time.
+
+    ``performance`` (hour → the channel's views at that hour against its mean, from its own
+    results) orders each day's times best first; with no posting slots or preferred hours
+    set, the hours that did better than average are the preferred ones."""
     if count <= 0 or days <= 0:
         return []
     plan = _Plan((o for o in occurrences if o.channel == channel), config)
     preferred = config.preferred_hours if preferred_hours is None else tuple(preferred_hours)
+    if not preferred and performance:
+        preferred = tuple(h for h, s in sorted(performance.items()) if s > 1.0)
     first = start.astimezone(config.tz).date()
-    offers = [_candidates(config, first + timedelta(days=n), preferred) for n in range(days)]
+    offers = [
+        _candidates(config, first + timedelta(days=n), preferred, performance) for n in range(days)
+    ]
     chosen: list[datetime] = []
     while len(chosen) < count:
         progress = False

@@ -56,6 +56,7 @@ WEBHOOK_GRACE = 120.0  # seconds a shutdown waits for webhook deliveries
 # item waits, at least this often, for what only the clock changes: a minimum interval
 # between starts, a deadline, a job's end time.
 HEARTBEAT = 10.0
+FIGURES_EVERY = 3600.0  # seconds between looks whether published videos' figures are due
 
 
 @dataclass(slots=True)
@@ -115,12 +116,15 @@ class Engine:
         self._commits: CommitWatch | None = None  # open while running
         self._look_at = 0.0  # monotonic: the next pass even when nothing else asks for one
         self._held = False  # the load held back ready work: look again every poll
+        self._figures_at = 0.0  # monotonic: the next look whether figures are due (daily)
+        self._figures: asyncio.Future[None] | None = None
 
     def _must_look(self) -> bool:
         """In a thread: a pass has work to find — something committed, or its time came."""
         assert self._commits is not None
         committed = self._commits.changed()  # always read, so the next look compares to now
-        return committed or self._held or time.monotonic() >= self._look_at
+        now = time.monotonic()
+        return committed or self._held or now >= self._look_at or now >= self._figures_at
 
     # The loop
 
@@ -166,6 +170,7 @@ class Engine:
             if time.monotonic() - self._pruned_at > PRUNE_EVERY:
                 await asyncio.to_thread(self._prune)
             self._maybe_write_back()
+            self._maybe_read_figures()
             if (
                 until_idle
                 and not self.workers
@@ -186,8 +191,9 @@ class Engine:
             await asyncio.gather(*pending, return_exceptions=True)
         for thread in self.webhook_threads:  # let deliveries in flight finish (or give up)
             await asyncio.to_thread(thread.join, WEBHOOK_GRACE)
-        if self._flushing is not None:  # a write-back in flight completes; the rest waits
-            await asyncio.gather(self._flushing, return_exceptions=True)
+        for flight in (self._flushing, self._figures):  # in flight: completes; the rest waits
+            if flight is not None:
+                await asyncio.gather(flight, return_exceptions=True)
 
     async def _rest(self, stopping: asyncio.Event) -> None:
         """Until woken, stopped, or the poll interval is over."""
@@ -263,6 +269,23 @@ class Engine:
         self._flushed_at = time.monotonic()
         self._news = False
         self._flushing = asyncio.ensure_future(asyncio.to_thread(self._write_back))
+
+    def _maybe_read_figures(self) -> None:
+        """Once a day, the published videos' views, likes and comments (in a thread)."""
+        if time.monotonic() < self._figures_at:
+            return
+        if self._figures is not None and not self._figures.done():
+            return
+        self._figures_at = time.monotonic() + FIGURES_EVERY
+        self._figures = asyncio.ensure_future(asyncio.to_thread(self._read_figures))
+
+    def _read_figures(self) -> None:
+        try:
+            analytics = self.workspace.analytics()
+            if analytics.due():
+                log.info("%s", analytics.fetch().summary())
+        except Exception:  # a bug here must not stop the engine; tomorrow's read tries again
+            log.exception("reading the videos' figures failed")
 
     def _write_back(self) -> int:
         try:

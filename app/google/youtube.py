@@ -18,7 +18,7 @@ import json
 import logging
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,6 +42,7 @@ and status reads, but ``videos.update`` (rescheduling) and ``playlistItems.inser
 ``youtube``, ``youtube.force-ssl`` or ``youtubepartner`` — and ``youtube`` covers the rest."""
 TIMEOUT = 60.0  # seconds without an answer before a request counts as dropped
 WATCH_URL = "https://www.youtube.com/watch?v={}"
+BATCH = 50  # video ids a videos.list call may name
 
 # httplib2 resends a request itself after some connection errors; the upload code already
 # asks the session where it stands instead, so one attempt at this level is enough.
@@ -246,6 +247,23 @@ class YouTube:
             return video_id
         return None
 
+    def statistics(self, video_ids: Sequence[str]) -> dict[str, tuple[int, int | None, int | None]]:
+        """Views, likes and comments by video id, ``BATCH`` videos a request (one read each).
+        A video YouTube no longer lists (deleted, made private) is left out; a hidden like
+        count or disabled comments is None."""
+        found: dict[str, tuple[int, int | None, int | None]] = {}
+        for start in range(0, len(video_ids), BATCH):
+            batch = ",".join(video_ids[start : start + BATCH])
+            answer = self._run(self.service.videos().list(part="statistics", id=batch))
+            for item in answer.get("items") or []:
+                figures = item.get("statistics") or {}
+                found[str(item["id"])] = (
+                    _count(figures, "viewCount") or 0,
+                    _count(figures, "likeCount"),
+                    _count(figures, "commentCount"),
+                )
+        return found
+
     def _file_size(self, video_id: str) -> int | None:
         answer = self._run(self.service.videos().list(part="fileDetails", id=video_id))
         items = answer.get("items") or []
@@ -305,6 +323,14 @@ class YouTube:
         )
         new = answer.get("status", {})
         return VideoState(str(new.get("privacyStatus", "")), new.get("publishAt"), "", "")
+
+
+def _count(figures: dict[str, Any], name: str) -> int | None:
+    """One of the statistics (sent as strings), or None when YouTube leaves it out."""
+    try:
+        return int(figures[name])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def rfc3339(moment: datetime) -> str:

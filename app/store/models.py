@@ -175,6 +175,22 @@ class CalendarSettings(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class VideoStat(Base):
+    """One reading of a published video's figures (views, likes, comments), taken once a day."""
+
+    __tablename__ = "video_stats"
+    __table_args__ = (Index("ix_video_stats_item_fetched", "item_id", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    video_id: Mapped[str] = mapped_column(String(64))
+    channel_id: Mapped[str] = mapped_column(String(64), index=True)
+    fetched_at: Mapped[datetime] = mapped_column(index=True)
+    views: Mapped[int]
+    likes: Mapped[int | None]  # None: the channel hides them
+    comments: Mapped[int | None]  # None: comments are off
+
+
 class QuotaUse(Base):
     """What Cadence spent of a Google project's YouTube quota on one Pacific-time day."""
 

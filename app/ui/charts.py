@@ -57,10 +57,14 @@ class Chart(pg.PlotWidget):
 
 
 class LiveChart(Chart):
-    """Lines over the last hour, newest at the right edge; ``x`` in seconds before now."""
+    """Lines over the last hour, newest at the right edge: ``x`` in seconds before now, shown
+    in minutes (``per`` seconds to a unit of the axis; 1.0 to plot ``x`` as it comes)."""
 
-    def __init__(self, title: str, names: Sequence[str], unit: str, ymax: float | None) -> None:
+    def __init__(
+        self, title: str, names: Sequence[str], unit: str, ymax: float | None, per: float = 60.0
+    ) -> None:
         super().__init__(title, left=unit, bottom="minutes ago")
+        self.per = per
         self.setXRange(-60, 0, padding=0)
         if ymax is not None:
             self.setYRange(0, ymax, padding=0.02)
@@ -71,7 +75,7 @@ class LiveChart(Chart):
 
     def show_points(self, lines: Sequence[tuple[list[float], list[float]]]) -> None:
         for curve, (xs, ys) in zip(self.curves, lines, strict=False):
-            curve.setData([x / 60 for x in xs], ys)
+            curve.setData([x / self.per for x in xs], ys)
 
 
 class Bars(Chart):

@@ -49,6 +49,7 @@ from app.ui.approval import ApprovalDialog
 from app.ui.background import Background
 from app.ui.engine_host import EngineHost
 from app.ui.job_table import changes, prepare
+from app.ui.pages.analytics import AnalyticsPage
 from app.ui.pages.calendar import CalendarPage
 from app.ui.pages.dashboard import DashboardPage
 from app.ui.pages.jobs import ACTIONS, JobsPage
@@ -80,7 +81,7 @@ def export_format(path: str, chosen_filter: str) -> str:
     return "csv" if "CSV" in chosen_filter else "yaml" if "YAML" in chosen_filter else "json"
 
 
-PAGES = ("Dashboard", "Jobs", "Calendar", "Schedules", "Monitor", "Settings")
+PAGES = ("Dashboard", "Jobs", "Calendar", "Schedules", "Monitor", "Analytics", "Settings")
 REFRESH_MS = 400  # engine news arrives in bursts: one reload per burst
 # Changes made elsewhere (the command line, another process) show up within this; each look
 # is one PRAGMA unless something was committed. No periodic full reload: rows move only when
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
         self.calendar.changed.connect(self.refresh_rows)
         self.schedules = SchedulesPage()
         self.monitor = MonitorPage(self.background)
+        self.analytics = AnalyticsPage()
         self.settings_page = SettingsPage()
         for page in (
             self.dashboard,
@@ -153,6 +155,7 @@ class MainWindow(QMainWindow):
             self.calendar,
             self.schedules,
             self.monitor,
+            self.analytics,
             self.settings_page,
         ):
             self.stack.addWidget(page)
@@ -168,6 +171,9 @@ class MainWindow(QMainWindow):
         self.dashboard.create_job.connect(self.new_job)
         self.dashboard.show_job.connect(self.show_job)
         self.dashboard.act.connect(self.on_alert)
+        self.analytics.changed.connect(self.load_analytics)
+        self.analytics.fetch.connect(self.fetch_analytics)
+        self.analytics.show_job.connect(self.show_job)
         self.jobs.selection_changed.connect(self.update_actions)
         self.jobs.job_selected.connect(self.load_items)
         self.settings_page.theme_chosen.connect(self.choose_theme)
@@ -361,6 +367,8 @@ class MainWindow(QMainWindow):
             self.calendar.reload()
         elif PAGES[index] == "Schedules":
             self.background.run(workspace.schedule_rows, self.schedules.show_rows, self.on_failed)
+        elif PAGES[index] == "Analytics":
+            self.load_analytics()
         elif PAGES[index] == "Settings":
             self.background.run(
                 lambda: (workspace.settings_snapshot(), workspace.google.account()),
@@ -746,6 +754,37 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Job {job_id}: {text}", 8000)
 
         self.background.run(lambda: workspace.edit_job(job_id, **{what: value}), done, failed)
+
+    def load_analytics(self) -> None:
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        channel, job = self.analytics.filters()
+
+        def shown(report: dict[str, Any]) -> None:
+            self.analytics.set_choices(report["channels"], report["jobs"])
+            self.analytics.show_report(report)
+
+        self.background.run(lambda: workspace.analytics_report(channel, job), shown, self.on_failed)
+
+    def fetch_analytics(self) -> None:
+        """Read the published videos' figures now (the button); the page shows them after."""
+        if self.workspace is None:
+            return
+        workspace = self.workspace
+        self.analytics.fetch_button.setEnabled(False)
+        self.statusBar().showMessage("Reading the videos' figures from YouTube…")
+
+        def done(report: Any) -> None:
+            self.analytics.fetch_button.setEnabled(True)
+            self.statusBar().showMessage(report.summary(), 15_000)
+            self.load_analytics()
+
+        def failed(error: BaseException) -> None:
+            self.analytics.fetch_button.setEnabled(True)
+            self.on_failed(error)
+
+        self.background.run(workspace.fetch_analytics, done, failed)
 
     def job_title(self, job_id: int) -> str:
         row = self.snapshot.get(job_id)
