@@ -36,6 +36,7 @@ from app.store.settings import get_setting, set_setting
 from app.store.stats import job_progress, workspace_stats
 
 if TYPE_CHECKING:
+    from app.domain.estimate import Estimate, Pace
     from app.google.analytics import Analytics, FetchReport
     from app.google.auth import GoogleAuth
     from app.google.channels import Channels
@@ -528,6 +529,70 @@ class Workspace:
             "units_limit": limits.units,
             "attention": attention,
         }
+
+    # Estimates
+
+    def render_pace(self, recent: int = 50) -> Pace:
+        """This machine's recent renders: render seconds and bytes per second of video (an
+        item's first completed attempt is its render; a later one, its upload)."""
+        from app.domain.estimate import Pace
+        from app.store.models import Execution, Item
+
+        with self.db.read() as session:
+            renders = (
+                select(func.min(Execution.id))
+                .where(Execution.outcome == State.COMPLETED.value)
+                .group_by(Execution.item_id)
+            )
+            rows = session.execute(
+                select(Execution.started_at, Execution.finished_at, Item.outputs)
+                .join(Item)
+                .where(Execution.id.in_(renders))
+                .order_by(Execution.id.desc())
+                .limit(recent)
+            ).all()
+        spent = length = size = sized = 0.0
+        counted = 0
+        for started, finished, outputs in rows:
+            seconds = float((outputs or {}).get("duration") or 0)
+            if not seconds or finished is None:
+                continue
+            counted += 1
+            spent += (finished - started).total_seconds()
+            length += seconds
+            video = Path(str((outputs or {}).get("video") or ""))
+            if video.name and video.is_file():
+                size += video.stat().st_size
+                sized += seconds
+        return Pace(spent / length if length else None, size / sized if sized else None, counted)
+
+    def estimate(
+        self,
+        durations: list[float],
+        output_config: dict[str, Any],
+        scheduling: dict[str, Any],
+        upload: bool,
+    ) -> Estimate:
+        """What a job of videos this long will cost (the wizard's Review step)."""
+        from app.domain.estimate import estimate
+
+        start_at = scheduling.get("start_at")
+        now = datetime.now(UTC)
+        start = max(now, datetime.fromisoformat(start_at)) if start_at else now
+        limits = self.quota_limits()
+        lanes = int(
+            scheduling.get("max_concurrent") or self.settings.integer("engine.max_concurrent")
+        )
+        return estimate(
+            durations,
+            str(output_config.get("resolution") or "1080p"),
+            lanes,
+            start,
+            self.render_pace(),
+            upload,
+            units_per_day=limits.units,
+            units_per_upload=1600 + limits.after_upload,
+        )
 
     # Analytics
 

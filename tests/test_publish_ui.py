@@ -82,6 +82,11 @@ def test_the_publish_step_asks_what_youtube_needs(
         "Publish to YouTube (Cadence Test Channel (@cadencetest)), public, one every 10m" in summary
     )
     assert "after your approval" in summary
+    # What it will cost, estimated in the background: 8 videos, nothing rendered here yet.
+    qtbot.waitUntil(lambda: "Disk space" in wizard.review.cost.text(), timeout=15_000)
+    cost = wizard.review.cost.text()
+    assert "a guess — nothing was rendered here yet" in cost
+    assert "YouTube quota: 13,632 units — 2 days of quota" in cost  # 8 × (1,600 + 104)
     result = wizard.result()
     assert result.publish["channel"] == CHANNEL and result.publish["approve"] is True
     assert result.publish["made_for_kids"] is False

@@ -698,6 +698,7 @@ class MainWindow(QMainWindow):
             parent=self,
             channels=lambda: (workspace.channels.records(), workspace.quota_limits().uploads),
             test_footage=workspace.test_footage,
+            estimate=workspace.estimate,
         )
         wizard.created.connect(self.create_from_wizard)
         self.wizard = wizard

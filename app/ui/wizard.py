@@ -965,9 +965,14 @@ class ReviewPage(QWizardPage):
         self.warnings = QLabel("")
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("color: #b45309;")
+        self.cost = QLabel("")
+        self.cost.setWordWrap(True)
+        self.cost.setAccessibleName("What the job will cost")
         layout.addWidget(self.summary)
+        layout.addWidget(self.cost)
         layout.addWidget(self.warnings)
         layout.addStretch()
+        self.estimating = 0
 
     def initializePage(self) -> None:
         wizard = self.wizard()
@@ -1044,6 +1049,32 @@ class ReviewPage(QWizardPage):
             lines.append("Render only (nothing is uploaded).")
         self.summary.setText("<br>".join(lines))
         self.warnings.setText("<br>".join(f"⚠ {w}" for w in result.warnings))
+        self.show_cost(wizard, result)
+
+    def show_cost(self, wizard: JobWizard, result: WizardResult) -> None:
+        """Render time, disk space, quota and when the last video is ready, estimated in the
+        background from this machine's recent renders."""
+        report = wizard.source.report
+        if wizard.estimate is None or report is None:
+            self.cost.setText("")
+            return
+        durations = [float(r.idea.duration_seconds) for r in report.valid_rows if r.idea]
+        self.estimating += 1
+        ticket = self.estimating
+        self.cost.setText("<i>Estimating what it will take…</i>")
+        estimate = wizard.estimate
+
+        def shown(found: Any) -> None:
+            if ticket == self.estimating:
+                self.cost.setText("<br>".join(f"<b>{line}</b>" for line in found.lines()))
+
+        wizard.source.background.run(
+            lambda: estimate(
+                durations, result.output_config, result.scheduling, bool(result.publish)
+            ),
+            shown,
+            lambda error: self.cost.setText(f"No estimate: {error}"),
+        )
 
     def recount(self, wizard: JobWizard, spec: SourceSpec, level: Level) -> None:
         """The videos the job will really have: its rows checked at the level chosen on the
@@ -1082,8 +1113,10 @@ class JobWizard(QWizard):
         parent: QWidget | None = None,
         channels: Any = lambda: ([], 100),
         test_footage: Callable[[str], str] | None = None,
+        estimate: Callable[..., Any] | None = None,
     ) -> None:
         super().__init__(parent)
+        self.estimate = estimate  # (durations, output config, scheduling, upload) -> Estimate
         self.setWindowTitle("New job")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
