@@ -140,6 +140,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("engine.max_concurrent", Kind.INT, 1, "How many videos render at once", bounds=(1, 16)),
     Option(
+        "notify.quiet",
+        Kind.BOOL,
+        False,
+        "Do not disturb: no desktop notifications (the window and the tray still show all)",
+    ),
+    Option(
         "history.keep_days",
         Kind.INT,
         90,

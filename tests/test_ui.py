@@ -4,6 +4,7 @@ single-instance hand-off, view state, and a job made in the wizard rendering in 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -278,6 +279,64 @@ def test_closing_with_a_tray_keeps_running_and_says_so_once(
     window.shutdown()
 
 
+@pytest.mark.qt_log_ignore(
+    "systemTrayWindowChanged", "propagateSizeHints", "does not support raise"
+)
+def test_notifications_take_you_where_to_act_unless_do_not_disturb(
+    qtbot: QtBot, seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    from app.engine.events import EngineEvent, EventKind
+
+    shown: list[str] = []
+    monkeypatch.setattr(QSystemTrayIcon, "showMessage", lambda _s, t, *_a: shown.append(t))
+    window = MainWindow(lambda: Workspace(AppPaths.resolve(seeded), front_end="gui"))
+    qtbot.addWidget(window)
+    tray = Tray(QIcon(str(APP_ICON)))
+    window.attach_tray(tray)
+    window.show()
+    qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)
+    row = next(r for r in window.jobs.model.all_rows() if r.title == "Cooking basics")
+
+    window.notify_finished(dataclasses.replace(row, state="failed"))
+    assert tray.told[-1][2] == f"job:{row.id}"
+    window.nav.setCurrentRow(PAGES.index("Monitor"))
+    tray.icon.messageClicked.emit()  # the user clicks it
+    assert window.stack.currentIndex() == PAGES.index("Jobs")
+    assert [j.title for j in window.jobs.selected()] == ["Cooking basics"]
+
+    window.approval_news = 2
+    window.tell_approvals()
+    assert tray.told[-1] == ("Videos await your approval", "2 videos are ready — click to review",
+                             "approve")  # fmt: skip
+    until = "2026-12-03T08:00:00+00:00"
+    for item in (1, 2):  # two videos wait for the same quota: one notification
+        window.on_engine_event(
+            EngineEvent(
+                EventKind.UPLOADS_WAITING,
+                row.id,
+                item,
+                2,
+                {"message": "quota used up", "until": until},
+            )
+        )
+    assert [t for t, _m, a in tray.told if a == "monitor"] == ["Uploads wait for YouTube's quota"]
+    tray.icon.messageClicked.emit()
+    assert window.stack.currentIndex() == PAGES.index("Monitor")
+
+    before = len(shown)
+    tray.quiet_action.trigger()  # Do not disturb, from the tray's menu: kept in the settings
+    workspace = window.workspace
+    assert workspace is not None
+    qtbot.waitUntil(lambda: workspace.settings.flag("notify.quiet"), timeout=10_000)
+    assert tray.notify("Job completed", "x", action="job:1") is False
+    assert len(shown) == before
+    window.quitting = True
+    window.close()
+    window.shutdown()
+
+
 def test_a_second_launch_brings_the_first_to_the_front(qtbot: QtBot, data_dir: Path) -> None:
     shown: list[int] = []
     assert not hand_over(data_dir)  # nobody listening: this launch is the first
@@ -406,15 +465,22 @@ def test_items_show_attempts_and_open_their_files(
     items.set_records(
         [
             {
-                "row": 2, "title": "Why", "state": "completed", "stage": None, "progress": 1.0,
-                "attempts": 2, "error": None, "outputs": {"video": str(video)}, "warnings": [],
+                "row": 2,
+                "title": "Why",
+                "state": "completed",
+                "stage": None,
+                "progress": 1.0,
+                "attempts": 2,
+                "error": None,
+                "outputs": {"video": str(video)},
+                "warnings": [],
                 "history": [
                     {"attempt": 1, "outcome": "failed", "error": "the renderer crashed"},
                     {"attempt": 2, "outcome": "completed", "error": None},
                 ],
             }
         ]
-    )  # fmt: skip
+    )
     from PySide6.QtCore import Qt
 
     tip = items.data(items.index(0, 5), Qt.ItemDataRole.ToolTipRole)
@@ -619,9 +685,18 @@ def test_a_missing_video_is_said_not_silently_ignored(window: MainWindow, qtbot:
     told: list[str] = []
     window.jobs.told.connect(told.append)
     window.jobs.items_model.set_records(
-        [{"id": 1, "row": 2, "title": "Gone", "state": "completed", "outputs":
-          {"video": "/tmp/cadence-no-such-video.mp4"}, "warnings": [], "history": []}]
-    )  # fmt: skip
+        [
+            {
+                "id": 1,
+                "row": 2,
+                "title": "Gone",
+                "state": "completed",
+                "outputs": {"video": "/tmp/cadence-no-such-video.mp4"},
+                "warnings": [],
+                "history": [],
+            }
+        ]
+    )
     assert window.jobs.open_output(0) is False
     assert "is not there any more" in told[0]
 
@@ -634,10 +709,14 @@ def test_schedules_can_be_managed_in_the_window(
     workspace = Workspace(AppPaths.resolve(data_dir))
     with workspace.db.write() as session:
         schedule_store.add_schedule(
-            session, name="Morning ideas", expression="daily@07:30", timezone="Europe/Berlin",
-            topic_template="Ideas {date}", job_template={"source": str(DEMO_SHEET)},
+            session,
+            name="Morning ideas",
+            expression="daily@07:30",
+            timezone="Europe/Berlin",
+            topic_template="Ideas {date}",
+            job_template={"source": str(DEMO_SHEET)},
             actor="test",
-        )  # fmt: skip
+        )
     window = MainWindow(lambda: workspace)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)

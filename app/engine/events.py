@@ -15,6 +15,7 @@ class EventKind(StrEnum):
     ITEM_FINISHED = "item_finished"
     ITEM_AWAITING_APPROVAL = "item_awaiting_approval"
     CHANNEL_ON_HOLD = "channel_on_hold"
+    UPLOADS_WAITING = "uploads_waiting"  # the YouTube quota is used up until data["until"]
 
 
 @dataclass(frozen=True, slots=True)

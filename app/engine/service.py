@@ -606,6 +606,13 @@ class Engine:
         self.on_event(
             EngineEvent(EventKind.ITEM_FINISHED, claim.job_id, claim.item_id, claim.row, data)
         )
+        if outcome.kind == "wait":
+            waiting = {"message": message, "until": until.isoformat() if until else None}
+            self.on_event(
+                EngineEvent(
+                    EventKind.UPLOADS_WAITING, claim.job_id, claim.item_id, claim.row, waiting
+                )
+            )
         if outcome.kind == "hold":
             held = {"message": outcome.message}
             self.on_event(

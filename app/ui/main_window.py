@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,6 +100,7 @@ class Opened:
     audit_seen: int
     commits: CommitWatch
     complete: bool  # every job read (else the newest first; the rest follow)
+    quiet: bool  # Do not disturb
 
 
 class MainWindow(QMainWindow):
@@ -126,6 +128,7 @@ class MainWindow(QMainWindow):
         self.audit_seen: int | None = None  # the newest audit entry the table reflects
         self.commits: CommitWatch | None = None  # has anything been committed since we looked?
         self.looking = False  # a look for others' changes is under way
+        self.quota_told: str | None = None  # the quota wait last notified (its end)
         self.loading = False  # the first screenful is shown; every job is being read
         self.engine = EngineHost(self)
         self.local_api: LocalApi | None = None  # the REST API, when Settings turn it on
@@ -214,7 +217,20 @@ class MainWindow(QMainWindow):
         tray.pause_all.connect(lambda: self.act_on_all("pause"))
         tray.resume_all.connect(lambda: self.act_on_all("resume"))
         tray.quit.connect(self.quit_app)
+        tray.action_chosen.connect(self.on_notification)
+        tray.quiet_changed.connect(self.set_quiet)
         tray.show()
+
+    def on_notification(self, action: str) -> None:
+        """A notification was clicked: the window, where its matter is dealt with."""
+        self.bring_to_front()
+        if action:
+            self.on_alert(action)
+
+    def set_quiet(self, quiet: bool) -> None:
+        """Do not disturb, from the tray's menu: kept in the settings."""
+        if self.workspace is not None:
+            self.save_settings({"notify.quiet": quiet})
 
     # Building
 
@@ -391,7 +407,9 @@ class MainWindow(QMainWindow):
         # A screenful first (newest jobs): on screen in milliseconds however many jobs there
         # are; every job is read next, in the background, and merged in.
         rows, _more, total = workspace.job_page("created_at", True, FIRST_ROWS)
-        return Opened(workspace, rows, prepare(rows), lock, seen, commits, total <= len(rows))
+        quiet = workspace.settings.flag("notify.quiet")
+        complete = total <= len(rows)
+        return Opened(workspace, rows, prepare(rows), lock, seen, commits, complete, quiet)
 
     def on_opened(self, opened: Opened) -> None:
         self.workspace = opened.workspace
@@ -399,6 +417,8 @@ class MainWindow(QMainWindow):
         self.snapshot = {r.id: r for r in opened.rows}
         self.audit_seen = opened.audit_seen
         self.commits = opened.commits
+        if self.tray is not None:
+            self.tray.set_quiet(opened.quiet)
         self.jobs.show_rows(opened.prepared, first=True)
         QTimer.singleShot(0, lambda: self._painted(len(opened.rows)))
         self.loading = not opened.complete
@@ -549,10 +569,17 @@ class MainWindow(QMainWindow):
         if self.tray is None:
             return
         if row.state == "completed":
-            self.tray.notify("Job completed", f"“{row.title}”: {row.items_completed} videos made")
+            self.tray.notify(
+                "Job completed",
+                f"“{row.title}”: {row.items_completed} videos made — click to open it",
+                action=f"job:{row.id}",
+            )
         else:
             self.tray.notify(
-                "Job failed", f"“{row.title}”: {row.items_failed} items failed", failed=True
+                "Job failed",
+                f"“{row.title}”: {row.items_failed} items failed — click to see why",
+                failed=True,
+                action=f"job:{row.id}",
             )
 
     def load_items(self, job_id: int) -> None:
@@ -582,7 +609,24 @@ class MainWindow(QMainWindow):
         elif event.kind == EventKind.ITEM_AWAITING_APPROVAL:
             self.approval_news += 1
         elif event.kind == EventKind.CHANNEL_ON_HOLD and self.tray is not None:
-            self.tray.notify("Uploads on hold", event.data["message"], failed=True)
+            self.tray.notify(
+                "Uploads on hold — sign in again",
+                f"{event.data['message']} — click to open Settings",
+                failed=True,
+                action="settings",
+            )
+        elif event.kind == EventKind.UPLOADS_WAITING and self.tray is not None:
+            until = event.data.get("until")
+            if until != self.quota_told:  # once per wait, not once per video
+                self.quota_told = until
+                when = datetime.fromisoformat(until).astimezone() if until else None
+                self.tray.notify(
+                    "Uploads wait for YouTube's quota",
+                    f"{event.data.get('message') or 'The daily quota is used up'}"
+                    + (f"; they go on at {when:%a %H:%M}" if when else "")
+                    + " — click to see the Monitor",
+                    action="monitor",
+                )
         if event.job_id:
             self.news.add(event.job_id)
         self.refresh_timer.start()
@@ -598,8 +642,8 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.notify(
                 "Videos await your approval",
-                f"{count} video{'s are' if count != 1 else ' is'} ready — Jobs › Review videos "
-                "awaiting approval",
+                f"{count} video{'s are' if count != 1 else ' is'} ready — click to review",
+                action="approve",
             )
 
     # Actions
@@ -1019,6 +1063,8 @@ class MainWindow(QMainWindow):
             self.jobs.tabs.setCurrentIndex(2)  # Failed
         elif action == "dashboard":
             self.nav.setCurrentRow(PAGES.index("Dashboard"))
+        elif action == "monitor":
+            self.nav.setCurrentRow(PAGES.index("Monitor"))
 
     def sign_out(self) -> None:
         if self.workspace is None:
