@@ -116,3 +116,23 @@ def test_a_renamed_job_is_found_by_its_new_name(model: JobTableModel) -> None:
     assert titles(model) == ["Baking bread"]
     model.set_filter("cooking")
     assert titles(model) == []
+
+
+def test_the_title_column_fits_long_titles_on_a_first_start(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QAction
+
+    from app.ui.job_table import WIDTHS, prepare
+    from app.ui.pages.jobs import ACTIONS, JobsPage
+
+    actions = {name: QAction(name) for name in (*ACTIONS, "approve", "find", "refresh")}
+    page = JobsPage(actions)
+    qtbot.addWidget(page)
+    long = "A rather long title for a video about the deep ocean's strangest creatures"
+    page.show_rows(prepare([job(1, "Short"), job(2, long)]), first=True)
+    width = page.table.columnWidth(0)
+    assert WIDTHS[0] < width <= 440
+    assert width >= min(440, page.table.fontMetrics().horizontalAdvance(long))
+    page.widths_restored = True  # the user's own widths: left alone
+    page.table.setColumnWidth(0, 200)
+    page.show_rows(prepare([job(3, long + long)]), first=True)
+    assert page.table.columnWidth(0) == 200

@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
                 self.restoreGeometry(geometry)
             header = settings.value("jobs/header")
             if isinstance(header, QByteArray):
-                self.jobs.table.horizontalHeader().restoreState(header)
+                self.jobs.widths_restored = self.jobs.table.horizontalHeader().restoreState(header)
             page = int(str(settings.value("window/page", page)))
             theme = str(settings.value("window/theme", "System"))
             self.settings_page.theme.setCurrentText(theme)

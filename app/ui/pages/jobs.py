@@ -111,6 +111,7 @@ class JobsPage(QWidget):
             if width:
                 self.table.setColumnWidth(column, width)
         header.setMinimumSectionSize(60)
+        self.widths_restored = False  # the user's own column widths were put back
         self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
         editor = EditDelegate(self.table)
         for column in EDITABLE:
@@ -192,11 +193,21 @@ class JobsPage(QWidget):
         """Rows prepared off the GUI thread (`job_table.prepare` / `changes`)."""
         if first:
             self.model.load(prepared)
+            if not self.widths_restored:
+                self.fit_title_column()
         else:
             self.model.apply(prepared, removed=gone or [])
         self._counts()
         if first and self.model.rowCount():
             self.table.selectRow(0)
+
+    def fit_title_column(self, widest: int = 440) -> None:
+        """On a first start, the Title column as wide as the titles shown (within reason);
+        after that, the widths the user left."""
+        metrics = self.table.fontMetrics()
+        titles = [row.title for row in self.model.all_rows()[:500]]
+        needed = max((metrics.horizontalAdvance(t) for t in titles), default=0) + 24
+        self.table.setColumnWidth(0, max(WIDTHS[0], min(needed, widest)))
 
     def _counts(self) -> None:
         for n, tab in enumerate(TABS):
