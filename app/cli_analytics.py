@@ -30,12 +30,18 @@ def add_parser(commands: Any) -> None:
     show.set_defaults(handler=cmd_analytics)
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _figures(ranked: Ranked) -> str:
     reading = ranked.video.latest
     extra = ""
     if reading is not None:
-        likes = "likes hidden" if reading.likes is None else f"{reading.likes:,} likes"
-        comments = "comments off" if reading.comments is None else f"{reading.comments:,} comments"
+        likes = "likes hidden" if reading.likes is None else plural(reading.likes, "like")
+        comments = (
+            "comments off" if reading.comments is None else plural(reading.comments, "comment")
+        )
         extra = f" · now {reading.views:,} views, {likes}, {comments}"
     return f"{ranked.views:,} views{extra}"
 

@@ -1,8 +1,8 @@
 """Draw Cadence's icon: a play mark on a gradient, drawn at each size (not scaled down).
 
-    python packaging/make_icon.py                 resources/icons/cadence.png (window, tray)
-    python packaging/make_icon.py --set DIR       DIR/hicolor/NxN/apps/cadence.png for 16…512,
-                                                  DIR/cadence.ico and DIR/cadence.icns
+python packaging/make_icon.py                 resources/icons/cadence.png (window, tray)
+python packaging/make_icon.py --set DIR       DIR/hicolor/NxN/apps/cadence.png for 16…512,
+                                              DIR/cadence.ico and DIR/cadence.icns
 """
 
 from __future__ import annotations

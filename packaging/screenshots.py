@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,7 @@ def seed(workspace: object) -> None:
              "blackout_days": "sun", "timezone": "Europe/Berlin"},
     )  # fmt: skip
     seed_publishing(workspace)  # first: its engine run must render only its own job
+    seed_history(workspace)
     workspace.create_job(SourceSpec(str(DEMO_SHEET)), title="Week 48 — science shorts",
                          priority=Priority.HIGH, scheduling={"mode": "smart"})  # fmt: skip
     workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J4"), title="Cooking basics",
@@ -98,6 +100,57 @@ def seed_publishing(workspace: object) -> None:
         item.job.state = "completed"
 
 
+def seed_history(workspace: object) -> None:
+    """A month of made videos (a few failed), most of them on the channel with a reading of
+    their figures each day — what the dashboard's and the analytics page's charts show."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from app.store.models import Item, Job, Upload, VideoStat
+    from app.workspace import Workspace
+
+    assert isinstance(workspace, Workspace)
+    chance = random.Random(48)
+    now = datetime.now(UTC)
+    with workspace.db.write() as session:
+        job = Job(title="November — daily shorts", state="completed", priority="normal",
+                  source_kind="csv", source_location="november.csv", output_config={},
+                  scheduling={}, created_at=now - timedelta(days=31))  # fmt: skip
+        session.add(job)
+        session.flush()
+        row = 2
+        for day in range(30, 0, -1):
+            for _ in range(chance.choice((1, 2, 2, 3))):
+                made = now - timedelta(days=day, hours=chance.uniform(1, 9))
+                failed = chance.random() < 0.1
+                item = Item(job_id=job.id, row_number=row, title=f"Short #{row - 1}",
+                            state="failed" if failed else "completed", progress=1.0, attempts=1,
+                            started_at=made - timedelta(minutes=4), finished_at=made,
+                            error="the voice could not be made" if failed else None)  # fmt: skip
+                session.add(item)
+                session.flush()
+                row += 1
+                if failed:
+                    continue
+                hour = chance.choice((8, 12, 17, 17, 18, 21))
+                published = made.replace(hour=hour, minute=0) + timedelta(days=1)
+                if published > now:
+                    continue
+                video = f"hist{row:07d}"
+                session.add(Upload(item_id=item.id, channel_id=CHANNEL, status="published",
+                                   privacy="public", video_id=video, publish_at=published,
+                                   steps_done=[]))  # fmt: skip
+                reach = chance.randint(300, 2500) * (2.2 if hour in (17, 18) else 1.0)
+                age = 0
+                while published + timedelta(days=age, hours=3) < now:
+                    views = int(reach * (1 - 0.75 ** (age + 1)))
+                    session.add(VideoStat(item_id=item.id, video_id=video, channel_id=CHANNEL,
+                                          fetched_at=published + timedelta(days=age, hours=3),
+                                          views=views, likes=views // 25,
+                                          comments=views // 180))  # fmt: skip
+                    age += 1
+
+
 def capture_approvals(window: object, app: object, save: object, then: object) -> None:
     from PySide6.QtCore import QTimer
 
@@ -135,7 +188,7 @@ def main(out_dir: Path) -> int:
 
         def page(index: int, name: str) -> None:
             window.nav.setCurrentRow(index)
-            QTimer.singleShot(900, lambda: save(name))
+            QTimer.singleShot(1600, lambda: save(name))  # charts are drawn after a first paint
 
         def wizard() -> None:
             window.new_job()
@@ -162,6 +215,13 @@ def main(out_dir: Path) -> int:
                         pub.spaced.setChecked(True)
                         pub.approve.setChecked(True)
                         app.processEvents()
+                    if n == 6:  # the estimate arrives from the background
+                        for _ in range(100):
+                            app.processEvents()
+                            if "Disk space" in wiz.review.cost.text():
+                                app.processEvents()  # laid out for its new lines
+                                break
+                            time.sleep(0.05)
                     save(f"wizard-{n}-{names[n - 2]}", wiz)
                 wiz.reject()
                 capture_approvals(window, app, save, lambda: (window.close(), app.quit()))
@@ -177,7 +237,7 @@ def main(out_dir: Path) -> int:
             delay = 0
             for index, name in enumerate(PAGES):
                 QTimer.singleShot(delay, lambda i=index, n=name: page(i, n.lower()))
-                delay += 1500
+                delay += 2200
             QTimer.singleShot(delay, lambda: page(1, "main-window"))
             delay += 1500
 
@@ -186,9 +246,7 @@ def main(out_dir: Path) -> int:
                 window.jobs.select_job(
                     next(r.id for r in window.jobs.model.all_rows() if r.title.startswith("Space"))
                 )
-                QTimer.singleShot(
-                    1200, lambda: (save("jobs-youtube"), window.resize(1240, 760))
-                )
+                QTimer.singleShot(1200, lambda: (save("jobs-youtube"), window.resize(1240, 760)))
 
             QTimer.singleShot(delay, published)
 

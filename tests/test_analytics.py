@@ -173,7 +173,8 @@ def test_videos_compare_by_their_views_a_week_in() -> None:
     # Too few videos a week old: the latest figures, said as such.
     assert ranked([young])[0].at_days is None
     assert old_big.views_at(7) == 500 and old_big.views_at(30) is None  # no reading near day 30
-    assert median_curve([old_big, steady], 7) == ([7.0], [700.0])
+    assert median_curve([old_big, steady], 7, least=2) == ([7.0], [700.0])
+    assert median_curve([old_big, steady], 7) == ([], [])  # two videos: too few to tell
 
 
 def test_the_best_hours_are_the_channels_own_local_hours() -> None:

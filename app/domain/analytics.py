@@ -130,14 +130,17 @@ def hour_scores(
     }
 
 
-def median_curve(videos: Iterable[VideoHistory], days: int = 30) -> tuple[list[float], list[float]]:
-    """(day, median views of the videos that old) for days 1…``days`` with any figure."""
+def median_curve(
+    videos: Iterable[VideoHistory], days: int = 30, least: int = 3
+) -> tuple[list[float], list[float]]:
+    """(day, median views of the videos that old) for days 1…``days`` with figures of at
+    least ``least`` videos (a median of one or two old videos says little)."""
     listed = list(videos)
     ages: list[float] = []
     medians: list[float] = []
     for day in range(1, days + 1):
         seen = [v for video in listed if (v := video.views_at(day)) is not None]
-        if seen:
+        if len(seen) >= least:
             ages.append(float(day))
             medians.append(float(statistics.median(seen)))
     return ages, medians

@@ -34,6 +34,7 @@ class Chart(pg.PlotWidget):
         self.title = title
         self.setMinimumHeight(height)
         self.setMaximumHeight(height + 80)
+        self.setMinimumWidth(200)  # side by side on a small screen
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()

@@ -55,6 +55,11 @@ class AnalyticsPage(QWidget):
         self.job = QComboBox()
         self.job.setAccessibleName("Job")
         self.job.addItem("All jobs", None)
+        for combo in (self.channel, self.job):  # long titles must not widen the window
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(16)
         self.fetch_button = QPushButton("Read figures now")
         self.fetch_button.setToolTip(
             "Ask YouTube for every published video's figures (1 unit per 50)"
@@ -161,6 +166,8 @@ class AnalyticsPage(QWidget):
         self._show_charts()
 
     def build_charts(self) -> None:
+        if self.curve_chart is not None:  # asked twice (shown twice before the first build)
+            return
         from app.ui.charts import NEUTRAL, Bars, LiveChart
 
         self.curve_chart = LiveChart(
@@ -172,6 +179,7 @@ class AnalyticsPage(QWidget):
         self.hour_chart = Bars("Mean views by hour published", [("views", NEUTRAL)])
         self.chart_note.hide()
         for chart in (self.curve_chart, self.weekday_chart, self.hour_chart):
+            chart.setMinimumWidth(220)
             self.chart_row.addWidget(chart, 1)
         self._show_charts()
 

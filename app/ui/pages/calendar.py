@@ -149,6 +149,7 @@ class CalendarPage(QWidget):
         self.next_button.clicked.connect(lambda: self.step(1))
         self.period_label = emphasised(QLabel(""), 12)
         self.period_label.setAccessibleName("Shown period")
+        self.period_label.setWordWrap(True)  # a long summary wraps: the window stays narrow
         for widget in (self.today_button, self.previous_button, self.next_button):
             bar.addWidget(widget)
         bar.addWidget(self.period_label, 1)

@@ -218,6 +218,8 @@ class DashboardPage(QWidget):
             self.attention.addWidget(frame)
 
     def build_charts(self) -> None:
+        if self.made_chart is not None:  # asked twice (shown twice before the first build)
+            return
         from app.ui.charts import BAD, GOOD, Bars, Trend, WeekStrip
 
         self.made_chart = Bars(

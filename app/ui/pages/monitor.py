@@ -100,6 +100,7 @@ class MonitorPage(QWidget):
         facts = QGroupBox("Cadence")
         form = QFormLayout(facts)
         self.disk = QLabel("–")
+        self.disk.setWordWrap(True)  # a long folder path must not widen the window
         self.uptime = QLabel("–")
         self.app_memory = QLabel("–")
         self.quota = QLabel("Within Google's quotas")
@@ -228,6 +229,8 @@ class MonitorPage(QWidget):
 
     def build_charts(self) -> None:
         """After the first paint: pyqtgraph takes half a second to import."""
+        if self.cpu_chart is not None:  # asked twice (shown twice before the first build)
+            return
         from app.ui.charts import GOOD, Bars, LiveChart
 
         names = ["All cores"] + [f"Core {n}" for n in range(1, len(self.cpu))]
