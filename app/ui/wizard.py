@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -50,6 +49,7 @@ from app.paths import unwritable
 from app.sources.intake import SourceSpec
 from app.triggers import preview
 from app.ui.background import Background
+from app.ui.rule_editor import RuleEditor
 from app.ui.widgets import PathField
 
 PREVIEW_ROWS = 20
@@ -581,13 +581,13 @@ class SchedulingPage(QWizardPage):
         self.priority_queue = QCheckBox("Higher-priority rows first (priority queue)")
         self.priority_queue.setChecked(True)
         form.addRow("", self.priority_queue)
-        self.rules = QPlainTextEdit()
-        self.rules.setAccessibleName("Rules (YAML)")
+        self.rule_editor = RuleEditor()
+        # The YAML behind the form: what the job stores; editable with "Edit as YAML".
+        self.rules = self.rule_editor.text
         self.rules.setPlaceholderText(
             '- id: nights\n  name: Nights only\n  type: time_based\n  settings: {time_window: "22:00-06:00"}'  # noqa: E501
         )
-        self.rules.setMaximumHeight(110)
-        form.addRow("Rules", self.rules)
+        form.addRow("Rules", self.rule_editor)
         self.rules_error = self.errors.beside(form, ("rules*",), self.rules.textChanged)
         self.recurring = QCheckBox("Repeat: make this job again on a schedule")
         form.addRow("", self.recurring)
