@@ -478,7 +478,7 @@ class Workspace:
         from app.domain.daily import by_local_day
         from app.domain.schedule import local_zone_name
         from app.store import publishing, stats
-        from app.store.models import Item, Job
+        from app.store.models import Channel, Item, Job
 
         overview = self.overview(upcoming=200)
         now = self.planner.clock()
@@ -519,8 +519,19 @@ class Workspace:
         ]
         if unsigned:
             attention.append({"kind": "unsigned", "count": unsigned})
+        with self.db.read() as session:
+            own_source = session.scalar(
+                select(Job.id).where(Job.source_location != str(DEMO_SHEET)).limit(1)
+            )
+            channel = session.scalar(select(Channel.id).limit(1))
+        welcome = {  # the first-run steps, each done or not
+            "sheet": own_source is not None or self.google.account() is not None,
+            "channel": channel is not None,
+            "video": overview["totals"]["items_completed"] > 0,
+        }
         return {
             **overview,
+            "welcome": welcome,
             "next_runs": overview["next_runs"][:8],
             "made": made,
             "today": today,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWizard
 from pytestqt.qtbot import QtBot
 
 from app.domain.idea import Priority
@@ -670,6 +670,40 @@ def test_a_fresh_workspace_opens_on_the_dashboard_with_the_next_step(
     assert "open <b>Jobs</b>" in window.dashboard.next_step.text()
     window.close()
     window.shutdown()
+
+
+def test_a_first_run_welcomes_with_three_steps_until_dismissed(
+    qtbot: QtBot, data_dir: Path, tmp_path: Path
+) -> None:
+    settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+
+    def open_window() -> MainWindow:
+        window = MainWindow(
+            lambda: Workspace(AppPaths.resolve(data_dir), front_end="gui"), ui_settings=settings
+        )
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)
+        return window
+
+    window = open_window()
+    welcome = window.dashboard.welcome
+    qtbot.waitUntil(welcome.isVisible, timeout=15_000)
+    assert [m.text() for m in welcome.marks.values()] == ["1.", "2.", "3."]  # nothing done yet
+    demo = next(b for b in welcome.findChildren(QPushButton) if b.text() == "Open the demo job")
+    demo.click()
+    assert window.stack.currentIndex() == PAGES.index("Jobs")
+    assert next(j.title for j in window.jobs.selected()).startswith("Demo:")
+    window.nav.setCurrentRow(PAGES.index("Dashboard"))
+    next(b for b in welcome.findChildren(QPushButton) if b.text() == "Got it").click()
+    assert not welcome.isVisible() and settings.value("welcome/done", type=bool)
+    window.close()
+    window.shutdown()
+    again = open_window()  # the next start: no welcome
+    qtbot.wait(300)
+    assert not again.dashboard.welcome.isVisible()
+    again.close()
+    again.shutdown()
 
 
 def test_help_lists_shortcuts_and_the_monitor_names_jobs(window: MainWindow) -> None:

@@ -174,6 +174,11 @@ class MainWindow(QMainWindow):
         self.dashboard.create_job.connect(self.new_job)
         self.dashboard.show_job.connect(self.show_job)
         self.dashboard.act.connect(self.on_alert)
+        self.dashboard.welcome_chosen.connect(self.on_welcome)
+        self.dashboard.welcome.dismissed.connect(self.welcome_done)
+        self.dashboard.welcome_wanted = ui_settings is not None and not ui_settings.value(
+            "welcome/done", False, type=bool
+        )
         self.analytics.changed.connect(self.load_analytics)
         self.analytics.fetch.connect(self.fetch_analytics)
         self.analytics.show_job.connect(self.show_job)
@@ -701,6 +706,27 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(PAGES.index("Jobs"))
         self.jobs.search.setFocus()
         self.jobs.search.selectAll()
+
+    def on_welcome(self, step: str) -> None:
+        """A first-run step's button: make a job, sign a channel in, or open the demo job."""
+        if step == "new":
+            self.new_job()
+        elif step == "channel":
+            self.add_channel()
+        else:
+            demo = next((r for r in self.snapshot.values() if r.title.startswith("Demo:")), None)
+            if demo is None:
+                self.new_job()
+            else:
+                self.show_job(demo.id)
+                self.statusBar().showMessage(
+                    "The demo job waits, paused — press Resume (Ctrl+R) to make its videos", 15_000
+                )
+
+    def welcome_done(self) -> None:
+        self.dashboard.welcome_wanted = False
+        if self.ui_settings is not None:
+            self.ui_settings.setValue("welcome/done", True)
 
     def show_job(self, job_id: int) -> None:
         self.nav.setCurrentRow(PAGES.index("Jobs"))

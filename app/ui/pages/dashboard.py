@@ -75,10 +75,65 @@ def attention_text(card: dict[str, Any]) -> tuple[str, str, str]:
     return (f"{videos} wait for a channel that is not signed in", "Sign in", "settings")
 
 
+WELCOME_STEPS = (
+    ("sheet", "Connect your idea sheet — a Google Sheet, CSV or Excel file — or try the demo job "
+     "that is already here", "Connect a sheet…", "new"),
+    ("channel", "Sign in a YouTube channel, so finished videos can be published (optional: "
+     "Cadence also just makes the files)", "Sign in a channel…", "channel"),
+    ("video", "Make your first video: resume the demo job, or create a job from your sheet",
+     "Open the demo job", "demo"),
+)  # fmt: skip
+
+
+class WelcomePanel(QFrame):
+    """The first run's three steps, each ticked when done; gone for good once dismissed."""
+
+    chosen = Signal(str)  # new | channel | demo
+    dismissed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAccessibleName("Welcome")
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(
+            emphasised(QLabel("Welcome to Cadence — three steps to your first videos"), 13)
+        )
+        top.addStretch()
+        close = QPushButton("Got it")
+        close.setToolTip("Hide these steps (they do not come back)")
+        close.clicked.connect(self.dismissed.emit)
+        top.addWidget(close)
+        layout.addLayout(top)
+        self.marks: dict[str, QLabel] = {}
+        for n, (key, text, button_text, action) in enumerate(WELCOME_STEPS, 1):
+            row = QHBoxLayout()
+            mark = QLabel(f"{n}.")
+            mark.setMinimumWidth(24)
+            self.marks[key] = mark
+            label = QLabel(text)
+            label.setWordWrap(True)
+            button = QPushButton(button_text)
+            button.setAccessibleName(button_text.rstrip("…"))
+            button.clicked.connect(lambda _c=False, a=action: self.chosen.emit(a))
+            row.addWidget(mark)
+            row.addWidget(label, 1)
+            row.addWidget(button)
+            layout.addLayout(row)
+
+    def show_steps(self, done: dict[str, bool]) -> None:
+        for n, (key, *_rest) in enumerate(WELCOME_STEPS, 1):
+            finished = done.get(key, False)
+            self.marks[key].setText("✓" if finished else f"{n}.")
+            self.marks[key].setAccessibleName("done" if finished else "to do")
+
+
 class DashboardPage(QWidget):
     create_job = Signal()
     show_job = Signal(int)
     act = Signal(str)  # an attention card's action: job:ID | approve | settings
+    welcome_chosen = Signal(str)  # a welcome step's button: new | channel | demo
 
     def __init__(self) -> None:
         super().__init__()
@@ -100,6 +155,12 @@ class DashboardPage(QWidget):
         self.new_button.clicked.connect(self.create_job.emit)
         top.addWidget(self.new_button)
         layout.addLayout(top)
+        self.welcome = WelcomePanel()
+        self.welcome.chosen.connect(self.welcome_chosen.emit)
+        self.welcome.dismissed.connect(self.welcome.hide)
+        self.welcome.hide()  # shown on a first run, once the workspace says what is done
+        self.welcome_wanted = False
+        layout.addWidget(self.welcome)
 
         grid = QGridLayout()
         self.values: dict[str, QLabel] = {}
@@ -191,6 +252,9 @@ class DashboardPage(QWidget):
         if not overview["failures"]:
             self.failures.addItem("Nothing has failed.")
         self._show_attention(overview.get("attention", []))
+        if self.welcome_wanted and "welcome" in overview:
+            self.welcome.show_steps(overview["welcome"])
+            self.welcome.show()
         self.shown = overview
         self._show_charts()
 
