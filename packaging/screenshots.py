@@ -266,6 +266,18 @@ def main(out_dir: Path) -> int:
 
             QTimer.singleShot(delay + 3000, cards)
 
+            def details() -> None:
+                window.nav.setCurrentRow(PAGES.index("Jobs"))
+                window.jobs.select_job(
+                    next(r.id for r in window.jobs.model.all_rows() if r.title.startswith("Nov"))
+                )
+                window.jobs.lower_tabs.setCurrentIndex(1)
+                QTimer.singleShot(
+                    900, lambda: (save("jobs-details"), window.jobs.lower_tabs.setCurrentIndex(0))
+                )
+
+            QTimer.singleShot(delay + 1700, details)
+
             def api_settings() -> None:
                 window.nav.setCurrentRow(PAGES.index("Settings"))
                 bar = window.settings_page.scroller.verticalScrollBar()

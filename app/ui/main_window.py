@@ -195,6 +195,7 @@ class MainWindow(QMainWindow):
         self.settings_page.copy_token.connect(self.copy_api_token)
         self.jobs.reschedule_requested.connect(self.reschedule_item)
         self.jobs.approval_requested.connect(self.review_approvals)
+        self.jobs.details.act.connect(self.on_detail_action)
         self.jobs.told.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         self.monitor.act.connect(self.on_alert)
         self.jobs.model.edit_requested.connect(self.edit_job)
@@ -595,6 +596,7 @@ class MainWindow(QMainWindow):
         def gone(error: BaseException) -> None:  # deleted meanwhile: nothing to show
             if isinstance(error, NotFound):
                 self.jobs.items_model.set_records([])
+                self.jobs.details.clear()
             else:
                 self.on_failed(error)
 
@@ -706,6 +708,13 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(PAGES.index("Jobs"))
         self.jobs.search.setFocus()
         self.jobs.search.selectAll()
+
+    def on_detail_action(self, action: str) -> None:
+        """A problem's button in the selected job's Details: retry, approve or sign in."""
+        if action == "retry":
+            self.act_on_selected("retry")
+        else:
+            self.on_alert(action)
 
     def on_welcome(self, step: str) -> None:
         """A first-run step's button: make a job, sign a channel in, or open the demo job."""

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QTabBar,
     QTableView,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from app.domain.states import State
 from app.store.jobs import JobRow
 from app.ui.delegates import CardDelegate, EditDelegate, ProgressDelegate
+from app.ui.job_details import JobDetails
 from app.ui.job_models import ItemsModel
 from app.ui.job_table import EDITABLE, PROGRESS_COLUMN, TABS, WIDTHS, JobTableModel
 from app.ui.widgets import emphasised, heading, menu_on_shift_f10
@@ -169,7 +171,13 @@ class JobsPage(QWidget):
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addWidget(self.items_heading)
-        lower_layout.addWidget(self.items_view)
+        self.details = JobDetails()
+        self.lower_tabs = QTabWidget()
+        self.lower_tabs.setDocumentMode(True)
+        self.lower_tabs.addTab(self.items_view, "Items")
+        self.lower_tabs.addTab(self.details, "Details")
+        self.lower_tabs.setTabToolTip(1, "Problems and their fixes, scheduling in words, timeline")
+        lower_layout.addWidget(self.lower_tabs)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.job_views)
         splitter.addWidget(lower)
@@ -224,6 +232,7 @@ class JobsPage(QWidget):
         """No job selected (or none shown): the items panel says so instead of keeping the
         last job's items."""
         self.items_model.set_records([])
+        self.details.clear()
         self.items_heading.setText(
             "Nothing matches the search or tab." if self.model.rowCount() == 0 else
             "Select a job to see its items."
@@ -256,6 +265,7 @@ class JobsPage(QWidget):
 
     def show_items(self, job: dict[str, Any]) -> None:
         self.items_model.set_records(job["items"])
+        self.details.show_record(job)
         self.items_view.resizeColumnsToContents()
         for column in range(self.items_model.columnCount() - 1):  # no column crowds out the title
             if self.items_view.columnWidth(column) > MAX_ITEM_COLUMN:

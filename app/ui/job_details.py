@@ -1,0 +1,76 @@
+"""The selected job's story (the Jobs view's *Details* tab): its problems, each with the button
+that fixes it, its scheduling settings in words, and its timeline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.job_story import problems, scheduling_words, timeline
+from app.ui.widgets import emphasised, muted
+
+
+class JobDetails(QScrollArea):
+    act = Signal(str)  # a problem's fix: retry | approve | settings
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        self.setWidget(body)
+        layout = QVBoxLayout(body)
+        layout.addWidget(emphasised(QLabel("Problems")))
+        self.problem_rows = QVBoxLayout()
+        layout.addLayout(self.problem_rows)
+        layout.addWidget(emphasised(QLabel("Scheduling")))
+        self.scheduling = QLabel("")
+        self.scheduling.setWordWrap(True)
+        self.scheduling.setAccessibleName("Scheduling settings")
+        layout.addWidget(self.scheduling)
+        layout.addWidget(emphasised(QLabel("Timeline")))
+        self.timeline = QListWidget()
+        self.timeline.setAccessibleName("Timeline")
+        self.timeline.setMinimumHeight(140)
+        layout.addWidget(self.timeline, 1)
+
+    def show_record(self, record: dict[str, Any], now: datetime | None = None) -> None:
+        while (old := self.problem_rows.takeAt(0)) is not None:
+            widget = old.widget()
+            if widget is not None:
+                widget.deleteLater()
+        found = problems(record, now or datetime.now(UTC))
+        if not found:
+            self.problem_rows.addWidget(muted(QLabel("None.")))
+        for problem in found:
+            row = QWidget()
+            line = QHBoxLayout(row)
+            line.setContentsMargins(0, 0, 0, 0)
+            text = QLabel(problem.text)
+            text.setWordWrap(True)
+            line.addWidget(text, 1)
+            if problem.action:
+                button = QPushButton(problem.button)
+                button.setAccessibleName(f"{problem.button}: {problem.text}")
+                button.clicked.connect(lambda _c=False, a=problem.action: self.act.emit(a))
+                line.addWidget(button)
+            self.problem_rows.addWidget(row)
+        self.scheduling.setText("\n".join(scheduling_words(record.get("scheduling") or {})))
+        self.timeline.clear()
+        for moment in timeline(record):
+            self.timeline.addItem(f"{moment.at.astimezone():%a %d %b %H:%M:%S}  {moment.text}")
+
+    def clear(self) -> None:
+        self.show_record({})
