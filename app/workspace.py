@@ -605,6 +605,22 @@ class Workspace:
             units_per_upload=1600 + limits.after_upload,
         )
 
+    # Styles
+
+    def save_style(self, name: str, base: str, settings: dict[str, Any]) -> Path:
+        """A style template made in the window, checked and saved in the templates folder."""
+        from app.pipeline.style_templates import save_template
+
+        path = save_template(self.paths.templates_dir, name, base, settings)
+        with self.db.write() as session:
+            job_store.audit(session, self.actor, "style.save", "style", None, name=name)
+        return path
+
+    def style_names(self) -> list[str]:
+        from app.pipeline.styles import style_names
+
+        return style_names(self.paths.templates_dir)
+
     # Analytics
 
     def analytics(self) -> Analytics:

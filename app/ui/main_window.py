@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
         self.schedules.preview_requested.connect(self.preview_schedule)
         self.settings_page.remove_channel.connect(self.remove_channel)
         self.settings_page.copy_token.connect(self.copy_api_token)
+        self.settings_page.new_style.connect(self.new_style)
         self.jobs.reschedule_requested.connect(self.reschedule_item)
         self.jobs.approval_requested.connect(self.review_approvals)
         self.jobs.details.act.connect(self.on_detail_action)
@@ -709,6 +710,26 @@ class MainWindow(QMainWindow):
         self.jobs.search.setFocus()
         self.jobs.search.selectAll()
 
+    def new_style(self) -> None:
+        """The style editor; a saved style is offered by the wizard from then on."""
+        if self.workspace is None:
+            return
+        from app.ui.style_editor import StyleEditor
+
+        editor = StyleEditor(self.background, self.workspace.save_style, self)
+        self.style_editor = editor
+
+        def done(result: int) -> None:
+            if result and editor.saved is not None:
+                self.statusBar().showMessage(
+                    f"Saved the style {editor.saved.stem} ({editor.saved}) — choose it on a "
+                    "new job's Output step",
+                    15_000,
+                )
+
+        editor.finished.connect(done)
+        editor.open()
+
     def on_detail_action(self, action: str) -> None:
         """A problem's button in the selected job's Details: retry, approve or sign in."""
         if action == "retry":
@@ -778,6 +799,7 @@ class MainWindow(QMainWindow):
             channels=lambda: (workspace.channels.records(), workspace.quota_limits().uploads),
             test_footage=workspace.test_footage,
             estimate=workspace.estimate,
+            styles=workspace.style_names,
         )
         wizard.created.connect(self.create_from_wizard)
         self.wizard = wizard

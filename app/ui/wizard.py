@@ -370,6 +370,7 @@ class OutputPage(QWizardPage):
         )
         self.optimize = combo("Optimise for", [o.value for o in Optimize], "balanced")
         self.style_box = combo("Style", list(BUILTIN_STYLES), "modern")
+        self.style_box.setToolTip("Settings › New style… makes a style of your own")
         self.voice = combo("Voice (rows that name none)", [v.value for v in Voice], "neutral")
         self.footage = QComboBox()
         self.footage.setAccessibleName("Backgrounds")
@@ -395,6 +396,13 @@ class OutputPage(QWizardPage):
         form.addRow(self.error)
         self.container.currentTextChanged.connect(self._container_changed)
         self._container_changed(self.container.currentText())
+
+    def add_styles(self, names: list[str]) -> None:
+        """Styles made from templates, after the built-in ones."""
+        known = {self.style_box.itemText(n) for n in range(self.style_box.count())}
+        for name in names:
+            if name not in known:
+                self.style_box.addItem(name)
 
     def _footage_changed(self) -> None:
         provider = self.footage.currentData()
@@ -1114,6 +1122,7 @@ class JobWizard(QWizard):
         channels: Any = lambda: ([], 100),
         test_footage: Callable[[str], str] | None = None,
         estimate: Callable[..., Any] | None = None,
+        styles: Callable[[], list[str]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.estimate = estimate  # (durations, output config, scheduling, upload) -> Estimate
@@ -1137,6 +1146,8 @@ class JobWizard(QWizard):
             self.review,
         ):
             self.addPage(page)
+        if styles is not None:  # the user's own styles (templates) beside the built-in ones
+            background.run(styles, self.output.add_styles, lambda _error: None)
         pages = self.pageIds()
         for n, page_id in enumerate(pages, start=1):  # where the user is, on every page
             step = self.page(page_id)

@@ -37,6 +37,7 @@ class SettingsPage(QWidget):
     sign_in = Signal()
     remove_channel = Signal(str)  # the channel's id
     copy_token = Signal()
+    new_style = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -115,6 +116,12 @@ class SettingsPage(QWidget):
         form.addRow("Output folder", folder)
         self.write_back = QCheckBox("Write each row's status back to its Google Sheet")
         form.addRow("", self.write_back)
+        self.new_style_button = QPushButton("New style…")
+        self.new_style_button.setToolTip(
+            "Make a style of your own — colours, caption box, fonts — with a live preview"
+        )
+        self.new_style_button.clicked.connect(self.new_style.emit)
+        form.addRow("Styles", self.new_style_button)
         layout.addWidget(render)
 
         writer = QGroupBox("Script writer (for rows without a script)")
