@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.job_story import problems, scheduling_words, timeline
-from app.ui.widgets import emphasised, muted
+from app.ui.widgets import clear_layout, emphasised, muted
 
 
 class JobDetails(QScrollArea):
@@ -47,10 +47,7 @@ class JobDetails(QScrollArea):
         layout.addWidget(self.timeline, 1)
 
     def show_record(self, record: dict[str, Any], now: datetime | None = None) -> None:
-        while (old := self.problem_rows.takeAt(0)) is not None:
-            widget = old.widget()
-            if widget is not None:
-                widget.deleteLater()
+        clear_layout(self.problem_rows)
         found = problems(record, now or datetime.now(UTC))
         if not found:
             self.problem_rows.addWidget(muted(QLabel("None.")))

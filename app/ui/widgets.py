@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QWidget,
@@ -34,6 +35,14 @@ def muted(label: QLabel) -> QLabel:
     """Secondary text in the palette's placeholder colour (it follows the theme)."""
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
     return label
+
+
+def clear_layout(layout: QLayout) -> None:
+    """Remove (and delete) every widget a layout holds."""
+    while (old := layout.takeAt(0)) is not None:
+        widget = old.widget()
+        if widget is not None:
+            widget.deleteLater()
 
 
 def heading(text: str) -> QLabel:

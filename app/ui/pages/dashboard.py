@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.daily import Day
-from app.ui.widgets import emphasised, muted
+from app.ui.widgets import clear_layout, emphasised, muted
 from app.ui.widgets import heading as title
 
 if TYPE_CHECKING:
@@ -259,10 +259,7 @@ class DashboardPage(QWidget):
         self._show_charts()
 
     def _show_attention(self, cards: list[dict[str, Any]]) -> None:
-        while (old := self.attention.takeAt(0)) is not None:
-            widget = old.widget()
-            if widget is not None:
-                widget.deleteLater()
+        clear_layout(self.attention)
         if not cards:
             self.attention.addWidget(muted(QLabel("Nothing needs you right now.")))
             return
