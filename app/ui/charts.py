@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -35,6 +36,10 @@ class Chart(pg.PlotWidget):
         self.setMinimumHeight(height)
         self.setMaximumHeight(height + 80)
         self.setMinimumWidth(200)  # side by side on a small screen
+        # Pictures, not controls: Tab passes them by (their figures are in their titles, and
+        # in the lists and labels beside them).
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()

@@ -174,6 +174,8 @@ class JobsPage(QWidget):
         self.details = JobDetails()
         self.lower_tabs = QTabWidget()
         self.lower_tabs.setDocumentMode(True)
+        self.lower_tabs.setAccessibleName("The selected job's items and details")
+        self.lower_tabs.tabBar().setAccessibleName("Items or details")
         self.lower_tabs.addTab(self.items_view, "Items")
         self.lower_tabs.addTab(self.details, "Details")
         self.lower_tabs.setTabToolTip(1, "Problems and their fixes, scheduling in words, timeline")

@@ -44,6 +44,7 @@ class SettingsPage(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         self.scroller = QScrollArea()  # more groups than a small window is tall: it scrolls
+        self.scroller.setAccessibleName("Settings")
         self.scroller.setWidgetResizable(True)
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
         outer.addWidget(self.scroller)
