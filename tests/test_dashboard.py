@@ -165,4 +165,17 @@ def test_the_monitor_charts_an_hour_of_samples_and_counts_videos_made(qtbot: QtB
     xs, _ys = page.cpu_chart.curves[0].getData()
     assert len(xs) == 5 and xs[-1] < 0  # minutes before now, the newest nearest to 0
     assert page.made_chart.title == "Videos made" and "1 video made" in page.made_chart.toolTip()
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.theme import apply_theme
+
+    try:  # a theme switch recolours the charts
+        for theme in ("Dark", "Light"):
+            apply_theme(theme)
+            QApplication.processEvents()
+            base = QApplication.palette().color(QPalette.ColorRole.Base)
+            assert page.cpu_chart.backgroundBrush().color() == base, theme
+    finally:
+        apply_theme("System")
     background.shutdown()

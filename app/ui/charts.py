@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -45,17 +45,38 @@ class Chart(pg.PlotWidget):
         self.hideButtons()
         self.setAccessibleName(title)
         item = self.getPlotItem()
-        text = palette.color(QPalette.ColorRole.Text)
         for side, label in (("left", left), ("bottom", bottom)):
-            axis = item.getAxis(side)
+            if label:
+                item.getAxis(side).setLabel(label)
+        item.showGrid(x=False, y=True, alpha=0.15)
+        self.shown_title = title
+        self.follow_palette()
+
+    def follow_palette(self) -> None:
+        """The window's colours: at first, and again when the theme changes."""
+        palette = _palette()
+        self.setBackground(palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        for side in ("left", "bottom"):
+            axis = self.getPlotItem().getAxis(side)
             axis.setPen(pg.mkPen(text))
             axis.setTextPen(pg.mkPen(text))
-            if label:
-                axis.setLabel(label)
-        item.showGrid(x=False, y=True, alpha=0.15)
-        self.set_title(title)
+        legend = self.getPlotItem().legend
+        if legend is not None:
+            legend.setLabelTextColor(text)
+            for _sample, label in legend.items:  # (setLabelTextColor keeps their old text)
+                label.setText(label.text, color=text)
+        self.set_title(self.shown_title)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # (Also sent while the plot is being made or taken apart: then there is nothing to do.)
+        ready = getattr(self, "shown_title", None) is not None and self.getPlotItem() is not None
+        if event.type() == QEvent.Type.PaletteChange and ready:
+            self.follow_palette()
 
     def set_title(self, text: str) -> None:
+        self.shown_title = text
         colour = _palette().color(QPalette.ColorRole.Text).name()
         self.getPlotItem().setTitle(text, color=colour, size="10pt")
         self.setToolTip(text)
@@ -121,6 +142,11 @@ class Bars(Chart):
         top = max(base, default=0.0)
         headroom = 1.3 if len(self.layers) > 1 else 1.1  # room for the legend above the bars
         self.setYRange(0, max(top, 1.0) * headroom, padding=0)
+        axis = self.getPlotItem().getAxis("left")
+        if top <= 8 and all(float(h).is_integer() for layer in heights for h in layer):
+            axis.setTickSpacing(2 if top > 4 else 1, 1)  # counts: whole numbers only
+        else:
+            axis.setTickSpacing()  # pyqtgraph's own
         if xs:
             self.setXRange(min(xs) - 0.5, max(xs) + 0.5, padding=0)
 
