@@ -595,6 +595,15 @@ def test_a_failure_alert_opens_its_job(window: MainWindow) -> None:
     assert [j.title for j in window.jobs.selected()] == ["Cooking basics"]
 
 
+def test_icons_are_drawn_for_high_dpi_screens(window: MainWindow) -> None:
+    from PySide6.QtCore import QSize
+
+    icon = window.nav.item(0).icon()
+    for ratio in (1.0, 2.0, 3.0):  # a 200 % screen gets a 40-pixel glyph, not a blown-up 20
+        pixmap = icon.pixmap(QSize(20, 20), ratio)
+        assert (pixmap.width(), pixmap.devicePixelRatio()) == (round(20 * ratio), ratio)
+
+
 def test_an_export_follows_the_typed_extension() -> None:
     from app.ui.main_window import export_format, plural
 

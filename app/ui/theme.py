@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -36,6 +37,9 @@ def _dark() -> QPalette:
     return palette
 
 
+DEVICE_RATIOS = (1.0, 1.5, 2.0, 3.0)
+
+
 def tinted(icon: QIcon, colour: QColor, size: int = 24, selected: QColor | None = None) -> QIcon:
     """A monochrome icon recoloured to ``colour`` (the theme's text colour), with a dimmer
     copy for the disabled state: the platform's dark glyphs vanish on a dark toolbar.
@@ -45,14 +49,15 @@ def tinted(icon: QIcon, colour: QColor, size: int = 24, selected: QColor | None 
     if selected is not None:
         modes.append((QIcon.Mode.Selected, selected, 255))
     for mode, tint, alpha in modes:
-        pixmap = icon.pixmap(size, size)
-        painter = QPainter(pixmap)
-        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
-        shade = QColor(tint)
-        shade.setAlpha(alpha)
-        painter.fillRect(pixmap.rect(), shade)
-        painter.end()
-        result.addPixmap(pixmap, mode)
+        for ratio in DEVICE_RATIOS:  # crisp on high-DPI screens (scaled 150 %, 200 %, 300 %)
+            pixmap = icon.pixmap(QSize(size, size), ratio)
+            painter = QPainter(pixmap)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+            shade = QColor(tint)
+            shade.setAlpha(alpha)
+            painter.fillRect(pixmap.rect(), shade)
+            painter.end()
+            result.addPixmap(pixmap, mode)
     return result
 
 
