@@ -98,7 +98,7 @@ def test_settings_turn_the_api_on_and_off_in_the_window(
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    from app.ui.main_window import MainWindow
+    from app.ui.main_window import PAGES, MainWindow
 
     workspace.settings.set("api.enabled", "false")
     port = workspace.settings.integer("api.port")
@@ -118,7 +118,7 @@ def test_settings_turn_the_api_on_and_off_in_the_window(
 
     async def scenario() -> None:
         await until(lambda: window.local_api is not None and window.engine.running)
-        window.show_page(5)
+        window.show_page(PAGES.index("Settings"))
         await until(lambda: page.api_port.value() == port)
         page.api_enabled.setChecked(True)
         page.save_button.click()

@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.commits: CommitWatch | None = None  # has anything been committed since we looked?
         self.looking = False  # a look for others' changes is under way
         self.quota_told: str | None = None  # the quota wait last notified (its end)
+        self.closed = False  # closed for good (not hidden in the tray)
         self.loading = False  # the first screenful is shown; every job is being read
         self.engine = EngineHost(self)
         self.local_api: LocalApi | None = None  # the REST API, when Settings turn it on
@@ -462,7 +463,7 @@ class MainWindow(QMainWindow):
         self.background.run(load, lambda _none: self._engine_loaded(lock), self.on_failed)
 
     def _engine_loaded(self, lock: InstanceLock | None) -> None:
-        if self.workspace is None or self.quitting:
+        if self.workspace is None or self.quitting or self.closed:
             if lock is not None:
                 lock.release()
             return
@@ -1195,6 +1196,7 @@ class MainWindow(QMainWindow):
 
     async def stop_engine(self) -> None:
         """Let running renders reach a stage boundary, then release the engine lock."""
+        self.closed = True  # an engine still loading does not start after this
         if self.engine.running:
             self.statusBar().showMessage("Stopping: running videos finish their current stage…")
         await self.engine.stop()
@@ -1244,6 +1246,7 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
+        self.closed = True  # for good: an engine still loading must not start after this
         if not self.run_engine:  # with the engine, the app stops it first, then shuts down
             self.shutdown()
         super().closeEvent(event)
