@@ -4,22 +4,21 @@ that fixes it, its scheduling settings in words, and its timeline."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
     QLabel,
     QListWidget,
-    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from app.domain.job_story import problems, scheduling_words, timeline
-from app.ui.widgets import clear_layout, emphasised, muted
+from app.ui.widgets import action_row, clear_layout, emphasised, muted
 
 
 class JobDetails(QScrollArea):
@@ -52,18 +51,13 @@ class JobDetails(QScrollArea):
         if not found:
             self.problem_rows.addWidget(muted(QLabel("None.")))
         for problem in found:
-            row = QWidget()
-            line = QHBoxLayout(row)
-            line.setContentsMargins(0, 0, 0, 0)
-            text = QLabel(problem.text)
-            text.setWordWrap(True)
-            line.addWidget(text, 1)
-            if problem.action:
-                button = QPushButton(problem.button)
-                button.setAccessibleName(f"{problem.button}: {problem.text}")
-                button.clicked.connect(lambda _c=False, a=problem.action: self.act.emit(a))
-                line.addWidget(button)
-            self.problem_rows.addWidget(row)
+            self.problem_rows.addWidget(
+                action_row(
+                    problem.text,
+                    problem.button if problem.action else "",
+                    partial(self.act.emit, problem.action),
+                )
+            )
         self.scheduling.setText("\n".join(scheduling_words(record.get("scheduling") or {})))
         self.timeline.clear()
         for moment in timeline(record):

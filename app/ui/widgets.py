@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLayout,
@@ -43,6 +44,25 @@ def clear_layout(layout: QLayout) -> None:
         widget = old.widget()
         if widget is not None:
             widget.deleteLater()
+
+
+def action_row(text: str, button: str, act: Callable[[], None], framed: bool = False) -> QWidget:
+    """A line saying what is wrong, with the button that deals with it (none when ``button``
+    is empty); the button's spoken name carries both."""
+    row: QWidget = QFrame() if framed else QWidget()
+    if isinstance(row, QFrame):
+        row.setFrameShape(QFrame.Shape.StyledPanel)
+    line = QHBoxLayout(row)
+    line.setContentsMargins(*((8, 4, 8, 4) if framed else (0, 0, 0, 0)))
+    label = QLabel(text)
+    label.setWordWrap(True)
+    line.addWidget(label, 1)
+    if button:
+        push = QPushButton(button)
+        push.setAccessibleName(f"{button}: {text}")
+        push.clicked.connect(lambda _checked=False: act())
+        line.addWidget(push)
+    return row
 
 
 def heading(text: str) -> QLabel:

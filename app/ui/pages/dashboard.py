@@ -9,6 +9,7 @@ built after the page's first paint (pyqtgraph takes half a second to import).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.daily import Day
-from app.ui.widgets import clear_layout, emphasised, muted
+from app.ui.widgets import action_row, clear_layout, emphasised, muted
 from app.ui.widgets import heading as title
 
 if TYPE_CHECKING:
@@ -266,18 +267,9 @@ class DashboardPage(QWidget):
             return
         for card in cards:
             text, button_text, action = attention_text(card)
-            frame = QFrame()
-            frame.setFrameShape(QFrame.Shape.StyledPanel)
-            row = QHBoxLayout(frame)
-            row.setContentsMargins(8, 4, 8, 4)
-            label = QLabel(text)
-            label.setWordWrap(True)
-            row.addWidget(label, 1)
-            button = QPushButton(button_text)
-            button.setAccessibleName(f"{button_text}: {text}")
-            button.clicked.connect(lambda _c=False, a=action: self.act.emit(a))
-            row.addWidget(button)
-            self.attention.addWidget(frame)
+            self.attention.addWidget(
+                action_row(text, button_text, partial(self.act.emit, action), framed=True)
+            )
 
     def build_charts(self) -> None:
         if self.made_chart is not None:  # asked twice (shown twice before the first build)
