@@ -17,7 +17,7 @@ from app.domain.errors import UserError
 from app.secrets import SecretStore, masked
 from app.store.database import Database
 from app.store.models import Setting
-from app.store.settings import get_setting, set_setting
+from app.store.settings import read_setting, set_setting
 
 GENERATED = ("webhook.secret", "api.token")  # secrets Cadence makes itself, on first use
 
@@ -322,8 +322,7 @@ class Settings:
         opt = option(key)
         if opt.kind == Kind.SECRET:
             return self.secrets.get(key) or ""
-        with self.db.read() as session:
-            return get_setting(session, f"option.{key}", opt.default)
+        return read_setting(self.db, f"option.{key}", opt.default)
 
     # Typed reads: the option's kind decides, so call sites need no int(...) or bool(...), and
     # asking a text option for a number is a bug that says so.

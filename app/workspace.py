@@ -6,7 +6,7 @@ The CLI and the GUI both call these; each user action is one transaction and one
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -36,6 +36,8 @@ from app.store.settings import get_setting, set_setting
 from app.store.stats import job_progress, workspace_stats
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from app.domain.estimate import Estimate, Pace
     from app.google.analytics import Analytics, FetchReport
     from app.google.auth import GoogleAuth
@@ -218,11 +220,13 @@ class Workspace:
         actor: str | None = None,
         schedule_id: int | None = None,
         publish: dict[str, Any] | None = None,
+        also: Callable[[Session, int], None] | None = None,
     ) -> CreatedJob:
         """Validate the source and store a job with one item per valid row.
 
         Raises `SourceError` when the source cannot be read and `NoValidRows` when it has no
-        valid row (nothing is stored then).
+        valid row (nothing is stored then). ``also(session, job_id)`` records more in the
+        job's own transaction (a schedule's run: one commit, not two).
         """
         location = spec.location
         if spec.kind != "gsheet":
@@ -264,6 +268,8 @@ class Workspace:
             job_id = job_store.create_job(
                 session, draft, report.rows, actor or self.actor, schedule_id, header_row
             )
+            if also is not None:
+                also(session, job_id)
         log.info("created job %s with %s items from %s", job_id, len(report.valid_rows), location)
         return CreatedJob(job_id, draft.title.strip(), report)
 
@@ -780,9 +786,14 @@ class Workspace:
                     job.schedule_id = schedule.id
             return schedule.id
 
-    def job_from_schedule(self, schedule: Any, when: datetime) -> CreatedJob:
+    def job_from_schedule(
+        self,
+        schedule: Any,
+        when: datetime,
+        also: Callable[[Session, int], None] | None = None,
+    ) -> CreatedJob:
         """Create the job a schedule makes at ``when``: fresh rows from its source, a title
-        from its topic template (or its name and the date)."""
+        from its topic template (or its name and the date); ``also`` as in `create_job`."""
         from app.domain.schedule import render_topic, zone
 
         template = dict(schedule.job_template)
@@ -802,6 +813,7 @@ class Workspace:
             actor=f"schedule {schedule.id}",
             schedule_id=schedule.id,
             publish=template.get("publish") or None,
+            also=also,
         )
 
     def schedule_rows(self) -> list[dict[str, Any]]:

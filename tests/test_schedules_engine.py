@@ -57,13 +57,18 @@ async def no_fill() -> int:
     return 0
 
 
+def keep_queued(engine: Engine) -> None:
+    """No rendering: the engine claims nothing."""
+    engine._fill = no_fill  # type: ignore[method-assign]
+
+
 def serve_until(workspace: Workspace, done: Callable[[], bool], seconds: float = 15) -> None:
     """Run the engine (scheduling only: no renders) until ``done()`` or the time is up."""
 
     async def main() -> None:
         stopping = asyncio.Event()
         engine = Engine(workspace, poll_seconds=0.2, max_concurrent=1)
-        engine._fill = no_fill  # type: ignore[method-assign]  # keep jobs queued; no rendering
+        keep_queued(engine)
         task = asyncio.create_task(engine.run(stopping))
         deadline = time.monotonic() + seconds
         while not done() and time.monotonic() < deadline:
@@ -242,7 +247,7 @@ def test_schedules_removed_while_running_lose_their_jobs(
     async def main() -> None:
         stopping = asyncio.Event()
         engine = Engine(workspace, poll_seconds=0.1, run_schedules=True)
-        engine._fill = no_fill  # type: ignore[method-assign]
+        keep_queued(engine)
         task = asyncio.create_task(engine.run(stopping))
         while len(aps_jobs(data_dir)) < 2:
             await asyncio.sleep(0.05)
@@ -344,7 +349,7 @@ def test_stopping_while_a_schedule_runs_finishes_that_run_first(
     async def main() -> None:
         stopping = asyncio.Event()
         engine = Engine(workspace, poll_seconds=0.1)
-        engine._fill = no_fill  # type: ignore[method-assign]
+        keep_queued(engine)
         task = asyncio.create_task(engine.run(stopping))
         while not entered.is_set():
             await asyncio.sleep(0.02)

@@ -1,6 +1,7 @@
 """Schedules, run by APScheduler on the engine's event loop; each run creates a job.
 
-APScheduler's job store lives in the app's database (same engine, same pragmas). Jobs are
+APScheduler's jobs are kept in the app's database (same engine, same pragmas) by a store that
+answers from memory and writes from its own thread (`app.engine.jobstore`). Jobs are
 referenced by text with the schedule id as their only argument, so the store can always
 unpickle them. The database's `schedules` table is the source of truth: the scheduler is
 synced from it at start and whenever it changes (from this process or the command line).
@@ -31,12 +32,13 @@ from apscheduler.events import (
 )
 from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.orm import Session
 
 from app.domain.calendar_runs import parse_moved
 from app.domain.schedule import parse_schedule, zone
+from app.engine.jobstore import PersistedMemoryJobStore
 from app.google.sheets import SheetError
 from app.store import schedules as schedule_store
 from app.store.jobs import audit
@@ -62,9 +64,14 @@ def _schedule_of(job_id: object) -> int:
     return int(str(job_id).removeprefix("schedule-").removesuffix(RETRY_SUFFIX))
 
 
-def run_schedule(workspace: Workspace, schedule: Schedule, when: datetime) -> CreatedJob:
+def run_schedule(
+    workspace: Workspace,
+    schedule: Schedule,
+    when: datetime,
+    also: Callable[[Session, int], None] | None = None,
+) -> CreatedJob:
     """Create the job a schedule makes at ``when`` (see `Workspace.job_from_schedule`)."""
-    return workspace.job_from_schedule(schedule, when)
+    return workspace.job_from_schedule(schedule, when, also)
 
 
 TRIGGER_VERSION = "crontab-2"  # bumped when the trigger's maths change: stored jobs are rebuilt
@@ -93,6 +100,7 @@ class ScheduleRunner:
         self.workspace = workspace
         self.on_job_created = on_job_created
         self.scheduler: AsyncIOScheduler | None = None
+        self.store: PersistedMemoryJobStore | None = None
         self.seen: dict[int, datetime] | None = None  # schedule id → last change, when synced
         self.signature: tuple[int, datetime | None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -107,11 +115,12 @@ class ScheduleRunner:
         global _active
         self.loop = asyncio.get_running_loop()
         grace = self.workspace.settings.integer("schedule.grace_minutes") * 60
-        store = SQLAlchemyJobStore(
-            engine=self.workspace.db.engine.execution_options(cadence_write=True)
+        db = self.workspace.db
+        self.store = PersistedMemoryJobStore(
+            db.engine.execution_options(cadence_write=True), db.writing
         )
         self.scheduler = AsyncIOScheduler(
-            jobstores={"default": store},
+            jobstores={"default": self.store},
             job_defaults={"misfire_grace_time": grace, "coalesce": True, "max_instances": 1},
             timezone=UTC,
             event_loop=self.loop,
@@ -120,6 +129,7 @@ class ScheduleRunner:
         self.scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         self.scheduler.add_listener(self._on_error, EVENT_JOB_ERROR)
         _active = self
+        await asyncio.to_thread(self.store.load, self.scheduler)  # 10,000 rows: not on the loop
         # Sync first (paused): stored runs that were missed are judged when the scheduler starts.
         self.scheduler.start(paused=True)
         await self.sync()
@@ -252,8 +262,20 @@ class ScheduleRunner:
                 self.running_fires -= 1
                 self.idle.notify_all()
 
+    def _stored_next_run(self) -> None:
+        """Wait until the run being fired has its next run time in the database: the pass
+        that submitted it (holding the scheduler's store lock) stores it as it ends. A crash
+        after the job is made then cannot make a restart run it again."""
+        if self.scheduler is None or self.store is None:
+            return
+        with self.scheduler._jobstores_lock:  # APScheduler 3: held through a whole pass
+            pass
+        if not self.store.flush():
+            log.warning("the schedule store is slow: a run started before its next was stored")
+
     def _fire(self, schedule_id: int) -> None:
         now = datetime.now(UTC)
+        self._stored_next_run()
         with self.workspace.db.read() as session:
             schedule = session.get(Schedule, schedule_id)
         if schedule is None or schedule.paused or not schedule.enabled:
@@ -262,8 +284,19 @@ class ScheduleRunner:
             schedule.end_at and now > schedule.end_at
         ):
             return
+
+        def ran(session: Session, job_id: int) -> None:
+            """In the job's own transaction: the run recorded, a one-off switched off (a
+            restart must not run it again)."""
+            audit(session, f"schedule {schedule_id}", "schedule.ran", "schedule", schedule_id,
+                  job=job_id)  # fmt: skip
+            if schedule.kind == "once":
+                stored = session.get(Schedule, schedule_id)
+                if stored is not None:
+                    stored.enabled = False
+
         try:
-            created = run_schedule(self.workspace, schedule, now)
+            created = run_schedule(self.workspace, schedule, now, ran)
         except Exception as exc:  # a source that cannot be read: recorded, shown, not lost
             log.warning("schedule %s could not create its job: %s", schedule_id, exc)
             again = self._retry_later(schedule_id, exc)
@@ -278,19 +311,6 @@ class ScheduleRunner:
                     retry_at=again.isoformat() if again else None,
                 )
             return
-        with self.workspace.db.write() as session:
-            audit(
-                session,
-                f"schedule {schedule_id}",
-                "schedule.ran",
-                "schedule",
-                schedule_id,
-                job=created.job_id,
-            )
-            if schedule.kind == "once":  # done: a restart must not run it again
-                stored = session.get(Schedule, schedule_id)
-                if stored is not None:
-                    stored.enabled = False
         if self.loop is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self.on_job_created, created.job_id)
 

@@ -10,7 +10,6 @@ interrupted items back in the queue, where their checkpoints let them resume.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import threading
@@ -67,15 +66,15 @@ class _Worker:
     task: asyncio.Task[None] | None = None
 
 
-def job_folder(workspace: Workspace, job: Job) -> Path:
+def job_folder(workspace: Workspace, claim: queue.Claim) -> Path:
     """Where a job's videos go: its own folder, or one per job in the output folder."""
-    chosen = job.output_config.get("folder")
+    chosen = claim.output_config.get("folder")
     if chosen:
         return Path(chosen)
     base = workspace.settings.get("output.folder") or str(
         platformdirs.user_videos_path() / "Cadence"
     )
-    return Path(base) / f"job-{job.id}-{slug(job.title, 40)}"
+    return Path(base) / f"job-{claim.job_id}-{slug(claim.job_title, 40)}"
 
 
 class Engine:
@@ -309,34 +308,35 @@ class Engine:
         with self.db.write() as session:
             return queue.recover(session)
 
-    def _claim(self, free: int) -> tuple[list[queue.Claim], dict[int, Path]]:
-        """In a thread: claim up to ``free`` items, and where each job's videos go."""
-        load_slots = self.gauge.slots(len(self.workers), free)
+    def _claim(self, free: int) -> list[queue.Claim]:
+        """In a thread: claim up to ``free`` items (the dispatch path: nothing else here)."""
+        measured: list[int] = []
+
+        def load_slots() -> int:  # read only when a smart job has ready items, or when idle
+            if not measured:
+                measured.append(self.gauge.slots(len(self.workers), free))
+            return measured[0]
+
         with self.db.write() as session:
             claims = queue.claim_next(session, free, load_slots=load_slots)
             if not claims:  # idle now: when must it look again? (not on the dispatch path)
                 now = utcnow()
-                self._held = load_slots < free and queue.any_ready(session, now)
+                self._held = load_slots() < free and queue.any_ready(session, now)
                 upcoming = queue.next_start(session, now)
                 # Only waiting work has clock-driven rules: with none, no heartbeat at all.
                 wait = HEARTBEAT if queue.any_pending(session) else float("inf")
                 if upcoming is not None:
                     wait = min(wait, (upcoming - now).total_seconds())
                 self._look_at = time.monotonic() + wait
-            folders = {}
-            for claim in claims:
-                job = session.get(Job, claim.job_id)
-                assert job is not None
-                folders[claim.job_id] = job_folder(self.workspace, job)
-        return claims, folders
+        return claims
 
     async def _fill(self) -> int:
         free = self.max_concurrent - len(self.workers)
         if free <= 0:
             return 0
-        claims, folders = await asyncio.to_thread(self._claim, free)
+        claims = await asyncio.to_thread(self._claim, free)
         for claim in claims:
-            self._start(claim, self.workers, functools.partial(self._render_in, folders), {})
+            self._start(claim, self.workers, self._render, {})
         return len(claims)
 
     def _job_states(self, job_ids: set[int]) -> dict[int, str]:
@@ -394,12 +394,10 @@ class Engine:
 
     # In a worker thread
 
-    def _render_in(self, folders: dict[int, Path], worker: _Worker) -> None:
-        self._render(worker, folders[worker.claim.job_id])
-
-    def _render(self, worker: _Worker, folder: Path) -> None:
+    def _render(self, worker: _Worker) -> None:
         claim = worker.claim
         assert isinstance(claim, queue.Claim)
+        folder = job_folder(self.workspace, claim)
         settings = render_settings(
             self.workspace.settings,
             self.workspace.paths,

@@ -7,6 +7,7 @@ same item, and a crash between transactions leaves a state that `recover` can re
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,7 +43,9 @@ class Claim:
     scheduling: dict[str, Any]
 
 
-def claim_next(session: Session, limit: int, *, load_slots: int | None = None) -> list[Claim]:
+def claim_next(
+    session: Session, limit: int, *, load_slots: int | Callable[[], int] | None = None
+) -> list[Claim]:
     """Up to ``limit`` ready items, claimed (marked running, with an execution record).
 
     Jobs are served in priority order (high > normal > low, for jobs whose priority queue is
@@ -50,13 +53,25 @@ def claim_next(session: Session, limit: int, *, load_slots: int | None = None) -
     times, time-window and day rules, its concurrency cap, the minimum interval between starts,
     and the item order (row priority first when the priority queue is on, then cheapest or
     costliest first, then sheet order). ``load_slots`` caps how many items of *smart* jobs may
-    start now, from measured load.
+    start now, from measured load (a function: measured only if a smart job has ready items).
     """
     if limit <= 0:
         return []
     now = utcnow()
     expire_overdue(session, now)
-    jobs = session.scalars(select(Job).where(Job.state.in_(ACTIVE_JOB_STATES))).all()
+    # Only jobs with an item ready to render are looked at (one query, however many jobs are
+    # active: jobs held by a time rule or waiting for uploads cost nothing here).
+    has_ready = (
+        select(Item.id)
+        .where(
+            Item.job_id == Job.id,  # correlated: probes the (job, state) index per active job
+            Item.state == State.PENDING.value,
+            Item.phase == Phase.RENDER.value,
+            _ready(now),
+        )
+        .exists()
+    )
+    jobs = session.scalars(select(Job).where(Job.state.in_(ACTIVE_JOB_STATES), has_ready)).all()
     if not jobs:
         return []
     running = dict(
@@ -85,7 +100,9 @@ def claim_next(session: Session, limit: int, *, load_slots: int | None = None) -
         if free <= 0:
             break
         config = configs[job.id]
-        if config.mode is Mode.SMART and load_slots is not None:
+        if config.mode is Mode.SMART and callable(load_slots):
+            load_slots = load_slots()
+        if config.mode is Mode.SMART and isinstance(load_slots, int):
             free = min(free, load_slots)
         slots = _job_slots(session, job, config, running.get(job.id, 0), free, now)
         if slots <= 0:
@@ -98,7 +115,7 @@ def claim_next(session: Session, limit: int, *, load_slots: int | None = None) -
         ).all()
         for item in items:
             claims.append(_claim(session, job, item, now))
-        if config.mode is Mode.SMART and load_slots is not None:
+        if config.mode is Mode.SMART and isinstance(load_slots, int):
             load_slots -= len(items)
     return claims
 
@@ -170,10 +187,8 @@ def _item_order(config: SchedulingConfig) -> list[Any]:
 def _job_slots(
     session: Session, job: Job, config: SchedulingConfig, running: int, free: int, now: datetime
 ) -> int:
-    """How many items of ``job`` may start now; holds or skips its items when they may not."""
-    ready = session.scalar(select(Item.id).where(_renderable(job.id), _ready(now)).limit(1))
-    if ready is None:
-        return 0
+    """How many items of ``job`` (which has a ready item) may start now; holds or skips its
+    items when they may not."""
     if config.ended(now):
         assert config.end_at is not None
         _skip_pending(
@@ -318,15 +333,21 @@ def after_render(session: Session, item: Item) -> str | None:
 
 def expire_overdue(session: Session, now: datetime) -> int:
     """Skip the items of jobs whose processing deadline passed before they started."""
+    with_deadline = session.execute(
+        select(Job.id, Job.started_at, Job.created_at, Job.deadline_minutes).where(
+            Job.state.in_(ACTIVE_JOB_STATES), Job.deadline_minutes.is_not(None)
+        )
+    ).all()  # columns, not objects: this runs before every claim
+    overdue = [
+        job_id
+        for job_id, started, created, minutes in with_deadline
+        if minutes is not None and now - (started or created) >= timedelta(minutes=minutes)
+    ]
+    if not overdue:
+        return 0
     expired = 0
-    overdue = session.scalars(
-        select(Job).where(Job.state.in_(ACTIVE_JOB_STATES), Job.deadline_minutes.is_not(None))
-    ).all()
-    for job in overdue:
-        began = job.started_at or job.created_at
+    for job in session.scalars(select(Job).where(Job.id.in_(overdue))).all():
         assert job.deadline_minutes is not None
-        if now - began < timedelta(minutes=job.deadline_minutes):
-            continue
         expired += _skip_pending(
             session,
             job,

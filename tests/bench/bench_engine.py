@@ -4,8 +4,8 @@
 
 Prints: engine start-up time (first start, which stores every schedule with APScheduler, and
 a restart); dispatch latency of due items — from the moment a schedule is due to its job's
-first item starting — p50 and p99 (target p99 ≤ 100 ms); and idle CPU with nothing due
-(target ≤ 1 % of a core). By default every item row is also a video already on YouTube
+first item starting — p50 and p99 (target p99 ≤ 20 ms); and idle CPU with nothing due
+(target ≤ 0.3 % of a core). By default every item row is also a video already on YouTube
 (``--published``), so the engine's look for uploads to start is measured at scale too.
 Rendering is replaced by an instant stand-in: this measures the engine, not ffmpeg.
 """
@@ -19,6 +19,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psutil
 from apscheduler.schedulers.base import STATE_RUNNING
@@ -31,10 +32,16 @@ from app.pipeline.runner import RenderOutcome
 from app.store.models import Item, Job, Schedule, Upload
 from app.workspace import Workspace
 
-EXPRESSIONS = [
-    "0 9 * * mon-fri", "daily@07:30", "weekly@mon,thu@18:00", "monthly@1,15@08:00",
-    "*/30 * * * *", "every@6h", "15 */2 * * *",
-]  # fmt: skip
+
+def expressions(now: datetime) -> list[str]:
+    """Every kind of schedule, each due only at an hour far from now: the background
+    schedules must not fire while latency is measured (1,400 of them at one o'clock would
+    measure a burst of job creation instead)."""
+    h = (now.astimezone(ZoneInfo("Europe/Berlin")) + timedelta(hours=12)).hour
+    return [
+        f"0 {h} * * mon-fri", f"daily@{h:02d}:30", f"weekly@mon,thu@{h:02d}:00",
+        f"monthly@1,15@{h:02d}:00", f"*/30 {h} * * *", "every@6h", f"15 {h} * * *",
+    ]  # fmt: skip
 
 
 def fill(
@@ -47,9 +54,10 @@ def fill(
 ) -> None:
     now = datetime.now(UTC)
     source = str(sheet)
+    kinds = expressions(now)
     with workspace.db.write() as session:
         session.execute(insert(Schedule), [
-            {"name": f"Schedule {n}", "kind": "cron", "expression": EXPRESSIONS[n % len(EXPRESSIONS)],  # noqa: E501
+            {"name": f"Schedule {n}", "kind": "cron", "expression": kinds[n % len(kinds)],
              "timezone": "Europe/Berlin", "topic_template": "", "job_template": {"source": source},
              "enabled": True, "paused": False, "created_at": now, "updated_at": now}
             for n in range(schedules)
@@ -170,11 +178,11 @@ def main() -> None:
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))] if ms else float("nan")
     print("  slowest five (ms):", ", ".join(f"{x:.0f}" for x in ms[-5:]))
     print(f"  start-up: first {first_start:.2f} s (stores every schedule), restart {restart:.2f} s")
-    verdict = "meets" if p99 <= 100 else "MISSES"
+    verdict = "meets" if p99 <= 20 else "MISSES"
     print(f"  dispatch latency, due → rendering ({len(ms)} runs): p50 {p50:.1f} ms, "
-          f"p99 {p99:.1f} ms ({verdict} the 100 ms target)")  # fmt: skip
-    verdict = "meets" if max(idle, idle2) <= 1 else "MISSES"
-    print(f"  idle CPU: {idle:.2f} % and {idle2:.2f} % of a core ({verdict} the 1 % target)")
+          f"p99 {p99:.1f} ms ({verdict} the 20 ms target)")  # fmt: skip
+    verdict = "meets" if max(idle, idle2) <= 0.3 else "MISSES"
+    print(f"  idle CPU: {idle:.2f} % and {idle2:.2f} % of a core ({verdict} the 0.3 % target)")
 
 
 if __name__ == "__main__":

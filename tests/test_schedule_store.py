@@ -1,0 +1,114 @@
+"""The schedule store: APScheduler's jobs answered from memory, persisted from a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import event
+
+from app.engine.jobstore import PersistedMemoryJobStore
+from app.paths import AppPaths
+from app.workspace import Workspace
+from tests.test_schedules_engine import add, aps_jobs, jobs, serve_until
+
+
+def noop() -> None:
+    pass
+
+
+@pytest.fixture
+def sheet(tmp_path: Path) -> Path:
+    path = tmp_path / "ideas.csv"
+    path.write_text("Title,Script\nOne,Words to say.\n")
+    return path
+
+
+@pytest.fixture
+def workspace(data_dir: Path) -> Iterator[Workspace]:
+    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+        yield ws
+
+
+def run_scheduler(workspace: Workspace, body: Any) -> Any:
+    """``body(scheduler, store)`` inside a running loop with a started, paused scheduler."""
+
+    async def main() -> Any:
+        store = PersistedMemoryJobStore(workspace.db.engine.execution_options(cadence_write=True))
+        scheduler = AsyncIOScheduler(jobstores={"default": store}, timezone=UTC)
+        await asyncio.to_thread(store.load, scheduler)
+        scheduler.start(paused=True)
+        try:
+            return body(scheduler, store)
+        finally:
+            scheduler.shutdown(wait=False)
+
+    return asyncio.run(main())
+
+
+def test_changes_reach_the_database_and_come_back_after_a_restart(
+    workspace: Workspace, data_dir: Path
+) -> None:
+    def first(scheduler: AsyncIOScheduler, store: PersistedMemoryJobStore) -> None:
+        for n in range(3):
+            scheduler.add_job(noop, IntervalTrigger(hours=n + 1), id=f"job-{n}", name=f"n{n}")
+        scheduler.remove_job("job-1")
+        scheduler.get_job("job-2").pause()
+        assert store.flush()
+
+    run_scheduler(workspace, first)
+    stored = dict(aps_jobs(data_dir))
+    assert set(stored) == {"job-0", "job-2"}
+    assert stored["job-2"] is None  # paused: no next run
+    assert stored["job-0"] == pytest.approx(time.time() + 3600, abs=30)
+
+    def second(scheduler: AsyncIOScheduler, _store: PersistedMemoryJobStore) -> Any:
+        return {job.id: (job.name, job.next_run_time) for job in scheduler.get_jobs()}
+
+    found = run_scheduler(workspace, second)
+    assert {k: v[0] for k, v in found.items()} == {"job-0": "n0", "job-2": "n2"}
+    assert found["job-2"][1] is None
+    assert found["job-0"][1].timestamp() == pytest.approx(stored["job-0"])
+
+
+def test_shutting_down_stores_what_was_still_queued(workspace: Workspace, data_dir: Path) -> None:
+    def body(scheduler: AsyncIOScheduler, _store: PersistedMemoryJobStore) -> None:
+        for n in range(200):
+            scheduler.add_job(noop, IntervalTrigger(minutes=n + 1), id=f"job-{n}")
+
+    run_scheduler(workspace, body)  # no flush: shutdown must not drop the queued writes
+    assert len(aps_jobs(data_dir)) == 200
+
+
+def test_a_due_schedule_costs_the_event_loop_no_database_work(
+    workspace: Workspace, sheet: Path, data_dir: Path
+) -> None:
+    """The loop may be the window's: APScheduler's reads and writes of its jobs happen in the
+    store's own thread, never on the loop, while a schedule fires and its next run is stored."""
+    threads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "apscheduler_jobs" in statement:
+            threads.append(threading.current_thread().name)
+
+    event.listen(workspace.db.engine, "before_cursor_execute", seen)
+    try:
+        start = datetime.now(UTC) + timedelta(seconds=2)
+        add(workspace, sheet, "every@1m")  # stored, then updated when it runs
+        add(workspace, sheet, f"once@{start:%Y-%m-%dT%H:%M:%S}")  # fires, then removed
+        serve_until(workspace, lambda: bool(jobs(workspace)))
+    finally:
+        event.remove(workspace.db.engine, "before_cursor_execute", seen)
+    assert jobs(workspace), "the one-off schedule should have made its job"
+    assert threads, "the store should have written its jobs"
+    assert "MainThread" not in threads  # asyncio.run's loop runs on the main thread
+    assert [job for job, _ in aps_jobs(data_dir)] == ["schedule-1"]  # the one-off is gone
