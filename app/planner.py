@@ -84,6 +84,7 @@ class Planner:
     def __init__(self, workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> None:
         self.workspace = workspace
         self.clock = clock
+        self._scores: dict[tuple[Any, ...], dict[int, float]] = {}  # see `hour_scores`
 
     # Reading
 
@@ -240,9 +241,17 @@ class Planner:
         from app.store import analytics as figures
 
         config = self.config(channel)
+        # Scores change only with the readings (daily): kept until they do, instead of reading
+        # every video's whole history on each suggestion.
         with self.workspace.db.read() as session:
+            key = (channel, str(config.tz), *figures.readings_mark(session, channel or None))
+            if key in self._scores:
+                return self._scores[key]
             videos = figures.histories(session, self.clock(), channel or None)
-        return hour_scores(videos, config.tz)
+        if len(self._scores) > 64:  # a day's marks for every channel is plenty
+            self._scores.clear()
+        scores = self._scores[key] = hour_scores(videos, config.tz)
+        return scores
 
     def gaps(self, first: date | None = None, days: int = 30, channel: str = "") -> list[date]:
         key = self._channel(channel)

@@ -206,6 +206,28 @@ def test_calendar_suggestions_prefer_the_hours_that_worked(
     assert {s.astimezone(BERLIN).hour for s in slots} == {hour}
 
 
+def test_hour_scores_are_worked_out_again_only_after_a_read(
+    google: Google, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.store import analytics as store
+
+    videos = published_videos(workspace, google, tmp_path, 2)
+    channel = next(iter(google.youtube.videos.values())).channel
+    reads: list[int] = []
+    real = store.histories
+    monkeypatch.setattr(store, "histories", lambda *a, **k: reads.append(1) or real(*a, **k))
+    planner = workspace.planner
+    assert planner.hour_scores(channel) == planner.hour_scores(channel) == {}
+    assert len(reads) == 1  # the second suggestion reused the first's scores
+    clock = Clock(DAY0 + timedelta(days=1))
+    for video_id in videos.values():
+        google.youtube.videos[video_id].stats = {"viewCount": "10"}
+    analytics(workspace, clock).fetch()  # new readings: the scores must be worked out again
+    planner.hour_scores(channel)
+    planner.hour_scores(channel)
+    assert len(reads) == 2
+
+
 def test_the_analytics_command_reads_and_ranks(
     google: Google, workspace: Workspace, tmp_path: Path, run_cli: Any
 ) -> None:

@@ -75,6 +75,23 @@ def test_days_are_the_users_local_days_across_a_dst_change() -> None:
     assert [d.success_rate for d in days] == [None, 100.0, 0.0]
 
 
+def test_the_23_hour_day_of_spring_forward_keeps_its_edges() -> None:
+    # Berlin went to summer time on 2026-03-29 at 02:00 (01:00 UTC): that day has 23 hours.
+    outcomes = [
+        (datetime(2026, 3, 28, 22, 59, tzinfo=UTC), "completed", 1),  # 28 Mar 23:59 CET
+        (datetime(2026, 3, 28, 23, 0, tzinfo=UTC), "completed", 2),  # 29 Mar 00:00 CET
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "failed", 1),  # 29 Mar 03:00 CEST
+        (datetime(2026, 3, 29, 21, 59, tzinfo=UTC), "completed", 1),  # 29 Mar 23:59 CEST
+        (datetime(2026, 3, 29, 22, 0, tzinfo=UTC), "failed", 3),  # 30 Mar 00:00 CEST
+    ]
+    days = by_local_day(outcomes, date(2026, 3, 30), 3, BERLIN)
+    assert days == [
+        Day(date(2026, 3, 28), completed=1),
+        Day(date(2026, 3, 29), completed=3, failed=1),
+        Day(date(2026, 3, 30), failed=3),
+    ]
+
+
 def test_the_running_items_time_left_comes_from_their_pace() -> None:
     assert eta_text(60, 0.5) == "1:00"
     assert eta_text(30, 0.0) == "–"  # no pace yet

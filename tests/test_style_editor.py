@@ -62,6 +62,16 @@ def test_a_wrong_style_is_refused_and_nothing_is_written(
     assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
 
 
+def test_an_unwritable_templates_folder_is_named_in_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "templates"
+    blocker.write_text("a file where the folder should be")
+    settings = settings_of(BUILTIN["modern"])
+    with pytest.raises(RenderError, match=r"cannot be saved in .*templates .*writable") as caught:
+        save_template(blocker, "night", "modern", settings)
+    assert "\n" not in str(caught.value)
+    assert blocker.read_text() == "a file where the folder should be"
+
+
 def test_the_editor_previews_saves_and_new_jobs_can_use_it(
     qtbot: QtBot, workspace: Workspace
 ) -> None:

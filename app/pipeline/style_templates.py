@@ -85,13 +85,25 @@ def save_template(folder: Path, name: str, base: str, settings: dict[str, Any]) 
         raise RenderError(f"style name {name!r} is a built-in style — choose another name")
     text = template_text(base, settings)
     style_from(base, settings, name)  # refuses a wrong setting before anything is written
-    folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}.yaml"
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    except OSError as exc:
+        raise RenderError(
+            f"the style {name!r} cannot be saved in {folder} ({exc.strerror or exc}) — make "
+            "that folder writable (it is in the data folder: --data-dir chooses another)"
+        ) from exc
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
         Path(temp).replace(target)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise RenderError(
+            f"the style {name!r} could not be written to {target} ({exc.strerror or exc}) — "
+            "nothing was changed; free some space or check the folder's permissions"
+        ) from exc
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

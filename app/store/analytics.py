@@ -92,6 +92,15 @@ def last_read(session: Session, channel_id: str | None = None) -> datetime | Non
     return session.scalar(query)
 
 
+def readings_mark(session: Session, channel_id: str | None = None) -> tuple[object, ...]:
+    """Changes whenever a channel's readings do (a daily read, a prune): the newest reading's
+    time and how many there are — one indexed query, to know a cached result still holds."""
+    query = select(func.max(VideoStat.fetched_at), func.count())
+    if channel_id is not None:
+        query = query.where(VideoStat.channel_id == channel_id)
+    return tuple(session.execute(query).one())
+
+
 def histories(
     session: Session, now: datetime, channel_id: str | None = None, job_id: int | None = None
 ) -> list[VideoHistory]:
