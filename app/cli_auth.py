@@ -7,7 +7,6 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from app.google.auth import AuthError
 from app.paths import AppPaths
 from app.workspace import Workspace
 
@@ -44,6 +43,8 @@ def add_parser(commands: Any) -> None:
 
 
 def cmd_login(args: argparse.Namespace, paths: AppPaths) -> int:
+    from app.google.auth import AuthError  # google-auth: only for the commands that sign in
+
     with closing(Workspace(paths)) as workspace:
         if args.youtube:
             if args.service_account:
@@ -72,6 +73,8 @@ def cmd_login(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def _client_secrets(args: argparse.Namespace, workspace: Workspace) -> str:
+    from app.google.auth import AuthError
+
     chosen = args.client_secrets or workspace.settings.get("google.client_secrets")
     if not chosen:
         youtube = bool(getattr(args, "youtube", False))

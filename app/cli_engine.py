@@ -12,7 +12,6 @@ from typing import Any
 from app.cli_common import add_id_actions
 from app.engine.events import EngineEvent, EventKind
 from app.engine.lock import InstanceLock
-from app.engine.service import Engine
 from app.paths import AppPaths
 from app.workspace import Workspace
 
@@ -113,6 +112,7 @@ async def _serve(workspace: Workspace, until_idle: bool, api: bool = False) -> N
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopping.set)
     from app.api.server import LocalApi  # FastAPI is imported only when it serves
+    from app.engine.service import Engine  # APScheduler and the renderer: only to run
 
     local: LocalApi | None = None
 

@@ -10,7 +10,7 @@ import sys
 import time
 from contextlib import closing
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app.domain.errors import UserError
 from app.domain.output import Container, Optimize, OutputConfig, Resolution
@@ -18,13 +18,14 @@ from app.domain.validation import Level
 from app.paths import AppPaths, unwritable
 from app.pipeline.captions import CAPTION_MODES
 from app.pipeline.footage import CHOICES, FOOTAGE_HELP
-from app.pipeline.render import RenderSettings
-from app.pipeline.runner import RenderOutcome, RenderTask, run_render
 from app.pipeline.styles import BUILTIN
-from app.render_config import render_settings
 from app.settings import Settings
 from app.sources.intake import SourceSpec, load_report
 from app.workspace import Workspace
+
+if TYPE_CHECKING:  # the renderer (numpy, moviepy) loads only when a command renders
+    from app.pipeline.render import RenderSettings
+    from app.pipeline.runner import RenderOutcome
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ def settings_from(args: argparse.Namespace, paths: AppPaths, settings: Settings)
         data["video_codec"] = args.video_codec
     if args.audio_codec:
         data["audio_codec"] = args.audio_codec
+    from app.render_config import render_settings
+
     return render_settings(
         settings,
         paths,
@@ -198,6 +201,8 @@ def cmd_render(args: argparse.Namespace, paths: AppPaths) -> int:
         reason = "; ".join(str(p) for p in r.errors)
         results.append({"row": r.row, "title": r.title, "status": "invalid", "error": reason})
         print(f"row {r.row}: not rendered — {reason}", file=sys.stderr)
+    from app.pipeline.runner import RenderTask, run_render
+
     began = time.monotonic()
     for index, r in enumerate(chosen, start=1):
         assert r.idea is not None

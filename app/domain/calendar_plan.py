@@ -18,9 +18,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from rapidfuzz import fuzz
-from rapidfuzz.utils import default_process
-
 from app.domain.calendar_config import CalendarConfig, local_instant
 from app.domain.publishing import quota_day
 
@@ -209,6 +206,9 @@ def time_conflicts(occurrences: Iterable[Occurrence], config_for: ConfigFor) -> 
 def topic_conflicts(occurrences: Iterable[Occurrence], config_for: ConfigFor) -> list[Conflict]:
     """The same or nearly the same title on one channel within the channel's topic window
     (case, punctuation and word order ignored)."""
+    from rapidfuzz import fuzz  # only when conflicts are looked for (not to open the window)
+    from rapidfuzz.utils import default_process
+
     found: list[Conflict] = []
     videos = [o for o in occurrences if o.kind is Kind.ITEM]
     for channel, group in _by_channel(videos).items():

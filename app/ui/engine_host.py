@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from app.engine.lock import AlreadyRunning, InstanceLock
-
 if TYPE_CHECKING:  # the engine (APScheduler, the renderer) loads after the window is painted
+    from app.engine.lock import InstanceLock
     from app.engine.service import Engine
     from app.workspace import Workspace
 
@@ -38,6 +37,8 @@ class EngineHost(QObject):
     def claim(workspace: Workspace) -> InstanceLock | None:
         """Off the GUI thread: this data folder's engine lock, or None if another process
         holds it."""
+        from app.engine.lock import AlreadyRunning, InstanceLock  # filelock: not before the paint
+
         try:
             return InstanceLock(workspace.paths.data_dir / "engine.lock").acquire()
         except AlreadyRunning:

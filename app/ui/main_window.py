@@ -42,7 +42,6 @@ from app.api.server import LocalApi
 from app.changes import Changes, Done, bulk_done
 from app.domain.errors import NotFound, UserError
 from app.engine.events import EngineEvent, EventKind
-from app.engine.lock import InstanceLock
 from app.paths import APP_ICON, NAV_ICONS, USER_GUIDE
 from app.store.database import CommitWatch
 from app.store.jobs import JobRow
@@ -62,7 +61,8 @@ from app.ui.theme import apply_theme, tinted
 from app.ui.tray import Tray
 from app.workspace import Workspace
 
-if TYPE_CHECKING:  # the wizard loads when a job is made
+if TYPE_CHECKING:  # the wizard loads when a job is made; filelock when the engine's lock is
+    from app.engine.lock import InstanceLock
     from app.ui.wizard import WizardResult
 
 log = logging.getLogger(__name__)
