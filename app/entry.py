@@ -7,6 +7,7 @@ sooner. Anything else (a command, ``--help``, ``--version``) goes to `app.cli`.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -37,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli import main as command_line
 
         return command_line(args)
+    # Start-up allocates hundreds of thousands of long-lived objects (modules, classes, Qt
+    # wrappers): the cyclic collector's passes over them are pure waste until the window is
+    # up. It is switched back on once the first screenful is painted (`MainWindow`).
+    gc.disable()
     from app.logs import setup_logging
     from app.paths import AppPaths
 

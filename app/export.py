@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from app.domain.errors import UserError
 
 FORMATS = ("json", "csv", "yaml")
@@ -67,6 +65,8 @@ def render(records: Sequence[dict[str, Any]], fmt: str, *, items: bool = False) 
     if fmt == "json":
         return json.dumps(list(records), indent=2, ensure_ascii=False) + "\n"
     if fmt == "yaml":
+        import yaml
+
         return yaml.safe_dump(list(records), sort_keys=False, allow_unicode=True)
     if fmt == "csv":
         out = io.StringIO()

@@ -10,17 +10,34 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keyring
-import keyring.backends.fail
-from keyring.errors import KeyringError
+if TYPE_CHECKING:  # keyring loads with the first secret used, not to open the window
+    from types import ModuleType
 
 log = logging.getLogger(__name__)
 SERVICE = "Cadence"
 
 
+def str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def masked(value: str | None) -> str:
     return "(not set)" if not value else "•" * 8
+
+
+def _keyring() -> ModuleType:
+    import keyring
+    import keyring.backends.fail  # the "no keyring" backend it is compared against
+
+    return keyring
+
+
+def _keyring_error() -> type[Exception]:
+    from keyring.errors import KeyringError
+
+    return KeyringError
 
 
 class SecretStore:
@@ -29,28 +46,29 @@ class SecretStore:
 
     @property
     def uses_keyring(self) -> bool:
+        keyring = _keyring()
         return not isinstance(keyring.get_keyring(), keyring.backends.fail.Keyring)
 
     @property
     def where(self) -> str:
         if self.uses_keyring:
-            return f"the system keyring ({type(keyring.get_keyring()).__name__})"
+            return f"the system keyring ({type(_keyring().get_keyring()).__name__})"
         return f"{self.fallback_file} (readable by you only; no system keyring was found)"
 
     def get(self, name: str) -> str | None:
         if self.uses_keyring:
             try:
-                return keyring.get_password(SERVICE, name)
-            except KeyringError as exc:
+                return str_or_none(_keyring().get_password(SERVICE, name))
+            except _keyring_error() as exc:
                 log.warning("keyring unavailable (%s); using the fallback file", type(exc).__name__)
         return self._read().get(name)
 
     def set(self, name: str, value: str) -> None:
         if self.uses_keyring:
             try:
-                keyring.set_password(SERVICE, name, value)
+                _keyring().set_password(SERVICE, name, value)
                 return
-            except KeyringError as exc:
+            except _keyring_error() as exc:
                 log.warning("keyring unavailable (%s); using the fallback file", type(exc).__name__)
         data = self._read()
         data[name] = value
@@ -58,8 +76,8 @@ class SecretStore:
 
     def delete(self, name: str) -> None:
         if self.uses_keyring:
-            with contextlib.suppress(KeyringError):
-                keyring.delete_password(SERVICE, name)
+            with contextlib.suppress(_keyring_error()):
+                _keyring().delete_password(SERVICE, name)
         data = self._read()
         if data.pop(name, None) is not None:
             self._write(data)

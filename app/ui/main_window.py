@@ -7,6 +7,7 @@ with its own database work in threads (see `engine_host`).
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -96,11 +97,18 @@ class Opened:
     workspace: Workspace
     rows: list[JobRow]
     prepared: list[Any]
-    lock: InstanceLock | None
     audit_seen: int
     commits: CommitWatch
     complete: bool  # every job read (else the newest first; the rest follow)
     quiet: bool  # Do not disturb
+
+
+def collect_again() -> None:
+    """The cyclic garbage collector, off while the app starts (see app/entry.py), back on;
+    what start-up made stays out of its sight (it lives as long as the app)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 class MainWindow(QMainWindow):
@@ -117,6 +125,9 @@ class MainWindow(QMainWindow):
         self.run_engine = run_engine
         self.ui_settings = ui_settings
         self.background = Background(self)
+        # First thing: the workspace opens (and its first screenful is read) in the background
+        # while the window is built; its result arrives once the event loop runs.
+        self.background.run(lambda: self._open(open_workspace), self.on_opened, self.on_failed)
         self.approvals: ApprovalDialog | None = None
         self.approval_news = 0  # videos that newly await approval, told in one notification
         self.select_when_shown: int | None = None  # a job just made, to select when it shows
@@ -217,7 +228,6 @@ class MainWindow(QMainWindow):
         self._restore_view()
         self.statusBar().showMessage("Opening your workspace…")
         self.update_actions()
-        self.background.run(lambda: self._open(open_workspace), self.on_opened, self.on_failed)
 
     def attach_tray(self, tray: Tray) -> None:
         self.tray = tray
@@ -408,7 +418,6 @@ class MainWindow(QMainWindow):
     def _open(self, open_workspace: Callable[[], Workspace]) -> Opened:
         workspace = open_workspace()
         workspace.ensure_demo()
-        lock = EngineHost.claim(workspace) if self.run_engine else None
         commits = workspace.db.watch()
         commits.changed()  # from here on, it tells of commits made after this read
         seen, _ = workspace.news_since(None)
@@ -417,7 +426,7 @@ class MainWindow(QMainWindow):
         rows, _more, total = workspace.job_page("created_at", True, FIRST_ROWS)
         quiet = workspace.settings.flag("notify.quiet")
         complete = total <= len(rows)
-        return Opened(workspace, rows, prepare(rows), lock, seen, commits, complete, quiet)
+        return Opened(workspace, rows, prepare(rows), seen, commits, complete, quiet)
 
     def on_opened(self, opened: Opened) -> None:
         self.workspace = opened.workspace
@@ -444,7 +453,7 @@ class MainWindow(QMainWindow):
         self.idle_timer.start()
         self.update_actions()
         if self.run_engine:  # after the first paint: the engine's modules take a while to load
-            QTimer.singleShot(0, lambda: self._start_engine(opened.lock))
+            QTimer.singleShot(0, self._start_engine)
 
     def _painted(self, jobs: int) -> None:
         """The window with its rows on screen now, not when Qt gets round to it (a paint
@@ -452,15 +461,21 @@ class MainWindow(QMainWindow):
         if self.isVisible():
             self.repaint()
         log.info("job table shown: %d jobs", jobs)
+        collect_again()
 
-    def _start_engine(self, lock: InstanceLock | None) -> None:
+    def _start_engine(self) -> None:
         """The engine's modules (APScheduler, the renderer) load in the background — a couple
-        of seconds the window stays usable — and the engine starts on this thread."""
+        of seconds the window stays usable — with this data folder's engine lock (None when
+        another process runs the engine); then the engine starts on this thread."""
+        workspace = self.workspace
+        assert workspace is not None
 
-        def load() -> None:
+        def load() -> InstanceLock | None:
             import app.engine.service  # noqa: F401
 
-        self.background.run(load, lambda _none: self._engine_loaded(lock), self.on_failed)
+            return EngineHost.claim(workspace)
+
+        self.background.run(load, self._engine_loaded, self.on_failed)
 
     def _engine_loaded(self, lock: InstanceLock | None) -> None:
         if self.workspace is None or self.quitting or self.closed:
@@ -476,6 +491,7 @@ class MainWindow(QMainWindow):
         self.apply_api()
 
     def on_failed(self, error: BaseException) -> None:
+        collect_again()  # the workspace may not have opened: no first paint to wait for
         if isinstance(error, UserError):
             message = str(error)
         else:
