@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import event
 
 from app.engine.jobstore import PersistedMemoryJobStore
-from app.paths import AppPaths
 from app.workspace import Workspace
 from tests.test_schedules_engine import add, aps_jobs, jobs, serve_until
 
@@ -31,12 +28,6 @@ def sheet(tmp_path: Path) -> Path:
     path = tmp_path / "ideas.csv"
     path.write_text("Title,Script\nOne,Words to say.\n")
     return path
-
-
-@pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
-        yield ws
 
 
 def run_scheduler(workspace: Workspace, body: Any) -> Any:
