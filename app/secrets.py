@@ -19,10 +19,6 @@ log = logging.getLogger(__name__)
 SERVICE = "Cadence"
 
 
-def str_or_none(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
 def masked(value: str | None) -> str:
     return "(not set)" if not value else "•" * 8
 
@@ -58,7 +54,7 @@ class SecretStore:
     def get(self, name: str) -> str | None:
         if self.uses_keyring:
             try:
-                return str_or_none(_keyring().get_password(SERVICE, name))
+                return _keyring().get_password(SERVICE, name)
             except _keyring_error() as exc:
                 log.warning("keyring unavailable (%s); using the fallback file", type(exc).__name__)
         return self._read().get(name)

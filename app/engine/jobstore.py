@@ -15,6 +15,7 @@ between the two can never make the run happen again after a restart.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import pickle
 import queue
@@ -145,16 +146,13 @@ class PersistedMemoryJobStore(MemoryJobStore):
             set_={"next_run_time": upsert.excluded.next_run_time,
                   "job_state": upsert.excluded.job_state},
         )  # fmt: skip
-        rows: list[dict[str, Any]] = []
         with self._writing(), self.table.engine.begin() as connection:
-            for kind, data in [*changes, ("end", None)]:
-                if kind != "put" and rows:
-                    connection.execute(upsert, rows)
-                    rows = []
+            for kind, run in itertools.groupby(changes, key=lambda change: change[0]):
+                data = [datum for _kind, datum in run]
                 if kind == "put":
-                    job_id, next_run, state = data
-                    rows.append({"id": job_id, "next_run_time": next_run, "job_state": state})
+                    rows = [{"id": i, "next_run_time": at, "job_state": s} for i, at, s in data]
+                    connection.execute(upsert, rows)
                 elif kind == "remove":
-                    connection.execute(jobs.delete().where(jobs.c.id == data))
-                elif kind == "clear":
+                    connection.execute(jobs.delete().where(jobs.c.id.in_(data)))
+                else:
                     connection.execute(jobs.delete())

@@ -10,6 +10,7 @@ interrupted items back in the queue, where their checkpoints let them resume.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import json
 import logging
@@ -315,12 +316,8 @@ class Engine:
 
     def _claim(self, free: int) -> list[queue.Claim]:
         """In a thread: claim up to ``free`` items (the dispatch path: nothing else here)."""
-        measured: list[int] = []
-
-        def load_slots() -> int:  # read only when a smart job has ready items, or when idle
-            if not measured:
-                measured.append(self.gauge.slots(len(self.workers), free))
-            return measured[0]
+        # The machine's load, read once — and only if a smart job has ready items, or when idle.
+        load_slots = functools.cache(lambda: self.gauge.slots(len(self.workers), free))
 
         with self.db.write() as session:
             claims = queue.claim_next(session, free, load_slots=load_slots)
