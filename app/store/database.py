@@ -15,14 +15,13 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.errors import UserError
+from app.store.schema import MIGRATIONS, SCHEMA_HEAD
 
 if TYPE_CHECKING:  # alembic takes most of a second to import: only when migrating
     from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = Path(__file__).with_name("alembic")
-SCHEMA_HEAD = "0007"  # the newest bundled migration (a test checks it against alembic's)
 BUSY_TIMEOUT_MS = 30_000
 
 

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.domain.errors import NotFound, UserError
 from app.domain.job import JobDraft
-from app.domain.publishing import Phase, PublishConfig, UploadStatus
+from app.domain.publishing import PublishConfig, UploadStatus
 from app.domain.scheduling import SchedulingConfig, item_cost, item_tags
 from app.domain.states import State, transition
 from app.domain.validation import RowReport
+from app.store.job_row import JobRow, next_run, publishing_words
 from app.store.models import AuditEntry, Item, Job, Schedule, Upload, utcnow
 
 
@@ -344,31 +345,6 @@ def all_job_records(session: Session, state: State | None = None) -> list[dict[s
     return [job_record(job) for job in session.scalars(query)]
 
 
-@dataclass(frozen=True, slots=True)
-class JobRow:
-    id: int
-    title: str
-    state: str
-    priority: str
-    items_total: int
-    items_completed: int
-    items_failed: int
-    next_run: datetime | None
-    schedule: str
-    created_at: datetime
-    updated_at: datetime
-    eta: datetime | None = None
-    schedule_id: int | None = None  # the schedule that made it, if any
-    schedule_paused: bool = False
-    publishing: str = ""  # its videos on YouTube, in words; "" when it only renders
-
-    @property
-    def percent(self) -> float:
-        if not self.items_total:
-            return 100.0 if self.state == State.COMPLETED.value else 0.0
-        return 100.0 * (self.items_completed + self.items_failed) / self.items_total
-
-
 def any_job(session: Session) -> bool:
     return session.scalar(select(Job.id).limit(1)) is not None
 
@@ -388,8 +364,6 @@ def job_rows(session: Session, ids: Collection[int] | None = None) -> list[JobRo
     publishing = _publishing(session, ids)
     rows = []
     for job, total, done, bad in session.execute(query):
-        start = (job.scheduling or {}).get("start_at")
-        next_run = datetime.fromisoformat(start) if start else None
         rows.append(
             JobRow(
                 job.id,
@@ -399,7 +373,7 @@ def job_rows(session: Session, ids: Collection[int] | None = None) -> list[JobRo
                 total,
                 done or 0,
                 bad or 0,
-                next_run if next_run and next_run > now else None,
+                next_run((job.scheduling or {}).get("start_at"), now),
                 names.get(job.schedule_id, "") if job.schedule_id else "",
                 job.created_at,
                 job.updated_at,
@@ -453,30 +427,15 @@ def page_ids(
 
 def _publishing(session: Session, ids: Collection[int] | None = None) -> dict[int, str]:
     """Per publishing job: how many videos are published, scheduled, awaiting approval…"""
-    counts: dict[int, dict[str, int]] = {}
     query = select(Item.job_id, Upload.status, Item.phase, Item.state, func.count()).join(
         Upload, Upload.item_id == Item.id
     )
     if ids is not None:
         query = query.where(Item.job_id.in_(list(ids)))
-    rows = session.execute(query.group_by(Item.job_id, Upload.status, Item.phase, Item.state))
-    for job_id, status, phase, state, count in rows:
-        key = status
-        if state == State.PENDING.value and phase == Phase.APPROVAL.value:
-            key = "awaiting approval"
-        elif status == UploadStatus.ON_HOLD.value:
-            key = "on hold"
-        counts.setdefault(job_id, {})
-        counts[job_id][key] = counts[job_id].get(key, 0) + count
-    words = {}
-    for job_id, found in counts.items():
-        parts = [
-            f"{found[key]} {key}"
-            for key in ("published", "scheduled", "private", "awaiting approval", "on hold")
-            if found.get(key)
-        ]
-        words[job_id] = " · ".join(parts) or "not yet"
-    return words
+    counts = session.execute(query.group_by(Item.job_id, Upload.status, Item.phase, Item.state))
+    return publishing_words(
+        (job, status, phase, state, n) for job, status, phase, state, n in counts
+    )
 
 
 def _etas(session: Session) -> dict[int, datetime]:

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from app.store.jobs import JobRow
+from app.store.job_row import JobRow
 
 Index = QModelIndex | QPersistentModelIndex
 

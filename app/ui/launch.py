@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes.util
-import importlib
 import logging
 import os
 import signal
@@ -19,6 +18,8 @@ from app.paths import AppPaths
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication
+
+    from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +81,23 @@ def quit_on_signals(app: QCoreApplication) -> Callable[[], None]:
     return undo
 
 
+def open_workspace(paths: AppPaths) -> Workspace:
+    """The workspace, opened in the background once the job table is on screen: SQLAlchemy
+    and the tables load then (`app.store.first_look` read the first screenful without them)."""
+    from app.workspace import Workspace
+
+    return Workspace(paths, front_end="gui")
+
+
 def run_gui(paths: AppPaths, in_tray: bool = False) -> int:
+    # Before PySide6, whose import hook reads the source of every module imported after it.
+    from app.store.first_look import first_page
+
     problem = display_problem()
     if problem:
         print(f"cadence: {problem}", file=sys.stderr)
         return 2
 
-    # Before PySide6: once it is imported, its import hook reads the source of every Python
-    # module imported after it (PYSIDE-2029, looking for `from __feature__`), which adds
-    # about half a second to opening the window. The database layer is what the window
-    # needs first; import it while imports are still plain.
-    importlib.import_module("app.workspace")
     import qasync
     from PySide6.QtCore import QSettings
     from PySide6.QtGui import QIcon
@@ -100,7 +107,6 @@ def run_gui(paths: AppPaths, in_tray: bool = False) -> int:
     from app.ui.main_window import MainWindow
     from app.ui.qt_guard import guard_signal_emits
     from app.ui.single_instance import InstanceServer, hand_over
-    from app.workspace import Workspace
 
     guard_signal_emits()  # before the first emit: see app/ui/qt_guard.py
     existing = QApplication.instance()
@@ -116,7 +122,10 @@ def run_gui(paths: AppPaths, in_tray: bool = False) -> int:
     asyncio.set_event_loop(loop)
     ui_settings = QSettings(str(paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(
-        lambda: Workspace(paths, front_end="gui"), run_engine=True, ui_settings=ui_settings
+        lambda: open_workspace(paths),
+        run_engine=True,
+        ui_settings=ui_settings,
+        first_look=lambda size: first_page(paths.database, size),
     )
     server = InstanceServer(paths.data_dir, window.bring_to_front)
     app.setQuitOnLastWindowClosed(window.tray is None)  # with a tray, closing keeps it running

@@ -39,13 +39,11 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, __version__
-from app.api.server import LocalApi
 from app.changes import Changes, Done, bulk_done
 from app.domain.errors import NotFound, UserError
 from app.engine.events import EngineEvent, EventKind
 from app.paths import APP_ICON, NAV_ICONS, USER_GUIDE
-from app.store.database import CommitWatch
-from app.store.jobs import JobRow
+from app.store.job_row import JobRow
 from app.ui.approval import ApprovalDialog
 from app.ui.background import Background
 from app.ui.engine_host import EngineHost
@@ -60,11 +58,15 @@ from app.ui.pages.settings_page import SettingsPage
 from app.ui.reschedule import RescheduleDialog
 from app.ui.theme import apply_theme, tinted
 from app.ui.tray import Tray
-from app.workspace import Workspace
 
-if TYPE_CHECKING:  # the wizard loads when a job is made; filelock when the engine's lock is
+if TYPE_CHECKING:  # loaded when used: the wizard when a job is made, SQLAlchemy (through the
+    # workspace) once the first rows are on screen, filelock when the engine's lock is claimed
+    from app.api.server import LocalApi
     from app.engine.lock import InstanceLock
+    from app.store.database import CommitWatch
+    from app.store.first_look import FirstLook
     from app.ui.wizard import WizardResult
+    from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,7 @@ class Opened:
     commits: CommitWatch
     complete: bool  # every job read (else the newest first; the rest follow)
     quiet: bool  # Do not disturb
+    gone: list[int] | None  # shown by the first look, gone since; None: nothing was shown
 
 
 def collect_again() -> None:
@@ -117,6 +120,7 @@ class MainWindow(QMainWindow):
         open_workspace: Callable[[], Workspace],
         run_engine: bool = False,
         ui_settings: QSettings | None = None,
+        first_look: Callable[[int], FirstLook | None] | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle(APP_NAME)
@@ -125,16 +129,22 @@ class MainWindow(QMainWindow):
         self.run_engine = run_engine
         self.ui_settings = ui_settings
         self.background = Background(self)
-        # First thing: the workspace opens (and its first screenful is read) in the background
-        # while the window is built; its result arrives once the event loop runs.
-        self.background.run(lambda: self._open(open_workspace), self.on_opened, self.on_failed)
+        # First thing, in the background while the window is built: the newest jobs read
+        # straight from the database file (`app.store.first_look`, no SQLAlchemy), shown as
+        # soon as the event loop runs; then the workspace opens and reads them again.
+        self.open_workspace = open_workspace
+        self.snapshot: dict[int, JobRow] = {}  # the rows the table shows, to diff against
+        self.painted = False  # the job table has been on screen with its first rows
+        if first_look is None:
+            self._start_open()
+        else:
+            self.background.run(lambda: self._look(first_look), self.on_first_look, self._unseen)
         self.approvals: ApprovalDialog | None = None
         self.approval_news = 0  # videos that newly await approval, told in one notification
         self.select_when_shown: int | None = None  # a job just made, to select when it shows
         self.workspace: Workspace | None = None
         self.quitting = False
         self.problem: QMessageBox | None = None  # the last problem shown, if any
-        self.snapshot: dict[int, JobRow] = {}  # the rows the table shows, to diff against
         self.news: set[int] = set()  # jobs the engine told of since the last refresh
         self.audit_seen: int | None = None  # the newest audit entry the table reflects
         self.commits: CommitWatch | None = None  # has anything been committed since we looked?
@@ -415,7 +425,41 @@ class MainWindow(QMainWindow):
 
     # Opening (the workspace is opened off the GUI thread)
 
-    def _open(self, open_workspace: Callable[[], Workspace]) -> Opened:
+    @staticmethod
+    def _look(
+        first_look: Callable[[int], FirstLook | None],
+    ) -> tuple[list[JobRow], list[Any], bool]:
+        look = first_look(FIRST_ROWS)
+        if look is None:
+            return [], [], True
+        return look.rows, prepare(look.rows), look.total <= len(look.rows)
+
+    def on_first_look(self, look: tuple[list[JobRow], list[Any], bool]) -> None:
+        rows, prepared, complete = look
+        if rows and self.workspace is None:
+            self.snapshot = {r.id: r for r in rows}
+            self.jobs.show_rows(prepared, first=True)
+            if not complete:
+                self.jobs.heading.setText("Jobs (loading…)")
+            QTimer.singleShot(0, lambda: self._painted(len(rows)))
+        self._start_open()
+
+    def _unseen(self, error: BaseException) -> None:
+        """The first look failed in a way it does not expect (a bug): logged; the workspace
+        opens as it would have anyway, and says what is wrong if anything is."""
+        log.error("the first look at the jobs failed", exc_info=error)
+        self._start_open()
+
+    def _start_open(self) -> None:
+        shown = dict(self.snapshot) if self.snapshot else None
+        open_workspace = self.open_workspace
+        self.background.run(
+            lambda: self._open(open_workspace, shown), self.on_opened, self.on_failed
+        )
+
+    def _open(
+        self, open_workspace: Callable[[], Workspace], shown: dict[int, JobRow] | None
+    ) -> Opened:
         workspace = open_workspace()
         workspace.ensure_demo()
         commits = workspace.db.watch()
@@ -426,7 +470,11 @@ class MainWindow(QMainWindow):
         rows, _more, total = workspace.job_page("created_at", True, FIRST_ROWS)
         quiet = workspace.settings.flag("notify.quiet")
         complete = total <= len(rows)
-        return Opened(workspace, rows, prepare(rows), seen, commits, complete, quiet)
+        if shown is None:
+            prepared, gone = prepare(rows), None
+        else:  # what changed since the first look (ETAs, at least)
+            prepared, gone, _ = changes(shown, rows)
+        return Opened(workspace, rows, prepared, seen, commits, complete, quiet, gone)
 
     def on_opened(self, opened: Opened) -> None:
         self.workspace = opened.workspace
@@ -436,8 +484,12 @@ class MainWindow(QMainWindow):
         self.commits = opened.commits
         if self.tray is not None:
             self.tray.set_quiet(opened.quiet)
-        self.jobs.show_rows(opened.prepared, first=True)
-        QTimer.singleShot(0, lambda: self._painted(len(opened.rows)))
+        self.jobs.show_rows(opened.prepared, first=opened.gone is None, gone=opened.gone)
+        if not self.painted:
+            QTimer.singleShot(0, lambda: self._painted(len(opened.rows)))
+        elif selected := self.jobs.selected():  # chosen before the workspace could show it
+            self.load_items(selected[0].id)
+        collect_again()
         self.loading = not opened.complete
         if self.loading:
             self.jobs.heading.setText("Jobs (loading…)")
@@ -460,8 +512,8 @@ class MainWindow(QMainWindow):
         request waits behind other work): what the start-up benchmark times."""
         if self.isVisible():
             self.repaint()
+        self.painted = True
         log.info("job table shown: %d jobs", jobs)
-        collect_again()
 
     def _start_engine(self) -> None:
         """The engine's modules (APScheduler, the renderer) load in the background — a couple
@@ -471,6 +523,7 @@ class MainWindow(QMainWindow):
         assert workspace is not None
 
         def load() -> InstanceLock | None:
+            import app.api.server
             import app.engine.service  # noqa: F401
 
             return EngineHost.claim(workspace)
@@ -483,6 +536,8 @@ class MainWindow(QMainWindow):
                 lock.release()
             return
         self.engine.start(self.workspace, lock)
+        from app.api.server import LocalApi
+
         self.local_api = LocalApi(
             self.workspace.paths,
             wake=self.engine.wake_from_thread,

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.states import State
-from app.store.jobs import JobRow
+from app.store.job_row import JobRow
 from app.ui.delegates import CardDelegate, EditDelegate, ProgressDelegate
 from app.ui.job_details import JobDetails
 from app.ui.job_models import ItemsModel
