@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         # soon as the event loop runs; then the workspace opens and reads them again.
         self.open_workspace = open_workspace
         self.snapshot: dict[int, JobRow] = {}  # the rows the table shows, to diff against
-        self.painted = False  # the job table has been on screen with its first rows
+        self.painted = False  # the job table's first rows are on screen (or on their way)
         if first_look is None:
             self._start_open()
         else:
@@ -441,6 +441,7 @@ class MainWindow(QMainWindow):
             self.jobs.show_rows(prepared, first=True)
             if not complete:
                 self.jobs.heading.setText("Jobs (loading…)")
+            self.painted = True
             QTimer.singleShot(0, lambda: self._painted(len(rows)))
         self._start_open()
 
@@ -486,6 +487,7 @@ class MainWindow(QMainWindow):
             self.tray.set_quiet(opened.quiet)
         self.jobs.show_rows(opened.prepared, first=opened.gone is None, gone=opened.gone)
         if not self.painted:
+            self.painted = True
             QTimer.singleShot(0, lambda: self._painted(len(opened.rows)))
         elif selected := self.jobs.selected():  # chosen before the workspace could show it
             self.load_items(selected[0].id)
@@ -512,7 +514,6 @@ class MainWindow(QMainWindow):
         request waits behind other work): what the start-up benchmark times."""
         if self.isVisible():
             self.repaint()
-        self.painted = True
         log.info("job table shown: %d jobs", jobs)
 
     def _start_engine(self) -> None:
@@ -523,7 +524,7 @@ class MainWindow(QMainWindow):
         assert workspace is not None
 
         def load() -> InstanceLock | None:
-            import app.api.server
+            import app.api.server  # the local REST API's modules, off the GUI thread too
             import app.engine.service  # noqa: F401
 
             return EngineHost.claim(workspace)
