@@ -16,7 +16,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
 from app.store.database import MIGRATIONS, SCHEMA_HEAD, Database, StoreError
-from app.store.models import Base, Execution, Item, Job, Setting
+from app.store.models import (
+    Base,
+    Execution,
+    Item,
+    Job,
+    Setting,
+    read_moment,
+    stored_moment,
+)
 from tests.conftest import DEMO
 
 
@@ -173,6 +181,30 @@ def test_times_are_stored_and_returned_in_utc(tmp_path: Path) -> None:
         bad = _job()
         bad.started_at = datetime(2026, 1, 1)
         session.add(bad)
+    database.close()
+
+
+@pytest.mark.parametrize("microsecond", [0, 1, 999_999])
+def test_hand_written_sql_writes_and_reads_moments_as_the_orm_does(
+    tmp_path: Path, microsecond: int
+) -> None:
+    """The claim compares stored moments as text in plain SQL: `stored_moment` must write
+    exactly what the ORM writes (else an item due now would wait, or one not due start)."""
+    database = Database.open(tmp_path / "cadence.db")
+    local = datetime(2026, 10, 25, 2, 30, 5, microsecond, tzinfo=timezone(timedelta(hours=1)))
+    with database.write() as session:
+        job = _job()
+        job.started_at = local
+        session.add(job)
+    with database.read() as session:
+        text = session.connection().exec_driver_sql("SELECT started_at FROM jobs").scalar()
+    assert text == stored_moment(local)
+    assert read_moment(text) == local and read_moment(None) is None
+    assert (
+        stored_moment(local + timedelta(microseconds=1))
+        > text
+        > stored_moment(local - timedelta(microseconds=1))
+    )
     database.close()
 
 

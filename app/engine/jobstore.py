@@ -29,7 +29,6 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.util import datetime_to_utc_timestamp
 from sqlalchemy import Engine
-from sqlalchemy.dialects.sqlite import insert
 
 log = logging.getLogger(__name__)
 FLUSH_TIMEOUT = 30.0
@@ -137,22 +136,22 @@ class PersistedMemoryJobStore(MemoryJobStore):
                 return
 
     def _apply(self, changes: list[tuple[str, Any]]) -> None:
-        """One transaction; runs of puts go as one statement with many rows (at the first
-        start, 10,000 schedules are stored in a few batches)."""
-        jobs = self.table.jobs_t
-        upsert = insert(jobs)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=[jobs.c.id],
-            set_={"next_run_time": upsert.excluded.next_run_time,
-                  "job_state": upsert.excluded.job_state},
-        )  # fmt: skip
+        """One transaction, in plain SQL (a due run waits for it: SQLAlchemy's statement
+        handling would cost more than SQLite's work); runs of puts go as one executemany."""
+        table = self.table.jobs_t.name
         with self._writing(), self.table.engine.begin() as connection:
             for kind, run in itertools.groupby(changes, key=lambda change: change[0]):
                 data = [datum for _kind, datum in run]
                 if kind == "put":
-                    rows = [{"id": i, "next_run_time": at, "job_state": s} for i, at, s in data]
-                    connection.execute(upsert, rows)
+                    connection.exec_driver_sql(
+                        f"INSERT INTO {table} (id, next_run_time, job_state) VALUES (?, ?, ?) "
+                        "ON CONFLICT (id) DO UPDATE SET next_run_time = excluded.next_run_time, "
+                        "job_state = excluded.job_state",
+                        data,
+                    )
                 elif kind == "remove":
-                    connection.execute(jobs.delete().where(jobs.c.id.in_(data)))
+                    connection.exec_driver_sql(
+                        f"DELETE FROM {table} WHERE id = ?", [(job_id,) for job_id in data]
+                    )
                 else:
-                    connection.execute(jobs.delete())
+                    connection.exec_driver_sql(f"DELETE FROM {table}")
