@@ -42,7 +42,7 @@ from app.engine.jobstore import PersistedMemoryJobStore
 from app.google.sheets import SheetError
 from app.store import schedules as schedule_store
 from app.store.jobs import audit
-from app.store.models import Schedule
+from app.store.models import Schedule, stored_moment
 from app.triggers import build_trigger
 from app.workspace import CreatedJob, Workspace
 
@@ -290,10 +290,11 @@ class ScheduleRunner:
             restart must not run it again)."""
             audit(session, f"schedule {schedule_id}", "schedule.ran", "schedule", schedule_id,
                   job=job_id)  # fmt: skip
-            if schedule.kind == "once":
-                stored = session.get(Schedule, schedule_id)
-                if stored is not None:
-                    stored.enabled = False
+            if schedule.kind == "once":  # plain SQL: loading the schedule would cost more
+                session.connection().exec_driver_sql(
+                    "UPDATE schedules SET enabled = 0, updated_at = ? WHERE id = ?",
+                    (stored_moment(now), schedule_id),
+                )
 
         try:
             created = run_schedule(self.workspace, schedule, now, ran)
