@@ -25,8 +25,9 @@ from app.store.models import Execution, Item, Job, read_moment, stored_moment, u
 
 log = logging.getLogger(__name__)
 ACTIVE_JOB_STATES = (State.PENDING.value, State.RUNNING.value)
-# The claim's reads, in plain SQL: it runs before every render, and SQLAlchemy's statement
-# handling costs 0.3–1 ms per query where SQLite needs microseconds.
+# The claim's statements, in plain SQL: it runs before every render, and SQLAlchemy's
+# statement handling costs 0.3–1 ms per query where SQLite needs microseconds. Moments are
+# compared and written as the text `UTCDateTime` stores (`stored_moment`).
 READY_JOBS_SQL = (
     "SELECT id FROM jobs WHERE state IN (?, ?) AND EXISTS ("  # probes the (job, state) index
     " SELECT 1 FROM items WHERE items.job_id = jobs.id AND items.state = ? AND items.phase = ?"
