@@ -99,6 +99,9 @@ def test_the_first_look_stands_aside_when_it_cannot_be_sure(
     with sqlite3.connect(workspace.paths.database) as connection:
         connection.execute("UPDATE alembic_version SET version_num = ?", (SCHEMA_HEAD,))
     assert first_page(workspace.paths.database, 10) is not None
+    with sqlite3.connect(workspace.paths.database) as connection:  # a hand-edited row
+        connection.execute("UPDATE jobs SET scheduling = '[1, 2]'")
+    assert first_page(workspace.paths.database, 10) is None
 
 
 def test_the_window_reaches_its_rows_without_the_database_layer() -> None:

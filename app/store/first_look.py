@@ -46,7 +46,7 @@ def first_page(database: Path, size: int, now: datetime | None = None) -> FirstL
         return None
     try:
         return _read(connection, size, now or datetime.now(UTC))
-    except (sqlite3.Error, ValueError, TypeError, KeyError) as exc:
+    except (sqlite3.Error, ValueError, TypeError, AttributeError) as exc:  # hand-edited rows
         log.debug("first look skipped: %s", exc)
         return None
     finally:
