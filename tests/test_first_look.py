@@ -126,13 +126,10 @@ def test_the_window_shows_the_first_look_then_the_workspace_takes_over(
         seeding.ensure_demo()
         kept = seeding.create_job(SourceSpec(str(DEMO_SHEET)), title="Kept").job_id
         deleted = seeding.create_job(SourceSpec(str(DEMO_SHEET)), title="Deleted").job_id
-    looked = threading.Event()
     may_open = threading.Event()
 
     def look(size: int) -> FirstLook | None:
-        found = first_page(paths.database, size)
-        looked.set()
-        return found
+        return first_page(paths.database, size)
 
     def open_workspace() -> Workspace:
         assert may_open.wait(15)

@@ -16,15 +16,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
 from app.store.database import MIGRATIONS, SCHEMA_HEAD, Database, StoreError
-from app.store.models import (
-    Base,
-    Execution,
-    Item,
-    Job,
-    Setting,
-    read_moment,
-    stored_moment,
-)
+from app.store.models import Base, Execution, Item, Job, Setting
+from app.store.moments import read_moment, stored_moment
 from tests.conftest import DEMO
 
 

@@ -42,7 +42,8 @@ from app.engine.jobstore import PersistedMemoryJobStore
 from app.google.sheets import SheetError
 from app.store import schedules as schedule_store
 from app.store.jobs import audit
-from app.store.models import Schedule, stored_moment
+from app.store.models import Schedule
+from app.store.moments import stored_moment
 from app.triggers import build_trigger
 from app.workspace import CreatedJob, Workspace
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from app.domain.states import State
 from app.store.job_row import JobRow, next_run, publishing_words
+from app.store.moments import read_moment
 from app.store.schema import SCHEMA_HEAD
 
 log = logging.getLogger(__name__)
@@ -30,11 +31,6 @@ log = logging.getLogger(__name__)
 class FirstLook:
     rows: list[JobRow]  # the newest jobs, newest first
     total: int  # how many jobs there are
-
-
-def _moment(stored: str) -> datetime:
-    """A stored UTC moment (SQLAlchemy writes them zone-less), as an aware datetime."""
-    return datetime.fromisoformat(stored).replace(tzinfo=UTC)
 
 
 def first_page(database: Path, size: int, now: datetime | None = None) -> FirstLook | None:
@@ -106,8 +102,8 @@ def _read(connection: sqlite3.Connection, size: int, now: datetime) -> FirstLook
                 bad,
                 next_run(planned.get("start_at"), now),
                 names.get(schedule_id, "") if schedule_id else "",
-                _moment(created),
-                _moment(updated),
+                read_moment(created),
+                read_moment(updated),
                 None,
                 schedule_id if schedule_id in names else None,
                 schedule_id in paused,

@@ -14,17 +14,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def stored_moment(moment: datetime) -> str:
-    """An aware datetime as `UTCDateTime` stores it in SQLite (UTC, no zone, microseconds):
-    for hand-written SQL on the hot paths, which compares stored moments as text."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def read_moment(text: str | None) -> datetime | None:
-    """A stored moment read by hand-written SQL, as the aware datetime the ORM would give."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC) if text is not None else None
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in, timezone-aware UTC out (SQLite stores no zone)."""
 

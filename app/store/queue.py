@@ -21,7 +21,8 @@ from app.domain.publishing import Phase, PublishConfig, UploadStatus
 from app.domain.scheduling import SKIPPED, Mode, Order, SchedulingConfig
 from app.domain.states import State, transition
 from app.store.jobs import audit, require_job
-from app.store.models import Execution, Item, Job, read_moment, stored_moment, utcnow
+from app.store.models import Execution, Item, Job, utcnow
+from app.store.moments import read_moment, stored_moment
 
 log = logging.getLogger(__name__)
 ACTIVE_JOB_STATES = (State.PENDING.value, State.RUNNING.value)
@@ -360,7 +361,7 @@ def expire_overdue(session: Session, now: datetime) -> int:
     overdue = [
         job_id
         for job_id, started, created, minutes in with_deadline
-        if now - (read_moment(started or created) or now) >= timedelta(minutes=minutes)
+        if now - read_moment(started or created) >= timedelta(minutes=minutes)
     ]
     if not overdue:
         return 0
