@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from json import loads
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
@@ -46,11 +47,42 @@ CLAIM_ITEM_SQL = (
     "UPDATE items SET state = ?, attempts = attempts + 1, started_at = ?, error = NULL,"
     " updated_at = ? WHERE id = ? AND state = ?"
 )
+READY_JOB_ROWS_SQL = (
+    "SELECT id, state, priority, created_at, title, output_config, style, scheduling FROM jobs"
+    " WHERE id IN ({})"
+)
+READY_ITEMS_SQL = (
+    "SELECT id, row_number, idea, attempts, state FROM items WHERE job_id = ? AND state = ?"
+    " AND phase = ? AND (not_before IS NULL OR not_before <= ?) ORDER BY {} LIMIT ?"
+)
 EXECUTION_SQL = "INSERT INTO executions (item_id, attempt, started_at) VALUES (?, ?, ?)"
 WITH_DEADLINE_SQL = (
     "SELECT id, started_at, created_at, deadline_minutes FROM jobs"
     " WHERE state IN (?, ?) AND deadline_minutes IS NOT NULL"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadyJob:
+    """What the claim reads of a job with an item ready to render."""
+
+    id: int
+    state: str
+    priority: str
+    created_at: str  # as stored: sorts as the moment does
+    title: str
+    output_config: dict[str, Any]
+    style: str | None
+    scheduling: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadyItem:
+    id: int
+    row_number: int
+    idea: dict[str, Any]
+    attempts: int
+    state: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +129,13 @@ def claim_next(
     ]
     if not ready:
         return []
-    jobs = session.scalars(select(Job).where(Job.id.in_(ready))).all()
     marks = ", ".join("?" * len(ready))
+    jobs = [
+        _ReadyJob(id_, state, priority, created, title, loads(output), style, loads(scheduling))
+        for id_, state, priority, created, title, output, style, scheduling in (
+            connection.exec_driver_sql(READY_JOB_ROWS_SQL.format(marks), tuple(ready))
+        )
+    ]
     running: dict[int, int] = dict(
         connection.exec_driver_sql(
             RUNNING_RENDERS_SQL.format(marks),
@@ -127,12 +164,13 @@ def claim_next(
         slots = _job_slots(session, job, config, running.get(job.id, 0), free, now)
         if slots <= 0:
             continue
-        items = session.scalars(
-            select(Item)
-            .where(_renderable(job.id), _ready(now))
-            .order_by(*_item_order(config), Item.row_number)
-            .limit(slots)
-        ).all()
+        items = [
+            _ReadyItem(id_, row, loads(idea), attempts, state)
+            for id_, row, idea, attempts, state in connection.exec_driver_sql(
+                READY_ITEMS_SQL.format(_item_order(config)),
+                (job.id, State.PENDING.value, Phase.RENDER.value, stored_moment(now), slots),
+            )
+        ]
         for item in items:
             claims.append(_claim(session, job, item, now))
         if config.mode is Mode.SMART and isinstance(load_slots, int):
@@ -174,7 +212,7 @@ def any_ready(session: Session, now: datetime) -> bool:
     return session.scalar(ready.limit(1)) is not None
 
 
-def _config(job: Job) -> SchedulingConfig:
+def _config(job: _ReadyJob | Job) -> SchedulingConfig:
     try:
         return SchedulingConfig.from_dict(job.scheduling)
     except DraftError as exc:  # checked when stored; only a hand-edited database gets here
@@ -195,17 +233,24 @@ def _ready(now: datetime) -> ColumnElement[bool]:
     return (Item.not_before.is_(None)) | (Item.not_before <= now)
 
 
-def _item_order(config: SchedulingConfig) -> list[Any]:
-    order: list[Any] = [Item.rank.desc()] if config.priority_queue else []
+def _item_order(config: SchedulingConfig) -> str:
+    """The ORDER BY of a job's ready items: row priority (with the priority queue on), then
+    cheapest or costliest first, then sheet order."""
+    order = ["rank DESC"] if config.priority_queue else []
     if config.item_order is Order.SIMPLE_FIRST:
-        order.append(Item.cost)
+        order.append("cost")
     elif config.item_order is Order.COMPLEX_FIRST:
-        order.append(Item.cost.desc())
-    return order
+        order.append("cost DESC")
+    return ", ".join([*order, "row_number"])
 
 
 def _job_slots(
-    session: Session, job: Job, config: SchedulingConfig, running: int, free: int, now: datetime
+    session: Session,
+    job: _ReadyJob,
+    config: SchedulingConfig,
+    running: int,
+    free: int,
+    now: datetime,
 ) -> int:
     """How many items of ``job`` (which has a ready item) may start now; holds or skips its
     items when they may not."""
@@ -213,7 +258,7 @@ def _job_slots(
         assert config.end_at is not None
         _skip_pending(
             session,
-            job,
+            require_job(session, job.id),
             f"{SKIPPED} the job's end time ({config.end_at:%Y-%m-%d %H:%M %Z}) passed before "
             "this item started",
         )
@@ -239,9 +284,9 @@ def _job_slots(
     return slots
 
 
-def _claim(session: Session, job: Job, item: Item, now: datetime) -> Claim:
+def _claim(session: Session, job: _ReadyJob, item: _ReadyItem, now: datetime) -> Claim:
     """The item marked running (its job too, if it had not started) with an execution record
-    — in plain SQL (see `READY_JOBS_SQL`); the ORM's copies are expired, not trusted."""
+    — in plain SQL (see `READY_JOBS_SQL`); ORM copies of either, if loaded, are expired."""
     connection, at = session.connection(), stored_moment(now)
     running = State.RUNNING.value
     if job.state == State.PENDING.value:
@@ -263,8 +308,10 @@ def _claim(session: Session, job: Job, item: Item, now: datetime) -> Claim:
         job.style,
         dict(job.scheduling),
     )
-    session.expire(item)
-    session.expire(job)
+    for kind, key in ((Item, item.id), (Job, job.id)):
+        loaded = session.identity_map.get(session.identity_key(kind, key))
+        if loaded is not None:  # read through the ORM earlier in this transaction
+            session.expire(loaded)
     return claim
 
 
