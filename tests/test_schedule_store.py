@@ -103,3 +103,27 @@ def test_a_due_schedule_costs_the_event_loop_no_database_work(
     assert threads, "the store should have written its jobs"
     assert "MainThread" not in threads  # asyncio.run's loop runs on the main thread
     assert [job for job, _ in aps_jobs(data_dir)] == ["schedule-1"]  # the one-off is gone
+
+
+def test_a_change_older_than_what_a_run_stored_is_never_written_back(
+    workspace: Workspace, data_dir: Path
+) -> None:
+    """A run stores its schedule's next run in its job's transaction; a batch the writer took
+    before it (the state before the run) must not put the run back as still due."""
+    later = datetime.now(UTC) + timedelta(hours=5)
+
+    def body(scheduler: AsyncIOScheduler, store: PersistedMemoryJobStore) -> tuple[Any, Any]:
+        scheduler.add_job(noop, IntervalTrigger(hours=1), id="job-0")
+        assert store.flush()
+        stale = store._row(scheduler.get_job("job-0"))  # queued before the run, not yet written
+        scheduler.modify_job("job-0", next_run_time=later)  # what the run's pass left
+        assert store.flush()
+        with workspace.db.engine.begin() as connection:
+            committed = store.store_now(connection, ["job-0", "job-gone"])
+        committed()
+        before = aps_jobs(data_dir)
+        store._apply([("put", stale), ("remove", (0, "job-0"))])  # the late batch
+        return before, aps_jobs(data_dir)
+
+    before, after = run_scheduler(workspace, body)
+    assert before == after == [("job-0", pytest.approx(later.timestamp()))]

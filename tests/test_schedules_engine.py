@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app.engine.jobstore import PersistedMemoryJobStore
 from app.engine.service import Engine
 from app.paths import AppPaths
 from app.store import schedules as schedule_store
@@ -153,6 +154,22 @@ def test_a_recently_missed_run_runs_once_at_start(
     time.sleep(0.2)
     assert len(jobs(workspace)) == 1  # coalesced into one run
     assert "schedule.missed" not in actions(workspace)
+
+
+def test_a_run_stores_its_next_run_in_its_job_s_own_transaction(
+    workspace: Workspace, sheet: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Made job and stored next run commit together: with the store's writer thread doing
+    nothing, a missed run that runs at start still leaves its next run stored — so a crash
+    right after the job is made cannot make a restart run it again."""
+    add(workspace, sheet, "*/5 * * * *")
+    serve_until(workspace, lambda: bool(aps_jobs(data_dir)), 5)
+    _move_next_run(data_dir, datetime.now(UTC) - timedelta(minutes=3))
+    monkeypatch.setattr(PersistedMemoryJobStore, "_apply", lambda self, changes: None)
+    serve_until(workspace, lambda: bool(jobs(workspace)), 10)
+    assert len(jobs(workspace)) == 1
+    [(_, next_run)] = aps_jobs(data_dir)
+    assert next_run is not None and next_run > time.time()
 
 
 def test_an_old_missed_run_is_recorded_not_run(

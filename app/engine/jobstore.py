@@ -9,8 +9,10 @@ APScheduler's SQLAlchemy store uses (same rows, same pickled state), so a databa
 before it keeps its stored runs, and missed runs are still judged from it after a restart.
 
 `flush` waits until what is queued is committed; `shutdown` flushes first. A run's job is
-made only after its next run time is stored (`ScheduleRunner` flushes before it), so a crash
-between the two can never make the run happen again after a restart.
+stored in the same transaction as the run's own next run time (`store_now`, called by
+`ScheduleRunner`), so no crash can leave a job made with its run still due after a restart.
+Every queued change carries a sequence number; a change older than what `store_now` wrote
+is skipped by the writer, so a late batch never puts back a run already made.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import logging
 import pickle
 import queue
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -28,10 +31,15 @@ from apscheduler.job import Job
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.util import datetime_to_utc_timestamp
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 log = logging.getLogger(__name__)
 FLUSH_TIMEOUT = 30.0
+COALESCE_SECONDS = 0.05
+UPSERT_SQL = (
+    "INSERT INTO {} (id, next_run_time, job_state) VALUES (?, ?, ?) ON CONFLICT (id)"
+    " DO UPDATE SET next_run_time = excluded.next_run_time, job_state = excluded.job_state"
+)
 
 
 class _Flush:
@@ -55,6 +63,8 @@ class PersistedMemoryJobStore(MemoryJobStore):
         self._loaded: list[Job] | None = None
         self._queue: queue.SimpleQueue[tuple[str, Any] | _Flush | _Stop] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
+        self._sequence = itertools.count(1)  # every change's number, in the order made
+        self._written: dict[str, int] = {}  # job id → the number `store_now` wrote for it
 
     def load(self, scheduler: Any, alias: str = "default") -> int:
         """In a thread, before the scheduler starts: read the stored jobs (APScheduler's own
@@ -85,7 +95,7 @@ class PersistedMemoryJobStore(MemoryJobStore):
 
     def remove_job(self, job_id: str) -> None:
         super().remove_job(job_id)
-        self._queue.put(("remove", job_id))
+        self._queue.put(("remove", (next(self._sequence), job_id)))
 
     def remove_all_jobs(self) -> None:
         super().remove_all_jobs()
@@ -108,22 +118,64 @@ class PersistedMemoryJobStore(MemoryJobStore):
         self._queue.put(marker)
         return marker.done.wait(timeout)
 
-    def _put(self, job: Job) -> None:
+    def store_now(self, connection: Connection, job_ids: Iterable[str]) -> Callable[[], None]:
+        """Write these jobs' current states (a next run, or gone) through ``connection``, in
+        its transaction. Call what it returns once that transaction has committed (holding the
+        database's write turn, as a session's ``after_commit`` does): from then on the writer
+        skips the older changes still queued for them. Not on the thread of a scheduler pass
+        (the scheduler's lock is taken: the pass that submitted a run has ended by then)."""
+        table = self.table.jobs_t.name
+        numbers: dict[str, int] = {}
+        with self._scheduler._jobstores_lock:  # APScheduler 3: held through a whole pass
+            for job_id in job_ids:
+                job = self.lookup_job(job_id)
+                numbers[job_id] = next(self._sequence)
+                if job is None:
+                    connection.exec_driver_sql(f"DELETE FROM {table} WHERE id = ?", (job_id,))
+                else:
+                    connection.exec_driver_sql(UPSERT_SQL.format(table), self._row(job)[1:])
+
+        def committed() -> None:
+            self._written.update(numbers)
+
+        return committed
+
+    def _row(self, job: Job) -> tuple[int, str, float | None, bytes]:
         # Pickled now, on the caller's thread: the state stored is the state of this moment.
         state = pickle.dumps(job.__getstate__(), self.table.pickle_protocol)
-        self._queue.put(("put", (job.id, datetime_to_utc_timestamp(job.next_run_time), state)))
+        return next(self._sequence), job.id, datetime_to_utc_timestamp(job.next_run_time), state
+
+    def _put(self, job: Job) -> None:
+        self._queue.put(("put", self._row(job)))
+
+    def _current(self, number: int, job_id: str) -> bool:
+        return number > self._written.get(job_id, 0)
+
+    def _still_due(self, change: tuple[str, Any]) -> bool:
+        """Not yet superseded by `store_now` (checked again in the transaction: a change
+        superseded now stays superseded, so skipping it here saves a transaction)."""
+        kind, datum = change
+        return kind == "clear" or self._current(datum[0], datum[1])
 
     # The writer thread
 
     def _write(self) -> None:
         while True:
             batch = [self._queue.get()]
+            # A moment for more to come (a due run's pass queues its changes while the run
+            # stores its own: the writer does not compete with it), unless someone waits.
+            until = time.monotonic() + COALESCE_SECONDS
+            while not isinstance(batch[-1], _Flush | _Stop):
+                try:
+                    batch.append(self._queue.get(timeout=max(0.0, until - time.monotonic())))
+                except queue.Empty:
+                    break
             while True:  # whatever else is waiting goes in the same transaction
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            changes = [op for op in batch if isinstance(op, tuple)]
+            changes = [op for op in batch if isinstance(op, tuple) and self._still_due(op)]
             if changes:
                 try:
                     self._apply(changes)
@@ -143,15 +195,12 @@ class PersistedMemoryJobStore(MemoryJobStore):
             for kind, run in itertools.groupby(changes, key=lambda change: change[0]):
                 data = [datum for _kind, datum in run]
                 if kind == "put":
-                    connection.exec_driver_sql(
-                        f"INSERT INTO {table} (id, next_run_time, job_state) VALUES (?, ?, ?) "
-                        "ON CONFLICT (id) DO UPDATE SET next_run_time = excluded.next_run_time, "
-                        "job_state = excluded.job_state",
-                        data,
-                    )
+                    rows = [row[1:] for row in data if self._current(row[0], row[1])]
+                    if rows:
+                        connection.exec_driver_sql(UPSERT_SQL.format(table), rows)
                 elif kind == "remove":
-                    connection.exec_driver_sql(
-                        f"DELETE FROM {table} WHERE id = ?", [(job_id,) for job_id in data]
-                    )
+                    gone = [(job_id,) for number, job_id in data if self._current(number, job_id)]
+                    if gone:
+                        connection.exec_driver_sql(f"DELETE FROM {table} WHERE id = ?", gone)
                 else:
                     connection.exec_driver_sql(f"DELETE FROM {table}")

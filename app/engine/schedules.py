@@ -34,6 +34,7 @@ from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.domain.calendar_runs import parse_moved
@@ -263,20 +264,18 @@ class ScheduleRunner:
                 self.running_fires -= 1
                 self.idle.notify_all()
 
-    def _stored_next_run(self) -> None:
-        """Wait until the run being fired has its next run time in the database: the pass
-        that submitted it (holding the scheduler's store lock) stores it as it ends. A crash
-        after the job is made then cannot make a restart run it again."""
-        if self.scheduler is None or self.store is None:
+    def _store_next_run(self, session: Session, schedule_id: int) -> None:
+        """In the job's transaction: the schedule's next run (and its retry's), as the pass
+        that submitted this run left them — a crash can then never leave the job made with
+        its run still due after a restart (see `PersistedMemoryJobStore.store_now`)."""
+        if self.store is None:
             return
-        with self.scheduler._jobstores_lock:  # APScheduler 3: held through a whole pass
-            pass
-        if not self.store.flush():
-            log.warning("the schedule store is slow: a run started before its next was stored")
+        aps_id = f"schedule-{schedule_id}"
+        committed = self.store.store_now(session.connection(), (aps_id, f"{aps_id}{RETRY_SUFFIX}"))
+        event.listen(session, "after_commit", lambda _session: committed(), once=True)
 
     def _fire(self, schedule_id: int) -> None:
         now = datetime.now(UTC)
-        self._stored_next_run()
         with self.workspace.db.read() as session:
             schedule = session.get(Schedule, schedule_id)
         if schedule is None or schedule.paused or not schedule.enabled:
@@ -296,6 +295,7 @@ class ScheduleRunner:
                     "UPDATE schedules SET enabled = 0, updated_at = ? WHERE id = ?",
                     (stored_moment(now), schedule_id),
                 )
+            self._store_next_run(session, schedule_id)
 
         try:
             created = run_schedule(self.workspace, schedule, now, ran)
