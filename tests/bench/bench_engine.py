@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import statistics
 import tempfile
 import time
@@ -133,10 +134,8 @@ async def measure(
             rows = session.execute(select(Job.id, Job.title).where(Job.title.like(f"Due {tag}-%")))
             return dict(rows.all())
 
-    while time.monotonic() < deadline:  # wait for this round's own jobs, not any jobs
-        titles = mine()
-        if len(titles) == due and all(j in started for j in titles):
-            break
+    # Waits on the events alone: a query here would run on the loop being measured.
+    while time.monotonic() < deadline and len(started) < due:
         await asyncio.sleep(0.2)
     stopping.set()
     await task
@@ -149,7 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--schedules", type=int, default=10_000)
     parser.add_argument("--items", type=int, default=100_000)
-    parser.add_argument("--due", type=int, default=50)
+    parser.add_argument("--due", type=int, default=100, help="runs measured per start")
     parser.add_argument(
         "--published", type=int, default=100_000, help="of the items, how many are on YouTube"
     )
@@ -175,7 +174,7 @@ def main() -> None:
     print(f"  latency samples: {len(latencies)} on first start, {len(latencies2)} after restart")
     ms = sorted(x * 1000 for x in latencies + latencies2)
     p50 = statistics.median(ms) if ms else float("nan")
-    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))] if ms else float("nan")
+    p99 = ms[math.ceil(len(ms) * 0.99) - 1] if ms else float("nan")  # nearest rank
     print("  slowest five (ms):", ", ".join(f"{x:.0f}" for x in ms[-5:]))
     print(f"  start-up: first {first_start:.2f} s (stores every schedule), restart {restart:.2f} s")
     verdict = "meets" if p99 <= 20 else "MISSES"
