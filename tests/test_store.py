@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -15,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
-from app.store.database import MIGRATIONS, SCHEMA_HEAD, Database, StoreError
+from app.store.database import MIGRATIONS, SCHEMA_HEAD, Checkpointer, Database, StoreError
 from app.store.models import Base, Execution, Item, Job, Setting
 from app.store.moments import read_moment, stored_moment
 from tests.conftest import DEMO
@@ -40,7 +41,37 @@ def test_pragmas(tmp_path: Path) -> None:
         assert pragma("foreign_keys") == 1
         assert pragma("busy_timeout") == 30_000
         assert pragma("synchronous") == 1  # NORMAL
+        assert pragma("wal_autocheckpoint") == 0  # the checkpointer's thread does it
     database.close()
+
+
+def test_a_commit_never_checkpoints_the_log_its_thread_is_spared_that(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's automatic checkpoint would run inside the commit that takes the log past
+    1,000 pages (with an fsync): a due schedule's job or an item's claim. It happens in the
+    checkpointer's thread instead, once the commits are quiet — and the log still reaches
+    the database file."""
+    monkeypatch.setattr(Checkpointer, "QUIET_SECONDS", 0.3)
+    path = tmp_path / "cadence.db"
+    database = Database.open(path)
+    before = path.stat().st_size
+    with database.write() as session:  # ~8 MB: 2,000 pages, twice SQLite's threshold
+        connection = session.connection()
+        connection.exec_driver_sql("CREATE TABLE bulk (data BLOB)")
+        connection.exec_driver_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)"
+            " INSERT INTO bulk SELECT randomblob(4000) FROM n"
+        )
+    assert path.stat().st_size < before + 1_000_000  # the commit left it in the log
+    deadline = time.monotonic() + 10
+    while database.checkpointer.done == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert database.checkpointer.done >= 1
+    assert path.stat().st_size > before + 8_000_000  # in the database file now
+    database.close()
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
 
 
 def test_migrating_from_empty_matches_the_models(tmp_path: Path) -> None:
