@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,10 @@ from app.domain.idea import Idea, Priority
 from app.domain.job import JobDraft
 from app.domain.states import IllegalTransition
 from app.domain.validation import Level, RowReport
+from app.engine import service
 from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
+from app.pipeline.runner import RenderOutcome, RenderStatus
 from app.store import jobs as job_store
 from app.store import queue
 from app.store.models import AuditEntry, Item, Job
@@ -393,3 +396,39 @@ def test_canceling_a_job_leaves_no_item_pending_or_promising_a_retry(
         items = session.scalars(select(Item).where(Item.job_id == job)).all()
         assert [(i.state, i.error) for i in items] == [("canceled", "canceled with the job")] * 2
         assert session.get(Job, job).state == "canceled"  # type: ignore[union-attr]
+
+
+def test_a_cancel_reaches_renders_that_fill_every_pooled_thread(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renders hold their threads for minutes; the engine's own database calls (reading a
+    cancel, claiming, a schedule's run) must still find a thread. Here the event loop's pool
+    has as many threads as there are renders: in it, the cancel would wait for a render to
+    end — and these only end when canceled."""
+    started: list[int] = []
+
+    def render_until_canceled(*_args: Any, cancel: Any, **_kwargs: Any) -> RenderOutcome:
+        started.append(1)
+        assert cancel.wait(30), "the cancel never reached the render"
+        return RenderOutcome(RenderStatus.CANCELED, error="canceled")
+
+    monkeypatch.setattr(service, "run_render", render_until_canceled)
+    job = add_job(workspace, ["One.", "Two.", "Three."], tmp_path / "out")
+
+    claimed: list[int] = []
+
+    def cancel_once_all_run(event: EngineEvent) -> None:
+        if event.kind == "item_started":
+            claimed.append(event.item_id or 0)
+            if len(claimed) == 3:  # every pooled thread now holds a render
+                with workspace.db.write() as session:
+                    queue.cancel_job(session, job, "tester")
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=3))
+        engine = Engine(workspace, poll_seconds=0.2, max_concurrent=3, on_event=cancel_once_all_run)
+        await asyncio.wait_for(engine.run(asyncio.Event(), until_idle=True), 60)
+
+    asyncio.run(main())
+    assert len(started) == 3
+    assert states(workspace, job) == ("canceled", ["canceled", "canceled", "canceled"])

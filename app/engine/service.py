@@ -10,6 +10,7 @@ interrupted items back in the queue, where their checkpoints let them resume.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import gc
 import json
@@ -77,6 +78,35 @@ def job_folder(workspace: Workspace, claim: queue.Claim) -> Path:
         platformdirs.user_videos_path() / "Cadence"
     )
     return Path(base) / f"job-{claim.job_id}-{slug(claim.job_title, 40)}"
+
+
+async def in_own_thread(work: Callable[[_Worker], None], worker: _Worker, *, name: str) -> None:
+    """``work(worker)`` in a thread of its own, awaited. A render or an upload holds its thread
+    for minutes: in the event loop's shared pool (min(32, cores + 4) threads — 6 on a 2-core
+    machine) enough of them would leave no thread for the engine's short database calls and
+    the schedules' runs, and a cancel would wait for a render to end."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if done.done():  # the awaiting task was canceled meanwhile
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+    def run() -> None:
+        error: BaseException | None = None
+        try:
+            work(worker)
+        except BaseException as exc:  # handed to the awaiting task, which logs it
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is closed (the app quit)
+            loop.call_soon_threadsafe(settle, error)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    await done
 
 
 class Engine:
@@ -386,7 +416,7 @@ class Engine:
     ) -> None:
         """Run the work in a thread; whatever happens, the slot is freed and the loop woken."""
         try:
-            await asyncio.to_thread(work, worker)
+            await in_own_thread(work, worker, name=f"item-{worker.claim.item_id}")
         except Exception:
             log.exception("worker for item %s failed", worker.claim.item_id)
         finally:
