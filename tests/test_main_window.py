@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.domain.errors import UserError
 from app.paths import AppPaths
+from app.ui.background import Background
 from app.ui.main_window import MainWindow
 from app.workspace import Workspace
 
@@ -138,3 +142,36 @@ def _lock_is_free(path: Path) -> bool:
     except AlreadyRunning:
         return False
     return True
+
+
+class _AtOnce:
+    """An executor whose work is done before `submit` returns: the quickest failure there is."""
+
+    def submit(self, work: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(work())
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, **_kwargs: Any) -> None:
+        pass
+
+
+def test_work_done_at_once_is_answered_from_the_event_loop_not_inside_run(qtbot: QtBot) -> None:
+    """A window starts opening its workspace in its constructor; a failure in the first
+    microseconds must not call back before the constructor has set up what the callback
+    uses (it did: the message was set, then the constructor reset it — a flaky test)."""
+    background = Background()
+    background._pool = _AtOnce()  # type: ignore[assignment]
+    seen: list[str] = []
+
+    def fail() -> None:
+        raise UserError("no such folder")
+
+    background.run(fail, lambda _value: seen.append("done"), lambda e: seen.append(str(e)))
+    background.run(lambda: 1, lambda value: seen.append(f"got {value}"), seen.append)
+    assert seen == []  # nothing inside `run`
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=5_000)
+    assert seen == ["no such folder", "got 1"]  # in the order the work finished

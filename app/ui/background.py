@@ -1,7 +1,8 @@
 """Run work off the GUI thread and get its result back on the GUI thread.
 
 The one helper every view uses: the callable must not touch widgets; `on_success` and
-`on_failure` run on the GUI thread, in the order the work finishes.
+`on_failure` run on the GUI thread, from its event loop (never inside `run`), in the order
+the work finishes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -26,7 +27,10 @@ class Background(QObject):
     def __init__(self, parent: QObject | None = None, workers: int = 2) -> None:
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cadence-ui")
-        self._finished.connect(self._deliver)
+        # Queued even from this thread: work that is done before `run` returns (a failure in
+        # the first microseconds) must not call back inside `run` — its caller, a window's
+        # constructor say, may not have set up what the callback uses yet.
+        self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self.pending = 0
         self.closed = False
 
