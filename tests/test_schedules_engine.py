@@ -432,3 +432,50 @@ def test_a_run_moved_on_the_calendar_runs_at_its_new_time_once(
     [(_id, next_run)] = aps_jobs(data_dir)
     assert next_run == datetime(year + 1, 1, 1, tzinfo=UTC).timestamp()  # New Year is skipped
     assert "schedule.move_run" in actions(workspace)
+
+
+def test_changes_are_read_one_by_one_not_every_schedule_each_time(
+    workspace: Workspace, sheet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With thousands of schedules, each one-off's run changes one row: the engine must read
+    that row, not all of them (a full read held the GIL in the way of the next due run) — and
+    still see every addition, edit and removal."""
+    from app.engine.schedules import ScheduleRunner
+
+    ids = [add(workspace, sheet, f"daily@{h:02d}:00") for h in range(8)]
+    runner = ScheduleRunner(workspace, lambda _job: None)
+    read_sizes: list[int] = []
+    versions = schedule_store.versions
+
+    def counted(session: Any, since: datetime | None = None) -> dict[int, datetime]:
+        found = versions(session) if since is None else versions(session, since)
+        read_sizes.append(len(found))
+        return found
+
+    monkeypatch.setattr(schedule_store, "versions", counted)
+    first = runner._read_changes()
+    assert first is not None and first[1] == set() and [s.id for s in first[0]] == ids
+    assert read_sizes == [8]
+    assert runner._read_changes() is None  # nothing changed: nothing read
+
+    read_sizes.clear()
+    with workspace.db.write() as session:
+        schedule_store.set_paused(session, ids[3], True, "tester")
+    changed = runner._read_changes()
+    assert changed is not None and [(s.id, s.paused) for s in changed[0]] == [(ids[3], True)]
+    assert changed[1] == set()
+    assert max(read_sizes) <= 2  # the paused one (and at most the one stamped last before it)
+
+    read_sizes.clear()
+    added = add(workspace, sheet, "daily@23:00")
+    changed = runner._read_changes()
+    assert changed is not None and [s.id for s in changed[0]] == [added]
+    assert max(read_sizes) <= 2
+
+    with workspace.db.write() as session:  # a removal and an addition in one go
+        schedule_store.remove_schedule(session, ids[0], "tester")
+    again = add(workspace, sheet, "daily@22:00")
+    changed = runner._read_changes()
+    assert changed is not None and [s.id for s in changed[0]] == [again]
+    assert changed[1] == {ids[0]}
+    assert runner.seen is not None and set(runner.seen) == {*ids[1:], added, again}

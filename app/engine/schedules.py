@@ -107,7 +107,6 @@ class ScheduleRunner:
         self.signature: tuple[int, datetime | None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.submitted_once: set[int] = set()
-        self.known_ids: set[int] = set()
         self.kinds: dict[int, str] = {}
         self.running_fires = 0
         self.idle = threading.Condition()
@@ -161,32 +160,52 @@ class ScheduleRunner:
         found = await asyncio.to_thread(self._read_changes)
         if found is None:
             return
-        changed, ids = found
+        changed, removed = found
         assert self.scheduler is not None
         for n, schedule in enumerate(changed, 1):
             self._apply(schedule, self.scheduler.get_job(f"schedule-{schedule.id}"))
             if n % SYNC_CHUNK == 0:
                 await asyncio.sleep(0)  # let the window (and due runs) have the loop
-        for gone in self.known_ids - ids:
+        for gone in removed:
             with contextlib.suppress(JobLookupError):
                 self.scheduler.remove_job(f"schedule-{gone}")
-        self.known_ids = ids
 
     def _read_changes(self) -> tuple[list[Schedule], set[int]] | None:
-        """In a thread: the schedules changed since the last sync and every id, or None."""
+        """In a thread: the schedules added or edited since the last read, and the ids of
+        those removed; None if nothing changed.
+
+        Only what changed is read and compared: reading all 10,000 versions whenever a
+        one-off ran (it switches itself off) cost tens of milliseconds of a thread holding
+        the GIL, in the way of the next due run."""
+        try:
+            return self._read_changed()
+        except BaseException:
+            self.signature = self.seen = None  # half-read: the next read starts over, whole
+            raise
+
+    def _read_changed(self) -> tuple[list[Schedule], set[int]] | None:
         with self.workspace.db.read() as session:
             signature = schedule_store.signature(session)
             if signature == self.signature:
                 return None  # the cheap check, every pass: nothing changed
-            self.signature = signature
-            current = schedule_store.versions(session)
-            if current == self.seen:
+            previous, self.signature = self.signature, signature
+            seen = self.seen
+            if seen is None or previous is None:
+                seen, fresh = {}, schedule_store.versions(session)
+            else:
+                fresh = schedule_store.versions(session, previous[1])
+            changed_ids = {i for i, at in fresh.items() if seen.get(i) != at}
+            seen.update(fresh)
+            removed: set[int] = set()
+            if len(seen) != signature[0]:  # some were removed: the whole (narrow) read
+                current = schedule_store.versions(session)
+                removed = seen.keys() - current.keys()
+                changed_ids |= {i for i, at in current.items() if seen.get(i) != at}
+                seen = current
+            self.seen = seen
+            if not (changed_ids or removed):
                 return None
-            before = self.seen or {}
-            changed_ids = {i for i, at in current.items() if before.get(i) != at}
-            changed = schedule_store.by_ids(session, changed_ids)
-        self.seen = current
-        return changed, set(current)
+            return schedule_store.by_ids(session, changed_ids), removed
 
     def _read_all(self) -> tuple[list[Schedule], dict[str, Job]]:
         """In a thread: every schedule, and every job APScheduler has stored (one read)."""
@@ -204,7 +223,6 @@ class ScheduleRunner:
         bookkeeping rely on that), in chunks so that a window on the same loop stays live."""
         assert self.scheduler is not None
         schedules, stored = await asyncio.to_thread(self._read_all)
-        self.known_ids = {s.id for s in schedules}
         wanted = {f"schedule-{s.id}" for s in schedules if s.enabled}
         for job_id, job in stored.items():
             if job_id not in wanted and job_id.removesuffix(RETRY_SUFFIX) not in wanted:
@@ -293,7 +311,7 @@ class ScheduleRunner:
             if schedule.kind == "once":  # plain SQL: loading the schedule would cost more
                 session.connection().exec_driver_sql(
                     "UPDATE schedules SET enabled = 0, updated_at = ? WHERE id = ?",
-                    (stored_moment(now), schedule_id),
+                    (stored_moment(datetime.now(UTC)), schedule_id),  # stamped in its turn
                 )
             self._store_next_run(session, schedule_id)
 

@@ -221,7 +221,8 @@ class Schedule(Base):
     # Single runs moved on the calendar: the run's own instant → where it runs instead (ISO).
     moved_runs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Indexed: the engine asks after every run what changed since its last look.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
 
 class Execution(Base):

@@ -108,10 +108,15 @@ def active_schedules(session: Session) -> list[Schedule]:
     return list(session.scalars(query))
 
 
-def versions(session: Session) -> dict[int, datetime]:
+def versions(session: Session, since: datetime | None = None) -> dict[int, datetime]:
     """Each schedule's last change: compared with the previous read, it tells exactly which
-    schedules were added, edited or removed (one narrow read, even for thousands)."""
-    return {i: at for i, at in session.execute(select(Schedule.id, Schedule.updated_at))}
+    schedules were added, edited or removed (one narrow read, even for thousands). With
+    ``since``: only those changed at or after it (writers take turns and stamp their changes
+    inside their turn, so nothing committed after a read can carry an earlier moment)."""
+    query = select(Schedule.id, Schedule.updated_at)
+    if since is not None:
+        query = query.where(Schedule.updated_at >= since)
+    return {i: at for i, at in session.execute(query)}
 
 
 def by_ids(session: Session, ids: set[int]) -> list[Schedule]:
