@@ -8,6 +8,10 @@ first item starting — p50 and p99 (target p99 ≤ 20 ms); and idle CPU with no
 (target ≤ 0.3 % of a core). By default every item row is also a video already on YouTube
 (``--published``), so the engine's look for uploads to start is measured at scale too.
 Rendering is replaced by an instant stand-in: this measures the engine, not ffmpeg.
+
+Latency is CPU-bound, and this machine's speed varies from hour to hour: the first line
+printed is a fixed pure-Python loop timed before and after the run, so figures from
+different runs can be compared (and a slow hour recognised).
 """
 
 from __future__ import annotations
@@ -144,6 +148,14 @@ async def measure(
     return startup, latencies, idle
 
 
+def reference_loop() -> float:
+    """Milliseconds for a fixed pure-Python loop: this machine's speed right now."""
+    began, total = time.perf_counter(), 0
+    for n in range(3_000_000):
+        total += n
+    return (time.perf_counter() - began) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--schedules", type=int, default=10_000)
@@ -155,6 +167,7 @@ def main() -> None:
     args = parser.parse_args()
     result = {"video": "v", "thumbnail": "t", "captions": "c", "metadata": "m", "duration": 1.0}
     service.run_render = lambda *a, **k: RenderOutcome("completed", result=result)  # type: ignore[assignment]
+    speed = reference_loop()
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         sheet = root / "ideas.csv"
@@ -171,6 +184,8 @@ def main() -> None:
         first_start, latencies, idle = asyncio.run(measure(workspace, args.due, template))
         restart, latencies2, idle2 = asyncio.run(measure(workspace, args.due, template))
         workspace.close()
+    print(f"  machine speed: a fixed Python loop took {speed:.0f} ms before, "
+          f"{reference_loop():.0f} ms after (lower is faster)")  # fmt: skip
     print(f"  latency samples: {len(latencies)} on first start, {len(latencies2)} after restart")
     ms = sorted(x * 1000 for x in latencies + latencies2)
     p50 = statistics.median(ms) if ms else float("nan")
