@@ -29,6 +29,7 @@ from app import (
     cli_settings,
     cli_stats,
     cli_voices,
+    cli_worker,
 )
 from app.cli_common import record_id
 from app.domain.errors import UserError
@@ -156,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_footage.add_parser(commands)
     cli_voices.add_parser(commands)
     cli_analytics.add_parser(commands)
+    cli_worker.add_parser(commands)
     return parser
 
 

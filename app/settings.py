@@ -140,6 +140,13 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("engine.max_concurrent", Kind.INT, 1, "How many videos render at once", bounds=(1, 16)),
     Option(
+        "render.cluster",
+        Kind.TEXT,
+        "local",
+        "Where videos render: local (this computer), or a Dask scheduler such as "
+        "tcp://renderbox:8786 whose workers run `cadence worker`",
+    ),
+    Option(
         "notify.quiet",
         Kind.BOOL,
         False,

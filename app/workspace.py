@@ -51,6 +51,27 @@ log = logging.getLogger(__name__)
 DEMO_SEEDED = "workspace.demo_seeded"
 
 
+def _check_cluster(value: Any) -> None:
+    """``local``, or a Dask scheduler's address (tcp://host:port)."""
+    from urllib.parse import urlparse
+
+    from app.settings import SettingError
+
+    text = str(value).strip()
+    if text == "local":
+        return
+    url = urlparse(text)
+    try:
+        port = url.port
+    except ValueError:  # not a number, or out of range
+        port = None
+    if url.scheme not in ("tcp", "tls") or not url.hostname or port is None:
+        raise SettingError(
+            f"render.cluster: {text!r} is neither local nor a scheduler address such as "
+            "tcp://renderbox:8786"
+        )
+
+
 def _check_writable(folder: Any) -> None:
     """A folder videos can be written to (made if missing)."""
     from app.settings import SettingError
@@ -99,7 +120,11 @@ class Workspace:
         self.settings = Settings(
             self.db,
             self.secrets,
-            checks={"render.style": self._check_style, "output.folder": _check_writable},
+            checks={
+                "render.style": self._check_style,
+                "output.folder": _check_writable,
+                "render.cluster": _check_cluster,
+            },
         )
         self.quota = QuotaLedger(self.db, self.quota_limits)
         self._limiter: RateLimiter | None = None

@@ -26,6 +26,7 @@ from typing import Any
 import platformdirs
 from sqlalchemy import select
 
+from app.cluster.executor import ClusterError, ClusterExecutor
 from app.domain.output import OutputConfig
 from app.domain.retry import RetryPolicy, RetryStrategy
 from app.domain.states import State
@@ -149,6 +150,8 @@ class Engine:
         self._held = False  # the load held back ready work: look again every poll
         self._figures_at = 0.0  # monotonic: the next look whether figures are due (daily)
         self._figures: asyncio.Future[None] | None = None
+        address = str(workspace.settings.get("render.cluster")).strip()
+        self.cluster = None if address in ("", "local") else ClusterExecutor(address)
 
     def _must_look(self) -> bool:
         """In a thread: a pass has work to find — something committed, or its time came."""
@@ -181,6 +184,8 @@ class Engine:
             await self._loop(stopping, until_idle)
         finally:
             self._commits.close()
+            if self.cluster is not None:  # remote renders still going are cancelled with it
+                await asyncio.to_thread(self.cluster.close)
             if self.schedules is not None:
                 await self.schedules.stop()
                 self.schedules = None
@@ -466,10 +471,18 @@ class Engine:
                 error=f"videos cannot be written to {folder} ({why}) — choose another output "
                 "folder (Settings, or the job's folder) or fix its permissions, then retry",
             )
-        else:
+        elif self.cluster is None:
             outcome = run_render(
                 task, progress, cancel=worker.cancel, stop=worker.stop, timeout=timeout
             )
+        else:
+            try:
+                outcome = self.cluster.render(
+                    task, progress, item_id=claim.item_id, cancel=worker.cancel,
+                    stop=worker.stop, timeout=timeout,
+                )  # fmt: skip
+            except ClusterError as exc:  # unreachable now: retried with the job's backoff
+                outcome = RenderOutcome(RenderStatus.FAILED, error=str(exc), transient=True)
         self._record(claim, outcome, folder)
 
     def retry_policy(self, claim: queue.Claim | publishing.UploadClaim) -> RetryPolicy:

@@ -1,0 +1,30 @@
+"""``worker``: render for a Dask scheduler (another computer's Cadence sends the videos)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from app.domain.errors import UserError
+from app.paths import AppPaths
+
+
+def add_parser(commands: Any) -> None:
+    worker = commands.add_parser(
+        "worker", help="render videos for Cadence on another computer (a Dask worker)"
+    )
+    worker.add_argument("scheduler", help="the Dask scheduler's address, e.g. tcp://renderbox:8786")
+    worker.add_argument("--nthreads", type=int, default=1, help="videos rendered at once")
+    worker.add_argument("--resources", help="what this computer offers, e.g. GPU=1")
+    worker.add_argument("--name", help="how the desktop's monitor names this worker")
+    worker.set_defaults(handler=cmd_worker)
+
+
+def cmd_worker(args: argparse.Namespace, paths: AppPaths) -> int:
+    from app.cluster.worker import parse_resources, serve
+
+    if args.nthreads < 1:
+        raise UserError(f"--nthreads {args.nthreads}: a worker renders 1 video at a time or more")
+    resources = parse_resources(args.resources)
+    return asyncio.run(serve(args.scheduler, args.nthreads, resources, args.name))

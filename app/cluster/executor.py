@@ -1,0 +1,290 @@
+"""The desktop's side of cluster rendering: an item's render sent to a Dask worker, its
+progress followed, a cancel or a pause passed on, and its files fetched back.
+
+Files come back in chunks, are checked by size and SHA-256, and are published under their
+final names only then (temp name, then rename) — as a local render publishes them. Dask
+re-runs a task whose worker died on another worker by itself: the engine sees one attempt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app import __version__
+from app.cluster import remote
+from app.domain.errors import UserError
+from app.domain.idea import Idea
+from app.paths import RESOURCES
+from app.pipeline.render import output_stem
+from app.pipeline.runner import RenderOutcome, RenderStatus, RenderTask, remove_partials
+
+POLL_SECONDS = 0.2
+CONNECT_SECONDS = 10
+VERSIONS_SECONDS = 30.0
+MAX_SHIPPED_BYTES = 200 * 1024 * 1024
+
+
+class ClusterError(UserError):
+    """The cluster cannot be reached or used; the message says what to do."""
+
+
+def _members(path: Path) -> dict[str, Any]:
+    if path.is_file():
+        return {"folder": False, "members": {path.name: path.read_bytes()}}
+    members = {
+        str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
+    }
+    return {"folder": True, "members": members}
+
+
+def shipped_inputs(task: RenderTask) -> tuple[dict[str, Any], dict[str, str]]:
+    """The render's input files that live on this computer (logo, assets, music, templates,
+    voices), as bytes to travel with the task; bundled resources by their place in the
+    install instead (the worker has its own copy)."""
+    settings = task.settings
+    paths = [
+        settings.speech.piper_model,
+        settings.speech.voices_dir,
+        settings.visuals.assets_dir,
+        settings.visuals.music_dir,
+        settings.visuals.logo,
+        settings.template_dir,
+    ]
+    files: dict[str, Any] = {}
+    bundled: dict[str, str] = {}
+    total = 0
+    for path in paths:
+        if path is None or not path.exists():
+            continue
+        if path.resolve().is_relative_to(RESOURCES.resolve()):
+            bundled[str(path)] = str(path.resolve().relative_to(RESOURCES.resolve()))
+            continue
+        files[str(path)] = _members(path)
+        total += sum(len(b) for b in files[str(path)]["members"].values())
+        if total > MAX_SHIPPED_BYTES:
+            raise ClusterError(
+                f"the render's input files ({path} and others) are over "
+                f"{MAX_SHIPPED_BYTES // 2**20} MB — too much to send with every video; render "
+                "this job on this computer (render.cluster = local)"
+            )
+    return files, bundled
+
+
+class ClusterExecutor:
+    """Renders on the Dask scheduler at ``address`` (e.g. ``tcp://renderbox:8786``)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._client: Any = None
+        self._lock = threading.Lock()
+        self._progress: dict[str, Callable[[str, float], None]] = {}
+        self.placed: dict[int, str] = {}  # item id → the worker that rendered it last
+        self._usable: list[str] = []
+        self._usable_at = 0.0
+
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                try:
+                    from distributed import Client
+                except ImportError as exc:
+                    raise ClusterError(
+                        "rendering on a cluster needs Dask — install Cadence with the cluster "
+                        "extra (pip install 'cadence-studio[cluster]'), or set render.cluster "
+                        "to local"
+                    ) from exc
+                try:
+                    client = Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False)
+                except (OSError, TimeoutError, ValueError) as exc:
+                    raise ClusterError(
+                        f"cannot reach the render cluster at {self.address} ({exc}) — start its "
+                        "scheduler and workers, or set render.cluster to local"
+                    ) from exc
+                client.subscribe_topic(remote.PROGRESS_TOPIC, self._on_progress)
+                self._client = client
+            return self._client
+
+    def workers(self) -> dict[str, dict[str, Any]]:
+        """Each worker: its threads, what it is running, its Cadence version."""
+        client = self.client()
+        info = client.scheduler_info(n_workers=-1)["workers"]
+        versions = client.run(remote.version)
+        processing = client.processing()
+        return {
+            address: {
+                "name": str(details.get("name", address)),
+                "threads": details.get("nthreads", 0),
+                "resources": details.get("resources", {}),
+                "running": len(processing.get(address, ())),
+                "version": versions.get(address),
+                "version_ok": versions.get(address) == __version__,
+            }
+            for address, details in info.items()
+        }
+
+    def usable_workers(self) -> list[str]:
+        """The workers running this Cadence version (asked again every half minute)."""
+        now = time.monotonic()
+        if self._usable and now - self._usable_at < VERSIONS_SECONDS:
+            return self._usable
+        versions: dict[str, str] = self.client().run(remote.version)
+        usable = sorted(a for a, v in versions.items() if v == __version__)
+        if not usable:
+            others = ", ".join(sorted(set(versions.values())))
+            raise ClusterError(
+                f"no worker of the render cluster at {self.address} runs Cadence "
+                f"{__version__} (they run {others}) — install this version on them"
+                if versions
+                else f"the render cluster at {self.address} has no workers — start one with "
+                f"`cadence worker {self.address}` on a computer"
+            )
+        self._usable, self._usable_at = usable, now
+        return usable
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                with contextlib.suppress(Exception):
+                    self._client.close()
+                self._client = None
+
+    def _on_progress(self, event: Any) -> None:
+        _, message = event
+        listener = self._progress.get(message.get("key"))
+        if listener is not None:
+            listener(message["stage"], message["fraction"])
+
+    def render(
+        self,
+        task: RenderTask,
+        on_progress: Callable[[str, float], None],
+        *,
+        item_id: int,
+        cancel: threading.Event,
+        stop: threading.Event,
+        timeout: float | None,
+    ) -> RenderOutcome:
+        """Like `run_render`, on the cluster (call from a worker thread: it waits)."""
+        from distributed import Event
+        from distributed.client import FutureCancelledError
+
+        stem = output_stem(task.row, Idea.from_dict(task.idea))
+        video = task.out_dir / f"{stem}{task.settings.output.checked().extension}"
+        if video.exists() and not task.settings.overwrite:
+            return RenderOutcome(
+                RenderStatus.SKIPPED,
+                error=f"{video.name} already exists — pass --overwrite to render it again",
+            )
+        client = self.client()
+        usable = self.usable_workers()
+        files, bundled = shipped_inputs(task)
+        run = uuid.uuid4().hex[:12]
+        payload = {
+            "version": __version__, "item": item_id, "idea": task.idea, "row": task.row,
+            "settings": task.settings, "files": files, "bundled": bundled, "timeout": timeout,
+            "stop_event": f"cadence-stop-{run}",
+        }  # fmt: skip
+        key = f"cadence-render-{item_id}-{run}"
+        self._progress[key] = on_progress
+        future = client.submit(
+            remote.render, payload, key=key, pure=False, workers=usable, allow_other_workers=False
+        )
+        stopping: Any = None
+        try:
+            while True:
+                if cancel.is_set():
+                    future.cancel()
+                    return RenderOutcome(RenderStatus.CANCELED)
+                if stop.is_set() and stopping is None:
+                    stopping = Event(payload["stop_event"], client=client)
+                    stopping.set()
+                try:
+                    answer = future.result(timeout=POLL_SECONDS)
+                    break
+                except TimeoutError:
+                    continue
+        except FutureCancelledError:
+            return RenderOutcome(RenderStatus.CANCELED)
+        except Exception as exc:  # workers lost over and over, the scheduler gone: retried
+            return RenderOutcome(
+                RenderStatus.FAILED,
+                error=f"the render cluster at {self.address} could not finish this video "
+                f"({type(exc).__name__}: {exc}) — it will be retried",
+                transient=True,
+            )
+        finally:
+            self._progress.pop(key, None)
+            if stopping is not None:
+                with contextlib.suppress(Exception):
+                    stopping.clear()
+        if "worker" in answer:
+            self.placed[item_id] = answer["worker"]
+        outcome = RenderOutcome(
+            RenderStatus(answer["status"]),
+            error=answer["error"],
+            details=answer["details"],
+            stage=answer["stage"],
+            stages_seen=answer.get("stages_seen") or [],
+            transient=answer["transient"],
+        )
+        if answer["result"] is None:
+            return outcome
+        try:
+            fetched = self._fetch(client, answer, task.out_dir, cancel)
+        except (OSError, ValueError) as exc:
+            remove_partials(task.out_dir, stem)
+            return RenderOutcome(
+                RenderStatus.FAILED,
+                error=f"the finished video could not be fetched from {answer['worker']} "
+                f"({exc}) — it will be retried",
+                transient=True,
+            )
+        finally:
+            client.submit(remote.forget, answer["folder"], workers=[answer["worker"]], pure=False)
+        outcome.result = {
+            k: (str(fetched[Path(v).name]) if isinstance(v, str) and Path(v).name in fetched
+                else v)
+            for k, v in answer["result"].items()
+        }  # fmt: skip
+        return outcome
+
+    def _fetch(
+        self, client: Any, answer: dict[str, Any], out_dir: Path, cancel: threading.Event
+    ) -> dict[str, Path]:
+        """Every file of a finished render, in chunks, checked, then renamed into place."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staged: list[tuple[Path, Path]] = []
+        for described in answer["files"]:
+            name = described["name"]
+            part = out_dir / f".{name}.fetch.part"
+            digest = hashlib.sha256()
+            with part.open("wb") as sink:
+                offset = 0
+                while offset < described["size"]:
+                    if cancel.is_set():
+                        raise OSError("canceled while fetching")
+                    chunk = client.submit(
+                        remote.read_chunk, answer["folder"], name, offset, remote.CHUNK_BYTES,
+                        workers=[answer["worker"]], allow_other_workers=False, pure=False,
+                    ).result()  # fmt: skip
+                    if not chunk:
+                        break
+                    sink.write(chunk)
+                    digest.update(chunk)
+                    offset += len(chunk)
+                sink.flush()
+                os.fsync(sink.fileno())
+            if offset != described["size"] or digest.hexdigest() != described["sha256"]:
+                raise ValueError(f"{name} arrived damaged ({offset} of {described['size']} bytes)")
+            staged.append((part, out_dir / name))
+        for part, final in staged:  # all checked: published together
+            part.replace(final)
+        return {final.name: final for _, final in staged}

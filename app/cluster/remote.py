@@ -1,0 +1,211 @@
+"""What runs on a Dask worker: one item's render, and the files it made read back in chunks.
+
+Imported by reference on the worker (the same Cadence version is installed there): nothing
+here may need the desktop's database or settings. A render runs in a child process of the
+worker, exactly as it does on the desktop (`app.pipeline.runner`), so a crash in native code
+fails the item, not the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from app import __version__
+from app.paths import RESOURCES
+
+PROGRESS_TOPIC = "cadence-progress"
+CHUNK_BYTES = 4 * 1024 * 1024
+WATCH_SECONDS = 0.2
+
+
+def scratch() -> Path:
+    """This worker's own folder for inputs, work and finished files not yet fetched."""
+    chosen = os.environ.get("CADENCE_WORKER_DIR")
+    root = Path(chosen) if chosen else Path(tempfile.gettempdir()) / "cadence-worker"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def version() -> str:
+    return __version__
+
+
+def _local(path: str | None, inputs: dict[str, Path], bundled: dict[str, str]) -> Path | None:
+    """A desktop path, as this worker reaches it: a shipped input, a bundled resource, or
+    (a shared folder) the same path."""
+    if path is None:
+        return None
+    if path in inputs:
+        return inputs[path]
+    if path in bundled:
+        return RESOURCES / bundled[path]
+    return Path(path)
+
+
+def _unpack(files: dict[str, dict[str, Any]], into: Path) -> dict[str, Path]:
+    """Shipped inputs — desktop path → {"folder": bool, "members": {relative name: bytes}} —
+    written once per content; returns where each desktop path is found here."""
+    found: dict[str, Path] = {}
+    for original, shipped in files.items():
+        members: dict[str, bytes] = shipped["members"]
+        digest = hashlib.sha256()
+        for name in sorted(members):
+            digest.update(name.encode() + b"\0" + members[name])
+        home = into / digest.hexdigest()[:24]
+        if not home.exists():  # written aside, then renamed: a half-written input is never used
+            part = home.with_name(f"{home.name}.{uuid.uuid4().hex}.part")
+            part.mkdir(parents=True)
+            for name, data in members.items():
+                target = part / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            try:
+                part.rename(home)
+            except OSError:
+                if not home.exists():
+                    raise
+                shutil.rmtree(part, ignore_errors=True)  # another render unpacked it first
+        found[original] = home if shipped["folder"] else home / next(iter(members))
+    return found
+
+
+def _settings_here(
+    settings: Any, inputs: dict[str, Path], bundled: dict[str, str], cache: Path
+) -> Any:
+    """The desktop's settings with every path as this worker reaches it."""
+
+    def here(path: Path | None) -> Path | None:
+        return _local(None if path is None else str(path), inputs, bundled)
+
+    return replace(
+        settings,
+        speech=replace(
+            settings.speech,
+            piper_model=here(settings.speech.piper_model),
+            voices_dir=here(settings.speech.voices_dir),
+        ),
+        visuals=replace(
+            settings.visuals,
+            assets_dir=here(settings.visuals.assets_dir),
+            music_dir=here(settings.visuals.music_dir),
+            logo=here(settings.visuals.logo),
+        ),
+        footage=replace(settings.footage, cache_dir=cache / "footage"),
+        template_dir=here(settings.template_dir),
+        encoder_cache=cache / "encoders.json",
+    )
+
+
+def render(payload: dict[str, Any]) -> dict[str, Any]:
+    """One item's render on this worker: ``payload`` from `executor.ClusterExecutor`.
+
+    Returns the outcome, and for a finished render the files to fetch (name, size, sha256).
+    A cancel (the task cancelled, or its client gone) stops the render at once; a stop asks
+    it to end at the next stage boundary (its work folder keeps what was done)."""
+    from distributed import Event, get_worker
+    from distributed.worker import thread_state
+
+    from app.pipeline.runner import RenderTask, run_render
+
+    if payload["version"] != __version__:
+        return {
+            "status": "failed", "details": None, "stage": None, "stages_seen": [],
+            "transient": False, "result": None, "files": [],
+            "error": f"this worker runs Cadence {__version__} and the desktop "
+            f"{payload['version']} — install the same version on both",
+        }  # fmt: skip
+    worker = get_worker()
+    key = thread_state.key
+    root = scratch()
+    inputs = _unpack(payload["files"], root / "inputs")
+    item = payload["item"]
+    out_dir = root / "out" / f"{item}-{hashlib.sha256(str(key).encode()).hexdigest()[:12]}"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    task = RenderTask(
+        payload["idea"],
+        payload["row"],
+        _settings_here(payload["settings"], inputs, payload["bundled"], root / "cache"),
+        out_dir,
+        root / "work" / f"item-{item}",
+    )
+    cancel, stop, done = threading.Event(), threading.Event(), threading.Event()
+    stop_event = Event(payload["stop_event"]) if payload.get("stop_event") else None
+
+    def watch() -> None:
+        """The task cancelled (or its desktop gone): the render stops now."""
+        while not done.wait(WATCH_SECONDS):
+            state = worker.state.tasks.get(key)
+            if state is None or state.state in ("cancelled", "released", "forgotten"):
+                cancel.set()
+                return
+            if stop_event is not None and not stop.is_set():
+                try:
+                    if stop_event.is_set():
+                        stop.set()
+                except Exception:  # the scheduler briefly unreachable: asked again next time
+                    pass
+
+    def progress(stage: str, fraction: float) -> None:
+        worker.log_event(PROGRESS_TOPIC, {"key": key, "stage": stage, "fraction": fraction})
+
+    watcher = threading.Thread(target=watch, name=f"cadence-watch-{item}", daemon=True)
+    watcher.start()
+    try:
+        outcome = run_render(task, progress, cancel=cancel, stop=stop, timeout=payload["timeout"])
+    finally:
+        done.set()
+    answer: dict[str, Any] = {
+        "status": str(outcome.status),
+        "error": outcome.error,
+        "details": outcome.details,
+        "stage": outcome.stage,
+        "stages_seen": outcome.stages_seen,
+        "transient": outcome.transient,
+        "worker": worker.address,
+        "folder": str(out_dir),
+        "result": outcome.result,
+        "files": [],
+    }
+    if cancel.is_set():  # cancelled as it finished: nobody will fetch these
+        answer.update(status="canceled", error=None, transient=False, result=None)
+    if answer["result"] is not None:
+        answer["files"] = [_describe(path) for path in sorted(out_dir.iterdir())]
+    else:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    return answer
+
+
+def _describe(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        for block in iter(lambda: source.read(CHUNK_BYTES), b""):
+            digest.update(block)
+    return {"name": path.name, "size": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def read_chunk(folder: str, name: str, offset: int, size: int) -> bytes:
+    """Part of a finished file, for the desktop to fetch (only from this worker's out folder)."""
+    base = (scratch() / "out").resolve()
+    path = (Path(folder) / name).resolve()
+    if base not in path.parents:
+        raise ValueError(f"{path} is not a finished render of this worker")
+    with path.open("rb") as source:
+        source.seek(offset)
+        return source.read(size)
+
+
+def forget(folder: str) -> None:
+    """The desktop has the files: this worker's copy goes."""
+    base = (scratch() / "out").resolve()
+    path = Path(folder).resolve()
+    if base in path.parents:
+        shutil.rmtree(path, ignore_errors=True)

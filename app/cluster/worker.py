@@ -1,0 +1,74 @@
+"""``cadence worker``: a Dask worker that renders Cadence items, on any computer with the
+same Cadence version installed. It keeps no database: the desktop decides what runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from app import __version__
+from app.domain.errors import UserError
+
+log = logging.getLogger(__name__)
+
+CONNECT_SECONDS = 30
+
+
+def parse_resources(text: str | None) -> dict[str, float]:
+    """``GPU=1,MEMORY=8e9`` → {"GPU": 1.0, "MEMORY": 8e9}; a clear error for anything else."""
+    found: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in (text or "").replace(" ", ",").split(","))):
+        name, sep, amount = part.partition("=")
+        try:
+            if not (sep and name.strip()):
+                raise ValueError
+            found[name.strip()] = float(amount)
+        except ValueError:
+            raise UserError(
+                f"--resources: {part!r} is not NAME=AMOUNT (for example GPU=1)"
+            ) from None
+    return found
+
+
+async def serve(
+    scheduler: str, nthreads: int, resources: dict[str, float], name: str | None
+) -> int:
+    """Work for ``scheduler`` until interrupted; returns the exit status."""
+    try:
+        from distributed import Worker
+    except ImportError:
+        raise UserError(
+            "cadence worker needs Dask — install Cadence with the cluster extra "
+            "(pip install 'cadence-studio[cluster]')"
+        ) from None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: Ctrl+C only
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        worker = Worker(
+            scheduler, nthreads=nthreads, resources=resources or None, name=name,
+            dashboard=False, death_timeout=CONNECT_SECONDS,
+        )  # fmt: skip
+        await asyncio.wait_for(worker.start(), timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError) as exc:
+        why = str(exc) or f"no answer in {CONNECT_SECONDS} s"
+        raise UserError(
+            f"cannot reach the Dask scheduler at {scheduler} ({why}) — start it first "
+            "(dask scheduler) and check the address and port"
+        ) from None
+    print(
+        f"Cadence {__version__} worker {worker.address} rendering for {scheduler} "
+        f"({nthreads} at a time). Ctrl+C stops it.",
+        flush=True,
+    )
+    finished = asyncio.ensure_future(worker.finished())
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([finished, stopping], return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not finished.done():
+        await worker.close(reason="cadence worker stopped")
+    return 0
