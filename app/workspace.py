@@ -6,6 +6,7 @@ The CLI and the GUI both call these; each user action is one transaction and one
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -128,8 +129,12 @@ class Workspace:
         )
         self.quota = QuotaLedger(self.db, self.quota_limits)
         self._limiter: RateLimiter | None = None
+        self._cluster: Any = None  # the monitor's connection to the render cluster
+        self._cluster_lock = threading.Lock()
 
     def close(self) -> None:
+        if self._cluster is not None:
+            self._cluster.close()
         self.db.close()
 
     def _check_style(self, name: Any) -> None:
@@ -946,6 +951,7 @@ class Workspace:
 
         keys = (
             "engine.max_concurrent",
+            "render.cluster",
             "output.folder",
             "google.write_back",
             "llm.endpoint",
@@ -958,6 +964,58 @@ class Workspace:
         values["autostart"] = autostart.enabled()
         values["autostart_supported"] = autostart.supported()
         return values
+
+    def cluster_status(self) -> dict[str, Any] | None:
+        """The render cluster as the monitor shows it — its workers, what each renders — or
+        None when videos render on this computer. One connection, kept while it is used."""
+        from app.cluster.executor import ClusterExecutor
+
+        address = str(self.settings.get("render.cluster")).strip()
+        if address in ("", "local"):
+            return None
+        with self._cluster_lock:
+            if self._cluster is None or self._cluster.address != address:
+                if self._cluster is not None:
+                    self._cluster.close()
+                self._cluster = ClusterExecutor(address)
+            try:
+                workers = self._cluster.workers()
+            except UserError as exc:
+                return {"address": address, "error": str(exc), "workers": []}
+            except Exception as exc:  # the scheduler went away mid-answer: said, not raised
+                self._cluster.close()
+                return {"address": address, "error": f"no answer ({exc})", "workers": []}
+        return {"address": address, "error": None, "workers": list(workers.values())}
+
+    def test_cluster(self, address: str) -> str:
+        """Connect to a render cluster and say, in a sentence, what it offers (or raise a
+        `UserError` saying what is wrong)."""
+        from app import __version__
+        from app.cluster.executor import ClusterExecutor
+
+        address = address.strip() or "local"
+        _check_cluster(address)
+        if address == "local":
+            return "Videos render on this computer."
+        cluster = ClusterExecutor(address)
+        try:
+            workers = cluster.workers()
+        finally:
+            cluster.close()
+        if not workers:
+            return (f"Reached {address}, but no worker is connected — start one with "
+                    f"`cadence worker {address}` on a computer.")  # fmt: skip
+        names = ", ".join(
+            f"{w['name']} ({w['threads']} at a time"
+            + ("" if w["version_ok"] else f", Cadence {w['version']}: not used")
+            + ")"
+            for w in workers.values()
+        )
+        usable = sum(w["threads"] for w in workers.values() if w["version_ok"])
+        return (
+            f"{address}: {len(workers)} worker(s) — {names}; {usable} video(s) at a time "
+            f"with Cadence {__version__}."
+        )
 
     def save_settings(self, values: dict[str, Any]) -> Done:
         """Change several settings (each checked before any is stored)."""

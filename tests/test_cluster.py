@@ -5,15 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,59 +17,17 @@ from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
 from app.store.models import Execution, Item
 from app.workspace import Workspace
-from tests.conftest import ROOT
-from tests.test_engine import add_job, states
+from tests.cluster_helpers import Cluster, local_cluster
+from tests.engine_helpers import add_job, states
 
 pytest.importorskip("distributed")
 pytestmark = pytest.mark.slow
 
 
-@dataclass
-class Cluster:
-    address: str
-    workers: list[subprocess.Popen[str]]
-    folders: list[Path]
-
-
-def _wait_for_workers(address: str, count: int, seconds: float = 90) -> None:
-    from distributed import Client
-
-    with Client(address, timeout=30, set_as_default=False) as client:
-        client.wait_for_workers(count, timeout=seconds)
-
-
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    scheduler_file = tmp_path / "scheduler.json"
-    scheduler = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-         "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    workers: list[subprocess.Popen[str]] = []
-    try:
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads(scheduler_file.read_text())["address"]
-        folders = [tmp_path / f"worker-{n}" for n in (1, 2)]
-        for n, folder in enumerate(folders, 1):
-            env = {**os.environ, "CADENCE_WORKER_DIR": str(folder)}
-            with (tmp_path / f"worker-{n}.log").open("w") as log:  # a pipe nobody reads fills up
-                workers.append(subprocess.Popen(
-                    [sys.executable, str(ROOT / "main.py"), "worker", address, "--name", f"w{n}"],
-                    env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
-                ))  # fmt: skip
-        _wait_for_workers(address, 2)
-        yield Cluster(address, workers, folders)
-    finally:
-        for process in [*workers, scheduler]:
-            process.send_signal(signal.SIGTERM)
-        for process in [*workers, scheduler]:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with local_cluster(tmp_path) as started:
+        yield started
 
 
 @pytest.fixture
@@ -134,10 +86,8 @@ def test_a_cancel_reaches_a_remote_render(
 
     workspace.settings.set("render.cluster", cluster.address)
     job = add_job(workspace, [SCRIPTS[0] * 6], tmp_path / "out")
-    events: list[EngineEvent] = []
 
     def cancel_mid_render(event: EngineEvent) -> None:
-        events.append(event)
         if event.kind == "item_progressed" and event.data["stage"] == "encode":
             with workspace.db.write() as session:
                 if job_store.require_job(session, job).state == "running":
@@ -271,3 +221,37 @@ def test_workers_of_another_version_are_not_sent_work(
     assert f"no worker of the render cluster at {cluster.address} runs Cadence 9.9.9" in error
     assert "install this version on them" in error
     assert states(workspace, job)[1] == ["pending"]  # retried later, not lost
+
+
+def test_settings_tests_the_cluster_and_saves_it(
+    cluster: Cluster, workspace: Workspace, qtbot: object
+) -> None:
+    from app.ui.main_window import PAGES
+    from tests.test_publish_ui import open_window
+
+    window = open_window(qtbot, workspace)  # type: ignore[arg-type]
+    window.nav.setCurrentRow(PAGES.index("Settings"))
+    page = window.settings_page
+    wait = qtbot.waitUntil  # type: ignore[attr-defined]
+    page.cluster.setText("renderbox")
+    page.test_cluster_button.click()
+    wait(lambda: "neither local nor a scheduler address" in page.message.text(), timeout=30_000)
+    assert page.test_cluster_button.isEnabled()
+
+    page.cluster.setText(cluster.address)
+    page.test_cluster_button.click()
+    wait(lambda: page.message.text().startswith(cluster.address), timeout=60_000)
+    assert "2 worker(s) — w1 (1 at a time), w2 (1 at a time)" in page.message.text() or (
+        "2 worker(s) — w2 (1 at a time), w1 (1 at a time)" in page.message.text()
+    )
+    page.save_button.click()
+    wait(lambda: page.message.text() == "Saved.", timeout=30_000)
+    assert workspace.settings.get("render.cluster") == cluster.address
+
+    window.show()  # the monitor asks the cluster only while it is shown
+    window.nav.setCurrentRow(PAGES.index("Monitor"))
+    label = window.monitor.cluster
+    wait(lambda: label.text().startswith(f"{cluster.address}, 2 worker(s)"), timeout=30_000)
+    assert "w1 (1 at a time): idle" in label.text() and "w2 (1 at a time): idle" in label.text()
+    window.close()
+    window.shutdown()

@@ -18,45 +18,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.domain.idea import Idea, Priority
-from app.domain.job import JobDraft
+from app.domain.idea import Idea
 from app.domain.states import IllegalTransition
-from app.domain.validation import Level, RowReport
 from app.engine import service
 from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
 from app.pipeline.runner import RenderOutcome, RenderStatus
-from app.store import jobs as job_store
 from app.store import queue
 from app.store.models import AuditEntry, Item, Job
 from app.workspace import Workspace
 from tests.conftest import ROOT
+from tests.engine_helpers import add_job, states
 
-FAST = {"resolution": "720p", "optimize": "speed"}
 Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def add_job(
-    workspace: Workspace,
-    scripts: list[str],
-    folder: Path,
-    title: str = "Batch",
-    priority: str = "normal",
-) -> int:
-    rows = [
-        RowReport(n + 2, f"Idea {n + 2}", Idea(idea_title=f"Idea {n + 2}", script_content=script))
-        for n, script in enumerate(scripts)
-    ]
-    draft = JobDraft(
-        title=title,
-        source_kind="csv",
-        source_location="/tmp/x.csv",
-        output_config={**FAST, "folder": str(folder)},
-        validation_level=Level.PERMISSIVE,
-        priority=Priority(priority),
-    )
-    with workspace.db.write() as session:
-        return job_store.create_job(session, draft, rows, "test")
 
 
 @pytest.fixture
@@ -85,13 +59,6 @@ def when_encoding(
                     action(session, job, "tester")
 
     return listen
-
-
-def states(workspace: Workspace, job_id: int) -> tuple[str, list[str]]:
-    with workspace.db.read() as session:
-        job = job_store.get_job(session, job_id)
-        assert job is not None
-        return job.state, [i.state for i in job.items]
 
 
 def test_items_render_in_priority_order_and_the_job_completes(

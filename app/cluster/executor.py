@@ -124,6 +124,11 @@ class ClusterExecutor:
                 "threads": details.get("nthreads", 0),
                 "resources": details.get("resources", {}),
                 "running": len(processing.get(address, ())),
+                "items": sorted(
+                    int(str(key).split("-")[2])
+                    for key in processing.get(address, ())
+                    if str(key).startswith("cadence-render-")
+                ),
                 "version": versions.get(address),
                 "version_ok": versions.get(address) == __version__,
             }

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +25,7 @@ from app.paths import RESOURCES
 PROGRESS_TOPIC = "cadence-progress"
 CHUNK_BYTES = 4 * 1024 * 1024
 WATCH_SECONDS = 0.2
+PROGRESS_SECONDS = 0.25
 
 
 def scratch() -> Path:
@@ -154,8 +156,16 @@ def render(payload: dict[str, Any]) -> dict[str, Any]:
                 except Exception:  # the scheduler briefly unreachable: asked again next time
                     pass
 
+    last_stage, last_at = "", 0.0
+
     def progress(stage: str, fraction: float) -> None:
-        worker.log_event(PROGRESS_TOPIC, {"key": key, "stage": stage, "fraction": fraction})
+        """A new stage at once, otherwise a few times a second: each goes through the
+        scheduler to the desktop."""
+        nonlocal last_stage, last_at
+        now = time.monotonic()
+        if stage != last_stage or now - last_at >= PROGRESS_SECONDS:
+            last_stage, last_at = stage, now
+            worker.log_event(PROGRESS_TOPIC, {"key": key, "stage": stage, "fraction": fraction})
 
     watcher = threading.Thread(target=watch, name=f"cadence-watch-{item}", daemon=True)
     watcher.start()

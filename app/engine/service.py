@@ -150,8 +150,9 @@ class Engine:
         self._held = False  # the load held back ready work: look again every poll
         self._figures_at = 0.0  # monotonic: the next look whether figures are due (daily)
         self._figures: asyncio.Future[None] | None = None
-        address = str(workspace.settings.get("render.cluster")).strip()
-        self.cluster = None if address in ("", "local") else ClusterExecutor(address)
+        self.cluster: ClusterExecutor | None = None  # while render.cluster names one
+        self._cluster_lock = threading.Lock()
+        self._retired: list[ClusterExecutor] = []  # closed when the engine stops
 
     def _must_look(self) -> bool:
         """In a thread: a pass has work to find — something committed, or its time came."""
@@ -184,8 +185,8 @@ class Engine:
             await self._loop(stopping, until_idle)
         finally:
             self._commits.close()
-            if self.cluster is not None:  # remote renders still going are cancelled with it
-                await asyncio.to_thread(self.cluster.close)
+            for cluster in [*self._retired, *([self.cluster] if self.cluster else [])]:
+                await asyncio.to_thread(cluster.close)  # remote renders still going: cancelled
             if self.schedules is not None:
                 await self.schedules.stop()
                 self.schedules = None
@@ -471,19 +472,32 @@ class Engine:
                 error=f"videos cannot be written to {folder} ({why}) — choose another output "
                 "folder (Settings, or the job's folder) or fix its permissions, then retry",
             )
-        elif self.cluster is None:
+        elif (cluster := self._cluster()) is None:
             outcome = run_render(
                 task, progress, cancel=worker.cancel, stop=worker.stop, timeout=timeout
             )
         else:
             try:
-                outcome = self.cluster.render(
+                outcome = cluster.render(
                     task, progress, item_id=claim.item_id, cancel=worker.cancel,
                     stop=worker.stop, timeout=timeout,
                 )  # fmt: skip
             except ClusterError as exc:  # unreachable now: retried with the job's backoff
                 outcome = RenderOutcome(RenderStatus.FAILED, error=str(exc), transient=True)
         self._record(claim, outcome, folder)
+
+    def _cluster(self) -> ClusterExecutor | None:
+        """Where this render goes, as `render.cluster` says now (a change in Settings takes
+        effect with the next render; renders already on the old cluster finish there)."""
+        address = str(self.workspace.settings.get("render.cluster")).strip()
+        with self._cluster_lock:
+            if address in ("", "local"):
+                return None
+            if self.cluster is None or self.cluster.address != address:
+                if self.cluster is not None:  # its renders in flight finish there
+                    self._retired.append(self.cluster)
+                self.cluster = ClusterExecutor(address)
+            return self.cluster
 
     def retry_policy(self, claim: queue.Claim | publishing.UploadClaim) -> RetryPolicy:
         settings = self.workspace.settings

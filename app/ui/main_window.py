@@ -216,6 +216,7 @@ class MainWindow(QMainWindow):
         self.settings_page.remove_channel.connect(self.remove_channel)
         self.settings_page.copy_token.connect(self.copy_api_token)
         self.settings_page.new_style.connect(self.new_style)
+        self.settings_page.test_cluster.connect(self.test_cluster)
         self.jobs.reschedule_requested.connect(self.reschedule_item)
         self.jobs.approval_requested.connect(self.review_approvals)
         self.jobs.details.act.connect(self.on_detail_action)
@@ -502,6 +503,7 @@ class MainWindow(QMainWindow):
         self.monitor.missed_source = self.workspace.missed_runs
         self.monitor.quota_source = self.workspace.limiter.held_for
         self.monitor.publishing_source = self.workspace.publishing_state
+        self.monitor.cluster_source = self.workspace.cluster_status
         self.monitor.job_title = self.job_title
         self.show_page(self.nav.currentRow())
         self.idle_timer.start()
@@ -1206,6 +1208,27 @@ class MainWindow(QMainWindow):
             self.show_page(PAGES.index("Settings"))
 
         self.background.run(workspace.google.logout, done, self.on_failed)
+
+    def test_cluster(self, address: str) -> None:
+        """Reach the render cluster (off the GUI thread: it connects over the network)."""
+        if self.workspace is None:
+            return
+        workspace, page = self.workspace, self.settings_page
+        page.test_cluster_button.setEnabled(False)
+        page.message.setText(f"Reaching {address}…")
+
+        def done(sentence: str) -> None:
+            page.test_cluster_button.setEnabled(True)
+            page.message.setText(sentence)
+
+        def failed(error: BaseException) -> None:
+            page.test_cluster_button.setEnabled(True)
+            if isinstance(error, UserError):
+                page.message.setText(str(error))
+            else:
+                self.on_failed(error)
+
+        self.background.run(lambda: workspace.test_cluster(address), done, failed)
 
     def save_settings(self, values: dict[str, Any]) -> None:
         if self.workspace is None:

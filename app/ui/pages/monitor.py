@@ -112,6 +112,10 @@ class MonitorPage(QWidget):
         form.addRow("Memory used by Cadence", self.app_memory)
         form.addRow("Google API", self.quota)
         form.addRow("YouTube today", self.youtube)
+        self.cluster = QLabel("This computer")
+        self.cluster.setAccessibleName("Where videos render")
+        self.cluster.setWordWrap(True)
+        form.addRow("Rendering on", self.cluster)
         middle.addWidget(facts, 1)
         alerts_box = QGroupBox("Alerts")
         alerts_layout = QVBoxLayout(alerts_box)
@@ -143,6 +147,8 @@ class MonitorPage(QWidget):
         self.missed = 0
         self.missed_source: Callable[[], int] | None = None  # set once the workspace is open
         self.publishing_source: Callable[[], dict[str, Any]] | None = None
+        self.cluster_source: Callable[[], dict[str, Any] | None] | None = None
+        self.asking_cluster = False
         self.publishing: dict[str, Any] = {}
         self.job_title: Callable[[int], str] = lambda job_id: f"Job {job_id}"
         self.timer = QTimer(self)
@@ -202,6 +208,17 @@ class MonitorPage(QWidget):
             self.background.run(self.missed_source, self._show_missed, lambda _e: None)
         if self.publishing_source is not None:
             self.background.run(self.publishing_source, self.show_publishing, lambda _e: None)
+        if self.cluster_source is not None and not self.asking_cluster:
+            self.asking_cluster = True  # an unreachable scheduler takes seconds to say so
+
+            def answered(status: dict[str, Any] | None) -> None:
+                self.asking_cluster = False
+                self.show_cluster(status)
+
+            def failed(_error: BaseException) -> None:
+                self.asking_cluster = False
+
+            self.background.run(self.cluster_source, answered, failed)
         self._show_running()
         self._show_alerts()
 
@@ -211,6 +228,30 @@ class MonitorPage(QWidget):
 
     def _show_missed(self, missed: int) -> None:
         self.missed = missed
+
+    def show_cluster(self, status: dict[str, Any] | None) -> None:
+        """Where videos render: this computer, or the cluster's workers and what each does."""
+        if status is None:
+            self.cluster.setText("This computer")
+            return
+        if status["error"]:
+            self.cluster.setText(f"{status['address']}: {status['error']}")
+            return
+        lines = []
+        for worker in status["workers"]:
+            doing = ", ".join(
+                f"“{self.job_title(self.running[i]['job'])}” row {self.running[i]['row']}"
+                if i in self.running else f"item {i}"
+                for i in worker["items"]
+            ) or "idle"  # fmt: skip
+            version = "" if worker["version_ok"] else f" — Cadence {worker['version']}, not used"
+            lines.append(f"{worker['name']} ({worker['threads']} at a time): {doing}{version}")
+        self.cluster.setText(
+            f"{status['address']}, {len(lines)} worker(s)\n" + "\n".join(lines)
+            if lines
+            else f"{status['address']}: no worker connected — run `cadence worker "
+            f"{status['address']}` on a computer"
+        )
 
     def show_publishing(self, state: dict[str, Any]) -> None:
         """Today's YouTube quota per Google project, and what waits on the user."""

@@ -38,6 +38,7 @@ class SettingsPage(QWidget):
     remove_channel = Signal(str)  # the channel's id
     copy_token = Signal()
     new_style = Signal()
+    test_cluster = Signal(str)  # the address typed
 
     def __init__(self) -> None:
         super().__init__()
@@ -115,6 +116,21 @@ class SettingsPage(QWidget):
         folder = PathField("Output folder")
         self.output_folder = folder.edit
         form.addRow("Output folder", folder)
+        cluster_row = QHBoxLayout()
+        self.cluster = QLineEdit()
+        self.cluster.setAccessibleName("Render on")
+        self.cluster.setPlaceholderText("local — or a Dask scheduler, e.g. tcp://renderbox:8786")
+        self.cluster.setToolTip(
+            "Your other computers render too: run `cadence worker ADDRESS` on each of them"
+        )
+        self.test_cluster_button = QPushButton("Test")
+        self.test_cluster_button.setAccessibleName("Test the render cluster")
+        self.test_cluster_button.clicked.connect(
+            lambda: self.test_cluster.emit(self.cluster.text().strip() or "local")
+        )
+        cluster_row.addWidget(self.cluster, 1)
+        cluster_row.addWidget(self.test_cluster_button)
+        form.addRow("Render on", cluster_row)
         self.write_back = QCheckBox("Write each row's status back to its Google Sheet")
         form.addRow("", self.write_back)
         self.new_style_button = QPushButton("New style…")
@@ -194,6 +210,8 @@ class SettingsPage(QWidget):
     def show_values(self, values: dict[str, object], account: str | None) -> None:
         self.max_concurrent.setValue(int(str(values.get("engine.max_concurrent", 1))))
         self.output_folder.setText(str(values.get("output.folder") or ""))
+        cluster = str(values.get("render.cluster") or "local")
+        self.cluster.setText("" if cluster == "local" else cluster)
         self.write_back.setChecked(bool(values.get("google.write_back")))
         self.autostart.setChecked(bool(values.get("autostart")))
         self.autostart.setEnabled(bool(values.get("autostart_supported", True)))
@@ -245,6 +263,7 @@ class SettingsPage(QWidget):
             {
                 "engine.max_concurrent": self.max_concurrent.value(),
                 "output.folder": self.output_folder.text().strip(),
+                "render.cluster": self.cluster.text().strip() or "local",
                 "google.write_back": self.write_back.isChecked(),
                 "autostart": self.autostart.isChecked(),
                 "llm.endpoint": self.llm_endpoint.text().strip(),
