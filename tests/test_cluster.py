@@ -233,16 +233,18 @@ def test_settings_tests_the_cluster_and_saves_it(
     window.nav.setCurrentRow(PAGES.index("Settings"))
     page = window.settings_page
     wait = qtbot.waitUntil  # type: ignore[attr-defined]
+    wait(lambda: "Sign in… to read Google Sheets" in page.account.text(), timeout=30_000)  # loaded
     page.cluster.setText("renderbox")
     page.test_cluster_button.click()
-    wait(lambda: "neither local nor a scheduler address" in page.message.text(), timeout=30_000)
+    status = page.cluster_status  # beside the field, not at the foot of the page
+    wait(lambda: "neither local nor a scheduler address" in status.text(), timeout=30_000)
     assert page.test_cluster_button.isEnabled()
 
     page.cluster.setText(cluster.address)
     page.test_cluster_button.click()
-    wait(lambda: page.message.text().startswith(cluster.address), timeout=60_000)
-    assert "2 worker(s) — w1 (1 at a time), w2 (1 at a time)" in page.message.text() or (
-        "2 worker(s) — w2 (1 at a time), w1 (1 at a time)" in page.message.text()
+    wait(lambda: status.text().startswith(cluster.address), timeout=60_000)
+    assert "2 worker(s) — w1 (1 at a time), w2 (1 at a time)" in status.text() or (
+        "2 worker(s) — w2 (1 at a time), w1 (1 at a time)" in status.text()
     )
     page.save_button.click()
     wait(lambda: page.message.text() == "Saved.", timeout=30_000)

@@ -1215,17 +1215,16 @@ class MainWindow(QMainWindow):
             return
         workspace, page = self.workspace, self.settings_page
         page.test_cluster_button.setEnabled(False)
-        page.message.setText(f"Reaching {address}…")
+        page.cluster_status.setText(f"Reaching {address}…")
 
         def done(sentence: str) -> None:
             page.test_cluster_button.setEnabled(True)
-            page.message.setText(sentence)
+            page.cluster_status.setText(sentence)
 
         def failed(error: BaseException) -> None:
             page.test_cluster_button.setEnabled(True)
-            if isinstance(error, UserError):
-                page.message.setText(str(error))
-            else:
+            page.cluster_status.setText(str(error) if isinstance(error, UserError) else "")
+            if not isinstance(error, UserError):
                 self.on_failed(error)
 
         self.background.run(lambda: workspace.test_cluster(address), done, failed)

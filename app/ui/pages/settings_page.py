@@ -131,6 +131,10 @@ class SettingsPage(QWidget):
         cluster_row.addWidget(self.cluster, 1)
         cluster_row.addWidget(self.test_cluster_button)
         form.addRow("Render on", cluster_row)
+        self.cluster_status = QLabel("")  # what Test found, where the user is looking
+        self.cluster_status.setWordWrap(True)
+        self.cluster_status.setAccessibleName("Render cluster test result")
+        form.addRow("", self.cluster_status)
         self.write_back = QCheckBox("Write each row's status back to its Google Sheet")
         form.addRow("", self.write_back)
         self.new_style_button = QPushButton("New style…")
