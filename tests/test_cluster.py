@@ -257,3 +257,29 @@ def test_settings_tests_the_cluster_and_saves_it(
     assert "w1 (1 at a time): idle" in label.text() and "w2 (1 at a time): idle" in label.text()
     window.close()
     window.shutdown()
+
+
+def test_inputs_travel_with_the_task_and_too_many_are_refused_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from app.cluster import executor
+    from app.paths import MUSIC_DIR
+    from app.pipeline.render import RenderSettings
+    from app.pipeline.runner import RenderTask
+
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(b"x" * 2000)
+    base = RenderSettings()
+    settings = replace(base, visuals=replace(base.visuals, logo=logo))
+    task = RenderTask({"idea_title": "One"}, 2, settings, tmp_path / "out", tmp_path / "work")
+    files, bundled = executor.shipped_inputs(task)
+    assert files == {str(logo): {"folder": False, "members": {"logo.png": b"x" * 2000}}}
+    assert bundled == {str(MUSIC_DIR): "music"}  # the worker has its own copy
+
+    monkeypatch.setattr(executor, "MAX_SHIPPED_BYTES", 1000)
+    with pytest.raises(executor.ClusterError) as refused:
+        executor.shipped_inputs(task)
+    assert str(logo) in str(refused.value) and "render.cluster = local" in str(refused.value)
+    assert not refused.value.transient  # the user's to change: not retried

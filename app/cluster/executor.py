@@ -33,7 +33,12 @@ MAX_SHIPPED_BYTES = 200 * 1024 * 1024
 
 
 class ClusterError(UserError):
-    """The cluster cannot be reached or used; the message says what to do."""
+    """The cluster cannot be reached or used; the message says what to do. ``transient``:
+    worth trying again later (a cluster down), unlike what only the user can change."""
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 def _members(path: Path) -> dict[str, Any]:
@@ -73,7 +78,8 @@ def shipped_inputs(task: RenderTask) -> tuple[dict[str, Any], dict[str, str]]:
             raise ClusterError(
                 f"the render's input files ({path} and others) are over "
                 f"{MAX_SHIPPED_BYTES // 2**20} MB — too much to send with every video; render "
-                "this job on this computer (render.cluster = local)"
+                "this job on this computer (render.cluster = local)",
+                transient=False,
             )
     return files, bundled
 
@@ -99,7 +105,8 @@ class ClusterExecutor:
                     raise ClusterError(
                         "rendering on a cluster needs Dask — install Cadence with the cluster "
                         "extra (pip install 'cadence-studio[cluster]'), or set render.cluster "
-                        "to local"
+                        "to local",
+                        transient=False,
                     ) from exc
                 try:
                     client = Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False)

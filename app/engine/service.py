@@ -483,7 +483,16 @@ class Engine:
                     stop=worker.stop, timeout=timeout,
                 )  # fmt: skip
             except ClusterError as exc:  # unreachable now: retried with the job's backoff
-                outcome = RenderOutcome(RenderStatus.FAILED, error=str(exc), transient=True)
+                outcome = RenderOutcome(
+                    RenderStatus.FAILED, error=str(exc), transient=exc.transient
+                )
+            except Exception as exc:  # a bug, or Dask failing oddly: the item must not hang
+                log.exception("rendering item %s on the cluster failed", claim.item_id)
+                outcome = RenderOutcome(
+                    RenderStatus.FAILED,
+                    error=f"internal error while rendering on the cluster ({exc}) — see the log",
+                    transient=True,
+                )
         self._record(claim, outcome, folder)
 
     def _cluster(self) -> ClusterExecutor | None:
