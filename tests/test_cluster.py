@@ -283,3 +283,57 @@ def test_inputs_travel_with_the_task_and_too_many_are_refused_once(
         executor.shipped_inputs(task)
     assert str(logo) in str(refused.value) and "render.cluster = local" in str(refused.value)
     assert not refused.value.transient  # the user's to change: not retried
+
+
+class _Served:
+    """A fake Dask client that serves a worker's files in chunks (possibly damaged ones)."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.reads = 0
+
+    def submit(self, _function: object, _folder: str, name: str, offset: int, size: int,
+               **_options: object) -> object:  # fmt: skip
+        self.reads += 1
+        data = self.files[name][offset : offset + size]
+
+        class Done:
+            def result(self, timeout: float | None = None) -> bytes:
+                return data
+
+            def cancel(self) -> None:
+                pass
+
+        return Done()
+
+
+def test_fetched_files_are_checked_and_published_together_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from app.cluster import executor, remote
+    from app.pipeline.runner import remove_partials
+
+    monkeypatch.setattr(remote, "CHUNK_BYTES", 1000)  # several chunks per file
+    video, captions = bytes(range(256)) * 20, b"1\n00:00:00,000 --> 00:00:01,000\nHi\n"
+    files = {"002-one.mp4": video, "002-one.srt": captions}
+
+    def described(name: str, data: bytes) -> dict[str, object]:
+        return {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+    answer = {"folder": "/w/out/1", "worker": "tcp://w1:1",
+              "files": [described(n, d) for n, d in files.items()]}  # fmt: skip
+    out = tmp_path / "out"
+    served = _Served(files)
+    fetched = executor.ClusterExecutor("tcp://x:1")._fetch(served, answer, out, threading.Event())
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == files
+    assert set(fetched) == set(files) and served.reads == 6 + 1
+
+    damaged = tmp_path / "damaged"
+    served = _Served({**files, "002-one.srt": captions[:-3] + b"XX\n"})  # same size, other bytes
+    with pytest.raises(ValueError, match=r"002-one\.srt arrived damaged"):
+        executor.ClusterExecutor("tcp://x:1")._fetch(served, answer, damaged, threading.Event())
+    assert not [p for p in damaged.iterdir() if not p.name.startswith(".")]  # neither published
+    remove_partials(damaged, "002-one")  # what a failed render does with the rest
+    assert list(damaged.iterdir()) == []

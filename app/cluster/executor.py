@@ -29,6 +29,7 @@ from app.pipeline.runner import RenderOutcome, RenderStatus, RenderTask, remove_
 POLL_SECONDS = 0.2
 CONNECT_SECONDS = 10
 VERSIONS_SECONDS = 30.0
+FETCH_SECONDS = 120.0  # for one 4 MB chunk, however slow the network
 MAX_SHIPPED_BYTES = 200 * 1024 * 1024
 
 
@@ -185,7 +186,7 @@ class ClusterExecutor:
         timeout: float | None,
     ) -> RenderOutcome:
         """Like `run_render`, on the cluster (call from a worker thread: it waits)."""
-        from distributed import Event
+        from distributed import Event, fire_and_forget
         from distributed.client import FutureCancelledError
 
         stem = output_stem(task.row, Idea.from_dict(task.idea))
@@ -249,18 +250,25 @@ class ClusterExecutor:
         )
         if answer["result"] is None:
             return outcome
+        gone = False
         try:
             fetched = self._fetch(client, answer, task.out_dir, cancel)
-        except (OSError, ValueError) as exc:
+        except Exception as exc:  # the worker gone, a damaged chunk, a full disk: retried
+            gone = isinstance(exc, TimeoutError)
             remove_partials(task.out_dir, stem)
             return RenderOutcome(
                 RenderStatus.FAILED,
                 error=f"the finished video could not be fetched from {answer['worker']} "
-                f"({exc}) — it will be retried",
+                f"({type(exc).__name__}: {exc}) — it will be retried",
                 transient=True,
             )
         finally:
-            client.submit(remote.forget, answer["folder"], workers=[answer["worker"]], pure=False)
+            if not gone:  # kept by the scheduler until it has run (a dropped future would not)
+                fire_and_forget(
+                    client.submit(
+                        remote.forget, answer["folder"], workers=[answer["worker"]], pure=False
+                    )
+                )
         outcome.result = {
             k: (str(fetched[Path(v).name]) if isinstance(v, str) and Path(v).name in fetched
                 else v)
@@ -283,10 +291,15 @@ class ClusterExecutor:
                 while offset < described["size"]:
                     if cancel.is_set():
                         raise OSError("canceled while fetching")
-                    chunk = client.submit(
+                    reading = client.submit(
                         remote.read_chunk, answer["folder"], name, offset, remote.CHUNK_BYTES,
                         workers=[answer["worker"]], allow_other_workers=False, pure=False,
-                    ).result()  # fmt: skip
+                    )  # fmt: skip
+                    try:  # a worker that is gone would leave it waiting for ever
+                        chunk = reading.result(timeout=FETCH_SECONDS)
+                    except TimeoutError:
+                        reading.cancel()
+                        raise
                     if not chunk:
                         break
                     sink.write(chunk)
