@@ -37,9 +37,13 @@ def local_cluster(folder: Path, workers: int = 2) -> Iterator[Cluster]:
     started: list[subprocess.Popen[str]] = []
     try:
         deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads(scheduler_file.read_text())["address"]
+        address = None
+        while address is None and time.monotonic() < deadline:
+            try:  # the file appears before its contents: read until it parses
+                address = json.loads(scheduler_file.read_text())["address"]
+            except (OSError, ValueError, KeyError):
+                time.sleep(0.1)
+        assert address is not None, "the Dask scheduler did not start within 60 s"
         folders = [folder / f"worker-{n}" for n in range(1, workers + 1)]
         for n, scratch in enumerate(folders, 1):
             env = {**os.environ, "CADENCE_WORKER_DIR": str(scratch)}

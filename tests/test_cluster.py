@@ -55,8 +55,8 @@ def test_a_job_renders_across_both_workers_like_it_does_locally(
     workspace.settings.set("render.cluster", cluster.address)
     job = add_job(workspace, SCRIPTS, tmp_path / "remote")
     events: list[EngineEvent] = []
-    engine = run_engine(workspace, events, max_concurrent=2)
-    assert engine.cluster is not None
+    engine = run_engine(workspace, events)  # engine.max_concurrent is 1: the cluster's 2 count
+    assert engine.cluster is not None and engine.capacity() == 2
     assert states(workspace, job) == ("completed", ["completed"] * 4)
     remote = digests(tmp_path / "remote")
     assert len([n for n in remote if n.endswith(".mp4")]) == 4

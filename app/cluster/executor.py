@@ -95,6 +95,7 @@ class ClusterExecutor:
         self._progress: dict[str, Callable[[str, float], None]] = {}
         self.placed: dict[int, str] = {}  # item id → the worker that rendered it last
         self._usable: list[str] = []
+        self.capacity = 0  # renders the usable workers take at once (0: not asked yet)
         self._usable_at = 0.0
 
     def client(self) -> Any:
@@ -159,6 +160,8 @@ class ClusterExecutor:
                 else f"the render cluster at {self.address} has no workers — start one with "
                 f"`cadence worker {self.address}` on a computer"
             )
+        info = self.client().scheduler_info(n_workers=-1)["workers"]
+        self.capacity = sum(int(info.get(a, {}).get("nthreads", 1)) for a in usable)
         self._usable, self._usable_at = usable, now
         return usable
 

@@ -368,8 +368,14 @@ class Engine:
                 self._look_at = time.monotonic() + wait
         return claims
 
+    def capacity(self) -> int:
+        """Renders at once: `engine.max_concurrent` here, or on a cluster the sum of its
+        usable workers' slots (once it has been asked)."""
+        cluster = self.cluster
+        return cluster.capacity if cluster is not None and cluster.capacity else self.max_concurrent
+
     async def _fill(self) -> int:
-        free = self.max_concurrent - len(self.workers)
+        free = self.capacity() - len(self.workers)
         if free <= 0:
             return 0
         claims = await asyncio.to_thread(self._claim, free)
@@ -501,6 +507,9 @@ class Engine:
         address = str(self.workspace.settings.get("render.cluster")).strip()
         with self._cluster_lock:
             if address in ("", "local"):
+                if self.cluster is not None:  # back to this computer: its renders finish there
+                    self._retired.append(self.cluster)
+                    self.cluster = None
                 return None
             if self.cluster is None or self.cluster.address != address:
                 if self.cluster is not None:  # its renders in flight finish there
