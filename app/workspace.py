@@ -133,9 +133,15 @@ class Workspace:
         self._cluster_lock = threading.Lock()
 
     def close(self) -> None:
-        if self._cluster is not None:
-            self._cluster.close()
+        self.close_cluster()
         self.db.close()
+
+    def close_cluster(self) -> None:
+        """The monitor's connection to the render cluster, if any, closed."""
+        with self._cluster_lock:
+            if self._cluster is not None:
+                self._cluster.close()
+                self._cluster = None
 
     def _check_style(self, name: Any) -> None:
         from app.pipeline.styles import load_template, style_names, template_files
