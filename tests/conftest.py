@@ -45,6 +45,26 @@ def _collect_qt_objects(request: pytest.FixtureRequest) -> Iterator[None]:
         gc.collect()
 
 
+_EXIT_STATUS: list[int] = []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _EXIT_STATUS.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Every result is reported by now: leave without Python's interpreter teardown, where
+    PySide's clean-up of Qt objects left by hundreds of GUI tests can crash (seen once, after
+    all tests had passed, as "shared QObject was deleted directly" and a segfault). The exit
+    status stays pytest's own."""
+    if _EXIT_STATUS and "PySide6.QtCore" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS[-1])
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "qtbot" in getattr(item, "fixturenames", ()):
