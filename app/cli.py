@@ -28,6 +28,7 @@ from app import (
     cli_scheduling,
     cli_settings,
     cli_stats,
+    cli_storage,
     cli_voices,
     cli_worker,
 )
@@ -158,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_voices.add_parser(commands)
     cli_analytics.add_parser(commands)
     cli_worker.add_parser(commands)
+    cli_storage.add_parser(commands)
     return parser
 
 

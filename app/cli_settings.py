@@ -7,6 +7,7 @@ import getpass
 import json
 import sys
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from app.paths import AppPaths
@@ -23,7 +24,9 @@ def add_parser(commands: Any) -> None:
     get = actions.add_parser("get", help="one setting's value")
     get.add_argument("key")
     get.set_defaults(handler=cmd_get)
-    put = actions.add_parser("set", help="change a setting (secrets: give - to type it hidden)")
+    put = actions.add_parser(
+        "set", help="change a setting (secrets: - to type it hidden, or @FILE to read a file)"
+    )
     put.add_argument("key")
     put.add_argument("value", nargs="?", default="-")
     put.set_defaults(handler=cmd_set)
@@ -65,11 +68,19 @@ def cmd_set(args: argparse.Namespace, paths: AppPaths) -> int:
     if value == "-":
         if sys.stdin.isatty():
             value = getpass.getpass(f"{opt.description}: ")
-        else:
-            value = sys.stdin.readline().rstrip("\n")
+        else:  # piped: all of it (a JSON key file spans lines)
+            value = sys.stdin.read().strip()
+    elif opt.kind == Kind.SECRET and value.startswith("@"):  # from a file: @key.json
+        try:
+            value = Path(value[1:]).expanduser().read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingError(
+                f"{opt.key}: cannot read {value[1:]} ({exc.__class__.__name__})"
+            ) from None
     elif opt.kind == Kind.SECRET:
         raise SettingError(
-            f"give {opt.key} as - and type it at the prompt, so it stays out of your shell history"
+            f"give {opt.key} as - and type it at the prompt, or as @FILE to read it from a "
+            "file, so it stays out of your shell history"
         )
     with closing(Workspace(paths)) as workspace:
         workspace.settings.set(args.key, value)

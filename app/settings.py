@@ -147,6 +147,29 @@ OPTIONS: tuple[Option, ...] = (
         "tcp://renderbox:8786 whose workers run `cadence worker`",
     ),
     Option(
+        "storage.target",
+        Kind.TEXT,
+        "",
+        "Also deliver each finished video to object storage: s3://bucket/folder or "
+        "gs://bucket/folder (empty: the output folder only; a job may name its own)",
+    ),
+    Option(
+        "storage.endpoint",
+        Kind.URL,
+        "",
+        "An S3-compatible service's address (MinIO, Cloudflare R2, Backblaze B2…); empty: "
+        "Amazon S3",
+    ),
+    Option("storage.region", Kind.TEXT, "", "The bucket's region, e.g. eu-west-1 (S3 only)"),
+    Option("storage.key_id", Kind.SECRET, "", "S3 access key ID (kept in the keyring)"),
+    Option("storage.secret", Kind.SECRET, "", "S3 secret access key (kept in the keyring)"),
+    Option(
+        "storage.gcs_key",
+        Kind.SECRET,
+        "",
+        "Google Cloud Storage: a service account's JSON key, its contents (kept in the keyring)",
+    ),
+    Option(
         "notify.quiet",
         Kind.BOOL,
         False,

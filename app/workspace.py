@@ -39,6 +39,7 @@ from app.store.stats import job_progress, workspace_stats
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from app.delivery.objects import StorageAccess
     from app.domain.estimate import Estimate, Pace
     from app.google.analytics import Analytics, FetchReport
     from app.google.auth import GoogleAuth
@@ -66,10 +67,43 @@ def _check_cluster(value: Any) -> None:
         port = url.port
     except ValueError:  # not a number, or out of range
         port = None
-    if url.scheme not in ("tcp", "tls") or not url.hostname or port is None:
+    if url.scheme == "tls":
+        raise SettingError(
+            "render.cluster: tls:// needs certificates on every computer, which Cadence does "
+            "not set up yet — use tcp:// on your own network (or through a VPN or SSH tunnel)"
+        )
+    if url.scheme != "tcp" or not url.hostname or port is None:
         raise SettingError(
             f"render.cluster: {text!r} is neither local nor a scheduler address such as "
             "tcp://renderbox:8786"
+        )
+
+
+def _check_storage(value: Any) -> None:
+    """s3://bucket/folder or gs://bucket/folder."""
+    from app.delivery.target import parse_target
+    from app.settings import SettingError
+
+    try:
+        parse_target(str(value))
+    except UserError as exc:
+        raise SettingError(f"storage.target: {exc}") from None
+
+
+def _check_gcs_key(value: Any) -> None:
+    """A service account's JSON key (its contents, not its file name)."""
+    import json
+
+    from app.settings import SettingError
+
+    try:
+        key = json.loads(str(value))
+    except ValueError:
+        key = None
+    if not isinstance(key, dict) or "private_key" not in key or "client_email" not in key:
+        raise SettingError(
+            "storage.gcs_key: not a service account's JSON key — paste the whole key file's "
+            "contents (Google Cloud console › IAM › Service accounts › Keys)"
         )
 
 
@@ -125,6 +159,8 @@ class Workspace:
                 "render.style": self._check_style,
                 "output.folder": _check_writable,
                 "render.cluster": _check_cluster,
+                "storage.target": _check_storage,
+                "storage.gcs_key": _check_gcs_key,
             },
         )
         self.quota = QuotaLedger(self.db, self.quota_limits)
@@ -1022,6 +1058,33 @@ class Workspace:
             f"{address}: {len(workers)} worker(s) — {names}; {usable} video(s) at a time "
             f"with Cadence {__version__}."
         )
+
+    def storage_access(self) -> StorageAccess:
+        """How to sign in to object storage, from Settings and the keyring."""
+        from app.delivery.objects import StorageAccess
+
+        text = self.settings.text
+        return StorageAccess(
+            key_id=text("storage.key_id"),
+            secret=text("storage.secret"),
+            endpoint=text("storage.endpoint"),
+            region=text("storage.region"),
+            gcs_key=text("storage.gcs_key"),
+        )
+
+    def test_storage(self, address: str) -> str:
+        """Write, read back and delete a small file at ``address`` (default: the workspace's
+        storage) and say so, or raise a `UserError` saying what is wrong."""
+        from app.delivery.objects import check
+        from app.delivery.target import parse_target
+
+        address = address.strip() or self.settings.text("storage.target")
+        if not address:
+            raise UserError(
+                "no storage to test — give an address such as s3://my-bucket/videos (or set "
+                "storage.target)"
+            )
+        return check(parse_target(address), self.storage_access())
 
     def save_settings(self, values: dict[str, Any]) -> Done:
         """Change several settings (each checked before any is stored)."""

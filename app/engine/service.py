@@ -27,6 +27,8 @@ import platformdirs
 from sqlalchemy import select
 
 from app.cluster.executor import ClusterError, ClusterExecutor
+from app.delivery.objects import deliver
+from app.delivery.target import StorageError, StorageTarget, parse_target
 from app.domain.output import OutputConfig
 from app.domain.retry import RetryPolicy, RetryStrategy
 from app.domain.states import State
@@ -499,7 +501,41 @@ class Engine:
                     error=f"internal error while rendering on the cluster ({exc}) — see the log",
                     transient=True,
                 )
-        self._record(claim, outcome, folder)
+        self._record(claim, outcome, folder, progress)
+
+    def _storage(self, claim: queue.Claim) -> StorageTarget | None:
+        """Where this job's finished files go beyond the disk: its own ``storage`` (``""``:
+        nowhere), else the workspace's ``storage.target``."""
+        chosen = claim.output_config.get("storage")
+        text = str(chosen if chosen is not None else self.workspace.settings.get("storage.target"))
+        return parse_target(text) if text.strip() else None
+
+    def _deliver(
+        self, claim: queue.Claim, outputs: dict[str, Any], progress: Callable[[str, float], None]
+    ) -> tuple[str | None, StorageError | None]:
+        """A finished item's files sent to object storage when its job asks: the video's
+        address, or what went wrong (the item is then retried; its render is not repeated)."""
+        try:
+            target = self._storage(claim)
+            if target is None:
+                return None, None
+            progress("deliver", 0.0)
+            files = [Path(outputs[k]) for k in OUTPUT_FILES if outputs.get(k)]
+            files = [f for f in files if f.exists()]
+            urls = deliver(
+                files,
+                target,
+                f"job-{claim.job_id}-{slug(claim.job_title, 40)}",
+                self.workspace.storage_access(),
+                mark=str(claim.item_id),
+                progress=lambda fraction: progress("deliver", fraction),
+            )
+        except StorageError as exc:
+            return None, exc
+        except Exception as exc:  # a bug, or a storage library failing oddly: said, retried
+            log.exception("delivering item %s to storage failed", claim.item_id)
+            return None, StorageError(f"internal error ({exc}) — see the log")
+        return urls[0] if urls else None, None
 
     def _cluster(self) -> ClusterExecutor | None:
         """Where this render goes, as `render.cluster` says now (a change in Settings takes
@@ -562,17 +598,14 @@ class Engine:
         )
 
     def _record(
-        self, claim: queue.Claim, outcome: RenderOutcome, folder: Path | None = None
+        self,
+        claim: queue.Claim,
+        outcome: RenderOutcome,
+        folder: Path | None = None,
+        progress: Callable[[str, float], None] = lambda _s, _f: None,
     ) -> None:
         status: str = outcome.status
-        retry_at = None
-        error = outcome.error
-        if status == RenderStatus.FAILED:
-            policy = self.retry_policy(claim)
-            delay = retry_delay(policy, claim.attempt, transient=outcome.transient)
-            if delay is not None:
-                retry_at = utcnow() + timedelta(seconds=delay)
-                error = f"{error} — retrying in {delay:.0f} s (attempt {claim.attempt + 1} of {policy.max_attempts})"  # noqa: E501
+        error, transient = outcome.error, outcome.transient
         outputs = None
         if status == RenderStatus.COMPLETED and outcome.result:
             outputs = {k: outcome.result[k] for k in OUTPUT_FILES}
@@ -582,11 +615,30 @@ class Engine:
             outputs["notes"] = outcome.result.get("warnings") or []
         if status == RenderStatus.SKIPPED:  # its video exists: done just before the last stop?
             status, error, outputs = self._adopt(claim, folder)
+        url = None
+        if status == RenderStatus.COMPLETED and outputs is not None:
+            url, problem = self._deliver(claim, outputs, progress)
+            if problem is not None:  # the files stay; the retry finds them and sends them again
+                status, outputs, transient = RenderStatus.FAILED, None, problem.transient
+                error = f"rendered, but not delivered to storage: {problem}"
+        retry_at = None
+        if status == RenderStatus.FAILED:
+            policy = self.retry_policy(claim)
+            delay = retry_delay(policy, claim.attempt, transient=transient)
+            if delay is not None:
+                retry_at = utcnow() + timedelta(seconds=delay)
+                error = f"{error} — retrying in {delay:.0f} s (attempt {claim.attempt + 1} of {policy.max_attempts})"  # noqa: E501
         if outcome.details:
             log.error("item %s failed:\n%s", claim.item_id, outcome.details)
         with self.db.write() as session:
             state = queue.finish_item(
-                session, claim, status, error=error, outputs=outputs, retry_at=retry_at
+                session,
+                claim,
+                status,
+                error=error,
+                outputs=outputs,
+                output_url=url,
+                retry_at=retry_at,
             )
             phase = session.scalar(select(Item.phase).where(Item.id == claim.item_id))
             self._tell_if_ended(session, claim.job_id)

@@ -271,6 +271,7 @@ def item_record(item: Item) -> dict[str, Any]:
         "attempts": item.attempts,
         "error": item.error,
         "outputs": item.outputs,
+        "output_url": item.output_url,
         "video_id": item.video_id,
         "phase": item.phase,
         "upload": upload_record(item.upload) if item.upload is not None else None,

@@ -102,6 +102,7 @@ class Item(Base):
     progress: Mapped[float] = mapped_column(default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     outputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    output_url: Mapped[str | None] = mapped_column(Text)  # the video in object storage, if sent
     error: Mapped[str | None] = mapped_column(Text)
     video_id: Mapped[str | None] = mapped_column(String(64))
     not_before: Mapped[datetime | None]  # a retry, a time rule or a start time waits until then

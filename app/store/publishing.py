@@ -237,6 +237,7 @@ def reject(
             outputs = item.outputs or {}
             files += [Path(outputs[k]) for k in OUTPUT_FILES if outputs.get(k)]
             item.phase, item.stage, item.outputs, item.progress = Phase.RENDER.value, None, {}, 0.0
+            item.output_url = None
             item.upload.status = UploadStatus.WAITING.value
             item.upload.rejected_reason = reason
             item.error = f"rejected ({reason}) — rendering again"

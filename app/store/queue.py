@@ -343,12 +343,14 @@ def finish_item(
     *,
     error: str | None = None,
     outputs: dict[str, Any] | None = None,
+    output_url: str | None = None,
     retry_at: datetime | None = None,
 ) -> str:
     """Record how an attempt ended; returns the item's new state.
 
     ``outcome``: completed | failed | stopped (back to pending: a pause or a shutdown) |
-    canceled. A failure with ``retry_at`` goes back to the queue until then.
+    canceled. A failure with ``retry_at`` goes back to the queue until then. ``output_url``:
+    where the video was delivered in object storage, recorded with ``outputs``.
     """
     item = session.get(Item, claim.item_id)
     execution = session.get(Execution, claim.execution_id)
@@ -375,7 +377,7 @@ def finish_item(
     item.error = error
     item.not_before = retry_at
     if outputs is not None:
-        item.outputs = outputs
+        item.outputs, item.output_url = outputs, output_url
     if target is State.COMPLETED:
         item.progress, item.stage = 1.0, None
     item.finished_at = now if target is not State.PENDING else None

@@ -1,0 +1,28 @@
+"""``storage test``: can Cadence write to the object storage finished videos are sent to?"""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import closing
+from typing import Any
+
+from app.paths import AppPaths
+from app.workspace import Workspace
+
+
+def add_parser(commands: Any) -> None:
+    storage = commands.add_parser("storage", help="object storage for finished videos")
+    actions = storage.add_subparsers(dest="storage_command", metavar="ACTION", required=True)
+    test = actions.add_parser(
+        "test", help="write, read back and delete a small file there with your storage key"
+    )
+    test.add_argument(
+        "address", nargs="?", default="", help="s3://bucket/folder or gs://… (default: Settings)"
+    )
+    test.set_defaults(handler=cmd_test)
+
+
+def cmd_test(args: argparse.Namespace, paths: AppPaths) -> int:
+    with closing(Workspace(paths)) as workspace:
+        print(workspace.test_storage(args.address))
+    return 0
