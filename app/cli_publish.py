@@ -33,6 +33,12 @@ def add_job_arguments(create: argparse.ArgumentParser) -> None:
     out.add_argument("--style", metavar="NAME", help=f"{', '.join(BUILTIN)} or a template name")
     out.add_argument("--footage", choices=CHOICES, help=FOOTAGE_HELP)
     out.add_argument("--out", metavar="DIR", help="folder for the videos (default: one per job)")
+    out.add_argument(
+        "--storage",
+        metavar="URL",
+        help="also deliver the videos to s3://bucket/folder or gs://bucket/folder, or none "
+        "(default: the storage.target setting)",
+    )
     pub = create.add_argument_group("publishing")
     pub.add_argument("--publish", choices=["youtube"], help="upload each video when rendered")
     pub.add_argument("--channel", metavar="ID|TITLE", help="a channel from `channels list`")
@@ -84,6 +90,8 @@ def output_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
     OutputConfig.from_dict(data)  # impossible combinations refused before anything is stored
     if args.out:
         data["folder"] = args.out
+    if args.storage is not None:
+        data["storage"] = args.storage.strip()
     return data
 
 

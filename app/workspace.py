@@ -81,7 +81,7 @@ def _check_cluster(value: Any) -> None:
 
 def _check_storage(value: Any) -> None:
     """s3://bucket/folder or gs://bucket/folder."""
-    from app.delivery.target import parse_target
+    from app.domain.storage import parse_target
     from app.settings import SettingError
 
     try:
@@ -1000,9 +1000,13 @@ class Workspace:
             "llm.model",
             "api.enabled",
             "api.port",
+            "storage.target",
+            "storage.endpoint",
+            "storage.region",
         )
         values: dict[str, Any] = {key: self.settings.get(key) for key in keys}
-        values["llm.api_key_set"] = bool(self.settings.text("llm.api_key"))  # never the key
+        for secret in ("llm.api_key", "storage.key_id", "storage.secret", "storage.gcs_key"):
+            values[f"{secret}_set"] = bool(self.settings.text(secret))  # never the secret
         values["autostart"] = autostart.enabled()
         values["autostart_supported"] = autostart.supported()
         return values
@@ -1076,7 +1080,7 @@ class Workspace:
         """Write, read back and delete a small file at ``address`` (default: the workspace's
         storage) and say so, or raise a `UserError` saying what is wrong."""
         from app.delivery.objects import check
-        from app.delivery.target import parse_target
+        from app.domain.storage import parse_target
 
         address = address.strip() or self.settings.text("storage.target")
         if not address:

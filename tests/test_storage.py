@@ -17,7 +17,7 @@ from tenacity import wait_none
 
 from app.delivery import objects
 from app.delivery.objects import StorageAccess, check, deliver
-from app.delivery.target import StorageError, parse_target
+from app.domain.storage import StorageError, parse_target
 from app.engine.events import EngineEvent, EventKind
 from app.engine.service import Engine
 from app.paths import AppPaths
@@ -257,3 +257,42 @@ def test_storage_settings_are_checked_and_the_key_read_from_a_file(
     tested = run_cli("storage", "test")
     assert tested.returncode == 0, tested.stderr
     assert f"s3://{bucket}/v works" in tested.stdout
+
+
+@pytest.mark.slow
+def test_settings_page_tests_the_storage_and_keeps_its_keys_out_of_sight(
+    s3: S3, bucket: str, workspace: Workspace, qtbot: object
+) -> None:
+    from app.ui.main_window import PAGES
+    from tests.test_publish_ui import open_window
+
+    workspace.settings.unset("storage.key_id")
+    window = open_window(qtbot, workspace)  # type: ignore[arg-type]
+    window.nav.setCurrentRow(PAGES.index("Settings"))
+    page = window.settings_page
+    wait = qtbot.waitUntil  # type: ignore[attr-defined]
+    wait(lambda: "Sign in… to read Google Sheets" in page.account.text(), timeout=30_000)
+    assert page.storage_endpoint.text() == s3.endpoint
+    assert page.storage_secret.text() == "" and "stored in the keyring" in (
+        page.storage_secret.placeholderText()
+    )
+    page.storage_target.setText("my-bucket")
+    page.test_storage_button.click()
+    status = page.storage_status
+    wait(lambda: "not a storage address" in status.text(), timeout=30_000)
+
+    page.storage_target.setText(f"s3://{bucket}/weekly")
+    page.test_storage_button.click()
+    wait(lambda: "no key for" in status.text(), timeout=30_000)  # the ID was unset
+    page.storage_key_id.setText("test-key")
+    page.save_button.click()
+    wait(lambda: page.message.text() == "Saved.", timeout=30_000)
+    assert workspace.settings.get("storage.target") == f"s3://{bucket}/weekly"
+    assert workspace.settings.get("storage.key_id") == "test-key"
+    assert workspace.settings.get("storage.secret") == "test-secret"  # untouched: not retyped
+    assert page.storage_key_id.text() == ""  # shown again as "stored", never the key
+    page.test_storage_button.click()
+    wait(lambda: status.text().startswith(f"s3://{bucket}/weekly works"), timeout=30_000)
+    assert s3.keys(bucket) == []
+    window.close()
+    window.shutdown()

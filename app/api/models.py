@@ -57,6 +57,13 @@ class Output(Strict):
         None, description="backgrounds: stock footage, the assets folder, or the style's only"
     )
     folder: str | None = Field(None, max_length=1000, description="where its videos go")
+    storage: str | None = Field(
+        None,
+        max_length=1000,
+        description="also deliver the videos to s3://bucket/folder or gs://bucket/folder; "
+        "'none': only the folder; absent: the storage.target setting",
+        examples=["s3://my-bucket/videos"],
+    )
 
     def config(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump().items() if v not in (None, False)}

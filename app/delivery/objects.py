@@ -30,7 +30,7 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
-from app.delivery.target import StorageError, StorageTarget
+from app.domain.storage import StorageError, StorageTarget
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from app.domain.errors import DraftError
 from app.domain.idea import Priority
 from app.domain.publishing import PublishConfig
 from app.domain.scheduling import SchedulingConfig
+from app.domain.storage import StorageError, parse_target
 from app.domain.validation import Level
 
 __all__ = ["DraftError", "JobDraft"]
@@ -79,6 +80,12 @@ class JobDraft:
             raise DraftError(
                 "write-back", "needs a Google Sheet source — a file's rows cannot show status"
             )
+        storage = str(self.output_config.get("storage") or "").strip()
+        if storage and storage.lower() != "none":
+            try:
+                parse_target(storage)
+            except StorageError as exc:
+                raise DraftError("storage", str(exc)) from None
         SchedulingConfig.from_dict(self.scheduling)
         PublishConfig.from_dict(self.publish).checked()
         return self

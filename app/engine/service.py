@@ -28,10 +28,10 @@ from sqlalchemy import select
 
 from app.cluster.executor import ClusterError, ClusterExecutor
 from app.delivery.objects import deliver
-from app.delivery.target import StorageError, StorageTarget, parse_target
 from app.domain.output import OutputConfig
 from app.domain.retry import RetryPolicy, RetryStrategy
 from app.domain.states import State
+from app.domain.storage import StorageError, StorageTarget, parse_target
 from app.engine.events import EngineEvent, EventKind
 from app.engine.load import LoadGauge
 from app.engine.retry import retry_delay
@@ -504,11 +504,11 @@ class Engine:
         self._record(claim, outcome, folder, progress)
 
     def _storage(self, claim: queue.Claim) -> StorageTarget | None:
-        """Where this job's finished files go beyond the disk: its own ``storage`` (``""``:
-        nowhere), else the workspace's ``storage.target``."""
+        """Where this job's finished files go beyond the disk: its own ``storage`` (``""`` or
+        ``none``: nowhere), else the workspace's ``storage.target``."""
         chosen = claim.output_config.get("storage")
         text = str(chosen if chosen is not None else self.workspace.settings.get("storage.target"))
-        return parse_target(text) if text.strip() else None
+        return parse_target(text) if text.strip() and text.strip().lower() != "none" else None
 
     def _deliver(
         self, claim: queue.Claim, outputs: dict[str, Any], progress: Callable[[str, float], None]

@@ -112,7 +112,8 @@ class ItemsModel(RecordTableModel):
         ("Output", _output),
         ("Problem", _problem),
         ("Footage", _footage),
-        ("YouTube", published),
+        ("Storage", lambda i: i.get("output_url") or ""),
+        ("YouTube", published),  # last: the link people look for at the row's end
     )
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

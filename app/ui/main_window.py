@@ -29,10 +29,12 @@ from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
     QHBoxLayout,
+    QLabel,
     QListWidget,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QPushButton,
     QStackedWidget,
     QStyle,
     QWidget,
@@ -217,6 +219,7 @@ class MainWindow(QMainWindow):
         self.settings_page.copy_token.connect(self.copy_api_token)
         self.settings_page.new_style.connect(self.new_style)
         self.settings_page.test_cluster.connect(self.test_cluster)
+        self.settings_page.test_storage.connect(self.test_storage)
         self.jobs.reschedule_requested.connect(self.reschedule_item)
         self.jobs.approval_requested.connect(self.review_approvals)
         self.jobs.details.act.connect(self.on_detail_action)
@@ -1211,23 +1214,45 @@ class MainWindow(QMainWindow):
 
     def test_cluster(self, address: str) -> None:
         """Reach the render cluster (off the GUI thread: it connects over the network)."""
+        page = self.settings_page
+        self._try_out(
+            page.test_cluster_button, page.cluster_status, f"Reaching {address}…",
+            lambda workspace: workspace.test_cluster(address),
+        )  # fmt: skip
+
+    def test_storage(self, address: str) -> None:
+        """Write a small file to the storage and read it back (off the GUI thread)."""
+        page = self.settings_page
+        self._try_out(
+            page.test_storage_button, page.storage_status, "Writing a test file…",
+            lambda workspace: workspace.test_storage(address),
+        )  # fmt: skip
+
+    def _try_out(
+        self,
+        button: QPushButton,
+        label: QLabel,
+        asking: str,
+        call: Callable[[Workspace], str],
+    ) -> None:
+        """A Settings Test button: the answer (or what is wrong) beside it, when it comes."""
         if self.workspace is None:
             return
-        workspace, page = self.workspace, self.settings_page
-        page.test_cluster_button.setEnabled(False)
-        page.cluster_status.setText(f"Reaching {address}…")
+        workspace = self.workspace
+        button.setEnabled(False)
+        label.setText(asking)
 
         def done(sentence: str) -> None:
-            page.test_cluster_button.setEnabled(True)
-            page.cluster_status.setText(sentence)
+            button.setEnabled(True)
+            label.setText(sentence)
 
         def failed(error: BaseException) -> None:
-            page.test_cluster_button.setEnabled(True)
-            page.cluster_status.setText(str(error) if isinstance(error, UserError) else "")
+            button.setEnabled(True)
+            label.setText(str(error) if isinstance(error, UserError) else "")
             if not isinstance(error, UserError):
                 self.on_failed(error)
 
-        self.background.run(lambda: workspace.test_cluster(address), done, failed)
+        self.background.run(lambda: call(workspace), done, failed)
 
     def save_settings(self, values: dict[str, Any]) -> None:
         if self.workspace is None:
@@ -1236,6 +1261,7 @@ class MainWindow(QMainWindow):
 
         def saved(_done: Done) -> None:
             self.settings_page.message.setText("Saved.")
+            self.settings_page.secrets_kept(values)
             self.apply_api()
 
         self.background.run(lambda: workspace.save_settings(values), saved, self.on_failed)

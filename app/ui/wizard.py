@@ -44,6 +44,7 @@ from app.domain.output import Container, Optimize, OutputConfig, Resolution
 from app.domain.publishing import CATEGORIES, Privacy, PublishConfig, parse_interval
 from app.domain.schedule import local_zone_name, parse_schedule, zone
 from app.domain.scheduling import Mode, SchedulingConfig
+from app.domain.storage import parse_target
 from app.domain.validation import Level, SheetReport
 from app.paths import unwritable
 from app.sources.intake import SourceSpec
@@ -392,6 +393,14 @@ class OutputPage(QWizardPage):
         form.addRow("Folder", folder)
         self.errors = FieldErrors()
         self.folder_error = self.errors.beside(form, ("folder",), self.folder.textChanged)
+        self.storage = QLineEdit()
+        self.storage.setAccessibleName("Storage")
+        self.storage.setPlaceholderText("as in Settings — or s3://bucket/folder, gs://…, none")
+        self.storage.setToolTip(
+            "Also deliver this job's videos to object storage (each file checked there)"
+        )
+        form.addRow("Storage", self.storage)
+        self.storage_error = self.errors.beside(form, ("storage",), self.storage.textChanged)
         self.error = self.errors.general
         form.addRow(self.error)
         self.container.currentTextChanged.connect(self._container_changed)
@@ -458,6 +467,8 @@ class OutputPage(QWizardPage):
             data["folder"] = self.folder.text().strip()
         if self.footage.currentData():
             data["footage"] = self.footage.currentData()
+        if self.storage.text().strip():
+            data["storage"] = self.storage.text().strip()
         return data
 
     def validatePage(self) -> bool:
@@ -476,6 +487,14 @@ class OutputPage(QWizardPage):
                 )
                 return False
         self.folder_error.setText("")
+        storage = self.storage.text().strip()
+        if storage and storage.lower() != "none":
+            try:
+                parse_target(storage)
+            except UserError as exc:
+                self.storage_error.setText(f"{exc}.")
+                return False
+        self.storage_error.setText("")
         return True
 
 
@@ -1017,6 +1036,9 @@ class ReviewPage(QWizardPage):
         lines.append(f"Validation: {result.level.value}")
         folder = result.output_config.get("folder")
         lines.append(f"Folder: {folder}" if folder else "Folder: the default, one per job")
+        storage = str(result.output_config.get("storage") or "")
+        if storage:
+            lines.append("Storage: none" if storage.lower() == "none" else f"Also to: {storage}")
         if result.scheduling.get("start_at"):
             lines.append(f"Starts: {result.scheduling['start_at'][:16].replace('T', ' ')}")
         if result.scheduling.get("end_at"):

@@ -1,4 +1,4 @@
-"""Settings: appearance, Google account (sign out), YouTube channels, rendering basics."""
+"""Settings: appearance, Google account, YouTube channels, rendering, storage, the local API."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ class SettingsPage(QWidget):
     copy_token = Signal()
     new_style = Signal()
     test_cluster = Signal(str)  # the address typed
+    test_storage = Signal(str)  # the storage address typed ("" : the saved one)
 
     def __init__(self) -> None:
         super().__init__()
@@ -144,6 +145,7 @@ class SettingsPage(QWidget):
         self.new_style_button.clicked.connect(self.new_style.emit)
         form.addRow("Styles", self.new_style_button)
         layout.addWidget(render)
+        layout.addWidget(self._storage_group())
 
         writer = QGroupBox("Script writer (for rows without a script)")
         writer_form = QFormLayout(writer)
@@ -172,6 +174,84 @@ class SettingsPage(QWidget):
         layout.addStretch()
         self.message = QLabel("")
         layout.addWidget(self.message)
+
+    def _storage_group(self) -> QGroupBox:
+        storage = QGroupBox("Storage (finished videos also go to a bucket)")
+        form = QFormLayout(storage)
+        row = QHBoxLayout()
+        self.storage_target = QLineEdit()
+        self.storage_target.setAccessibleName("Storage address")
+        self.storage_target.setPlaceholderText(
+            "none — or s3://my-bucket/videos, gs://my-bucket/videos"
+        )
+        self.storage_target.setToolTip(
+            "Each finished video, thumbnail, captions and metadata are uploaded here too, "
+            "checked, and the address kept with the item. A job may name its own."
+        )
+        self.test_storage_button = QPushButton("Test")
+        self.test_storage_button.setAccessibleName("Test the storage")
+        self.test_storage_button.setToolTip(
+            "Write, read back and delete a small file there with the saved key"
+        )
+        self.test_storage_button.clicked.connect(
+            lambda: self.test_storage.emit(self.storage_target.text().strip())
+        )
+        row.addWidget(self.storage_target, 1)
+        row.addWidget(self.test_storage_button)
+        form.addRow("Address", row)
+        self.storage_status = QLabel("")
+        self.storage_status.setWordWrap(True)
+        self.storage_status.setAccessibleName("Storage test result")
+        form.addRow("", self.storage_status)
+        self.storage_endpoint = QLineEdit()
+        self.storage_endpoint.setAccessibleName("S3-compatible service address")
+        self.storage_endpoint.setPlaceholderText(
+            "Amazon S3 — or https://… for MinIO, Cloudflare R2, Backblaze B2"
+        )
+        form.addRow("Service", self.storage_endpoint)
+        self.storage_region = QLineEdit()
+        self.storage_region.setAccessibleName("Storage region")
+        self.storage_region.setPlaceholderText("e.g. eu-west-1 (S3 only; empty: the default)")
+        form.addRow("Region", self.storage_region)
+        self.storage_key_id = self._secret_field("S3 access key ID")
+        form.addRow("Access key ID", self.storage_key_id)
+        self.storage_secret = self._secret_field("S3 secret access key")
+        form.addRow("Secret key", self.storage_secret)
+        self.storage_gcs_key = self._secret_field("Google Cloud service account key")
+        self.storage_gcs_key.setToolTip("Paste the whole JSON key file's contents")
+        form.addRow("GCS key (JSON)", self.storage_gcs_key)
+        return storage
+
+    @staticmethod
+    def _secret_field(name: str) -> QLineEdit:
+        field = QLineEdit()
+        field.setAccessibleName(name)
+        field.setEchoMode(QLineEdit.EchoMode.Password)
+        return field
+
+    @staticmethod
+    def _show_secret(field: QLineEdit, stored: object) -> None:
+        """Never the secret: only whether one is kept, typed over to replace it."""
+        field.clear()
+        field.setPlaceholderText(
+            "stored in the keyring — type to replace it"
+            if stored
+            else "(not set; kept in the system keyring)"
+        )
+
+    def secrets_kept(self, saved: dict[str, Any]) -> None:
+        """Secrets just saved leave their fields: "stored", not the typed text, shows."""
+        for key, field in self._secret_fields():
+            if saved.get(key):
+                self._show_secret(field, True)
+
+    def _secret_fields(self) -> tuple[tuple[str, QLineEdit], ...]:
+        return (
+            ("llm.api_key", self.llm_key),
+            ("storage.key_id", self.storage_key_id),
+            ("storage.secret", self.storage_secret),
+            ("storage.gcs_key", self.storage_gcs_key),
+        )
 
     def _api_group(self) -> QGroupBox:
         api = QGroupBox("Local API (for n8n, Make, scripts and dashboards)")
@@ -226,12 +306,11 @@ class SettingsPage(QWidget):
         self.api_port.setValue(int(str(values.get("api.port") or 8765)))
         self.llm_endpoint.setText(str(values.get("llm.endpoint") or ""))
         self.llm_model.setText(str(values.get("llm.model") or ""))
-        self.llm_key.clear()
-        self.llm_key.setPlaceholderText(
-            "stored in the keyring — type to replace it"
-            if values.get("llm.api_key_set")
-            else "(not set; kept in the system keyring)"
-        )
+        self.storage_target.setText(str(values.get("storage.target") or ""))
+        self.storage_endpoint.setText(str(values.get("storage.endpoint") or ""))
+        self.storage_region.setText(str(values.get("storage.region") or ""))
+        for key, field in self._secret_fields():
+            self._show_secret(field, values.get(f"{key}_set"))
 
     def show_channels(self, records: list[Any]) -> None:
         self.channels.clear()
@@ -274,6 +353,13 @@ class SettingsPage(QWidget):
                 "llm.model": self.llm_model.text().strip(),
                 "api.enabled": self.api_enabled.isChecked(),
                 "api.port": self.api_port.value(),
-                **({"llm.api_key": self.llm_key.text()} if self.llm_key.text() else {}),
+                "storage.target": self.storage_target.text().strip(),
+                "storage.endpoint": self.storage_endpoint.text().strip(),
+                "storage.region": self.storage_region.text().strip(),
+                **{
+                    key: field.text().strip()
+                    for key, field in self._secret_fields()
+                    if field.text().strip()  # typed: replaces the kept one
+                },
             }
         )
