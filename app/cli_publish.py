@@ -39,6 +39,12 @@ def add_job_arguments(create: argparse.ArgumentParser) -> None:
         help="also deliver the videos to s3://bucket/folder or gs://bucket/folder, or none "
         "(default: the storage.target setting)",
     )
+    out.add_argument(
+        "--needs",
+        metavar="NAME=AMOUNT",
+        help="on a render cluster: only workers offering this render it, e.g. GPU=1 "
+        "(default: the render.cluster_needs setting)",
+    )
     pub = create.add_argument_group("publishing")
     pub.add_argument("--publish", choices=["youtube"], help="upload each video when rendered")
     pub.add_argument("--channel", metavar="ID|TITLE", help="a channel from `channels list`")
@@ -92,6 +98,8 @@ def output_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
         data["folder"] = args.out
     if args.storage is not None:
         data["storage"] = args.storage.strip()
+    if args.needs is not None:
+        data["needs"] = args.needs.strip()
     return data
 
 

@@ -22,7 +22,8 @@ def add_parser(commands: Any) -> None:
 
 
 def cmd_worker(args: argparse.Namespace, paths: AppPaths) -> int:
-    from app.cluster.worker import parse_resources, serve
+    from app.cluster.worker import serve
+    from app.domain.resources import parse_resources
 
     if args.nthreads < 1:
         raise UserError(f"--nthreads {args.nthreads}: a worker renders 1 video at a time or more")

@@ -147,6 +147,13 @@ OPTIONS: tuple[Option, ...] = (
         "tcp://renderbox:8786 whose workers run `cadence worker`",
     ),
     Option(
+        "render.cluster_needs",
+        Kind.TEXT,
+        "",
+        "What a cluster worker must offer to render a video, e.g. GPU=1 (workers started with "
+        "--resources GPU=1; empty: any worker); a job may ask for its own",
+    ),
+    Option(
         "storage.target",
         Kind.TEXT,
         "",

@@ -21,6 +21,7 @@ from app.changes import Changes, Done, JobAction, ScheduleAction
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.job import JobDraft
+from app.domain.resources import parse_resources
 from app.domain.states import State
 from app.domain.validation import Level, Rules, SheetReport
 from app.export import render, write_atomically
@@ -77,6 +78,16 @@ def _check_cluster(value: Any) -> None:
             f"render.cluster: {text!r} is neither local nor a scheduler address such as "
             "tcp://renderbox:8786"
         )
+
+
+def _check_needs(value: Any) -> None:
+    """GPU=1 or NAME=AMOUNT,… (what a cluster worker must offer)."""
+    from app.settings import SettingError
+
+    try:
+        parse_resources(str(value), "render.cluster_needs")
+    except UserError as exc:
+        raise SettingError(str(exc)) from None
 
 
 def _check_storage(value: Any) -> None:
@@ -159,6 +170,7 @@ class Workspace:
                 "render.style": self._check_style,
                 "output.folder": _check_writable,
                 "render.cluster": _check_cluster,
+                "render.cluster_needs": _check_needs,
                 "storage.target": _check_storage,
                 "storage.gcs_key": _check_gcs_key,
             },
@@ -994,6 +1006,7 @@ class Workspace:
         keys = (
             "engine.max_concurrent",
             "render.cluster",
+            "render.cluster_needs",
             "output.folder",
             "google.write_back",
             "llm.endpoint",

@@ -25,7 +25,11 @@ class Cluster:
 
 
 @contextmanager
-def local_cluster(folder: Path, workers: int = 2) -> Iterator[Cluster]:
+def local_cluster(
+    folder: Path, workers: int = 2, resources: dict[int, str] | None = None
+) -> Iterator[Cluster]:
+    """A scheduler and ``workers`` `cadence worker` processes named w1, w2…; ``resources``:
+    what worker number n offers (``{1: "GPU=1"}``)."""
     from distributed import Client
 
     scheduler_file = folder / "scheduler.json"
@@ -48,8 +52,10 @@ def local_cluster(folder: Path, workers: int = 2) -> Iterator[Cluster]:
         for n, scratch in enumerate(folders, 1):
             env = {**os.environ, "CADENCE_WORKER_DIR": str(scratch)}
             with (folder / f"worker-{n}.log").open("w") as log:  # a pipe nobody reads fills up
+                offers = ["--resources", resources[n]] if resources and n in resources else []
                 started.append(subprocess.Popen(
-                    [sys.executable, str(ROOT / "main.py"), "worker", address, "--name", f"w{n}"],
+                    [sys.executable, str(ROOT / "main.py"), "worker", address, "--name", f"w{n}",
+                     *offers],
                     env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
                 ))  # fmt: skip
         with Client(address, timeout=30, set_as_default=False) as client:

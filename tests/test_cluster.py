@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
-from app.store.models import Execution, Item
+from app.store.models import Execution, Item, Job
 from app.workspace import Workspace
 from tests.cluster_helpers import Cluster, local_cluster
 from tests.engine_helpers import add_job, states
@@ -340,3 +340,45 @@ def test_fetched_files_are_checked_and_published_together_or_not_at_all(
     assert not [p for p in damaged.iterdir() if not p.name.startswith(".")]  # neither published
     remove_partials(damaged, "002-one")  # what a failed render does with the rest
     assert list(damaged.iterdir()) == []
+
+
+def test_a_job_that_needs_a_gpu_renders_only_on_the_worker_that_offers_one(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    with local_cluster(tmp_path, resources={2: "GPU=1"}) as cluster:
+        workspace.settings.set("render.cluster", cluster.address)
+        workspace.settings.set("engine.max_attempts", "1")
+        gpu_job = add_job(workspace, SCRIPTS[:2], tmp_path / "gpu")
+        lost_job = add_job(workspace, SCRIPTS[:1], tmp_path / "tpu")
+        with workspace.db.write() as session:
+            for job_id, needs in ((gpu_job, "GPU=1"), (lost_job, "TPU=2")):
+                job = session.get(Job, job_id)
+                assert job is not None
+                job.output_config = {**job.output_config, "needs": needs}
+        engine = run_engine(workspace, [])
+        assert engine.cluster is not None
+        names = {a: w["name"] for a, w in engine.cluster.workers().items()}
+        assert states(workspace, gpu_job) == ("completed", ["completed"] * 2)
+        with workspace.db.read() as session:
+            items = session.scalars(select(Item).where(Item.job_id == gpu_job)).all()
+            lost = session.scalars(select(Item).where(Item.job_id == lost_job)).one()
+            assert {names[engine.cluster.placed[i.id]] for i in items} == {"w2"}
+            assert lost.state == "failed"
+            assert lost.error == (
+                f"no worker of the render cluster at {cluster.address} offers TPU=2 — start "
+                f"one with `cadence worker {cluster.address} --resources TPU=2`, or change "
+                "what the job needs"
+            )
+        engine.cluster.close()
+
+
+def test_what_a_job_needs_is_checked_when_it_is_made(run_cli: object) -> None:
+    from tests.test_bad_inputs import DEMO
+
+    made = run_cli("jobs", "create", "--source", str(DEMO), "--needs", "GPU")  # type: ignore[operator]
+    assert made.returncode == 2
+    assert "needs: 'GPU' is not NAME=AMOUNT with a positive amount (for example GPU=1)" in (
+        made.stderr
+    )
+    setting = run_cli("settings", "set", "render.cluster_needs", "GPU=-1")  # type: ignore[operator]
+    assert setting.returncode == 2 and "render.cluster_needs: 'GPU=-1'" in setting.stderr

@@ -384,6 +384,18 @@ def test_the_wizard_tests_by_itself_checks_the_folder_and_words_its_errors(
     assert "cannot be written to /proc/cadence-nope" in wizard.output.folder_error.text()
     wizard.output.folder.setText("")
     assert wizard.output.folder_error.text() == ""  # gone once the field is edited
+    wizard.output.storage.setText("my-bucket/videos")
+    wizard.next()
+    assert wizard.currentPage() is wizard.output
+    assert "'my-bucket/videos' is not a storage address" in wizard.output.storage_error.text()
+    wizard.output.storage.setText("s3://my-bucket/videos")
+    wizard.output.needs.setText("GPU")
+    wizard.next()
+    assert wizard.currentPage() is wizard.output
+    assert "'GPU' is not NAME=AMOUNT" in wizard.output.needs_error.text()
+    wizard.output.needs.setText("GPU=1")
+    assert wizard.output.config()["storage"] == "s3://my-bucket/videos"
+    assert wizard.output.config()["needs"] == "GPU=1"
     wizard.next()
     wizard.details.level.setCurrentText("strict")
     wizard.next()
@@ -406,6 +418,8 @@ def test_the_wizard_tests_by_itself_checks_the_folder_and_words_its_errors(
     assert wizard.currentPage() is wizard.review
     qtbot.waitUntil(lambda: "(at the strict level)" in wizard.review.summary.text(), timeout=30_000)
     assert "1 video (at the strict level)" in wizard.review.summary.text()
+    assert "Also to: s3://my-bucket/videos" in wizard.review.summary.text()
+    assert "Cluster workers offering: GPU=1" in wizard.review.summary.text()
     window.close()
     window.shutdown()
 

@@ -64,6 +64,13 @@ class Output(Strict):
         "'none': only the folder; absent: the storage.target setting",
         examples=["s3://my-bucket/videos"],
     )
+    needs: str | None = Field(
+        None,
+        max_length=200,
+        description="on a render cluster: what a worker must offer to render these videos; "
+        "absent: the render.cluster_needs setting",
+        examples=["GPU=1"],
+    )
 
     def config(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump().items() if v not in (None, False)}

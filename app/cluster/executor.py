@@ -22,6 +22,7 @@ from app import __version__
 from app.cluster import remote
 from app.domain.errors import UserError
 from app.domain.idea import Idea
+from app.domain.resources import offers, shown
 from app.paths import RESOURCES
 from app.pipeline.render import output_stem
 from app.pipeline.runner import RenderOutcome, RenderStatus, RenderTask, remove_partials
@@ -95,6 +96,7 @@ class ClusterExecutor:
         self._progress: dict[str, Callable[[str, float], None]] = {}
         self.placed: dict[int, str] = {}  # item id → the worker that rendered it last
         self._usable: list[str] = []
+        self._offered: dict[str, dict[str, float]] = {}  # worker → its --resources
         self.capacity = 0  # renders the usable workers take at once (0: not asked yet)
         self._usable_at = 0.0
 
@@ -162,8 +164,25 @@ class ClusterExecutor:
             )
         info = self.client().scheduler_info(n_workers=-1)["workers"]
         self.capacity = sum(int(info.get(a, {}).get("nthreads", 1)) for a in usable)
+        self._offered = {a: dict(info.get(a, {}).get("resources") or {}) for a in usable}
         self._usable, self._usable_at = usable, now
         return usable
+
+    def fitting_workers(self, needs: dict[str, float]) -> list[str]:
+        """The usable workers that offer what a job ``needs`` (all of them when it needs
+        nothing); none → a `ClusterError` saying how to start one."""
+        usable = self.usable_workers()
+        if not needs:
+            return usable
+        fit = [a for a in usable if offers(self._offered.get(a, {}), needs)]
+        if not fit:
+            asked = shown(needs)
+            raise ClusterError(
+                f"no worker of the render cluster at {self.address} offers {asked} — start one "
+                f"with `cadence worker {self.address} --resources {asked}`, or change what the "
+                "job needs"
+            )
+        return fit
 
     def close(self) -> None:
         with self._lock:
@@ -187,8 +206,10 @@ class ClusterExecutor:
         cancel: threading.Event,
         stop: threading.Event,
         timeout: float | None,
+        needs: dict[str, float] | None = None,
     ) -> RenderOutcome:
-        """Like `run_render`, on the cluster (call from a worker thread: it waits)."""
+        """Like `run_render`, on the cluster (call from a worker thread: it waits). ``needs``:
+        what the worker must offer (``GPU=1``); it is held while the video renders there."""
         from distributed import Event, fire_and_forget
         from distributed.client import FutureCancelledError
 
@@ -200,7 +221,7 @@ class ClusterExecutor:
                 error=f"{video.name} already exists — pass --overwrite to render it again",
             )
         client = self.client()
-        usable = self.usable_workers()
+        usable = self.fitting_workers(needs or {})
         files, bundled = shipped_inputs(task)
         run = uuid.uuid4().hex[:12]
         payload = {
@@ -211,8 +232,9 @@ class ClusterExecutor:
         key = f"cadence-render-{item_id}-{run}"
         self._progress[key] = on_progress
         future = client.submit(
-            remote.render, payload, key=key, pure=False, workers=usable, allow_other_workers=False
-        )
+            remote.render, payload, key=key, pure=False, workers=usable,
+            allow_other_workers=False, resources=needs or None,
+        )  # fmt: skip
         stopping: Any = None
         try:
             while True:

@@ -16,22 +16,6 @@ log = logging.getLogger(__name__)
 CONNECT_SECONDS = 30
 
 
-def parse_resources(text: str | None) -> dict[str, float]:
-    """``GPU=1,MEMORY=8e9`` → {"GPU": 1.0, "MEMORY": 8e9}; a clear error for anything else."""
-    found: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in (text or "").replace(" ", ",").split(","))):
-        name, sep, amount = part.partition("=")
-        try:
-            if not (sep and name.strip()):
-                raise ValueError
-            found[name.strip()] = float(amount)
-        except ValueError:
-            raise UserError(
-                f"--resources: {part!r} is not NAME=AMOUNT (for example GPU=1)"
-            ) from None
-    return found
-
-
 async def serve(
     scheduler: str, nthreads: int, resources: dict[str, float], name: str | None
 ) -> int:

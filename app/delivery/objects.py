@@ -36,7 +36,10 @@ log = logging.getLogger(__name__)
 
 PART_BYTES = 50 * 2**20  # s3fs's part size, set explicitly: the multipart ETag depends on it
 MARK = "cadence-item"  # object metadata: which item's file this is (ours to replace)
-EXTRA = "pip install 'cadence[storage]'"
+EXTRA = (
+    "pip install 'cadence-studio[storage]' (in a source checkout: "
+    ".venv/bin/pip install -e '.[storage]')"
+)
 # botocore's and google-auth's "no credentials found" (by name: neither need be installed)
 _NO_KEY = ("NoCredentialsError", "PartialCredentialsError", "DefaultCredentialsError")
 _ETAG = re.compile(r'^"?([0-9a-f]{32})(?:-(\d+))?"?$')

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from app.domain.errors import DraftError
+from app.domain.errors import DraftError, UserError
 from app.domain.idea import Priority
 from app.domain.publishing import PublishConfig
+from app.domain.resources import parse_resources
 from app.domain.scheduling import SchedulingConfig
 from app.domain.storage import StorageError, parse_target
 from app.domain.validation import Level
@@ -86,6 +87,10 @@ class JobDraft:
                 parse_target(storage)
             except StorageError as exc:
                 raise DraftError("storage", str(exc)) from None
+        try:
+            parse_resources(str(self.output_config.get("needs") or ""), "needs")
+        except UserError as exc:
+            raise DraftError("needs", str(exc).removeprefix("needs: ")) from None
         SchedulingConfig.from_dict(self.scheduling)
         PublishConfig.from_dict(self.publish).checked()
         return self

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from app.cluster.executor import ClusterError, ClusterExecutor
 from app.delivery.objects import deliver
 from app.domain.output import OutputConfig
+from app.domain.resources import parse_resources
 from app.domain.retry import RetryPolicy, RetryStrategy
 from app.domain.states import State
 from app.domain.storage import StorageError, StorageTarget, parse_target
@@ -488,7 +489,7 @@ class Engine:
             try:
                 outcome = cluster.render(
                     task, progress, item_id=claim.item_id, cancel=worker.cancel,
-                    stop=worker.stop, timeout=timeout,
+                    stop=worker.stop, timeout=timeout, needs=self._needs(claim),
                 )  # fmt: skip
             except ClusterError as exc:  # unreachable now: retried with the job's backoff
                 outcome = RenderOutcome(
@@ -502,6 +503,13 @@ class Engine:
                     transient=True,
                 )
         self._record(claim, outcome, folder, progress)
+
+    def _needs(self, claim: queue.Claim) -> dict[str, float]:
+        """What a cluster worker must offer to render this job's videos (``GPU=1``): the
+        job's own ``needs``, else the ``render.cluster_needs`` setting."""
+        chosen = claim.output_config.get("needs")
+        text = chosen if chosen is not None else self.workspace.settings.get("render.cluster_needs")
+        return parse_resources(str(text or ""), "needs")
 
     def _storage(self, claim: queue.Claim) -> StorageTarget | None:
         """Where this job's finished files go beyond the disk: its own ``storage`` (``""`` or

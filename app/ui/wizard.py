@@ -42,6 +42,7 @@ from app.domain.idea import BUILTIN_STYLES, Priority, Voice
 from app.domain.job import DEADLINE_RANGE, DraftError, JobDraft
 from app.domain.output import Container, Optimize, OutputConfig, Resolution
 from app.domain.publishing import CATEGORIES, Privacy, PublishConfig, parse_interval
+from app.domain.resources import parse_resources
 from app.domain.schedule import local_zone_name, parse_schedule, zone
 from app.domain.scheduling import Mode, SchedulingConfig
 from app.domain.storage import parse_target
@@ -401,6 +402,14 @@ class OutputPage(QWizardPage):
         )
         form.addRow("Storage", self.storage)
         self.storage_error = self.errors.beside(form, ("storage",), self.storage.textChanged)
+        self.needs = QLineEdit()
+        self.needs.setAccessibleName("Cluster workers must offer")
+        self.needs.setPlaceholderText("as in Settings — or e.g. GPU=1")
+        self.needs.setToolTip(
+            "When rendering on your other computers: only workers offering this render the job"
+        )
+        form.addRow("Workers must offer", self.needs)
+        self.needs_error = self.errors.beside(form, ("needs",), self.needs.textChanged)
         self.error = self.errors.general
         form.addRow(self.error)
         self.container.currentTextChanged.connect(self._container_changed)
@@ -469,6 +478,8 @@ class OutputPage(QWizardPage):
             data["footage"] = self.footage.currentData()
         if self.storage.text().strip():
             data["storage"] = self.storage.text().strip()
+        if self.needs.text().strip():
+            data["needs"] = self.needs.text().strip()
         return data
 
     def validatePage(self) -> bool:
@@ -495,6 +506,12 @@ class OutputPage(QWizardPage):
                 self.storage_error.setText(f"{exc}.")
                 return False
         self.storage_error.setText("")
+        try:
+            parse_resources(self.needs.text(), "Workers must offer")
+        except UserError as exc:
+            self.needs_error.setText(f"{exc}.")
+            return False
+        self.needs_error.setText("")
         return True
 
 
@@ -1039,6 +1056,8 @@ class ReviewPage(QWizardPage):
         storage = str(result.output_config.get("storage") or "")
         if storage:
             lines.append("Storage: none" if storage.lower() == "none" else f"Also to: {storage}")
+        if result.output_config.get("needs"):
+            lines.append(f"Cluster workers offering: {result.output_config['needs']}")
         if result.scheduling.get("start_at"):
             lines.append(f"Starts: {result.scheduling['start_at'][:16].replace('T', ' ')}")
         if result.scheduling.get("end_at"):

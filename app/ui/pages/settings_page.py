@@ -136,6 +136,14 @@ class SettingsPage(QWidget):
         self.cluster_status.setWordWrap(True)
         self.cluster_status.setAccessibleName("Render cluster test result")
         form.addRow("", self.cluster_status)
+        self.cluster_needs = QLineEdit()
+        self.cluster_needs.setAccessibleName("Workers must offer")
+        self.cluster_needs.setPlaceholderText("any worker — or e.g. GPU=1")
+        self.cluster_needs.setToolTip(
+            "Only workers started with `cadence worker … --resources GPU=1` render (a job may "
+            "ask for its own)"
+        )
+        form.addRow("Workers must offer", self.cluster_needs)
         self.write_back = QCheckBox("Write each row's status back to its Google Sheet")
         form.addRow("", self.write_back)
         self.new_style_button = QPushButton("New style…")
@@ -296,6 +304,7 @@ class SettingsPage(QWidget):
         self.output_folder.setText(str(values.get("output.folder") or ""))
         cluster = str(values.get("render.cluster") or "local")
         self.cluster.setText("" if cluster == "local" else cluster)
+        self.cluster_needs.setText(str(values.get("render.cluster_needs") or ""))
         self.write_back.setChecked(bool(values.get("google.write_back")))
         self.autostart.setChecked(bool(values.get("autostart")))
         self.autostart.setEnabled(bool(values.get("autostart_supported", True)))
@@ -347,6 +356,7 @@ class SettingsPage(QWidget):
                 "engine.max_concurrent": self.max_concurrent.value(),
                 "output.folder": self.output_folder.text().strip(),
                 "render.cluster": self.cluster.text().strip() or "local",
+                "render.cluster_needs": self.cluster_needs.text().strip(),
                 "google.write_back": self.write_back.isChecked(),
                 "autostart": self.autostart.isChecked(),
                 "llm.endpoint": self.llm_endpoint.text().strip(),
