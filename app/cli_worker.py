@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+from pathlib import Path
 from typing import Any
 
 from app.domain.errors import UserError
@@ -18,14 +20,26 @@ def add_parser(commands: Any) -> None:
     worker.add_argument("--nthreads", type=int, default=1, help="videos rendered at once")
     worker.add_argument("--resources", help="what this computer offers, e.g. GPU=1")
     worker.add_argument("--name", help="how the desktop's monitor names this worker")
+    worker.add_argument(
+        "--shared",
+        metavar="DIR",
+        help="this computer's path to the folder the desktop calls render.shared_folder (a "
+        "network share): videos for job folders in it are written there directly",
+    )
     worker.set_defaults(handler=cmd_worker)
 
 
 def cmd_worker(args: argparse.Namespace, paths: AppPaths) -> int:
+    from app.cluster.remote import SHARED_ENV
     from app.cluster.worker import serve
     from app.domain.resources import parse_resources
 
     if args.nthreads < 1:
         raise UserError(f"--nthreads {args.nthreads}: a worker renders 1 video at a time or more")
     resources = parse_resources(args.resources)
+    if args.shared:
+        shared = Path(args.shared).expanduser().resolve()
+        if not shared.is_dir():
+            raise UserError(f"--shared {args.shared}: no such folder on this computer")
+        os.environ[SHARED_ENV] = str(shared)  # what `remote` reads, in this process
     return asyncio.run(serve(args.scheduler, args.nthreads, resources, args.name))

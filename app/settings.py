@@ -154,6 +154,14 @@ OPTIONS: tuple[Option, ...] = (
         "--resources GPU=1; empty: any worker); a job may ask for its own",
     ),
     Option(
+        "render.shared_folder",
+        Kind.PATH,
+        "",
+        "A folder every render computer reaches (a network share; each worker started with "
+        "--shared and its own path to it): inputs in it are not sent, and job folders in it "
+        "are written by the workers directly",
+    ),
+    Option(
         "storage.target",
         Kind.TEXT,
         "",

@@ -1007,6 +1007,7 @@ class Workspace:
             "engine.max_concurrent",
             "render.cluster",
             "render.cluster_needs",
+            "render.shared_folder",
             "output.folder",
             "google.write_back",
             "llm.endpoint",
@@ -1066,6 +1067,8 @@ class Workspace:
                     f"`cadence worker {address}` on a computer.")  # fmt: skip
         names = ", ".join(
             f"{w['name']} ({w['threads']} at a time"
+            + "".join(f", {k}={v:g}" for k, v in sorted(w["resources"].items()))
+            + (", shared folder" if w.get("shared") else "")
             + ("" if w["version_ok"] else f", Cadence {w['version']}: not used")
             + ")"
             for w in workers.values()

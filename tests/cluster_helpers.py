@@ -26,12 +26,16 @@ class Cluster:
 
 @contextmanager
 def local_cluster(
-    folder: Path, workers: int = 2, resources: dict[int, str] | None = None
+    folder: Path,
+    workers: int = 2,
+    resources: dict[int, str] | None = None,
+    shared: dict[int, Path] | None = None,
 ) -> Iterator[Cluster]:
     """A scheduler and ``workers`` `cadence worker` processes named w1, w2…; ``resources``:
-    what worker number n offers (``{1: "GPU=1"}``)."""
+    what worker number n offers (``{1: "GPU=1"}``); ``shared``: its ``--shared`` folder."""
     from distributed import Client
 
+    folder.mkdir(parents=True, exist_ok=True)
     scheduler_file = folder / "scheduler.json"
     scheduler = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
@@ -53,6 +57,8 @@ def local_cluster(
             env = {**os.environ, "CADENCE_WORKER_DIR": str(scratch)}
             with (folder / f"worker-{n}.log").open("w") as log:  # a pipe nobody reads fills up
                 offers = ["--resources", resources[n]] if resources and n in resources else []
+                if shared and n in shared:
+                    offers += ["--shared", str(shared[n])]
                 started.append(subprocess.Popen(
                     [sys.executable, str(ROOT / "main.py"), "worker", address, "--name", f"w{n}",
                      *offers],

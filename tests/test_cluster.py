@@ -17,7 +17,7 @@ from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
 from app.store.models import Execution, Item, Job
 from app.workspace import Workspace
-from tests.cluster_helpers import Cluster, local_cluster
+from tests.cluster_helpers import ROOT, Cluster, local_cluster
 from tests.engine_helpers import add_job, states
 
 pytest.importorskip("distributed")
@@ -277,7 +277,7 @@ def test_inputs_travel_with_the_task_and_too_many_are_refused_once(
     base = RenderSettings()
     settings = replace(base, visuals=replace(base.visuals, logo=logo))
     task = RenderTask({"idea_title": "One"}, 2, settings, tmp_path / "out", tmp_path / "work")
-    files, bundled = executor.shipped_inputs(task)
+    files, bundled, _on_share = executor.shipped_inputs(task)
     assert files == {str(logo): {"folder": False, "members": {"logo.png": b"x" * 2000}}}
     assert bundled == {str(MUSIC_DIR): "music"}  # the worker has its own copy
 
@@ -382,3 +382,60 @@ def test_what_a_job_needs_is_checked_when_it_is_made(run_cli: object) -> None:
     )
     setting = run_cli("settings", "set", "render.cluster_needs", "GPU=-1")  # type: ignore[operator]
     assert setting.returncode == 2 and "render.cluster_needs: 'GPU=-1'" in setting.stderr
+
+
+def test_a_worker_with_the_shared_folder_writes_there_and_reads_inputs_from_it(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The desktop calls the share tmp/share, worker 1 reaches it by another path (a link);
+    worker 2 has no share. The logo is on the share; the job's folder too."""
+    share = tmp_path / "share"
+    (share / "brand").mkdir(parents=True)
+    logo = share / "brand" / "logo.png"
+    logo.write_bytes((ROOT / "resources" / "icons" / "cadence.png").read_bytes())
+    link = tmp_path / "mnt-nas"
+    link.symlink_to(share)
+    with local_cluster(tmp_path / "cluster", shared={1: link}) as cluster:
+        workspace.settings.set("render.cluster", cluster.address)
+        workspace.settings.set("render.shared_folder", str(share))
+        workspace.settings.set("render.logo", str(logo))
+        job = add_job(workspace, SCRIPTS[:2], share / "videos" / "weekly")
+        engine = run_engine(workspace, [])
+        assert engine.cluster is not None
+        names = {a: w["name"] for a, w in engine.cluster.workers().items()}
+        assert states(workspace, job) == ("completed", ["completed"] * 2)
+        with workspace.db.read() as session:
+            items = session.scalars(select(Item).where(Item.job_id == job)).all()
+            assert {names[engine.cluster.placed[i.id]] for i in items} == {"w1"}
+            videos = [Path(i.outputs["video"]) for i in items]
+        engine.cluster.close()
+        scratch = cluster.folders[0]
+        assert not list((scratch / "out").glob("*/*"))  # nothing staged to be fetched
+        assert not (scratch / "inputs").exists() or not any((scratch / "inputs").iterdir())
+    assert all(v.parent == share / "videos" / "weekly" and v.stat().st_size > 0 for v in videos)
+    assert not list((share / "videos" / "weekly").glob(".*part*"))
+
+
+def test_a_worker_whose_shared_folder_is_another_says_so_and_the_files_stay_put(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    share, elsewhere = tmp_path / "share", tmp_path / "not-the-share"
+    share.mkdir()
+    elsewhere.mkdir()
+    with local_cluster(tmp_path / "cluster", workers=1, shared={1: elsewhere}) as cluster:
+        workspace.settings.set("render.cluster", cluster.address)
+        workspace.settings.set("render.shared_folder", str(share))
+        workspace.settings.set("engine.max_attempts", "1")
+        job = add_job(workspace, SCRIPTS[:1], share / "out")
+        engine = run_engine(workspace, [])
+        assert engine.cluster is not None
+        engine.cluster.close()
+    with workspace.db.read() as session:
+        item = session.scalars(select(Item).where(Item.job_id == job)).one()
+    assert item.state == "failed"
+    worker = engine.cluster.placed[item.id]
+    assert item.error is not None and item.error.startswith(
+        f"{worker} wrote the video into its shared folder ({elsewhere / 'out'}"
+    )
+    assert f"to the folder this computer reaches as {share} (render.shared_folder)" in item.error
+    assert not (share / "out").exists() or not any((share / "out").iterdir())

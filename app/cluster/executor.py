@@ -32,6 +32,7 @@ CONNECT_SECONDS = 10
 VERSIONS_SECONDS = 30.0
 FETCH_SECONDS = 120.0  # for one 4 MB chunk, however slow the network
 MAX_SHIPPED_BYTES = 200 * 1024 * 1024
+SHARE_SETTLE_SECONDS = 10.0  # a file a worker wrote to the share may show here a moment late
 
 
 class ClusterError(UserError):
@@ -52,10 +53,23 @@ def _members(path: Path) -> dict[str, Any]:
     return {"folder": True, "members": members}
 
 
-def shipped_inputs(task: RenderTask) -> tuple[dict[str, Any], dict[str, str]]:
+def _inside(path: Path, folder: Path | None) -> str | None:
+    """``path`` relative to ``folder`` (as posix text), None when it is not inside."""
+    if folder is None:
+        return None
+    try:
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def shipped_inputs(
+    task: RenderTask, shared: Path | None = None
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
     """The render's input files that live on this computer (logo, assets, music, templates,
     voices), as bytes to travel with the task; bundled resources by their place in the
-    install instead (the worker has its own copy)."""
+    install instead (the worker has its own copy); those in the ``shared`` folder by their
+    place in it (the worker reaches it through its --shared path)."""
     settings = task.settings
     paths = [
         settings.speech.piper_model,
@@ -67,6 +81,7 @@ def shipped_inputs(task: RenderTask) -> tuple[dict[str, Any], dict[str, str]]:
     ]
     files: dict[str, Any] = {}
     bundled: dict[str, str] = {}
+    on_share: dict[str, str] = {}
     total = 0
     for path in paths:
         if path is None or not path.exists():
@@ -74,16 +89,36 @@ def shipped_inputs(task: RenderTask) -> tuple[dict[str, Any], dict[str, str]]:
         if path.resolve().is_relative_to(RESOURCES.resolve()):
             bundled[str(path)] = str(path.resolve().relative_to(RESOURCES.resolve()))
             continue
+        relative = _inside(path, shared)
+        if relative is not None:
+            on_share[str(path)] = relative
+            continue
         files[str(path)] = _members(path)
         total += sum(len(b) for b in files[str(path)]["members"].values())
         if total > MAX_SHIPPED_BYTES:
             raise ClusterError(
                 f"the render's input files ({path} and others) are over "
                 f"{MAX_SHIPPED_BYTES // 2**20} MB — too much to send with every video; render "
-                "this job on this computer (render.cluster = local)",
+                "this job on this computer (render.cluster = local), or put them in the "
+                "shared folder (render.shared_folder)",
                 transient=False,
             )
-    return files, bundled
+    return files, bundled, on_share
+
+
+def _differs(folder: Path, described: dict[str, Any]) -> str | None:
+    """Why the file a worker described is not in ``folder`` as described, or None."""
+    path = folder / described["name"]
+    try:
+        if path.stat().st_size != described["size"]:
+            return f"{path} has another size"
+        digest = hashlib.sha256()
+        with path.open("rb") as source:
+            for block in iter(lambda: source.read(remote.CHUNK_BYTES), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        return f"{path} is missing"
+    return None if digest.hexdigest() == described["sha256"] else f"{path} has other contents"
 
 
 class ClusterExecutor:
@@ -97,6 +132,7 @@ class ClusterExecutor:
         self.placed: dict[int, str] = {}  # item id → the worker that rendered it last
         self._usable: list[str] = []
         self._offered: dict[str, dict[str, float]] = {}  # worker → its --resources
+        self._sharing: set[str] = set()  # workers started with --shared
         self.capacity = 0  # renders the usable workers take at once (0: not asked yet)
         self._usable_at = 0.0
 
@@ -128,6 +164,7 @@ class ClusterExecutor:
         client = self.client()
         info = client.scheduler_info(n_workers=-1)["workers"]
         versions = client.run(remote.version)
+        roots = client.run(remote.shared_root, on_error="return")
         processing = client.processing()
         return {
             address: {
@@ -142,6 +179,7 @@ class ClusterExecutor:
                 ),
                 "version": versions.get(address),
                 "version_ok": versions.get(address) == __version__,
+                "shared": isinstance(roots.get(address), str),
             }
             for address, details in info.items()
         }
@@ -165,6 +203,8 @@ class ClusterExecutor:
         info = self.client().scheduler_info(n_workers=-1)["workers"]
         self.capacity = sum(int(info.get(a, {}).get("nthreads", 1)) for a in usable)
         self._offered = {a: dict(info.get(a, {}).get("resources") or {}) for a in usable}
+        roots: dict[str, str | None] = self.client().run(remote.shared_root, workers=usable)
+        self._sharing = {a for a, root in roots.items() if root}
         self._usable, self._usable_at = usable, now
         return usable
 
@@ -207,9 +247,13 @@ class ClusterExecutor:
         stop: threading.Event,
         timeout: float | None,
         needs: dict[str, float] | None = None,
+        shared: Path | None = None,
     ) -> RenderOutcome:
         """Like `run_render`, on the cluster (call from a worker thread: it waits). ``needs``:
-        what the worker must offer (``GPU=1``); it is held while the video renders there."""
+        what the worker must offer (``GPU=1``); it is held while the video renders there.
+        ``shared``: this computer's path to a folder the workers reach too (their
+        ``--shared``): inputs in it are not sent, and a job folder in it is written directly
+        by a worker that has it."""
         from distributed import Event, fire_and_forget
         from distributed.client import FutureCancelledError
 
@@ -222,12 +266,23 @@ class ClusterExecutor:
             )
         client = self.client()
         usable = self.fitting_workers(needs or {})
-        files, bundled = shipped_inputs(task)
+        files, bundled, on_share = shipped_inputs(task, shared)
+        shared_out = _inside(task.out_dir, shared)
+        sharing = [a for a in usable if a in self._sharing]
+        if on_share and not sharing:
+            raise ClusterError(
+                f"the job's input files are in the shared folder ({shared}), but no worker of "
+                f"the render cluster at {self.address} was started with --shared — start them "
+                f"with `cadence worker {self.address} --shared THEIR-PATH-TO-IT`"
+            )
+        if sharing and (on_share or shared_out is not None):
+            usable = sharing  # they reach the inputs, and write the videos where they belong
         run = uuid.uuid4().hex[:12]
         payload = {
             "version": __version__, "item": item_id, "idea": task.idea, "row": task.row,
             "settings": task.settings, "files": files, "bundled": bundled, "timeout": timeout,
-            "stop_event": f"cadence-stop-{run}",
+            "stop_event": f"cadence-stop-{run}", "shared_inputs": on_share,
+            "shared_out": shared_out,
         }  # fmt: skip
         key = f"cadence-render-{item_id}-{run}"
         self._progress[key] = on_progress
@@ -275,6 +330,8 @@ class ClusterExecutor:
         )
         if answer["result"] is None:
             return outcome
+        if answer.get("in_place"):
+            return self._check_in_place(answer, task, outcome, shared)
         gone = False
         try:
             fetched = self._fetch(client, answer, task.out_dir, cancel)
@@ -297,6 +354,32 @@ class ClusterExecutor:
         outcome.result = {
             k: (str(fetched[Path(v).name]) if isinstance(v, str) and Path(v).name in fetched
                 else v)
+            for k, v in answer["result"].items()
+        }  # fmt: skip
+        return outcome
+
+    def _check_in_place(
+        self, answer: dict[str, Any], task: RenderTask, outcome: RenderOutcome, shared: Path | None
+    ) -> RenderOutcome:
+        """A worker wrote the files into the shared folder: each must be here, as it said
+        (size and SHA-256) — a worker whose --shared is another folder is found out."""
+        deadline = time.monotonic() + SHARE_SETTLE_SECONDS
+        while True:  # a network share may show a new file a moment late
+            problem = next(filter(None, (_differs(task.out_dir, f) for f in answer["files"])), None)
+            if problem is None or time.monotonic() >= deadline:
+                break
+            time.sleep(0.5)
+        if problem is not None:
+            return RenderOutcome(
+                RenderStatus.FAILED,
+                error=f"{answer['worker']} wrote the video into its shared folder "
+                f"({answer['folder']}), but here {problem} — start it with --shared set to its "
+                f"path to the folder this computer reaches as {shared} (render.shared_folder)",
+                transient=False,
+            )
+        outcome.result = {
+            k: (str(task.out_dir / Path(v).name)
+                if isinstance(v, str) and Path(v).parent == Path(answer["folder"]) else v)
             for k, v in answer["result"].items()
         }  # fmt: skip
         return outcome

@@ -40,6 +40,15 @@ def version() -> str:
     return __version__
 
 
+SHARED_ENV = "CADENCE_SHARED_DIR"  # set by `cadence worker --shared`
+
+
+def shared_root() -> str | None:
+    """This worker's path to the desktop's shared folder, if it was given one."""
+    chosen = os.environ.get(SHARED_ENV)
+    return chosen if chosen and Path(chosen).is_dir() else None
+
+
 def _local(path: str | None, inputs: dict[str, Path], bundled: dict[str, str]) -> Path | None:
     """A desktop path, as this worker reaches it: a shipped input, a bundled resource, or
     (a shared folder) the same path."""
@@ -128,10 +137,25 @@ def render(payload: dict[str, Any]) -> dict[str, Any]:
     key = thread_state.key
     root = scratch()
     inputs = _unpack(payload["files"], root / "inputs")
+    shared = shared_root()
+    if payload.get("shared_inputs") and shared is None:
+        return {
+            "status": "failed", "details": None, "stage": None, "stages_seen": [],
+            "transient": True, "result": None, "files": [],
+            "error": "this worker was started without --shared, and the job's inputs are in "
+            "the shared folder",
+        }  # fmt: skip
+    for original, relative in (payload.get("shared_inputs") or {}).items():
+        inputs[original] = Path(shared or "") / relative
     item = payload["item"]
-    out_dir = root / "out" / f"{item}-{hashlib.sha256(str(key).encode()).hexdigest()[:12]}"
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.mkdir(parents=True)
+    in_place = payload.get("shared_out") is not None and shared is not None
+    if in_place:  # straight into the job's folder on the share (each file renamed when whole)
+        out_dir = Path(shared or "") / payload["shared_out"]
+        out_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        out_dir = root / "out" / f"{item}-{hashlib.sha256(str(key).encode()).hexdigest()[:12]}"
+        shutil.rmtree(out_dir, ignore_errors=True)
+        out_dir.mkdir(parents=True)
     task = RenderTask(
         payload["idea"],
         payload["row"],
@@ -182,14 +206,18 @@ def render(payload: dict[str, Any]) -> dict[str, Any]:
         "transient": outcome.transient,
         "worker": worker.address,
         "folder": str(out_dir),
+        "in_place": in_place,
         "result": outcome.result,
         "files": [],
     }
     if cancel.is_set():  # cancelled as it finished: nobody will fetch these
         answer.update(status="canceled", error=None, transient=False, result=None)
-    if answer["result"] is not None:
+    if answer["result"] is not None and in_place:  # the job's folder holds other items' too
+        made = {Path(v) for v in answer["result"].values() if isinstance(v, str)}
+        answer["files"] = [_describe(p) for p in sorted(made) if p.parent == out_dir]
+    elif answer["result"] is not None:
         answer["files"] = [_describe(path) for path in sorted(out_dir.iterdir())]
-    else:
+    elif not in_place:
         shutil.rmtree(out_dir, ignore_errors=True)
     return answer
 

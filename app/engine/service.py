@@ -490,6 +490,7 @@ class Engine:
                 outcome = cluster.render(
                     task, progress, item_id=claim.item_id, cancel=worker.cancel,
                     stop=worker.stop, timeout=timeout, needs=self._needs(claim),
+                    shared=self._shared_folder(),
                 )  # fmt: skip
             except ClusterError as exc:  # unreachable now: retried with the job's backoff
                 outcome = RenderOutcome(
@@ -503,6 +504,11 @@ class Engine:
                     transient=True,
                 )
         self._record(claim, outcome, folder, progress)
+
+    def _shared_folder(self) -> Path | None:
+        """This computer's path to the folder the cluster's workers reach too, if any."""
+        text = self.workspace.settings.text("render.shared_folder")
+        return Path(text) if text else None
 
     def _needs(self, claim: queue.Claim) -> dict[str, float]:
         """What a cluster worker must offer to render this job's videos (``GPU=1``): the

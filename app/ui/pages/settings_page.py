@@ -144,6 +144,15 @@ class SettingsPage(QWidget):
             "ask for its own)"
         )
         form.addRow("Workers must offer", self.cluster_needs)
+        shared = PathField(
+            "Shared folder", placeholder="none — or a network share every worker reaches"
+        )
+        self.shared_folder = shared.edit
+        self.shared_folder.setToolTip(
+            "Workers started with --shared (their path to this folder) read inputs from it and "
+            "write job folders inside it directly, instead of sending files back"
+        )
+        form.addRow("Shared folder", shared)
         self.write_back = QCheckBox("Write each row's status back to its Google Sheet")
         form.addRow("", self.write_back)
         self.new_style_button = QPushButton("New style…")
@@ -305,6 +314,7 @@ class SettingsPage(QWidget):
         cluster = str(values.get("render.cluster") or "local")
         self.cluster.setText("" if cluster == "local" else cluster)
         self.cluster_needs.setText(str(values.get("render.cluster_needs") or ""))
+        self.shared_folder.setText(str(values.get("render.shared_folder") or ""))
         self.write_back.setChecked(bool(values.get("google.write_back")))
         self.autostart.setChecked(bool(values.get("autostart")))
         self.autostart.setEnabled(bool(values.get("autostart_supported", True)))
@@ -357,6 +367,7 @@ class SettingsPage(QWidget):
                 "output.folder": self.output_folder.text().strip(),
                 "render.cluster": self.cluster.text().strip() or "local",
                 "render.cluster_needs": self.cluster_needs.text().strip(),
+                "render.shared_folder": self.shared_folder.text().strip(),
                 "google.write_back": self.write_back.isChecked(),
                 "autostart": self.autostart.isChecked(),
                 "llm.endpoint": self.llm_endpoint.text().strip(),
