@@ -172,8 +172,8 @@ OPTIONS: tuple[Option, ...] = (
         "storage.endpoint",
         Kind.URL,
         "",
-        "An S3-compatible service's address (MinIO, Cloudflare R2, Backblaze B2…); empty: "
-        "Amazon S3",
+        "An S3-compatible service's address (MinIO, Cloudflare R2, Backblaze B2…) or a Google "
+        "Cloud Storage emulator's; empty: Amazon S3 or Google",
     ),
     Option("storage.region", Kind.TEXT, "", "The bucket's region, e.g. eu-west-1 (S3 only)"),
     Option("storage.key_id", Kind.SECRET, "", "S3 access key ID (kept in the keyring)"),

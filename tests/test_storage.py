@@ -24,7 +24,8 @@ from app.paths import AppPaths
 from app.store.models import Item, Job
 from app.workspace import Workspace
 from tests.engine_helpers import add_job
-from tests.storage_helpers import REGION, S3, s3_server
+from tests.gcs_fake import FakeGcs, gcs_server, service_account_key
+from tests.storage_helpers import REGION, S3, FlakyProxy, s3_server
 
 pytest.importorskip("s3fs")
 
@@ -296,3 +297,55 @@ def test_settings_page_tests_the_storage_and_keeps_its_keys_out_of_sight(
     assert s3.keys(bucket) == []
     window.close()
     window.shutdown()
+
+
+# Google Cloud Storage: gcsfs against a loopback JSON API (service-account token exchange,
+# multipart and resumable uploads), reached through the same breaking proxy.
+
+
+@pytest.fixture(scope="module")
+def gcs() -> Iterator[tuple[FakeGcs, FlakyProxy, StorageAccess]]:
+    pytest.importorskip("gcsfs")
+    with gcs_server() as (fake, url):
+        host, port = url.removeprefix("http://").split(":")
+        proxy = FlakyProxy((host, int(port)))
+        key = service_account_key(f"{url}/token")
+        yield fake, proxy, StorageAccess(endpoint=f"http://127.0.0.1:{proxy.port}", gcs_key=key)
+        proxy.close()
+
+
+def test_google_cloud_storage_signs_in_uploads_checks_and_resends_a_broken_upload(
+    gcs: tuple[FakeGcs, FlakyProxy, StorageAccess], tmp_path: Path
+) -> None:
+    fake, proxy, reach = gcs
+    fake.buckets.add("media")
+    small, large = video(tmp_path, "a.mp4"), video(tmp_path, "b.mp4", size=6 * 2**20)
+    proxy.cuts_left = 1  # the first upload's connection drops half-way
+    urls = deliver(
+        [small, large], parse_target("gs://media/shows"), "job-2", reach, mark="9",
+        wait=wait_none(),
+    )  # fmt: skip
+    assert urls == ["gs://media/shows/job-2/a.mp4", "gs://media/shows/job-2/b.mp4"]
+    assert proxy.cuts == 1 and fake.tokens_issued >= 1
+    assert fake.objects[("media", "shows/job-2/a.mp4")].data == small.read_bytes()
+    stored = fake.objects[("media", "shows/job-2/b.mp4")]  # resumable: over 5 MB
+    assert stored.data == large.read_bytes() and stored.metadata == {"cadence-item": "9"}
+    uploads = fake.uploads
+    deliver([small], parse_target("gs://media/shows"), "job-2", reach, mark="9")
+    assert fake.uploads == uploads  # there already, same size and MD5: not sent again
+    assert check(parse_target("gs://media"), reach).startswith("gs://media works")
+    with pytest.raises(StorageError, match="bucket elsewhere was not found") as caught:
+        deliver([small], parse_target("gs://elsewhere"), "job-2", reach, mark="9")
+    assert not caught.value.transient
+
+
+def test_google_cloud_storage_without_a_key_says_which_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("gcsfs")
+    monkeypatch.setenv("NO_GCE_CHECK", "True")  # not on Google's cloud: no metadata server
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    with pytest.raises(StorageError, match="set the storage key in Settings") as caught:
+        check(parse_target("gs://media"), StorageAccess(endpoint="http://127.0.0.1:9"))
+    assert not caught.value.transient

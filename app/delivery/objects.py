@@ -52,7 +52,7 @@ class StorageAccess:
 
     key_id: str = ""
     secret: str = ""
-    endpoint: str = ""  # an S3-compatible service (MinIO, R2, B2…); empty: Amazon S3
+    endpoint: str = ""  # an S3-compatible service (MinIO, R2, B2…) or a GCS emulator
     region: str = ""
     gcs_key: str = ""  # a Google service account's JSON key
 
@@ -100,7 +100,9 @@ def open_store(target: StorageTarget, access: StorageAccess) -> Any:
             )
             fs.retries = 1
             return fs
-        import gcsfs
+        # The JSON API file system itself: gcsfs's default class now first asks over gRPC
+        # whether a bucket is zonal, a minute's wait against anything but Google itself.
+        from gcsfs.core import GCSFileSystem
 
         token: Any = "google_default"
         if access.gcs_key:
@@ -112,12 +114,16 @@ def open_store(target: StorageTarget, access: StorageAccess) -> Any:
                     "the key file's contents",
                     transient=False,
                 ) from None
-        return gcsfs.GCSFileSystem(token=token, skip_instance_cache=True)
+        return GCSFileSystem(
+            token=token, endpoint_url=access.endpoint or None, skip_instance_cache=True
+        )
     except ImportError:
         raise StorageError(
             f"delivering to {target.scheme}:// needs Cadence's storage support — {EXTRA}",
             transient=False,
         ) from None
+    except Exception as exc:  # no credentials found, a key it cannot read: said, not raised
+        raise _problem(exc, target) from exc
 
 
 def _matches(info: dict[str, Any], local: _Local) -> bool:
@@ -166,7 +172,7 @@ def _problem(exc: BaseException, target: StorageTarget) -> StorageError:
             "and storage.secret; Google Cloud Storage: storage.gcs_key)",
             transient=False,
         )
-    if isinstance(exc, PermissionError):
+    if isinstance(exc, PermissionError) or str(exc).startswith("Forbidden"):  # gcsfs: 403
         return StorageError(
             f"{target.url} refused Cadence's key ({exc}) — check the storage key in Settings "
             "and that it may write to this bucket",
