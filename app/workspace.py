@@ -6,7 +6,6 @@ The CLI and the GUI both call these; each user action is one transaction and one
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -177,8 +176,7 @@ class Workspace:
         )
         self.quota = QuotaLedger(self.db, self.quota_limits)
         self._limiter: RateLimiter | None = None
-        self._cluster: Any = None  # the monitor's connection to the render cluster
-        self._cluster_lock = threading.Lock()
+        self._cluster: Any = None  # the monitor's `ClusterLink`, made when first asked
 
     def close(self) -> None:
         self.close_cluster()
@@ -186,10 +184,8 @@ class Workspace:
 
     def close_cluster(self) -> None:
         """The monitor's connection to the render cluster, if any, closed."""
-        with self._cluster_lock:
-            if self._cluster is not None:
-                self._cluster.close()
-                self._cluster = None
+        if self._cluster is not None:
+            self._cluster.close()
 
     def _check_style(self, name: Any) -> None:
         from app.pipeline.styles import load_template, style_names, template_files
@@ -1028,23 +1024,21 @@ class Workspace:
     def cluster_status(self) -> dict[str, Any] | None:
         """The render cluster as the monitor shows it — its workers, what each renders — or
         None when videos render on this computer. One connection, kept while it is used."""
-        from app.cluster.executor import ClusterExecutor
+        from app.cluster.executor import ClusterExecutor, ClusterLink
 
-        address = str(self.settings.get("render.cluster")).strip()
-        if address in ("", "local"):
+        if self._cluster is None:
+            self._cluster = ClusterLink(ClusterExecutor.close)
+        cluster = self._cluster.at(str(self.settings.get("render.cluster")))
+        if cluster is None:
             return None
-        with self._cluster_lock:
-            if self._cluster is None or self._cluster.address != address:
-                if self._cluster is not None:
-                    self._cluster.close()
-                self._cluster = ClusterExecutor(address)
-            try:
-                workers = self._cluster.workers()
-            except UserError as exc:
-                return {"address": address, "error": str(exc), "workers": []}
-            except Exception as exc:  # the scheduler went away mid-answer: said, not raised
-                self._cluster.close()
-                return {"address": address, "error": f"no answer ({exc})", "workers": []}
+        address = cluster.address
+        try:
+            workers = cluster.workers()
+        except UserError as exc:
+            return {"address": address, "error": str(exc), "workers": []}
+        except Exception as exc:  # the scheduler went away mid-answer: said, not raised
+            cluster.close()
+            return {"address": address, "error": f"no answer ({exc})", "workers": []}
         return {"address": address, "error": None, "workers": list(workers.values())}
 
     def test_cluster(self, address: str) -> str:

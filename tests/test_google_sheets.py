@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.google import auth as google_auth
 from app.google.auth import Account
@@ -28,6 +26,7 @@ from app.sources.intake import SourceSpec
 from app.sources.table import SourceError
 from app.store import stats
 from app.workspace import Workspace
+from tests import gcs_fake
 from tests.conftest import DEMO, FakeClock, desktop_client
 from tests.fake_google import Google
 
@@ -64,25 +63,7 @@ def sign_in_user(workspace: Workspace, token: str = "test-token", expired: bool 
 
 
 def service_account_key(path: Path) -> Path:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    path.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "cadence-test",
-                "private_key_id": "abc123",
-                "private_key": pem,
-                "client_email": "cadence@cadence-test.iam.gserviceaccount.com",
-                "client_id": "1234567890",
-                "token_uri": "https://oauth2.googleapis.com/token",
-            }
-        )
-    )
+    path.write_text(gcs_fake.service_account_key("https://oauth2.googleapis.com/token"))
     return path
 
 

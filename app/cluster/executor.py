@@ -421,3 +421,31 @@ class ClusterExecutor:
         for part, final in staged:  # all checked: published together
             part.replace(final)
         return {final.name: final for _, final in staged}
+
+
+class ClusterLink:
+    """One `ClusterExecutor` for the address ``render.cluster`` names now. A new address (or
+    ``local``) retires the old one through ``retire`` — the engine lets its renders in flight
+    finish there; the monitor just closes it."""
+
+    def __init__(self, retire: Callable[[ClusterExecutor], None]) -> None:
+        self.current: ClusterExecutor | None = None
+        self._retire = retire
+        self._lock = threading.Lock()
+
+    def at(self, address: str) -> ClusterExecutor | None:
+        """The executor for ``address``; None for this computer (``local`` or empty)."""
+        address = address.strip()
+        with self._lock:
+            if self.current is not None and self.current.address != address:
+                self._retire(self.current)
+                self.current = None
+            if address in ("", "local"):
+                return None
+            if self.current is None:
+                self.current = ClusterExecutor(address)
+            return self.current
+
+    def close(self) -> None:
+        """Nothing kept: the executor, if any, retired."""
+        self.at("local")

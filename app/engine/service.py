@@ -26,7 +26,7 @@ from typing import Any
 import platformdirs
 from sqlalchemy import select
 
-from app.cluster.executor import ClusterError, ClusterExecutor
+from app.cluster.executor import ClusterError, ClusterExecutor, ClusterLink
 from app.delivery.objects import deliver
 from app.domain.output import OutputConfig
 from app.domain.resources import parse_resources
@@ -153,9 +153,8 @@ class Engine:
         self._held = False  # the load held back ready work: look again every poll
         self._figures_at = 0.0  # monotonic: the next look whether figures are due (daily)
         self._figures: asyncio.Future[None] | None = None
-        self.cluster: ClusterExecutor | None = None  # while render.cluster names one
-        self._cluster_lock = threading.Lock()
         self._retired: list[ClusterExecutor] = []  # closed when the engine stops
+        self._link = ClusterLink(self._retired.append)  # while render.cluster names one
 
     def _must_look(self) -> bool:
         """In a thread: a pass has work to find — something committed, or its time came."""
@@ -551,21 +550,15 @@ class Engine:
             return None, StorageError(f"internal error ({exc}) — see the log")
         return urls[0] if urls else None, None
 
+    @property
+    def cluster(self) -> ClusterExecutor | None:
+        """The render cluster renders go to now, if any."""
+        return self._link.current
+
     def _cluster(self) -> ClusterExecutor | None:
         """Where this render goes, as `render.cluster` says now (a change in Settings takes
         effect with the next render; renders already on the old cluster finish there)."""
-        address = str(self.workspace.settings.get("render.cluster")).strip()
-        with self._cluster_lock:
-            if address in ("", "local"):
-                if self.cluster is not None:  # back to this computer: its renders finish there
-                    self._retired.append(self.cluster)
-                    self.cluster = None
-                return None
-            if self.cluster is None or self.cluster.address != address:
-                if self.cluster is not None:  # its renders in flight finish there
-                    self._retired.append(self.cluster)
-                self.cluster = ClusterExecutor(address)
-            return self.cluster
+        return self._link.at(str(self.workspace.settings.get("render.cluster")))
 
     def retry_policy(self, claim: queue.Claim | publishing.UploadClaim) -> RetryPolicy:
         settings = self.workspace.settings
