@@ -40,6 +40,9 @@ def seed(workspace: object) -> None:
                          priority=Priority.HIGH, scheduling={"mode": "smart"})  # fmt: skip
     workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J4"), title="Cooking basics",
                          priority=Priority.LOW)  # fmt: skip
+    # After the renders above (no bucket here); no keys: they would go to your real keyring.
+    workspace.settings.set("storage.target", "s3://my-channel-videos/cadence")
+    workspace.settings.set("storage.region", "eu-central-1")
     with workspace.db.write() as session:
         for name, expression in (("Monday explainers", "weekly@mon@09:00"),
                                  ("Daily shorts", "daily@18:30")):  # fmt: skip
@@ -161,7 +164,7 @@ def capture_approvals(window: object, app: object, save: object, then: object) -
 
 
 def main(out_dir: Path) -> int:
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QPoint, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.paths import DEMO_SHEET, AppPaths
@@ -285,7 +288,19 @@ def main(out_dir: Path) -> int:
                 QTimer.singleShot(500, lambda: save("settings-api"))
 
             QTimer.singleShot(delay + 3700, api_settings)
-            QTimer.singleShot(delay + 4500, wizard)
+
+            def storage_settings() -> None:
+                page = window.settings_page
+                page.storage_status.setText(
+                    "s3://my-channel-videos/cadence works: a test file was written, read back "
+                    "and deleted"
+                )  # what Test answers (no S3 here to ask)
+                top = page.cluster.mapTo(page.scroller.widget(), QPoint(0, 0)).y()
+                page.scroller.verticalScrollBar().setValue(top - 60)  # Rendering's cluster rows on
+                QTimer.singleShot(400, lambda: save("settings-storage"))
+
+            QTimer.singleShot(delay + 4300, storage_settings)
+            QTimer.singleShot(delay + 5100, wizard)
 
         QTimer.singleShot(300, start)
         QTimer.singleShot(120_000, app.quit)  # never hang a build
