@@ -20,7 +20,7 @@ from app.changes import Changes, Done, JobAction, ScheduleAction
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.job import JobDraft
-from app.domain.resources import parse_resources
+from app.domain.resources import parse_resources, worker_label
 from app.domain.states import State
 from app.domain.validation import Level, Rules, SheetReport
 from app.export import render, write_atomically
@@ -1060,11 +1060,7 @@ class Workspace:
             return (f"Reached {address}, but no worker is connected — start one with "
                     f"`cadence worker {address}` on a computer.")  # fmt: skip
         names = ", ".join(
-            f"{w['name']} ({w['threads']} at a time"
-            + "".join(f", {k}={v:g}" for k, v in sorted(w["resources"].items()))
-            + (", shared folder" if w.get("shared") else "")
-            + ("" if w["version_ok"] else f", Cadence {w['version']}: not used")
-            + ")"
+            worker_label(w) + ("" if w["version_ok"] else f" — Cadence {w['version']}, not used")
             for w in workers.values()
         )
         usable = sum(w["threads"] for w in workers.values() if w["version_ok"])

@@ -358,6 +358,7 @@ def test_a_job_that_needs_a_gpu_renders_only_on_the_worker_that_offers_one(
         engine = run_engine(workspace, [])
         assert engine.cluster is not None
         names = {a: w["name"] for a, w in engine.cluster.workers().items()}
+        assert "w2 (1 at a time, GPU=1)" in workspace.test_cluster(cluster.address)
         assert states(workspace, gpu_job) == ("completed", ["completed"] * 2)
         with workspace.db.read() as session:
             items = session.scalars(select(Item).where(Item.job_id == gpu_job)).all()
@@ -404,6 +405,8 @@ def test_a_worker_with_the_shared_folder_writes_there_and_reads_inputs_from_it(
         assert engine.cluster is not None
         names = {a: w["name"] for a, w in engine.cluster.workers().items()}
         assert states(workspace, job) == ("completed", ["completed"] * 2)
+        said = workspace.test_cluster(cluster.address)
+        assert "w1 (1 at a time, shared folder)" in said and "w2 (1 at a time)" in said
         with workspace.db.read() as session:
             items = session.scalars(select(Item).where(Item.job_id == job)).all()
             assert {names[engine.cluster.placed[i.id]] for i in items} == {"w1"}

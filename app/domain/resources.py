@@ -3,6 +3,8 @@ needs from one (``--needs GPU=1``): names with amounts, as Dask's worker resourc
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.domain.errors import UserError
 
 
@@ -33,3 +35,11 @@ def shown(resources: dict[str, float]) -> str:
 
 def offers(offered: dict[str, float], needs: dict[str, float]) -> bool:
     return all(offered.get(name, 0) >= amount for name, amount in needs.items())
+
+
+def worker_label(worker: dict[str, Any]) -> str:
+    """``w1 (2 at a time, GPU=1, shared folder)``: a render cluster's worker, as the
+    cluster's executor describes it, in words."""
+    offered = "".join(f", {k}={v:g}" for k, v in sorted((worker.get("resources") or {}).items()))
+    shared = ", shared folder" if worker.get("shared") else ""
+    return f"{worker['name']} ({worker['threads']} at a time{offered}{shared})"

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.resources import worker_label
 from app.engine.events import EventKind
 from app.ui.background import Background
 from app.ui.series import Counter, Series
@@ -245,7 +246,7 @@ class MonitorPage(QWidget):
                 for i in worker["items"]
             ) or "idle"  # fmt: skip
             version = "" if worker["version_ok"] else f" — Cadence {worker['version']}, not used"
-            lines.append(f"{worker['name']} ({worker['threads']} at a time): {doing}{version}")
+            lines.append(f"{worker_label(worker)}: {doing}{version}")
         self.cluster.setText(
             f"{status['address']}, {len(lines)} worker(s)\n" + "\n".join(lines)
             if lines
