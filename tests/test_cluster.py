@@ -420,8 +420,11 @@ def test_a_worker_with_the_shared_folder_writes_there_and_reads_inputs_from_it(
 
 
 def test_a_worker_whose_shared_folder_is_another_says_so_and_the_files_stay_put(
-    workspace: Workspace, tmp_path: Path
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from app.cluster import executor
+
+    monkeypatch.setattr(executor, "SHARE_SETTLE_SECONDS", 1.0)  # no network share's caching
     share, elsewhere = tmp_path / "share", tmp_path / "not-the-share"
     share.mkdir()
     elsewhere.mkdir()

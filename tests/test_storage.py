@@ -21,6 +21,7 @@ from app.domain.storage import StorageError, parse_target
 from app.engine.events import EngineEvent, EventKind
 from app.engine.service import Engine
 from app.paths import AppPaths
+from app.settings import SettingError
 from app.store.models import Item, Job
 from app.workspace import Workspace
 from tests.engine_helpers import add_job
@@ -233,28 +234,29 @@ def test_storage_down_after_a_render_retries_the_delivery_without_rendering_agai
 
 
 def test_storage_settings_are_checked_and_the_key_read_from_a_file(
-    run_cli: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path, s3: S3, bucket: str
+    run_cli: Callable[..., subprocess.CompletedProcess[str]],
+    data_dir: Path,
+    tmp_path: Path,
+    s3: S3,
+    bucket: str,
 ) -> None:
-    bad = run_cli("settings", "set", "storage.target", "my-bucket/videos")
-    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
-    assert "not a storage address — use s3://my-bucket/videos or gs://" in bad.stderr
-    assert "needs certificates" in run_cli("settings", "set", "render.cluster", "tls://a:1").stderr
-    key = tmp_path / "key.json"
-    key.write_text('{\n  "type": "service_account"\n}\n')
-    refused = run_cli("settings", "set", "storage.gcs_key", f"@{key}")
-    assert "not a service account's JSON key" in refused.stderr
+    """(Bad addresses on the command line: test_bad_inputs.)"""
+    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
+        with pytest.raises(SettingError, match="not a service account's JSON key"):
+            workspace.settings.set("storage.gcs_key", '{"type": "service_account"}')
+        workspace.settings.set("storage.target", f"s3://{bucket}/v")
+        workspace.settings.set("storage.endpoint", s3.endpoint)
+        workspace.settings.set("storage.secret", "test-secret")
+        with pytest.raises(StorageError, match="no key for"):  # no key ID yet
+            workspace.test_storage("")
+    key = tmp_path / "key.json"  # a JSON key spans lines: read whole from the file
     key.write_text('{\n  "client_email": "a@b.iam", "private_key": "-----BEGIN…"\n}\n')
     stored = run_cli("settings", "set", "storage.gcs_key", f"@{key}")
     assert stored.returncode == 0 and "BEGIN" not in stored.stdout + stored.stderr
-    inline = run_cli("settings", "set", "storage.secret", "plain-secret")
-    assert inline.returncode == 2 and "@FILE" in inline.stderr
-    for key_, value in (("storage.target", f"s3://{bucket}/v"), ("storage.endpoint", s3.endpoint)):
-        assert run_cli("settings", "set", key_, value).returncode == 0
-    unsigned = run_cli("storage", "test")
-    assert unsigned.returncode == 2 and "no key for" in unsigned.stderr, unsigned.stderr
-    for name, value in (("storage.key_id", "test-key"), ("storage.secret", "test-secret")):
-        (tmp_path / name).write_text(value + "\n")
-        assert run_cli("settings", "set", name, f"@{tmp_path / name}").returncode == 0
+    inline = run_cli("settings", "set", "storage.key_id", "test-key")
+    assert inline.returncode == 2 and "@FILE" in inline.stderr  # not in the shell's history
+    (tmp_path / "id").write_text("test-key\n")
+    assert run_cli("settings", "set", "storage.key_id", f"@{tmp_path / 'id'}").returncode == 0
     tested = run_cli("storage", "test")
     assert tested.returncode == 0, tested.stderr
     assert f"s3://{bucket}/v works" in tested.stdout
