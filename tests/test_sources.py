@@ -8,6 +8,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.domain.validation import Level, Rules
 from app.sources.intake import SourceSpec, load_report, read_table
@@ -190,3 +192,32 @@ def test_ten_thousand_rows_validate(tmp_path: Path) -> None:
     report = load_report(SourceSpec(str(path)))
     assert len(report.valid_rows) == 10_000
     assert [r.row for r in report.rows[:2]] == [2, 3] and report.rows[-1].row == 10_001
+
+
+def _sniffed(text: str) -> str:
+    """The delimiter as `csv.Sniffer` (then the first line) decides — what the quick path
+    for a file with one kind of separator must agree with."""
+    import csv
+
+    from app.sources.csv_file import _DELIMITERS, _SAMPLE
+
+    sample = text[:_SAMPLE]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        counts = {d: sample.split("\n", 1)[0].count(d) for d in _DELIMITERS}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+
+@given(
+    st.sampled_from(",;\t|").flatmap(
+        lambda d: st.text(alphabet=st.sampled_from(["a", "1", " ", '"', "\n", d]), max_size=80)
+    )
+    | st.text(alphabet=st.sampled_from(["a", '"', "\n", ",", ";", "\t", "|"]), max_size=80)
+)
+@settings(max_examples=400, deadline=None)
+def test_the_delimiter_is_what_the_sniffer_would_say(text: str) -> None:
+    from app.sources.csv_file import sniff_delimiter
+
+    assert sniff_delimiter(text, ".csv") == _sniffed(text)

@@ -348,3 +348,74 @@ def test_a_damaged_database_says_where_the_backup_is(
     assert result.returncode == 2
     assert "is damaged and cannot be read" in result.stderr
     assert "cadence.db.before-0005" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_job_is_stored_with_every_column_its_items_and_uploads_need(tmp_path: Path) -> None:
+    """`create_job` writes plain inserts: the rows carry what the models' defaults give (a
+    state, a phase, empty outputs, times) — exactly as a job stored through the ORM would."""
+    from app.domain.idea import Idea, Priority
+    from app.domain.job import JobDraft
+    from app.domain.validation import Level, RowReport
+    from app.store import jobs as job_store
+    from app.store.models import AuditEntry, Upload
+
+    db = Database.open(tmp_path / "cadence.db")
+    rows = [
+        RowReport(2, "Tagged", Idea(idea_title="Tagged", script_content="x", tone="space")),
+        RowReport(3, "Plain", Idea(idea_title="Plain", script_content="y", priority=Priority.HIGH)),
+        RowReport(4, "Broken", None),  # not valid: no item
+    ]
+    draft = JobDraft(
+        title="  Week 49  ",
+        source_kind="csv",
+        source_location="/tmp/ideas.csv",
+        validation_level=Level.PERMISSIVE,
+        output_config={"resolution": "720p"},
+        scheduling={"mode": "content_based", "tags": ["space"], "timezone": "UTC"},
+        publish={"target": "youtube", "channel": "UC1", "privacy": "private",
+                 "made_for_kids": False, "every": "1d", "first": "2027-01-04T17:00",
+                 "timezone": "UTC"},
+    )  # fmt: skip
+    before = datetime.now(UTC)
+    with db.write() as session:
+        job_id = job_store.create_job(session, draft, rows, "tester", header_row=1)
+    with db.read() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        assert (job.title, job.state, job.priority, job.header_row) == ("Week 49", "pending",
+                                                                        "normal", 1)  # fmt: skip
+        assert job.created_at >= before and job.updated_at >= before and job.finished_at is None
+        assert job.publish["channel"] == "UC1" and job.scheduling["mode"] == "content_based"
+        items = {i.title: i for i in job.items}
+        assert set(items) == {"Tagged", "Plain"}
+        tagged, plain = items["Tagged"], items["Plain"]
+        for item in (tagged, plain):
+            assert (item.phase, item.outputs, item.progress, item.attempts) == (
+                "render",
+                {},
+                0.0,
+                0,
+            )
+            assert item.created_at >= before and item.output_url is None
+        assert (tagged.state, tagged.error) == ("pending", None)
+        assert plain.state == "canceled" and "only items tagged space" in str(plain.error)
+        assert plain.rank == 2 and tagged.cost > 0
+        uploads = session.scalars(select(Upload)).all()  # only the item that will render
+        assert [(u.item_id, u.status, u.attempts, u.steps_done) for u in uploads] == [
+            (tagged.id, "waiting", 0, [])
+        ]
+        assert uploads[0].publish_at == datetime(2027, 1, 4, 17, 0, tzinfo=UTC)
+        entry = session.scalars(select(AuditEntry)).one()
+        assert (entry.actor, entry.action, entry.target_id, entry.details) == (
+            "tester", "job.create", job_id,
+            {"title": "Week 49", "source": "/tmp/ideas.csv", "items": 2},
+        )  # fmt: skip
+    # Every row filtered out: the job is complete at once, with its finish time.
+    excluded = JobDraft(title="None of these", source_kind="csv", source_location="/x.csv",
+                        scheduling={"mode": "content_based", "tags": ["cats"]})  # fmt: skip
+    with db.write() as session:
+        done_id = job_store.create_job(session, excluded, rows[:2], "tester")
+    with db.read() as session:
+        done = session.get(Job, done_id)
+        assert done is not None and done.state == "completed" and done.finished_at is not None
+    db.close()

@@ -61,6 +61,11 @@ def sniff_delimiter(text: str, suffix: str) -> str:
     if suffix == ".tsv":
         return "\t"
     sample = text[:_SAMPLE]
+    present = [d for d in _DELIMITERS if d in sample]
+    if not present:
+        return ","
+    if len(present) == 1 and present[0] in sample.split("\n", 1)[0]:
+        return present[0]  # what the sniffer (or, when it gives up, the first line) would say
     try:
         return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
     except csv.Error:
