@@ -185,7 +185,10 @@ def _problem(exc: BaseException, target: StorageTarget) -> StorageError:
             transient=False,
         )
     text = str(exc) or type(exc).__name__
-    return StorageError(f"could not reach {target.url} ({text})", transient=True)
+    return StorageError(
+        f"could not reach {target.url} ({text}) — check the connection and the address",
+        transient=True,
+    )
 
 
 def _put(fs: Any, target: StorageTarget, path: Path, key: str, mark: str, local: _Local) -> None:
