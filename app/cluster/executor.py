@@ -189,22 +189,20 @@ class ClusterExecutor:
         now = time.monotonic()
         if self._usable and now - self._usable_at < VERSIONS_SECONDS:
             return self._usable
-        versions: dict[str, str] = self.client().run(remote.version)
-        usable = sorted(a for a, v in versions.items() if v == __version__)
+        found = self.workers()  # one set of questions, as the monitor asks them
+        usable = sorted(a for a, w in found.items() if w["version_ok"])
         if not usable:
-            others = ", ".join(sorted(set(versions.values())))
+            others = ", ".join(sorted({str(w["version"]) for w in found.values()}))
             raise ClusterError(
                 f"no worker of the render cluster at {self.address} runs Cadence "
                 f"{__version__} (they run {others}) — install this version on them"
-                if versions
+                if found
                 else f"the render cluster at {self.address} has no workers — start one with "
                 f"`cadence worker {self.address}` on a computer"
             )
-        info = self.client().scheduler_info(n_workers=-1)["workers"]
-        self.capacity = sum(int(info.get(a, {}).get("nthreads", 1)) for a in usable)
-        self._offered = {a: dict(info.get(a, {}).get("resources") or {}) for a in usable}
-        roots: dict[str, str | None] = self.client().run(remote.shared_root, workers=usable)
-        self._sharing = {a for a, root in roots.items() if root}
+        self.capacity = sum(int(found[a]["threads"] or 1) for a in usable)
+        self._offered = {a: dict(found[a]["resources"] or {}) for a in usable}
+        self._sharing = {a for a in usable if found[a]["shared"]}
         self._usable, self._usable_at = usable, now
         return usable
 

@@ -115,6 +115,14 @@ def _settings_here(
     )
 
 
+def _refused(error: str, *, transient: bool) -> dict[str, Any]:
+    """The answer for a task this worker will not render."""
+    return {
+        "status": "failed", "details": None, "stage": None, "stages_seen": [],
+        "transient": transient, "result": None, "files": [], "error": error,
+    }  # fmt: skip
+
+
 def render(payload: dict[str, Any]) -> dict[str, Any]:
     """One item's render on this worker: ``payload`` from `executor.ClusterExecutor`.
 
@@ -127,24 +135,22 @@ def render(payload: dict[str, Any]) -> dict[str, Any]:
     from app.pipeline.runner import RenderTask, run_render
 
     if payload["version"] != __version__:
-        return {
-            "status": "failed", "details": None, "stage": None, "stages_seen": [],
-            "transient": False, "result": None, "files": [],
-            "error": f"this worker runs Cadence {__version__} and the desktop "
-            f"{payload['version']} — install the same version on both",
-        }  # fmt: skip
+        return _refused(
+            f"this worker runs Cadence {__version__} and the desktop {payload['version']} — "
+            "install the same version on both",
+            transient=False,
+        )
     worker = get_worker()
     key = thread_state.key
     root = scratch()
     inputs = _unpack(payload["files"], root / "inputs")
     shared = shared_root()
     if payload.get("shared_inputs") and shared is None:
-        return {
-            "status": "failed", "details": None, "stage": None, "stages_seen": [],
-            "transient": True, "result": None, "files": [],
-            "error": "this worker was started without --shared, and the job's inputs are in "
-            "the shared folder",
-        }  # fmt: skip
+        return _refused(
+            "this worker was started without --shared, and the job's inputs are in the shared "
+            "folder",
+            transient=True,
+        )
     for original, relative in (payload.get("shared_inputs") or {}).items():
         inputs[original] = Path(shared or "") / relative
     item = payload["item"]
