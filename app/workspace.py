@@ -142,6 +142,15 @@ class NoValidRows(UserError):
 
 
 @dataclass(frozen=True, slots=True)
+class JobPlan:
+    """A job read and checked, not yet stored (`Workspace.plan_job`)."""
+
+    rows: job_store.NewJob
+    title: str
+    report: SheetReport
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedJob:
     job_id: int
     title: str
@@ -284,7 +293,7 @@ class Workspace:
 
     # Jobs
 
-    def create_job(
+    def plan_job(
         self,
         spec: SourceSpec,
         *,
@@ -300,13 +309,11 @@ class Workspace:
         actor: str | None = None,
         schedule_id: int | None = None,
         publish: dict[str, Any] | None = None,
-        also: Callable[[Session, int], None] | None = None,
-    ) -> CreatedJob:
-        """Validate the source and store a job with one item per valid row.
+    ) -> JobPlan:
+        """Read and validate the source: the job `store_job` stores, one item per valid row.
 
         Raises `SourceError` when the source cannot be read and `NoValidRows` when it has no
-        valid row (nothing is stored then). ``also(session, job_id)`` records more in the
-        job's own transaction (a schedule's run: one commit, not two).
+        valid row. Nothing is stored here.
         """
         location = spec.location
         if spec.kind != "gsheet":
@@ -344,14 +351,50 @@ class Workspace:
             draft = replace(
                 draft, publish={**draft.publish, "slot_times": [t.isoformat() for t in times]}
             )
+        rows = job_store.new_job(draft, report.rows, actor or self.actor, schedule_id, header_row)
+        return JobPlan(rows, draft.title.strip(), report)
+
+    def store_job(
+        self, plan: JobPlan, also: Callable[[Session, int], None] | None = None
+    ) -> CreatedJob:
+        """Store a planned job. ``also(session, job_id)`` records more in the job's own
+        transaction (a schedule's run: one commit, not two)."""
         with self.db.write() as session:
-            job_id = job_store.create_job(
-                session, draft, report.rows, actor or self.actor, schedule_id, header_row
-            )
+            job_id = job_store.insert_job(session, plan.rows)
             if also is not None:
                 also(session, job_id)
-        log.info("created job %s with %s items from %s", job_id, len(report.valid_rows), location)
-        return CreatedJob(job_id, draft.title.strip(), report)
+        log.info(
+            "created job %s with %s items from %s",
+            job_id, len(plan.rows.items), plan.rows.job["source_location"],
+        )  # fmt: skip
+        return CreatedJob(job_id, plan.title, plan.report)
+
+    def create_job(
+        self,
+        spec: SourceSpec,
+        *,
+        title: str | None = None,
+        priority: Priority = Priority.NORMAL,
+        level: Level = Level.MODERATE,
+        output_config: dict[str, Any] | None = None,
+        style: str | None = None,
+        deadline_minutes: int | None = None,
+        callback_url: str | None = None,
+        scheduling: dict[str, Any] | None = None,
+        write_back: bool | None = None,
+        actor: str | None = None,
+        publish: dict[str, Any] | None = None,
+        also: Callable[[Session, int], None] | None = None,
+    ) -> CreatedJob:
+        """Validate the source and store a job with one item per valid row (`plan_job`,
+        `store_job`). Raises `SourceError` when the source cannot be read and `NoValidRows`
+        when it has no valid row (nothing is stored then)."""
+        plan = self.plan_job(
+            spec, title=title, priority=priority, level=level, output_config=output_config,
+            style=style, deadline_minutes=deadline_minutes, callback_url=callback_url,
+            scheduling=scheduling, write_back=write_back, actor=actor, publish=publish,
+        )  # fmt: skip
+        return self.store_job(plan, also)
 
     def _publish_plan(
         self, publish: dict[str, Any] | None, scheduling: dict[str, Any] | None
@@ -872,8 +915,12 @@ class Workspace:
         when: datetime,
         also: Callable[[Session, int], None] | None = None,
     ) -> CreatedJob:
-        """Create the job a schedule makes at ``when``: fresh rows from its source, a title
-        from its topic template (or its name and the date); ``also`` as in `create_job`."""
+        """Create the job a schedule makes at ``when``; ``also`` as in `store_job`."""
+        return self.store_job(self.plan_from_schedule(schedule, when), also)
+
+    def plan_from_schedule(self, schedule: Any, when: datetime) -> JobPlan:
+        """The job a schedule makes at ``when``: fresh rows from its source, a title from its
+        topic template (or its name and the date)."""
         from app.domain.schedule import render_topic, zone
 
         template = dict(schedule.job_template)
@@ -883,7 +930,7 @@ class Workspace:
             if schedule.topic_template
             else f"{schedule.name} — {local:%d %b %Y %H:%M}"
         )
-        return self.create_job(
+        return self.plan_job(
             SourceSpec(template["source"], tab=template.get("tab"), range=template.get("range")),
             title=title[:200],
             priority=Priority(template.get("priority", "normal")),
@@ -893,7 +940,6 @@ class Workspace:
             actor=f"schedule {schedule.id}",
             schedule_id=schedule.id,
             publish=template.get("publish") or None,
-            also=also,
         )
 
     def schedule_rows(self) -> list[dict[str, Any]]:

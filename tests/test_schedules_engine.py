@@ -59,8 +59,10 @@ async def no_fill() -> int:
 
 
 def keep_queued(engine: Engine) -> None:
-    """No rendering: the engine claims nothing."""
+    """No rendering: the engine claims nothing (neither in its passes nor in a run's
+    transaction)."""
     engine._fill = no_fill  # type: ignore[method-assign]
+    engine.claim_in = lambda _session: []  # type: ignore[method-assign]
 
 
 def serve_until(workspace: Workspace, done: Callable[[], bool], seconds: float = 15) -> None:
@@ -348,17 +350,15 @@ def test_stopping_while_a_schedule_runs_finishes_that_run_first(
 ) -> None:
     """Quit in the middle of a run: the engine waits for it, so its job is stored (once)
     before the engine returns and the app closes the database."""
-    from app.engine import schedules as schedules_module
-
     entered = threading.Event()
-    real = schedules_module.run_schedule
+    real = Workspace.store_job
 
-    def slow_run(*args: Any, **kwargs: Any) -> Any:
+    def slow_store(*args: Any, **kwargs: Any) -> Any:
         entered.set()
         time.sleep(1.5)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(schedules_module, "run_schedule", slow_run)
+    monkeypatch.setattr(Workspace, "store_job", slow_store)
     at = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
     add(workspace, sheet, f"once@{at}")
     after_stop: list[list[tuple[str, str]]] = []
@@ -479,3 +479,129 @@ def test_changes_are_read_one_by_one_not_every_schedule_each_time(
     assert changed is not None and [s.id for s in changed[0]] == [again]
     assert changed[1] == {ids[0]}
     assert runner.seen is not None and set(runner.seen) == {*ids[1:], added, again}
+
+
+# Runs planned ahead: the sheet is read a moment before the run's time, the job made at it.
+
+
+def _soon(seconds: float) -> tuple[str, float]:
+    """A one-off's expression ``seconds`` from now (whole seconds), and that moment."""
+    at = (datetime.now(UTC) + timedelta(seconds=seconds)).replace(microsecond=0)
+    return f"once@{at:%Y-%m-%dT%H:%M:%S}", at.timestamp()
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """When each sheet was read (by a run, or by its planning ahead)."""
+    reads: list[float] = []
+    real = Workspace.check_source
+
+    def counted(self: Workspace, *args: Any, **kwargs: Any) -> Any:
+        reads.append(time.time())
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Workspace, "check_source", counted)
+    return reads
+
+
+def _created_at(workspace: Workspace) -> list[float]:
+    with workspace.db.read() as session:
+        return [j.created_at.replace(tzinfo=UTC).timestamp() for j in session.scalars(select(Job))]
+
+
+def test_a_run_reads_its_sheet_ahead_and_makes_its_job_at_its_time(
+    workspace: Workspace, sheet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _count_reads(monkeypatch)
+    expression, due = _soon(4)
+    add(workspace, sheet, expression)
+    serve_until(workspace, lambda: bool(jobs(workspace)))
+    assert len(reads) == 1  # read once: ahead, not again at its time
+    assert due - 3 < reads[0] < due
+    (made,) = _created_at(workspace)
+    assert made >= due  # no job before its time
+    with workspace.db.read() as session:
+        assert len(session.scalars(select(Job)).one().items) == 1
+
+
+def test_a_sheet_saved_after_its_run_was_planned_is_read_again(
+    workspace: Workspace, sheet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _count_reads(monkeypatch)
+    expression, _due = _soon(4)
+    add(workspace, sheet, expression)
+
+    def save_after_planning() -> bool:
+        if len(reads) == 1 and sheet.read_text().count("\n") == 2:
+            sheet.write_text("Title,Script\nOne,Words to say.\nTwo,More words.\n")
+        return bool(jobs(workspace))
+
+    serve_until(workspace, save_after_planning)
+    assert len(reads) == 2  # planned, then read again at its time: the file had changed
+    with workspace.db.read() as session:
+        assert [i.title for i in session.scalars(select(Job)).one().items] == ["One", "Two"]
+
+
+def test_schedules_changed_after_their_run_was_planned_run_as_they_are_now(
+    workspace: Workspace, sheet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Edited between planning and its time: the edit counts. Paused: no run."""
+    reads = _count_reads(monkeypatch)
+    expression, due = _soon(4)
+    edited = add(workspace, sheet, expression, topic="Old topic")
+    paused = add(workspace, sheet, expression, topic="Paused topic")
+
+    def change_after_planning() -> bool:
+        if len(reads) == 2 and not changed:
+            with workspace.db.write() as session:
+                schedule_store.edit_schedule(session, edited, "tester", topic_template="New topic")
+                schedule_store.set_paused(session, paused, True, "tester")
+            changed.append(True)
+        return bool(jobs(workspace)) and time.time() > due + 1.5
+
+    changed: list[bool] = []
+    serve_until(workspace, change_after_planning)
+    assert changed
+    assert jobs(workspace) == [("New topic", "pending")]
+
+
+def test_runs_due_together_never_start_more_renders_than_allowed(
+    workspace: Workspace, sheet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run claims its first item in its job's own transaction; the engine's own claims
+    and other runs' count the same slots."""
+    from app.engine import service
+    from app.pipeline.runner import RenderOutcome
+
+    lock, running, most = threading.Lock(), [0], [0]
+    result = {"video": "v", "thumbnail": "t", "captions": "c", "metadata": "m", "duration": 1}
+
+    def render(*_args: Any, **_kwargs: Any) -> RenderOutcome:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.4)
+        with lock:
+            running[0] -= 1
+        return RenderOutcome("completed", result=result)
+
+    monkeypatch.setattr(service, "run_render", render)
+    expression, _due = _soon(3)
+    for _ in range(3):
+        add(workspace, sheet, expression)
+
+    def all_done() -> bool:
+        return [state for _title, state in jobs(workspace)] == ["completed"] * 3
+
+    async def main() -> None:
+        stopping = asyncio.Event()
+        engine = Engine(workspace, poll_seconds=0.2, max_concurrent=1)
+        task = asyncio.create_task(engine.run(stopping))
+        deadline = time.monotonic() + 20
+        while not all_done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        stopping.set()
+        await task
+
+    asyncio.run(main())
+    assert all_done()
+    assert most[0] == 1

@@ -20,8 +20,10 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -41,12 +43,13 @@ from app.domain.calendar_runs import parse_moved
 from app.domain.schedule import parse_schedule, zone
 from app.engine.jobstore import PersistedMemoryJobStore
 from app.google.sheets import SheetError
+from app.sources.intake import SourceSpec
 from app.store import schedules as schedule_store
 from app.store.jobs import audit
 from app.store.models import Schedule
 from app.store.moments import stored_moment
 from app.triggers import build_trigger
-from app.workspace import CreatedJob, Workspace
+from app.workspace import CreatedJob, JobPlan, Workspace
 
 log = logging.getLogger(__name__)
 JOB_FUNCTION = "app.engine.schedules:fire_schedule"
@@ -54,10 +57,81 @@ _active: ScheduleRunner | None = None
 RETRY_SUFFIX = "-retry"  # a run that could not reach its sheet, tried again
 RETRY_SECONDS = 300
 SYNC_CHUNK = 50  # schedules applied between yields to the event loop
+LEAD_SECONDS = 2.0  # a run reads its sheet this long before its time (see `_look_ahead`)
+FRESH_SECONDS = 10.0  # a plan serves only a run within this long after the planned time
+PLAN_WAIT_SECONDS = 120.0  # a run waits this long at most for its sheet's read in flight
+PLAN_YIELD_SECONDS = 0.05  # planning waits this long at most for a run going on to finish
 
 
 # What a run reads first, built once (on the dispatch path).
 _ONE_SCHEDULE = select(Schedule.__table__).where(Schedule.__table__.c.id == bindparam("id"))
+
+
+class Dispatcher(Protocol):
+    """Who renders the jobs runs make (the engine): a run claims what can start at once in the
+    job's own transaction, so its first item starts as the job is committed — not after a
+    second transaction, a hop to the event loop and a pass of the engine's loop."""
+
+    def claim_in(self, session: Session) -> list[Any]:
+        """In the run's thread and transaction: claim what fits now (perhaps nothing)."""
+
+    def give_back(self, claims: list[Any]) -> None:
+        """``claims`` will not be started here: their transaction did not commit, or the loop
+        closed (then the next start's recovery puts them back in the queue)."""
+
+    def created(self, job_id: int, claims: list[Any]) -> None:
+        """On the event loop, after the commit: the job exists; start ``claims``."""
+
+
+@dataclass(eq=False)
+class _Ahead:
+    """A run's job, read and checked before its time (`ScheduleRunner._look_ahead`)."""
+
+    run_time: datetime
+    ready: threading.Event = field(default_factory=threading.Event)
+    plan: JobPlan | None = None  # None: the run reads its sheet itself
+    version: datetime | None = None  # the schedule's ``updated_at`` when planned
+    source: Path | None = None  # a local sheet, looked at again when the run comes
+    stamp: tuple[int, int] | None = None  # its (mtime, size) before it was read
+
+
+class _Stale(Exception):
+    """The schedule changed after its run was planned: the run reads everything afresh."""
+
+
+class _Off(Exception):
+    """The schedule was paused or switched off after its run was planned: no run."""
+
+
+def _file_stamp(path: Path | None) -> tuple[int, int] | None:
+    try:
+        found = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return (found.st_mtime_ns, found.st_size) if found is not None else None
+
+
+def _may_run(schedule: Row[Any], now: datetime) -> bool:
+    """Switched on, not paused, and ``now`` inside its start and end."""
+    if schedule.paused or not schedule.enabled:
+        return False
+    return not (
+        (schedule.start_at and now < schedule.start_at)
+        or (schedule.end_at and now > schedule.end_at)
+    )
+
+
+class _Scheduler(AsyncIOScheduler):
+    """APScheduler's asyncio scheduler, saying each time it sets its timer (on the loop, after
+    every pass over due runs and every change of a job): `ScheduleRunner` then plans the runs
+    due within `LEAD_SECONDS`."""
+
+    on_timer: Callable[[float | None], None] | None = None
+
+    def _start_timer(self, wait_seconds: float | None) -> None:
+        super()._start_timer(wait_seconds)
+        if self.on_timer is not None:
+            self.on_timer(wait_seconds)
 
 
 def fire_schedule(schedule_id: int) -> None:
@@ -103,10 +177,10 @@ def _same_plan(name: str, schedule: Schedule) -> bool:
 
 
 class ScheduleRunner:
-    def __init__(self, workspace: Workspace, on_job_created: Callable[[int], None]) -> None:
+    def __init__(self, workspace: Workspace, dispatcher: Dispatcher) -> None:
         self.workspace = workspace
-        self.on_job_created = on_job_created
-        self.scheduler: AsyncIOScheduler | None = None
+        self.dispatcher = dispatcher
+        self.scheduler: _Scheduler | None = None
         self.store: PersistedMemoryJobStore | None = None
         self.seen: dict[int, datetime] | None = None  # schedule id → last change, when synced
         self.signature: tuple[int, datetime | None] | None = None
@@ -114,7 +188,11 @@ class ScheduleRunner:
         self.submitted_once: set[int] = set()
         self.kinds: dict[int, str] = {}
         self.running_fires = 0
+        self.runs_submitted = 0  # by APScheduler and not finished (may run ahead of the event)
         self.idle = threading.Condition()
+        self.ahead: dict[int, _Ahead] = {}  # schedule id → its next run, planned
+        self.ahead_lock = threading.Lock()
+        self._ahead_timer: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         """Call from inside the running event loop (APScheduler needs it)."""
@@ -125,12 +203,13 @@ class ScheduleRunner:
         self.store = PersistedMemoryJobStore(
             db.engine.execution_options(cadence_write=True), db.writing
         )
-        self.scheduler = AsyncIOScheduler(
+        self.scheduler = scheduler = _Scheduler(
             jobstores={"default": self.store},
             job_defaults={"misfire_grace_time": grace, "coalesce": True, "max_instances": 1},
             timezone=UTC,
             event_loop=self.loop,
         )
+        scheduler.on_timer = self._plan_soon
         self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         self.scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         self.scheduler.add_listener(self._on_error, EVENT_JOB_ERROR)
@@ -148,6 +227,7 @@ class ScheduleRunner:
         running = self.scheduler is not None and self.scheduler.running
         if running and self.scheduler is not None:
             self.scheduler.pause()  # no new runs; shutting down now would cancel this one's future
+        self._plan_soon(None)
         await asyncio.to_thread(self._wait_for_runs, grace)
         await asyncio.sleep(0)  # let the finished run's result reach the scheduler
         if running and self.scheduler is not None:
@@ -268,7 +348,10 @@ class ScheduleRunner:
 
     def _on_submitted(self, event: JobSubmissionEvent) -> None:
         """On the loop thread, before APScheduler drops a finished one-off job: remember it, so
-        no sync re-adds it while its run is still being recorded."""
+        no sync re-adds it while its run is still being recorded. (And before the look-ahead
+        this pass sets off: planning waits for the runs submitted.)"""
+        with self.idle:
+            self.runs_submitted += 1
         schedule_id = _schedule_of(event.job_id)
         if str(event.job_id).endswith(RETRY_SUFFIX):
             return
@@ -285,6 +368,7 @@ class ScheduleRunner:
         finally:
             with self.idle:
                 self.running_fires -= 1
+                self.runs_submitted -= 1
                 self.idle.notify_all()
 
     def _store_next_run(self, session: Session, schedule_id: int) -> None:
@@ -297,32 +381,148 @@ class ScheduleRunner:
         committed = self.store.store_now(session.connection(), (aps_id, f"{aps_id}{RETRY_SUFFIX}"))
         event.listen(session, "after_commit", lambda _session: committed(), once=True)
 
+    # Planning ahead: a run's sheet is read and its rows checked a moment before its time,
+    # so that at its time only the job's inserts are left (dispatch latency).
+
+    def _plan_soon(self, wait: float | None) -> None:
+        """On the loop, whenever APScheduler sets its timer (``wait``: seconds to the next
+        run, None for none): plan now what is due within `LEAD_SECONDS`, or set a timer."""
+        if self._ahead_timer is not None:
+            self._ahead_timer.cancel()
+            self._ahead_timer = None
+        if wait is None or self.loop is None:
+            return
+        if wait <= LEAD_SECONDS:
+            self._look_ahead()
+        else:
+            self._ahead_timer = self.loop.call_later(wait - LEAD_SECONDS, self._look_ahead)
+
+    def _look_ahead(self) -> None:
+        """On the loop: the runs due within `LEAD_SECONDS` not planned yet are planned, in a
+        thread of their own (a Google Sheet's read may take seconds)."""
+        self._ahead_timer = None
+        if self.store is None or self.scheduler is None:
+            return
+        horizon = datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)
+        with self.scheduler._jobstores_lock:
+            due = self.store.get_due_jobs(horizon)
+        batch: list[tuple[int, _Ahead]] = []
+        with self.ahead_lock:
+            gone = horizon - timedelta(seconds=LEAD_SECONDS + FRESH_SECONDS)
+            for schedule_id in [i for i, e in self.ahead.items() if e.run_time < gone]:
+                del self.ahead[schedule_id]  # planned, then paused or removed: never ran
+            for job in due:
+                if str(job.id).endswith(RETRY_SUFFIX) or job.next_run_time is None:
+                    continue
+                schedule_id = _schedule_of(job.id)
+                known = self.ahead.get(schedule_id)
+                if known is None or known.run_time != job.next_run_time:
+                    self.ahead[schedule_id] = entry = _Ahead(job.next_run_time)
+                    batch.append((schedule_id, entry))
+        if batch:
+            threading.Thread(
+                target=self._plan, args=(batch,), name="schedule-plan", daemon=True
+            ).start()
+
+    def _plan(self, batch: list[tuple[int, _Ahead]]) -> None:
+        for schedule_id, entry in batch:
+            # Runs due now have the processor first (for a moment only: one of them may be
+            # waiting for this very plan).
+            with self.idle:
+                self.idle.wait_for(lambda: self.runs_submitted <= 0, PLAN_YIELD_SECONDS)
+            try:
+                with self.workspace.db.engine.connect() as connection:
+                    schedule = connection.execute(_ONE_SCHEDULE, {"id": schedule_id}).one_or_none()
+                template = schedule.job_template if schedule is not None else {}
+                if (
+                    schedule is None
+                    or not _may_run(schedule, entry.run_time)
+                    or (template.get("publish") or {}).get("slots")  # slots: taken at its time
+                ):
+                    continue
+                spec = SourceSpec(template["source"])
+                entry.source = None if spec.kind == "gsheet" else Path(spec.location).expanduser()
+                entry.stamp = _file_stamp(entry.source)  # before the read: a later write shows
+                entry.version = schedule.updated_at
+                entry.plan = self.workspace.plan_from_schedule(schedule, entry.run_time)
+            except Exception as exc:  # its run reads the sheet itself, and says what is wrong
+                log.debug("schedule %s: not planned ahead (%s)", schedule_id, exc)
+                entry.plan = None
+            finally:
+                entry.ready.set()
+
+    def _planned(self, schedule_id: int, now: datetime) -> _Ahead | None:
+        """The plan made for the run due now, if it is ready and still good."""
+        with self.ahead_lock:
+            entry = self.ahead.get(schedule_id)
+            if entry is None or now < entry.run_time - timedelta(seconds=1):
+                return None  # none, or made for a later run
+            del self.ahead[schedule_id]
+        if now > entry.run_time + timedelta(seconds=FRESH_SECONDS):
+            return None  # the app slept through its time: read the sheet as it is now
+        if not entry.ready.wait(PLAN_WAIT_SECONDS) or entry.plan is None:
+            return None
+        if entry.source is not None and _file_stamp(entry.source) != entry.stamp:
+            return None  # the file was saved since: read again
+        return entry
+
+    # Called by APScheduler
+
     def _fire(self, schedule_id: int) -> None:
         now = datetime.now(UTC)
-        with self.workspace.db.engine.connect() as connection:  # a row, not an ORM object: ⅓
-            schedule = connection.execute(_ONE_SCHEDULE, {"id": schedule_id}).one_or_none()
-        if schedule is None or schedule.paused or not schedule.enabled:
-            return
-        if (schedule.start_at and now < schedule.start_at) or (
-            schedule.end_at and now > schedule.end_at
-        ):
-            return
+        entry = self._planned(schedule_id, now)
+        if entry is not None:
+            with contextlib.suppress(_Stale):
+                self._run(schedule_id, now, entry)
+                return
+        self._run(schedule_id, now, None)
+
+    def _run(self, schedule_id: int, now: datetime, entry: _Ahead | None) -> None:
+        """One run: its job made (from ``entry``'s plan, or read now), the run recorded, and
+        the first items claimed — all in one transaction."""
+        schedule: Row[Any] | None = None
+        if entry is None:
+            with self.workspace.db.engine.connect() as connection:  # a row, not an ORM object
+                schedule = connection.execute(_ONE_SCHEDULE, {"id": schedule_id}).one_or_none()
+            if schedule is None or not _may_run(schedule, now):
+                return
+        claims: list[Any] = []
 
         def ran(session: Session, job_id: int) -> None:
             """In the job's own transaction: the run recorded, a one-off switched off (a
-            restart must not run it again)."""
+            restart must not run it again), and what can start at once claimed."""
+            current = schedule
+            if current is None:  # planned: the schedule must still be as it was then
+                assert entry is not None
+                current = (
+                    session.connection().execute(_ONE_SCHEDULE, {"id": schedule_id}).one_or_none()
+                )
+                if current is None or not _may_run(current, now):
+                    raise _Off  # removed, paused or switched off meanwhile
+                if current.updated_at != entry.version:
+                    raise _Stale
             audit(session, f"schedule {schedule_id}", "schedule.ran", "schedule", schedule_id,
                   job=job_id)  # fmt: skip
-            if schedule.kind == "once":  # plain SQL: loading the schedule would cost more
+            if current.kind == "once":  # plain SQL: loading the schedule would cost more
                 session.connection().exec_driver_sql(
                     "UPDATE schedules SET enabled = 0, updated_at = ? WHERE id = ?",
                     (stored_moment(datetime.now(UTC)), schedule_id),  # stamped in its turn
                 )
             self._store_next_run(session, schedule_id)
+            claims.extend(self.dispatcher.claim_in(session))
 
         try:
-            created = run_schedule(self.workspace, schedule, now, ran)
+            if schedule is not None:
+                created = run_schedule(self.workspace, schedule, now, ran)
+            else:
+                assert entry is not None and entry.plan is not None
+                created = self.workspace.store_job(entry.plan, ran)
+        except _Off:  # (raised before anything was claimed)
+            return
+        except _Stale:
+            raise
         except Exception as exc:  # a source that cannot be read: recorded, shown, not lost
+            self.dispatcher.give_back(claims)
             log.warning("schedule %s could not create its job: %s", schedule_id, exc)
             again = self._retry_later(schedule_id, exc)
             with self.workspace.db.write() as session:
@@ -336,8 +536,16 @@ class ScheduleRunner:
                     retry_at=again.isoformat() if again else None,
                 )
             return
-        if self.loop is not None and not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.on_job_created, created.job_id)
+        except BaseException:
+            self.dispatcher.give_back(claims)
+            raise
+        if self.loop is None or self.loop.is_closed():
+            self.dispatcher.give_back(claims)
+            return
+        try:
+            self.loop.call_soon_threadsafe(self.dispatcher.created, created.job_id, claims)
+        except RuntimeError:  # the loop closed meanwhile
+            self.dispatcher.give_back(claims)
 
     def _retry_later(self, schedule_id: int, error: Exception) -> datetime | None:
         """A sheet that could not be reached (network, quota, Google down): this run is tried

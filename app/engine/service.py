@@ -25,6 +25,7 @@ from typing import Any
 
 import platformdirs
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.cluster.executor import ClusterError, ClusterExecutor, ClusterLink
 from app.delivery.objects import deliver
@@ -155,6 +156,12 @@ class Engine:
         self._figures: asyncio.Future[None] | None = None
         self._retired: list[ClusterExecutor] = []  # closed when the engine stops
         self._link = ClusterLink(self._retired.append)  # while render.cluster names one
+        # Claimed renders not yet started: claims are made in threads (the engine's own, and a
+        # schedule's run in its job's transaction) and started on the loop. Both counts are
+        # read and changed together under this lock, so no claimer over-fills the slots.
+        self._slots = threading.Lock()
+        self._in_flight = 0
+        self._accepting = False  # while the loop runs: claims made now will be started
 
     def _must_look(self) -> bool:
         """In a thread: a pass has work to find — something committed, or its time came."""
@@ -176,7 +183,7 @@ class Engine:
             log.info("re-queued %s items interrupted by the last shutdown", recovered)
         await asyncio.to_thread(self._prune)
         if self.schedules is None and self.run_schedules:
-            self.schedules = ScheduleRunner(self.workspace, lambda _job_id: self.wake())
+            self.schedules = ScheduleRunner(self.workspace, self)
             await self.schedules.start()
         # What exists now (modules, 10,000 schedules' triggers, caches) lives as long as the
         # app: out of the cyclic collector's sight, a full collection — which holds every
@@ -194,6 +201,15 @@ class Engine:
                 self.schedules = None
 
     async def _loop(self, stopping: asyncio.Event, until_idle: bool) -> None:
+        with self._slots:
+            self._accepting = True
+        try:
+            await self._passes(stopping, until_idle)
+        finally:
+            with self._slots:
+                self._accepting = False
+
+    async def _passes(self, stopping: asyncio.Event, until_idle: bool) -> None:
         while not stopping.is_set():
             # Cleared before this pass's work: a wake-up that arrives while it awaits a thread
             # (a schedule just made a job) must not be lost until the next poll.
@@ -352,14 +368,73 @@ class Engine:
         with self.db.write() as session:
             return queue.recover(session)
 
-    def _claim(self, free: int) -> list[queue.Claim]:
-        """In a thread: claim up to ``free`` items (the dispatch path: nothing else here)."""
-        # The machine's load, read once — and only if a smart job has ready items, or when idle.
-        load_slots = functools.cache(lambda: self.gauge.slots(len(self.workers), free))
+    def _free(self) -> int:
+        """Render slots neither running nor claimed for a start (in any thread)."""
+        with self._slots:
+            return self.capacity() - len(self.workers) - self._in_flight
 
+    def _claim_in(
+        self, session: Session, free: int, load_slots: Callable[[], int] | None = None
+    ) -> list[queue.Claim]:
+        """Claim up to ``free`` items in ``session`` (a write transaction: claimers take turns)
+        and count them as claimed until the loop starts them (`_begin`)."""
+        # The machine's load, read once — and only if a smart job has ready items.
+        load_slots = load_slots or functools.cache(
+            lambda: self.gauge.slots(len(self.workers), free)
+        )
+        claims = queue.claim_next(session, free, load_slots=load_slots)
+        with self._slots:
+            self._in_flight += len(claims)
+        return claims
+
+    def claim_in(self, session: Session) -> list[queue.Claim]:
+        """A schedule's run, in its job's transaction (see `Dispatcher`)."""
+        with self._slots:
+            if not self._accepting:
+                return []
+        free = self._free()
+        return self._claim_in(session, free) if free > 0 else []
+
+    def give_back(self, claims: list[queue.Claim]) -> None:
+        with self._slots:
+            self._in_flight -= len(claims)
+
+    def created(self, job_id: int, claims: list[queue.Claim]) -> None:
+        """On the loop: a schedule's run made a job (and perhaps claimed its first items)."""
+        self._begin(claims)
+        self.wake()  # the rest of its items, and the pass's bookkeeping
+
+    def _begin(self, claims: list[queue.Claim]) -> None:
+        """On the loop: claimed renders start (or, the loop having ended, go back)."""
+        if not claims:
+            return
+        with self._slots:
+            self._in_flight -= len(claims)
+            accepting = self._accepting
+            for claim in claims if accepting else ():
+                self._start(claim, self.workers, self._render, {})
+        if not accepting:  # the app is closing: rare, and a few rows
+            with self.db.write() as session:
+                for claim in claims:
+                    queue.finish_item(session, claim, "stopped")
+
+    def _claim(self) -> list[queue.Claim]:
+        """In a thread: claim what fits the free slots (the dispatch path: nothing else here)."""
+        claims: list[queue.Claim] = []
+        try:
+            self._claim_and_plan(claims)
+        except BaseException:
+            self.give_back(claims)  # not committed: never claimed
+            raise
+        return claims
+
+    def _claim_and_plan(self, claims: list[queue.Claim]) -> None:
+        """`_claim`'s transaction: the claims, or, with none, when to look again."""
         with self.db.write() as session:
-            claims = queue.claim_next(session, free, load_slots=load_slots)
-            if not claims:  # idle now: when must it look again? (not on the dispatch path)
+            free = self._free()
+            load_slots = functools.cache(lambda: self.gauge.slots(len(self.workers), free))
+            claims += self._claim_in(session, free, load_slots) if free > 0 else []
+            if not claims and free > 0:  # idle: when must it look again? (not dispatch)
                 now = utcnow()
                 self._held = load_slots() < free and queue.any_ready(session, now)
                 upcoming = queue.next_start(session, now)
@@ -368,7 +443,6 @@ class Engine:
                 if upcoming is not None:
                     wait = min(wait, (upcoming - now).total_seconds())
                 self._look_at = time.monotonic() + wait
-        return claims
 
     def capacity(self) -> int:
         """Renders at once: `engine.max_concurrent` here, or on a cluster the sum of its
@@ -377,12 +451,10 @@ class Engine:
         return cluster.capacity if cluster is not None and cluster.capacity else self.max_concurrent
 
     async def _fill(self) -> int:
-        free = self.capacity() - len(self.workers)
-        if free <= 0:
+        if self._free() <= 0:
             return 0
-        claims = await asyncio.to_thread(self._claim, free)
-        for claim in claims:
-            self._start(claim, self.workers, self._render, {})
+        claims = await asyncio.to_thread(self._claim)
+        self._begin(claims)
         return len(claims)
 
     def _job_states(self, job_ids: set[int]) -> dict[int, str]:

@@ -57,6 +57,106 @@ def audit(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job's rows, built before its transaction (a schedule's run builds them ahead of its
+    time, so that only the inserts are left for the moment it is due)."""
+
+    job: dict[str, Any]  # the job row, but its finish time
+    items: list[dict[str, Any]]  # item rows, but their job id
+    uploads: list[tuple[int, dict[str, Any]]]  # (index in ``items``, upload row but its item)
+    finished: bool  # every row was filtered out: the job is done as soon as it is made
+    actor: str
+
+
+def new_job(
+    draft: JobDraft,
+    rows: Sequence[RowReport],
+    actor: str,
+    schedule_id: int | None = None,
+    header_row: int | None = None,
+) -> NewJob:
+    """The rows `insert_job` stores for ``draft``: one pending item per valid row.
+    ``header_row``: where write-back finds (or puts) its column titles."""
+    draft = draft.checked()
+    config = SchedulingConfig.from_dict(draft.scheduling)
+    publish = PublishConfig.from_dict(draft.publish)
+    items = [_item(row, config, draft.output_config) for row in rows if row.valid]
+    state = State.PENDING
+    finished = bool(items) and not any(i["state"] == State.PENDING.value for i in items)
+    if finished:  # every row was filtered out: nothing to wait for
+        for step in (State.RUNNING, State.COMPLETING, State.COMPLETED):
+            state = transition(state, step)
+    job = {
+        "title": draft.title.strip(),
+        "state": state.value,
+        "priority": draft.priority.value,
+        "source_kind": draft.source_kind,
+        "source_location": draft.source_location,
+        "source_tab": draft.source_tab,
+        "source_range": draft.source_range,
+        "validation_level": draft.validation_level.value,
+        "output_config": draft.output_config,
+        "style": draft.style,
+        "deadline_minutes": draft.deadline_minutes,
+        "callback_url": draft.callback_url,
+        "scheduling": config.to_dict(),
+        "write_back": draft.write_back,
+        "schedule_id": schedule_id,
+        "header_row": header_row,
+        "publish": publish.to_dict(),
+    }
+    pending = [n for n, item in enumerate(items) if item["state"] == State.PENDING.value]
+    uploads: list[tuple[int, dict[str, Any]]] = [
+        (n, {  # in sheet order: item k at first + k × every
+            "channel_id": publish.channel,
+            "status": UploadStatus.WAITING.value,
+            "privacy": publish.privacy.value,
+            "publish_at": publish.publish_time(
+                index, str(items[n]["idea"].get("publish_at") or "")
+            ),
+            "offset": 0,
+            "attempts": 0,
+            "steps_done": [],
+        })
+        for index, n in enumerate(pending)
+    ] if publish.enabled else []  # fmt: skip
+    return NewJob(job, items, uploads, finished, actor)
+
+
+def insert_job(session: Session, new: NewJob) -> int:
+    """Store a job built by `new_job`; returns its id.
+
+    Plain inserts, not the ORM's unit of work: a schedule's run makes its job on the dispatch
+    path, where the flush cost more than the rest of the transaction (the rows are the same;
+    a test compares them)."""
+    connection = session.connection()  # Core, under the session's transaction
+    job_id = connection.execute(
+        _INSERT_JOB, {**new.job, "finished_at": utcnow() if new.finished else None}
+    ).scalar_one()
+    if new.items:
+        ids = (
+            connection.execute(_INSERT_ITEMS, [{**item, "job_id": job_id} for item in new.items])
+            .scalars()
+            .all()
+        )
+        if new.uploads:
+            connection.execute(
+                _INSERT_UPLOAD, [{**row, "item_id": ids[n]} for n, row in new.uploads]
+            )
+    audit(
+        session,
+        new.actor,
+        "job.create",
+        "job",
+        job_id,
+        title=new.job["title"],
+        source=new.job["source_location"],
+        items=len(new.items),
+    )
+    return int(job_id)
+
+
 def create_job(
     session: Session,
     draft: JobDraft,
@@ -65,87 +165,9 @@ def create_job(
     schedule_id: int | None = None,
     header_row: int | None = None,
 ) -> int:
-    """Store the job with one pending item per valid row; returns the job id.
-    ``header_row``: where write-back finds (or puts) its column titles.
-
-    Plain inserts, not the ORM's unit of work: a schedule's run makes its job on the dispatch
-    path, where the flush cost more than the rest of the transaction (the rows are the same;
-    a test compares them)."""
-    draft = draft.checked()
-    config = SchedulingConfig.from_dict(draft.scheduling)
-    publish = PublishConfig.from_dict(draft.publish)
-    items = [_item(row, config, draft.output_config) for row in rows if row.valid]
-    state, finished_at = State.PENDING, None
-    if items and not any(i["state"] == State.PENDING.value for i in items):
-        # Every row was filtered out: nothing to wait for.
-        for step in (State.RUNNING, State.COMPLETING, State.COMPLETED):
-            state = transition(state, step)
-        finished_at = utcnow()
-    connection = session.connection()  # Core, under the session's transaction
-    job_id = connection.execute(
-        _INSERT_JOB,
-        {
-            "title": draft.title.strip(),
-            "state": state.value,
-            "priority": draft.priority.value,
-            "source_kind": draft.source_kind,
-            "source_location": draft.source_location,
-            "source_tab": draft.source_tab,
-            "source_range": draft.source_range,
-            "validation_level": draft.validation_level.value,
-            "output_config": draft.output_config,
-            "style": draft.style,
-            "deadline_minutes": draft.deadline_minutes,
-            "callback_url": draft.callback_url,
-            "scheduling": config.to_dict(),
-            "write_back": draft.write_back,
-            "schedule_id": schedule_id,
-            "header_row": header_row,
-            "publish": publish.to_dict(),
-            "finished_at": finished_at,
-        },
-    ).scalar_one()
-    if items:
-        ids = (
-            connection.execute(_INSERT_ITEMS, [{**item, "job_id": job_id} for item in items])
-            .scalars()
-            .all()
-        )
-        if publish.enabled:
-            planned = [
-                (item_id, item)
-                for item_id, item in zip(ids, items, strict=True)
-                if item["state"] == State.PENDING.value
-            ]
-            connection.execute(
-                _INSERT_UPLOAD,
-                [
-                    {  # in sheet order: item k at first + k × every
-                        "item_id": item_id,
-                        "channel_id": publish.channel,
-                        "status": UploadStatus.WAITING.value,
-                        "privacy": publish.privacy.value,
-                        "publish_at": publish.publish_time(
-                            index, str(item["idea"].get("publish_at") or "")
-                        ),
-                        "offset": 0,
-                        "attempts": 0,
-                        "steps_done": [],
-                    }
-                    for index, (item_id, item) in enumerate(planned)
-                ],
-            ) if planned else None  # fmt: skip
-    audit(
-        session,
-        actor,
-        "job.create",
-        "job",
-        job_id,
-        title=draft.title.strip(),
-        source=draft.source_location,
-        items=len(items),
-    )
-    return int(job_id)
+    """Store the job with one pending item per valid row; returns the job id (see
+    `new_job` and `insert_job`)."""
+    return insert_job(session, new_job(draft, rows, actor, schedule_id, header_row))
 
 
 def _item(
