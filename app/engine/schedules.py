@@ -61,6 +61,7 @@ LEAD_SECONDS = 2.0  # a run reads its sheet this long before its time (see `_loo
 FRESH_SECONDS = 10.0  # a plan serves only a run within this long after the planned time
 PLAN_WAIT_SECONDS = 120.0  # a run waits this long at most for its sheet's read in flight
 PLAN_YIELD_SECONDS = 0.05  # planning waits this long at most for a run going on to finish
+PLAN_DEFER_SECONDS = 0.05  # planning starts no sooner after APScheduler's pass
 
 
 # What a run reads first, built once (on the dispatch path).
@@ -386,16 +387,15 @@ class ScheduleRunner:
 
     def _plan_soon(self, wait: float | None) -> None:
         """On the loop, whenever APScheduler sets its timer (``wait``: seconds to the next
-        run, None for none): plan now what is due within `LEAD_SECONDS`, or set a timer."""
+        run, None for none): a timer to plan what will be due within `LEAD_SECONDS`."""
         if self._ahead_timer is not None:
             self._ahead_timer.cancel()
             self._ahead_timer = None
         if wait is None or self.loop is None:
             return
-        if wait <= LEAD_SECONDS:
-            self._look_ahead()
-        else:
-            self._ahead_timer = self.loop.call_later(wait - LEAD_SECONDS, self._look_ahead)
+        # Not at once: this pass may have just submitted runs, which have the processor first.
+        later = max(wait - LEAD_SECONDS, PLAN_DEFER_SECONDS)
+        self._ahead_timer = self.loop.call_later(later, self._look_ahead)
 
     def _look_ahead(self) -> None:
         """On the loop: the runs due within `LEAD_SECONDS` not planned yet are planned, in a

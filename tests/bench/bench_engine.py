@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import statistics
 import tempfile
 import time
@@ -90,6 +91,20 @@ def fill(
         ]) if published else None  # fmt: skip
 
 
+def stolen_ms() -> float:
+    """CPU time the host has taken from this virtual machine so far (all its processors;
+    /proc/stat's steal column), 0 where there is none to read."""
+    try:
+        with Path("/proc/stat").open() as stat:
+            fields = stat.readline().split()
+        return int(fields[8]) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+STOLEN: list[float] = []  # ms the host took while latency was measured, per start
+
+
 async def measure(
     workspace: Workspace, due: int, template: dict[str, str]
 ) -> tuple[float, list[float], float]:
@@ -139,8 +154,10 @@ async def measure(
             return dict(rows.all())
 
     # Waits on the events alone: a query here would run on the loop being measured.
+    stolen = stolen_ms()
     while time.monotonic() < deadline and len(started) < due:
         await asyncio.sleep(0.2)
+    STOLEN.append(stolen_ms() - stolen)
     stopping.set()
     await task
     titles = mine()
@@ -187,6 +204,11 @@ def main() -> None:
     print(f"  machine speed: a fixed Python loop took {speed:.0f} ms before, "
           f"{reference_loop():.0f} ms after (lower is faster)")  # fmt: skip
     print(f"  latency samples: {len(latencies)} on first start, {len(latencies2)} after restart")
+    print(
+        "  CPU time the host took from this machine while they were measured: "
+        + " and ".join(f"{ms:.0f} ms" for ms in STOLEN)
+        + " (a slow run's tail is often there)"
+    )
     ms = sorted(x * 1000 for x in latencies + latencies2)
     p50 = statistics.median(ms) if ms else float("nan")
     p99 = ms[math.ceil(len(ms) * 0.99) - 1] if ms else float("nan")  # nearest rank
