@@ -383,6 +383,7 @@ class Workspace:
         scheduling: dict[str, Any] | None = None,
         write_back: bool | None = None,
         actor: str | None = None,
+        schedule_id: int | None = None,
         publish: dict[str, Any] | None = None,
         also: Callable[[Session, int], None] | None = None,
     ) -> CreatedJob:
@@ -392,7 +393,8 @@ class Workspace:
         plan = self.plan_job(
             spec, title=title, priority=priority, level=level, output_config=output_config,
             style=style, deadline_minutes=deadline_minutes, callback_url=callback_url,
-            scheduling=scheduling, write_back=write_back, actor=actor, publish=publish,
+            scheduling=scheduling, write_back=write_back, actor=actor, schedule_id=schedule_id,
+            publish=publish,
         )  # fmt: skip
         return self.store_job(plan, also)
 
