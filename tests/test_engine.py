@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -23,6 +24,7 @@ from app.domain.states import IllegalTransition
 from app.engine import service
 from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
+from app.pipeline.probe import container_problem
 from app.pipeline.runner import RenderOutcome, RenderStatus
 from app.store import queue
 from app.store.models import AuditEntry, Item, Job
@@ -163,6 +165,17 @@ def test_job_actions_from_the_command_line(run_cli: Run, data_dir: Path, tmp_pat
     assert actions == ["job.create", "job.pause", "job.resume", "job.cancel"]
 
 
+def _writing_into(*folders: Path) -> list[str]:
+    import psutil
+
+    return [
+        " ".join(p.info["cmdline"])
+        for p in psutil.process_iter(["cmdline"])
+        if p.pid != os.getpid()
+        and any(str(f) in part for f in folders for part in (p.info["cmdline"] or []))
+    ]
+
+
 def _db_rows(path: Path, query: str) -> list[tuple[object, ...]]:
     with closing(sqlite3.connect(path)) as raw:
         return raw.execute(query).fetchall()
@@ -208,7 +221,10 @@ def test_a_killed_engine_resumes_and_every_item_completes_exactly_once(
     finally:
         if runner.poll() is None:
             runner.kill()
-    time.sleep(1.0)  # the orphaned render child notices its parent is gone and exits
+    deadline = time.monotonic() + 2  # the render and its ffmpeg die with the engine
+    while _writing_into(data_dir, out) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _writing_into(data_dir, out) == []
     assert _db_rows(database, "select state from items where row_number = 3") == [("running",)]
     assert not (out / "003-idea-3.mp4").exists()
 
@@ -235,6 +251,10 @@ def test_a_killed_engine_resumes_and_every_item_completes_exactly_once(
         for row in (2, 3, 4)
         for ext in (".json", ".mp4", ".png", ".srt")
     )
+    for row in (2, 3, 4):  # each one sound container: one moov, one mdat, its full length
+        meta = json.loads((out / f"{row:03d}-idea-{row}.json").read_text())
+        video = out / f"{row:03d}-idea-{row}.mp4"
+        assert container_problem(video, meta["duration_seconds"], matroska=False) is None
 
 
 def test_only_one_engine_per_data_folder(data_dir: Path) -> None:

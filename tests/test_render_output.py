@@ -14,7 +14,7 @@ from PIL import Image
 from app.domain.idea import Idea, Voice
 from app.domain.output import Container, Optimize, OutputConfig, Resolution, VideoCodec
 from app.pipeline.media import ffmpeg_exe, measure_loudness
-from app.pipeline.probe import ffmpeg_summary, probe_mp4
+from app.pipeline.probe import container_problem, ffmpeg_summary, probe_mp4
 from app.pipeline.render import RenderResult, RenderSettings, render_item
 from app.pipeline.styles import BUILTIN
 from app.pipeline.visuals import VisualSettings
@@ -198,6 +198,45 @@ def test_other_containers_and_codecs(
     assert summary.duration == pytest.approx(result.duration, abs=0.1)
     if config.container is Container.MOV:
         assert probe_mp4(result.video).track("vide").codec == "hvc1"  # plays on Apple devices
+    matroska = config.container is Container.WEBM
+    assert container_problem(result.video, result.duration, matroska=matroska) is None
+    cut = tmp_path / f"cut{config.extension}"
+    cut.write_bytes(result.video.read_bytes()[:-4096])  # an encoder stopped before its end
+    assert container_problem(cut, result.duration, matroska=matroska) is not None
+
+
+def test_a_video_with_a_second_moov_or_stray_bytes_is_not_sound(
+    mp4: RenderResult, tmp_path: Path
+) -> None:
+    """What an encoder a crash left running did to the next attempt's file: a second moov,
+    then the rest of its own write as a box that runs past the end."""
+    whole = mp4.video.read_bytes()
+    assert container_problem(mp4.video, mp4.duration, matroska=False) is None
+    boxes = {kind: (at, size) for kind, at, size in _top_boxes(whole)}
+    at, size = boxes[b"moov"]
+    doubled = tmp_path / "doubled.mp4"
+    doubled.write_bytes(whole + whole[at : at + size])
+    assert container_problem(doubled, mp4.duration, matroska=False) == (
+        "it has 2 moov boxes, not one"
+    )
+    stray = tmp_path / "stray.mp4"
+    stray.write_bytes(whole + b"\x00\x01\x00\x00free" + b"x" * 100)
+    problem = container_problem(stray, mp4.duration, matroska=False)
+    assert problem is not None and problem.startswith("its boxes end at byte")
+    assert container_problem(mp4.video, mp4.duration + 5, matroska=False) == (
+        f"it lasts {mp4.duration:.2f} s, not {mp4.duration + 5:.2f} s"
+    )
+
+
+def _top_boxes(data: bytes) -> list[tuple[bytes, int, int]]:
+    import struct
+
+    boxes, at = [], 0
+    while at + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[at : at + 8])
+        boxes.append((kind, at, size))
+        at += size
+    return boxes
 
 
 def test_vertical_shorts(tmp_path: Path) -> None:

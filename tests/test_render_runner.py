@@ -107,3 +107,120 @@ def test_a_cancel_stops_ffmpeg_too_without_process_groups(
     ]
     assert survivors == []
     assert list((tmp_path / "out").iterdir()) == []
+
+
+ENGINE = """
+import sys
+from pathlib import Path
+from app.domain.idea import Idea
+from app.domain.output import Optimize, OutputConfig, Resolution
+from app.pipeline.render import RenderSettings
+from app.pipeline.runner import RenderTask, run_render
+
+tmp = Path(sys.argv[1])
+idea = Idea(idea_title="Runner test", script_content="A sentence to speak. " * 8)
+settings = RenderSettings(output=OutputConfig(resolution=Resolution.HD, optimize=Optimize.SPEED))
+task = RenderTask(idea.to_dict(), 4, settings, tmp / "out", tmp / "work")
+if __name__ == "__main__":
+    run_render(task, lambda stage, fraction: print(stage, fraction, flush=True))
+"""
+
+
+def _left_behind(folder: Path) -> list[str]:
+    """Processes whose command line names ``folder`` (an encoder writing there)."""
+    import psutil
+
+    return [
+        " ".join(p.info["cmdline"])
+        for p in psutil.process_iter(["cmdline"])
+        if any(str(folder) in part for part in (p.info["cmdline"] or []))
+    ]
+
+
+def test_a_killed_engine_takes_its_encoder_with_it_and_the_retry_makes_a_sound_file(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL the process that runs a render while it encodes: the render and its ffmpeg
+    end with it (nothing writes on), and the next attempt's video is one sound container."""
+    import subprocess
+    import sys
+    import time
+
+    from app.pipeline.probe import container_problem
+
+    script = tmp_path / "engine.py"
+    script.write_text(ENGINE)
+    engine = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        assert engine.stdout is not None
+        for line in engine.stdout:
+            stage, fraction = line.split()
+            if stage == "encode" and float(fraction) > 0.05:
+                break
+        else:
+            pytest.fail("the render never reached its encode")
+        assert [name for name in _left_behind(tmp_path) if "ffmpeg" in name]  # it encodes
+        os.kill(engine.pid, signal.SIGKILL)
+        engine.wait(10)
+    finally:
+        if engine.poll() is None:
+            engine.kill()
+    # Killed with it, not left to finish its file: an orphaned ffmpeg here took over 1 s to
+    # see its input end and write its last boxes (a long 1080p one, 10-20 s).
+    deadline = time.monotonic() + 0.5
+    while _left_behind(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _left_behind(tmp_path) == []
+
+    retry = run_render(task(tmp_path))
+    assert retry.status == "completed" and retry.result is not None
+    video = Path(retry.result["video"])
+    assert container_problem(video, retry.result["duration"], matroska=False) is None
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "004-runner-test.json",
+        "004-runner-test.mp4",
+        "004-runner-test.png",
+        "004-runner-test.srt",
+    ]
+
+
+def test_sweep_stops_leftovers_of_a_dead_render_and_spares_live_ones(tmp_path: Path) -> None:
+    """At start the engine stops processes an earlier render left running (their parent
+    gone), never one a live render of this program owns."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from app.pipeline.lifeline import sweep_leftovers
+
+    work = tmp_path / "work"
+    work.mkdir()
+    sleeper = f"import time; time.sleep(60)  # {work}/item-1"
+    # An orphan: started by a shell that has already gone.
+    subprocess.run(
+        ["sh", "-c", f'"{sys.executable}" -c "{sleeper}" >/dev/null 2>&1 &'], check=True
+    )
+    live = subprocess.Popen([sys.executable, "-c", sleeper])  # its parent (this test) lives
+    try:
+        deadline = time.monotonic() + 5
+        while len(_left_behind(work)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        orphans = [
+            p.pid
+            for p in psutil.process_iter(["cmdline"])
+            if any(str(work) in part for part in (p.info["cmdline"] or [])) and p.pid != live.pid
+        ]
+        assert len(orphans) == 1
+        assert sweep_leftovers(work) == orphans
+        assert not psutil.pid_exists(orphans[0]) or psutil.Process(orphans[0]).status() == "zombie"
+        assert live.poll() is None
+    finally:
+        live.kill()
+        live.wait()

@@ -27,6 +27,10 @@ async def serve(
             "cadence worker needs Dask — install Cadence with the cluster extra "
             "(pip install 'cadence-studio[cluster]')"
         ) from None
+    from app.cluster.remote import scratch
+    from app.pipeline.lifeline import sweep_leftovers
+
+    await asyncio.to_thread(sweep_leftovers, scratch() / "work")  # a killed worker's encoders
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -41,6 +41,7 @@ from app.engine.schedules import ScheduleRunner
 from app.google.publisher import Publisher, PublishOutcome
 from app.google.writeback import WriteBack
 from app.paths import unwritable
+from app.pipeline.lifeline import sweep_leftovers
 from app.pipeline.render import existing_outputs, slug
 from app.pipeline.runner import RenderOutcome, RenderStatus, RenderTask, run_render
 from app.publish import webhooks
@@ -178,6 +179,8 @@ class Engine:
         On stopping, running items end at their next stage boundary and go back to the queue.
         """
         self._loop_running = asyncio.get_running_loop()
+        # An encoder an earlier crash left writing would race this run's renders.
+        await asyncio.to_thread(sweep_leftovers, self.workspace.paths.cache_dir / "work")
         recovered = await asyncio.to_thread(self._recover)
         if recovered:
             log.info("re-queued %s items interrupted by the last shutdown", recovered)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,8 +21,9 @@ import proglog
 from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
 
 from app.domain.output import AudioCodec, Container, Optimize, OutputConfig, VideoCodec
-from app.pipeline.errors import Canceled, RenderError
+from app.pipeline.errors import Canceled, DamagedOutput, RenderError
 from app.pipeline.media import describe_ffmpeg_failure, ffmpeg_exe
+from app.pipeline.probe import container_problem
 from app.pipeline.visuals import FrameSource
 
 log = logging.getLogger(__name__)
@@ -347,7 +349,12 @@ def encode(
 
     planar = frames.static and encoder is None
     chosen = plan(config, encoder, planar=planar)
-    temp = destination.with_name(f".{destination.stem.lstrip('.')}.partial{destination.suffix}")
+    # A name of this attempt's own: an encoder a crash left running elsewhere never writes
+    # into the file this one is making.
+    attempt = f"{os.getpid()}-{secrets.token_hex(3)}"
+    temp = destination.with_name(
+        f".{destination.stem.lstrip('.')}.{attempt}.partial{destination.suffix}"
+    )
     if planar:
         converted: dict[int, np.ndarray] = {}
 
@@ -389,5 +396,11 @@ def encode(
         raise
     finally:
         clip.close()
+    problem = container_problem(
+        temp, count / config.fps, matroska=config.container is Container.WEBM
+    )
+    if problem is not None:
+        temp.unlink(missing_ok=True)
+        raise DamagedOutput(f"the encoded video was not sound ({problem}) and was not kept")
     temp.replace(destination)
     return destination

@@ -4,7 +4,17 @@ from app.domain.errors import UserError
 
 
 class RenderError(UserError):
-    """A render that cannot go on; the message is one line: the cause, then the fix."""
+    """A render that cannot go on; the message is one line: the cause, then the fix.
+
+    ``transient``: not the user's to fix (a damaged file from a crash) — worth a retry."""
+
+    transient = False
+
+
+class DamagedOutput(RenderError):
+    """A file the render made is not sound; a fresh attempt makes it again."""
+
+    transient = True
 
 
 class Canceled(Exception):

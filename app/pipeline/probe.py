@@ -276,3 +276,76 @@ def ffmpeg_summary(path: Path) -> StreamSummary:
             h, m, s = match.groups()
             summary.duration = int(h) * 3600 + int(m) * 60 + float(s)
     return summary
+
+
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+SEGMENT_ID = b"\x18\x53\x80\x67"
+
+
+def _ebml_size(head: bytes, at: int) -> tuple[int | None, int]:
+    """An EBML variable-size integer at ``at``: (value, or None for "unknown"; its length)."""
+    first = head[at]
+    length = 1
+    while length <= 8 and not first & (0x80 >> (length - 1)):
+        length += 1
+    if length > 8:
+        raise ValueError("not an EBML size")
+    value = first & (0xFF >> length)
+    for byte in head[at + 1 : at + length]:
+        value = (value << 8) | byte
+    unknown = value == (1 << (7 * length)) - 1
+    return (None if unknown else value), length
+
+
+def _matroska_problem(path: Path) -> str | None:
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(64)
+    if not head.startswith(EBML_MAGIC):
+        return "it does not start with an EBML header"
+    header_size, length = _ebml_size(head, 4)
+    if header_size is None:
+        return "its EBML header has no size"
+    at = 4 + length + header_size
+    with path.open("rb") as fh:
+        fh.seek(at)
+        segment = fh.read(12)
+    if not segment.startswith(SEGMENT_ID):
+        return "it has no Segment after its header"
+    segment_size, length = _ebml_size(segment, 4)
+    if segment_size is not None and at + 4 + length + segment_size != size:
+        return f"its Segment says {segment_size} bytes, the file holds {size - at - 4 - length}"
+    return None
+
+
+def _mp4_problem(path: Path) -> str | None:
+    size = path.stat().st_size
+    top = _top_level(path)
+    kinds = [k for k, _a, _s in top]
+    if not top or kinds[0] != b"ftyp":
+        return "it does not start with an ftyp box"
+    ends = top[-1][1] + top[-1][2]
+    if ends != size:
+        return f"its boxes end at byte {ends}, the file at {size}"
+    for kind in (b"moov", b"mdat"):
+        if kinds.count(kind) != 1:
+            return f"it has {kinds.count(kind)} {kind.decode()} boxes, not one"
+    return None
+
+
+def container_problem(path: Path, expected_seconds: float, *, matroska: bool) -> str | None:
+    """Why the finished file at ``path`` is not one sound container of about
+    ``expected_seconds`` — a duplicate ``moov``, bytes past the last box, a wrong length —
+    or None when it is. Read from the file's structure, not from the encoder's word."""
+    try:
+        if path.stat().st_size < 64:
+            return "it is empty or nearly so"
+        problem = _matroska_problem(path) if matroska else _mp4_problem(path)
+        if problem is not None:
+            return problem
+        duration = ffmpeg_summary(path).duration if matroska else probe_mp4(path).duration
+    except (OSError, ValueError, IndexError, struct.error) as exc:
+        return f"it cannot be read ({exc})"
+    if abs(duration - expected_seconds) > max(0.5, 0.02 * expected_seconds):
+        return f"it lasts {duration:.2f} s, not {expected_seconds:.2f} s"
+    return None

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.domain.idea import Idea
-from app.domain.output import OutputConfig
+from app.domain.output import Container, OutputConfig
 from app.export import write_atomically
 from app.paths import MUSIC_DIR
 from app.pipeline import captions as captions_stage
@@ -31,6 +31,7 @@ from app.pipeline.errors import Canceled, RenderError
 from app.pipeline.footage import FootageSettings
 from app.pipeline.metadata import build_metadata
 from app.pipeline.piper_voice import base_language
+from app.pipeline.probe import container_problem
 from app.pipeline.script import LLMSettings, prepare_script, search_phrases
 from app.pipeline.speech import SpeechSettings, narrate, script_language
 from app.pipeline.styles import pick_style
@@ -172,6 +173,7 @@ def render_item(
     video = out_dir / f"{stem}{config.extension}"
     if video.exists() and not settings.overwrite:
         raise AlreadyRendered(f"{video.name} already exists — pass --overwrite to render it again")
+    remove_partials(out_dir, stem)  # an attempt that died (its writers were stopped with it)
     _check_space(out_dir, config)
     key = hashlib.sha1(f"{idea.to_dict()}|{settings.fingerprint()}".encode()).hexdigest()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -282,7 +284,7 @@ def render_item(
 
     # 5. Encode — beside the destination, under a hidden name until everything is done
     encoded = out_dir / f".{stem}.encoded{config.extension}"
-    if checkpoints.done("encode") is None or not encoded.exists():
+    if checkpoints.done("encode") is None or not _sound(encoded, duration, config):
         report = stage("encode")
         encoder = None
         if settings.hardware_encoding and settings.encoder_cache is not None:
@@ -435,6 +437,28 @@ def _search_phrases(
         return search_phrases(texts, settings.llm), []
     except RenderError as exc:
         return [], [f"footage searched by key words: {exc}"]
+
+
+def remove_partials(out_dir: Path, stem: str) -> list[Path]:
+    """Delete the temporary files a render of ``stem`` may have left in ``out_dir``."""
+    removed = []
+    for path in out_dir.glob(f".{stem}*"):
+        if ".part" in path.name:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _sound(video: Path, duration: float, config: OutputConfig) -> bool:
+    """Whether an earlier attempt's encoded video is there and whole (else it is made again)."""
+    if not video.exists():
+        return False
+    problem = container_problem(video, duration, matroska=config.container is Container.WEBM)
+    if problem is None:
+        return True
+    log.warning("%s is not sound (%s): encoding it again", video.name, problem)
+    video.unlink(missing_ok=True)
+    return False
 
 
 def _publish(source: Path, target: Path, *, copy: bool) -> None:

@@ -11,7 +11,6 @@ import multiprocessing
 import os
 import queue as queue_module
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -26,7 +25,14 @@ import psutil
 
 from app.domain.idea import Idea
 from app.pipeline.errors import Canceled, RenderError
-from app.pipeline.render import AlreadyRendered, RenderSettings, output_stem, render_item
+from app.pipeline.lifeline import die_with_parent, guard_children
+from app.pipeline.render import (
+    AlreadyRendered,
+    RenderSettings,
+    output_stem,
+    remove_partials,
+    render_item,
+)
 
 POLL_SECONDS = 0.2
 GRACE_SECONDS = 5.0
@@ -64,32 +70,15 @@ class RenderOutcome:
     transient: bool = False  # a crash, a timeout or a bug: worth retrying, unlike a RenderError
 
 
-def _die_with_parent(parent: int) -> None:
-    """An orphaned render must not race the engine's restart on the same files."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
-
-
 def _child(task: RenderTask, messages: Any, stop: ProcessEvent, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; Ctrl+C goes to it
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # its own group: ffmpeg and espeak-ng join it, and a cancel stops them all
-    _die_with_parent(parent)
+    die_with_parent(parent)
+    guard_children()  # its ffmpeg and espeak-ng die with it, even when it is killed
 
     def progress(stage: str, fraction: float) -> None:
-        messages.put(("progress", stage, fraction))
+        messages.put(("progress", stage, fraction, False))
 
     try:
         result = render_item(
@@ -102,35 +91,31 @@ def _child(task: RenderTask, messages: Any, stop: ProcessEvent, parent: int) -> 
             stop.is_set,
         )
     except AlreadyRendered as exc:
-        messages.put(("skipped", str(exc), None))
+        messages.put(("skipped", str(exc), None, False))
     except Canceled:
-        messages.put(("stopped", None, None))
+        messages.put(("stopped", None, None, False))
     except RenderError as exc:
-        messages.put(("failed", str(exc), None))
+        messages.put(("failed", str(exc), None, exc.transient))
     except MemoryError:
         messages.put(
             (
                 "failed",
                 "ran out of memory — close other programs or render at a lower resolution",
                 None,
+                False,
             )
         )
-    except Exception as exc:
+    except Exception as exc:  # a bug: worth a retry, with its traceback in the log
         messages.put(
-            ("failed", f"internal error ({type(exc).__name__}: {exc})", traceback.format_exc())
+            (
+                "failed",
+                f"internal error ({type(exc).__name__}: {exc})",
+                traceback.format_exc(),
+                True,
+            )
         )
     else:
-        messages.put(("completed", result.to_dict(), None))
-
-
-def remove_partials(out_dir: Path, stem: str) -> list[Path]:
-    """Delete the temporary files a render of ``stem`` may have left in ``out_dir``."""
-    removed = []
-    for path in out_dir.glob(f".{stem}*"):
-        if ".part" in path.name:
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
+        messages.put(("completed", result.to_dict(), None, False))
 
 
 def run_render(
@@ -175,7 +160,7 @@ def run_render(
             if stop is not None and stop.is_set():
                 stop_flag.set()
             try:
-                kind, first, second = messages.get(timeout=POLL_SECONDS)
+                kind, first, second, transient = messages.get(timeout=POLL_SECONDS)
             except queue_module.Empty:
                 if not child.is_alive():
                     outcome = _drain(messages) or RenderOutcome(
@@ -193,13 +178,12 @@ def run_render(
             elif kind == "completed":
                 outcome = RenderOutcome(RenderStatus.COMPLETED, result=first, stage=stage)
             else:
-                # A traceback means a bug, not something the user must fix: worth a retry.
                 outcome = RenderOutcome(
                     RenderStatus(kind),
                     error=first,
                     details=second,
                     stage=stage,
-                    transient=second is not None,
+                    transient=transient,
                 )
     finally:
         child.join(GRACE_SECONDS)
@@ -215,14 +199,14 @@ def run_render(
 
 def _drain(messages: Any) -> RenderOutcome | None:
     try:
-        kind, first, second = messages.get(timeout=POLL_SECONDS)
+        kind, first, second, transient = messages.get(timeout=POLL_SECONDS)
     except queue_module.Empty:
         return None
     if kind == "completed":
         return RenderOutcome(RenderStatus.COMPLETED, result=first)
     if kind == "progress":
         return None
-    return RenderOutcome(RenderStatus(kind), error=first, details=second)
+    return RenderOutcome(RenderStatus(kind), error=first, details=second, transient=transient)
 
 
 def _stop_tree(child: Any) -> None:
