@@ -204,9 +204,7 @@ def test_sweep_stops_leftovers_of_a_dead_render_and_spares_live_ones(tmp_path: P
     work.mkdir()
     sleeper = f"import time; time.sleep(60)  # {work}/item-1"
     # An orphan: started by a shell that has already gone.
-    subprocess.run(
-        ["sh", "-c", f'"{sys.executable}" -c "{sleeper}" >/dev/null 2>&1 &'], check=True
-    )
+    subprocess.run(["sh", "-c", f'"{sys.executable}" -c "{sleeper}" >/dev/null 2>&1 &'], check=True)
     live = subprocess.Popen([sys.executable, "-c", sleeper])  # its parent (this test) lives
     try:
         deadline = time.monotonic() + 5
