@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from app import (
     APP_NAME,
@@ -48,8 +48,16 @@ log = logging.getLogger("app.cli")
 EXIT_OK, EXIT_INVALID, EXIT_USER_ERROR, EXIT_BUG = 0, 1, 2, 70
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake told in one line that says where help is (its own usage
+    block can run to a dozen lines and bury the reason)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} — see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cadence",
         description=f"{APP_NAME}: turn a spreadsheet of video ideas into finished videos. "
         "Without a command, the desktop window opens.",

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from app.domain.calendar_plan import STATES, Period
+from app.domain.dates import OutOfRange, parse_day
 from app.domain.errors import UserError
 from app.paths import AppPaths
 from app.workspace import Workspace
@@ -16,7 +17,9 @@ from app.workspace import Workspace
 
 def _day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        return parse_day(text)
+    except OutOfRange as exc:
+        raise argparse.ArgumentTypeError(f"{text}: {exc}") from None
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a date — write it like 2027-01-31"

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from app.cli_common import add_id_actions
+from app.domain.dates import OutOfRange, parse_moment
 from app.domain.idea import Priority
 from app.domain.schedule import ScheduleError, local_zone_name, parse_schedule, zone
 from app.domain.validation import Level
@@ -82,16 +83,7 @@ def cmd_preview(args: argparse.Namespace, paths: AppPaths) -> int:
     spec = parse_schedule(args.expression)
     if not 1 <= args.count <= 1000:
         raise ScheduleError("--count must be from 1 to 1000")
-    if args.start:
-        try:
-            start = datetime.fromisoformat(args.start)
-        except ValueError:
-            raise ScheduleError(
-                f"--from {args.start!r} is not an ISO date and time, e.g. 2026-03-28T12:00"
-            ) from None
-        start = start.replace(tzinfo=tz) if start.tzinfo is None else start
-    else:
-        start = datetime.now(tz)
+    start = _moment(args.start, "--from", tz) or datetime.now(tz)
     times = preview(spec, tz, start, args.count)
     if args.json:
         print(
@@ -136,8 +128,7 @@ def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
             style=args.style, start_at=start_at, end_at=end_at,
         )  # fmt: skip
     rows_now = len(report.valid_rows)
-    [schedule_id] = done.changes.schedules
-    print(f"Added schedule {schedule_id} “{args.name}” ({rows_now} valid rows in the sheet now).")
+    print(f"{done.message.removesuffix('.')} ({rows_now} valid rows in the sheet now).")
     print("Next runs: " + ", ".join(f"{t.astimezone(tz):%a %d %b %Y %H:%M %Z}" for t in upcoming))
     print("Jobs are made while Cadence runs (the window, or `run --headless`).")
     return 0
@@ -178,7 +169,9 @@ def _moment(text: str | None, flag: str, tz: Any) -> datetime | None:
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text)
+        moment = parse_moment(text)
+    except OutOfRange as exc:
+        raise ScheduleError(f"{flag} {text}: {exc}") from None
     except ValueError:
         raise ScheduleError(
             f"{flag} {text!r} is not an ISO date and time, e.g. 2026-12-01T09:00"

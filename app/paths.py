@@ -78,3 +78,45 @@ def unwritable(folder: Path) -> str | None:
     except OSError as exc:
         return str(exc.strerror or exc)
     return None
+
+
+# Folders that belong to the system: no video goes there, even for a user allowed to write
+# in them (root, or an administrator through the API).
+_SYSTEM = (
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run",
+    "/sbin", "/sys", "/usr", "/var/lib", "/var/log", "/var/cache", "/var/spool", "/var/run",
+    "/System", "/Library", "/private/etc", "/private/var/db",
+)  # fmt: skip
+
+
+def _system_folders() -> list[Path]:
+    if os.name != "nt":
+        return [Path("/"), *(Path(p) for p in _SYSTEM)]
+    names = ("SystemRoot", "ProgramFiles", "ProgramFiles(x86)", "ProgramData")
+    return [Path(os.environ[n]) for n in names if os.environ.get(n)]
+
+
+def folder_problem(folder: Path, own: AppPaths | None = None) -> str | None:
+    """Why videos may not go to ``folder``, or None: a folder of the user's that can be
+    written to (it may not exist yet) — not a system folder, not one of Cadence's own, not a
+    file or a device. Nothing is created or written to find out."""
+    try:
+        path = folder.expanduser().resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long
+        return f"its path cannot be followed ({getattr(exc, 'strerror', None) or exc})"
+    if own is not None and any(
+        path.is_relative_to(mine)
+        for mine in (own.data_dir, own.config_dir, own.cache_dir, own.log_dir)
+    ):
+        return "it is inside Cadence's own data folder — choose a folder of your own"
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None:
+        return "no part of it exists"
+    if not existing.is_dir():
+        return "it is not a folder" if existing == path else f"{existing} is not a folder"
+    if any(path == system or (system != Path("/") and path.is_relative_to(system))
+           for system in _system_folders()):  # fmt: skip
+        return "it is a system folder — choose a folder of your own, such as ~/Videos"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return "you may not write there (permission denied)"
+    return None

@@ -29,6 +29,7 @@ from app.domain.calendar_plan import (
     suggest_slots,
 )
 from app.domain.calendar_runs import RunPlan, day_counts, runs_between
+from app.domain.dates import out_of_range
 from app.domain.errors import NotFound, UserError
 from app.domain.publishing import quota_day
 from app.domain.schedule import local_zone_name
@@ -66,14 +67,12 @@ class CalendarState:
 
 MAX_DAYS = 3660
 MAX_COUNT = 1000
-FIRST_DAY, LAST_DAY = date(1971, 1, 1), date(9988, 12, 31)  # ten years of room after it
 
 
 def _in_range(day: date) -> None:
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise UserError(
-            f"{day.isoformat()} is outside the calendar ({FIRST_DAY.year}–{LAST_DAY.year})"
-        )
+    why = out_of_range(day)
+    if why is not None:
+        raise UserError(f"{day.isoformat()}: {why}")
 
 
 def _day_start(day: date, config: CalendarConfig) -> datetime:

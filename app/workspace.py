@@ -26,7 +26,7 @@ from app.domain.validation import Level, Rules, SheetReport
 from app.export import render, write_atomically
 from app.google.quota import QuotaLedger, QuotaLimits
 from app.google.ratelimit import RateLimiter
-from app.paths import DEMO_SHEET, AppPaths, unwritable
+from app.paths import DEMO_SHEET, AppPaths, folder_problem, unwritable
 from app.secrets import SecretStore
 from app.settings import Settings
 from app.sources.intake import SourceSpec, load_report
@@ -122,7 +122,7 @@ def _check_writable(folder: Any) -> None:
     from app.settings import SettingError
 
     path = Path(str(folder))
-    why = unwritable(path)
+    why = folder_problem(path) or unwritable(path)
     if why is not None:
         raise SettingError(
             f"output.folder: videos cannot be written to {path} ({why}) — choose a folder "
@@ -318,6 +318,7 @@ class Workspace:
         location = spec.location
         if spec.kind != "gsheet":
             location = str(Path(spec.location).expanduser().resolve())
+        self._check_job_output(output_config or {}, style)
         name = title or f"{Path(spec.location).stem} — {date.today():%d %b %Y}"
         draft = JobDraft(
             title=name,
@@ -397,6 +398,23 @@ class Workspace:
             publish=publish,
         )  # fmt: skip
         return self.store_job(plan, also)
+
+    def _check_job_output(self, output: dict[str, Any], style: str | None) -> None:
+        """A job's own folder and style, checked where every front end creates a job (the
+        codecs are `JobDraft`'s): a folder of the user's that can be written to, a style that
+        exists (by name — never a path)."""
+        from app.domain.job import DraftError
+
+        folder = output.get("folder")
+        if folder:
+            why = folder_problem(Path(str(folder)), self.paths)
+            if why is not None:
+                raise DraftError("output folder", f"{folder}: {why}")
+        if style:
+            try:
+                self._check_style(style)
+            except UserError as exc:
+                raise DraftError("style", str(exc).removeprefix("render.style: ")) from None
 
     def _publish_plan(
         self, publish: dict[str, Any] | None, scheduling: dict[str, Any] | None
@@ -851,6 +869,7 @@ class Workspace:
         location = spec.location
         if spec.kind != "gsheet":
             location = str(Path(spec.location).expanduser().resolve())
+        self._check_job_output(output_config or {}, style)
         template = {
             "source": location, "tab": spec.tab, "range": spec.range,
             "priority": priority.value, "level": level.value, "output": output, "style": style,

@@ -90,7 +90,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("bad reschedule time", ["items", "reschedule", "1", "--publish-at", "someday"],
      "not a date and time"),
     ("calendar day far away", ["calendar", "show", "--day", "9999-12-31"],
-     "is outside the calendar"),
+     "9999 is outside the years Cadence plans for (1970 to 2999)"),
     ("calendar days overflow", ["calendar", "gaps", "--days", "99999999"], "goes up to 3660"),
     ("calendar too many slots", ["calendar", "suggest", "--count", "100000"],
      "must be from 1 to 1000"),

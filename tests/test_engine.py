@@ -419,3 +419,49 @@ def test_a_cancel_reaches_renders_that_fill_every_pooled_thread(
     asyncio.run(main())
     assert len(started) == 3
     assert states(workspace, job) == ("canceled", ["canceled", "canceled", "canceled"])
+
+
+def test_one_job_the_engine_cannot_use_fails_with_its_reason_and_the_others_go_on(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Data an older version let through (a start in year 9999 in Los Angeles — year 10000 in
+    UTC; WebM with H.264): the engine fails those jobs, says why, and renders the good one."""
+    far = add_job(workspace, ["Never."], tmp_path / "far", "Far")
+    webm = add_job(workspace, ["Cannot."], tmp_path / "webm", "WebM")
+    good = add_job(workspace, ["Fine."], tmp_path / "good", "Good")
+    odd = add_job(workspace, ["Odd."], tmp_path / "odd", "Odd")
+    slots = queue._job_slots
+
+    def broken_for_odd(session: Any, job: Any, *args: Any) -> int:
+        if job.id == odd:  # whatever the reason: a bug, a value no check foresaw
+            raise OverflowError("date value out of range")
+        return slots(session, job, *args)
+
+    monkeypatch.setattr(queue, "_job_slots", broken_for_odd)
+    with workspace.db.write() as session:
+        session.get(Job, far).scheduling = {  # type: ignore[union-attr]
+            "mode": "time_based",
+            "start_at": "9999-12-31T23:59:00-08:00",
+            "timezone": "America/Los_Angeles",
+        }
+        job = session.get(Job, webm)
+        assert job is not None
+        job.output_config = {**job.output_config, "container": "webm", "video_codec": "h264"}
+    run_engine(workspace)
+    assert states(workspace, good) == ("completed", ["completed"])
+    assert states(workspace, far) == ("failed", ["failed"])
+    assert states(workspace, webm) == ("failed", ["failed"])
+    assert states(workspace, odd) == ("failed", ["failed"])
+    with workspace.db.read() as session:
+        errors = {i.job_id: i.error for i in session.scalars(select(Item))}
+    assert errors[far] == (
+        "this job's scheduling cannot be used (start time: 9999 is outside the years Cadence "
+        "plans for (1970 to 2999)) — see the log; change the job's settings or delete it"
+    )
+    assert errors[odd] == (
+        "this job cannot run (OverflowError: date value out of range) — see the log; change "
+        "the job's settings or delete it"
+    )
+    assert errors[webm] is not None and errors[webm].startswith(
+        "this job's output settings cannot be rendered (WebM carries VP9"
+    )

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.domain.dates import OutOfRange, parse_day
 from app.domain.errors import DraftError
 from app.domain.wallclock import exists, gap_end
 
@@ -142,7 +143,9 @@ def _dates(value: Any) -> frozenset[date]:
     days = set()
     for text in _items(value):
         try:
-            days.add(date.fromisoformat(text))
+            days.add(parse_day(text))
+        except OutOfRange as exc:
+            raise DraftError("blackout dates", f"{text}: {exc}") from None
         except ValueError:
             raise DraftError(
                 "blackout dates", f"{text!r} is not a date — write it like 2027-01-01"

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from app.domain.errors import DraftError, UserError
 from app.domain.idea import Priority
+from app.domain.output import OutputConfig
 from app.domain.publishing import PublishConfig
 from app.domain.resources import parse_resources
 from app.domain.scheduling import SchedulingConfig
@@ -91,6 +92,10 @@ class JobDraft:
             parse_resources(str(self.output_config.get("needs") or ""), "needs")
         except UserError as exc:
             raise DraftError("needs", str(exc).removeprefix("needs: ")) from None
+        try:
+            OutputConfig.from_dict(self.output_config)  # the codec fields; the rest is ignored
+        except UserError as exc:
+            raise DraftError("output", str(exc)) from None
         SchedulingConfig.from_dict(self.scheduling)
         PublishConfig.from_dict(self.publish).checked()
         return self

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.domain.dates import OutOfRange, parse_moment
 from app.domain.errors import DraftError
 
 PACIFIC = ZoneInfo("America/Los_Angeles")  # YouTube's quota day ends at midnight Pacific time
@@ -102,9 +103,10 @@ def parse_interval(text: str) -> timedelta:
 
 def parse_when(text: str, tz: str, what: str = "publish at") -> datetime:
     """An ISO date-time; one without an offset is wall-clock time in ``tz``."""
-    value = text.strip().replace(" ", "T", 1) if " " in text.strip() else text.strip()
     try:
-        moment = datetime.fromisoformat(value)
+        moment = parse_moment(text)
+    except OutOfRange as exc:
+        raise DraftError(what, str(exc)) from None
     except ValueError:
         raise DraftError(
             what, f"{text!r} is not a date and time — write it like 2026-12-24 17:00"

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tzlocal
 
+from app.domain.dates import OutOfRange, parse_moment
 from app.domain.errors import UserError
 
 
@@ -219,7 +220,9 @@ def parse_schedule(expression: str) -> ScheduleSpec:
         return ScheduleSpec("interval", text, every=timedelta(seconds=seconds))
     if kind == "once":
         try:
-            at = datetime.fromisoformat(rest.strip())
+            at = parse_moment(rest)
+        except OutOfRange as exc:
+            raise ScheduleError(f"once@{rest.strip()}: {exc}") from None
         except ValueError:
             raise ScheduleError(
                 f"{rest!r} is not a date and time — write e.g. once@2026-12-01T09:00"

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.domain.dates import OutOfRange, out_of_range, parse_moment
 from app.domain.errors import DraftError
 from app.domain.idea import Priority
 from app.domain.schedule import local_zone_name
@@ -264,9 +265,14 @@ def _rule_settings(settings: Mapping[str, Any], where: str) -> dict[str, Any]:
 def _moment(value: Any, where: str, zone: ZoneInfo) -> datetime:
     if isinstance(value, datetime):
         moment = value
+        why = out_of_range(moment)
+        if why is not None:
+            raise DraftError(where, why)
     else:
         try:
-            moment = datetime.fromisoformat(str(value))
+            moment = parse_moment(str(value))
+        except OutOfRange as exc:
+            raise DraftError(where, str(exc)) from None
         except ValueError:
             raise DraftError(
                 where, f"{value!r} is not a date and time like 2026-12-01T09:00"

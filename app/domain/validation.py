@@ -17,6 +17,7 @@ from typing import Any
 
 from app.domain.a1 import column_letter
 from app.domain.columns import ColumnMap, detect_header, positional_map
+from app.domain.dates import OutOfRange, out_of_range, parse_moment
 from app.domain.idea import (
     BUILTIN_STYLES,
     DEFAULT_DURATION_SECONDS,
@@ -560,7 +561,12 @@ class _RowValidator:
     def publish_at(self) -> str:
         """The row's own publish time, as ISO text (its zone is the job's, known later)."""
         value = self.raw("publish_at")
-        if isinstance(value, datetime):  # XLSX dates arrive typed
+        if isinstance(value, date):  # XLSX dates arrive typed
+            why = out_of_range(value)
+            if why is not None:
+                self.error("publish_at", why)
+                return ""
+        if isinstance(value, datetime):
             return value.replace(microsecond=0).isoformat()
         if isinstance(value, date):
             return datetime.combine(value, time(0)).isoformat()
@@ -570,7 +576,10 @@ class _RowValidator:
         candidate = text.replace("/", "-")
         candidate = candidate.replace(" ", "T", 1) if " " in candidate else candidate
         try:
-            moment = datetime.fromisoformat(candidate)
+            moment = parse_moment(candidate)
+        except OutOfRange as exc:
+            self.error("publish_at", f"{_quote(text)}: {exc}")
+            return ""
         except ValueError:
             self.error(
                 "publish_at",

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.cluster.executor import ClusterError, ClusterExecutor, ClusterLink
 from app.delivery.objects import deliver
+from app.domain.errors import UserError
 from app.domain.output import OutputConfig
 from app.domain.resources import parse_resources
 from app.domain.retry import RetryPolicy, RetryStrategy
@@ -221,29 +222,11 @@ class Engine:
             if not (woken or busy or until_idle or await asyncio.to_thread(self._must_look)):
                 await self._rest(stopping)
                 continue
-            finished_before = self._finished
-            # The loop may be the window's (qasync): database work goes to threads.
-            # Ready work first (dispatch latency), then bookkeeping.
-            await self._follow_job_actions()
-            started = await self._fill()
-            started += await self._fill_uploads()
-            if self.schedules is not None:
-                await self.schedules.sync_if_changed()
-            if time.monotonic() - self._pruned_at > PRUNE_EVERY:
-                await asyncio.to_thread(self._prune)
-            self._maybe_write_back()
-            self._maybe_read_figures()
-            if (
-                until_idle
-                and not self.workers
-                and not self.uploads
-                and not started
-                # A worker that ended during this pass may have left work to claim (the next
-                # item of its job, its upload): look again before calling it a day.
-                and self._finished == finished_before
-                and not await asyncio.to_thread(self._retries_waiting)
-            ):
-                break
+            try:
+                if await self._pass(until_idle):
+                    break
+            except Exception:  # a bug in one pass must not stop the work of every job
+                log.exception("the engine's pass failed; it goes on")
             await self._rest(stopping)
         running = [*self.workers.values(), *self.uploads.values()]
         for worker in running:
@@ -256,6 +239,32 @@ class Engine:
         for flight in (self._flushing, self._figures):  # in flight: completes; the rest waits
             if flight is not None:
                 await asyncio.gather(flight, return_exceptions=True)
+
+    async def _pass(self, until_idle: bool) -> bool:
+        """One look at the work: start what may start, then the bookkeeping. True when
+        ``until_idle`` and nothing is left to do."""
+        finished_before = self._finished
+        # The loop may be the window's (qasync): database work goes to threads.
+        # Ready work first (dispatch latency), then bookkeeping.
+        await self._follow_job_actions()
+        started = await self._fill()
+        started += await self._fill_uploads()
+        if self.schedules is not None:
+            await self.schedules.sync_if_changed()
+        if time.monotonic() - self._pruned_at > PRUNE_EVERY:
+            await asyncio.to_thread(self._prune)
+        self._maybe_write_back()
+        self._maybe_read_figures()
+        return bool(
+            until_idle
+            and not self.workers
+            and not self.uploads
+            and not started
+            # A worker that ended during this pass may have left work to claim (the next
+            # item of its job, its upload): look again before calling it a day.
+            and self._finished == finished_before
+            and not await asyncio.to_thread(self._retries_waiting)
+        )
 
     async def _rest(self, stopping: asyncio.Event) -> None:
         """Until woken, stopped, or the poll interval is over."""
@@ -506,26 +515,54 @@ class Engine:
         """Run the work in a thread; whatever happens, the slot is freed and the loop woken."""
         try:
             await in_own_thread(work, worker, name=f"item-{worker.claim.item_id}")
-        except Exception:
+        except Exception as exc:
             log.exception("worker for item %s failed", worker.claim.item_id)
+            await asyncio.to_thread(self._fail_running, worker.claim, exc)
         finally:
             pool.pop(worker.claim.item_id, None)
             self._finished += 1
             self._wake.set()
+
+    def _fail_running(self, claim: queue.Claim | publishing.UploadClaim, exc: Exception) -> None:
+        """A worker that died before recording its outcome (a bug): its item must not stay
+        running — it fails with a pointer to the log, and its job goes on."""
+        error = f"internal error ({type(exc).__name__}: {exc}) — see the log, then retry"
+        try:
+            with self.db.write() as session:
+                if session.scalar(select(Item.state).where(Item.id == claim.item_id)) != (
+                    State.RUNNING.value
+                ):
+                    return
+                if isinstance(claim, queue.Claim):
+                    queue.finish_item(session, claim, "failed", error=error)
+                else:
+                    publishing.finish_upload(session, claim, "failed", message=error)
+        except Exception:
+            log.exception("item %s could not be marked failed", claim.item_id)
 
     # In a worker thread
 
     def _render(self, worker: _Worker) -> None:
         claim = worker.claim
         assert isinstance(claim, queue.Claim)
-        folder = job_folder(self.workspace, claim)
-        settings = render_settings(
-            self.workspace.settings,
-            self.workspace.paths,
-            OutputConfig.from_dict({k: v for k, v in claim.output_config.items() if k != "folder"}),
-            style=claim.style or "",
-            footage=claim.output_config.get("footage"),
-        )
+        try:
+            folder = job_folder(self.workspace, claim)
+            settings = render_settings(
+                self.workspace.settings,
+                self.workspace.paths,
+                OutputConfig.from_dict(
+                    {k: v for k, v in claim.output_config.items() if k != "folder"}
+                ),
+                style=claim.style or "",
+                footage=claim.output_config.get("footage"),
+            )
+        except Exception as exc:  # stored settings that cannot render: the item says why
+            if not isinstance(exc, UserError):
+                log.exception("item %s: its job's settings cannot be used", claim.item_id)
+            why = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+            error = f"this job's output settings cannot be rendered ({why}) — change them, retry"
+            self._record(claim, RenderOutcome(RenderStatus.FAILED, error=error))
+            return
         work = self.workspace.paths.cache_dir / "work" / f"item-{claim.item_id}"
         task = RenderTask(claim.idea, claim.row, settings, folder, work)
         last_stage, last_at = "", 0.0
@@ -548,11 +585,11 @@ class Engine:
                 )
 
         timeout = 60.0 * self.workspace.settings.integer("engine.item_timeout_minutes")
-        why = unwritable(folder)
-        if why is not None:  # the user's to fix: retrying would only repeat it
+        unusable = unwritable(folder)
+        if unusable is not None:  # the user's to fix: retrying would only repeat it
             outcome = RenderOutcome(
                 RenderStatus.FAILED,
-                error=f"videos cannot be written to {folder} ({why}) — choose another output "
+                error=f"videos cannot be written to {folder} ({unusable}) — choose another output "
                 "folder (Settings, or the job's folder) or fix its permissions, then retry",
             )
         elif (cluster := self._cluster()) is None:

@@ -26,6 +26,7 @@ from app.store.models import Execution, Item, Job, utcnow
 from app.store.moments import read_moment, stored_moment
 
 log = logging.getLogger(__name__)
+FIX = "see the log; change the job's settings or delete it"
 ACTIVE_JOB_STATES = (State.PENDING.value, State.RUNNING.value)
 # The claim's statements, in plain SQL: it runs before every render, and SQLAlchemy's
 # statement handling costs 0.3–1 ms per query where SQLite needs microseconds. Moments are
@@ -142,7 +143,13 @@ def claim_next(
             (State.RUNNING.value, Phase.RENDER.value, *ready),
         ).all()
     )
-    configs = {job.id: _config(job) for job in jobs}
+    configs: dict[int, SchedulingConfig] = {}
+    for job in jobs:
+        try:
+            configs[job.id] = SchedulingConfig.from_dict(job.scheduling)
+        except DraftError as exc:  # checked when stored: an older version's or a hand edit
+            fail_job(session, job.id, f"this job's scheduling cannot be used ({exc}) — {FIX}")
+    jobs = [job for job in jobs if job.id in configs]
     jobs = sorted(
         jobs,
         key=lambda j: (
@@ -161,21 +168,57 @@ def claim_next(
             load_slots = load_slots()
         if config.mode is Mode.SMART and isinstance(load_slots, int):
             free = min(free, load_slots)
-        slots = _job_slots(session, job, config, running.get(job.id, 0), free, now)
-        if slots <= 0:
+        try:
+            with session.begin_nested():  # one job's unusable data must not stop the others
+                taken = _claim_job(session, job, config, running.get(job.id, 0), free, now)
+        except Exception as exc:
+            log.exception("job %s cannot run", job.id)
+            fail_job(session, job.id, f"this job cannot run ({type(exc).__name__}: {exc}) — {FIX}")
             continue
-        items = [
-            _ReadyItem(id_, row, loads(idea), attempts, state)
-            for id_, row, idea, attempts, state in connection.exec_driver_sql(
-                READY_ITEMS_SQL.format(_item_order(config)),
-                (job.id, State.PENDING.value, Phase.RENDER.value, stored_moment(now), slots),
-            )
-        ]
-        for item in items:
-            claims.append(_claim(session, job, item, now))
+        claims += taken
         if config.mode is Mode.SMART and isinstance(load_slots, int):
-            load_slots -= len(items)
+            load_slots -= len(taken)
     return claims
+
+
+def _claim_job(
+    session: Session,
+    job: _ReadyJob,
+    config: SchedulingConfig,
+    running: int,
+    free: int,
+    now: datetime,
+) -> list[Claim]:
+    """The items of ``job`` that may start now, claimed."""
+    slots = _job_slots(session, job, config, running, free, now)
+    if slots <= 0:
+        return []
+    items = [
+        _ReadyItem(id_, row, loads(idea), attempts, state)
+        for id_, row, idea, attempts, state in session.connection().exec_driver_sql(
+            READY_ITEMS_SQL.format(_item_order(config)),
+            (job.id, State.PENDING.value, Phase.RENDER.value, stored_moment(now), slots),
+        )
+    ]
+    return [_claim(session, job, item, now) for item in items]
+
+
+def fail_job(session: Session, job_id: int, reason: str) -> None:
+    """A job whose stored data cannot be used (a hand-edited database, a setting an older
+    version let through): its waiting items fail with ``reason``, and the job ends failed once
+    nothing of it runs. Every other job goes on."""
+    job = require_job(session, job_id)
+    now = utcnow()
+    for item in job.items:
+        if item.state == State.PENDING.value:
+            item.state = transition(State.PENDING, State.FAILED, "item").value
+            item.error, item.not_before, item.finished_at = reason, None, now
+    if job.state == State.PENDING.value:
+        job.state = transition(State.PENDING, State.FAILED).value
+        job.finished_at = now
+    else:
+        settle_job(session, job_id)
+    audit(session, "Cadence", "job.fail", "job", job_id, reason=reason)
 
 
 def next_start(session: Session, now: datetime) -> datetime | None:
@@ -210,14 +253,6 @@ def any_ready(session: Session, now: datetime) -> bool:
         .where(Job.state.in_(ACTIVE_JOB_STATES), Item.state == State.PENDING.value, _ready(now))
     )
     return session.scalar(ready.limit(1)) is not None
-
-
-def _config(job: _ReadyJob | Job) -> SchedulingConfig:
-    try:
-        return SchedulingConfig.from_dict(job.scheduling)
-    except DraftError as exc:  # checked when stored; only a hand-edited database gets here
-        log.warning("job %s: unusable scheduling settings (%s); using the defaults", job.id, exc)
-        return SchedulingConfig(retry=dict(job.scheduling.get("retry") or {}))
 
 
 def _renderable(job_id: int) -> ColumnElement[bool]:

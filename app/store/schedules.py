@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.domain.errors import NotFound
+from app.domain.errors import DraftError, NotFound
 from app.domain.schedule import check_template, parse_schedule, zone
 from app.store.jobs import audit
 from app.store.models import Schedule
+
+MAX_NAME = 200
 
 
 def add_schedule(
@@ -31,7 +33,7 @@ def add_schedule(
     zone(timezone)
     check_template(topic_template)
     schedule = Schedule(
-        name=name.strip() or expression, kind=spec.kind, expression=expression,
+        name=_name(name), kind=spec.kind, expression=expression,
         timezone=timezone, topic_template=topic_template, job_template=job_template,
         start_at=start_at, end_at=end_at,
     )  # fmt: skip
@@ -39,6 +41,15 @@ def add_schedule(
     session.flush()
     audit(session, actor, "schedule.add", "schedule", schedule.id, expression=expression)
     return schedule
+
+
+def _name(name: str) -> str:
+    shown = " ".join(str(name).split())
+    if not shown:
+        raise DraftError("schedule name", "is empty — give the schedule a name")
+    if len(shown) > MAX_NAME:
+        raise DraftError("schedule name", f"is longer than {MAX_NAME} characters — shorten it")
+    return shown
 
 
 def get_schedule(session: Session, schedule_id: int) -> Schedule:
@@ -79,7 +90,7 @@ def edit_schedule(
         check_template(topic_template)
         schedule.topic_template = changes["topic"] = topic_template
     if name is not None:
-        schedule.name = changes["name"] = name.strip() or schedule.expression
+        schedule.name = changes["name"] = _name(name)
     audit(session, actor, "schedule.edit", "schedule", schedule_id, **changes)
     return schedule
 
