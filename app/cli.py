@@ -189,7 +189,7 @@ def cmd_validate(args: argparse.Namespace, paths: AppPaths) -> int:
                 rules = workspace.rules(Level(args.level))
         except UserError:  # an unusable data folder must not stop a file's check
             rules = Rules(level=Level(args.level))
-        report = load_report(spec, rules)
+        report = load_report(spec, rules, forbidden=paths.own_folders)
     if args.json:
         rows = [r.to_dict() for r in report.rows]
         rows += [{"row": n, "skipped": "empty row"} for n in report.empty_rows]

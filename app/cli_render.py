@@ -182,7 +182,9 @@ def cmd_render(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Workspace(paths)) as workspace:
         settings = settings_from(args, paths, workspace.settings)
         rules = workspace.rules(Level(args.level))
-    report = load_report(SourceSpec(args.source, tab=args.tab, range=args.range), rules)
+    report = load_report(
+        SourceSpec(args.source, tab=args.tab, range=args.range), rules, forbidden=paths.own_folders
+    )
     rows = report.rows
     if args.rows:
         wanted = parse_rows(args.rows)

@@ -11,6 +11,7 @@ import yaml
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.scheduling import MAX_CONCURRENT_LIMIT, Mode, Order
+from app.user_files import read_user_text
 
 
 def add_arguments(create: argparse.ArgumentParser) -> None:
@@ -63,16 +64,14 @@ def add_arguments(create: argparse.ArgumentParser) -> None:
 
 
 def read_rules(path: Path) -> list[Any]:
-    try:
-        text = path.expanduser().read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read the rules file {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UserError(
-            f"the rules file {path} is not UTF-8 text — save it as UTF-8 YAML or JSON"
-        ) from None
+    text = read_user_text(path, "the rules file")
     try:
         data = yaml.safe_load(text)  # JSON is YAML too
+    except RecursionError:
+        raise UserError(
+            f"the rules file {path} is nested too deeply to be rules — a list of rules is "
+            "two or three levels deep"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

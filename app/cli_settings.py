@@ -12,6 +12,7 @@ from typing import Any
 
 from app.paths import AppPaths
 from app.settings import GENERATED, OPTIONS, Kind, SettingError, option
+from app.user_files import read_user_text
 from app.workspace import Workspace
 
 
@@ -71,12 +72,7 @@ def cmd_set(args: argparse.Namespace, paths: AppPaths) -> int:
         else:  # piped: all of it (a JSON key file spans lines)
             value = sys.stdin.read().strip()
     elif opt.kind == Kind.SECRET and value.startswith("@"):  # from a file: @key.json
-        try:
-            value = Path(value[1:]).expanduser().read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SettingError(
-                f"{opt.key}: cannot read {value[1:]} ({exc.__class__.__name__})"
-            ) from None
+        value = read_user_text(Path(value[1:]), f"{opt.key}:").strip()
     elif opt.kind == Kind.SECRET:
         raise SettingError(
             f"give {opt.key} as - and type it at the prompt, or as @FILE to read it from a "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,11 @@ class AppPaths:
         return self.data_dir / "voices"
 
     @property
+    def own_folders(self) -> tuple[Path, ...]:
+        """Cadence's own folders: no idea sheet is read from them, no video written there."""
+        return (self.data_dir, self.config_dir, self.cache_dir, self.log_dir)
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "cadence.log"
 
@@ -55,7 +61,11 @@ class AppPaths:
         """
         chosen = data_dir or os.environ.get(DATA_DIR_ENV)
         if chosen:
-            root = Path(chosen).expanduser().resolve()
+            try:
+                root = Path(chosen).expanduser().resolve()
+                root.exists()  # a name too long for the file system says so here
+            except RuntimeError:  # a symlink loop
+                raise OSError(errno.ELOOP, "its links go round in a loop") from None
             return cls(root, root / "logs", root / "cache", root / "config")
         return cls(
             platformdirs.user_data_path(APP_NAME, appauthor=False),
@@ -104,10 +114,7 @@ def folder_problem(folder: Path, own: AppPaths | None = None) -> str | None:
         path = folder.expanduser().resolve()
     except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long
         return f"its path cannot be followed ({getattr(exc, 'strerror', None) or exc})"
-    if own is not None and any(
-        path.is_relative_to(mine)
-        for mine in (own.data_dir, own.config_dir, own.cache_dir, own.log_dir)
-    ):
+    if own is not None and any(path.is_relative_to(mine) for mine in own.own_folders):
         return "it is inside Cadence's own data folder — choose a folder of your own"
     existing = next((p for p in (path, *path.parents) if p.exists()), None)
     if existing is None:

@@ -6,6 +6,7 @@ Secret settings live in the keyring instead (see `app.secrets`) and are never pr
 from __future__ import annotations
 
 import secrets
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -47,6 +48,12 @@ class Option:
     description: str
     choices: tuple[str, ...] = ()
     bounds: tuple[float, float] | None = None
+    # A path: "file" (a regular file of at most ``max_bytes``) or "folder".
+    shape: str = ""
+    max_bytes: int = 0
+    # Secrets sent to the address this setting holds: it changes only with them given again
+    # (or while none is stored) — a new address never receives a stored secret unasked.
+    carries: tuple[str, ...] = ()
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -62,6 +69,8 @@ OPTIONS: tuple[Option, ...] = (
         Kind.PATH,
         "",
         "A Piper voice model (.onnx) to use besides installed voice packages",
+        shape="file",
+        max_bytes=1024**3,
     ),
     Option("speech.rate", Kind.INT, 165, "Speaking rate, words per minute", bounds=(80, 400)),
     Option("speech.pause", Kind.FLOAT, 0.35, "Pause between sentences, seconds", bounds=(0, 3)),
@@ -70,6 +79,7 @@ OPTIONS: tuple[Option, ...] = (
         Kind.URL,
         "",
         "OpenAI-compatible API that writes missing scripts, e.g. http://localhost:11434/v1",
+        carries=("llm.api_key",),
     ),
     Option("llm.model", Kind.TEXT, "", "Model name for the script writer, e.g. llama3"),
     Option("llm.api_key", Kind.SECRET, "", "API key for the script writer (kept in the keyring)"),
@@ -100,7 +110,13 @@ OPTIONS: tuple[Option, ...] = (
         "Bearer token of the REST API (made on first use; `settings reveal api.token`)",
     ),
     Option("render.style", Kind.TEXT, "modern", "Style for rows that name none"),
-    Option("render.assets_dir", Kind.PATH, "", "Folder of images and clips, chosen by their names"),
+    Option(
+        "render.assets_dir",
+        Kind.PATH,
+        "",
+        "Folder of images and clips, chosen by their names",
+        shape="folder",
+    ),
     Option(
         "footage.provider",
         Kind.CHOICE,
@@ -119,8 +135,21 @@ OPTIONS: tuple[Option, ...] = (
         bounds=(100, 100_000),
     ),
     Option("render.music", Kind.BOOL, True, "Background music under the narration"),
-    Option("render.music_dir", Kind.PATH, "", "Folder of music tracks (empty: the bundled tracks)"),
-    Option("render.logo", Kind.PATH, "", "Logo image overlaid on every video"),
+    Option(
+        "render.music_dir",
+        Kind.PATH,
+        "",
+        "Folder of music tracks (empty: the bundled tracks)",
+        shape="folder",
+    ),
+    Option(
+        "render.logo",
+        Kind.PATH,
+        "",
+        "Logo image overlaid on every video",
+        shape="file",
+        max_bytes=20 * 1024**2,
+    ),
     Option("render.word_highlight", Kind.BOOL, False, "Highlight each word as it is spoken"),
     Option(
         "render.captions",
@@ -137,6 +166,7 @@ OPTIONS: tuple[Option, ...] = (
         Kind.PATH,
         "",
         "Where job videos go (empty: your Videos folder, in Cadence)",
+        shape="folder",
     ),
     Option("engine.max_concurrent", Kind.INT, 1, "How many videos render at once", bounds=(1, 16)),
     Option(
@@ -145,6 +175,7 @@ OPTIONS: tuple[Option, ...] = (
         "local",
         "Where videos render: local (this computer), or a Dask scheduler such as "
         "tcp://renderbox:8786 whose workers run `cadence worker`",
+        carries=("llm.api_key", "footage.pexels_key", "footage.pixabay_key"),  # with renders
     ),
     Option(
         "render.cluster_needs",
@@ -160,6 +191,7 @@ OPTIONS: tuple[Option, ...] = (
         "A folder every render computer reaches (a network share; each worker started with "
         "--shared and its own path to it): inputs in it are not sent, and job folders in it "
         "are written by the workers directly",
+        shape="folder",
     ),
     Option(
         "storage.target",
@@ -174,6 +206,7 @@ OPTIONS: tuple[Option, ...] = (
         "",
         "An S3-compatible service's address (MinIO, Cloudflare R2, Backblaze B2…) or a Google "
         "Cloud Storage emulator's; empty: Amazon S3 or Google",
+        carries=("storage.key_id", "storage.secret", "storage.gcs_key"),
     ),
     Option("storage.region", Kind.TEXT, "", "The bucket's region, e.g. eu-west-1 (S3 only)"),
     Option("storage.key_id", Kind.SECRET, "", "S3 access key ID (kept in the keyring)"),
@@ -238,6 +271,8 @@ OPTIONS: tuple[Option, ...] = (
         Kind.PATH,
         "",
         "Your OAuth desktop-client JSON from Google Cloud console, for auth login",
+        shape="file",
+        max_bytes=1024**2,
     ),
     Option(
         "google.write_back",
@@ -339,15 +374,37 @@ def parse(opt: Option, text: str) -> Any:
     if opt.bounds and not opt.bounds[0] <= typed <= opt.bounds[1]:
         raise SettingError(f"{opt.key} must be from {opt.bounds[0]:g} to {opt.bounds[1]:g}")
     if opt.kind == Kind.PATH and typed:
-        path = Path(typed).expanduser()
-        if not path.exists():
-            raise SettingError(f"{opt.key}: {typed} does not exist")
-        typed = str(path.resolve())
+        typed = _path(opt, typed)
     if opt.kind == Kind.URL and typed:
         url = urlparse(typed)
         if url.scheme not in ("http", "https") or not url.netloc:
             raise SettingError(f"{opt.key} must be an http:// or https:// address")
     return typed
+
+
+def _path(opt: Option, text: str) -> str:
+    """A path setting's value: the full path of an existing file or folder of the right
+    shape (a file a regular one, not too large: never a device, a pipe or a loop)."""
+    path = Path(text).expanduser()
+    try:
+        full = path.resolve()
+        info = full.stat()
+    except RuntimeError:
+        raise SettingError(f"{opt.key}: {text}: its links go round in a loop") from None
+    except FileNotFoundError:
+        raise SettingError(f"{opt.key}: {text} does not exist") from None
+    except OSError as exc:
+        raise SettingError(f"{opt.key}: {text}: {exc.strerror or exc}") from None
+    if opt.shape == "folder" and not stat.S_ISDIR(info.st_mode):
+        raise SettingError(f"{opt.key}: {text} is not a folder")
+    if opt.shape == "file":
+        if not stat.S_ISREG(info.st_mode):
+            raise SettingError(f"{opt.key}: {text} is not a regular file — name a file")
+        if opt.max_bytes and info.st_size > opt.max_bytes:
+            raise SettingError(
+                f"{opt.key}: {text} is {info.st_size:,} bytes; at most {opt.max_bytes:,} are read"
+            )
+    return str(full)
 
 
 class Settings:
@@ -357,11 +414,15 @@ class Settings:
         self,
         database: Database,
         secrets: SecretStore,
-        checks: dict[str, Callable[[Any], None]] | None = None,
+        checks: dict[str, Callable[[Any], Any]] | None = None,
+        actor: str = "Cadence",
     ) -> None:
         self.db = database
         self.secrets = secrets
-        self.checks = checks or {}  # key → a check that raises `SettingError` for a bad value
+        # key → a check that raises `SettingError` for a bad value (and may return the value
+        # as it is stored)
+        self.checks = checks or {}
+        self.actor = actor  # who changes them, for the audit log
 
     def get(self, key: str) -> Any:
         opt = option(key)
@@ -396,15 +457,35 @@ class Settings:
         """The value ``text`` gives ``key``, parsed and checked, or a `SettingError`."""
         value = parse(option(key), text)
         if key in self.checks and value not in ("", None):
-            self.checks[key](value)
+            normal = self.checks[key](value)
+            if normal is not None:  # the check's own spelling (a category's id for its name)
+                value = normal
         return value
 
-    def set_many(self, values: dict[str, str | None], actor: str) -> None:
+    def _refuse_redirects(self, typed: dict[str, Any]) -> None:
+        """An address that carries stored secrets (`Option.carries`) changes only with those
+        secrets given again in the same change (or while none is stored)."""
+        for key, value in typed.items():
+            opt = option(key)
+            if not opt.carries or (opt.default if value is None else value) == self.get(key):
+                continue
+            stored = [secret for secret in opt.carries if secret not in typed and self.get(secret)]
+            if stored:
+                names, them = " and ".join(stored), "them" if len(stored) > 1 else "it"
+                raise SettingError(
+                    f"{key}: the stored {names} would be sent to {value or 'its default'} — "
+                    f"give {names} again with this change, or clear {them} first "
+                    f"(settings unset {stored[0]})"
+                )
+
+    def set_many(self, values: dict[str, str | None], actor: str | None = None) -> None:
         """Several settings at once (None: back to the default): every value is checked
         before any is stored, and the stored ones change in one transaction, audited."""
         from app.store.jobs import audit
 
+        actor = actor or self.actor
         typed = {k: None if text is None else self.checked(k, text) for k, text in values.items()}
+        self._refuse_redirects(typed)
         with self.db.write() as session:
             for key, value in typed.items():
                 if option(key).kind == Kind.SECRET:
@@ -424,24 +505,13 @@ class Settings:
                     self.secrets.set(key, value)
 
     def set(self, key: str, text: str) -> Any:
-        opt = option(key)
-        value = self.checked(key, text)
-        if opt.kind == Kind.SECRET:
-            self.secrets.set(key, value)
-            return value
-        with self.db.write() as session:
-            set_setting(session, f"option.{key}", value)
-        return value
+        """One setting, checked and audited (`set_many`); returns its typed value."""
+        self.set_many({key: text})
+        return self.get(key)
 
     def unset(self, key: str) -> None:
-        opt = option(key)
-        if opt.kind == Kind.SECRET:
-            self.secrets.delete(key)
-            return
-        with self.db.write() as session:
-            row = session.get(Setting, f"option.{key}")
-            if row is not None:
-                session.delete(row)
+        """One setting back to its default, audited."""
+        self.set_many({key: None})
 
     def webhook_secret(self) -> str:
         """This install's webhook signing key, made the first time it is needed."""

@@ -117,17 +117,38 @@ def _check_gcs_key(value: Any) -> None:
         )
 
 
-def _check_writable(folder: Any) -> None:
-    """A folder videos can be written to (made if missing)."""
+def _check_origins(value: Any) -> None:
+    """Web pages that may call the API: each one origin (scheme, host, port) — never "*",
+    which would let any page a user opens drive Cadence."""
+    from urllib.parse import urlparse
+
     from app.settings import SettingError
 
-    path = Path(str(folder))
-    why = folder_problem(path) or unwritable(path)
-    if why is not None:
-        raise SettingError(
-            f"output.folder: videos cannot be written to {path} ({why}) — choose a folder "
-            "you can write to"
-        )
+    for origin in (o.strip() for o in str(value).split(",") if o.strip()):
+        url = urlparse(origin)
+        if (
+            url.scheme not in ("http", "https")
+            or not url.hostname
+            or "*" in origin
+            or url.path not in ("", "/")
+            or url.query
+            or url.username
+        ):
+            raise SettingError(
+                f"api.cors_origins: {origin!r} is not a web page's origin — list origins like "
+                'https://dashboard.example:8443, comma-separated ("*" is never allowed)'
+            )
+
+
+def _check_category(value: Any) -> str:
+    """A YouTube category, by id or name: stored as its id."""
+    from app.domain.publishing import category_id
+    from app.settings import SettingError
+
+    try:
+        return category_id(str(value))
+    except UserError as exc:
+        raise SettingError(f"publish.category_id: {str(exc).removeprefix('category: ')}") from None
 
 
 def _setting_text(value: Any) -> str | None:
@@ -176,12 +197,15 @@ class Workspace:
             self.secrets,
             checks={
                 "render.style": self._check_style,
-                "output.folder": _check_writable,
+                "output.folder": self._check_output_folder,
                 "render.cluster": _check_cluster,
                 "render.cluster_needs": _check_needs,
                 "storage.target": _check_storage,
                 "storage.gcs_key": _check_gcs_key,
+                "api.cors_origins": _check_origins,
+                "publish.category_id": _check_category,
             },
+            actor=self.actor,
         )
         self.quota = QuotaLedger(self.db, self.quota_limits)
         self._limiter: RateLimiter | None = None
@@ -195,6 +219,18 @@ class Workspace:
         """The monitor's connection to the render cluster, if any, closed."""
         if self._cluster is not None:
             self._cluster.close()
+
+    def _check_output_folder(self, folder: Any) -> None:
+        """A folder of the user's videos can be written to."""
+        from app.settings import SettingError
+
+        path = Path(str(folder))
+        why = folder_problem(path, self.paths) or unwritable(path)
+        if why is not None:
+            raise SettingError(
+                f"output.folder: videos cannot be written to {path} ({why}) — choose a folder "
+                "you can write to"
+            )
 
     def _check_style(self, name: Any) -> None:
         from app.pipeline.styles import load_template, style_names, template_files
@@ -289,7 +325,7 @@ class Workspace:
         return Rules(level=level, can_generate_script=writer)
 
     def check_source(self, spec: SourceSpec, level: Level = Level.MODERATE) -> SheetReport:
-        return load_report(spec, self.rules(level), self.sheets)
+        return load_report(spec, self.rules(level), self.sheets, self.paths.own_folders)
 
     # Jobs
 
@@ -315,11 +351,9 @@ class Workspace:
         Raises `SourceError` when the source cannot be read and `NoValidRows` when it has no
         valid row. Nothing is stored here.
         """
-        location = spec.location
-        if spec.kind != "gsheet":
-            location = str(Path(spec.location).expanduser().resolve())
+        location = spec.stored_location()
         self._check_job_output(output_config or {}, style)
-        name = title or f"{Path(spec.location).stem} — {date.today():%d %b %Y}"
+        name = title or f"{Path(spec.location).stem[:150]} — {date.today():%d %b %Y}"
         draft = JobDraft(
             title=name,
             source_kind=spec.kind,
@@ -856,7 +890,13 @@ class Workspace:
         from app.store import schedules as schedule_store
         from app.triggers import upcoming
 
+        from app.domain.dates import out_of_range
+
         tz_name = timezone or local_zone_name()
+        for what, moment in (("start", start_at), ("end", end_at)):
+            why = moment and out_of_range(moment)
+            if why:
+                raise ScheduleError(f"the {what}: {why}")
         if start_at and end_at and end_at <= start_at:
             raise ScheduleError("the end must be after the start")
         runs = upcoming(expression, tz_name, datetime.now(UTC), 3, start_at, end_at)
@@ -866,9 +906,7 @@ class Workspace:
         output = dict(output_config or {})
         OutputConfig.from_dict(output)
         report = self.check_source(spec, level)
-        location = spec.location
-        if spec.kind != "gsheet":
-            location = str(Path(spec.location).expanduser().resolve())
+        location = spec.stored_location()
         self._check_job_output(output_config or {}, style)
         template = {
             "source": location, "tab": spec.tab, "range": spec.range,

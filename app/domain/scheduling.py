@@ -34,6 +34,7 @@ from app.domain.schedule import local_zone_name
 
 E = TypeVar("E", bound=StrEnum)
 MAX_CONCURRENT_LIMIT = 16
+MAX_RULES = 100
 SKIPPED = "skipped:"  # how the reason of an item that was never started begins
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -343,6 +344,10 @@ class SchedulingConfig:
         raw_rules = data.get("rules") or []
         if not isinstance(raw_rules, list):
             raise DraftError("rules", "must be a list of rules")
+        if len(raw_rules) > MAX_RULES:
+            raise DraftError(
+                "rules", f"{len(raw_rules):,} rules — a job takes at most {MAX_RULES}; merge them"
+            )
         rules = tuple(
             SchedulingRule.from_dict(r, f"rules[{i}]") for i, r in enumerate(raw_rules, 1)
         )

@@ -23,6 +23,7 @@ from google.oauth2 import service_account
 from app.domain.errors import UserError
 from app.google import endpoints
 from app.secrets import SecretStore
+from app.user_files import read_user_text
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +102,9 @@ class GoogleAuth:
 
     def login_service_account(self, key_file: Path) -> Account:
         try:
-            info = json.loads(key_file.expanduser().read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise AuthError(f"cannot read {key_file}: {exc.strerror or exc}") from None
+            info = json.loads(read_user_text(key_file, "the service account key"))
+        except UserError as exc:
+            raise AuthError(str(exc)) from None
         except ValueError:
             raise AuthError(f"{key_file} is not a JSON key file") from None
         if not isinstance(info, dict) or info.get("type") != "service_account":
@@ -183,11 +184,9 @@ def installed_app_flow(
     from google_auth_oauthlib.flow import InstalledAppFlow
 
     try:
-        config = json.loads(client_secrets.expanduser().read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AuthError(
-            f"cannot read the OAuth client file {client_secrets}: {exc.strerror or exc}"
-        ) from None
+        config = json.loads(read_user_text(client_secrets, "the OAuth client file"))
+    except UserError as exc:
+        raise AuthError(str(exc)) from None
     except ValueError:
         raise AuthError(f"{client_secrets} is not an OAuth client JSON file") from None
     if not isinstance(config, dict) or "installed" not in config:

@@ -8,7 +8,9 @@ from typing import Any
 
 import yaml
 
+from app.domain.errors import UserError
 from app.pipeline.errors import RenderError
+from app.user_files import read_user_text
 
 Color = tuple[int, int, int]
 
@@ -126,13 +128,13 @@ _CHOICES = {
 def load_template(path: Path) -> Style:
     """A user template: YAML with ``base:`` (a built-in style) and the settings it changes."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except UnicodeDecodeError:
-        raise RenderError(
-            f"template {path} is not UTF-8 text — save it as UTF-8 YAML, or remove it"
-        ) from None
-    except OSError as exc:
-        raise RenderError(f"template {path} cannot be read ({exc.strerror or exc})") from None
+        data = yaml.safe_load(read_user_text(path, "template")) or {}
+    except RenderError:
+        raise
+    except UserError as exc:
+        raise RenderError(f"{exc}, or remove it") from None
+    except RecursionError:
+        raise RenderError(f"template {path} is nested too deeply — remove it") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,6 +62,19 @@ class SourceSpec:
         except OSError:
             return "csv"
 
+    def stored_location(self) -> str:
+        """The location as a job keeps it: a file's full path (a sheet's URL or ID as is)."""
+        if self.kind == "gsheet":
+            return self.location
+        try:
+            return str(Path(self.location).expanduser().resolve())
+        except RuntimeError as exc:  # a symlink loop
+            raise SourceError(
+                f"{self.location}: its links go round in a loop — name the file itself"
+            ) from exc
+        except OSError as exc:
+            raise SourceError(f"{self.location}: {exc.strerror or exc}") from exc
+
     def area(self) -> tuple[str | None, A1Range | None]:
         """The tab and range to read; a tab named in the range (``Ideas!A1:J``) counts too."""
         if not self.range:
@@ -78,10 +91,32 @@ class SourceSpec:
         return range_tab or self.tab, area
 
 
-def read_table(spec: SourceSpec, sheets: Callable[[], SheetsClient] | None = None) -> SheetTable:
+def _check_sheet_file(path: Path, shown: str, forbidden: Sequence[Path]) -> None:
+    """A sheet file, by its name and by what it really is (a link is followed): never any
+    other file — a sheet's rows are shown back, so a secret or a log must not pass as one."""
+    try:
+        real = path.resolve()
+    except RuntimeError as exc:  # a symlink loop
+        raise SourceError(f"{shown}: its links go round in a loop — name the file itself") from exc
+    suffixes = CSV_SUFFIXES | XLSX_SUFFIXES
+    if path.suffix.lower() not in suffixes or real.suffix.lower() not in suffixes:
+        raise SourceError(f"{shown} is not a sheet file — name a .csv, .tsv, .txt or .xlsx file")
+    if any(real.is_relative_to(folder.resolve()) for folder in forbidden):
+        raise SourceError(
+            f"{shown} is inside Cadence's own folders, where no idea sheet lives — name your "
+            "sheet's file"
+        )
+
+
+def read_table(
+    spec: SourceSpec,
+    sheets: Callable[[], SheetsClient] | None = None,
+    forbidden: Sequence[Path] = (),
+) -> SheetTable:
     """The rows of a source; every failure is a `SourceError` with a one-line reason.
 
-    ``sheets`` gives a signed-in Google Sheets client, for sheet URLs and IDs."""
+    ``sheets`` gives a signed-in Google Sheets client, for sheet URLs and IDs; a file inside
+    one of the ``forbidden`` folders (Cadence's own) is refused."""
     kind = spec.kind
     tab, area = spec.area()
     if kind == "gsheet":
@@ -96,20 +131,22 @@ def read_table(spec: SourceSpec, sheets: Callable[[], SheetsClient] | None = Non
         return read_gsheet(spec.location, tab, area, client)
     path = Path(spec.location).expanduser()
     shown = spec.location
-    if not path.exists():
-        raise SourceError(f"{shown}: no such file — check the path")
-    if path.is_dir():
-        raise SourceError(f"{shown} is a folder — name a .csv or .xlsx file inside it")
     try:
+        if not path.exists():
+            raise SourceError(f"{shown}: no such file — check the path")
+        if path.is_dir():
+            raise SourceError(f"{shown} is a folder — name a .csv or .xlsx file inside it")
         info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a pipe or a device would never end, or start
+            raise SourceError(f"{shown} is not a regular file — name a .csv or .xlsx file")
+        _check_sheet_file(path, shown, forbidden)
     except OSError as exc:
         raise SourceError(f"{shown}: cannot be read ({exc.strerror or exc})") from exc
-    if not stat.S_ISREG(info.st_mode):  # a pipe or a device would never end, or never start
-        raise SourceError(f"{shown} is not a regular file — name a .csv or .xlsx file")
     if info.st_size > MAX_SOURCE_BYTES:
         raise SourceError(
-            f"{shown} is {info.st_size / 1024**2:,.0f} MB; Cadence reads idea sheets up to "
-            f"{MAX_SOURCE_BYTES // 1024**2} MB — split it, or export only the idea rows"
+            f"{shown} is {info.st_size:,} bytes; Cadence reads idea sheets up to "
+            f"{MAX_SOURCE_BYTES:,} bytes ({MAX_SOURCE_BYTES // 1024**2} MB) — split it, or "
+            "export only the idea rows"
         )
     try:
         if kind == "xlsx":
@@ -127,9 +164,10 @@ def load_report(
     spec: SourceSpec,
     rules: Rules | None = None,
     sheets: Callable[[], SheetsClient] | None = None,
+    forbidden: Sequence[Path] = (),
 ) -> SheetReport:
     """Read and validate; a source without a single idea row is a `SourceError`."""
-    table = read_table(spec, sheets)
+    table = read_table(spec, sheets, forbidden)
     if not table.rows:
         where = f" in range {spec.range}" if spec.range and spec.kind == "gsheet" else ""
         raise SourceError(

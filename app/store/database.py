@@ -87,12 +87,12 @@ class Database:
     @classmethod
     def open(cls, path: Path) -> Database:
         """Open (creating if needed) and bring the schema up to date."""
-        folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
-        if folder is not None and not folder.is_dir():
-            raise StoreError(
-                f"{folder} is a file, not a folder — choose another folder with --data-dir"
-            )
         try:
+            folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
+            if folder is not None and not folder.is_dir():
+                raise StoreError(
+                    f"{folder} is a file, not a folder — choose another folder with --data-dir"
+                )
             path.parent.mkdir(parents=True, exist_ok=True)
             _refuse_foreign(path)
             database = cls(path)

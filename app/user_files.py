@@ -1,0 +1,42 @@
+"""Reading a file the user names (a rules file, a key, a template): a regular file, within a
+size, as text — never a device that never ends (/dev/zero), a pipe that never starts, or a
+gigabyte read into memory to be refused afterwards."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from app.domain.errors import UserError
+
+SMALL = 1024 * 1024  # keys, rules, templates: far below this
+
+
+def read_user_text(path: Path, what: str, max_bytes: int = SMALL) -> str:
+    """The UTF-8 text of ``path`` (a leading BOM dropped); a `UserError` naming ``what`` and
+    the file when it is missing, not a regular file, larger than ``max_bytes`` or not text."""
+    shown = f"{what} {path}" if what else str(path)
+    try:
+        full = path.expanduser().resolve()
+        info = full.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise UserError(f"{shown} is not a regular file — name a file")
+        if info.st_size > max_bytes:
+            raise UserError(
+                f"{shown} is {info.st_size:,} bytes; at most {max_bytes:,} are read — "
+                "is it the right file?"
+            )
+        with full.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except RuntimeError:
+        raise UserError(f"{shown}: its links go round in a loop — name the file itself") from None
+    except FileNotFoundError:
+        raise UserError(f"{shown}: no such file — check the path") from None
+    except OSError as exc:
+        raise UserError(f"{shown} cannot be read ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:  # it grew while being read
+        raise UserError(f"{shown} is larger than {max_bytes:,} bytes — is it the right file?")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UserError(f"{shown} is not UTF-8 text — save it as UTF-8") from None
