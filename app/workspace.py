@@ -885,12 +885,11 @@ class Workspace:
         """A schedule that makes a job from ``spec`` at each run of ``expression``: checked
         (its expression, zone, window, topic, output and source) before it is stored. Returns
         it, its next three runs and the source's report now."""
+        from app.domain.dates import out_of_range
         from app.domain.output import OutputConfig
         from app.domain.schedule import ScheduleError, check_template, local_zone_name
         from app.store import schedules as schedule_store
         from app.triggers import upcoming
-
-        from app.domain.dates import out_of_range
 
         tz_name = timezone or local_zone_name()
         for what, moment in (("start", start_at), ("end", end_at)):
