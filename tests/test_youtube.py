@@ -351,3 +351,58 @@ def test_a_calendar_move_of_an_uploaded_video_moves_its_publish_time_on_youtube(
     assert "on YouTube" in planner.move(moving.key, later).message
     [video] = google.youtube.videos.values()
     assert video.status["publishAt"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_cadence_stopping_never_uses_up_an_uploads_attempts(
+    google: Google, workspace: Workspace, tmp_path: Path
+) -> None:
+    """Three kills mid-upload, a pause and a quota wait: none counts against the item, so the
+    first real network trouble afterwards still has every retry left. Render and upload
+    attempts are counted apart."""
+    from app.store import publishing, queue
+    from app.store.models import utcnow
+
+    item_id = ready(workspace, google, tmp_path)
+    for _kill in range(3):  # claimed, then the engine dies: the next start recovers
+        with workspace.db.write() as session:
+            assert publishing.claim_uploads(session, 10, utcnow())
+        with workspace.db.write() as session:
+            queue.recover(session)
+    stop = threading.Event()
+    stop.set()
+    outcome, _state = upload_once(workspace, publisher(workspace), item_id, stop=stop)
+    assert outcome.kind == "stopped"  # a pause or a quit
+    assert upload_of(workspace, item_id).attempts == 0
+    assert item_of(workspace, item_id).attempts == 1  # its one render
+    google.youtube.fail("backendError")  # the first real trouble: YouTube answers 500
+    outcome, _state = upload_once(workspace, publisher(workspace, attempts=1), item_id)
+    assert outcome.kind == "retry"
+    record = workspace.job(item_of(workspace, item_id).job_id)["items"][0]
+    assert (record["attempts"], record["upload_attempts"]) == (1, 1)
+
+
+def test_a_session_whose_address_was_never_stored_is_looked_for_before_another(
+    google: Google, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed in the instant between YouTube opening a session and Cadence storing its
+    address: the mark made before asking says so, and the next attempt searches the channel
+    (one video at most, whatever the timing) before it opens a new session."""
+    from app.google.youtube import YouTube
+
+    item_id = ready(workspace, google, tmp_path)
+    looked: list[str] = []
+    find = YouTube.find_upload
+
+    def spy(self: YouTube, title: str, since: datetime, size: int | None) -> str | None:
+        looked.append(title)
+        return find(self, title, since, size)
+
+    monkeypatch.setattr(YouTube, "find_upload", spy)
+    with workspace.db.write() as session:  # what the kill left: a mark, no address
+        upload = session.get(Upload, item_id)
+        assert upload is not None
+        upload.session_started_at, upload.session_uri = datetime.now(UTC), None
+    outcome, _state = upload_once(workspace, publisher(workspace), item_id)
+    assert outcome.kind == "done" and len(looked) == 1
+    assert len(google.youtube.videos) == 1
+    the_video_bytes(google, workspace, item_id)

@@ -204,6 +204,9 @@ class Publisher:
         cancel: threading.Event,
     ) -> str:
         size = path.stat().st_size
+        found = self._lost_session(youtube, item_id, body, size)
+        if found is not None:
+            return self._uploaded(item_id, found)
         request = self._request(youtube, item_id, project, path, body, size)
         retrying = self._retrying(stop)
         while True:
@@ -250,6 +253,11 @@ class Publisher:
                 upload.session_uri, upload.offset = None, 0
             upload.status = UploadStatus.UPLOADING.value
             uri, known_size = upload.session_uri, upload.file_size
+            if not (uri and known_size == size):
+                # A session is about to be opened: said before asking, so that a kill after
+                # Google opened it and before its address was stored is known afterwards
+                # (`_lost_session`), and the channel is searched before another is opened.
+                upload.session_started_at = self.clock()
         if uri and known_size == size:
             request.resumable_uri = uri
             request._in_error_state = True  # first ask the session where it stands
@@ -260,11 +268,22 @@ class Publisher:
                 upload = session.get(Upload, item_id)
                 assert upload is not None
                 upload.session_uri, upload.file_size, upload.offset = location, size, 0
-                upload.session_started_at = self.clock()
             self.ledger.spend(project, uploads=1)
 
         youtube.transport.on_session = opened
         return request
+
+    def _lost_session(
+        self, youtube: YouTube, item_id: int, body: dict[str, Any], size: int
+    ) -> str | None:
+        """An earlier attempt opened a session whose address was never stored (Cadence was
+        stopped in that instant): the video, if that session made one — else None, and a new
+        session is opened (the lost one received no byte, so it makes no video)."""
+        with self.db.read() as session:
+            upload = session.get(Upload, item_id)
+            assert upload is not None
+            lost = upload.session_uri is None and upload.session_started_at is not None
+        return self._made_before(youtube, item_id, body, size) if lost else None
 
     def _made_before(
         self, youtube: YouTube, item_id: int, body: dict[str, Any], size: int

@@ -325,7 +325,8 @@ def item_record(item: Item) -> dict[str, Any]:
         "state": item.state,
         "stage": item.stage,
         "progress": item.progress,
-        "attempts": item.attempts,
+        "attempts": item.attempts,  # renders
+        "upload_attempts": item.upload.attempts if item.upload is not None else 0,
         "error": item.error,
         "outputs": item.outputs,
         "output_url": item.output_url,

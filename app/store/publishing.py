@@ -19,7 +19,7 @@ from app.domain.publishing import Phase, UploadStatus
 from app.domain.states import State, transition
 from app.store.jobs import audit
 from app.store.models import Channel, Execution, Item, Job, Upload, utcnow
-from app.store.queue import ACTIVE_JOB_STATES, settle_job
+from app.store.queue import ACTIVE_JOB_STATES, give_back_attempt, settle_job
 
 UNFINISHED = tuple(
     s.value
@@ -171,6 +171,8 @@ def finish_upload(
         upload.status = status or upload.status
     elif kind in ("wait", "hold", "retry", "stopped"):
         item.state = transition(State(item.state), State.PENDING, "item").value
+        if kind != "retry":  # a quota wait, a sign-in or a pause is not the upload's failure
+            give_back_attempt(item)
         item.not_before = until if kind in ("wait", "retry") else None
         item.error = message or None
         item.stage = "upload"

@@ -411,6 +411,8 @@ def finish_item(
         item.state = transition(current, target, "item").value
     item.error = error
     item.not_before = retry_at
+    if outcome == "stopped":
+        give_back_attempt(item)
     if outputs is not None:
         item.outputs, item.output_url = outputs, output_url
     if target is State.COMPLETED:
@@ -497,6 +499,15 @@ def _cancel_pending(job: Job) -> None:
             item.not_before = None
 
 
+def give_back_attempt(item: Item) -> None:
+    """The attempt just claimed did not count: it ended for a reason not the item's (Cadence
+    stopped or was killed, a pause, a quota wait). Renders and uploads count apart."""
+    if item.phase == Phase.UPLOAD.value and item.upload is not None:
+        item.upload.attempts = max(0, item.upload.attempts - 1)
+    else:
+        item.attempts = max(0, item.attempts - 1)
+
+
 def recover(session: Session) -> int:
     """After a crash: items left running go back to the queue (their checkpoints remain);
     open executions are closed as interrupted; half-finished job actions are completed."""
@@ -506,21 +517,12 @@ def recover(session: Session) -> int:
     ).all()
     for item in stuck:
         item.state = State.PENDING.value  # running → pending is the re-queue transition
+        give_back_attempt(item)  # Cadence stopping is never the item's fault
     session.execute(
         update(Execution)
         .where(Execution.finished_at.is_(None))
         .values(finished_at=now, outcome="interrupted", error="the app stopped during this attempt")
     )
-    for item in stuck:
-        # An engine crash is not the item's fault: it counts against its attempts once at
-        # most, however often the engine goes down while it renders.
-        interrupted = session.scalar(
-            select(func.count(Execution.id)).where(
-                Execution.item_id == item.id, Execution.outcome == "interrupted"
-            )
-        )
-        if (interrupted or 0) > 1 and item.attempts > 0:
-            item.attempts -= 1
     for job in session.scalars(
         select(Job).where(
             Job.state.in_(

@@ -101,6 +101,12 @@ def _footage(item: dict[str, Any]) -> str:
     return f"{len(credits)} clip{'s' if len(credits) != 1 else ''} · {', '.join(providers)}"
 
 
+def _attempts(item: dict[str, Any]) -> str:
+    """Render attempts, and upload attempts apart when there were any."""
+    renders, uploads = item.get("attempts", 0), item.get("upload_attempts", 0)
+    return f"{renders} · upload {uploads}" if uploads else str(renders)
+
+
 class ItemsModel(RecordTableModel):
     columns = (
         ("Row", lambda i: str(i["row"])),
@@ -108,7 +114,7 @@ class ItemsModel(RecordTableModel):
         ("State", lambda i: i["state"].capitalize()),
         ("Stage", lambda i: i.get("stage") or ""),
         ("Progress", lambda i: f"{i.get('progress', 0):.0%}"),
-        ("Attempts", lambda i: str(i.get("attempts", 0))),
+        ("Attempts", _attempts),
         ("Output", _output),
         ("Problem", _problem),
         ("Footage", _footage),
