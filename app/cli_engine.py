@@ -30,7 +30,11 @@ def add_job_actions(job_commands: Any) -> None:
     add_id_actions(
         job_commands,
         (
-            ("pause", "pause a job (running items stop at their next stage)"),
+            (
+                "pause",
+                "pause a job (running items stop at their next stage; an encode stops at once "
+                "unless nearly done)",
+            ),
             ("resume", "resume a paused job"),
             ("cancel", "cancel a job (running items are stopped at once)"),
             ("retry", "queue a job's failed items again"),

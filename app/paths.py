@@ -114,8 +114,8 @@ def folder_problem(folder: Path, own: AppPaths | None = None) -> str | None:
         path = folder.expanduser().resolve()
     except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long
         return f"its path cannot be followed ({getattr(exc, 'strerror', None) or exc})"
-    if own is not None and any(path.is_relative_to(mine) for mine in own.own_folders):
-        return "it is inside Cadence's own data folder — choose a folder of your own"
+    if own is not None and any(path.is_relative_to(mine) for mine in (own.config_dir, own.log_dir)):
+        return "it is where Cadence keeps its settings and logs — choose a folder of your own"
     existing = next((p for p in (path, *path.parents) if p.exists()), None)
     if existing is None:
         return "no part of it exists"

@@ -222,3 +222,38 @@ def test_sweep_stops_leftovers_of_a_dead_render_and_spares_live_ones(tmp_path: P
     finally:
         live.kill()
         live.wait()
+
+
+def test_a_stop_near_the_end_of_an_encode_lets_it_finish_and_keeps_it(tmp_path: Path) -> None:
+    """A pause or a quit asked at 85 % of the encode: the encode finishes and is kept as its
+    stage's checkpoint (not thrown away), and the next run resumes after it."""
+    stop = threading.Event()
+    outcome = run_render(
+        task(tmp_path),
+        lambda s, f: stop.set() if s == "encode" and f >= 0.85 else None,
+        stop=stop,
+    )
+    assert outcome.status == "stopped"
+    assert outcome.stages_seen[-1] == "encode"
+    kept = [p.name for p in (tmp_path / "out").iterdir()]
+    assert kept == [".004-runner-test.encoded.mp4"]  # the finished encode, hidden, kept
+    resumed = run_render(task(tmp_path))
+    assert resumed.status == "completed" and resumed.result is not None
+    assert resumed.result["resumed_from"] == "thumbnail"
+    assert "encode" not in resumed.stages_seen
+
+
+def test_a_stop_early_in_a_long_encode_stops_it_at_once(tmp_path: Path) -> None:
+    stop = threading.Event()
+    long_task = RenderTask(
+        Idea(idea_title="Runner test", script_content="A sentence to speak. " * 40).to_dict(),
+        4,
+        SETTINGS,
+        tmp_path / "out",
+        tmp_path / "work",
+    )
+    outcome = run_render(
+        long_task, lambda s, f: stop.set() if s == "encode" and f > 0.02 else None, stop=stop
+    )
+    assert outcome.status == "stopped" and outcome.stages_seen[-1] == "encode"
+    assert list((tmp_path / "out").iterdir()) == []

@@ -802,3 +802,30 @@ def test_shift_f10_opens_the_context_menu_at_the_current_row(
     assert shortcut.context() == Qt.ShortcutContext.WidgetWithChildrenShortcut
     shortcut.activated.emit()
     assert asked == [page.table.visualRect(current).center()]
+
+
+def test_ctrl_q_asks_like_closing_while_videos_are_made(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+Q (and the tray's Quit) asks first while work runs, saying what really happens;
+    No keeps Cadence running."""
+    from app.ui.engine_host import EngineHost
+
+    monkeypatch.setattr(EngineHost, "busy", property(lambda _self: 2))
+    asked: list[str] = []
+
+    def answer(_parent: Any, _title: str, text: str, *args: Any) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    quits: list[bool] = []
+    monkeypatch.setattr(QApplication, "quit", lambda *_a: quits.append(True))
+    window.quit_action.trigger()
+    assert len(asked) == 1 and "2 videos are being made" in asked[0]
+    assert "nearly done finishes first" in asked[0] and "next stage" not in asked[0]
+    assert not window.quitting and quits == []
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a: QMessageBox.StandardButton.Yes)
+    window.quit_action.trigger()
+    assert window.quitting and quits == [True]
+    window.quitting = False  # the fixture closes the window as a user would

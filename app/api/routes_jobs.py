@@ -179,7 +179,11 @@ def _act(ctx: Context, job_id: int, action: JobAction) -> Result:
     return Result.of(done)
 
 
-@router.post("/{job_id}/pause", summary="Pause a job (running items stop at their next stage)")
+@router.post(
+    "/{job_id}/pause",
+    summary="Pause a job (running items stop at their next stage; a long encode stops at once "
+    "unless nearly done)",
+)
 def pause(ctx: Ctx, job_id: JobId) -> Result:
     return _act(ctx, job_id, JobAction.PAUSE)
 

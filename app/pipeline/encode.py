@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,23 +231,44 @@ def detect_hardware(codec: VideoCodec, cache_file: Path) -> str | None:
     return working
 
 
+# A stop asked for (a pause, a quit) lets an encode this near its end finish: its work is
+# kept as the stage's checkpoint, where stopping would throw it all away.
+NEARLY_DONE = 0.8
+NEARLY_DONE_SECONDS = 30.0
+
+
 class _Progress(proglog.ProgressBarLogger):
-    """Turns moviepy's frame counter into a fraction, and lets a cancel stop the write."""
+    """Turns moviepy's frame counter into a fraction, and lets a stop end the write — unless
+    the encode is nearly done (`NEARLY_DONE`), which then finishes first."""
 
     def __init__(
-        self, total: int, report: Callable[[float], None], cancel: Callable[[], bool]
+        self, total: int, report: Callable[[float], None], stop: Callable[[], bool]
     ) -> None:
         super().__init__()
         self.total = max(total, 1)
         self.report = report
-        self.cancel = cancel
+        self.stop = stop
         self.last = -1
+        self.began = time.monotonic()
+        self.finishing = False
+
+    def _nearly_done(self, value: int) -> bool:
+        fraction = value / self.total
+        if fraction >= NEARLY_DONE:
+            return True
+        elapsed = time.monotonic() - self.began
+        return fraction > 0.05 and elapsed * (1 - fraction) / fraction <= NEARLY_DONE_SECONDS
 
     def bars_callback(self, bar: str, attr: str, value: int, old_value: int | None = None) -> None:
         if attr != "index":
             return
-        if self.cancel():
-            raise Canceled
+        if not self.finishing and self.stop():
+            if not self._nearly_done(value):
+                raise Canceled
+            self.finishing = True
+            log.info(
+                "stop asked at %d %% of the encode: finishing it first", value * 100 // self.total
+            )
         step = value * 100 // self.total
         if step != self.last:
             self.last = step
@@ -338,7 +360,7 @@ def encode(
     *,
     encoder: str | None = None,
     progress: Callable[[float], None] = lambda _f: None,
-    cancel: Callable[[], bool] = lambda: False,
+    stop: Callable[[], bool] = lambda: False,
 ) -> Path:
     """Write the video to a temporary name beside ``destination`` and rename it when whole.
 
@@ -368,7 +390,7 @@ def encode(
     else:
         frame_at = frames.frame
     clip = VideoClip(frame_function=frame_at, duration=count / config.fps)
-    logger = _Progress(count, progress, cancel)
+    logger = _Progress(count, progress, stop)
     try:
         with _Writer(
             str(temp),

@@ -297,7 +297,7 @@ def render_item(
             encoded,
             encoder=encoder,
             progress=report,
-            cancel=should_stop,
+            stop=should_stop,
         )
         checkpoints.save("encode", {"video": encoded.name, "encoder": encoder or "software"})
 

@@ -304,9 +304,11 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.job_actions["new"])
         file_menu.addAction(self.job_actions["export"])
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
-        quit_action.triggered.connect(self.quit_app)
-        file_menu.addAction(quit_action)
+        self.quit_action = QAction(
+            "&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit)
+        )
+        self.quit_action.triggered.connect(self.quit_app)
+        file_menu.addAction(self.quit_action)
         jobs_menu = self.menuBar().addMenu("&Jobs")
         for name in ACTIONS:
             jobs_menu.addAction(self.job_actions[name])
@@ -1305,7 +1307,28 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
+    def confirm_quit(self) -> bool:
+        """While videos are being made, whether the user really means to quit (asked the
+        same way from Ctrl+Q, the tray's Quit and closing the window without a tray)."""
+        count = self.engine.busy
+        if not count:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Quit Cadence?",
+            f"{plural(count, 'video')} {'is' if count == 1 else 'are'} being made. Quit anyway?"
+            "\n\nAn encode that is nearly done finishes first; any other stage stops now and "
+            "starts again from its beginning when Cadence next opens. Finished stages are "
+            "kept, and no attempt is counted against the video.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def quit_app(self) -> None:
+        """Quit, asked by the user (Ctrl+Q, the tray's Quit): confirmed while work runs."""
+        if not self.quitting and not self.confirm_quit():
+            return
         self.quitting = True
         self._save_view()
         if self.tray is not None:
@@ -1318,7 +1341,7 @@ class MainWindow(QMainWindow):
         """Let running renders reach a stage boundary, then release the engine lock."""
         self.closed = True  # an engine still loading does not start after this
         if self.engine.running:
-            self.statusBar().showMessage("Stopping: running videos finish their current stage…")
+            self.statusBar().showMessage("Stopping: an encode nearly done finishes first…")
         await self.engine.stop()
 
     def shutdown(self) -> None:
@@ -1352,20 +1375,10 @@ class MainWindow(QMainWindow):
                 if self.ui_settings is not None:
                     self.ui_settings.setValue("tray/told", True)
             return
-        if self.tray is None and not self.quitting and self.engine.busy:
-            # No tray to keep working in: closing quits, so ask first while work runs.
-            count = self.engine.busy
-            answer = QMessageBox.question(
-                self,
-                "Quit Cadence?",
-                f"{plural(count, 'video')} {'is' if count == 1 else 'are'} being made. Quit "
-                "anyway? They stop at their next stage and go on when Cadence starts again.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                event.ignore()
-                return
+        if self.tray is None and not self.quitting and not self.confirm_quit():
+            # No tray to keep working in: closing quits, so it is asked first while work runs.
+            event.ignore()
+            return
         self.closed = True  # for good: an engine still loading must not start after this
         if not self.run_engine:  # with the engine, the app stops it first, then shuts down
             self.shutdown()
