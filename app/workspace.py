@@ -158,6 +158,12 @@ def _setting_text(value: Any) -> str | None:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+def _undated(title: str) -> str:
+    """A job title without the date a new job's default title ends with (a schedule adds the
+    date of each run itself)."""
+    return title.removesuffix(f" — {date.today():%d %b %Y}").strip() or title
+
+
 class NoValidRows(UserError):
     """A job would have no items; nothing was stored."""
 
@@ -176,6 +182,7 @@ class CreatedJob:
     job_id: int
     title: str
     report: SheetReport
+    schedule_id: int | None = None  # the schedule that makes it again, when asked for
 
     @property
     def item_count(self) -> int:
@@ -421,17 +428,52 @@ class Workspace:
         schedule_id: int | None = None,
         publish: dict[str, Any] | None = None,
         also: Callable[[Session, int], None] | None = None,
+        repeat: dict[str, Any] | None = None,
     ) -> CreatedJob:
         """Validate the source and store a job with one item per valid row (`plan_job`,
         `store_job`). Raises `SourceError` when the source cannot be read and `NoValidRows`
-        when it has no valid row (nothing is stored then)."""
+        when it has no valid row (nothing is stored then).
+
+        ``repeat`` (``expression``, ``timezone``): a schedule that makes this same job again —
+        every setting of it — stored in the job's own transaction, the job its first run."""
         plan = self.plan_job(
             spec, title=title, priority=priority, level=level, output_config=output_config,
             style=style, deadline_minutes=deadline_minutes, callback_url=callback_url,
             scheduling=scheduling, write_back=write_back, actor=actor, schedule_id=schedule_id,
             publish=publish,
         )  # fmt: skip
-        return self.store_job(plan, also)
+        if repeat is None:
+            return self.store_job(plan, also)
+        made: list[int] = []
+
+        def with_schedule(session: Session, job_id: int) -> None:
+            made.append(self._repeat(session, job_id, plan, repeat))
+            if also is not None:
+                also(session, job_id)
+
+        created = self.store_job(plan, with_schedule)
+        return replace(created, schedule_id=made[0])
+
+    def _repeat(self, session: Session, job_id: int, plan: JobPlan, repeat: dict[str, Any]) -> int:
+        """The schedule that makes ``plan``'s job again, in its transaction; returns its id."""
+        from app.store import schedules as schedule_store
+        from app.store.models import Job
+
+        name = _undated(plan.title)
+        escaped = name.replace("{", "{{").replace("}", "}}")
+        schedule = schedule_store.add_schedule(
+            session,
+            name=name,
+            expression=str(repeat["expression"]),
+            timezone=str(repeat["timezone"]),
+            topic_template=f"{escaped} — {{date}}",
+            job_template=schedule_store.template_of(plan.rows.job),
+            actor=self.actor,
+        )
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.schedule_id = schedule.id  # the job just made counts as the schedule's first
+        return schedule.id
 
     def _check_job_output(self, output: dict[str, Any], style: str | None) -> None:
         """A job's own folder and style, checked where every front end creates a job (the
@@ -930,43 +972,6 @@ class Workspace:
         what = ", ".join(k.replace("_", " ") for k in changes) or "nothing"
         return Done(f"Schedule {schedule_id}: {what} changed.", Changes.of(schedules=[schedule_id]))
 
-    def add_schedule_from(self, result: Any, job_id: int | None = None) -> int:
-        """A schedule that makes this wizard's job again (the wizard's `WizardResult`)."""
-        from app.store import schedules as schedule_store
-
-        template = {
-            "source": result.spec.location,
-            "tab": result.spec.tab,
-            "range": result.spec.range,
-            "priority": result.priority.value,
-            "level": result.level.value,
-            "output": result.output_config,
-            "style": result.style,
-            # Each run publishes as its videos are ready: fixed times would repeat in the past.
-            "publish": {
-                k: v
-                for k, v in result.publish.items()
-                if k not in ("publish_at", "every", "first", "slot_times")
-            },
-        }
-        with self.db.write() as session:
-            schedule = schedule_store.add_schedule(
-                session,
-                name=result.title,
-                expression=result.recurring["expression"],
-                timezone=result.recurring["timezone"],
-                topic_template=result.title + " — {date}",
-                job_template={k: v for k, v in template.items() if v is not None},
-                actor=self.actor,
-            )
-            if job_id is not None:  # the job just made counts as the schedule's first
-                from app.store.models import Job
-
-                job = session.get(Job, job_id)
-                if job is not None:
-                    job.schedule_id = schedule.id
-            return schedule.id
-
     def job_from_schedule(
         self,
         schedule: Any,
@@ -995,6 +1000,10 @@ class Workspace:
             level=Level(template.get("level", "moderate")),
             output_config=template.get("output", {}),
             style=template.get("style"),
+            deadline_minutes=template.get("deadline_minutes"),
+            callback_url=template.get("callback_url"),
+            scheduling=template.get("scheduling"),
+            write_back=template.get("write_back"),
             actor=f"schedule {schedule.id}",
             schedule_id=schedule.id,
             publish=template.get("publish") or None,
@@ -1048,12 +1057,13 @@ class Workspace:
         if action == ScheduleAction.RUN:
             with self.db.read() as session:
                 schedule = schedule_store.get_schedule(session, schedule_id)
-            created = self.job_from_schedule(schedule, datetime.now(UTC))
-            with self.db.write() as session:
-                job_store.audit(
-                    session, self.actor, "schedule.ran", "schedule", schedule_id,
-                    job=created.job_id,
-                )  # fmt: skip
+            created = self.job_from_schedule(
+                schedule,
+                datetime.now(UTC),
+                lambda session, job_id: job_store.audit(
+                    session, self.actor, "schedule.ran", "schedule", schedule_id, job=job_id
+                ),  # in the job's own transaction
+            )
             return Done(
                 f"Created job {created.job_id} “{created.title}” with {created.item_count} items.",
                 changed | created.changes,

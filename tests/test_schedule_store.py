@@ -127,3 +127,63 @@ def test_a_change_older_than_what_a_run_stored_is_never_written_back(
 
     before, after = run_scheduler(workspace, body)
     assert before == after == [("job-0", pytest.approx(later.timestamp()))]
+
+
+def test_a_repeating_job_makes_the_same_job_at_every_run(
+    workspace: Workspace, sheet: Path, tmp_path: Path
+) -> None:
+    """The wizard's "Repeat": the job and its schedule are stored together, and each run
+    makes a job with every setting of the first — mode, rules, zone, output, deadline,
+    callback, write-back, priority, level, style — but the absolute times, which each run
+    plans anew; its title names the run's date once."""
+    from datetime import date
+
+    from app.domain.idea import Priority
+    from app.domain.validation import Level
+    from app.sources.intake import SourceSpec
+    from app.store.models import Job, Schedule
+
+    scheduling = {
+        "mode": "smart",
+        "timezone": "Europe/Berlin",
+        "max_concurrent": 2,
+        "priority_queue": False,
+        "start_at": "2030-03-01T09:00",
+        "rules": [{"id": "day", "type": "time_based",
+                   "settings": {"time_window": "08:00-20:00", "days_of_week": ["mon", "tue"]}}],
+    }  # fmt: skip
+    created = workspace.create_job(
+        SourceSpec(str(sheet)),
+        priority=Priority.HIGH,
+        level=Level.PERMISSIVE,
+        output_config={"container": "webm", "resolution": "720p", "folder": str(tmp_path / "v")},
+        style="minimal",
+        deadline_minutes=90,
+        callback_url="https://hooks.example/done",
+        scheduling=scheduling,
+        repeat={"expression": "daily@07:30", "timezone": "Europe/Berlin"},
+    )
+    assert created.schedule_id is not None
+    with workspace.db.read() as session:
+        first = session.get(Job, created.job_id)
+        schedule = session.get(Schedule, created.schedule_id)
+        assert first is not None and schedule is not None
+        assert first.schedule_id == schedule.id
+        assert schedule.name == "ideas"  # the default title's date is the run's to add
+    done = workspace.schedule_action(schedule.id, "run")
+    [again_id] = [j for j in done.changes.jobs]
+    with workspace.db.read() as session:
+        again = session.get(Job, again_id)
+        assert again is not None
+        fields = ("priority", "validation_level", "output_config", "style", "deadline_minutes",
+                  "callback_url", "write_back", "source_kind", "source_location",
+                  "source_tab", "source_range", "publish")  # fmt: skip
+        for name in fields:
+            assert getattr(again, name) == getattr(first, name), name
+        expected = {k: v for k, v in first.scheduling.items() if k not in ("start_at", "end_at")}
+        assert again.scheduling == expected
+        assert again.scheduling["mode"] == "smart"
+        assert again.scheduling["timezone"] == "Europe/Berlin"
+        assert first.title == f"ideas — {date.today():%d %b %Y}"
+        assert again.title.startswith("ideas — ") and again.title.count("—") == 1
+        assert again.schedule_id == schedule.id

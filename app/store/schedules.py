@@ -43,6 +43,36 @@ def add_schedule(
     return schedule
 
 
+# A job's absolute times: a later run would meet them in the past (a start that has gone, an
+# end that stops every item, publish times that have gone by), so each run plans its own.
+_ONCE_ONLY = {
+    "scheduling": ("start_at", "end_at"),
+    "publish": ("publish_at", "every", "first", "slot_times"),
+}
+
+
+def template_of(job: dict[str, Any]) -> dict[str, Any]:
+    """What a schedule stores to make ``job`` (a job's stored columns, as `new_job` builds
+    them) again at each run: every setting but its absolute times (`_ONCE_ONLY`)."""
+    template = {
+        "source": job["source_location"],
+        "tab": job.get("source_tab"),
+        "range": job.get("source_range"),
+        "priority": job.get("priority"),
+        "level": job.get("validation_level"),
+        "output": job.get("output_config") or {},
+        "style": job.get("style"),
+        "deadline_minutes": job.get("deadline_minutes"),
+        "callback_url": job.get("callback_url"),
+        "write_back": job.get("write_back"),
+        "scheduling": job.get("scheduling") or {},
+        "publish": job.get("publish") or {},
+    }
+    for part, keys in _ONCE_ONLY.items():
+        template[part] = {k: v for k, v in template[part].items() if k not in keys}
+    return {k: v for k, v in template.items() if v is not None}
+
+
 def _name(name: str) -> str:
     shown = " ".join(str(name).split())
     if not shown:

@@ -903,11 +903,11 @@ class MainWindow(QMainWindow):
                 scheduling=result.scheduling,
                 write_back=result.write_back,
                 publish=result.publish,
+                repeat=result.recurring,
             )
             message = f"Created job {created.job_id} with {created.item_count} items."
-            if result.recurring:
-                schedule = workspace.add_schedule_from(result, created.job_id)
-                message += f" It repeats as schedule {schedule}."
+            if created.schedule_id is not None:
+                message += f" It repeats as schedule {created.schedule_id}."
             return message, created.job_id
 
         def done(result: tuple[str, int]) -> None:
