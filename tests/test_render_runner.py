@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,6 +113,7 @@ def test_a_cancel_stops_ffmpeg_too_without_process_groups(
 ENGINE = """
 import sys
 from pathlib import Path
+from typing import Any
 from app.domain.idea import Idea
 from app.domain.output import Optimize, OutputConfig, Resolution
 from app.pipeline.render import RenderSettings
@@ -257,3 +259,32 @@ def test_a_stop_early_in_a_long_encode_stops_it_at_once(tmp_path: Path) -> None:
     )
     assert outcome.status == "stopped" and outcome.stages_seen[-1] == "encode"
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_disk_that_fills_after_the_encode_is_one_line_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC while the finished files are put in place: the user's to fix (not retried, no
+    traceback), and no hidden file of the video stays in the job folder."""
+    import errno
+
+    from app.pipeline import render
+    from app.pipeline.runner import render_and_report
+
+    real = render._publish
+
+    def full(source: Path, target: Path, *, copy: bool) -> None:
+        if target.suffix == ".mp4":
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        real(source, target, copy=copy)
+
+    monkeypatch.setattr(render, "_publish", full)
+    said: list[tuple[Any, ...]] = []
+    render_and_report(task(tmp_path), type("Q", (), {"put": staticmethod(said.append)}), bool)
+    kind, message, details, transient = said[-1]
+    assert kind == "failed" and details is None and transient is False
+    assert message == (
+        f"the disk is full (writing in {tmp_path / 'out'}) — free some space on it, then "
+        "retry the item"
+    )
+    assert not [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]

@@ -439,11 +439,13 @@ def _search_phrases(
         return [], [f"footage searched by key words: {exc}"]
 
 
-def remove_partials(out_dir: Path, stem: str) -> list[Path]:
-    """Delete the temporary files a render of ``stem`` may have left in ``out_dir``."""
+def remove_partials(out_dir: Path, stem: str, *, every: bool = False) -> list[Path]:
+    """Delete the temporary files a render of ``stem`` may have left in ``out_dir`` — with
+    ``every``, its finished but unpublished encode too (hidden names only: never a video
+    under its final name)."""
     removed = []
-    for path in out_dir.glob(f".{stem}*"):
-        if ".part" in path.name:
+    for path in out_dir.glob(f".{stem}.*"):
+        if ".part" in path.name or every:
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed

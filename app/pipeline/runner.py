@@ -7,6 +7,7 @@ to end at the next stage boundary (what a pause does). Partial files are always 
 from __future__ import annotations
 
 import contextlib
+import errno
 import multiprocessing
 import os
 import queue as queue_module
@@ -76,6 +77,12 @@ def _child(task: RenderTask, messages: Any, stop: ProcessEvent, parent: int) -> 
         os.setpgrp()  # its own group: ffmpeg and espeak-ng join it, and a cancel stops them all
     die_with_parent(parent)
     guard_children()  # its ffmpeg and espeak-ng die with it, even when it is killed
+    render_and_report(task, messages, stop.is_set)
+
+
+def render_and_report(task: RenderTask, messages: Any, should_stop: Callable[[], bool]) -> None:
+    """The render of ``task``, its progress and its outcome put on ``messages`` (what the
+    child process runs; in-process for tests)."""
 
     def progress(stage: str, fraction: float) -> None:
         messages.put(("progress", stage, fraction, False))
@@ -88,7 +95,7 @@ def _child(task: RenderTask, messages: Any, stop: ProcessEvent, parent: int) -> 
             task.out_dir,
             task.work_dir,
             progress,
-            stop.is_set,
+            should_stop,
         )
     except AlreadyRendered as exc:
         messages.put(("skipped", str(exc), None, False))
@@ -105,15 +112,27 @@ def _child(task: RenderTask, messages: Any, stop: ProcessEvent, parent: int) -> 
                 False,
             )
         )
-    except Exception as exc:  # a bug: worth a retry, with its traceback in the log
-        messages.put(
-            (
-                "failed",
-                f"internal error ({type(exc).__name__}: {exc})",
-                traceback.format_exc(),
-                True,
+    except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            # The user's to fix, not a retry's: said in one line, and this video's hidden
+            # files (a finished encode among them) removed to give the space back.
+            remove_partials(
+                task.out_dir, output_stem(task.row, Idea.from_dict(task.idea)), every=True
             )
-        )
+            where = Path(exc.filename).parent if exc.filename else task.out_dir
+            messages.put(
+                ("failed", f"the disk is full (writing in {where}) — free some space on it, "
+                 "then retry the item", None, False)
+            )  # fmt: skip
+        else:  # a bug: worth a retry, with its traceback in the log
+            messages.put(
+                (
+                    "failed",
+                    f"internal error ({type(exc).__name__}: {exc})",
+                    traceback.format_exc(),
+                    True,
+                )
+            )
     else:
         messages.put(("completed", result.to_dict(), None, False))
 
