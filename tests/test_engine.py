@@ -466,3 +466,36 @@ def test_one_job_the_engine_cannot_use_fails_with_its_reason_and_the_others_go_o
     assert errors[webm] is not None and errors[webm].startswith(
         "this job's output settings cannot be rendered (WebM carries VP9"
     )
+
+
+def test_a_database_damaged_inside_is_noticed_at_start_and_nothing_more_is_written(
+    data_dir: Path, tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """8 KB of garbage in the middle of the file: the engine's quick check at start finds
+    it, stops before writing, and says in one line what `db check` and `db restore` do."""
+    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+        for _ in range(2):
+            add_job(ws, ["Words to say here. " * 20] * 600, tmp_path / "out")
+    database = data_dir / "cadence.db"
+    with closing(sqlite3.connect(database)) as raw:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = database.stat().st_size
+    with database.open("r+b") as fh:
+        fh.seek(size // 2 - (size // 2) % 4096)
+        fh.write(os.urandom(8192))
+    damaged = database.read_bytes()
+    result = run_cli("run", "--headless", "--until-idle")
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"cadence: the database {database} is damaged (")
+    assert "nothing more is written to it; `cadence db check` shows the damage" in line
+    assert "Traceback" not in result.stderr
+    assert database.read_bytes() == damaged  # not a byte written
+
+
+def test_a_write_after_damage_was_met_is_refused(workspace: Workspace) -> None:
+    from app.store.database import DamagedDatabase
+
+    workspace.db.found_damaged("database disk image is malformed")
+    with pytest.raises(DamagedDatabase, match="nothing more is written"), workspace.db.write():
+        pass

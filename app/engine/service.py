@@ -48,7 +48,7 @@ from app.pipeline.runner import RenderOutcome, RenderStatus, RenderTask, run_ren
 from app.publish import webhooks
 from app.render_config import render_settings
 from app.store import publishing, queue, stats
-from app.store.database import CommitWatch
+from app.store.database import CommitWatch, DamagedDatabase
 from app.store.jobs import audit
 from app.store.models import Item, Job, Upload, utcnow
 from app.store.publishing import OUTPUT_FILES
@@ -180,6 +180,8 @@ class Engine:
         On stopping, running items end at their next stage boundary and go back to the queue.
         """
         self._loop_running = asyncio.get_running_loop()
+        # A damaged file is found before anything is written to it (`DamagedDatabase`).
+        await asyncio.to_thread(self.db.quick_check)
         # An encoder an earlier crash left writing would race this run's renders.
         await asyncio.to_thread(sweep_leftovers, self.workspace.paths.cache_dir / "work")
         recovered = await asyncio.to_thread(self._recover)
@@ -225,6 +227,8 @@ class Engine:
             try:
                 if await self._pass(until_idle):
                     break
+            except DamagedDatabase:  # nothing more may be written: the engine stops, saying why
+                raise
             except Exception:  # a bug in one pass must not stop the work of every job
                 log.exception("the engine's pass failed; it goes on")
             await self._rest(stopping)

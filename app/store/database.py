@@ -29,6 +29,32 @@ class StoreError(UserError):
     """The database cannot be used as it is; the message says what to do."""
 
 
+class DamagedDatabase(StoreError):
+    """SQLite found the file damaged; nothing more is written to it."""
+
+
+_DAMAGED = ("malformed", "file is not a database", "database corruption", "disk image")
+
+
+def damaged(message: str) -> bool:
+    """Whether an SQLite error says the file itself is damaged."""
+    return any(words in message.lower() for words in _DAMAGED)
+
+
+def damage_report(path: Path, reason: str) -> str:
+    """One line: what is wrong with the file and what `db check` and `db restore` do."""
+    backups = sorted(path.parent.glob(f"{path.name}.before-*"))
+    fix = (
+        "`cadence db restore` puts the latest backup back (the damaged file is kept aside)"
+        if backups
+        else "no backup is there: move it away to start afresh (Cadence makes a new one)"
+    )
+    return (
+        f"the database {path} is damaged ({reason}) — nothing more is written to it; "
+        f"`cadence db check` shows the damage, {fix}"
+    )
+
+
 def alembic_config(migrations: Path = MIGRATIONS) -> Config:
     from alembic.config import Config
 
@@ -74,7 +100,8 @@ class Database:
         self.path = path
         self.migrations = migrations
         self.checkpointer = Checkpointer(path)
-        self.engine = _make_engine(path, synchronous, self.checkpointer)
+        self.damage: str | None = None  # SQLite said the file is damaged: no more writes
+        self.engine = _make_engine(path, synchronous, self.checkpointer, self)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(
             self.engine.execution_options(cadence_write=True), expire_on_commit=False
@@ -122,9 +149,33 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A transaction committed on leaving the block, rolled back on an exception."""
+        """A transaction committed on leaving the block, rolled back on an exception.
+        Refused once the file was found damaged: writing would only spread the damage."""
+        if self.damage is not None:
+            raise DamagedDatabase(self.damage)
         with self.writing(), self._writer.begin() as session:
             yield session
+
+    def found_damaged(self, reason: str) -> str:
+        """Remember that the file is damaged (writes stop); returns the one-line report."""
+        if self.damage is None:
+            self.damage = damage_report(self.path, reason)
+            log.error("%s", self.damage)
+        return self.damage
+
+    def quick_check(self) -> None:
+        """SQLite's quick check of the whole file (a second or so for a large one: call it
+        off the GUI thread). Raises `DamagedDatabase` when it finds damage."""
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.exec_driver_sql("PRAGMA quick_check").fetchall()
+        except DamagedDatabase:
+            raise
+        except (sqlite3.DatabaseError, DatabaseError) as exc:
+            raise DamagedDatabase(self.found_damaged(str(getattr(exc, "orig", exc)))) from None
+        verdict = "; ".join(str(r[0]) for r in rows[:3])
+        if verdict != "ok":
+            raise DamagedDatabase(self.found_damaged(verdict))
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -305,7 +356,9 @@ class CommitWatch:
         self._connection.close()
 
 
-def _make_engine(path: Path, synchronous: str, checkpointer: Checkpointer) -> Engine:
+def _make_engine(
+    path: Path, synchronous: str, checkpointer: Checkpointer, database: Database
+) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
@@ -326,6 +379,14 @@ def _make_engine(path: Path, synchronous: str, checkpointer: Checkpointer) -> En
     @event.listens_for(engine, "commit")
     def on_commit(_connection: Any) -> None:
         checkpointer.committed()
+
+    @event.listens_for(engine, "handle_error")
+    def on_error(context: Any) -> None:
+        """Any query that meets damage, at any time: the file is marked damaged (no more
+        writes) and the error becomes the one-line report."""
+        original = context.original_exception
+        if isinstance(original, sqlite3.DatabaseError) and damaged(str(original)):
+            raise DamagedDatabase(database.found_damaged(str(original)))
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:

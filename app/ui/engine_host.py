@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 class EngineHost(QObject):
     happened = Signal(object)  # EngineEvent, delivered on the GUI thread
     state_changed = Signal(str)  # a sentence for the status bar
+    failed = Signal(str)  # the engine stopped for a reason the user must fix (one line)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -80,8 +81,14 @@ class EngineHost(QObject):
         return len(self.engine.workers) + len(self.engine.uploads)
 
     def _ended(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("the engine stopped", exc_info=task.exception())
+        from app.domain.errors import UserError
+
+        error = None if task.cancelled() else task.exception()
+        if isinstance(error, UserError):  # a damaged database: the user's to see and fix
+            log.error("the engine stopped: %s", error)
+            self.failed.emit(f"The engine stopped: {error}")
+        elif error is not None:
+            log.error("the engine stopped", exc_info=error)
             self.state_changed.emit("The engine stopped after an error; the details are in the log")
 
     async def stop(self) -> None:

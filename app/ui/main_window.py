@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         self.local_api: LocalApi | None = None  # the REST API, when Settings turn it on
         self.engine.happened.connect(self.on_engine_event)
         self.engine.state_changed.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.engine.failed.connect(self.on_engine_failed)
 
         self.job_actions = self._make_actions()
         self.nav = QListWidget()
@@ -718,6 +719,13 @@ class MainWindow(QMainWindow):
         if event.job_id:
             self.news.add(event.job_id)
         self.refresh_timer.start()
+
+    def on_engine_failed(self, text: str) -> None:
+        """The engine stopped for a reason the user must fix: said where it stays in sight
+        (the status bar until something else is said, the tray)."""
+        self.statusBar().showMessage(text)
+        if self.tray is not None:
+            self.tray.notify("Cadence stopped working", text, failed=True)
 
     def tell_approvals(self) -> None:
         """One notification for the videos that newly await approval (engine news comes in
