@@ -9,6 +9,7 @@ from contextlib import closing
 from datetime import datetime
 from typing import Any
 
+from app.cli_common import record_id, whole
 from app.domain.analytics import Bucket, Ranked
 from app.paths import AppPaths
 from app.workspace import Workspace
@@ -22,9 +23,12 @@ def add_parser(commands: Any) -> None:
     )
     show.add_argument("--fetch", action="store_true", help="read the latest figures from YouTube")
     show.add_argument("--channel", metavar="CHANNEL", help="one channel (id, @handle or title)")
-    show.add_argument("--job", type=int, metavar="ID", help="one job's videos")
+    show.add_argument("--job", type=record_id, metavar="ID", help="one job's videos")
     show.add_argument(
-        "--days", type=int, default=7, help="compare videos by their views this many days in"
+        "--days",
+        type=whole(1, 3650),
+        default=7,
+        help="compare videos by their views this many days in",
     )
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=cmd_analytics)
@@ -52,9 +56,6 @@ def _buckets(buckets: list[Bucket]) -> str:
 
 
 def cmd_analytics(args: argparse.Namespace, paths: AppPaths) -> int:
-    if args.days < 1:
-        print("cadence: --days must be at least 1")
-        return 2
     with closing(Workspace(paths)) as workspace:
         channel = workspace.channels.resolve(args.channel).id if args.channel else None
         if args.fetch:

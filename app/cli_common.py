@@ -20,6 +20,21 @@ def record_id(text: str) -> int:
     return value
 
 
+def whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (argparse names the flag)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} — give a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
 def add_id_actions(
     subcommands: Any, actions: Sequence[tuple[str, str]], handler: Callable[..., int]
 ) -> None:

@@ -7,6 +7,7 @@ import json
 from contextlib import closing
 from typing import Any
 
+from app.cli_common import whole
 from app.engine.lock import AlreadyRunning, InstanceLock
 from app.paths import AppPaths
 from app.store import stats
@@ -21,7 +22,7 @@ def add_parser(commands: Any) -> None:
     history = commands.add_parser("history", help="attempt history and audit log upkeep")
     actions = history.add_subparsers(dest="history_command", metavar="ACTION", required=True)
     prune = actions.add_parser("prune", help="delete history older than history.keep_days")
-    prune.add_argument("--days", type=int, help="override history.keep_days")
+    prune.add_argument("--days", type=whole(1, 3650), help="override history.keep_days (1 to 3650)")
     prune.set_defaults(handler=cmd_prune)
 
 
@@ -52,7 +53,9 @@ def cmd_stats(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_prune(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Workspace(paths)) as workspace:
-        days = args.days or workspace.settings.integer("history.keep_days")
+        days = (
+            args.days if args.days is not None else workspace.settings.integer("history.keep_days")
+        )
         with workspace.db.write() as session:
             removed = stats.prune_history(session, days)
             audit(session, workspace.actor, "history.prune", "history", None, days=days, **removed)

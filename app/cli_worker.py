@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from app.cli_common import whole
 from app.domain.errors import UserError
 from app.paths import AppPaths
 
@@ -17,7 +18,9 @@ def add_parser(commands: Any) -> None:
         "worker", help="render videos for Cadence on another computer (a Dask worker)"
     )
     worker.add_argument("scheduler", help="the Dask scheduler's address, e.g. tcp://renderbox:8786")
-    worker.add_argument("--nthreads", type=int, default=1, help="videos rendered at once")
+    worker.add_argument(
+        "--nthreads", type=whole(1, 64), default=1, help="videos rendered at once (1 to 64)"
+    )
     worker.add_argument("--resources", help="what this computer offers, e.g. GPU=1")
     worker.add_argument("--name", help="how the desktop's monitor names this worker")
     worker.add_argument(
@@ -34,8 +37,6 @@ def cmd_worker(args: argparse.Namespace, paths: AppPaths) -> int:
     from app.cluster.worker import serve
     from app.domain.resources import parse_resources
 
-    if args.nthreads < 1:
-        raise UserError(f"--nthreads {args.nthreads}: a worker renders 1 video at a time or more")
     resources = parse_resources(args.resources)
     if args.shared:
         shared = Path(args.shared).expanduser().resolve()

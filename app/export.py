@@ -114,11 +114,23 @@ def _item_lines(job: dict[str, Any]) -> list[dict[str, Any]]:
 
 def write_atomically(path: Path, text: str) -> None:
     """Write to a temporary file beside ``path`` and rename it over; never a partial file.
-    A path that cannot be written is a `UserError` naming it and why."""
-    if path.is_dir():
-        raise UserError(f"{path} is a folder — name a file to write, e.g. {path / 'jobs.json'}")
+    Only a regular file (or a new path) is written — a link is written through to its file —
+    never a device, a pipe or a socket in its place. A path that cannot be written is a
+    `UserError` naming it and why."""
     try:
-        _write(path, text)
+        real = path.expanduser().resolve()
+    except RuntimeError:
+        raise UserError(f"{path}: its links go round in a loop — name a file") from None
+    except OSError as exc:
+        raise UserError(f"cannot write {path} ({exc.strerror or exc})") from None
+    if real.is_dir():
+        raise UserError(f"{path} is a folder — name a file to write, e.g. {path / 'jobs.json'}")
+    if real.exists() and not real.is_file():
+        raise UserError(
+            f"{path} is not a regular file (a device, a pipe or a socket) — name a file to write"
+        )
+    try:
+        _write(real, text)
     except OSError as exc:
         raise UserError(
             f"cannot write {path} ({exc.strerror or exc}) — choose a file in a folder you can "

@@ -17,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
 from app.store.database import MIGRATIONS, SCHEMA_HEAD, Checkpointer, Database, StoreError
-from app.store.models import Base, Execution, Item, Job, Setting
+from app.store.models import AuditEntry, Base, Execution, Item, Job, Setting
 from app.store.moments import read_moment, stored_moment
 from tests.conftest import DEMO
 
@@ -419,3 +419,39 @@ def test_a_job_is_stored_with_every_column_its_items_and_uploads_need(tmp_path: 
         done = session.get(Job, done_id)
         assert done is not None and done.state == "completed" and done.finished_at is not None
     db.close()
+
+
+def test_ids_are_never_given_twice_even_after_the_newest_is_deleted(tmp_path: Path) -> None:
+    """A deleted job's id (and its items' ids) is not the next job's: the audit log's history
+    of one id is one job's, and a stale id never acts on another job."""
+    database = Database.open(tmp_path / "cadence.db")
+    with database.write() as session:
+        session.add_all([_job("first"), _job("second")])
+    with database.write() as session:
+        newest = session.scalars(select(Job).where(Job.title == "second")).one()
+        gone_job, gone_items = newest.id, [i.id for i in newest.items]
+        session.delete(newest)
+    with database.write() as session:
+        session.add(_job("third"))
+    with database.read() as session:
+        third = session.scalars(select(Job).where(Job.title == "third")).one()
+        assert third.id > gone_job and min(i.id for i in third.items) > max(gone_items)
+    database.close()
+
+
+def test_the_upgrade_never_gives_an_id_the_audit_log_names(tmp_path: Path) -> None:
+    """Jobs deleted before the upgrade that stopped id reuse: their ids, known only from the
+    audit log, are not given again either."""
+    path = tmp_path / "cadence.db"
+    database = Database(path)
+    database.migrate("0009")
+    with database.write() as session:
+        session.add(_job("kept"))
+        session.add(AuditEntry(actor="t", action="job.delete", target_kind="job", target_id=7))
+    database.close()
+    upgraded = Database.open(path)
+    with upgraded.write() as session:
+        session.add(_job("new"))
+    with upgraded.read() as session:
+        assert session.scalars(select(Job.id).where(Job.title == "new")).one() == 8
+    upgraded.close()

@@ -53,6 +53,7 @@ class Job(Base):
     """A bulk job: one source, one output configuration, many items."""
 
     __tablename__ = "jobs"
+    __table_args__ = {"sqlite_autoincrement": True}  # an id is never given twice
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -89,7 +90,10 @@ class Item(Base):
     """One source row of a job, and everything that happened to it."""
 
     __tablename__ = "items"
-    __table_args__ = (Index("ix_items_job_state", "job_id", "state"),)
+    __table_args__ = (
+        Index("ix_items_job_state", "job_id", "state"),
+        {"sqlite_autoincrement": True},  # an id is never given twice
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
@@ -207,6 +211,7 @@ class Schedule(Base):
     """A recurring or one-off plan that creates jobs from a template."""
 
     __tablename__ = "schedules"
+    __table_args__ = {"sqlite_autoincrement": True}  # an id is never given twice
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Integer, delete, func, select
 from sqlalchemy.orm import Session
 
+from app.domain.errors import UserError
 from app.domain.scheduling import SKIPPED
 from app.domain.states import State
 from app.store.models import AuditEntry, Execution, Item, Job, utcnow
@@ -131,7 +132,10 @@ def outcomes_since(session: Session, since: datetime) -> list[tuple[datetime, st
 
 
 def prune_history(session: Session, keep_days: int) -> dict[str, int]:
-    """Delete attempt history and audit entries older than ``keep_days`` days."""
+    """Delete attempt history and audit entries older than ``keep_days`` days (1 to 3650:
+    a count that would reach today or tomorrow is never taken to mean "everything")."""
+    if not 1 <= keep_days <= 3650:
+        raise UserError(f"history is kept from 1 to 3650 days, not {keep_days}")
     cutoff = utcnow() - timedelta(days=keep_days)
     old_runs = delete(Execution).where(
         Execution.finished_at.is_not(None), Execution.finished_at < cutoff
