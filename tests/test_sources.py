@@ -221,3 +221,56 @@ def test_the_delimiter_is_what_the_sniffer_would_say(text: str) -> None:
     from app.sources.csv_file import sniff_delimiter
 
     assert sniff_delimiter(text, ".csv") == _sniffed(text)
+
+
+def _workbook(path: Path, cells: dict[str, str]) -> Path:
+    book = openpyxl.Workbook()
+    for ref, value in cells.items():
+        book.active[ref] = value
+    book.save(path)
+    return path
+
+
+def test_a_stray_cell_at_the_sheets_last_corner_costs_nothing(tmp_path: Path) -> None:
+    """A cell at XFD1048576 once made the reader pad a billion empty cells (it never
+    finished): only the columns an idea sheet can have are read, the ideas come through."""
+    path = _workbook(tmp_path / "far.xlsx", {"A1": "idea_title", "B1": "script_content",
+                                             "A2": "One", "B2": "Words.", "XFD1048576": "x"})  # fmt: skip
+    table = read_table(SourceSpec(str(path)))
+    assert [r.cells for r in table.rows] == [["idea_title", "script_content"], ["One", "Words."]]
+
+
+def test_cells_past_the_row_budget_are_refused_with_the_reason(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "long.xlsx", {"A1": "idea_title", "A2": "One", "A1048576": "x"})
+    with pytest.raises(SourceError) as refused:
+        read_table(SourceSpec(str(path)))
+    assert str(refused.value) == (
+        "long.xlsx, tab “Sheet”, has cells past row 100,000; Cadence reads idea sheets of up "
+        "to 100,000 rows — delete the cells below the ideas, or give a range such as A1:J500"
+    )
+    ranged = read_table(SourceSpec(str(path), range="A1:A2"))  # a range keeps to the ideas
+    assert [r.cells for r in ranged.rows] == [["idea_title"], ["One"]]
+
+
+def test_a_huge_cell_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    """A cell of 70 MB (a few kilobytes zipped): refused from the package's directory,
+    before openpyxl reads a byte of it into memory."""
+    import zipfile
+
+    source = _workbook(tmp_path / "src.xlsx", {"A1": "idea_title", "A2": "BIGCELL"})
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                before, after = data.split(b"BIGCELL")
+                with out.open(info.filename, "w") as fh:
+                    fh.write(before)
+                    for _ in range(70):
+                        fh.write(b"a" * (1 << 20))
+                    fh.write(after)
+            else:
+                out.writestr(info, data)
+    assert path.stat().st_size < 1024 * 1024
+    with pytest.raises(SourceError, match=r"bomb\.xlsx holds 73,40\d,\d{3} bytes of xl/"):
+        read_table(SourceSpec(str(path)))

@@ -45,7 +45,11 @@ def build_table(name: str, grid: Iterable[Sequence[object]], area: A1Range | Non
             continue
         if area.last_row is not None and number > area.last_row:
             break
-        part = list(cells[first_col:last_col])
+        window = cells[first_col:last_col]
+        if window.count(None) == len(window):  # an empty row (counted in C: sheets pad them)
+            pending_blanks.append(number)
+            continue
+        part = list(window)
         while part and _is_blank(part[-1]):
             part.pop()
         if not part:

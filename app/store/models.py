@@ -53,7 +53,7 @@ class Job(Base):
     """A bulk job: one source, one output configuration, many items."""
 
     __tablename__ = "jobs"
-    __table_args__ = {"sqlite_autoincrement": True}  # an id is never given twice
+    __table_args__ = ({"sqlite_autoincrement": True},)  # an id is never given twice
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -211,7 +211,7 @@ class Schedule(Base):
     """A recurring or one-off plan that creates jobs from a template."""
 
     __tablename__ = "schedules"
-    __table_args__ = {"sqlite_autoincrement": True}  # an id is never given twice
+    __table_args__ = ({"sqlite_autoincrement": True},)  # an id is never given twice
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
