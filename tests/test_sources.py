@@ -234,8 +234,8 @@ def _workbook(path: Path, cells: dict[str, str]) -> Path:
 def test_a_stray_cell_at_the_sheets_last_corner_costs_nothing(tmp_path: Path) -> None:
     """A cell at XFD1048576 once made the reader pad a billion empty cells (it never
     finished): only the columns an idea sheet can have are read, the ideas come through."""
-    path = _workbook(tmp_path / "far.xlsx", {"A1": "idea_title", "B1": "script_content",
-                                             "A2": "One", "B2": "Words.", "XFD1048576": "x"})  # fmt: skip
+    cells = {"A1": "idea_title", "B1": "script_content", "A2": "One", "B2": "Words."}
+    path = _workbook(tmp_path / "far.xlsx", {**cells, "XFD1048576": "x"})
     table = read_table(SourceSpec(str(path)))
     assert [r.cells for r in table.rows] == [["idea_title", "script_content"], ["One", "Words."]]
 
