@@ -84,9 +84,26 @@ def cmd_run(args: argparse.Namespace, paths: AppPaths) -> int:
         asyncio.run(_serve(workspace, args.until_idle, api))
         print("Cadence engine stopped.", flush=True)
         if args.until_idle:
-            for line in waiting_for_people(workspace):
+            for line in [*waiting_for_time(workspace), *waiting_for_people(workspace)]:
                 print(line, flush=True)
     return 0
+
+
+def waiting_for_time(workspace: Workspace) -> list[str]:
+    """What waits on a time the run did not wait for, and until when (local time)."""
+    from app.store import queue
+    from app.store.models import utcnow
+
+    with workspace.db.read() as session:
+        found = queue.waits(session, utcnow())
+    lines = [
+        f"Job {job_id} “{title}”: {count} item{' waits' if count == 1 else 's wait'} until "
+        f"{when.astimezone():%a %d %b %Y %H:%M %Z} — the next run (or the window) goes on then."
+        for job_id, title, when, count in found[:5]
+    ]
+    if len(found) > 5:
+        lines.append(f"…and {len(found) - 5} more jobs wait (`jobs list` shows them).")
+    return lines
 
 
 def waiting_for_people(workspace: Workspace) -> list[str]:

@@ -131,8 +131,12 @@ def _existing(value: str | None, flag: str, *, folder: bool) -> Path | None:
     if not value:
         return None
     path = Path(value).expanduser()
-    if not (path.is_dir() if folder else path.is_file()):
+    if not path.exists():
         raise UserError(f"{flag} {value}: no such {'folder' if folder else 'file'}")
+    if folder and not path.is_dir():
+        raise UserError(f"{flag} {value}: not a folder — name a folder")
+    if not folder and not path.is_file():
+        raise UserError(f"{flag} {value} is not a regular file — name a file")
     return path
 
 

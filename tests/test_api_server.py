@@ -184,3 +184,32 @@ def test_run_headless_api_serves_until_stopped(data_dir: Path, workspace: Worksp
     assert process.returncode == 0, err
     assert "Cadence engine stopped." in out and "Traceback" not in err
     assert token not in out + err
+
+
+def test_connections_that_never_send_their_headers_are_let_go(
+    workspace: Workspace, monkeypatch: Any
+) -> None:
+    """Half-open connections (nothing sent, or a header a byte at a time) are closed after
+    the header deadline, and the server answers others meanwhile."""
+    import time
+
+    from app.api import server
+
+    monkeypatch.setattr(server, "HEADER_SECONDS", 1.0)
+    local = LocalApi(workspace.paths)
+    address = local.apply(workspace.settings)
+    assert address is not None
+    port = int(address.rsplit(":", 1)[1])
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(50)]
+    slow = socket.create_connection(("127.0.0.1", port))
+    slow.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and no end
+    try:
+        assert httpx.get(f"{address}/api/v1/health", timeout=5).status_code == 200
+        time.sleep(1.5)
+        for sock in [*idle, slow]:
+            sock.settimeout(2)
+            assert sock.recv(1024) == b""  # closed by the server
+    finally:
+        for sock in [*idle, slow]:
+            sock.close()
+        local.stop()

@@ -499,3 +499,19 @@ def test_a_write_after_damage_was_met_is_refused(workspace: Workspace) -> None:
     workspace.db.found_damaged("database disk image is malformed")
     with pytest.raises(DamagedDatabase, match="nothing more is written"), workspace.db.write():
         pass
+
+
+def test_until_idle_stops_when_all_that_is_left_waits_on_a_later_time(
+    data_dir: Path, tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """A job that starts in 2030 (or uploads waiting for tomorrow's quota) no longer keeps
+    `run --headless --until-idle` running for good: it stops and says what waits, until when."""
+    sheet = tmp_path / "ideas.csv"
+    sheet.write_text("idea_title,script_content\nLater,Words.\n")
+    made = run_cli("jobs", "create", "--source", str(sheet), "--mode", "time_based",
+                   "--start", "2030-01-01T09:00", "--timezone", "Europe/Berlin")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    ran = run_cli("run", "--headless", "--until-idle")
+    assert ran.returncode == 0, ran.stderr
+    assert "Job 1 “ideas — " in ran.stdout
+    assert "1 item waits until Tue 01 Jan 2030 " in ran.stdout

@@ -209,11 +209,13 @@ def stats(ctx: Ctx) -> dict[str, Any]:
 
 
 @router.get("/health", tags=["health"], summary="Is Cadence well? (no token needed)")
-def health(ctx: Ctx) -> Health:
+async def health(ctx: Ctx) -> Health:
+    """On the server's loop, its one read in a thread of the loop's own: busy request
+    threads (every one of them taken by slow requests) never hold up the answer."""
     import platform
 
     try:
-        ctx.workspace.db.revision()
+        await asyncio.to_thread(ctx.workspace.db.revision)
         database: Literal["ok", "unavailable"] = "ok"
     except Exception:  # any failure to read is what this reports, not a reason to fail
         database = "unavailable"

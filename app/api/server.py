@@ -20,6 +20,53 @@ if TYPE_CHECKING:  # FastAPI is imported only when the API is served
 
 log = logging.getLogger(__name__)
 LOCAL = ("127.0.0.1", "localhost", "::1")
+HEADER_SECONDS = 10.0  # a request's headers must arrive within this long
+MOST_CONNECTIONS = 200  # past this, requests are answered 503 at once
+
+
+def _protocol() -> type:
+    """uvicorn's HTTP/1.1 with a deadline for each request's headers. uvicorn has none: a
+    client that connects and sends nothing (or a byte now and then) held its connection for
+    good — 3,000 of them were once held open."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class Protocol(H11Protocol):
+        _headers_due: Any = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._expect_headers()
+
+        def _expect_headers(self) -> None:
+            self._headers_due = self.loop.call_later(HEADER_SECONDS, self._headers_late)
+
+        def _headers_late(self) -> None:
+            waiting = self.cycle is None or self.cycle.response_complete
+            if waiting and not self.transport.is_closing():
+                self.transport.close()
+
+        def _headers_came(self) -> None:
+            if self._headers_due is not None:
+                self._headers_due.cancel()
+                self._headers_due = None
+
+        def handle_events(self) -> None:
+            before = self.cycle
+            super().handle_events()
+            if self.cycle is not before:  # a request's headers arrived
+                self._headers_came()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._headers_came()
+                self._expect_headers()  # the next request on this connection
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._headers_came()
+            super().connection_lost(exc)
+
+    return Protocol
 
 
 class ApiError(UserError):
@@ -66,6 +113,8 @@ class ApiServer:
             lifespan="off",
             server_header=False,
             timeout_graceful_shutdown=3,
+            http=_protocol(),
+            limit_concurrency=MOST_CONNECTIONS,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

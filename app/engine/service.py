@@ -66,6 +66,9 @@ WEBHOOK_GRACE = 120.0  # seconds a shutdown waits for webhook deliveries
 # between starts, a deadline, a job's end time.
 HEARTBEAT = 10.0
 FIGURES_EVERY = 3600.0  # seconds between looks whether published videos' figures are due
+# A run until idle waits for work due within this long (a retry's back-off; the longest
+# default is 15 minutes) and stops, saying so, when all that is left waits longer.
+IDLE_WAIT = 15 * 60.0
 
 
 @dataclass(slots=True)
@@ -320,8 +323,10 @@ class Engine:
             log.info("pruned history older than %s days: %s", days, removed)
 
     def _retries_waiting(self) -> bool:
+        """Whether a run until idle waits for work whose time is near (a retry's back-off);
+        work that waits longer (tomorrow's quota, a start in 2030) does not keep it."""
         with self.db.read() as session:
-            return queue.retries_waiting(session)
+            return queue.retries_waiting(session, utcnow() + timedelta(seconds=IDLE_WAIT))
 
     def wake(self) -> None:
         self._wake.set()

@@ -612,17 +612,35 @@ def retry_job(session: Session, job_id: int, actor: str) -> int:
     return again
 
 
-def retries_waiting(session: Session) -> bool:
-    """Whether an item of an active job is waiting for its retry time."""
-    return (
-        session.scalar(
-            select(func.count(Item.id))
-            .join(Job)
-            .where(
-                Item.state == State.PENDING.value,
-                Item.not_before.is_not(None),
-                Job.state.in_(ACTIVE_JOB_STATES),
-            )
+def retries_waiting(session: Session, within: datetime | None = None) -> bool:
+    """Whether an item of an active job is waiting for its time (a retry's back-off, a start
+    time, a quota) — with ``within``, one that comes by then."""
+    waiting = (
+        select(Item.id)
+        .join(Job)
+        .where(
+            Item.state == State.PENDING.value,
+            Item.not_before.is_not(None),
+            Job.state.in_(ACTIVE_JOB_STATES),
         )
-        or 0
-    ) > 0
+    )
+    if within is not None:
+        waiting = waiting.where(Item.not_before <= within)
+    return session.scalar(waiting.limit(1)) is not None
+
+
+def waits(session: Session, now: datetime) -> list[tuple[int, str, datetime, int]]:
+    """Work that waits on a time: (job id, title, the first item's time, items), soonest
+    first — what a run that stops while they wait should say."""
+    rows = session.execute(
+        select(Job.id, Job.title, func.min(Item.not_before), func.count(Item.id))
+        .join(Item)
+        .where(
+            Item.state == State.PENDING.value,
+            Item.not_before > now,
+            Job.state.in_(ACTIVE_JOB_STATES),
+        )
+        .group_by(Job.id)
+        .order_by(func.min(Item.not_before))
+    ).all()
+    return [(job_id, title, when, count) for job_id, title, when, count in rows if when]
