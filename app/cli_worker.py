@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli_common import whole
+from app.domain.cluster import check_scheduler_address
 from app.domain.errors import UserError
 from app.paths import AppPaths
 
@@ -37,10 +38,11 @@ def cmd_worker(args: argparse.Namespace, paths: AppPaths) -> int:
     from app.cluster.worker import serve
     from app.domain.resources import parse_resources
 
+    address = check_scheduler_address(args.scheduler, "the scheduler")
     resources = parse_resources(args.resources)
     if args.shared:
         shared = Path(args.shared).expanduser().resolve()
         if not shared.is_dir():
             raise UserError(f"--shared {args.shared}: no such folder on this computer")
         os.environ[SHARED_ENV] = str(shared)  # what `remote` reads, in this process
-    return asyncio.run(serve(args.scheduler, args.nthreads, resources, args.name))
+    return asyncio.run(serve(address, args.nthreads, resources, args.name))

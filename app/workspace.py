@@ -55,28 +55,13 @@ DEMO_SEEDED = "workspace.demo_seeded"
 
 def _check_cluster(value: Any) -> None:
     """``local``, or a Dask scheduler's address (tcp://host:port)."""
-    from urllib.parse import urlparse
-
+    from app.domain.cluster import check_scheduler_address
     from app.settings import SettingError
 
-    text = str(value).strip()
-    if text == "local":
-        return
-    url = urlparse(text)
     try:
-        port = url.port
-    except ValueError:  # not a number, or out of range
-        port = None
-    if url.scheme == "tls":
-        raise SettingError(
-            "render.cluster: tls:// needs certificates on every computer, which Cadence does "
-            "not set up yet — use tcp:// on your own network (or through a VPN or SSH tunnel)"
-        )
-    if url.scheme != "tcp" or not url.hostname or port is None:
-        raise SettingError(
-            f"render.cluster: {text!r} is neither local nor a scheduler address such as "
-            "tcp://renderbox:8786"
-        )
+        check_scheduler_address(str(value), "render.cluster", or_local=True)
+    except UserError as exc:
+        raise SettingError(str(exc)) from None
 
 
 def _check_needs(value: Any) -> None:
