@@ -32,7 +32,7 @@ from app import (
     cli_voices,
     cli_worker,
 )
-from app.cli_common import record_id
+from app.cli_common import EscapingStream, printable, record_id
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.states import State
@@ -231,7 +231,7 @@ def cmd_jobs_create(args: argparse.Namespace, paths: AppPaths) -> int:
         )
         return EXIT_OK
     print(
-        f"Created job {created.job_id} “{created.title}” with {created.item_count} "
+        f"Created job {created.job_id} “{printable(created.title)}” with {created.item_count} "
         f"item{'s' if created.item_count != 1 else ''}."
     )
     if skipped:
@@ -276,12 +276,12 @@ def cmd_jobs_show(args: argparse.Namespace, paths: AppPaths) -> int:
     source = job["source"]
     where = source["location"] + (f" › {source['tab']}" if source["tab"] else "")
     where += f" ({source['range']})" if source["range"] else ""
-    print(f"Job {job['id']}: {job['title']}")
+    print(f"Job {job['id']}: {printable(job['title'])}")
     print(
         f"  state     {job['state']}    priority {job['priority']}    "
         f"validation {job['validation_level']}"
     )
-    print(f"  source    {where}")
+    print(f"  source    {printable(where)}")
     print(
         f"  items     {job['items_completed']} completed, {job['items_failed']} failed, "
         f"{job['items_total']} in all"
@@ -317,11 +317,11 @@ def cmd_jobs_show(args: argparse.Namespace, paths: AppPaths) -> int:
     for item in job["items"]:
         upload = item.get("upload") or {}
         if upload.get("url"):
-            print(f"  row {item['row']}: {upload['url']}")
+            print(f"  row {item['row']}: {printable(upload['url'])}")
         if item["error"]:
-            print(f"  row {item['row']}: {item['error']}")
+            print(f"  row {item['row']}: {printable(item['error'])}")
         if upload.get("note"):
-            print(f"  row {item['row']}: {upload['note']}")
+            print(f"  row {item['row']}: {printable(upload['note'])}")
     return EXIT_OK
 
 
@@ -418,12 +418,12 @@ def format_report(source: str, report: SheetReport) -> str:
 
     def row_line(r: RowReport) -> str:
         mark = bad if not r.valid else (warn if r.warnings else ok)
-        return f"  {mark} row {r.row:<5} {r.title or '(no title)'}"
+        return f"  {mark} row {r.row:<5} {printable(r.title) or '(no title)'}"
 
     for r in report.rows:
         lines.append(row_line(r))
-        lines.extend(f"        {p.place()}: {p.message}" for p in r.errors)
-        lines.extend(f"        warning: {p.place()}: {p.message}" for p in r.warnings)
+        lines.extend(f"        {p.place()}: {printable(p.message)}" for p in r.errors)
+        lines.extend(f"        warning: {p.place()}: {printable(p.message)}" for p in r.warnings)
     warnings = sum(len(r.warnings) for r in report.rows)
     invalid = len(report.invalid_rows)
     summary = f"{count - invalid} valid, {invalid} invalid"
@@ -440,14 +440,16 @@ def format_report(source: str, report: SheetReport) -> str:
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+        max(len(h), *(len(printable(r[i])) for r in rows)) if rows else len(h)
+        for i, h in enumerate(headers)
     ]
     widths[-1] = 0  # the last column runs free
 
     def fmt(cells: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
-    return "\n".join([fmt(headers), *(fmt(r) for r in rows)])
+    shown = [[printable(c) for c in r] for r in rows]  # a title's line break is no new row
+    return "\n".join([fmt(headers), *(fmt(r) for r in shown)])
 
 
 def _workspace(paths: AppPaths) -> closing[Workspace]:
@@ -458,12 +460,28 @@ def _workspace(paths: AppPaths) -> closing[Workspace]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    out, err = sys.stdout, sys.stderr
+    # Whatever a sheet, a title or an error holds reaches the terminal as text, never as
+    # its control characters (retitling or clearing the terminal, forging a line).
+    sys.stdout, sys.stderr = EscapingStream(out), EscapingStream(err, keep="\n\t\r")
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         paths = AppPaths.resolve(args.data_dir)
     except OSError as exc:
-        print(f"cadence: cannot use the data dir {args.data_dir}: {exc.strerror}", file=sys.stderr)
+        print(
+            f"cadence: cannot use the data dir {printable(args.data_dir)}: {exc.strerror}",
+            file=sys.stderr,
+        )
         return EXIT_USER_ERROR
     setup_logging(paths.log_file, verbose=args.verbose)
     handler: Callable[[argparse.Namespace, AppPaths], int] | None = getattr(args, "handler", None)
@@ -477,7 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, paths)
     except UserError as exc:
         log.info("user error: %s", exc)
-        print(f"cadence: {exc}", file=sys.stderr)
+        print(f"cadence: {printable(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("cadence: interrupted", file=sys.stderr)

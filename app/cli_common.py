@@ -3,10 +3,59 @@
 from __future__ import annotations
 
 import argparse
+import io
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
+# Control characters, and the Unicode ones that reorder text on screen: a cell or a title
+# holding them could retitle or clear the user's terminal, or forge a line of output.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or (
+        f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    )
+
+
+def printable(text: object) -> str:
+    """``text`` as one safe line for a terminal: control characters shown escaped (``\\x1b``,
+    ``\\r``, ``\\n``), never acted on."""
+    return _CONTROL.sub(_escape, str(text))
+
+
+class EscapingStream(io.TextIOBase):
+    """A terminal stream that shows any control character written to it escaped — but the
+    line breaks (and ``keep``) Cadence's own output is made of. What comes from a sheet, a
+    title or an error is escaped whole with `printable` where it is printed; this is the net
+    under everything else."""
+
+    def __init__(self, stream: Any, keep: str = "\n\t") -> None:
+        super().__init__()
+        self.stream = stream
+        allowed = "".join(re.escape(c) for c in keep)
+        self.pattern = re.compile(f"(?![{allowed}]){_CONTROL.pattern}") if keep else _CONTROL
+
+    def write(self, text: str) -> int:
+        self.stream.write(self.pattern.sub(_escape, text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.stream.isatty())
+
+    def fileno(self) -> int:
+        return int(self.stream.fileno())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self.stream, "encoding", "utf-8") or "utf-8")
 
 
 def record_id(text: str) -> int:

@@ -9,7 +9,7 @@ import sys
 from contextlib import closing
 from typing import Any
 
-from app.cli_common import add_id_actions
+from app.cli_common import add_id_actions, printable
 from app.engine.events import EngineEvent, EventKind
 from app.engine.lock import InstanceLock
 from app.paths import AppPaths
@@ -65,9 +65,9 @@ def _print_event(event: EngineEvent) -> None:
             )
         if event.data.get("upload") and state == "completed":
             state, detail = event.data["upload"], f" → {event.data.get('url')}"
-        print(f"{where}: {state}{detail}", flush=True)
+        print(f"{where}: {state}{printable(detail)}", flush=True)
     elif event.kind == EventKind.CHANNEL_ON_HOLD:
-        print(f"{where}: on hold — {event.data['message']}", flush=True)
+        print(f"{where}: on hold — {printable(event.data['message'])}", flush=True)
 
 
 def cmd_run(args: argparse.Namespace, paths: AppPaths) -> int:

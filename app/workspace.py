@@ -143,6 +143,12 @@ def _setting_text(value: Any) -> str | None:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+def _plain(text: str) -> str:
+    """A name for a default title: its control characters (a line break in a file name)
+    left out."""
+    return "".join(c for c in text if c.isprintable()) or "ideas"
+
+
 def _undated(title: str) -> str:
     """A job title without the date a new job's default title ends with (a schedule adds the
     date of each run itself)."""
@@ -345,7 +351,7 @@ class Workspace:
         """
         location = spec.stored_location()
         self._check_job_output(output_config or {}, style)
-        name = title or f"{Path(spec.location).stem[:150]} — {date.today():%d %b %Y}"
+        name = title or f"{_plain(Path(spec.location).stem)[:150]} — {date.today():%d %b %Y}"
         draft = JobDraft(
             title=name,
             source_kind=spec.kind,
@@ -371,7 +377,9 @@ class Workspace:
                 "created — fix the rows `validate` lists, or choose a more lenient level"
             )
         if not title and report.title:  # a Google Sheet: its own title, not its URL's last part
-            draft = replace(draft, title=f"{report.title[:150]} — {date.today():%d %b %Y}")
+            draft = replace(
+                draft, title=f"{_plain(report.title)[:150]} — {date.today():%d %b %Y}"
+            )
         header_row = self._title_row(spec, report) if draft.write_back else report.header_row
         if draft.publish.get("slots"):  # each video its own free slot on the channel's calendar
             times = self.planner.slots_for(len(report.valid_rows), draft.publish["channel"])

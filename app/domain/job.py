@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -70,6 +71,10 @@ class JobDraft:
             raise DraftError("title", "is empty — give the job a name")
         if len(self.title) > MAX_JOB_TITLE:
             raise DraftError("title", f"is longer than {MAX_JOB_TITLE} characters — shorten it")
+        if any(unicodedata.category(c) == "Cc" for c in self.title):
+            raise DraftError(
+                "title", "holds control characters (a line break, a tab…) — write it on one line"
+            )
         if self.deadline_minutes is not None:
             low, high = DEADLINE_RANGE
             if not low <= self.deadline_minutes <= high:

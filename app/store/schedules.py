@@ -74,7 +74,7 @@ def template_of(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _name(name: str) -> str:
-    shown = " ".join(str(name).split())
+    shown = "".join(c for c in " ".join(str(name).split()) if c.isprintable())
     if not shown:
         raise DraftError("schedule name", "is empty — give the schedule a name")
     if len(shown) > MAX_NAME:
