@@ -274,3 +274,28 @@ def test_a_huge_cell_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
     assert path.stat().st_size < 1024 * 1024
     with pytest.raises(SourceError, match=r"bomb\.xlsx holds 73,40\d,\d{3} bytes of xl/"):
         read_table(SourceSpec(str(path)))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_saved_without_its_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "ideas.csv"
+    path.write_bytes("idea_title,script_content\nÜber,Wörter hier.\n".encode(encoding))
+    table = read_table(SourceSpec(str(path)))
+    assert [r.cells for r in table.rows] == [
+        ["idea_title", "script_content"],
+        ["Über", "Wörter hier."],
+    ]
+
+
+def test_a_file_over_the_size_limit_says_its_real_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.sources import intake
+
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"idea_title\n" + b"x" * 1000)
+    monkeypatch.setattr(intake, "MAX_SOURCE_BYTES", 1000)
+    with pytest.raises(
+        SourceError, match=r"big\.csv is 1,011 bytes; Cadence reads idea sheets up to 1,000 bytes"
+    ):
+        read_table(SourceSpec(str(path)))

@@ -136,8 +136,8 @@ def test_strict_names_a_missing_column() -> None:
         ("1m 30s", P, 90),
         (12.4, P, 12),
         ("abc", P, 300),
-        ("-5", P, 300),
-        (0, P, 300),
+        ("-5", P, 1),  # out of range: clamped, with a warning (the README's promise)
+        (0, P, 1),
         (99999, P, 3600),
         (True, P, 300),
         (float("nan"), P, 300),
@@ -241,7 +241,8 @@ def test_unknown_voice_is_refused(level: Level) -> None:
 
 def test_permissive_voice_aliases_and_fallback() -> None:
     row = check(P, voice_preference="f")
-    assert row.idea is not None and row.idea.voice_preference is Voice.FEMALE and not row.warnings
+    assert row.idea is not None and row.idea.voice_preference is Voice.FEMALE
+    assert sole(row.warnings, "voice_preference") == "“f” read as female"
     row = check(P, voice_preference="robot")
     assert row.idea is not None and row.idea.voice_preference is Voice.NEUTRAL
     assert "neutral" in sole(row.warnings, "voice_preference")
@@ -256,7 +257,8 @@ def test_priority_is_checked(level: Level) -> None:
 
 def test_permissive_priority_aliases_and_fallback() -> None:
     row = check(P, priority="urgent")
-    assert row.idea is not None and row.idea.priority is Priority.HIGH and not row.warnings
+    assert row.idea is not None and row.idea.priority is Priority.HIGH
+    assert sole(row.warnings, "priority") == "“urgent” read as high"
     row = check(P, priority="whenever")
     assert row.idea is not None and row.idea.priority is Priority.NORMAL
     assert sole(row.warnings, "priority")

@@ -450,9 +450,9 @@ class _RowValidator:
                 self.warn("duration_seconds", f"{_quote(text)} rounded to {whole} s")
             elif _as_number(raw) is None and 1 <= whole <= MAX_DURATION_SECONDS:
                 self.warn("duration_seconds", f"{_quote(text)} read as {whole} s")
-            if whole < 1:
-                self.warn("duration_seconds", f"{_quote(text)} is not positive; using {default} s")
-                return default
+            if whole < 1:  # clamped, as every out-of-range value is at this level
+                self.warn("duration_seconds", f"{_quote(text)} is below 1 s; using 1 s")
+                return 1
             if whole > MAX_DURATION_SECONDS:
                 self.warn(
                     "duration_seconds",
@@ -523,7 +523,9 @@ class _RowValidator:
         if text in Voice._value2member_map_:
             return Voice(text)
         if self.level is Level.PERMISSIVE and text in _VOICE_ALIASES:
-            return _VOICE_ALIASES[text]
+            chosen = _VOICE_ALIASES[text]
+            self.warn("voice_preference", f"{_quote(text)} read as {chosen.value}")
+            return chosen
         self.bad("voice_preference", f"{_quote(text)} is not a voice — use {choices}", "neutral")
         return Voice.NEUTRAL
 
@@ -554,7 +556,9 @@ class _RowValidator:
         if text in Priority._value2member_map_:
             return Priority(text)
         if self.level is Level.PERMISSIVE and text in _PRIORITY_ALIASES:
-            return _PRIORITY_ALIASES[text]
+            chosen = _PRIORITY_ALIASES[text]
+            self.warn("priority", f"{_quote(text)} read as {chosen.value}")
+            return chosen
         self.bad("priority", f"{_quote(text)} is not a priority — use {choices}", "normal")
         return Priority.NORMAL
 

@@ -36,6 +36,9 @@ def decode(data: bytes, name: str) -> str:
                     f"{name} starts like {encoding} text but is not — save it again as UTF-8 CSV"
                 ) from exc
     if b"\x00" in data[:_SAMPLE]:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            return utf16
         raise SourceError(
             f"{name} is not a CSV file (it holds binary data) — export the sheet as CSV or XLSX"
         )
@@ -50,6 +53,23 @@ def decode(data: bytes, name: str) -> str:
         return data.decode(best.encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise SourceError(f"{name} mixes text encodings — save it again as UTF-8 CSV") from exc
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 saved without its byte-order mark (some Windows tools do): text whose every
+    other byte is zero in mostly-Latin writing. None when it is not that."""
+    sample = data[: _SAMPLE - _SAMPLE % 2]
+    halves = sample[0::2], sample[1::2]
+    zeros = [half.count(0) / max(len(half), 1) for half in halves]
+    for encoding, (high, low) in (("utf-16-le", (zeros[1], zeros[0])),
+                                  ("utf-16-be", (zeros[0], zeros[1]))):  # fmt: skip
+        if high >= 0.3 and low <= 0.02:
+            try:
+                text = data[: len(data) - len(data) % 2].decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            return None if "\x00" in text else text
+    return None
 
 
 def sniff_delimiter(text: str, suffix: str) -> str:
