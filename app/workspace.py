@@ -377,9 +377,7 @@ class Workspace:
                 "created — fix the rows `validate` lists, or choose a more lenient level"
             )
         if not title and report.title:  # a Google Sheet: its own title, not its URL's last part
-            draft = replace(
-                draft, title=f"{_plain(report.title)[:150]} — {date.today():%d %b %Y}"
-            )
+            draft = replace(draft, title=f"{_plain(report.title)[:150]} — {date.today():%d %b %Y}")
         header_row = self._title_row(spec, report) if draft.write_back else report.header_row
         if draft.publish.get("slots"):  # each video its own free slot on the channel's calendar
             times = self.planner.slots_for(len(report.valid_rows), draft.publish["channel"])
@@ -622,9 +620,10 @@ class Workspace:
 
     def news_since(self, audit_id: int | None) -> tuple[int, Changes | None]:
         """What others (the CLI, the API, a schedule run) changed since audit entry
-        ``audit_id``, read from the audit log: the newest entry's id, and the jobs touched —
-        or None when something else changed (a schedule, a setting) and everything should
-        be reloaded. The first call (``audit_id`` None) only learns where the log ends."""
+        ``audit_id``, read from the audit log: the newest entry's id, and the jobs and
+        settings touched — or None when something else changed (a schedule) and everything
+        should be reloaded. The first call (``audit_id`` None) only learns where the log
+        ends."""
         from app.store.models import AuditEntry
 
         with self.db.read() as session:
@@ -639,14 +638,17 @@ class Workspace:
         if len(entries) >= 1000:
             return newest, None
         jobs: set[int] = set()
+        settings: set[str] = set()
         for kind, target, details in entries:
             if kind == "job" and target is not None:
                 jobs.add(target)
             elif kind == "item" and isinstance((details or {}).get("job"), int):
                 jobs.add(details["job"])
+            elif kind == "settings":
+                settings.update(str(k) for k in (details or {}).get("keys") or ())
             elif kind not in ("item", "history"):
                 return newest, None
-        return newest, Changes.of(jobs=jobs)
+        return newest, Changes.of(jobs=jobs, settings=settings)
 
     def overview(self, upcoming: int = 8, failures: int = 8) -> dict[str, Any]:
         """What the dashboard shows: totals, success rate, throughput, next runs, failures."""

@@ -14,7 +14,7 @@ from app.domain.errors import UserError
 from app.engine.service import EngineEvent, EventKind
 from app.paths import DEMO_SHEET, AppPaths
 from app.sources.intake import SourceSpec
-from app.ui.main_window import MainWindow
+from app.ui.main_window import PAGES, MainWindow
 from app.workspace import Workspace
 
 
@@ -140,3 +140,33 @@ def test_settings_are_saved_all_or_none_and_audited(data_dir: Path) -> None:
             entry = session.scalars(select(AuditEntry)).one()
         assert (entry.action, entry.actor) == ("settings.change", workspace.actor)
         assert entry.details == {"keys": ["engine.max_concurrent", "speech.rate"]}
+
+
+def test_a_setting_changed_in_a_terminal_shows_in_an_open_window(
+    qtbot: QtBot, data_dir: Path, run_cli: Any
+) -> None:
+    """`cadence settings set` goes through the same audited operation as the window: the
+    window's idle look sees it and its Settings page shows the new value."""
+    paths = AppPaths.resolve(data_dir)
+    workspace = Workspace(paths, front_end="gui")
+    window = MainWindow(lambda: workspace)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)
+    window.nav.setCurrentRow(PAGES.index("Settings"))
+    qtbot.waitUntil(lambda: window.settings_page.max_concurrent.value() == 1, timeout=10_000)
+    changed = run_cli("settings", "set", "engine.max_concurrent", "3")
+    assert changed.returncode == 0, changed.stderr
+    window.refresh_elsewhere()  # what the window's 2-second idle tick does
+    qtbot.waitUntil(lambda: window.settings_page.max_concurrent.value() == 3, timeout=10_000)
+    with workspace.db.read() as session:
+        from sqlalchemy import select
+
+        from app.store.models import AuditEntry
+
+        entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert entry is not None and entry.action == "settings.change"
+        assert entry.actor.endswith("via cli") and entry.details["keys"] == [
+            "engine.max_concurrent"
+        ]
+    window.close()
+    workspace.close()

@@ -515,3 +515,27 @@ def test_until_idle_stops_when_all_that_is_left_waits_on_a_later_time(
     assert ran.returncode == 0, ran.stderr
     assert "Job 1 “ideas — " in ran.stdout
     assert "1 item waits until Tue 01 Jan 2030 " in ran.stdout
+
+
+def test_a_google_quota_wait_during_the_engines_work_marks_its_job_rate_limited(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The engine wires the workspace's rate limiter to the jobs: a request that waits for
+    quota makes its job's progress say so (a no-op wiring fails here)."""
+    from app.store import stats
+
+    from app.google.ratelimit import RateLimiter
+
+    job = add_job(workspace, ["Words."], tmp_path / "out")
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    workspace._limiter = RateLimiter(1, 300, clock=lambda: now[0], sleep=sleep)
+    Engine(workspace)  # the wiring is made when the engine is
+    workspace.limiter.acquire("me", job_id=job)  # the bucket's one token
+    assert workspace.limiter.acquire("me", job_id=job) > 0  # waits: the engine is told
+    with workspace.db.read() as session:
+        progress = stats.job_progress(session, job)
+    assert progress["rate_limited"] is True and progress["rate_limited_until"]

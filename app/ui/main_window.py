@@ -573,12 +573,29 @@ class MainWindow(QMainWindow):
         """After engine news or an action: the jobs it changed (every job when not known),
         and the selected job's items if it is one of them."""
         self.tell_approvals()
+        if changed is None or changed.settings:
+            self.settings_changed_elsewhere()
+        if changed is not None and changed.settings and not changed.jobs:
+            return
         self.refresh_rows(None if changed is None else changed.jobs)
         if PAGES[self.nav.currentRow()] == "Calendar":
             self.calendar.reload()  # render and upload news changes what the days show
         jobs = self.jobs.selected()
         if len(jobs) == 1 and (changed is None or jobs[0].id in changed.jobs):
             self.load_items(jobs[0].id)
+
+    def settings_changed_elsewhere(self) -> None:
+        """Settings changed in a terminal or through the API: the Settings page (when shown)
+        and the tray's Do not disturb follow."""
+        if self.workspace is None:
+            return
+        if PAGES[self.nav.currentRow()] == "Settings":
+            self.show_page(self.nav.currentRow())
+        if self.tray is not None:
+            workspace, tray = self.workspace, self.tray
+            self.background.run(
+                lambda: workspace.settings.flag("notify.quiet"), tray.set_quiet, self.on_failed
+            )
 
     def refresh_news(self) -> None:
         """A burst of engine events is over: the jobs they were about."""
