@@ -522,9 +522,8 @@ def test_a_google_quota_wait_during_the_engines_work_marks_its_job_rate_limited(
 ) -> None:
     """The engine wires the workspace's rate limiter to the jobs: a request that waits for
     quota makes its job's progress say so (a no-op wiring fails here)."""
-    from app.store import stats
-
     from app.google.ratelimit import RateLimiter
+    from app.store import stats
 
     job = add_job(workspace, ["Words."], tmp_path / "out")
     now = [0.0]
