@@ -46,9 +46,10 @@ def create_app(
     )
     api.state.context = ctx
     problems.install(api)
-    api.include_router(routes_jobs.router)
-    api.include_router(routes_more.router)
-    api.include_router(compat.router)
+    routers = [routes_jobs.router, routes_more.router, compat.router]
+    for router in routers:
+        api.include_router(router)
+    api.state.route_methods = problems.route_methods(routers)
     _docs(api)
     _bearer_in_openapi(api)
     app: Any = api

@@ -225,3 +225,127 @@ class Health(BaseModel):
     database: Literal["ok", "unavailable"]
     disk_free_bytes: int | None
     versions: dict[str, str]
+
+
+# What the read endpoints answer: every field named and typed, so the document says exactly
+# what comes back. Settings a job stores as it was given (output, scheduling, publish) and
+# an item's outputs and idea stay objects: their fields are documented in the README.
+
+
+class JobSource(BaseModel):
+    kind: Literal["csv", "xlsx", "gsheet"]
+    location: str
+    tab: str | None
+    range: str | None
+
+
+class Attempt(BaseModel):
+    attempt: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    outcome: str | None
+    error: str | None
+
+
+class UploadOut(BaseModel):
+    channel: str
+    status: str
+    privacy: str
+    publish_at: datetime | None
+    video_id: str | None
+    url: str | None
+    uploaded_bytes: int
+    size: int | None
+    note: str | None
+    rejected_reason: str | None
+
+
+class ItemOut(BaseModel):
+    id: int
+    row: int
+    title: str
+    state: str
+    stage: str | None
+    progress: float
+    attempts: int = Field(description="render attempts")
+    upload_attempts: int = Field(description="upload attempts, counted apart")
+    error: str | None
+    outputs: dict[str, Any]
+    output_url: str | None
+    video_id: str | None
+    phase: str
+    upload: UploadOut | None
+    warnings: list[Any]
+    idea: dict[str, Any]
+    updated_at: datetime | None
+    history: list[Attempt]
+
+
+class JobDetail(BaseModel):
+    id: int
+    title: str
+    state: str
+    priority: str
+    source: JobSource
+    validation_level: str
+    style: str | None
+    deadline_minutes: int | None
+    callback_url: str | None
+    output: dict[str, Any]
+    scheduling: dict[str, Any]
+    publish: dict[str, Any]
+    items_total: int
+    items_completed: int
+    items_failed: int
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    items: list[ItemOut]
+    progress: Progress
+
+
+class LastRun(BaseModel):
+    what: str
+    at: datetime
+    detail: Any = Field(None, description="the job made, the error, or when it is scheduled")
+
+
+class ScheduleOut(BaseModel):
+    id: int
+    name: str
+    expression: str
+    timezone: str
+    state: Literal["active", "paused"]
+    start: datetime | None
+    end: datetime | None
+    next_run: datetime | None
+    last: LastRun | None
+
+
+class NextRun(BaseModel):
+    at: datetime
+    schedule: str
+
+
+class Stats(BaseModel):
+    jobs_total: int
+    jobs_active: int
+    jobs_by_state: dict[str, int]
+    items_completed: int
+    items_failed: int
+    items_pending: int
+    success_rate: float | None = Field(description="percent of finished videos that succeeded")
+    completed_last_day: int
+    engine_running: bool
+    next_runs: list[NextRun]
+
+
+class SourceReport(BaseModel):
+    valid: int
+    invalid: int
+    all_valid: bool
+    rows: list[dict[str, Any]] = Field(description="one entry a row: its problems, or skipped")
+
+
+SettingValue = str | int | float | bool

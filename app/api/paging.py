@@ -21,7 +21,7 @@ TIMES = ("created_at", "updated_at")
 
 
 def _bad(why: str) -> DraftError:
-    return DraftError("page_token", f"{why} — start again without it")
+    return DraftError("page_token", f"{why} — start again without it", where="query")
 
 
 def encode(sort: str, order: str, key: Any, job_id: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -77,9 +78,36 @@ def user_error_status(error: UserError) -> int:
     return 409  # the request was understood, but the thing is not in a state to take it
 
 
+def route_methods(routers: list[Any]) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """Each route's path pattern and methods, from the routers the app includes (what a 405
+    must name in its ``Allow``)."""
+    return [
+        (route.path_regex, frozenset(route.methods))
+        for router in routers
+        for route in router.routes
+        if getattr(route, "methods", None) and hasattr(route, "path_regex")
+    ]
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this request's path (Starlette's 405 names only
+    the first route it matched: ``PUT /jobs`` said ``Allow: GET``, though POST is there too)."""
+    path = request.url.path
+    methods: set[str] = set()
+    for pattern, verbs in getattr(request.app.state, "route_methods", []):
+        if pattern.match(path):
+            methods |= verbs
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> Response:
+        broken = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+        if broken is not None:  # not a request's values at all: the body is no JSON
+            ctx = broken.get("ctx") or {}
+            why = f" ({ctx['error']})" if ctx.get("error") else ""
+            return problem(400, f"the body is not JSON{why} — send a JSON object")
         errors = []
         for error in exc.errors():
             where, field = _field(tuple(error.get("loc", ())))
@@ -93,12 +121,18 @@ def install(app: FastAPI) -> None:
         errors = None
         if isinstance(exc, DraftError):
             message = str(exc).removeprefix(f"{exc.field}: ")
-            errors = [{"in": "body", "field": exc.field, "message": message}]
+            errors = [{"in": exc.where, "field": exc.field, "message": message}]
         return problem(status, str(exc), errors=errors)
 
     @app.exception_handler(HTTPException)
-    async def http(_request: Request, exc: HTTPException) -> Response:
+    async def http(request: Request, exc: HTTPException) -> Response:
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            return problem(
+                405, f"{request.method} is not one of {', '.join(allowed)} here", headers=headers
+            )
         return problem(exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)

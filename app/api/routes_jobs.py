@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
@@ -15,7 +15,9 @@ from app.api.models import (
     BulkResult,
     ChangesOut,
     Created,
+    ItemOut,
     JobCreate,
+    JobDetail,
     JobPage,
     JobPatch,
     JobSummary,
@@ -155,12 +157,12 @@ def bulk(ctx: Ctx, body: Bulk) -> BulkResult:
     return BulkResult(results=results, changes=ChangesOut.of(changed))
 
 
-@router.get("/{job_id}", summary="One job, with its items and progress")
-def get_job(ctx: Ctx, job_id: JobId) -> dict[str, Any]:
-    return ctx.workspace.job(job_id)
+@router.get("/{job_id:int}", summary="One job, with its items and progress")
+def get_job(ctx: Ctx, job_id: JobId) -> JobDetail:
+    return JobDetail.model_validate(ctx.workspace.job(job_id))
 
 
-@router.patch("/{job_id}", summary="Change a job's priority or start time")
+@router.patch("/{job_id:int}", summary="Change a job's priority or start time")
 def patch_job(ctx: Ctx, job_id: JobId, body: JobPatch) -> Result:
     changes = body.model_dump(exclude_none=True)
     done = ctx.workspace.edit_job(job_id, **changes)
@@ -168,7 +170,7 @@ def patch_job(ctx: Ctx, job_id: JobId, body: JobPatch) -> Result:
     return Result.of(done)
 
 
-@router.delete("/{job_id}", summary="Delete a finished job (its videos stay)")
+@router.delete("/{job_id:int}", summary="Delete a finished job (its videos stay)")
 def delete_job(ctx: Ctx, job_id: JobId) -> Result:
     return Result.of(ctx.workspace.job_action(job_id, JobAction.DELETE))
 
@@ -180,7 +182,7 @@ def _act(ctx: Context, job_id: int, action: JobAction) -> Result:
 
 
 @router.post(
-    "/{job_id}/pause",
+    "/{job_id:int}/pause",
     summary="Pause a job (running items stop at their next stage; a long encode stops at once "
     "unless nearly done)",
 )
@@ -188,32 +190,31 @@ def pause(ctx: Ctx, job_id: JobId) -> Result:
     return _act(ctx, job_id, JobAction.PAUSE)
 
 
-@router.post("/{job_id}/resume", summary="Resume a paused job")
+@router.post("/{job_id:int}/resume", summary="Resume a paused job")
 def resume(ctx: Ctx, job_id: JobId) -> Result:
     return _act(ctx, job_id, JobAction.RESUME)
 
 
-@router.post("/{job_id}/cancel", summary="Cancel a job (running items stop at once)")
+@router.post("/{job_id:int}/cancel", summary="Cancel a job (running items stop at once)")
 def cancel(ctx: Ctx, job_id: JobId) -> Result:
     return _act(ctx, job_id, JobAction.CANCEL)
 
 
-@router.post("/{job_id}/retry", summary="Queue a job's failed items again")
+@router.post("/{job_id:int}/retry", summary="Queue a job's failed items again")
 def retry(ctx: Ctx, job_id: JobId) -> Result:
     return _act(ctx, job_id, JobAction.RETRY)
 
 
-@router.post("/{job_id}/execute", summary="Start a waiting job now")
+@router.post("/{job_id:int}/execute", summary="Start a waiting job now")
 def execute(ctx: Ctx, job_id: JobId) -> Result:
     return _act(ctx, job_id, JobAction.EXECUTE)
 
 
-@router.get("/{job_id}/progress", summary="Items done, failed, pending, skipped; ETA")
+@router.get("/{job_id:int}/progress", summary="Items done, failed, pending, skipped; ETA")
 def progress(ctx: Ctx, job_id: JobId) -> Progress:
     return Progress(**ctx.workspace.job_progress(job_id))
 
 
-@router.get("/{job_id}/items", summary="A job's items (one per row)")
-def items(ctx: Ctx, job_id: JobId) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = ctx.workspace.job(job_id)["items"]
-    return found
+@router.get("/{job_id:int}/items", summary="A job's items (one per row)")
+def items(ctx: Ctx, job_id: JobId) -> list[ItemOut]:
+    return [ItemOut.model_validate(i) for i in ctx.workspace.job(job_id)["items"]]

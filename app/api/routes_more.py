@@ -22,11 +22,16 @@ from app.api.models import (
     Result,
     ScheduleCreate,
     ScheduleCreated,
+    ScheduleOut,
     SchedulePatch,
     SettingsPatch,
+    SettingValue,
     Source,
+    SourceReport,
+    Stats,
 )
-from app.domain.errors import NotFound
+from app.domain.dates import out_of_range
+from app.domain.errors import DraftError, NotFound
 from app.domain.idea import Priority
 from app.domain.validation import Level
 from app.settings import OPTIONS, Kind, SettingError, option
@@ -41,21 +46,21 @@ KEEPALIVE = 15.0  # seconds between comments on a quiet event stream
 # Items
 
 
-@router.post("/items/{item_id}/approve", tags=["items"], summary="Let a rendered video upload")
+@router.post("/items/{item_id:int}/approve", tags=["items"], summary="Let a rendered video upload")
 def approve(ctx: Ctx, item_id: Id) -> Result:
     done = ctx.workspace.approve([item_id])
     ctx.wake()
     return Result.of(done)
 
 
-@router.post("/items/{item_id}/reject", tags=["items"], summary="Skip (or render again)")
+@router.post("/items/{item_id:int}/reject", tags=["items"], summary="Skip (or render again)")
 def reject(ctx: Ctx, item_id: Id, body: Reject) -> Result:
     done = ctx.workspace.reject([item_id], body.reason, body.render_again)
     ctx.wake()
     return Result.of(done)
 
 
-@router.post("/items/{item_id}/reschedule", tags=["items"], summary="A new publish time")
+@router.post("/items/{item_id:int}/reschedule", tags=["items"], summary="A new publish time")
 def reschedule(ctx: Ctx, item_id: Id, body: Reschedule) -> Result:
     return Result.of(ctx.workspace.reschedule(item_id, body.publish_at))
 
@@ -63,16 +68,16 @@ def reschedule(ctx: Ctx, item_id: Id, body: Reschedule) -> Result:
 # Schedules
 
 
-def _schedule(ctx: Context, schedule_id: int) -> dict[str, Any]:
+def _schedule(ctx: Context, schedule_id: int) -> ScheduleOut:
     for row in ctx.workspace.schedule_rows():
         if row["id"] == schedule_id:
-            return row
+            return ScheduleOut.model_validate(row)
     raise NotFound(f"there is no schedule {schedule_id}")
 
 
 @router.get("/schedules", tags=["schedules"], summary="Every schedule, its next and last run")
-def list_schedules(ctx: Ctx) -> list[dict[str, Any]]:
-    return ctx.workspace.schedule_rows()
+def list_schedules(ctx: Ctx) -> list[ScheduleOut]:
+    return [ScheduleOut.model_validate(row) for row in ctx.workspace.schedule_rows()]
 
 
 @router.post("/schedules", tags=["schedules"], summary="Add a schedule", status_code=201)
@@ -101,12 +106,12 @@ def add_schedule(ctx: Ctx, body: ScheduleCreate) -> ScheduleCreated:
     )
 
 
-@router.get("/schedules/{schedule_id}", tags=["schedules"], summary="One schedule")
-def get_schedule(ctx: Ctx, schedule_id: Id) -> dict[str, Any]:
+@router.get("/schedules/{schedule_id:int}", tags=["schedules"], summary="One schedule")
+def get_schedule(ctx: Ctx, schedule_id: Id) -> ScheduleOut:
     return _schedule(ctx, schedule_id)
 
 
-@router.patch("/schedules/{schedule_id}", tags=["schedules"], summary="Change a schedule")
+@router.patch("/schedules/{schedule_id:int}", tags=["schedules"], summary="Change a schedule")
 def patch_schedule(ctx: Ctx, schedule_id: Id, body: SchedulePatch) -> Result:
     changes = body.model_dump(exclude_none=True)
     if "topic" in changes:
@@ -116,19 +121,21 @@ def patch_schedule(ctx: Ctx, schedule_id: Id, body: SchedulePatch) -> Result:
     return Result.of(done)
 
 
-@router.delete("/schedules/{schedule_id}", tags=["schedules"], summary="Remove a schedule")
+@router.delete("/schedules/{schedule_id:int}", tags=["schedules"], summary="Remove a schedule")
 def remove_schedule(ctx: Ctx, schedule_id: Id) -> Result:
     return Result.of(ctx.workspace.schedule_action(schedule_id, "remove"))
 
 
-@router.post("/schedules/{schedule_id}/{action}", tags=["schedules"], summary="Pause, resume, run")
+@router.post(
+    "/schedules/{schedule_id:int}/{action}", tags=["schedules"], summary="Pause, resume, run"
+)
 def act_on_schedule(ctx: Ctx, schedule_id: Id, action: Literal["pause", "resume", "run"]) -> Result:
     done = ctx.workspace.schedule_action(schedule_id, action)
     ctx.wake()
     return Result.of(done)
 
 
-@router.get("/schedules/{schedule_id}/preview", tags=["schedules"], summary="Its next runs")
+@router.get("/schedules/{schedule_id:int}/preview", tags=["schedules"], summary="Its next runs")
 def preview(ctx: Ctx, schedule_id: Id, count: Annotated[int, Query(ge=1, le=100)] = 5) -> list[str]:
     return [t.isoformat() for t in ctx.workspace.schedule_preview(schedule_id, count)]
 
@@ -140,6 +147,14 @@ Channel = Annotated[str, Query(max_length=100, description="a channel id (empty:
 Days = Annotated[int, Query(ge=1, le=366)]
 
 
+def _day(value: date | None, name: str) -> date | None:
+    """A date from the query, within the years Cadence plans for (a 422 naming it)."""
+    why = value and out_of_range(value)
+    if why:
+        raise DraftError(name, why, where="query")
+    return value
+
+
 @router.get("/calendar", tags=["calendar"], summary="A day, week or month of the calendar")
 def calendar(
     ctx: Ctx,
@@ -148,7 +163,7 @@ def calendar(
     channel: Channel = "",
 ) -> dict[str, Any]:
     planner = ctx.workspace.planner
-    period, found = planner.view(view, anchor or date.today(), channel)
+    period, found = planner.view(view, _day(anchor, "anchor") or date.today(), channel)
     tz = planner.config(channel).tz
     return {**period.to_dict(tz), "conflicts": [c.to_dict(tz) for c in found]}
 
@@ -157,7 +172,7 @@ def calendar(
 def conflicts(ctx: Ctx, first: date | None = None, days: Days = 30) -> list[dict[str, Any]]:
     planner = ctx.workspace.planner
     tz = planner.config().tz
-    return [c.to_dict(tz) for c in planner.conflicts(first, days)]
+    return [c.to_dict(tz) for c in planner.conflicts(_day(first, "first"), days)]
 
 
 @router.get("/calendar/suggestions", tags=["calendar"], summary="Free slots that keep the rules")
@@ -170,42 +185,44 @@ def suggestions(
 ) -> list[str]:
     planner = ctx.workspace.planner
     tz = planner.config(channel).tz
-    return [t.astimezone(tz).isoformat() for t in planner.suggest(count, first, days, channel)]
+    found = planner.suggest(count, _day(first, "first"), days, channel)
+    return [t.astimezone(tz).isoformat() for t in found]
 
 
 @router.get("/calendar/gaps", tags=["calendar"], summary="Days with nothing to publish")
 def gaps(ctx: Ctx, first: date | None = None, days: Days = 30, channel: Channel = "") -> list[str]:
-    return [d.isoformat() for d in ctx.workspace.planner.gaps(first, days, channel)]
+    return [d.isoformat() for d in ctx.workspace.planner.gaps(_day(first, "first"), days, channel)]
 
 
 # Sources, stats, health
 
 
 @router.post("/sources/validate", tags=["sources"], summary="Check a sheet or file, row by row")
-def validate(ctx: Ctx, body: Source) -> dict[str, Any]:
+def validate(ctx: Ctx, body: Source) -> SourceReport:
     report = ctx.workspace.check_source(
         SourceSpec(body.source, tab=body.tab, range=body.range), Level(body.level)
     )
     rows = [r.to_dict() for r in report.rows]
     rows += [{"row": n, "skipped": "empty row"} for n in report.empty_rows]
     rows.sort(key=lambda r: int(r["row"]))
-    return {
-        "valid": len(report.valid_rows),
-        "invalid": len(report.invalid_rows),
-        "all_valid": report.all_valid,
-        "rows": rows,
-    }
+    return SourceReport(
+        valid=len(report.valid_rows),
+        invalid=len(report.invalid_rows),
+        all_valid=report.all_valid,
+        rows=rows,
+    )
 
 
 @router.get("/stats", tags=["stats"], summary="Totals, success rate, throughput")
-def stats(ctx: Ctx) -> dict[str, Any]:
+def stats(ctx: Ctx) -> Stats:
     overview = ctx.workspace.overview()
-    figures: dict[str, Any] = dict(overview["totals"])
-    figures["engine_running"] = ctx.engine_running()
-    figures["next_runs"] = [
-        {"at": at.isoformat(), "schedule": name} for at, name in overview["next_runs"]
-    ]
-    return json.loads(json.dumps(figures, default=str))
+    return Stats.model_validate(
+        {
+            **overview["totals"],
+            "engine_running": ctx.engine_running(),
+            "next_runs": [{"at": at, "schedule": name} for at, name in overview["next_runs"]],
+        }
+    )
 
 
 @router.get("/health", tags=["health"], summary="Is Cadence well? (no token needed)")
@@ -236,7 +253,7 @@ async def health(ctx: Ctx) -> Health:
 # Settings
 
 
-def _shown(ctx: Context) -> dict[str, Any]:
+def _shown(ctx: Context) -> dict[str, SettingValue]:
     settings = ctx.workspace.settings
     return {
         o.key: ("(set)" if settings.get(o.key) else "")
@@ -247,7 +264,7 @@ def _shown(ctx: Context) -> dict[str, Any]:
 
 
 @router.get("/settings", tags=["settings"], summary="Every setting (secrets only as set or not)")
-def get_settings(ctx: Ctx) -> dict[str, Any]:
+def get_settings(ctx: Ctx) -> dict[str, SettingValue]:
     return _shown(ctx)
 
 

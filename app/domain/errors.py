@@ -10,8 +10,10 @@ class NotFound(UserError, LookupError):
 
 
 class DraftError(UserError, ValueError):
-    """A setting that cannot be used; ``field`` names it, the message says what to do."""
+    """A setting that cannot be used; ``field`` names it, the message says what to do.
+    ``where`` says where the field was given (an API request's body or query)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, where: str = "body") -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.where = where
