@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from datetime import datetime
-from pathlib import Path
 from typing import Any, NoReturn
 
 from app import (
@@ -39,7 +38,7 @@ from app.domain.states import State
 from app.domain.validation import Level, RowReport, Rules, SheetReport
 from app.export import FORMATS
 from app.logs import setup_logging
-from app.paths import AppPaths
+from app.paths import AppPaths, expand
 from app.sources.intake import SourceSpec, load_report
 from app.workspace import Workspace
 
@@ -358,7 +357,7 @@ def describe_publishing(publish: dict[str, Any]) -> str:
 
 
 def cmd_jobs_export(args: argparse.Namespace, paths: AppPaths) -> int:
-    out = Path(args.out).expanduser() if args.out else None
+    out = expand(args.out) if args.out else None
     with _workspace(paths) as workspace:
         text = workspace.export(
             args.format, out, State(args.state) if args.state else None, items=args.items
@@ -477,9 +476,10 @@ def _main(argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     try:
         paths = AppPaths.resolve(args.data_dir)
-    except OSError as exc:
+    except (OSError, UserError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else str(exc)
         print(
-            f"cadence: cannot use the data dir {printable(args.data_dir)}: {exc.strerror}",
+            f"cadence: cannot use the data dir {printable(args.data_dir)}: {printable(why)}",
             file=sys.stderr,
         )
         return EXIT_USER_ERROR

@@ -12,7 +12,7 @@ from typing import Any
 
 from app.domain.errors import UserError
 from app.engine.lock import InstanceLock
-from app.paths import AppPaths
+from app.paths import AppPaths, expand
 
 
 def add_parser(commands: Any) -> None:
@@ -77,7 +77,7 @@ def cmd_restore(args: argparse.Namespace, paths: AppPaths) -> int:
     database = paths.database
     copies = backups(database)
     if args.backup:
-        chosen = Path(args.backup).expanduser()
+        chosen = expand(args.backup)
         if not chosen.is_file():
             named = database.parent / args.backup
             chosen = named if named.is_file() else chosen

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from app.domain.errors import UserError
 from app.domain.output import Container, Optimize, OutputConfig, Resolution
 from app.domain.validation import Level
-from app.paths import AppPaths, unwritable
+from app.paths import AppPaths, expand, unwritable
 from app.pipeline.captions import CAPTION_MODES
 from app.pipeline.footage import CHOICES, FOOTAGE_HELP
 from app.pipeline.styles import BUILTIN
@@ -130,7 +130,7 @@ def _existing(value: str | None, flag: str, *, folder: bool) -> Path | None:
     """The path given with ``flag``, which must be an existing folder (or file)."""
     if not value:
         return None
-    path = Path(value).expanduser()
+    path = expand(value)
     if not path.exists():
         raise UserError(f"{flag} {value}: no such {'folder' if folder else 'file'}")
     if folder and not path.is_dir():
@@ -200,7 +200,7 @@ def cmd_render(args: argparse.Namespace, paths: AppPaths) -> int:
         rows = chosen_rows
     invalid = [r for r in rows if not r.valid]
     chosen = [r for r in rows if r.valid]
-    out_dir = writable_folder(Path(args.out).expanduser().resolve(), "--out")
+    out_dir = writable_folder(expand(args.out).resolve(), "--out")
     progress = TerminalProgress(sys.stderr, len(chosen))
     results: list[dict[str, Any]] = []
     for r in invalid:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from pathlib import Path
 from typing import Any
 
 from app.cli_common import whole
 from app.domain.cluster import check_scheduler_address
 from app.domain.errors import UserError
-from app.paths import AppPaths
+from app.paths import AppPaths, expand
 
 
 def add_parser(commands: Any) -> None:
@@ -41,7 +40,7 @@ def cmd_worker(args: argparse.Namespace, paths: AppPaths) -> int:
     address = check_scheduler_address(args.scheduler, "the scheduler")
     resources = parse_resources(args.resources)
     if args.shared:
-        shared = Path(args.shared).expanduser().resolve()
+        shared = expand(args.shared).resolve()
         if not shared.is_dir():
             raise UserError(f"--shared {args.shared}: no such folder on this computer")
         os.environ[SHARED_ENV] = str(shared)  # what `remote` reads, in this process

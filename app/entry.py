@@ -45,14 +45,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     # wrappers): the cyclic collector's passes over them are pure waste until the window is
     # up. It is switched back on once the first screenful is painted (`MainWindow`).
     gc.disable()
+    from app.domain.errors import UserError
     from app.logs import setup_logging
     from app.paths import AppPaths
 
     data_dir = options["data_dir"]
     try:
         paths = AppPaths.resolve(str(data_dir) if data_dir else None)
-    except OSError as exc:
-        print(f"cadence: cannot use the data dir {data_dir}: {exc.strerror}", file=sys.stderr)
+    except (OSError, UserError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else str(exc)
+        print(f"cadence: cannot use the data dir {data_dir}: {why}", file=sys.stderr)
         return 2
     setup_logging(paths.log_file, verbose=bool(options["verbose"]))
     from app.ui.launch import run_gui

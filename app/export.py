@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.domain.errors import UserError
+from app.paths import expand
 
 FORMATS = ("json", "csv", "yaml")
 _UMASK = os.umask(0)
@@ -118,7 +119,7 @@ def write_atomically(path: Path, text: str) -> None:
     never a device, a pipe or a socket in its place. A path that cannot be written is a
     `UserError` naming it and why."""
     try:
-        real = path.expanduser().resolve()
+        real = expand(path).resolve()
     except RuntimeError:
         raise UserError(f"{path}: its links go round in a loop — name a file") from None
     except OSError as exc:

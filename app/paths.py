@@ -10,6 +10,7 @@ from pathlib import Path
 import platformdirs
 
 from app import APP_NAME
+from app.domain.errors import UserError
 
 DATA_DIR_ENV = "CADENCE_DATA_DIR"
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -18,6 +19,18 @@ APP_ICON = RESOURCES / "icons" / "cadence.png"
 NAV_ICONS = RESOURCES / "icons" / "nav"  # one monochrome SVG per page, tinted by the theme
 USER_GUIDE = RESOURCES.parent / "README.md"
 MUSIC_DIR = RESOURCES / "music"
+
+
+def expand(path: str | Path) -> Path:
+    """``path`` with a leading ``~`` (or ``~user``) expanded; a `UserError` when there is no
+    such user on this computer (pathlib raises a bare RuntimeError)."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:  # "Could not determine home directory."
+        user = str(path).split("/", 1)[0].split("\\", 1)[0].removeprefix("~")
+        raise UserError(
+            f"{path}: there is no user “{user}” on this computer — write the full path"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +75,7 @@ class AppPaths:
         chosen = data_dir or os.environ.get(DATA_DIR_ENV)
         if chosen:
             try:
-                root = Path(chosen).expanduser().resolve()
+                root = expand(chosen).resolve()
                 root.exists()  # a name too long for the file system says so here
             except RuntimeError:  # a symlink loop
                 raise OSError(errno.ELOOP, "its links go round in a loop") from None
@@ -111,7 +124,7 @@ def folder_problem(folder: Path, own: AppPaths | None = None) -> str | None:
     written to (it may not exist yet) — not a system folder, not one of Cadence's own, not a
     file or a device. Nothing is created or written to find out."""
     try:
-        path = folder.expanduser().resolve()
+        path = expand(folder).resolve()
     except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long
         return f"its path cannot be followed ({getattr(exc, 'strerror', None) or exc})"
     if own is not None and any(path.is_relative_to(mine) for mine in (own.config_dir, own.log_dir)):

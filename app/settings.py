@@ -10,11 +10,11 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from app.domain.errors import UserError
+from app.paths import expand
 from app.secrets import SecretStore, masked
 from app.store.database import Database
 from app.store.models import Setting
@@ -385,7 +385,7 @@ def parse(opt: Option, text: str) -> Any:
 def _path(opt: Option, text: str) -> str:
     """A path setting's value: the full path of an existing file or folder of the right
     shape (a file a regular one, not too large: never a device, a pipe or a loop)."""
-    path = Path(text).expanduser()
+    path = expand(text)
     try:
         full = path.resolve()
         info = full.stat()

@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 from app.domain.errors import UserError
+from app.paths import expand
 
 SMALL = 1024 * 1024  # keys, rules, templates: far below this
 
@@ -17,7 +18,7 @@ def read_user_text(path: Path, what: str, max_bytes: int = SMALL) -> str:
     the file when it is missing, not a regular file, larger than ``max_bytes`` or not text."""
     shown = f"{what} {path}" if what else str(path)
     try:
-        full = path.expanduser().resolve()
+        full = expand(path).resolve()
         info = full.stat()
         if not stat.S_ISREG(info.st_mode):
             raise UserError(f"{shown} is not a regular file — name a file")

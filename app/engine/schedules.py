@@ -43,6 +43,7 @@ from app.domain.calendar_runs import parse_moved
 from app.domain.schedule import parse_schedule, zone
 from app.engine.jobstore import PersistedMemoryJobStore
 from app.google.sheets import SheetError
+from app.paths import expand
 from app.sources.intake import SourceSpec
 from app.store import schedules as schedule_store
 from app.store.jobs import audit
@@ -441,7 +442,7 @@ class ScheduleRunner:
                 ):
                     continue
                 spec = SourceSpec(template["source"])
-                entry.source = None if spec.kind == "gsheet" else Path(spec.location).expanduser()
+                entry.source = None if spec.kind == "gsheet" else expand(spec.location)
                 entry.stamp = _file_stamp(entry.source)  # before the read: a later write shows
                 entry.version = schedule.updated_at
                 entry.plan = self.workspace.plan_from_schedule(schedule, entry.run_time)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from app.domain.a1 import A1Range, RangeError, parse_range
 from app.domain.errors import UserError
 from app.domain.validation import Rules, SheetReport, validate_rows
+from app.paths import expand
 from app.sources.csv_file import read_csv
 from app.sources.table import SheetTable, SourceError
 from app.sources.xlsx_file import read_xlsx
@@ -46,15 +47,15 @@ class SourceSpec:
         """``csv``, ``xlsx`` or ``gsheet``, judged from the text (and the file's first bytes)."""
         if _SHEET_URL.search(self.location):
             return "gsheet"
-        path = Path(self.location).expanduser()
+        path = expand(self.location)
         suffix = path.suffix.lower()
         if suffix in XLSX_SUFFIXES:
             return "xlsx"
         if suffix in CSV_SUFFIXES:
             return "csv"
-        if not path.exists() and _SHEET_ID.match(self.location):
-            return "gsheet"
         try:
+            if not path.exists() and _SHEET_ID.match(self.location):
+                return "gsheet"
             if not path.is_file():  # never open a pipe or a device just to look
                 return "csv"
             with path.open("rb") as fh:
@@ -67,7 +68,7 @@ class SourceSpec:
         if self.kind == "gsheet":
             return self.location
         try:
-            return str(Path(self.location).expanduser().resolve())
+            return str(expand(self.location).resolve())
         except RuntimeError as exc:  # a symlink loop
             raise SourceError(
                 f"{self.location}: its links go round in a loop — name the file itself"
@@ -129,7 +130,7 @@ def read_table(
         from app.sources.gsheet import read_gsheet
 
         return read_gsheet(spec.location, tab, area, client)
-    path = Path(spec.location).expanduser()
+    path = expand(spec.location)
     shown = spec.location
     try:
         if not path.exists():
