@@ -6,19 +6,19 @@ Secret settings live in the keyring instead (see `app.secrets`) and are never pr
 from __future__ import annotations
 
 import secrets
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from app.domain.errors import UserError
-from app.paths import expand
 from app.secrets import SecretStore, masked
 from app.store.database import Database
 from app.store.models import Setting
 from app.store.settings import read_setting, set_setting
+from app.user_files import checked_path
 
 GENERATED = ("webhook.secret", "api.token")  # secrets Cadence makes itself, on first use
 
@@ -385,26 +385,12 @@ def parse(opt: Option, text: str) -> Any:
 def _path(opt: Option, text: str) -> str:
     """A path setting's value: the full path of an existing file or folder of the right
     shape (a file a regular one, not too large: never a device, a pipe or a loop)."""
-    path = expand(text)
     try:
-        full = path.resolve()
-        info = full.stat()
-    except RuntimeError:
-        raise SettingError(f"{opt.key}: {text}: its links go round in a loop") from None
-    except FileNotFoundError:
-        raise SettingError(f"{opt.key}: {text} does not exist") from None
-    except OSError as exc:
-        raise SettingError(f"{opt.key}: {text}: {exc.strerror or exc}") from None
-    if opt.shape == "folder" and not stat.S_ISDIR(info.st_mode):
-        raise SettingError(f"{opt.key}: {text} is not a folder")
-    if opt.shape == "file":
-        if not stat.S_ISREG(info.st_mode):
-            raise SettingError(f"{opt.key}: {text} is not a regular file — name a file")
-        if opt.max_bytes and info.st_size > opt.max_bytes:
-            raise SettingError(
-                f"{opt.key}: {text} is {info.st_size:,} bytes; at most {opt.max_bytes:,} are read"
-            )
-    return str(full)
+        return str(
+            checked_path(Path(text), f"{opt.key}:", shape=opt.shape, max_bytes=opt.max_bytes)
+        )
+    except UserError as exc:
+        raise SettingError(str(exc)) from None
 
 
 class Settings:

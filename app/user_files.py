@@ -13,26 +13,41 @@ from app.paths import expand
 SMALL = 1024 * 1024  # keys, rules, templates: far below this
 
 
-def read_user_text(path: Path, what: str, max_bytes: int = SMALL) -> str:
-    """The UTF-8 text of ``path`` (a leading BOM dropped); a `UserError` naming ``what`` and
-    the file when it is missing, not a regular file, larger than ``max_bytes`` or not text."""
+def checked_path(path: Path, what: str, *, shape: str = "file", max_bytes: int = 0) -> Path:
+    """The full path of an existing ``shape`` ("file": a regular file, of at most
+    ``max_bytes`` when given; "folder"; "": either), or a `UserError` naming ``what`` and the
+    path: missing, a loop, a device or a pipe, too large."""
     shown = f"{what} {path}" if what else str(path)
     try:
         full = expand(path).resolve()
         info = full.stat()
+    except RuntimeError:
+        raise UserError(f"{shown}: its links go round in a loop — name the file itself") from None
+    except FileNotFoundError:
+        raise UserError(f"{shown} does not exist — check the path") from None
+    except OSError as exc:
+        raise UserError(f"{shown} cannot be read ({exc.strerror or exc})") from None
+    if shape == "folder" and not stat.S_ISDIR(info.st_mode):
+        raise UserError(f"{shown} is not a folder")
+    if shape == "file":
         if not stat.S_ISREG(info.st_mode):
             raise UserError(f"{shown} is not a regular file — name a file")
-        if info.st_size > max_bytes:
+        if max_bytes and info.st_size > max_bytes:
             raise UserError(
                 f"{shown} is {info.st_size:,} bytes; at most {max_bytes:,} are read — "
                 "is it the right file?"
             )
+    return full
+
+
+def read_user_text(path: Path, what: str, max_bytes: int = SMALL) -> str:
+    """The UTF-8 text of ``path`` (a leading BOM dropped); a `UserError` naming ``what`` and
+    the file when it is missing, not a regular file, larger than ``max_bytes`` or not text."""
+    full = checked_path(path, what, max_bytes=max_bytes)
+    shown = f"{what} {path}" if what else str(path)
+    try:
         with full.open("rb") as handle:
             data = handle.read(max_bytes + 1)
-    except RuntimeError:
-        raise UserError(f"{shown}: its links go round in a loop — name the file itself") from None
-    except FileNotFoundError:
-        raise UserError(f"{shown}: no such file — check the path") from None
     except OSError as exc:
         raise UserError(f"{shown} cannot be read ({exc.strerror or exc})") from None
     if len(data) > max_bytes:  # it grew while being read
