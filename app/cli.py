@@ -362,8 +362,8 @@ def cmd_jobs_export(args: argparse.Namespace, paths: AppPaths) -> int:
         text = workspace.export(
             args.format, out, State(args.state) if args.state else None, items=args.items
         )
-    if out is None:
-        sys.stdout.write(text)
+    if out is None:  # a file's contents, byte for byte (`> jobs.csv`), not text to escape
+        getattr(sys.stdout, "write_data", sys.stdout.write)(text)
     else:
         print(f"Wrote {out}")
     return EXIT_OK

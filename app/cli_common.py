@@ -16,15 +16,14 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _escape(match: re.Match[str]) -> str:
+    """``\\u001b`` for ESC: the form JSON reads too, so ``--json`` output stays valid."""
     char = match.group()
-    return _NAMED.get(char) or (
-        f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
-    )
+    return _NAMED.get(char) or f"\\u{ord(char):04x}"
 
 
 def printable(text: object) -> str:
-    """``text`` as one safe line for a terminal: control characters shown escaped (``\\x1b``,
-    ``\\r``, ``\\n``), never acted on."""
+    """``text`` as one safe line for a terminal: control characters shown escaped
+    (``\\u001b``, ``\\r``, ``\\n``), never acted on."""
     return _CONTROL.sub(_escape, str(text))
 
 
@@ -43,6 +42,10 @@ class EscapingStream(io.TextIOBase):
     def write(self, text: str) -> int:
         self.stream.write(self.pattern.sub(_escape, text))
         return len(text)
+
+    def write_data(self, text: str) -> None:
+        """What a command writes as a file's contents (an export to stdout): as it is."""
+        self.stream.write(text)
 
     def flush(self) -> None:
         self.stream.flush()

@@ -298,4 +298,4 @@ def test_cell_text_never_reaches_the_terminal_as_control_characters(
     status, out, err = run(capsys, "--data-dir", str(data), "validate", str(sheet))
     assert status == 0, err
     assert "\x1b" not in out + err and "\x07" not in out + err and "\r" not in out + err
-    assert "Evil\\x1b]0;pwned\\x07\\x1b[2J title" in out
+    assert "Evil\\u001b]0;pwned\\u0007\\u001b[2J title" in out
