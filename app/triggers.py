@@ -80,9 +80,14 @@ class CrontabTrigger(BaseTrigger):
         start_utc = start.astimezone(UTC)
         local = start.astimezone(self.timezone).replace(tzinfo=None, second=0, microsecond=0)
         best: datetime | None = None
+        best_real: datetime | None = None
         best_local: datetime | None = None
-        for naive in naive_matches(self.fields, local - SLACK):
-            if best_local is not None and naive > best_local + SLACK:
+        settled = False  # the best is away from a clock change: no later match comes first
+        # Wall-clock times before ``local`` can map to a later instant only next to a clock
+        # change; away from one the search starts at ``local`` and ends at the first match.
+        near_change = self._near_change(start_utc)
+        for naive in naive_matches(self.fields, local - SLACK if near_change else local):
+            if best_local is not None and (settled or naive > best_local + SLACK):
                 break  # later wall-clock times cannot map to an earlier instant
             for moment in instants(naive, self.timezone, follow_real_time=self.follow_real_time):
                 real = moment.astimezone(UTC)
@@ -90,9 +95,16 @@ class CrontabTrigger(BaseTrigger):
                     previous_fire_time is not None and real <= previous_fire_time
                 ):
                     continue
-                if best is None or real < best.astimezone(UTC):
-                    best, best_local = moment, naive
+                if best_real is None or real < best_real:
+                    best, best_real, best_local = moment, real, naive
+                    settled = not self._near_change(real)
         return best
+
+    def _near_change(self, instant: datetime) -> bool:
+        """Whether the zone's offset changes within ``SLACK`` of ``instant`` (no zone changes
+        it twice in that time, so comparing both ends tells)."""
+        before = (instant - SLACK).astimezone(self.timezone).utcoffset()
+        return before != (instant + SLACK).astimezone(self.timezone).utcoffset()
 
     def __str__(self) -> str:
         return f"crontab(tz={self.timezone}, follow_real_time={self.follow_real_time})"
