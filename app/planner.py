@@ -30,7 +30,7 @@ from app.domain.calendar_plan import (
 )
 from app.domain.calendar_runs import RunPlan, day_counts, runs_between
 from app.domain.dates import out_of_range
-from app.domain.errors import NotFound, UserError
+from app.domain.errors import DraftError, NotFound, UserError
 from app.domain.publishing import quota_day
 from app.domain.schedule import local_zone_name
 from app.store import calendar as calendar_store
@@ -224,14 +224,32 @@ class Planner:
     ) -> list[datetime]:
         if not 1 <= count <= MAX_COUNT:
             raise UserError(f"--count must be from 1 to {MAX_COUNT}")
-        key = self._channel(channel)
-        config = self.config(key)
         start, end = self._span(first, days)
         state = self.state(min(start, self.clock()), end)
+        key = self._channel(channel) if channel else self._only_channel(state)
+        config = self.config(key)
         return suggest_slots(
             state.occurrences, config, count, max(start, self.clock()), days, key,
             preferred_hours, self.hour_scores(key),
         )  # fmt: skip
+
+    def _only_channel(self, state: CalendarState) -> str:
+        """The channel suggestions without a named one are for: the one channel there is
+        (signed in, or with videos on the calendar), or "" with none — they must keep clear
+        of its videos, which are what a free slot is free of. With several, each has its own
+        calendar: the user names one."""
+        known = {record.id: record.label for record in self.workspace.channels.records()}
+        on_calendar = {o.channel for o in state.occurrences if o.channel}
+        channels = sorted(set(known) | on_calendar)
+        if len(channels) <= 1:
+            return channels[0] if channels else ""
+        names = ", ".join(known.get(c, c) for c in channels)
+        raise DraftError(
+            "channel",
+            f"{len(channels)} channels have their own calendars ({names}) — name the one the "
+            "slots are for",
+            where="query",
+        )
 
     def hour_scores(self, channel: str = "") -> dict[int, float]:
         """How the channel's videos did by the local hour they were published (views a week

@@ -23,6 +23,7 @@ from tests.youtube_helpers import sign_in_channel
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 BERLIN = ZoneInfo("Europe/Berlin")
+TOPICS = ("Volcanoes", "Tax returns", "Sourdough", "Black holes", "Knitting", "Jazz")
 
 
 def test_calendar_config_shows_saves_and_refuses_in_one_line(run_cli: Run) -> None:
@@ -157,3 +158,54 @@ def test_hundreds_of_schedules_are_counted_per_day_not_listed(data_dir: Path) ->
     after_clock = sum(1 for n in range(LISTED_PLANS + 1) if n % 24)  # 00:00 runs have passed
     assert [day.counts[RUN] for day in week.days] == [after_clock] + [LISTED_PLANS + 1] * 6
     workspace.close()
+
+
+def test_suggestions_without_a_channel_keep_clear_of_the_channels_videos(
+    google: Google, data_dir: Path, tmp_path: Path
+) -> None:
+    """Videos at 10:00 and 12:00 on the one channel, 26–30 March 2027 (Berlin's spring-forward
+    week), its rules a 6-hour gap, 3 a day, preferred hours 10, 14 and 18, Sundays off: the
+    suggestions without a channel are that channel's, and none adds a conflict. With two
+    channels, suggestions name one; each channel's keep its own rules."""
+    from app.domain.calendar_plan import PLANNED, Kind, Occurrence
+    from tests.fake_youtube import Channel as FakeChannel
+    from tests.youtube_helpers import publishing_job
+
+    clock = datetime(2027, 3, 25, 9, 0, tzinfo=UTC)
+    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
+        channel = sign_in_channel(workspace, google)
+        for hour in (10, 12):
+            (tmp_path / f"h{hour}").mkdir()
+            publishing_job(
+                workspace, tmp_path / f"h{hour}", 5, channel=channel, every="1d",
+                first=f"2027-03-26T{hour}:00", timezone="Europe/Berlin",
+            )  # fmt: skip
+        planner = Planner(workspace, clock=lambda: clock)
+        rules = {"min_gap_hours": 6, "max_per_day": 3, "preferred_hours": [10, 14, 18],
+                 "blackout_days": ["sun"], "timezone": "Europe/Berlin"}  # fmt: skip
+        planner.set_config(channel, rules)
+
+        def added_conflicts(found: list[datetime], on: str) -> int:
+            first = date(2027, 3, 26)
+            start, end = planner._span(first, 6)
+            state = planner.state(start, end)
+            before = len(planner._conflicts(state, state.occurrences))
+            extra = [
+                Occurrence(f"item:{9000 + n}", when, topic, Kind.ITEM, PLANNED, on)
+                for n, (when, topic) in enumerate(zip(found, TOPICS, strict=False))
+            ]
+            return len(planner._conflicts(state, [*state.occurrences, *extra])) - before
+
+        found = planner.suggest(4, date(2027, 3, 26), 6)
+        assert found == planner.suggest(4, date(2027, 3, 26), 6, channel)
+        assert {t.astimezone(BERLIN).hour for t in found} == {18}  # 10:00 is taken, 14 too near
+        assert added_conflicts(found, channel) == 0
+
+        other = FakeChannel("UC_second_channel_0000000", "Second", "@second")
+        second = sign_in_channel(workspace, google, other)
+        planner.set_config(second, {"min_gap_hours": 2, "timezone": "Europe/Berlin"})
+        with pytest.raises(UserError, match="2 channels have their own calendars"):
+            planner.suggest(4, date(2027, 3, 26), 6)
+        for name in (channel, second):
+            mine = planner.suggest(4, date(2027, 3, 26), 6, name)
+            assert len(mine) == 4 and added_conflicts(mine, name) == 0
