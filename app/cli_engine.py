@@ -152,3 +152,11 @@ async def _serve(workspace: Workspace, until_idle: bool, api: bool = False) -> N
     finally:
         if local is not None:
             await asyncio.to_thread(local.stop)
+    if engine.write_back_left:
+        why = engine.writeback.last_error or "Google's quota or the network"
+        print(
+            f"{engine.write_back_left} row status{'es' if engine.write_back_left != 1 else ''} "
+            f"could not be written to the sheet yet ({printable(why)}) — the next run (or the "
+            "window) writes them.",
+            flush=True,
+        )

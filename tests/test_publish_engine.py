@@ -186,6 +186,27 @@ def test_write_back_shows_the_youtube_link_and_status(
     assert workspace.job(created.job_id)["state"] == "completed"
 
 
+def test_a_run_until_idle_leaves_every_rows_last_status_in_the_sheet(
+    google: Google, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last video's "completed" is written before the run returns (it once needed a second
+    run); rows it could not write are counted and said."""
+    from tests.test_google_sheets import SHEET, URL, demo_rows, sign_in_user
+
+    monkeypatch.setattr(service, "run_render", stand_in_render)
+    (tmp_path / "videos").mkdir(exist_ok=True)
+    workspace.settings.set("output.folder", str(tmp_path / "videos"))
+    sign_in_user(workspace)
+    google.add(SHEET, {"Ideas": demo_rows()[:4]}, column_count=10)
+    workspace.create_job(SourceSpec(URL), write_back=True)
+    engine = service.Engine(workspace, poll_seconds=0.2, run_schedules=False)
+    asyncio.run(engine.run(asyncio.Event(), until_idle=True))
+    rows = google.spreadsheets[SHEET].tabs[0].rows
+    status = rows[0].index("Cadence status")
+    assert [r[status] for r in rows[1:4]] == ["completed"] * 3
+    assert engine.write_back_left == 0
+
+
 def test_jobs_create_refuses_incomplete_publishing(run_cli: Run, tmp_path: Path) -> None:
     base = ["jobs", "create", "--source", str(DEMO)]
     result = run_cli(*base, "--approve")

@@ -122,3 +122,41 @@ def test_an_offset_range_with_a_header_and_ragged_rows(
     allowed = {(r, c) for r in (5, 6, 7, 8) for c in (9, 10, 11, 12)}
     assert changed_cells(before, after) <= allowed
     assert google.spreadsheets[SHEET].tabs[0].column_count == 12  # the grid grew
+
+
+def test_a_second_job_never_writes_over_notes_beside_the_first_jobs_rows(
+    google: Google, workspace: Workspace
+) -> None:
+    """Job 1 on A1:D3 titles E1:H1 (its rows stop before the user's notes in E4 and F5). Job 2
+    on A1:D5 must not reuse those columns, whose cells in its rows 4 and 5 are the user's: it
+    puts its own after the last used column; job 1 keeps writing to its own."""
+    sign_in_user(workspace)
+    header = ["idea_title", "script_content", "priority", "tone"]
+    rows: list[list[Any]] = [
+        header,
+        ["Idea 2", "Words.", "normal", "calm"],
+        ["Idea 3", "Words.", "normal", "calm"],
+        ["Idea 4", "Words.", "normal", "calm", "user note E4"],
+        ["Idea 5", "Words.", "normal", "calm", "", "user note F5"],
+    ]
+    google.add(SHEET, {"Ideas": rows}, column_count=10)
+    first = workspace.create_job(SourceSpec(URL, range="A1:D3"), write_back=True)
+    assert flush(workspace) == 2
+    after_first = snapshot(google)
+    assert after_first[0][4:8] == list(HEADERS)
+    second = workspace.create_job(SourceSpec(URL, range="A1:D5"), write_back=True)
+    assert flush(workspace) == 4
+    after = snapshot(google)
+    assert after[3][4] == "user note E4" and after[4][5] == "user note F5"
+    assert after[0][8:12] == list(HEADERS)  # its own columns, after H
+    assert [after[r][8] for r in (1, 2, 3, 4)] == ["queued"] * 4
+    allowed = {(r, c) for r in (1, 2, 3, 4, 5) for c in (9, 10, 11, 12)}
+    assert changed_cells(after_first, after) <= allowed
+    # A restart (no cache) finds the same columns again, and job 1 still writes to E–H.
+    workspace.job_action(first.job_id, "cancel")
+    workspace.job_action(second.job_id, "cancel")
+    assert flush(workspace) == 6
+    final = snapshot(google)
+    assert [final[r][4] for r in (1, 2)] == ["canceled"] * 2 and final[3][4] == "user note E4"
+    assert [final[r][8] for r in (1, 2, 3, 4)] == ["canceled"] * 4
+    assert len(final[0]) == 12  # no third set of columns

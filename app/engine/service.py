@@ -69,6 +69,7 @@ FIGURES_EVERY = 3600.0  # seconds between looks whether published videos' figure
 # A run until idle waits for work due within this long (a retry's back-off; the longest
 # default is 15 minutes) and stops, saying so, when all that is left waits longer.
 IDLE_WAIT = 15 * 60.0
+LAST_WRITE_BACK_SECONDS = 60.0  # the longest a stop waits for the sheets' last statuses
 
 
 @dataclass(slots=True)
@@ -149,6 +150,7 @@ class Engine:
         self.webhook_threads: list[threading.Thread] = []
         self.gauge = gauge or LoadGauge()
         self.writeback = WriteBack(workspace.db, workspace.sheets)
+        self.write_back_left = 0  # rows whose status the last stop could not write
         self._flushing: asyncio.Future[int] | None = None
         self._flushed_at = 0.0
         self._news = True
@@ -246,6 +248,9 @@ class Engine:
         for flight in (self._flushing, self._figures):  # in flight: completes; the rest waits
             if flight is not None:
                 await asyncio.gather(flight, return_exceptions=True)
+        # The last statuses (the last video's "completed" among them) reach the sheet before
+        # the engine stops; what cannot (offline, quota) is counted and said.
+        self.write_back_left = await asyncio.to_thread(self._last_write_back)
 
     async def _pass(self, until_idle: bool) -> bool:
         """One look at the work: start what may start, then the bookkeeping. True when
@@ -366,6 +371,13 @@ class Engine:
                 log.info("%s", analytics.fetch().summary())
         except Exception:  # a bug here must not stop the engine; tomorrow's read tries again
             log.exception("reading the videos' figures failed")
+
+    def _last_write_back(self) -> int:
+        try:
+            return self.writeback.flush_all(LAST_WRITE_BACK_SECONDS)
+        except Exception:  # a bug here must not keep the engine from stopping
+            log.exception("the last status write-back failed")
+            return self.writeback.pending_count()
 
     def _write_back(self) -> int:
         try:

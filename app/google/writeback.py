@@ -2,8 +2,10 @@
 
 Four columns — Cadence status, Cadence output, Cadence error, Cadence updated — found by their
 title in the job's header row (the one validation found, or the empty row above a range
-without one, chosen when the job was made), or added after the last column any row of the
-range uses (the grid grows when it must). Nothing else in the sheet is ever written.
+without one, chosen when the job was made) when every cell they would write for this job's
+rows is empty or holds what Cadence wrote there (another job's columns may run past its rows
+into a user's notes), else added after the last column any row of the range uses (the grid
+grows when it must). Nothing else in the sheet is ever written.
 
 The database is the queue: an item whose ``updated_at`` is newer than ``sheet_synced_at`` has
 news for its sheet. `WriteBack.flush` sends all pending news of a sheet in one
@@ -15,6 +17,7 @@ too. The engine flushes at most once a second.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,6 +77,50 @@ def status_values(item: Item) -> list[str]:
     return [status_words(item), str(output or ""), item.error or "", updated]
 
 
+def _tab_of(source_range: str | None, tab: str | None) -> str | None:
+    """The tab a job's range names (``Ideas!A1:J``), else its tab."""
+    if source_range:
+        try:
+            named, _area = parse_range(source_range)
+        except RangeError:
+            return tab
+        return named or tab
+    return tab
+
+
+def _titled_blocks(cells: list[str]) -> list[tuple[int, int, int, int]]:
+    """Sets of status columns the header row already titles (1-based): each run of the four
+    titles side by side, then — for columns a user moved apart — each title's first place."""
+    blocks = [
+        (start + 1, start + 2, start + 3, start + 4)
+        for start in range(len(cells) - len(HEADERS) + 1)
+        if tuple(cells[start : start + len(HEADERS)]) == HEADERS
+    ]
+    if all(name in cells for name in HEADERS):
+        first = tuple(cells.index(name) + 1 for name in HEADERS)
+        if first not in blocks:
+            blocks.append((first[0], first[1], first[2], first[3]))
+    return blocks
+
+
+def _free(
+    block: tuple[int, int, int, int],
+    rows: list[int],
+    band: list[list[Any]],
+    band_first: int,
+    ours: dict[tuple[int, int], set[str]],
+) -> bool:
+    """Whether every cell ``block`` would write in ``rows`` is empty or holds what Cadence
+    wrote there: a column another job titled may run past that job's rows into the user's."""
+    for row in rows:
+        line = band[row - band_first] if 0 <= row - band_first < len(band) else []
+        for index, position in enumerate(block):
+            value = str(line[position - 1]).strip() if position - 1 < len(line) else ""
+            if value and value not in ours.get((row, index), ()):
+                return False
+    return True
+
+
 class WriteBack:
     """Writes each finished row's status back to its Google Sheet. It needs the database and
     a way to get the Sheets client for a job — not the whole workspace (which imports this
@@ -82,7 +129,7 @@ class WriteBack:
     def __init__(self, db: Database, sheets: Callable[[int], SheetsClient]) -> None:
         self.db = db
         self.sheets = sheets
-        self.columns: dict[tuple[str, str | None, int | None, int], Columns] = {}
+        self.columns: dict[tuple[str, str | None, int | None, int, int], Columns] = {}
         self.last_error: str | None = None
 
     def pending(self) -> bool:
@@ -90,6 +137,23 @@ class WriteBack:
         with self.db.read() as session:
             jobs = list(session.scalars(select(Job.id).where(Job.write_back.is_(True))))
             return bool(jobs) and session.scalar(self._stale(jobs).limit(1)) is not None
+
+    def pending_count(self) -> int:
+        """How many rows' statuses are not in their sheets yet."""
+        with self.db.read() as session:
+            jobs = list(session.scalars(select(Job.id).where(Job.write_back.is_(True))))
+            if not jobs:
+                return 0
+            return len(session.scalars(self._stale(jobs)).all())
+
+    def flush_all(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> int:
+        """Flush until nothing is pending, a flush writes nothing (offline, refused: the rest
+        waits for the next run), or ``seconds`` have gone; returns the rows still pending."""
+        deadline = clock() + seconds
+        while self.pending() and clock() < deadline:
+            if not self.flush():
+                break
+        return self.pending_count()
 
     @staticmethod
     def _stale(jobs: list[int]) -> Any:
@@ -179,7 +243,7 @@ class WriteBack:
                 tab, first, last = named or tab, area.first_row, area.last_row
             except RangeError:
                 pass
-        key = (location, tab, job.header_row, first)
+        key = (location, tab, job.header_row, first, job.id)  # each job its own rows
         cached = self.columns.get(key)
         if cached is not None:
             return cached, []
@@ -195,20 +259,28 @@ class WriteBack:
         header = band[offset] if 0 <= offset < len(band) else []
         cells = [str(c).strip() for c in header]
         last_used = max((len(row) for row in band), default=0)
-        positions: list[int] = []
+        ours = self._written(job, tab)
+        rows = self._rows_of(job)
         titles: list[dict[str, Any]] = []
-        for name in HEADERS:
-            if name in cells:
-                positions.append(cells.index(name) + 1)
-                continue
-            last_used += 1
-            positions.append(last_used)
-            titles.append(
+        found = next(
+            (
+                block
+                for block in _titled_blocks(cells)
+                if _free(block, rows, band, band_first, ours)
+            ),
+            None,
+        )
+        if found is not None:  # titled columns whose cells are empty or Cadence's own
+            positions = list(found)
+        else:  # new ones, after the last column any row of the range (or the header) uses
+            positions = [last_used + n for n in range(1, len(HEADERS) + 1)]
+            titles = [
                 {
-                    "range": f"{quote_tab(chosen.title)}!{column_letter(last_used)}{header_row}",
+                    "range": f"{quote_tab(chosen.title)}!{column_letter(position)}{header_row}",
                     "values": [[name]],
                 }
-            )
+                for position, name in zip(positions, HEADERS, strict=True)
+            ]
         if max(positions) > chosen.columns:
             client.add_columns(location, chosen, max(positions) - chosen.columns)
         columns = Columns(
@@ -216,6 +288,31 @@ class WriteBack:
         )
         self.columns[key] = columns
         return columns, titles
+
+    def _rows_of(self, job: Job) -> list[int]:
+        with self.db.read() as session:
+            return list(session.scalars(select(Item.row_number).where(Item.job_id == job.id)))
+
+    def _written(self, job: Job, tab: str | None) -> dict[tuple[int, int], set[str]]:
+        """What Cadence wrote into this sheet's tab, by (row, status field): the only values
+        besides empty cells that a status column may replace."""
+        found: dict[tuple[int, int], set[str]] = defaultdict(set)
+        with self.db.read() as session:
+            written = session.execute(
+                select(Item.row_number, Item.sheet_status, Job.source_range, Job.source_tab)
+                .join(Job)
+                .where(
+                    Job.source_location == job.source_location,
+                    Job.write_back.is_(True),
+                    Item.sheet_status.is_not(None),
+                )
+            ).all()
+        for row, status, source_range, source_tab in written:
+            if _tab_of(source_range, source_tab) != tab:
+                continue
+            for index, value in enumerate((status or {}).get("values") or []):
+                found[(row, index)].add(str(value))
+        return found
 
     @staticmethod
     def _legacy_header(band: list[list[Any]], band_first: int) -> int:
