@@ -127,3 +127,64 @@ def test_a_session_of_many_signals_still_quits_cleanly() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "emitted" in done.stdout and "Fatal Python error" not in done.stderr
+
+
+def test_sigterm_while_a_video_renders_quits_without_asking_and_the_next_start_finishes_it(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """What a desktop session does at logout, and service managers do: SIGTERM during a
+    render. The window (no tray here, so closing would ask) quits without a question, exit
+    status 0, no traceback, within 10 s — and the next start finishes that video, once."""
+    import csv
+
+    from tests.conftest import HEADER, full_row
+
+    sheet = tmp_path / "one.csv"
+    with sheet.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        script = "A sentence about the sky and its light, read slowly. " * 12
+        writer.writerow(full_row(script_content=script, style_override="minimal"))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    main = [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data_dir)]
+    made = subprocess.run(
+        [*main, "jobs", "create", "--source", str(sheet), "--resolution", "720p",
+         "--optimize", "speed", "--out", str(tmp_path / "videos")],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    database = data_dir / "cadence.db"
+    app = subprocess.Popen(main, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # the window's engine renders the item
+            with closing(sqlite3.connect(database)) as raw:
+                stage = raw.execute("select state, stage from items").fetchone()
+            if stage == ("running", "encode"):
+                break
+            assert app.poll() is None, app.communicate()
+            assert time.monotonic() < deadline, stage
+            time.sleep(0.1)
+        app.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        _out, err = app.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert app.returncode == 0, err
+    assert took < 10, f"quitting took {took:.1f} s"
+    assert "Traceback" not in err
+    again = subprocess.run(
+        [*main, "run", "--headless", "--until-idle"], env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    with closing(sqlite3.connect(database)) as raw:
+        assert raw.execute("select state, attempts from items").fetchall() == [("completed", 1)]
+    assert sorted(p.suffix for p in (tmp_path / "videos").iterdir()) == [
+        ".json",
+        ".mp4",
+        ".png",
+        ".srt",
+    ]

@@ -91,6 +91,17 @@ class EngineHost(QObject):
             log.error("the engine stopped", exc_info=error)
             self.state_changed.emit("The engine stopped after an error; the details are in the log")
 
+    def let_go(self) -> None:
+        """When the loop cannot run any more (the display went away): running renders are
+        asked to stop and the engine lock is released; what was running goes back to the
+        queue at the next start, its attempt not counted."""
+        if self.engine is not None:
+            for worker in [*self.engine.workers.values(), *self.engine.uploads.values()]:
+                worker.stop.set()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
     async def stop(self) -> None:
         """No new items; running ones stop at their next stage boundary and wait in the queue."""
         self.stopping.set()

@@ -50,8 +50,11 @@ def display_problem() -> str | None:
     return None
 
 
-def quit_on_signals(app: QCoreApplication) -> Callable[[], None]:
-    """Ctrl+C in a terminal and SIGTERM from the session quit cleanly, with no polling timer.
+def quit_on_signals(
+    app: QCoreApplication, before: Callable[[], None] = lambda: None
+) -> Callable[[], None]:
+    """Ctrl+C in a terminal and SIGTERM from the session quit cleanly, with no polling timer,
+    and without asking: nobody is there to answer (``before`` says so to the window).
 
     Python runs signal handlers only between bytecodes, and Qt waits in C; the C-level
     handler writes a byte to a socket Qt watches, whose notifier brings Python back to run
@@ -69,8 +72,13 @@ def quit_on_signals(app: QCoreApplication) -> Callable[[], None]:
             reader.recv(512)
 
     notifier.activated.connect(drain)
+
+    def quit_now(*_args: object) -> None:
+        before()
+        app.quit()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: app.quit())
+        signal.signal(signum, quit_now)
 
     def undo() -> None:
         notifier.setEnabled(False)
@@ -134,14 +142,25 @@ def run_gui(paths: AppPaths, in_tray: bool = False) -> int:
     else:
         window.show()
     quitting = asyncio.Event()
+
+    def unattended() -> None:
+        """A signal or the session ending: quit without asking (nobody would answer)."""
+        window.quitting = True
+
     app.aboutToQuit.connect(quitting.set)
-    app.aboutToQuit.connect(lambda: setattr(window, "quitting", True))
-    undo_signals = quit_on_signals(app)
+    app.aboutToQuit.connect(unattended)
+    app.commitDataRequest.connect(lambda _manager: unattended())  # logging out, shutting down
+    undo_signals = quit_on_signals(app, unattended)
     log.info("window opened (data in %s)", paths.data_dir)
     with loop:
         loop.run_until_complete(quitting.wait())
-        # Running renders stop at a stage boundary and wait in the queue for the next start.
-        loop.run_until_complete(window.stop_engine())
+        try:
+            # Running renders stop as a pause stops them and wait in the queue for the next
+            # start; the sheets get their last statuses; the engine lock is let go.
+            loop.run_until_complete(window.stop_engine())
+        except RuntimeError:  # Qt's loop ended under it: the display went away
+            log.warning("the display went away: Cadence stopped without finishing its stop")
+            window.engine.let_go()
         window.shutdown()
         server.close()
     undo_signals()
