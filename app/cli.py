@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import sys
@@ -45,6 +46,11 @@ from app.workspace import Workspace
 log = logging.getLogger("app.cli")
 
 EXIT_OK, EXIT_INVALID, EXIT_USER_ERROR, EXIT_BUG = 0, 1, 2, 70
+# What a path the user gave can lead to: theirs to fix, not a bug.
+USER_ERRNOS = {
+    errno.ENOENT, errno.EACCES, errno.EPERM, errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR,
+    errno.EISDIR, errno.EEXIST, errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.ENXIO,
+}  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):
@@ -502,11 +508,26 @@ def _main(argv: Sequence[str] | None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:
-        log.exception("unexpected error")
+    except OSError as exc:
+        if exc.errno not in USER_ERRNOS:
+            return _bug(exc, paths)
+        where = f"{exc.filename}: " if exc.filename else ""
+        log.info("user error: %s", exc)
         print(
-            f"cadence: internal error ({type(exc).__name__}: {exc}) — the details are in "
-            f"{paths.log_file}; please report them",
+            f"cadence: {printable(where)}{exc.strerror} — check the path and its permissions",
             file=sys.stderr,
         )
-        return EXIT_BUG
+        return EXIT_USER_ERROR
+    except Exception as exc:
+        return _bug(exc, paths)
+
+
+def _bug(exc: Exception, paths: AppPaths) -> int:
+    """An error no check foresaw: one line that says where the details are."""
+    log.error("unexpected error", exc_info=exc)
+    print(
+        f"cadence: internal error ({type(exc).__name__}: {printable(exc)}) — the details are "
+        f"in {paths.log_file}; please report them",
+        file=sys.stderr,
+    )
+    return EXIT_BUG

@@ -12,7 +12,8 @@ from typing import Any
 
 from app.domain.errors import UserError
 from app.engine.lock import InstanceLock
-from app.paths import AppPaths, expand
+from app.paths import AppPaths
+from app.user_files import checked_path
 
 
 def add_parser(commands: Any) -> None:
@@ -77,12 +78,11 @@ def cmd_restore(args: argparse.Namespace, paths: AppPaths) -> int:
     database = paths.database
     copies = backups(database)
     if args.backup:
-        chosen = expand(args.backup)
-        if not chosen.is_file():
-            named = database.parent / args.backup
-            chosen = named if named.is_file() else chosen
-        if not chosen.is_file():
-            raise UserError(f"there is no backup {args.backup} — `db check` lists them")
+        named = database.parent / args.backup
+        try:
+            chosen = named if named.is_file() else checked_path(Path(args.backup), "backup")
+        except (UserError, OSError):
+            raise UserError(f"there is no backup {args.backup} — `db check` lists them") from None
     elif copies:
         chosen = copies[-1]
     else:

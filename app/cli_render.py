@@ -21,6 +21,7 @@ from app.pipeline.footage import CHOICES, FOOTAGE_HELP
 from app.pipeline.styles import BUILTIN
 from app.settings import Settings
 from app.sources.intake import SourceSpec, load_report
+from app.user_files import checked_path
 from app.workspace import Workspace
 
 if TYPE_CHECKING:  # the renderer (numpy, moviepy) loads only when a command renders
@@ -130,14 +131,7 @@ def _existing(value: str | None, flag: str, *, folder: bool) -> Path | None:
     """The path given with ``flag``, which must be an existing folder (or file)."""
     if not value:
         return None
-    path = expand(value)
-    if not path.exists():
-        raise UserError(f"{flag} {value}: no such {'folder' if folder else 'file'}")
-    if folder and not path.is_dir():
-        raise UserError(f"{flag} {value}: not a folder — name a folder")
-    if not folder and not path.is_file():
-        raise UserError(f"{flag} {value} is not a regular file — name a file")
-    return path
+    return checked_path(Path(value), flag, shape="folder" if folder else "file")
 
 
 class TerminalProgress:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+from pathlib import Path
 from typing import Any
 
 from app.cli_common import whole
 from app.domain.cluster import check_scheduler_address
 from app.domain.errors import UserError
-from app.paths import AppPaths, expand
+from app.paths import AppPaths
+from app.user_files import checked_path
 
 
 def add_parser(commands: Any) -> None:
@@ -40,8 +42,9 @@ def cmd_worker(args: argparse.Namespace, paths: AppPaths) -> int:
     address = check_scheduler_address(args.scheduler, "the scheduler")
     resources = parse_resources(args.resources)
     if args.shared:
-        shared = expand(args.shared).resolve()
-        if not shared.is_dir():
-            raise UserError(f"--shared {args.shared}: no such folder on this computer")
+        try:
+            shared = checked_path(Path(args.shared), "--shared", shape="folder")
+        except UserError as exc:
+            raise UserError(f"{exc} (on this computer)") from None
         os.environ[SHARED_ENV] = str(shared)  # what `remote` reads, in this process
     return asyncio.run(serve(address, args.nthreads, resources, args.name))

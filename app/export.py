@@ -124,13 +124,14 @@ def write_atomically(path: Path, text: str) -> None:
         raise UserError(f"{path}: its links go round in a loop — name a file") from None
     except OSError as exc:
         raise UserError(f"cannot write {path} ({exc.strerror or exc})") from None
-    if real.is_dir():
-        raise UserError(f"{path} is a folder — name a file to write, e.g. {path / 'jobs.json'}")
-    if real.exists() and not real.is_file():
-        raise UserError(
-            f"{path} is not a regular file (a device, a pipe or a socket) — name a file to write"
-        )
     try:
+        if real.is_dir():
+            raise UserError(f"{path} is a folder — name a file to write, e.g. {path / 'jobs.json'}")
+        if real.exists() and not real.is_file():
+            raise UserError(
+                f"{path} is not a regular file (a device, a pipe or a socket) — name a file to "
+                "write"
+            )
         _write(real, text)
     except OSError as exc:
         raise UserError(

@@ -129,11 +129,14 @@ def folder_problem(folder: Path, own: AppPaths | None = None) -> str | None:
         return f"its path cannot be followed ({getattr(exc, 'strerror', None) or exc})"
     if own is not None and any(path.is_relative_to(mine) for mine in (own.config_dir, own.log_dir)):
         return "it is where Cadence keeps its settings and logs — choose a folder of your own"
-    existing = next((p for p in (path, *path.parents) if p.exists()), None)
-    if existing is None:
-        return "no part of it exists"
-    if not existing.is_dir():
-        return "it is not a folder" if existing == path else f"{existing} is not a folder"
+    try:
+        existing = next((p for p in (path, *path.parents) if p.exists()), None)
+        if existing is None:
+            return "no part of it exists"
+        if not existing.is_dir():
+            return "it is not a folder" if existing == path else f"{existing} is not a folder"
+    except OSError as exc:  # a name too long for the file system
+        return str(exc.strerror or exc)
     if any(path == system or (system != Path("/") and path.is_relative_to(system))
            for system in _system_folders()):  # fmt: skip
         return "it is a system folder — choose a folder of your own, such as ~/Videos"
