@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -231,10 +232,26 @@ class ScheduleRunner:
             self.scheduler.pause()  # no new runs; shutting down now would cancel this one's future
         self._plan_soon(None)
         await asyncio.to_thread(self._wait_for_runs, grace)
-        await asyncio.sleep(0)  # let the finished run's result reach the scheduler
+        await self._results_delivered()
         if running and self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         _active = None
+
+    async def _results_delivered(self, seconds: float = 5.0) -> None:
+        """A finished run's result reaches APScheduler's executor through the loop (a thread
+        hands it over): shutting down before it has would cancel that future and log the run
+        as failed. One turn of the loop is not always enough on a busy machine."""
+        if self.scheduler is None:
+            return
+        try:
+            executor = self.scheduler._lookup_executor("default")
+        except KeyError:
+            return
+        pending = getattr(executor, "_pending_futures", None)  # APScheduler 3's asyncio executor
+        deadline = time.monotonic() + seconds
+        await asyncio.sleep(0)
+        while pending and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     def _wait_for_runs(self, grace: float) -> None:
         with self.idle:
