@@ -33,9 +33,10 @@ def window_options(argv: Sequence[str]) -> dict[str, object] | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
-    from app.pipeline.lifeline import contain
+    if sys.platform == "win32":  # what Cadence starts (renders, their ffmpeg) ends with it
+        from app.pipeline.lifeline import contain
 
-    contain()  # Windows: what Cadence starts (renders, their ffmpeg) ends when it does
+        contain()
     options = window_options(args)
     if options is None:
         from app.cli import main as command_line
