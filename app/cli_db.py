@@ -12,7 +12,7 @@ from typing import Any
 
 from app.domain.errors import UserError
 from app.engine.lock import InstanceLock
-from app.paths import AppPaths
+from app.paths import AppPaths, expand
 from app.user_files import checked_path
 
 
@@ -78,7 +78,7 @@ def cmd_restore(args: argparse.Namespace, paths: AppPaths) -> int:
     database = paths.database
     copies = backups(database)
     if args.backup:
-        named = database.parent / args.backup
+        named = database.parent / expand(args.backup).name
         try:
             chosen = named if named.is_file() else checked_path(Path(args.backup), "backup")
         except (UserError, OSError):

@@ -24,6 +24,8 @@ MUSIC_DIR = RESOURCES / "music"
 def expand(path: str | Path) -> Path:
     """``path`` with a leading ``~`` (or ``~user``) expanded; a `UserError` when there is no
     such user on this computer (pathlib raises a bare RuntimeError)."""
+    if "\x00" in str(path):  # no file system takes it: every call on the path would raise
+        raise UserError(f"{str(path)!r} has a NUL character — no file or folder has")
     try:
         return Path(path).expanduser()
     except RuntimeError:  # "Could not determine home directory."

@@ -7,6 +7,7 @@ Slots are written the way people say them: ``mon-fri 17:00; sat 10:00`` (``daily
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -123,6 +124,8 @@ def _number(value: Any, where: str, low: float, high: float, whole: bool = False
         number = float(value)
     except (TypeError, ValueError):
         raise DraftError(where, f"must be a number, not {value!r}") from None
+    if not math.isfinite(number):  # nan, inf: no hour, no gap
+        raise DraftError(where, f"must be from {low:g} to {high:g}, not {value!r}")
     if whole and number != int(number):
         raise DraftError(where, f"must be a whole number, not {value!r}")
     if not low <= number <= high:

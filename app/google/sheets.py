@@ -10,6 +10,7 @@ share it with, which tab or range is wrong.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,9 +145,12 @@ def _sleep(seconds: float) -> None:
 def _retry_after(response: requests.Response) -> float:
     value = response.headers.get("Retry-After", "")
     try:
-        return min(max(float(value), 1.0), 300.0)
+        seconds = float(value)
     except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds):
         return 60.0  # Google's per-minute quotas refill within a minute
+    return min(max(seconds, 1.0), 300.0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,8 @@ def _coerce(name: str, key: str, value: Any) -> Any:
             number = float(value)
         except (TypeError, ValueError):
             raise RenderError(f"template {name}: {key} must be a number") from None
+        if not math.isfinite(number):
+            raise RenderError(f"template {name}: {key} must be a number, not {value}")
         if key == "caption_box_opacity" and not 0 <= number <= 1:
             raise RenderError(f"template {name}: caption_box_opacity must be from 0 to 1")
         if key.endswith("_seconds") and not 0 <= number <= 10:
