@@ -24,6 +24,7 @@ from typing import Any
 
 import psutil
 
+from app.domain.errors import UserError
 from app.domain.idea import Idea
 from app.pipeline.errors import Canceled, RenderError
 from app.pipeline.lifeline import die_with_parent, guard_children
@@ -103,6 +104,8 @@ def render_and_report(task: RenderTask, messages: Any, should_stop: Callable[[],
         messages.put(("stopped", None, None, False))
     except RenderError as exc:
         messages.put(("failed", str(exc), None, exc.transient))
+    except UserError as exc:  # a file the render could not write, said in one line already
+        messages.put(("failed", str(exc), None, False))
     except MemoryError:
         messages.put(
             (
