@@ -288,3 +288,4 @@ def test_a_disk_that_fills_after_the_encode_is_one_line_and_leaves_nothing(
         "retry the item"
     )
     assert not [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+    assert not (tmp_path / "work").exists()  # its half-made stages gave their room back

@@ -11,6 +11,7 @@ import errno
 import multiprocessing
 import os
 import queue as queue_module
+import shutil
 import signal
 import threading
 import time
@@ -118,11 +119,13 @@ def render_and_report(task: RenderTask, messages: Any, should_stop: Callable[[],
     except Exception as exc:
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
             # The user's to fix, not a retry's: said in one line, and this video's hidden
-            # files (a finished encode among them) removed to give the space back.
+            # files (a finished encode among them) and work folder removed to give the space
+            # back (a retry starts afresh).
+            where = Path(exc.filename).parent if exc.filename else _fullest(task)
             remove_partials(
                 task.out_dir, output_stem(task.row, Idea.from_dict(task.idea)), every=True
             )
-            where = Path(exc.filename).parent if exc.filename else task.out_dir
+            shutil.rmtree(task.work_dir, ignore_errors=True)  # its half-made stages too
             messages.put(
                 ("failed", f"the disk is full (writing in {where}) — free some space on it, "
                  "then retry the item", None, False)
@@ -138,6 +141,18 @@ def render_and_report(task: RenderTask, messages: Any, should_stop: Callable[[],
             )
     else:
         messages.put(("completed", result.to_dict(), None, False))
+
+
+def _fullest(task: RenderTask) -> Path:
+    """Of the folders a render writes to (its output folder, its work folder), the one with
+    the least room: where the disk filled, when the error does not say."""
+    room = []
+    for folder in (task.out_dir, task.work_dir):
+        try:
+            room.append((shutil.disk_usage(folder).free, str(folder)))
+        except OSError:
+            continue
+    return Path(min(room)[1]) if room else task.out_dir
 
 
 def run_render(
