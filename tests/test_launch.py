@@ -143,7 +143,7 @@ def test_sigterm_while_a_video_renders_quits_without_asking_and_the_next_start_f
     with sheet.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
-        script = "A sentence about the sky and its light, read slowly. " * 12
+        script = "A sentence about the sky and its light, read slowly. " * 4
         writer.writerow(full_row(script_content=script, style_override="minimal"))
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     main = [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data_dir)]
