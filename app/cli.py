@@ -327,6 +327,9 @@ def cmd_jobs_show(args: argparse.Namespace, paths: AppPaths) -> int:
             print(f"  row {item['row']}: {printable(item['error'])}")
         if upload.get("note"):
             print(f"  row {item['row']}: {printable(upload['note'])}")
+    for row in job.get("left_out") or []:
+        why = "; ".join(row.get("problems") or [])
+        print(f"  row {row['row']}: left out — {printable(why)}")
     return EXIT_OK
 
 

@@ -29,6 +29,7 @@ CSV_COLUMNS = (
     "created_at",
     "updated_at",
     "finished_at",
+    "left_out",
 )
 
 
@@ -81,10 +82,19 @@ def render(records: Sequence[dict[str, Any]], fmt: str, *, items: bool = False) 
                     writer.writerow([cell(line.get(c)) for c in ITEM_COLUMNS])
                 continue
             source = r.get("source")
-            flat = {**r, "source": source.get("location") if isinstance(source, dict) else source}
+            flat = {
+                **r,
+                "source": source.get("location") if isinstance(source, dict) else source,
+                "left_out": left_out_text(r.get("left_out") or []),
+            }
             writer.writerow([cell(flat.get(c)) for c in CSV_COLUMNS])
         return out.getvalue()
     raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def left_out_text(rows: Sequence[dict[str, Any]]) -> str:
+    """The rows a job left out, in one cell: ``row 5: column E “Duration”: …; row 7: empty``."""
+    return "; ".join(f"row {r['row']}: {', '.join(r.get('problems') or [])}" for r in rows)
 
 
 def _item_lines(job: dict[str, Any]) -> list[dict[str, Any]]:

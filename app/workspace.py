@@ -384,7 +384,9 @@ class Workspace:
             draft = replace(
                 draft, publish={**draft.publish, "slot_times": [t.isoformat() for t in times]}
             )
-        rows = job_store.new_job(draft, report.rows, actor or self.actor, schedule_id, header_row)
+        rows = job_store.new_job(
+            draft, report.rows, actor or self.actor, schedule_id, header_row, report.empty_rows
+        )
         return JobPlan(rows, draft.title.strip(), report)
 
     def store_job(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pytestqt.qtbot import QtBot
@@ -89,3 +90,26 @@ def test_problems_come_with_the_action_that_fixes_them(qtbot: QtBot) -> None:
     assert asked == ["retry", "approve"]
     assert details.timeline.count() == 7
     assert "At most 2 at once" in details.scheduling.text()
+
+
+def test_the_rows_a_job_left_out_are_kept_and_told(workspace: Any, tmp_path: Path) -> None:
+    """Validation's problem rows and the empty rows it skipped stay on the job: its Details,
+    `jobs show`, the API's record and the export list them with their reasons."""
+    from app.domain.job_story import problems
+    from app.export import render
+    from app.sources.intake import SourceSpec
+
+    sheet = tmp_path / "mixed.csv"
+    sheet.write_text(
+        "idea_title,script_content,duration_seconds\nGood,Words.,60\nBad,,abc\n\nAlso,More.,30\n"
+    )
+    created = workspace.create_job(SourceSpec(str(sheet)))
+    record = workspace.job(created.job_id)
+    assert [r["row"] for r in record["left_out"]] == [3, 4]
+    assert record["left_out"][1]["problems"] == ["empty row, skipped"]
+    assert any("“abc” is not a whole number" in p for p in record["left_out"][0]["problems"])
+    told = [p.text for p in problems(record, datetime.now(UTC))]
+    assert told and told[0].startswith("2 rows were left out — row 3 “Bad”: column C")
+    assert "row 4: empty row, skipped" in told[0]
+    exported = render([record], "csv").splitlines()
+    assert exported[0].endswith(",left_out") and "row 4: empty row, skipped" in exported[1]

@@ -346,9 +346,13 @@ def test_the_source_preview_names_every_problem_with_its_column(
         ],
         Rules(),
     )
+    report.empty_rows = [3]
     page._tested(page.request, report)
-    text = page.preview.item(0, 1).text()
+    text = page.preview.item(0, 2).text()
     assert "column C “Duration”" in text and "column D “Voice”" in text
+    assert page.preview.item(0, 2).toolTip() == text  # the whole message, never cut
+    assert page.preview.wordWrap()
+    assert "empty row 3 skipped" in page.summary.text()
     window.close()
     window.shutdown()
 

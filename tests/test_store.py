@@ -7,6 +7,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -357,7 +358,7 @@ def test_a_job_is_stored_with_every_column_its_items_and_uploads_need(tmp_path: 
     from app.domain.job import JobDraft
     from app.domain.validation import Level, RowReport
     from app.store import jobs as job_store
-    from app.store.models import AuditEntry, Upload
+    from app.store.models import Upload
 
     db = Database.open(tmp_path / "cadence.db")
     rows = [
@@ -445,10 +446,18 @@ def test_the_upgrade_never_gives_an_id_the_audit_log_names(tmp_path: Path) -> No
     path = tmp_path / "cadence.db"
     database = Database(path)
     database.migrate("0009")
-    with database.write() as session:
-        session.add(_job("kept"))
-        session.add(AuditEntry(actor="t", action="job.delete", target_kind="job", target_id=7))
     database.close()
+    with closing(sqlite3.connect(path)) as raw, raw:  # as 0009 left it (no later columns)
+        raw.execute(
+            "insert into jobs (title, state, priority, source_kind, source_location, "
+            "validation_level, output_config, scheduling, created_at, updated_at, write_back, "
+            "publish) values ('kept', 'pending', 'normal', 'csv', '/x.csv', 'moderate', '{}', "
+            "'{}', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 0, '{}')"
+        )
+        raw.execute(
+            "insert into audit_log (at, actor, action, target_kind, target_id, details) values "
+            "('2026-01-01 00:00:00', 't', 'job.delete', 'job', 7, '{}')"
+        )
     upgraded = Database.open(path)
     with upgraded.write() as session:
         session.add(_job("new"))

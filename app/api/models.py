@@ -303,6 +303,9 @@ class JobDetail(BaseModel):
     finished_at: datetime | None
     items: list[ItemOut]
     progress: Progress
+    left_out: list[dict[str, Any]] = Field(
+        description="rows of the sheet the job left out, each with its problems"
+    )
 
 
 class LastRun(BaseModel):

@@ -189,6 +189,18 @@ def problems(record: dict[str, Any], now: datetime) -> list[Problem]:
     }
     for note in sorted(n for n in held if n):
         found.append(Problem(f"Uploads on hold: {note}", "settings", "Sign in again"))
+    left_out = record.get("left_out") or []
+    if left_out:
+        listed = "; ".join(
+            f"row {r['row']}"
+            + (f" “{r['title']}”" if r.get("title") else "")
+            + f": {', '.join(r.get('problems') or [])}"
+            for r in left_out
+        )
+        rows = "1 row of the sheet was" if len(left_out) == 1 else f"{len(left_out)} rows were"
+        found.append(
+            Problem(f"{rows} left out — {listed} (fix the sheet and make a job of them)", "", "")
+        )
     limited = (record.get("progress") or {}).get("rate_limited_until")
     if limited and datetime.fromisoformat(limited) > now:
         found.append(

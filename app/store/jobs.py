@@ -75,8 +75,10 @@ def new_job(
     actor: str,
     schedule_id: int | None = None,
     header_row: int | None = None,
+    empty_rows: Sequence[int] = (),
 ) -> NewJob:
-    """The rows `insert_job` stores for ``draft``: one pending item per valid row.
+    """The rows `insert_job` stores for ``draft``: one pending item per valid row, and the
+    rows left out (invalid, with their reasons; ``empty_rows``, skipped) kept on the job.
     ``header_row``: where write-back finds (or puts) its column titles."""
     draft = draft.checked()
     config = SchedulingConfig.from_dict(draft.scheduling)
@@ -105,6 +107,7 @@ def new_job(
         "schedule_id": schedule_id,
         "header_row": header_row,
         "publish": publish.to_dict(),
+        "left_out": left_out(rows, empty_rows),
     }
     pending = [n for n, item in enumerate(items) if item["state"] == State.PENDING.value]
     uploads: list[tuple[int, dict[str, Any]]] = [
@@ -122,6 +125,22 @@ def new_job(
         for index, n in enumerate(pending)
     ] if publish.enabled else []  # fmt: skip
     return NewJob(job, items, uploads, finished, actor)
+
+
+def left_out(rows: Sequence[RowReport], empty_rows: Sequence[int] = ()) -> list[dict[str, Any]]:
+    """The rows a job leaves out, in sheet order: each invalid row with its problems, and
+    each empty row."""
+    found = [
+        {
+            "row": r.row,
+            "title": r.title,
+            "problems": [f"{p.place()}: {p.message}" for p in r.errors],
+        }
+        for r in rows
+        if not r.valid
+    ]
+    found += [{"row": n, "title": "", "problems": ["empty row, skipped"]} for n in empty_rows]
+    return sorted(found, key=lambda entry: int(entry["row"]))
 
 
 def insert_job(session: Session, new: NewJob) -> int:
@@ -391,6 +410,7 @@ def job_record(job: Job, *, with_items: bool = True) -> dict[str, Any]:
         "updated_at": _iso(job.updated_at),
         "started_at": _iso(job.started_at),
         "finished_at": _iso(job.finished_at),
+        "left_out": list(job.left_out or []),
     }
     if with_items:
         record["items"] = [item_record(i) for i in job.items]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -80,6 +80,9 @@ class Job(Base):
     write_back: Mapped[bool] = mapped_column(default=False)  # row statuses to its Google Sheet
     publish: Mapped[dict[str, Any]] = mapped_column(default=dict)  # `PublishConfig`; {}: none
     header_row: Mapped[int | None]  # the sheet row holding the column titles (write-back)
+    # The sheet's rows the job left out: {"row", "title", "problems": [...]} — validation's
+    # invalid rows and the empty rows it skipped.
+    left_out: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
 
     items: Mapped[list[Item]] = relationship(
         back_populates="job", cascade="all, delete-orphan", order_by="Item.row_number"

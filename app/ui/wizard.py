@@ -185,6 +185,14 @@ class WizardResult:
     publish: dict[str, Any] = field(default_factory=dict)
 
 
+def _numbers(rows: list[int], most: int = 12) -> str:
+    """Row numbers as a person reads them: ``3, 7 and 12`` (the first ``most``, then a count)."""
+    shown = [str(n) for n in rows[:most]]
+    if len(rows) > most:
+        return f"{', '.join(shown)} and {len(rows) - most} more"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
 class SourcePage(QWizardPage):
     def __init__(self, background: Background, check: Any) -> None:
         super().__init__()
@@ -229,7 +237,8 @@ class SourcePage(QWizardPage):
         self.summary = QLabel("")
         form.addRow(self.summary)
         self.preview = QTableWidget(0, 3)
-        self.preview.setHorizontalHeaderLabels(["Row", "Check", "Title"])
+        self.preview.setHorizontalHeaderLabels(["Row", "Title", "Check"])
+        self.preview.setWordWrap(True)  # a long message wraps, whole, instead of being cut
         self.preview.setAccessibleName("Preview of the first rows")
         self.preview.verticalHeader().hide()
         self.preview.horizontalHeader().setStretchLastSection(True)
@@ -291,7 +300,13 @@ class SourcePage(QWizardPage):
         self.report = report
         valid, invalid = len(report.valid_rows), len(report.invalid_rows)
         counted = "1 valid row" if valid == 1 else f"{valid} valid rows"
-        self.summary.setText(f"{counted}, {invalid} with problems (at moderate level).")
+        empty = report.empty_rows
+        skipped = (
+            f"; empty {'row' if len(empty) == 1 else 'rows'} {_numbers(empty)} skipped"
+            if empty
+            else ""
+        )
+        self.summary.setText(f"{counted}, {invalid} with problems{skipped} (at moderate level).")
         if not valid:
             self.error.setText("No row is valid — fix the sheet, or choose another.")
         rows = report.rows[:PREVIEW_ROWS]
@@ -306,9 +321,13 @@ class SourcePage(QWizardPage):
                     else "✓ valid"
                 )
             )
-            for column, text in enumerate((str(row.row), mark, row.title)):
-                self.preview.setItem(n, column, QTableWidgetItem(text))
-        self.preview.resizeColumnsToContents()
+            for column, text in enumerate((str(row.row), row.title, mark)):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(text)  # the whole message, however narrow the column
+                self.preview.setItem(n, column, cell)
+        self.preview.resizeColumnToContents(0)
+        self.preview.setColumnWidth(1, min(260, max(120, self.preview.sizeHintForColumn(1))))
+        self.preview.resizeRowsToContents()
         self.completeChanged.emit()
 
     def _failed(self, request: int, error: BaseException) -> None:
@@ -1215,9 +1234,16 @@ class JobWizard(QWizard):
         warnings = []
         report = self.source.report
         if report and report.invalid_rows:
-            bad = len(report.invalid_rows)
+            bad = [r.row for r in report.invalid_rows]
             warnings.append(
-                f"{bad} {'row' if bad == 1 else 'rows'} with problems will be left out."
+                f"{'Row' if len(bad) == 1 else 'Rows'} {_numbers(bad)} "
+                f"{'has problems and is' if len(bad) == 1 else 'have problems and are'} left "
+                "out; the job keeps the reasons (Details)."
+            )
+        if report and report.empty_rows:
+            empty = report.empty_rows
+            warnings.append(
+                f"Empty {'row' if len(empty) == 1 else 'rows'} {_numbers(empty)} skipped."
             )
         if spec.kind == "gsheet" and report and len(report.valid_rows) > 50:
             warnings.append("Large sheet: status write-back uses Google quota as rows finish.")
