@@ -186,3 +186,35 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+class DesktopOpener:
+    """A stand-in ``xdg-open`` first on PATH: records what it was asked to open and exits
+    with ``code`` (xdg-open's 3 is "no application found for this file")."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.log = folder / "opened.txt"
+        self.code = 0
+        self._write()
+
+    def _write(self) -> None:
+        script = self.folder / "xdg-open"
+        script.write_text(f'#!/bin/sh\necho "$1" >> "{self.log}"\nexit {self.code}\n')
+        script.chmod(0o755)
+
+    def fails(self, code: int = 3) -> None:
+        self.code = code
+        self._write()
+
+    @property
+    def opened(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+
+@pytest.fixture
+def desktop_opener(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DesktopOpener:
+    folder = tmp_path / "desktop-bin"
+    folder.mkdir()
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+    return DesktopOpener(folder)

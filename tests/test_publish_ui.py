@@ -21,7 +21,7 @@ from app.ui.background import Background
 from app.ui.main_window import PAGES, MainWindow
 from app.ui.wizard import JobWizard
 from app.workspace import Workspace
-from tests.conftest import desktop_client
+from tests.conftest import DesktopOpener, desktop_client
 from tests.fake_google import Google
 from tests.youtube_helpers import sign_in_channel, stand_in_render
 
@@ -134,7 +134,9 @@ def fake_records(tmp_path: Path) -> list[dict[str, Any]]:
     ]
 
 
-def test_the_approval_preview_approves_and_rejects(qtbot: QtBot, tmp_path: Path) -> None:
+def test_the_approval_preview_approves_and_rejects(
+    qtbot: QtBot, tmp_path: Path, desktop_opener: DesktopOpener
+) -> None:
     records = fake_records(tmp_path)
     calls: list[tuple[str, Any]] = []
 
@@ -163,12 +165,12 @@ def test_the_approval_preview_approves_and_rejects(qtbot: QtBot, tmp_path: Path)
     qtbot.waitUntil(lambda: not dialog.frame_labels[0].pixmap().isNull(), timeout=5000)
     dialog.approve_selected()
     qtbot.waitUntil(lambda: calls == [("approve", [1])], timeout=5000)
-    from PySide6.QtGui import QDesktopServices
-
-    with pytest.MonkeyPatch.context() as patch:  # no video player installed on this desktop
-        patch.setattr(QDesktopServices, "openUrl", lambda _url: False)
-        assert not dialog.play_video()
-    assert "No application plays videos here — open" in dialog.message.text()
+    desktop_opener.fails()  # no video player installed on this desktop: xdg-open exits 3
+    dialog.play_video()
+    qtbot.waitUntil(lambda: "No application plays videos here" in dialog.message.text())
+    box = dialog.findChild(QMessageBox, "nothing-opens")
+    assert box is not None and records[0]["outputs"]["video"] in box.informativeText()
+    box.close()
     dialog.list.setCurrentRow(1)
     dialog.reject_selected()
     dialog.reject_dialog.reason.setText("too loud")
@@ -176,6 +178,35 @@ def test_the_approval_preview_approves_and_rejects(qtbot: QtBot, tmp_path: Path)
     dialog.reject_dialog.accept()
     qtbot.waitUntil(lambda: len(calls) == 2, timeout=5000)
     assert calls[1] == ("reject", ([2], "too loud", True))
+    dialog.close()
+    background.shutdown()
+
+
+def test_approvals_with_nothing_to_approve_say_so(qtbot: QtBot, tmp_path: Path) -> None:
+    """Not four grey tiles and blank fields: one sentence, until a video waits — and again
+    once the last one is approved."""
+    records = fake_records(tmp_path)[:1]
+    waiting: list[list[dict[str, Any]]] = [[]]
+
+    def approve(ids: list[int]) -> Done:
+        waiting[0] = []
+        return Done("Approved", Changes.of(items=ids))
+
+    background = Background()
+    dialog = ApprovalDialog(
+        background, lambda: waiting[0], approve, lambda *_a: Done("x"), lambda *_a: []
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.empty.text().startswith("Nothing to approve."), timeout=5000)
+    assert dialog.pages.currentWidget() is dialog.empty
+    assert not dialog.approve_button.isEnabled()
+    waiting[0] = records
+    dialog.reload()
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 1, timeout=5000)
+    assert dialog.title_label.text() == "Idea 1"
+    dialog.approve_selected()
+    qtbot.waitUntil(lambda: dialog.pages.currentWidget() is dialog.empty, timeout=5000)
     dialog.close()
     background.shutdown()
 

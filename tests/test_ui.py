@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWizard
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QPushButton, QWizard
 from pytestqt.qtbot import QtBot
 
 from app.domain.idea import Priority
@@ -25,6 +25,7 @@ from app.ui.single_instance import InstanceServer, hand_over
 from app.ui.tray import Tray
 from app.ui.wizard import JobWizard
 from app.workspace import Workspace
+from tests.conftest import DesktopOpener
 
 
 @pytest.fixture
@@ -451,14 +452,8 @@ def test_finished_jobs_can_be_deleted_after_asking(
 
 
 def test_items_show_attempts_and_open_their_files(
-    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    window: MainWindow, qtbot: QtBot, desktop_opener: DesktopOpener, tmp_path: Path
 ) -> None:
-    from PySide6.QtGui import QDesktopServices
-
-    opened: list[str] = []
-    monkeypatch.setattr(
-        QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True
-    )
     video = tmp_path / "002-why.mp4"
     video.write_bytes(b"")
     items = window.jobs.items_model
@@ -486,8 +481,68 @@ def test_items_show_attempts_and_open_their_files(
     tip = items.data(items.index(0, 5), Qt.ItemDataRole.ToolTipRole)
     assert "attempt 1: failed — the renderer crashed" in tip and "attempt 2: completed" in tip
     assert items.data(items.index(0, 6)) == "002-why.mp4"
-    assert window.jobs.open_output(0) and window.jobs.open_output(0, folder=True)
-    assert opened == [str(video), str(tmp_path)]
+    assert window.jobs.open_output(0)
+    qtbot.waitUntil(lambda: desktop_opener.opened == [str(video)], timeout=5000)
+    assert window.jobs.open_output(0, folder=True)
+    qtbot.waitUntil(lambda: desktop_opener.opened == [str(video), str(tmp_path)], timeout=5000)
+    assert window.findChild(QMessageBox, "nothing-opens") is None  # both opened: nothing said
+
+
+def test_a_video_nothing_can_play_is_said_with_its_folder_offered(
+    window: MainWindow, qtbot: QtBot, desktop_opener: DesktopOpener, tmp_path: Path
+) -> None:
+    """xdg-open starts, finds no player and exits 3: the user is told where the video is and
+    can open its folder from the box (Qt alone would only warn on stderr)."""
+    video = tmp_path / "out" / "003-why.mp4"
+    video.parent.mkdir()
+    video.write_bytes(b"")
+    window.jobs.items_model.set_records(
+        [
+            {
+                "id": 1,
+                "row": 3,
+                "title": "Why",
+                "state": "completed",
+                "outputs": {"video": str(video)},
+                "warnings": [],
+                "history": [],
+            }
+        ]
+    )
+    desktop_opener.fails()
+    window.jobs.open_output(0)
+    qtbot.waitUntil(
+        lambda: window.findChild(QMessageBox, "nothing-opens") is not None, timeout=5000
+    )
+    box = window.findChild(QMessageBox, "nothing-opens")
+    assert box.text() == "No application on this computer opens this video."
+    assert str(video) in box.informativeText()
+    labels = {button.text(): button for button in box.buttons()}
+    assert {"Show folder", "Copy path"} <= set(labels)
+    labels["Copy path"].click()
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == str(video)
+    desktop_opener.fails(0)  # a file manager is there: the folder opens
+    box = window.findChild(QMessageBox, "nothing-opens")
+    labels = {button.text(): button for button in box.buttons()}
+    labels["Show folder"].click()
+    qtbot.waitUntil(lambda: desktop_opener.opened[-1:] == [str(video.parent)], timeout=5000)
+
+
+def test_the_user_guide_says_where_it_is_when_nothing_opens_it(
+    window: MainWindow, qtbot: QtBot, desktop_opener: DesktopOpener
+) -> None:
+    from app.paths import USER_GUIDE
+
+    desktop_opener.fails()
+    window.open_guide()
+    qtbot.waitUntil(
+        lambda: window.findChild(QMessageBox, "nothing-opens") is not None, timeout=5000
+    )
+    box = window.findChild(QMessageBox, "nothing-opens")
+    assert "the user guide" in box.text() and str(USER_GUIDE) in box.informativeText()
+    assert desktop_opener.opened == [str(USER_GUIDE)]
 
 
 def test_an_alert_takes_you_where_to_act(window: MainWindow) -> None:
@@ -722,6 +777,29 @@ def test_help_lists_shortcuts_and_the_monitor_names_jobs(window: MainWindow) -> 
     window.monitor.engine_event("item_started", 5, job.id, 2, {"attempt": 1})
     window.monitor._show_running()
     assert window.monitor.table.item(0, 0).text() == "Cooking basics"
+
+
+def test_details_never_keep_the_last_jobs_story(window: MainWindow, qtbot: QtBot) -> None:
+    """No job selected, several, or a search matching nothing: Details shows nothing of the
+    job that was selected before — not its scheduling text, not its timeline."""
+    details = window.jobs.details
+    select(window, {"Science shorts"})
+    qtbot.waitUntil(lambda: details.timeline.count() > 0, timeout=10_000)
+    assert details.scheduling.text()
+    select(window, {"Science shorts", "Cooking basics"})
+    assert details.scheduling.text() == "" and details.timeline.count() == 0
+    assert window.jobs.items_model.rowCount() == 0
+    assert "2 jobs selected" in " ".join(label.text() for label in details.findChildren(QLabel))
+    select(window, {"Cooking basics"})
+    qtbot.waitUntil(lambda: details.timeline.count() > 0, timeout=10_000)
+    window.jobs.search.setText("no job is called this")
+    qtbot.waitUntil(lambda: window.jobs.model.rowCount() == 0, timeout=5000)
+    assert details.scheduling.text() == "" and details.timeline.count() == 0
+    assert window.jobs.items_heading.text() == "Nothing matches the search or tab."
+    window.jobs.search.clear()
+    qtbot.waitUntil(lambda: window.jobs.model.rowCount() == 3, timeout=5000)
+    window.jobs.table.clearSelection()
+    assert details.scheduling.text() == "" and details.timeline.count() == 0
 
 
 def test_a_missing_video_is_said_not_silently_ignored(window: MainWindow, qtbot: QtBot) -> None:

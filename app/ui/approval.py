@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QKeySequence, QPixmap, QShortcut
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -27,15 +27,21 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.changes import Done
 from app.ui.background import Background
+from app.ui.opener import offer, open_path
 from app.ui.widgets import ok_cancel
 
 FRAMES = 4
+NOTHING_TO_APPROVE = (
+    "Nothing to approve.\n\nVideos of jobs that ask for your approval wait here once they"
+    " are rendered; approved ones go to YouTube at their publish time."
+)
 
 
 class RejectDialog(QDialog):
@@ -140,8 +146,17 @@ class ApprovalDialog(QDialog):
         splitter.addWidget(self.list)
         splitter.addWidget(right)
         splitter.setSizes([320, 780])
+        # Until the list arrives, and whenever it is empty, one sentence says so — not empty
+        # tiles and blank fields.
+        self.empty = QLabel("Looking for videos that await your approval…")
+        self.empty.setObjectName("approval-empty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.empty)
+        self.pages.addWidget(splitter)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.pages, 1)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.close)
         layout.addWidget(close)
@@ -161,12 +176,13 @@ class ApprovalDialog(QDialog):
             item = QListWidgetItem(f"{record['job']} — row {record['row']}\n{record['title']}")
             item.setData(Qt.ItemDataRole.UserRole, record["id"])
             self.list.addItem(item)
+        self.pages.setCurrentIndex(1 if records else 0)
         if records:
             self.list.setCurrentRow(0)
         else:
             self.shown = None
             self._set_enabled(False)
-            self.message.setText("No video is waiting for approval.")
+            self.empty.setText(NOTHING_TO_APPROVE)
 
     def _set_enabled(self, on: bool) -> None:
         for button in (self.play, self.approve_button, self.reject_button):
@@ -238,10 +254,11 @@ class ApprovalDialog(QDialog):
         if not Path(video).exists():
             self.message.setText(f"{video} is not there any more — it was moved or deleted.")
             return False
-        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(video))
-        if not opened:
-            self.message.setText(f"No application plays videos here — open {video} yourself.")
-        return opened
+        return open_path(Path(video), lambda: self._no_player(Path(video)), self)
+
+    def _no_player(self, video: Path) -> None:
+        self.message.setText(f"No application plays videos here — it is {video}.")
+        offer(video, self, "this video")
 
     def approve_selected(self) -> None:
         ids = self.selected_ids()
@@ -269,4 +286,6 @@ class ApprovalDialog(QDialog):
         self.reload()
 
     def _failed(self, error: BaseException) -> None:
+        if self.pages.currentIndex() == 0:  # the list never came: say why where it would be
+            self.empty.setText(f"The videos awaiting approval could not be read: {error}")
         self.message.setText(str(error))

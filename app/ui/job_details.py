@@ -63,5 +63,11 @@ class JobDetails(QScrollArea):
         for moment in timeline(record):
             self.timeline.addItem(f"{moment.at.astimezone():%a %d %b %H:%M:%S}  {moment.text}")
 
-    def clear(self) -> None:
-        self.show_record({})
+    def clear(
+        self, why: str = "Select one job to see its problems, settings and timeline."
+    ) -> None:
+        """Nothing to tell (no job, or several, selected): nothing of the last job stays."""
+        clear_layout(self.problem_rows)
+        self.problem_rows.addWidget(muted(QLabel(why)))
+        self.scheduling.setText("")
+        self.timeline.clear()

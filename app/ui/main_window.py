@@ -15,11 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QDesktopServices,
     QGuiApplication,
     QIcon,
     QKeySequence,
@@ -50,6 +49,7 @@ from app.ui.approval import ApprovalDialog
 from app.ui.background import Background
 from app.ui.engine_host import EngineHost
 from app.ui.job_table import changes, prepare
+from app.ui.opener import open_or_offer
 from app.ui.pages.analytics import AnalyticsPage
 from app.ui.pages.calendar import CalendarPage
 from app.ui.pages.dashboard import DashboardPage
@@ -1038,8 +1038,14 @@ class MainWindow(QMainWindow):
 
     def open_guide(self) -> None:
         """The README, the user guide that ships with Cadence, in the desktop's own viewer."""
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(USER_GUIDE))):
-            self.statusBar().showMessage(f"Open the user guide yourself: {USER_GUIDE}", 15_000)
+        if not USER_GUIDE.exists():
+            self.statusBar().showMessage(
+                "The user guide did not come with this copy of Cadence — it is the README"
+                " of Cadence's source.",
+                15_000,
+            )
+            return
+        open_or_offer(USER_GUIDE, self, "the user guide")
 
     def shortcut_list(self) -> list[tuple[str, str]]:
         """(keys, what they do) for every action with a shortcut, in menu order."""

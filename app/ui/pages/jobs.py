@@ -32,6 +32,7 @@ from app.ui.delegates import CardDelegate, EditDelegate, ProgressDelegate
 from app.ui.job_details import JobDetails
 from app.ui.job_models import ItemsModel
 from app.ui.job_table import EDITABLE, PROGRESS_COLUMN, TABS, WIDTHS, JobTableModel
+from app.ui.opener import open_or_offer
 from app.ui.widgets import emphasised, heading, menu_on_shift_f10
 
 FILTER_DELAY_MS = 150  # typing pauses this long before the table filters
@@ -262,10 +263,15 @@ class JobsPage(QWidget):
             self.job_selected.emit(jobs[0].id)
         elif jobs:
             self.items_heading.setText(f"{len(jobs)} jobs selected")
+            self.items_model.set_records([])
+            self.details.clear(f"{len(jobs)} jobs selected — select one to see its story.")
         else:
             self._nothing_selected()
 
     def show_items(self, job: dict[str, Any]) -> None:
+        jobs = self.selected()
+        if len(jobs) != 1 or jobs[0].id != job.get("id"):
+            return  # read for a selection the user has left meanwhile: it would be stale
         self.items_model.set_records(job["items"])
         self.details.show_record(job)
         self.items_view.resizeColumnsToContents()
@@ -309,10 +315,8 @@ class JobsPage(QWidget):
         if not target.exists():
             self.told.emit(f"{target} is not there any more — it was moved or deleted.")
             return False
-        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
-        if not opened:  # no player (or file manager) is set up: say where the file is
-            self.told.emit(f"No application opens it here — open {target} yourself.")
-        return opened
+        # no player (or file manager) set up: a box says where it is and offers the folder
+        return open_or_offer(target, self, "this folder" if folder else "this video")
 
     def _item_menu(self, point: QPoint) -> None:
         row = self.items_view.indexAt(point).row()
