@@ -13,6 +13,7 @@ from app.domain.dates import OutOfRange, parse_moment
 from app.domain.idea import Priority
 from app.domain.schedule import ScheduleError, local_zone_name, parse_schedule, zone
 from app.domain.validation import Level
+from app.domain.zoned import zoned, zoned_iso
 from app.paths import AppPaths
 from app.sources.intake import SourceSpec
 from app.triggers import preview
@@ -129,7 +130,7 @@ def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
         )  # fmt: skip
     rows_now = len(report.valid_rows)
     print(f"{done.message.removesuffix('.')} ({rows_now} valid rows in the sheet now).")
-    print("Next runs: " + ", ".join(f"{t.astimezone(tz):%a %d %b %Y %H:%M %Z}" for t in upcoming))
+    print("Next runs: " + "; ".join(zoned(t, tz_name) for t in upcoming))
     print("Jobs are made while Cadence runs (the window, or `run --headless`).")
     return 0
 
@@ -147,12 +148,16 @@ def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
     for row in rows:
         head = f"{row['id']:>3}  {row['state']:<6}  {row['expression']:<22} {row['timezone']:<18}"
         print(f"{head} {row['name']}")
-        print(f"       next: {row['next_run'] or '—'}")
+        zone = row["timezone"]
+        print(f"       next: {zoned_iso(row['next_run'], zone)}")
         if row["start"] or row["end"]:
-            print(f"       window: {row['start'] or 'now'} to {row['end'] or 'no end'}")
+            start = zoned_iso(row["start"], zone) if row["start"] else "now"
+            end = zoned_iso(row["end"], zone) if row["end"] else "no end"
+            print(f"       window: {start} to {end}")
         if row["last"]:
             last_run = row["last"]
-            print(f"       last: {last_run['what']} at {last_run['at']} ({last_run['detail']})")
+            at = zoned_iso(last_run["at"], zone)
+            print(f"       last: {last_run['what']} at {at} ({last_run['detail']})")
             if last_run["what"] == "missed":
                 print(f"             run it now with: python main.py schedule run {row['id']}")
     return 0

@@ -33,6 +33,7 @@ from app.domain.dates import out_of_range
 from app.domain.errors import DraftError, NotFound, UserError
 from app.domain.publishing import quota_day
 from app.domain.schedule import local_zone_name
+from app.domain.zoned import zoned
 from app.store import calendar as calendar_store
 from app.store.models import Execution, Job, QuotaUse, utcnow
 
@@ -136,6 +137,7 @@ class Planner:
                         RUN,
                         plan.channel,
                         schedule_id=plan.schedule_id,
+                        zone=plan.tz.key,
                     )
                 )
                 if len(listed) >= LISTED_RUNS:
@@ -335,7 +337,7 @@ class Planner:
                 run=original, to=target.isoformat(),
             )  # fmt: skip
         return Done(
-            f"“{plan.name}” runs {when.astimezone():%a %d %b %Y %H:%M %Z} instead, this once.",
+            f"“{plan.name}” runs {zoned(when, plan.tz.key)} instead, this once.",
             Changes.of(schedules=[schedule_id]),
         )
 
@@ -352,10 +354,11 @@ class Planner:
         if plan is None:
             raise NotFound(f"schedule {schedule_id} is not active — `schedule list` shows them")
         if at not in runs_between(plan, at, at + timedelta(seconds=1)):
-            raise NotFound(f"“{plan.name}” does not run at {at.astimezone():%a %d %b %H:%M}")
+            raise NotFound(f"“{plan.name}” does not run at {zoned(at, plan.tz.key)}")
         occurrence = Occurrence(
-            key, at, plan.name, Kind.RUN, RUN, plan.channel, schedule_id=schedule_id
-        )
+            key, at, plan.name, Kind.RUN, RUN, plan.channel, schedule_id=schedule_id,
+            zone=plan.tz.key,
+        )  # fmt: skip
         return plan, occurrence
 
     def find(self, key: str) -> Occurrence:
@@ -394,6 +397,7 @@ class Planner:
             scheduling = dict(job.scheduling or {})
             before = scheduling.get("start_at")
             scheduling["start_at"] = when.isoformat()
+            zone = str(scheduling.get("timezone") or local_zone_name())
             job.scheduling = scheduling
             for item in job.items:
                 if item.state == "pending":
@@ -403,7 +407,7 @@ class Planner:
                 before=before, after=scheduling["start_at"],
             )  # fmt: skip
         return Done(
-            f"Job {job_id} now starts {when.astimezone():%a %d %b %Y %H:%M %Z}.",
+            f"Job {job_id} now starts {zoned(when, zone)}.",
             Changes.of(jobs=[job_id]),
         )
 

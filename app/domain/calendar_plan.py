@@ -65,6 +65,7 @@ class Occurrence:
     schedule_id: int | None = None
     needs_render: bool = False
     needs_upload: bool = False
+    zone: str = ""  # the zone it was planned in (a schedule's), when it has one
 
     def __post_init__(self) -> None:
         if self.when.tzinfo is None:
@@ -92,6 +93,7 @@ class Occurrence:
             self.schedule_id,
             self.needs_render,
             self.needs_upload,
+            self.zone,
         )
 
     def to_dict(self, tz: Any = None) -> dict[str, Any]:

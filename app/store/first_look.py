@@ -100,7 +100,7 @@ def _read(connection: sqlite3.Connection, size: int, now: datetime) -> FirstLook
                 total_items,
                 done,
                 bad,
-                next_run(planned.get("start_at"), now),
+                next_run(planned.get("start_at"), now, planned.get("timezone")),
                 names.get(schedule_id, "") if schedule_id else "",
                 read_moment(created),
                 read_moment(updated),

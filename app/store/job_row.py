@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.domain.publishing import Phase, UploadStatus
 from app.domain.states import State
@@ -58,7 +59,13 @@ def publishing_words(counts: Iterable[tuple[int, str, str, str, int]]) -> dict[i
     }
 
 
-def next_run(start_at: str | None, now: datetime) -> datetime | None:
-    """A one-off job's planned start, while it is still ahead."""
+def next_run(start_at: str | None, now: datetime, zone: str | None = None) -> datetime | None:
+    """A one-off job's planned start, while it is still ahead — in the job's own zone, so
+    that it can be shown as planned ("09:00 CET")."""
     start = datetime.fromisoformat(start_at) if start_at else None
-    return start if start and start > now else None
+    if not start or start <= now:
+        return None
+    try:
+        return start.astimezone(ZoneInfo(zone)) if zone else start
+    except (ZoneInfoNotFoundError, ValueError):
+        return start

@@ -452,7 +452,11 @@ def job_rows(session: Session, ids: Collection[int] | None = None) -> list[JobRo
                 total,
                 done or 0,
                 bad or 0,
-                next_run((job.scheduling or {}).get("start_at"), now),
+                next_run(
+                    (job.scheduling or {}).get("start_at"),
+                    now,
+                    (job.scheduling or {}).get("timezone"),
+                ),
                 names.get(job.schedule_id, "") if job.schedule_id else "",
                 job.created_at,
                 job.updated_at,

@@ -10,7 +10,7 @@ from the list onto the grid.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QMimeData, QPoint, QRect, QRectF, QSize, Qt, Signal
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import QApplication, QListWidget, QListWidgetItem, QWidge
 
 from app.domain.calendar_config import local_instant
 from app.domain.calendar_plan import STATES, DayEntry, Occurrence
+from app.domain.zoned import beside
 
 MIME = "application/x-cadence-occurrence"
 STATE_COLOURS = {
@@ -71,6 +72,13 @@ def _summary(entry: DayEntry | None) -> str:
     if entry.conflicts:
         parts.append(f"{entry.conflicts} {'conflict' if entry.conflicts == 1 else 'conflicts'}")
     return ", ".join(parts)
+
+
+def at_time(occurrence: Occurrence, shown: tzinfo | None) -> str:
+    """An occurrence's time in the view's zone — and in its own beside it when that differs
+    (a Berlin schedule's run on a London calendar: "08:00 (09:00 CET)")."""
+    own = beside(occurrence.when, occurrence.zone, shown)
+    return f"{occurrence.when.astimezone(shown):%H:%M}" + (f" ({own})" if own else "")
 
 
 class MonthGrid(QWidget):
@@ -351,7 +359,8 @@ class TimeGrid(QWidget):
         self.setAccessibleName(f"{'Day' if len(self.days) == 1 else 'Week'}: {span}")
         chosen = self.occurrence(self.selected_key) if self.selected_key else None
         self.setAccessibleDescription(
-            f"{chosen.title} at {chosen.when.astimezone(self.tz):%a %H:%M} ({chosen.state})"
+            f"{chosen.title} at {chosen.when.astimezone(self.tz):%a} {at_time(chosen, self.tz)}"
+            f" ({chosen.state})"
             if chosen
             else "No video chosen"
         )
@@ -466,7 +475,7 @@ class TimeGrid(QWidget):
             painter.drawText(
                 rect.adjusted(5, 2, -3, -2),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                f"{occurrence.when.astimezone(self.tz):%H:%M} {occurrence.title}",
+                f"{at_time(occurrence, self.tz)} {occurrence.title}",
             )
         painter.setBrush(Qt.BrushStyle.NoBrush)
         self._paint_header(painter, width, bold, text, highlight, grid)
@@ -480,7 +489,7 @@ class TimeGrid(QWidget):
                 painter.drawText(
                     QRectF(left + 4, y - 18, width - 8, 16),
                     Qt.AlignmentFlag.AlignRight,
-                    f"{self.ghost:%H:%M}",
+                    f"{self.ghost.astimezone(self.tz):%H:%M}",
                 )
         painter.end()
 

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from app.domain.zoned import zone_of, zoned
 from app.store.job_row import JobRow
 
 Index = QModelIndex | QPersistentModelIndex
@@ -53,6 +54,11 @@ def _when(moment: datetime | None) -> str:
     return f"{moment.astimezone():%d %b %H:%M}" if moment else ""
 
 
+def _planned(moment: datetime | None) -> str:
+    """A job's planned start in the zone it was planned in (with the time here beside it)."""
+    return zoned(moment, zone_of(moment), fmt="%d %b %H:%M") if moment else ""
+
+
 # (header, display text, sort key) — keys are computed once per row, never per comparison.
 COLUMNS: tuple[tuple[str, Any, Any], ...] = (
     ("Title", lambda r: r.title, lambda r: r.title.casefold()),
@@ -69,7 +75,7 @@ COLUMNS: tuple[tuple[str, Any, Any], ...] = (
     ),
     (
         "Next run",
-        lambda r: _when(r.next_run),
+        lambda r: _planned(r.next_run),
         lambda r: r.next_run.timestamp() if r.next_run else 0,
     ),
     ("Schedule", lambda r: r.schedule, lambda r: r.schedule.casefold()),

@@ -31,8 +31,9 @@ from PySide6.QtWidgets import (
 from app.changes import Done
 from app.domain.calendar_config import local_instant
 from app.domain.calendar_plan import Conflict, DayEntry, Occurrence, Period, period_range
+from app.domain.schedule import local_zone_name
 from app.ui.background import Background
-from app.ui.calendar_views import MonthGrid, OccurrenceList, TimeGrid
+from app.ui.calendar_views import MonthGrid, OccurrenceList, TimeGrid, at_time
 from app.ui.widgets import emphasised, muted
 from app.ui.widgets import heading as title
 
@@ -303,7 +304,11 @@ class CalendarPage(QWidget):
         else:
             name = f"{period.first:%A %d %B %Y}"
         planned = "nothing planned" if not count else f"{count} planned"
-        return f"{name} · {planned}" + (f" · {use:.0%} of what the rules allow" if use else "")
+        text = f"{name} · {planned}" + (f" · {use:.0%} of what the rules allow" if use else "")
+        zone = self.shown.tz if self.shown else None
+        if zone is not None and zone.key != local_zone_name():  # the calendar's own zone
+            text += f" · times in {zone.key}"
+        return text
 
     # The chosen day
 
@@ -329,7 +334,7 @@ class CalendarPage(QWidget):
         tz = self.shown.tz if self.shown else None
         for occurrence in entry.occurrences if entry else []:
             item = QListWidgetItem(
-                f"{occurrence.when.astimezone(tz):%H:%M}  {occurrence.title}  ({occurrence.state})"
+                f"{at_time(occurrence, tz)}  {occurrence.title}  ({occurrence.state})"
             )
             item.setData(Qt.ItemDataRole.UserRole, occurrence.key)
             item.setToolTip(

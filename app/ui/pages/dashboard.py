@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.daily import Day
+from app.domain.zoned import DAY_TIME, zone_of, zoned
 from app.ui.widgets import action_row, clear_layout, emphasised, muted
 from app.ui.widgets import heading as title
 
@@ -238,7 +239,7 @@ class DashboardPage(QWidget):
         self.values["next"].setText(f"{videos[0].astimezone():%a %H:%M}" if videos else "–")
         self.next_runs.clear()
         for when, name in overview["next_runs"]:
-            self.next_runs.addItem(f"{when.astimezone():%a %d %b %H:%M}  —  {name}")
+            self.next_runs.addItem(f"{zoned(when, zone_of(when), fmt=DAY_TIME)}  —  {name}")
         if not overview["next_runs"]:
             self.next_runs.addItem(
                 "No schedules yet — tick Repeat on the Scheduling step of a new job"

@@ -17,13 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.zoned import zoned, zoned_iso
 from app.ui.widgets import heading
 
 COLUMNS = ("Name", "Schedule", "Time zone", "State", "Next run", "Last run")
-
-
-def _when(text: str | None) -> str:
-    return f"{datetime.fromisoformat(text).astimezone():%a %d %b %H:%M}" if text else "—"
 
 
 class SchedulesPage(QWidget):
@@ -83,8 +80,8 @@ class SchedulesPage(QWidget):
                 row["expression"],
                 row["timezone"],
                 row["state"],
-                _when(row["next_run"]),
-                f"{last['what']} {_when(last['at'])}" if last else "—",
+                zoned_iso(row["next_run"], row["timezone"]),
+                f"{last['what']} {zoned_iso(last['at'], row['timezone'])}" if last else "—",
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(str(text))
@@ -120,7 +117,8 @@ class SchedulesPage(QWidget):
     def show_preview(self, schedule_id: int, runs: list[datetime]) -> None:
         if schedule_id != self.selected_id():
             return
-        listed = ", ".join(f"{r.astimezone():%a %d %b %H:%M}" for r in runs) or "none ahead"
+        zone = next((r["timezone"] for r in self.rows if r["id"] == schedule_id), "")
+        listed = "; ".join(zoned(run, zone) for run in runs) or "none ahead"
         self.preview.setText(f"Next runs: {listed}")
 
     def _act(self, action: str) -> None:
