@@ -34,6 +34,7 @@ from app import (
 )
 from app.cli_common import EscapingStream, printable, record_id
 from app.domain.errors import UserError
+from app.domain.estimate import Estimate
 from app.domain.idea import Priority
 from app.domain.states import State
 from app.domain.validation import Level, RowReport, Rules, SheetReport
@@ -133,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cli_scheduling.add_arguments(create)
     cli_publish.add_job_arguments(create)
+    create.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check everything and print what the job would take (as the wizard's Review "
+        "does: videos, render time, disk, quota, last video ready) — create nothing",
+    )
     create.add_argument("--json", action="store_true")
     create.set_defaults(handler=cmd_jobs_create)
 
@@ -208,20 +215,24 @@ def cmd_validate(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_jobs_create(args: argparse.Namespace, paths: AppPaths) -> int:
     output = cli_publish.output_from_arguments(args)
     publish = cli_publish.publish_from_arguments(args)
+    options: dict[str, Any] = {
+        "title": args.title,
+        "priority": Priority(args.priority),
+        "level": Level(args.level),
+        "output_config": output,
+        "style": args.style,
+        "deadline_minutes": args.deadline,
+        "callback_url": args.callback,
+        "scheduling": cli_scheduling.from_arguments(args),
+        "write_back": args.write_back,
+        "publish": publish,
+    }
+    if args.dry_run:
+        with _workspace(paths) as workspace:
+            plan, found = workspace.preview_job(_spec(args), **options)
+        return _print_dry_run(args, plan.title, plan.report.invalid_rows, found)
     with _workspace(paths) as workspace:
-        created = workspace.create_job(
-            _spec(args),
-            title=args.title,
-            priority=Priority(args.priority),
-            level=Level(args.level),
-            output_config=output,
-            style=args.style,
-            deadline_minutes=args.deadline,
-            callback_url=args.callback,
-            scheduling=cli_scheduling.from_arguments(args),
-            write_back=args.write_back,
-            publish=publish,
-        )
+        created = workspace.create_job(_spec(args), **options)
     skipped = created.report.invalid_rows
     if args.json:
         print(
@@ -245,6 +256,28 @@ def cmd_jobs_create(args: argparse.Namespace, paths: AppPaths) -> int:
             f"Skipped {len(skipped)} invalid row{'s' if len(skipped) != 1 else ''} ({rows}); "
             f"`validate {args.source}` says why."
         )
+    return EXIT_OK
+
+
+def _print_dry_run(
+    args: argparse.Namespace, title: str, skipped: list[Any], found: Estimate
+) -> int:
+    """What ``jobs create`` would make and take — the wizard's Review, in the terminal."""
+    rows = [r.row for r in skipped]
+    if args.json:
+        print(
+            json.dumps(
+                {"dry_run": True, "title": title, "items": found.videos, "skipped_rows": rows}
+                | {"estimate": found.to_dict()}
+            )
+        )
+        return EXIT_OK
+    print(f"Dry run — nothing was created. Job “{printable(title)}” would have:")
+    for line in found.lines():
+        print(f"  {line}")
+    if rows:
+        listed = ", ".join(str(n) for n in rows)
+        print(f"  Left out: row{'s' if len(rows) != 1 else ''} {listed} — `validate` says why.")
     return EXIT_OK
 
 
@@ -297,7 +330,9 @@ def cmd_jobs_show(args: argparse.Namespace, paths: AppPaths) -> int:
     if progress["items_skipped"]:
         line += f", {progress['items_skipped']} skipped"
     if progress["eta"]:
-        line += f", done about {progress['eta'][:16].replace('T', ' ')} UTC"
+        eta = datetime.fromisoformat(progress["eta"]).astimezone()
+        today = eta.date() == datetime.now().astimezone().date()
+        line += f", done about {eta:%H:%M %Z}" if today else f", done about {eta:%a %d %b %H:%M %Z}"
     if progress["waiting_until"]:
         line += f", waiting until {progress['waiting_until'][:16].replace('T', ' ')} UTC"
     if progress["rate_limited"]:

@@ -389,6 +389,20 @@ class Workspace:
         )
         return JobPlan(rows, draft.title.strip(), report)
 
+    def preview_job(self, spec: SourceSpec, **options: Any) -> tuple[JobPlan, Estimate]:
+        """What `create_job` would make, checked the same way, and what it would take (the
+        wizard's Review, ``jobs create --dry-run``) — nothing is stored."""
+        plan = self.plan_job(spec, **options)
+        found = self.estimate(
+            [row.idea for row in plan.report.valid_rows if row.idea],
+            options.get("output_config") or {},
+            options.get("scheduling") or {},
+            bool(options.get("publish")),
+            style=options.get("style"),
+            left_out=len(plan.report.invalid_rows),
+        )
+        return plan, found
+
     def store_job(
         self, plan: JobPlan, also: Callable[[Session, int], None] | None = None
     ) -> CreatedJob:
@@ -746,8 +760,15 @@ class Workspace:
                 select(Job.id).where(Job.source_location != str(DEMO_SHEET)).limit(1)
             )
             channel = session.scalar(select(Channel.id).limit(1))
+            demo_used = session.scalar(  # the demo job was resumed: it was "tried"
+                select(Job.id)
+                .where(Job.source_location == str(DEMO_SHEET), Job.state != "paused")
+                .limit(1)
+            )
         welcome = {  # the first-run steps, each done or not
-            "sheet": own_source is not None or self.google.account() is not None,
+            "sheet": own_source is not None
+            or demo_used is not None
+            or self.google.account() is not None,
             "channel": channel is not None,
             "video": overview["totals"]["items_completed"] > 0,
         }
@@ -765,48 +786,59 @@ class Workspace:
 
     # Estimates
 
-    def render_pace(self, recent: int = 50) -> Pace:
-        """This machine's recent renders: render seconds and bytes per second of video (an
-        item's first completed attempt is its render; a later one, its upload)."""
-        from app.domain.estimate import Pace
-        from app.store.models import Execution, Item
+    def render_pace(self) -> Pace:
+        """This computer's recent whole renders, as estimates learn from them."""
+        from app.store.stats import render_pace
 
         with self.db.read() as session:
-            renders = (
-                select(func.min(Execution.id))
-                .where(Execution.outcome == State.COMPLETED.value)
-                .group_by(Execution.item_id)
+            return render_pace(session)
+
+    def video_lengths(
+        self, ideas: list[Any], style: str | None = None, pace: Pace | None = None
+    ) -> list[float]:
+        """How long each idea's video will be: its script spoken at the voice's measured pace,
+        with the style's intro and outro (`app.domain.estimate`)."""
+        from app.pipeline.errors import RenderError
+        from app.pipeline.styles import pick_style
+
+        pace = pace or self.render_pace()
+        settings = self.settings
+        templates = self.paths.templates_dir
+        chosen: dict[str, tuple[float, float, int]] = {}
+        lengths = []
+        for idea in ideas:
+            name = style or idea.style_override or settings.text("render.style")
+            if name not in chosen:
+                try:
+                    found = pick_style(name, templates)
+                    chosen[name] = (found.intro_seconds, found.outro_seconds, found.voice_rate)
+                except RenderError:  # said when it renders; the estimate goes on
+                    chosen[name] = (0.0, 0.0, 0)
+            intro, outro, rate = chosen[name]
+            lengths.append(
+                pace.video_seconds(
+                    idea.script_content,
+                    float(idea.duration_seconds or 0),
+                    wpm=rate or settings.integer("speech.rate"),
+                    pause=float(settings.get("speech.pause")),
+                    intro=intro,
+                    outro=outro,
+                )
             )
-            rows = session.execute(
-                select(Execution.started_at, Execution.finished_at, Item.outputs)
-                .join(Item)
-                .where(Execution.id.in_(renders))
-                .order_by(Execution.id.desc())
-                .limit(recent)
-            ).all()
-        spent = length = size = sized = 0.0
-        counted = 0
-        for started, finished, outputs in rows:
-            seconds = float((outputs or {}).get("duration") or 0)
-            if not seconds or finished is None:
-                continue
-            counted += 1
-            spent += (finished - started).total_seconds()
-            length += seconds
-            video = Path(str((outputs or {}).get("video") or ""))
-            if video.name and video.is_file():
-                size += video.stat().st_size
-                sized += seconds
-        return Pace(spent / length if length else None, size / sized if sized else None, counted)
+        return lengths
 
     def estimate(
         self,
-        durations: list[float],
+        ideas: list[Any],
         output_config: dict[str, Any],
         scheduling: dict[str, Any],
         upload: bool,
+        *,
+        style: str | None = None,
+        left_out: int = 0,
     ) -> Estimate:
-        """What a job of videos this long will cost (the wizard's Review step)."""
+        """What a job of these ideas will take (the wizard's Review, ``jobs create
+        --dry-run``): render time, disk, quota, when its last video is ready."""
         from app.domain.estimate import estimate
 
         start_at = scheduling.get("start_at")
@@ -816,15 +848,20 @@ class Workspace:
         lanes = int(
             scheduling.get("max_concurrent") or self.settings.integer("engine.max_concurrent")
         )
+        pace = self.render_pace()
         return estimate(
-            durations,
+            self.video_lengths(ideas, style, pace),
             str(output_config.get("resolution") or "1080p"),
+            str(output_config.get("optimize") or "balanced"),
             lanes,
             start,
-            self.render_pace(),
+            pace,
             upload,
             units_per_day=limits.units,
             units_per_upload=1600 + limits.after_upload,
+            left_out=left_out,
+            footage=str(output_config.get("footage") or self.settings.get("footage.provider"))
+            in ("pexels", "pixabay"),
         )
 
     # Styles

@@ -240,3 +240,30 @@ def test_validate_json_lists_skipped_empty_rows(
     rows = json.loads(run_cli("validate", str(path), "--json").stdout)
     assert [r["row"] for r in rows] == [2, 3, 4]
     assert rows[1] == {"row": 3, "skipped": "empty row"}
+
+
+def test_jobs_create_dry_run_prints_what_review_shows_and_creates_nothing(
+    run_cli: Run, write_csv: Callable[..., Path]
+) -> None:
+    long_script = "Plants drink light and water every single day. " * 30  # 240 words
+    source = write_csv(
+        [HEADER, full_row(script_content=long_script), full_row(script_content=""), full_row()]
+    )
+    result = run_cli("jobs", "create", "--source", str(source), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Dry run — nothing was created.")
+    assert lines[1].strip().startswith("Videos: 2, about ")
+    assert "Estimated render time: " in lines[2] and "a guess" in lines[2]
+    assert lines[3].strip().startswith("Disk space: about ")
+    assert lines[4].strip().startswith("Last video ready: ")
+    assert "Left out: row 3" in result.stdout
+    assert json.loads(run_cli("jobs", "list", "--json").stdout) == []  # nothing created
+
+    as_json = json.loads(run_cli("jobs", "create", "--source", str(source), "--dry-run",
+                                 "--json").stdout)  # fmt: skip
+    assert as_json["dry_run"] is True and as_json["items"] == 2
+    assert as_json["skipped_rows"] == [3]
+    seconds = as_json["estimate"]["video_seconds"]
+    assert 60 < seconds < 200  # 240 words spoken (~90 s) and a short one, not the cells' 60 s
+    assert json.loads(run_cli("jobs", "list", "--json").stdout) == []

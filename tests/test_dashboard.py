@@ -18,7 +18,7 @@ from app.sources.intake import SourceSpec
 from app.store.models import Item, Job
 from app.ui.background import Background
 from app.ui.pages.dashboard import DashboardPage, attention_text
-from app.ui.pages.monitor import MonitorPage, eta_text
+from app.ui.pages.monitor import MonitorPage, left_text
 from app.ui.series import Counter, Series
 from app.workspace import Workspace
 from tests.conftest import FakeClock
@@ -93,9 +93,10 @@ def test_the_23_hour_day_of_spring_forward_keeps_its_edges() -> None:
 
 
 def test_the_running_items_time_left_comes_from_their_pace() -> None:
-    assert eta_text(60, 0.5) == "1:00"
-    assert eta_text(30, 0.0) == "–"  # no pace yet
-    assert eta_text(7200, 0.5) == "2:00:00"
+    assert left_text(90, 30) == "1:00"  # said 90 s left, 30 s ago
+    assert left_text(None, 0) == "–"  # the engine has not said yet
+    assert left_text(7200, 0) == "2:00:00"
+    assert left_text(10, 40) == "0:00"  # overdue: never below nothing
 
 
 def test_attention_cards_say_what_is_wrong_and_what_fixes_it() -> None:
@@ -160,6 +161,37 @@ def test_an_attention_card_takes_you_where_to_act(qtbot: QtBot) -> None:
     assert asked == ["approve"]
 
 
+def test_the_first_paint_shows_no_made_up_figures_or_empty_charts(
+    qtbot: QtBot, workspace: Workspace
+) -> None:
+    page = DashboardPage()
+    qtbot.addWidget(page)
+    page.show()
+    assert all(label.text() == "" for label in page.values.values())  # no dashes
+    page.build_charts()  # after the first paint, before the figures: still nothing drawn
+    assert page.made_chart is not None and page.rate_chart is not None
+    assert page.made_chart.isHidden() and page.rate_chart.isHidden()
+    assert page.chart_note.isVisible()
+    page.show_overview(workspace.dashboard())
+    assert not page.made_chart.isHidden() and not page.chart_note.isVisible()
+    assert page.values["all"].text() == "0"
+    saved = page.cards()
+
+    again = DashboardPage()  # the next start: the last figures until new ones come
+    qtbot.addWidget(again)
+    again.show_cards(saved)
+    assert again.values["all"].text() == "0" and again.values["quota"].text() == "10,000"
+    again.show_cards("not json")  # a damaged setting is ignored
+    monitor = MonitorPage(Background(), clock=FakeClock())
+    qtbot.addWidget(monitor)
+    monitor.show()
+    monitor.build_charts()
+    assert monitor.cpu_chart is not None and monitor.cpu_chart.isHidden()
+    monitor.sample()
+    monitor.show_charts()
+    assert not monitor.cpu_chart.isHidden()
+
+
 def test_the_monitor_charts_an_hour_of_samples_and_counts_videos_made(qtbot: QtBot) -> None:
     clock = FakeClock()
     background = Background()
@@ -170,7 +202,9 @@ def test_the_monitor_charts_an_hour_of_samples_and_counts_videos_made(qtbot: QtB
         clock.sleep(2)
     page.engine_event("item_started", 7, 1, 2, {})
     clock.sleep(90)
-    page.engine_event("item_progressed", 7, 1, 2, {"stage": "render", "progress": 0.75})
+    page.engine_event(
+        "item_progressed", 7, 1, 2, {"stage": "render", "progress": 0.75, "left": 30.0}
+    )
     page.show()
     page.build_charts()
     page._show_running()

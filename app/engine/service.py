@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 from app.cluster.executor import ClusterError, ClusterExecutor, ClusterLink
 from app.delivery.objects import deliver
 from app.domain.errors import UserError
+from app.domain.estimate import Pace, time_left
+from app.domain.idea import Idea
 from app.domain.output import OutputConfig
 from app.domain.resources import parse_resources
 from app.domain.retry import RetryPolicy, RetryStrategy
@@ -140,6 +142,8 @@ class Engine:
         self.workers: dict[int, _Worker] = {}
         self.uploads: dict[int, _Worker] = {}  # uploads run beside renders, in their own slots
         self._finished = 0  # workers that ended, renders and uploads
+        self._pace: tuple[int, Pace] | None = None  # (at which _finished, this computer's pace)
+        self._pace_lock = threading.Lock()
         self.max_uploads = workspace.settings.integer("youtube.max_uploads")
         self._publisher = publisher
         self._wake = asyncio.Event()
@@ -586,26 +590,32 @@ class Engine:
             return
         work = self.workspace.paths.cache_dir / "work" / f"item-{claim.item_id}"
         task = RenderTask(claim.idea, claim.row, settings, folder, work)
-        last_stage, last_at = "", 0.0
+        plan = self._stage_plan(claim, settings.output)
+        last_stage, last_at, stage_began = "", 0.0, time.monotonic()
 
         def progress(stage: str, fraction: float) -> None:
-            nonlocal last_stage, last_at
+            nonlocal last_stage, last_at, stage_began
             now = time.monotonic()
+            if stage != last_stage:
+                stage_began = now
             if stage != last_stage or now - last_at >= PROGRESS_EVERY:
                 last_stage, last_at = stage, now
+                left = time_left(plan, stage, fraction, now - stage_began) if plan else None
+                done_by = utcnow() + timedelta(seconds=left) if left is not None else None
                 with self.db.write() as session:
-                    queue.record_progress(session, claim.item_id, stage, fraction)
+                    queue.record_progress(session, claim.item_id, stage, fraction, done_by)
                 self.on_event(
                     EngineEvent(
                         EventKind.ITEM_PROGRESSED,
                         claim.job_id,
                         claim.item_id,
                         claim.row,
-                        {"stage": stage, "progress": fraction},
+                        {"stage": stage, "progress": fraction, "left": left},
                     )
                 )
 
         timeout = 60.0 * self.workspace.settings.integer("engine.item_timeout_minutes")
+        began = time.monotonic()
         unusable = unwritable(folder)
         if unusable is not None:  # the user's to fix: retrying would only repeat it
             outcome = RenderOutcome(
@@ -635,7 +645,24 @@ class Engine:
                     error=f"internal error while rendering on the cluster ({exc}) — see the log",
                     transient=True,
                 )
+        if outcome.result is not None:  # the render's wall time here, its process's start too
+            outcome.result["wall"] = round(time.monotonic() - began, 2)
         self._record(claim, outcome, folder, progress)
+
+    def _stage_plan(self, claim: queue.Claim, output: OutputConfig) -> dict[str, float]:
+        """What each stage of this item's render should take, from this computer's measured
+        renders (learned again whenever a render has finished); {} when it cannot be told."""
+        try:
+            with self._pace_lock:
+                if self._pace is None or self._pace[0] != self._finished:
+                    self._pace = (self._finished, self.workspace.render_pace())
+                pace = self._pace[1]
+            idea = Idea.from_dict(claim.idea)
+            length = self.workspace.video_lengths([idea], claim.style or None, pace)[0]
+            return pace.plan(length, output.resolution.value, output.optimize.value)
+        except Exception:  # an estimate must never stop a render
+            log.exception("item %s: no time estimate", claim.item_id)
+            return {}
 
     def _shared_folder(self) -> Path | None:
         """This computer's path to the folder the cluster's workers reach too, if any."""
@@ -753,6 +780,12 @@ class Engine:
             # What the item panel shows beside the files: stock clips used, and why not.
             outputs["credits"] = outcome.result.get("credits") or []
             outputs["notes"] = outcome.result.get("warnings") or []
+            if outcome.result.get("measure") and not outcome.result.get("resumed_from"):
+                # A whole render (not one resumed half-way): what estimates learn from.
+                outputs["measure"] = {
+                    **outcome.result["measure"],
+                    "seconds": outcome.result.get("wall") or outcome.result.get("seconds"),
+                }
         if status == RenderStatus.SKIPPED:  # its video exists: done just before the last stop?
             status, error, outputs = self._adopt(claim, folder)
         url = None

@@ -122,6 +122,7 @@ class Item(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    done_by: Mapped[datetime | None]  # while it renders: when it is expected to end
 
     job: Mapped[Job] = relationship(back_populates="items")
     upload: Mapped[Upload | None] = relationship(

@@ -46,7 +46,7 @@ START_JOB_SQL = (
 )
 CLAIM_ITEM_SQL = (
     "UPDATE items SET state = ?, attempts = attempts + 1, started_at = ?, error = NULL,"
-    " updated_at = ? WHERE id = ? AND state = ?"
+    " done_by = NULL, updated_at = ? WHERE id = ? AND state = ?"
 )
 READY_JOB_ROWS_SQL = (
     "SELECT id, state, priority, created_at, title, output_config, style, scheduling FROM jobs"
@@ -363,11 +363,18 @@ def _skip_pending(session: Session, job: Job, reason: str) -> int:
     return skipped
 
 
-def record_progress(session: Session, item_id: int, stage: str, fraction: float) -> None:
+def record_progress(
+    session: Session,
+    item_id: int,
+    stage: str,
+    fraction: float,
+    done_by: datetime | None = None,
+) -> None:
+    """A running item's stage and how far it is; ``done_by``: when it should end."""
     session.execute(
         update(Item)
         .where(Item.id == item_id)
-        .values(stage=stage, progress=fraction, updated_at=utcnow())
+        .values(stage=stage, progress=fraction, done_by=done_by, updated_at=utcnow())
     )
 
 
@@ -411,6 +418,7 @@ def finish_item(
         item.state = transition(current, target, "item").value
     item.error = error
     item.not_before = retry_at
+    item.done_by = None
     if outcome == "stopped":
         give_back_attempt(item)
     if outputs is not None:

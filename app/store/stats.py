@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Integer, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import UserError
+from app.domain.estimate import RECENT, Measured, Pace, finish_times, minute_up
 from app.domain.scheduling import SKIPPED
 from app.domain.states import State
 from app.store.models import AuditEntry, Execution, Item, Job, utcnow
+
+ETA_ITEMS = 5000  # waiting items read one by one for a job's ETA; the rest by their average
 
 
 def _seconds(rows: Sequence[Any]) -> list[float]:
@@ -20,8 +25,10 @@ def _seconds(rows: Sequence[Any]) -> list[float]:
     return [(end - start).total_seconds() for start, end in rows if start and end]
 
 
-def job_progress(session: Session, job_id: int, concurrency: int = 1) -> dict[str, Any]:
-    """Percent done, item counts, time spent, and an ETA from this job's own pace."""
+def job_progress(
+    session: Session, job_id: int, concurrency: int = 1, pace: Pace | None = None
+) -> dict[str, Any]:
+    """Percent done, item counts, time spent, and when it should be done (`job_eta`)."""
     job = session.get(Job, job_id)
     assert job is not None
     items = session.execute(select(Item.state, Item.error).where(Item.job_id == job_id)).all()
@@ -48,14 +55,13 @@ def job_progress(session: Session, job_id: int, concurrency: int = 1) -> dict[st
         ).all()
     )
     per_item = sum(durations) / len(durations) if durations else None
-    remaining = counts["running"] + counts["pending"]
     eta = None
-    if (
-        per_item is not None
-        and remaining
-        and job.state in (State.PENDING.value, State.RUNNING.value)
+    if (counts["running"] or counts["pending"]) and job.state in (
+        State.PENDING.value,
+        State.RUNNING.value,
     ):
-        eta = utcnow() + timedelta(seconds=per_item * remaining / max(concurrency, 1))
+        lanes = int((job.scheduling or {}).get("max_concurrent") or concurrency)
+        eta = job_eta(session, job, min(max(1, lanes), max(1, concurrency)), pace)
     now = utcnow()
     end = job.finished_at or now
     limited = job.rate_limited_until is not None and job.rate_limited_until > now
@@ -74,13 +80,93 @@ def job_progress(session: Session, job_id: int, concurrency: int = 1) -> dict[st
         if job.started_at
         else 0.0,
         "seconds_per_item": round(per_item, 1) if per_item is not None else None,
-        "eta": eta.isoformat() if eta else None,
+        "eta": eta.isoformat() if eta else None,  # to the minute, rounded up
         "rate_limited": limited,
         "rate_limited_until": job.rate_limited_until.isoformat()
         if job.rate_limited_until and limited
         else None,
         "waiting_until": waiting.isoformat() if waiting and not counts["running"] else None,
     }
+
+
+def render_pace(session: Session, sizes: bool = True) -> Pace:
+    """This computer's recent whole renders, as estimates learn from them (newest first).
+    ``sizes``: read each video's size from its file while it is still there."""
+    rows = session.scalars(
+        select(Item.outputs)
+        .where(func.json_extract(Item.outputs, "$.measure").is_not(None))
+        .order_by(Item.finished_at.desc(), Item.id.desc())
+        .limit(RECENT)
+    ).all()
+    found = []
+    for outputs in rows:
+        size = None
+        video = Path(str((outputs or {}).get("video") or ""))
+        if sizes and video.name:
+            with contextlib.suppress(OSError):  # moved or deleted since: its time still counts
+                size = video.stat().st_size
+        measured = Measured.from_outputs(outputs or {}, size)
+        if measured is not None:
+            found.append(measured)
+    return Pace(tuple(found))
+
+
+def job_eta(session: Session, job: Job, lanes: int, pace: Pace | None = None) -> datetime | None:
+    """When a job's last render should end: the running ones when the engine expects them to
+    (each stage's own rate), then the waiting ones, each as long as this computer takes for a
+    video of its script's length, ``lanes`` at a time and none before it may start. Rounded
+    up to the minute; never a time already past. None while nothing is known to go by."""
+    now = utcnow()
+    pace = pace if pace is not None else render_pace(session, sizes=False)
+    config = job.output_config or {}
+    line = pace.line(
+        str(config.get("resolution") or "1080p"), str(config.get("optimize") or "balanced")
+    )
+    busy = []
+    for done_by, idea in session.execute(
+        select(Item.done_by, Item.idea).where(
+            Item.job_id == job.id, Item.state == State.RUNNING.value
+        )
+    ):
+        if done_by is not None:
+            busy.append(max(0.0, (done_by - now).total_seconds()))
+        else:  # just claimed: as long as a whole render of it
+            busy.append(line.seconds(_length(pace, idea)))
+    work = [
+        (max(0.0, (not_before - now).total_seconds()) if not_before else 0.0,
+         line.seconds(_length(pace, idea)))
+        for idea, not_before in session.execute(
+            select(Item.idea, Item.not_before)
+            .where(
+                Item.job_id == job.id,
+                Item.state == State.PENDING.value,
+                Item.phase == "render",
+            )
+            .order_by(Item.rank.desc(), Item.row_number)
+            .limit(ETA_ITEMS)
+        )
+    ]  # fmt: skip
+    if len(work) == ETA_ITEMS:  # a huge job: the rest as long as the average of these
+        more = session.scalar(
+            select(func.count(Item.id)).where(
+                Item.job_id == job.id, Item.state == State.PENDING.value, Item.phase == "render"
+            )
+        )
+        mean = sum(seconds for _start, seconds in work) / len(work)
+        work += [(0.0, mean)] * max(0, int(more or 0) - ETA_ITEMS)
+    if not busy and not work:
+        return None
+    ends = finish_times(lanes, busy, work)
+    return minute_up(now + timedelta(seconds=max([*ends, *busy], default=0.0)))
+
+
+def _length(pace: Pace, idea: dict[str, Any] | None) -> float:
+    idea = idea or {}
+    try:
+        cell = float(idea.get("duration_seconds") or 60)
+    except (TypeError, ValueError):
+        cell = 60.0
+    return pace.video_seconds(str(idea.get("script_content") or ""), cell)
 
 
 def mark_rate_limited(session: Session, job_id: int, until: datetime) -> None:

@@ -52,11 +52,12 @@ def clock_text(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
-def eta_text(elapsed: float, progress: float) -> str:
-    """Time left at the pace so far ("–" until there is a pace to go by)."""
-    if progress <= 0.02 or elapsed < 1:
+def left_text(left: float | None, said_ago: float) -> str:
+    """Time left as the engine last worked it out (the stage's own rate, then what the later
+    stages take here), counted down since; "–" until it has said."""
+    if left is None:
         return "–"
-    return clock_text(elapsed * (1 - progress) / progress)
+    return clock_text(max(0.0, left - said_ago))
 
 
 def free_disk(folder: Path) -> int:
@@ -100,10 +101,10 @@ class MonitorPage(QWidget):
         middle = QHBoxLayout()
         facts = QGroupBox("Cadence")
         form = QFormLayout(facts)
-        self.disk = QLabel("–")
+        self.disk = QLabel("")
         self.disk.setWordWrap(True)  # a long folder path must not widen the window
-        self.uptime = QLabel("–")
-        self.app_memory = QLabel("–")
+        self.uptime = QLabel("")
+        self.app_memory = QLabel("")
         self.quota = QLabel("Within Google's quotas")
         self.youtube = QLabel("No uploads today")
         self.youtube.setAccessibleName("YouTube quota today")
@@ -167,9 +168,16 @@ class MonitorPage(QWidget):
                 "stage": "starting",
                 "progress": 0.0,
                 "since": self.clock(),
+                "left": None,
+                "said": self.clock(),
             }
         elif kind == EventKind.ITEM_PROGRESSED and item_id in self.running:
-            self.running[item_id].update(stage=data["stage"], progress=data["progress"])
+            self.running[item_id].update(
+                stage=data["stage"],
+                progress=data["progress"],
+                left=data.get("left"),
+                said=self.clock(),
+            )
         elif kind == EventKind.ITEM_FINISHED:
             self.running.pop(item_id, None)
             if data.get("state") == "completed":
@@ -279,7 +287,6 @@ class MonitorPage(QWidget):
         self.cpu_chart = LiveChart("CPU", names, "%", 100)
         self.memory_chart = LiveChart("Memory", ["In use"], "%", 100)
         self.made_chart = Bars("Videos made", [("finished", GOOD)], bottom="minutes ago", width=4)
-        self.chart_note.hide()
         for chart in (self.cpu_chart, self.memory_chart, self.made_chart):
             self.chart_row.addWidget(chart, 1)
         self.show_charts()
@@ -287,6 +294,9 @@ class MonitorPage(QWidget):
     def show_charts(self) -> None:
         if self.cpu_chart is None or self.memory_chart is None or self.made_chart is None:
             return
+        if self.cpu[0].latest is None:  # no figure yet: no chart, not an empty frame
+            return
+        self.chart_note.hide()
         self.cpu_chart.show_points([series.points() for series in self.cpu])
         cores = ", ".join(f"{s.latest:.0f}" for s in self.cpu[1:] if s.latest is not None)
         total = self.cpu[0].latest
@@ -315,7 +325,7 @@ class MonitorPage(QWidget):
                 info["stage"],
                 "",
                 clock_text(elapsed),
-                eta_text(elapsed, info["progress"]),
+                left_text(info["left"], now - info["said"]),
             ]
             for column, text in enumerate(cells):
                 self.table.setItem(n, column, QTableWidgetItem(text))

@@ -1,0 +1,83 @@
+"""Estimates checked against real renders on this computer: render some rows, then the
+estimate for other rows of similar length must be within 30 % of what their render took."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from app.domain.idea import Idea
+from app.engine.service import Engine
+from app.paths import AppPaths
+from app.store import jobs as job_store
+from app.workspace import Workspace
+from tests.engine_helpers import FAST, add_job, states
+
+SENTENCE = "A small {} garden on the balcony needs sun, water and a little patience every day."
+WORDS = ["green", "quiet", "bright", "lovely", "tidy", "busy"]
+
+
+def script(n: int, sentences: int) -> str:
+    return " ".join(SENTENCE.format(WORDS[(n + k) % len(WORDS)]) for k in range(sentences))
+
+
+@pytest.fixture
+def workspace(data_dir: Path) -> Iterator[Workspace]:
+    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+        ws.save_settings({"engine.max_concurrent": 1})
+        yield ws
+
+
+def render(workspace: Workspace, scripts: list[str], folder: Path) -> list[float]:
+    """Renders the scripts one at a time; each video's length and its render's wall time."""
+    job = add_job(workspace, scripts, folder)
+    asyncio.run(Engine(workspace, poll_seconds=0.2).run(asyncio.Event(), until_idle=True))
+    assert states(workspace, job)[0] == "completed"
+    with workspace.db.read() as session:
+        found = job_store.get_job(session, job)
+        assert found is not None
+        return [float(item.outputs["measure"]["seconds"]) for item in found.items]
+
+
+def test_the_estimate_for_similar_rows_is_within_30_percent_of_their_render(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    assert workspace.render_pace().line("720p", "speed").basis.startswith("a guess")
+    render(workspace, [script(0, 2), script(1, 3), script(2, 4)], tmp_path / "first")
+    pace = workspace.render_pace()
+    assert not pace.line("720p", "speed").basis.startswith("a guess")
+
+    others = [script(3, 3), script(4, 3)]
+    ideas = [Idea(idea_title=f"Other {n}", script_content=s) for n, s in enumerate(others)]
+    guess = workspace.estimate(ideas, dict(FAST), {"max_concurrent": 1}, upload=False)
+    assert guess.measured
+    took = render(workspace, others, tmp_path / "then")
+    print(f"\nestimated {guess.render_seconds:.1f} s, rendered in {sum(took):.1f} s")
+    assert guess.render_seconds == pytest.approx(sum(took), rel=0.30)
+
+
+def test_a_jobs_eta_is_never_a_time_already_past(workspace: Workspace, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app.store.models import Job
+    from app.store.stats import job_eta
+
+    job_id = add_job(workspace, [script(0, 2), script(1, 2)], tmp_path / "eta")
+    now = datetime.now(UTC)
+    with workspace.db.write() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        first, second = sorted(job.items, key=lambda i: i.row_number)
+        first.state, first.done_by = "running", now - timedelta(minutes=10)  # overdue
+        session.flush()
+        eta = job_eta(session, job, lanes=1)
+        assert eta is not None and eta >= now  # the second still waits: later than now
+        assert eta.second == 0  # shown to the minute, rounded up
+        second.state = "completed"
+        session.flush()
+        alone = job_eta(session, job, lanes=1)
+        assert alone is not None and alone >= now
