@@ -40,6 +40,8 @@ def seed(workspace: object) -> None:
                          priority=Priority.HIGH, scheduling={"mode": "smart"})  # fmt: skip
     workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J4"), title="Cooking basics",
                          priority=Priority.LOW)  # fmt: skip
+    workspace.create_job(SourceSpec(str(garden_sheet(workspace))), title="Garden hacks 🌱🪴",
+                         priority=Priority.NORMAL)  # fmt: skip  # emoji; rows left out
     # After the renders above (no bucket here); no keys: they would go to your real keyring.
     workspace.settings.set("storage.target", "s3://my-channel-videos/cadence")
     workspace.settings.set("storage.region", "eu-central-1")
@@ -54,6 +56,23 @@ def seed(workspace: object) -> None:
 
 
 CHANNEL = "UCd3m0ChAnNeLcAdEnCe0001"
+
+
+def garden_sheet(workspace: object) -> Path:
+    """The demo sheet's rows and two with mistakes, which the job leaves out and keeps."""
+    import csv
+
+    from app.paths import DEMO_SHEET
+
+    rows = list(csv.reader(DEMO_SHEET.open(encoding="utf-8")))[:4]
+    rows.append(["Compost in a week", "", "", "", "ninety", "youtube", "Turn it daily.",
+                 "", "", ""])  # fmt: skip
+    rows.append(["Seed bombs", "", "", "", "60", "myspace", "Clay, compost, seeds.",
+                 "", "", ""])  # fmt: skip
+    path = workspace.paths.data_dir / "garden.csv"  # type: ignore[attr-defined]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
 
 
 def seed_publishing(workspace: object) -> None:
@@ -165,7 +184,7 @@ def capture_approvals(window: object, app: object, save: object, then: object) -
 
 def main(out_dir: Path) -> int:
     from PySide6.QtCore import QPoint, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWizard
 
     from app.paths import DEMO_SHEET, AppPaths
     from app.ui.main_window import PAGES, MainWindow
@@ -226,7 +245,7 @@ def main(out_dir: Path) -> int:
                                 break
                             time.sleep(0.05)
                     save(f"wizard-{n}-{names[n - 2]}", wiz)
-                wiz.reject()
+                QWizard.reject(wiz)  # without "discard?": this is no user's work
                 capture_approvals(window, app, save, lambda: (window.close(), app.quit()))
 
             QTimer.singleShot(500, after_test)
@@ -269,17 +288,19 @@ def main(out_dir: Path) -> int:
 
             QTimer.singleShot(delay + 3000, cards)
 
-            def details() -> None:
+            def details(title: str, name: str) -> None:
+                """The Details tab of the job whose title starts so."""
                 window.nav.setCurrentRow(PAGES.index("Jobs"))
-                window.jobs.select_job(
-                    next(r.id for r in window.jobs.model.all_rows() if r.title.startswith("Nov"))
-                )
+                rows = window.jobs.model.all_rows()
+                window.jobs.select_job(next(r.id for r in rows if r.title.startswith(title)))
                 window.jobs.lower_tabs.setCurrentIndex(1)
                 QTimer.singleShot(
-                    900, lambda: (save("jobs-details"), window.jobs.lower_tabs.setCurrentIndex(0))
+                    900, lambda: (save(name), window.jobs.lower_tabs.setCurrentIndex(0))
                 )
 
-            QTimer.singleShot(delay + 1700, details)
+            QTimer.singleShot(delay + 1700, lambda: details("Nov", "jobs-details"))
+            # A job keeps the rows it left out; emoji in its title.
+            QTimer.singleShot(delay + 5100, lambda: details("Gar", "jobs-left-out"))
 
             def api_settings() -> None:
                 window.nav.setCurrentRow(PAGES.index("Settings"))
@@ -287,7 +308,7 @@ def main(out_dir: Path) -> int:
                 bar.setValue(bar.maximum())
                 QTimer.singleShot(500, lambda: save("settings-api"))
 
-            QTimer.singleShot(delay + 3700, api_settings)
+            QTimer.singleShot(delay + 6300, api_settings)
 
             def storage_settings() -> None:
                 page = window.settings_page
@@ -299,8 +320,8 @@ def main(out_dir: Path) -> int:
                 page.scroller.verticalScrollBar().setValue(top - 60)  # Rendering's cluster rows on
                 QTimer.singleShot(400, lambda: save("settings-storage"))
 
-            QTimer.singleShot(delay + 4300, storage_settings)
-            QTimer.singleShot(delay + 5100, wizard)
+            QTimer.singleShot(delay + 6900, storage_settings)
+            QTimer.singleShot(delay + 7700, wizard)
 
         QTimer.singleShot(300, start)
         QTimer.singleShot(120_000, app.quit)  # never hang a build

@@ -50,16 +50,19 @@ def record() -> dict[str, Any]:
 
 
 def test_the_timeline_tells_attempts_retries_and_uploads_in_order() -> None:
-    told = [m.text for m in timeline(record())]
+    moments = timeline(record())
+    told = [m.text for m in moments]
     assert told == [
         "Job created",
         "Job started",
-        "Row 2 “Sky”: attempt completed in 1 min 05 s",
-        "Row 3 “Bees”: attempt failed in 30 s — the renderer crashed",
-        "Row 3 “Bees”: retry (attempt 2) failed in 40 s — no voice",
+        "Row 2 “Sky”: attempt completed after 1 min 05 s",
+        "Row 3 “Bees”: attempt failed after 30 s — the renderer crashed",
+        "Row 3 “Bees”: retry (attempt 2) failed after 40 s — no voice",
         "Job failed",
         "Row 2 “Sky”: published on YouTube (https://www.youtube.com/watch?v=v1)",
     ]
+    # An attempt is stamped when it ended, not when it began.
+    assert moments[2].at == datetime(2026, 12, 2, 9, 2, 5, tzinfo=UTC)
 
 
 def test_scheduling_in_words() -> None:

@@ -258,3 +258,20 @@ def test_a_crossfade_goes_from_one_picture_to_the_next() -> None:
     assert half.dtype == np.uint8 and half[1, 1].tolist() == [128, 128, 128]
     assert half[0, 0].tolist() == [5, 100, 0]
     assert crossfade(new, old, 0.25)[1, 1].tolist() == [191, 191, 191]  # 255 × ¾, rounded
+
+
+@pytest.mark.parametrize(
+    ("title", "stem"),
+    [
+        ("Café au lait!", "cafe-au-lait"),
+        ("مرحبا بالعالم", "مرحبا-بالعالم"),  # an Arabic row keeps its words
+        ("नमस्ते दुनिया", "नमस्ते-दुनिया"),
+        ("東京 Tokyo 🎬", "東京-tokyo"),
+        ("🎬 / ..", "video"),  # nothing readable left: a name still
+    ],
+)
+def test_a_videos_file_name_keeps_the_titles_letters(title: str, stem: str) -> None:
+    from app.pipeline.render import output_stem, slug
+
+    assert output_stem(3, Idea(idea_title=title)) == f"003-{stem}"
+    assert len(slug("東" * 200).encode()) <= 150  # room for suffixes in a 255-byte name

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QIcon, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QPushButton, QWizard
 from pytestqt.qtbot import QtBot
 
@@ -41,15 +41,21 @@ def seeded(data_dir: Path) -> Path:
     return data_dir
 
 
-@pytest.fixture
-def window(qtbot: QtBot, seeded: Path, tmp_path: Path) -> Iterator[MainWindow]:
+def open_window(qtbot: QtBot, data_dir: Path, tmp_path: Path, jobs: int) -> MainWindow:
+    """The main window on a data folder, shown once its ``jobs`` jobs are in the table."""
     settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
     win = MainWindow(
-        lambda: Workspace(AppPaths.resolve(seeded), front_end="gui"), ui_settings=settings
+        lambda: Workspace(AppPaths.resolve(data_dir), front_end="gui"), ui_settings=settings
     )
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: win.jobs.model.rowCount() == 3, timeout=15_000)
+    qtbot.waitUntil(lambda: win.jobs.model.rowCount() == jobs, timeout=15_000)
+    return win
+
+
+@pytest.fixture
+def window(qtbot: QtBot, seeded: Path, tmp_path: Path) -> Iterator[MainWindow]:
+    win = open_window(qtbot, seeded, tmp_path, 3)
     yield win
     win.close()
 
@@ -156,13 +162,18 @@ def test_every_control_has_an_accessible_name(window: MainWindow) -> None:
 # --- the wizard ------------------------------------------------------------------------------
 
 
-def test_the_wizard_checks_each_page(qtbot: QtBot, data_dir: Path, tmp_path: Path) -> None:
+def wizard_of(qtbot: QtBot, data_dir: Path) -> tuple[MainWindow, Workspace, JobWizard]:
+    """A window (not shown) on the data folder, with its New job wizard open."""
     workspace = Workspace(AppPaths.resolve(data_dir))
     window = MainWindow(lambda: workspace)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)
     window.new_job()
-    wizard: JobWizard = window.wizard
+    return window, workspace, window.wizard
+
+
+def test_the_wizard_checks_each_page(qtbot: QtBot, data_dir: Path, tmp_path: Path) -> None:
+    window, workspace, wizard = wizard_of(qtbot, data_dir)
     next_button = wizard.button(QWizard.WizardButton.NextButton)
 
     # 1. Source: nothing until a test connection succeeds.
@@ -206,6 +217,10 @@ def test_the_wizard_checks_each_page(qtbot: QtBot, data_dir: Path, tmp_path: Pat
     assert not page.expression.isEnabled() and not page.zone.isEnabled()  # Repeat is off
     page.recurring.setChecked(True)
     assert page.expression.isEnabled() and page.zone.isEnabled()
+    QApplication.processEvents()  # laid out again, longer: the page scrolls, nothing squeezed
+    editor, hint = page.rule_editor, page.rule_editor.minimumSizeHint()
+    assert editor.width() >= hint.width() and editor.height() >= hint.height()
+    assert editor.visibleRegion().boundingRect().width() >= hint.width()  # not clipped
     page.expression.setText("daily@07:30")
     assert len(page.preview.text().splitlines()) == 5
     page.expression.setText("daily@25:00")
@@ -907,3 +922,114 @@ def test_ctrl_q_asks_like_closing_while_videos_are_made(
     window.quit_action.trigger()
     assert window.quitting and quits == [True]
     window.quitting = False  # the fixture closes the window as a user would
+
+
+def colourful(image: QImage) -> int:
+    """Pixels with a colour (not grey, black or white): what an emoji glyph draws."""
+    count = 0
+    for x in range(image.width()):
+        for y in range(image.height()):
+            c = image.pixelColor(x, y)
+            rgb = (c.red(), c.green(), c.blue())
+            count += max(rgb) - min(rgb) > 60
+    return count
+
+
+def test_emoji_in_a_title_are_drawn_in_colour_not_boxes(
+    qtbot: QtBot, data_dir: Path, tmp_path: Path
+) -> None:
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J2"), title="Garden 🌱🔥 shorts")
+    workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J2"), title="Garden plain shorts")
+    workspace.close()
+    win = open_window(qtbot, data_dir, tmp_path, 2)
+    table, model = win.jobs.table, win.jobs.model
+    table.clearSelection()  # a selected row's colour is not an emoji's
+    seen = {}
+    for n in range(2):
+        index = model.index(n, 0)
+        assert "Garden" in str(index.data())
+        table.scrollTo(index)
+        cell = table.viewport().grab(table.visualRect(index)).toImage()
+        seen[model.row(n).title] = colourful(cell)
+    assert seen["Garden 🌱🔥 shorts"] > 20 and seen["Garden plain shorts"] == 0
+    win.close()
+
+
+def test_a_destructive_question_is_worded_for_one_job_or_several() -> None:
+    from app.ui.main_window import confirm_text
+
+    assert confirm_text("delete", ["Bees"]) == (
+        "Delete “Bees” and its history? Its videos stay in their folder."
+    )
+    assert confirm_text("delete", ["Bees", "Cats"]).startswith("Delete 2 jobs and their history")
+    assert confirm_text("cancel", ["Bees"]).startswith("Cancel “Bees”? Its items")
+
+
+def test_closing_without_a_tray_says_that_it_quits(window: MainWindow, qtbot: QtBot) -> None:
+    assert window.tray is None
+    window.run_engine = True  # the app's window: it runs the schedules
+    try:
+        window.close()
+        box = window.findChild(QMessageBox, "no-tray")
+        assert box is not None and box.isVisible()
+        assert "no system tray for Cadence to keep running in" in box.text()
+        assert "closing the window quits it" in box.text()
+        keep = next(b for b in box.buttons() if b.text() == "Keep open")
+        keep.click()
+        qtbot.waitUntil(lambda: window.findChild(QMessageBox, "no-tray") is None)
+        assert window.isVisible() and not window.quitting
+    finally:
+        window.run_engine = False
+
+
+def test_esc_in_the_wizard_asks_before_discarding_what_was_typed(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    window, _workspace, wizard = wizard_of(qtbot, data_dir)
+    wizard.show()
+    qtbot.keyClick(wizard, Qt.Key.Key_Escape)  # nothing typed: it just closes
+    assert not wizard.isVisible()
+
+    window.new_job()
+    wizard = window.wizard
+    wizard.show()
+    wizard.source.location.setText(str(DEMO_SHEET))
+    qtbot.keyClick(wizard, Qt.Key.Key_Escape)
+    box = wizard.findChild(QMessageBox, "discard-job")
+    assert box is not None and box.isVisible() and wizard.isVisible()
+    next(b for b in box.buttons() if b.text() == "Keep editing").click()
+    assert wizard.isVisible() and wizard.source.location.text() == str(DEMO_SHEET)
+    wizard.reject()  # the close button asks the same
+    box = wizard.findChild(QMessageBox, "discard-job")
+    next(b for b in box.buttons() if b.text() == "Discard").click()
+    assert not wizard.isVisible()
+    window.close()
+    window.shutdown()
+
+
+def test_the_rules_hint_is_a_hint_not_a_problem(qtbot: QtBot) -> None:
+    from app.ui.rule_editor import RuleEditor
+
+    editor = RuleEditor()
+    qtbot.addWidget(editor)
+    editor.show()
+    assert editor.hint.isVisible() and "Add a rule" in editor.hint.text()
+    assert editor.problem.text() == ""  # the red line says nothing while nothing is wrong
+    assert "#b91c1c" not in editor.hint.styleSheet()
+    editor.add_rule()
+    assert not editor.hint.isVisible()
+    editor.remove_rule()
+    assert editor.hint.isVisible() and editor.problem.text() == ""
+
+
+def test_the_first_welcome_step_is_done_once_the_demo_job_is_used(data_dir: Path) -> None:
+    workspace = Workspace(AppPaths.resolve(data_dir))
+    try:
+        workspace.ensure_demo()
+        assert workspace.dashboard()["welcome"]["sheet"] is False
+        demo = next(j for j in workspace.jobs() if j.title.startswith("Demo:"))
+        workspace.job_action(demo.id, "resume")
+        assert workspace.dashboard()["welcome"]["sheet"] is True
+    finally:
+        workspace.close()

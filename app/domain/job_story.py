@@ -60,7 +60,7 @@ def _span(seconds: float) -> str:
 
 
 def timeline(record: dict[str, Any]) -> list[Moment]:
-    """Created, started, each item's attempts (with how long each took and how it ended),
+    """Created, started, each item's attempts (when each ended, how, and how long it took),
     uploads, finished — oldest first."""
     moments: list[Moment] = []
     created = _when(record.get("created_at"))
@@ -81,12 +81,9 @@ def timeline(record: dict[str, Any]) -> list[Moment]:
                 continue
             outcome = entry.get("outcome") or "ended"
             error = f" — {entry['error']}" if entry.get("error") else ""
-            moments.append(
-                Moment(
-                    began,
-                    f"{label}: {what} {outcome} in {_span((ended - began).total_seconds())}{error}",
-                )
-            )
+            took = _span((ended - began).total_seconds())
+            # Stamped when it ended (what the line says happened then), with how long it took.
+            moments.append(Moment(ended, f"{label}: {what} {outcome} after {took}{error}"))
         upload = item.get("upload") or {}
         published = _when(upload.get("publish_at"))
         if upload.get("video_id") and upload.get("status") in ("published", "scheduled"):

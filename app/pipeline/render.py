@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from app.domain.estimate import STAGES
 from app.domain.idea import Idea
 from app.domain.output import Container, OutputConfig
 from app.export import write_atomically
@@ -47,7 +48,6 @@ from app.pipeline.visuals import (
 
 log = logging.getLogger(__name__)
 
-STAGES = ("script", "speech", "captions", "visuals", "encode", "thumbnail", "metadata")
 Progress = Callable[[str, float], None]
 
 
@@ -90,6 +90,9 @@ class RenderResult:
     resumed_from: str | None
     warnings: list[str]
     credits: list[str] = field(default_factory=list)  # the stock clips used, whom to thank
+    # What estimates learn from: the narration (words, sentences, seconds, at what rate), the
+    # shape and preset it was made at, and the seconds each stage took.
+    measure: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
@@ -99,10 +102,24 @@ class RenderResult:
         return [self.video, self.thumbnail, self.captions, self.metadata]
 
 
+SLUG_BYTES = 150  # a file name's stem, with room for suffixes in a 255-byte name
+
+
 def slug(text: str, limit: int = 60) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    cleaned = re.sub(r"[^a-zA-Z0-9]+", "-", ascii_text).strip("-").lower()
-    return cleaned[:limit].rstrip("-") or "video"
+    """A readable file-name part from a title: Latin letters lose their accents ("Café" →
+    "cafe"), other scripts keep their letters ("مرحبا بالعالم" → "مرحبا-بالعالم"),
+    everything else (punctuation, emoji, separators) becomes a hyphen."""
+    kept = []
+    for char in unicodedata.normalize("NFC", text):
+        if not char.isascii():
+            plain = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+            char = plain or char
+        for c in char:
+            kept.append(c if unicodedata.category(c)[0] in "LMN" else "-")
+    cleaned = re.sub(r"-+", "-", "".join(kept)).strip("-").lower()[:limit].rstrip("-")
+    while len(cleaned.encode("utf-8")) > SLUG_BYTES:
+        cleaned = cleaned[:-1].rstrip("-")
+    return cleaned or "video"
 
 
 def output_stem(row: int, idea: Idea) -> str:
@@ -182,10 +199,12 @@ def render_item(
     if resumed_from == STAGES[0] or not any(checkpoints.done(s) for s in STAGES):
         resumed_from = None
     warnings: list[str] = []
+    marks: list[tuple[str, float]] = []  # (stage, when it began)
 
     def stage(name: str) -> Callable[[float], None]:
         if should_stop():
             raise Canceled
+        marks.append((name, time.monotonic()))
         progress(name, 0.0)
         return lambda fraction: progress(name, fraction)
 
@@ -352,6 +371,23 @@ def render_item(
     _publish(encoded, video, copy=False)
     shutil.rmtree(workdir, ignore_errors=True)
     progress("metadata", 1.0)
+    ended = time.monotonic()
+    ends = [when for _name, when in marks[1:]] + [ended]
+    measure = {
+        "words": sum(len(sentence.split()) for sentence in sentences),
+        "sentences": len(sentences),
+        "narration": round(float(speech["duration"]), 2),
+        "wpm": style.voice_rate or settings.speech.rate_wpm,
+        "pause": settings.speech.pause_seconds,
+        "engine": speech.get("engine"),
+        "resolution": config.resolution.value,
+        "vertical": config.vertical,
+        "optimize": config.optimize.value,
+        "stages": {
+            name: round(end - began_at, 2)
+            for (name, began_at), end in zip(marks, ends, strict=True)
+        },
+    }
     return RenderResult(
         video,
         thumbnail,
@@ -362,6 +398,7 @@ def render_item(
         resumed_from,
         warnings,
         footage.credits(shots),
+        measure,
     )
 
 

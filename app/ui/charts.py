@@ -1,8 +1,9 @@
 """Charts for the monitor and the dashboard, drawn with pyqtgraph.
 
 pyqtgraph takes about half a second to import, so pages build their charts after their
-first paint (`deferred`); until then a caption says what is coming. Colours follow the
-window's palette, so charts read the same in the light and the dark theme.
+first paint (`deferred`); until then a caption says what is coming. A chart stays hidden
+until it is first given its figures — never an empty frame with made-up 0.1…0.9 axes.
+Colours follow the window's palette, so charts read the same in the light and the dark theme.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ class Chart(pg.PlotWidget):
         item.showGrid(x=False, y=True, alpha=0.15)
         self.shown_title = title
         self.follow_palette()
+        self.setHidden(True)  # until its figures come (`reveal`)
+
+    def reveal(self) -> None:
+        """Its figures came: the chart shows (it was hidden until then)."""
+        if self.isHidden():
+            self.setHidden(False)
 
     def follow_palette(self) -> None:
         """The window's colours: at first, and again when the theme changes."""
@@ -101,6 +108,7 @@ class LiveChart(Chart):
         ]
 
     def show_points(self, lines: Sequence[tuple[list[float], list[float]]]) -> None:
+        self.reveal()
         for curve, (xs, ys) in zip(self.curves, lines, strict=False):
             curve.setData([x / self.per for x in xs], ys)
 
@@ -127,6 +135,7 @@ class Bars(Chart):
                 legend.addItem(pg.BarGraphItem(x=[], height=[], width=1, brush=colour), name)
 
     def show_bars(self, xs: Sequence[float], heights: Sequence[Sequence[float]]) -> None:
+        self.reveal()
         for item in self.items:
             self.removeItem(item)
         self.items = []
@@ -170,6 +179,7 @@ class Trend(Chart):
         )  # fmt: skip
 
     def show_values(self, values: Sequence[float | None]) -> None:
+        self.reveal()
         if all(v is None for v in values):  # nothing to draw (and no all-NaN warnings)
             self.curve.setData([], [])
         else:
@@ -207,6 +217,7 @@ class WeekStrip(Chart):
         self, first: date, days: int, moments: Sequence[tuple[datetime, str, object]]
     ) -> None:
         """``moments``: (local time, kind, what a click passes on)."""
+        self.reveal()
         spots = []
         for when, kind, data in moments:
             column = (when.date() - first).days

@@ -97,6 +97,12 @@ def open_workspace(paths: AppPaths) -> Workspace:
     return Workspace(paths, front_end="gui")
 
 
+NO_TRAY_TO_START_IN = (
+    "this desktop has no system tray to start in, so the window opens instead "
+    "(closing it quits Cadence)"
+)
+
+
 def run_gui(paths: AppPaths, in_tray: bool = False) -> int:
     # Before PySide6, whose import hook reads the source of every module imported after it.
     from app.store.first_look import first_page
@@ -140,6 +146,11 @@ def run_gui(paths: AppPaths, in_tray: bool = False) -> int:
     if in_tray and window.tray is not None:
         log.info("started in the tray (the window opens from its icon)")
     else:
+        if in_tray:  # asked to start hidden, with nowhere to hide: say so, show the window
+            told = NO_TRAY_TO_START_IN
+            print(f"cadence: {told}", file=sys.stderr)
+            log.warning(told)
+            window.statusBar().showMessage(told, 30_000)
         window.show()
     quitting = asyncio.Event()
 

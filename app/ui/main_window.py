@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -48,6 +49,7 @@ from app.store.job_row import JobRow
 from app.ui.approval import ApprovalDialog
 from app.ui.background import Background
 from app.ui.engine_host import EngineHost
+from app.ui.fonts import use_bundled_emoji
 from app.ui.job_table import changes, prepare
 from app.ui.opener import open_or_offer
 from app.ui.pages.analytics import AnalyticsPage
@@ -116,6 +118,31 @@ def collect_again() -> None:
         gc.enable()
 
 
+def confirm_text(action: str, titles: list[str]) -> str:
+    """The question a destructive action asks first, worded for one job or several."""
+    if len(titles) == 1:
+        if action == "cancel":
+            return f"Cancel “{titles[0]}”? Its items not yet rendered will not be rendered."
+        return f"Delete “{titles[0]}” and its history? Its videos stay in their folder."
+    if action == "cancel":
+        return f"Cancel {len(titles)} jobs? Items not yet rendered will not be rendered."
+    return f"Delete {len(titles)} jobs and their history? The videos stay in their folders."
+
+
+def no_tray_text(busy: int) -> str:
+    """What closing the window means on a desktop without a system tray."""
+    making = (
+        f" {plural(busy, 'video')} {'is' if busy == 1 else 'are'} being made: an encode that is "
+        "nearly done finishes first, anything else starts again when Cadence next opens."
+        if busy
+        else ""
+    )
+    return (
+        "This desktop has no system tray for Cadence to keep running in, so closing the window "
+        "quits it: scheduled jobs and publishing wait until you open Cadence again." + making
+    )
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -125,6 +152,7 @@ class MainWindow(QMainWindow):
         first_look: Callable[[int], FirstLook | None] | None = None,
     ) -> None:
         super().__init__()
+        use_bundled_emoji()  # titles with emoji show them (issue 34)
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(QIcon(str(APP_ICON)))
         self.resize(1200, 760)
@@ -373,6 +401,9 @@ class MainWindow(QMainWindow):
             if isinstance(header, QByteArray):
                 self.jobs.widths_restored = self.jobs.table.horizontalHeader().restoreState(header)
             page = int(str(settings.value("window/page", page)))
+            cards = settings.value("dashboard/cards")  # the last figures, until new ones come
+            if isinstance(cards, str):
+                self.dashboard.show_cards(cards)
             theme = str(settings.value("window/theme", "System"))
             self.settings_page.theme.setCurrentText(theme)
             apply_theme(theme)
@@ -386,6 +417,8 @@ class MainWindow(QMainWindow):
         self.ui_settings.setValue("jobs/header", self.jobs.table.horizontalHeader().saveState())
         self.ui_settings.setValue("window/page", self.nav.currentRow())
         self.ui_settings.setValue("window/theme", self.settings_page.theme.currentText())
+        if self.dashboard.shown is not None:
+            self.ui_settings.setValue("dashboard/cards", self.dashboard.cards())
         self.ui_settings.sync()
 
     def choose_theme(self, theme: str) -> None:
@@ -771,16 +804,10 @@ class MainWindow(QMainWindow):
         if not jobs or self.workspace is None:
             return
         if action in ("cancel", "delete"):  # destructive: ask first
-            names = "“" + jobs[0].title + "”" if len(jobs) == 1 else f"{len(jobs)} jobs"
-            question = (
-                f"Cancel {names}? Items not yet rendered will not be rendered."
-                if action == "cancel"
-                else f"Delete {names} and their history? The videos stay in their folders."
-            )
             answer = QMessageBox.question(
                 self,
                 action.capitalize(),
-                question,
+                confirm_text(action, [j.title for j in jobs]),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,  # a slip of Enter must not delete or cancel
             )
@@ -1356,6 +1383,39 @@ class MainWindow(QMainWindow):
         )
         return answer == QMessageBox.StandardButton.Yes
 
+    def ask_no_tray(self) -> None:
+        """Closing the window on a desktop with no system tray: Cadence cannot keep working
+        hidden, so the user is told that closing stops it (and what is being made)."""
+        if self.ui_settings is not None and self.ui_settings.value(
+            "tray/none_ok", False, type=bool
+        ):
+            self.quit_app()
+            return
+        if self.findChild(QMessageBox, "no-tray") is not None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Quit Cadence?", no_tray_text(self.engine.busy), parent=self
+        )
+        box.setObjectName("no-tray")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Keep open", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.setCheckBox(QCheckBox("Don't ask again"))
+
+        def answered(_code: int) -> None:
+            if box.clickedButton() is not quit_button:
+                return
+            check = box.checkBox()
+            if check is not None and check.isChecked() and self.ui_settings is not None:
+                self.ui_settings.setValue("tray/none_ok", True)
+            self.quitting = True  # asked already: no second question
+            self.quit_app()
+
+        box.finished.connect(answered)
+        box.open()
+
     def quit_app(self) -> None:
         """Quit, asked by the user (Ctrl+Q, the tray's Quit): confirmed while work runs."""
         if not self.quitting and not self.confirm_quit():
@@ -1406,8 +1466,12 @@ class MainWindow(QMainWindow):
                 if self.ui_settings is not None:
                     self.ui_settings.setValue("tray/told", True)
             return
+        if self.tray is None and not self.quitting and self.run_engine:
+            # No tray to keep working in: closing quits, so it says so and asks first.
+            event.ignore()
+            self.ask_no_tray()
+            return
         if self.tray is None and not self.quitting and not self.confirm_quit():
-            # No tray to keep working in: closing quits, so it is asked first while work runs.
             event.ignore()
             return
         self.closed = True  # for good: an engine still loading must not start after this

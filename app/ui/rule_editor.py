@@ -78,11 +78,20 @@ class RuleEditor(QWidget):
         self.loading = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
+        # A hint, not a problem: muted, shown while there are no rules.
+        self.hint = QLabel(
+            "No rules: rows render whenever the schedule allows. Add a rule to "
+            "limit when, how many or which rows render."
+        )
+        self.hint.setWordWrap(True)
+        self.hint.setEnabled(False)  # the palette's muted text, in light and dark themes
+        self.hint.setAccessibleName("About rules")
+        outer.addWidget(self.hint)
         row = QHBoxLayout()
         left = QVBoxLayout()
         self.listing = QListWidget()
         self.listing.setAccessibleName("Rules")
-        self.listing.setMaximumWidth(200)
+        self.listing.setMaximumWidth(160)
         self.listing.currentRowChanged.connect(self._chosen)
         left.addWidget(self.listing)
         buttons = QHBoxLayout()
@@ -119,15 +128,16 @@ class RuleEditor(QWidget):
         self.action.addItem("wait until it ends", "delay")
         for widget in (self.use_window, self.window_start, QLabel("to"), self.window_end):
             window.addWidget(widget)
-        window.addWidget(self.action, 1)
+        window.addStretch()
         form.addRow("When", window)
+        form.addRow("Inside it", self.action)  # its own row: the form fits a narrow page
         days = QHBoxLayout()
         self.days: list[QPushButton] = []
         for name in DAY_NAMES:
             toggle = QPushButton(name.capitalize())
             toggle.setCheckable(True)
             toggle.setAccessibleName(f"Only on {name.capitalize()}")
-            toggle.setMaximumWidth(52)
+            toggle.setMaximumWidth(40)
             days.addWidget(toggle)
             self.days.append(toggle)
         days.addStretch()
@@ -243,8 +253,9 @@ class RuleEditor(QWidget):
     def _show_form(self, rule: dict[str, Any] | None) -> None:
         self.form_box.setEnabled(rule is not None)
         self.remove_button.setEnabled(rule is not None)
+        self.hint.setVisible(not self.rules)
         if rule is None:
-            self.problem.setText("Add a rule to limit when, how many or which rows render.")
+            self.problem.setText("")
             return
         settings = rule.get("settings") or {}
         self.loading = True

@@ -22,12 +22,16 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -85,10 +89,21 @@ def friendly(error: DraftError, rules: list[Any]) -> str:
     return f"{label}, {name}: {message}" if name else f"{label}: {message}"
 
 
-def _top_form(page: QWidget) -> QFormLayout:
+def _top_form(page: QWidget, scroll: bool = False) -> QFormLayout:
     """A form held at the top of its page: the space left over stays below it instead of
-    opening gaps between the rows."""
+    opening gaps between the rows. ``scroll``: a form that can outgrow the page scrolls
+    instead of squeezing its rows."""
     outer = QVBoxLayout(page)
+    holder: QWidget = page
+    if scroll:
+        outer.setContentsMargins(0, 0, 0, 0)
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        holder = QWidget()
+        area.setWidget(holder)
+        outer.addWidget(area)
+        outer = QVBoxLayout(holder)
     form = QFormLayout()
     outer.addLayout(form)
     outer.addStretch(1)
@@ -601,7 +616,7 @@ class SchedulingPage(QWizardPage):
         super().__init__()
         self.setTitle("Scheduling")
         self.setSubTitle("When and how the items render; optionally, repeat this job.")
-        form = _top_form(self)
+        form = _top_form(self, scroll=True)  # with Repeat ticked it is longer than the page
         self.mode = QComboBox()
         self.mode.addItems([m.value for m in Mode])
         self.mode.setCurrentText("smart")
@@ -1119,16 +1134,23 @@ class ReviewPage(QWizardPage):
         self.warnings.setText("<br>".join(f"⚠ {w}" for w in result.warnings))
         self.show_cost(wizard, result)
 
-    def show_cost(self, wizard: JobWizard, result: WizardResult) -> None:
+    def show_cost(
+        self, wizard: JobWizard, result: WizardResult, report: SheetReport | None = None
+    ) -> None:
         """Render time, disk space, quota and when the last video is ready, estimated in the
-        background from this machine's recent renders."""
-        report = wizard.source.report
+        background from what will really be rendered (each row's script) and this machine's
+        recent renders. ``report``: the rows at the job's level, once counted."""
+        self.estimating += 1
+        ticket = self.estimating
+        if result.level is not Level.MODERATE and report is None:
+            self.cost.setText("<i>Estimating what it will take…</i>")
+            return  # the rows at the job's level are being counted: shown with them
+        report = report or wizard.source.report
         if wizard.estimate is None or report is None:
             self.cost.setText("")
             return
-        durations = [float(r.idea.duration_seconds) for r in report.valid_rows if r.idea]
-        self.estimating += 1
-        ticket = self.estimating
+        ideas = [r.idea for r in report.valid_rows if r.idea]
+        left_out = len(report.invalid_rows)
         self.cost.setText("<i>Estimating what it will take…</i>")
         estimate = wizard.estimate
 
@@ -1136,12 +1158,21 @@ class ReviewPage(QWizardPage):
             if ticket == self.estimating:
                 self.cost.setText("<br>".join(f"<b>{line}</b>" for line in found.lines()))
 
+        def failed(error: BaseException) -> None:
+            if ticket == self.estimating:
+                self.cost.setText(f"No estimate: {error}")
+
         wizard.source.background.run(
             lambda: estimate(
-                durations, result.output_config, result.scheduling, bool(result.publish)
+                ideas,
+                result.output_config,
+                result.scheduling,
+                bool(result.publish),
+                style=result.style,
+                left_out=left_out,
             ),
             shown,
-            lambda error: self.cost.setText(f"No estimate: {error}"),
+            failed,
         )
 
     def recount(self, wizard: JobWizard, spec: SourceSpec, level: Level) -> None:
@@ -1159,6 +1190,7 @@ class ReviewPage(QWizardPage):
                 f"{valid} {'video' if valid == 1 else 'videos'} (at the {level.value} level)",
             )
             self.summary.setText(text)
+            self.show_cost(wizard, wizard.result(), report)
             if not valid:
                 self.warnings.setText(
                     f"⚠ No row is valid at the {level.value} level — go back and choose another."
@@ -1185,12 +1217,12 @@ class JobWizard(QWizard):
         styles: Callable[[], list[str]] | None = None,
     ) -> None:
         super().__init__(parent)
-        self.estimate = estimate  # (durations, output config, scheduling, upload) -> Estimate
+        self.estimate = estimate  # (ideas, output config, scheduling, upload, style=, left_out=)
         self.setWindowTitle("New job")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Create")
-        self.resize(720, 620)
+        self.resize(840, 660)
         self.source = SourcePage(background, check)
         self.output = OutputPage(background, test_footage)
         self.details = DetailsPage()
@@ -1212,6 +1244,43 @@ class JobWizard(QWizard):
         for n, page_id in enumerate(pages, start=1):  # where the user is, on every page
             step = self.page(page_id)
             step.setTitle(f"Step {n} of {len(pages)}: {step.title()}")
+        self.untouched = self.typed()
+        self.asking: QMessageBox | None = None
+
+    def typed(self) -> list[str]:
+        """What the user has put in: every text field's text."""
+        texts = [edit.text() for edit in self.findChildren(QLineEdit)]
+        return texts + [edit.toPlainText() for edit in self.findChildren(QPlainTextEdit)]
+
+    def reject(self) -> None:
+        """Esc or the close button: with nothing entered (still on the first page, no field
+        changed) it closes; else it asks first."""
+        if self.currentId() in (-1, self.startId()) and self.typed() == self.untouched:
+            super().reject()
+            return
+        if self.asking is not None:
+            self.asking.raise_()
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Discard this job?",
+            "Close the wizard and discard what you entered? Nothing was created yet.",
+            parent=self,
+        )
+        box.setObjectName("discard-job")
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+
+        def answered(_code: int) -> None:
+            self.asking = None
+            if box.clickedButton() is discard:
+                QWizard.reject(self)
+
+        box.finished.connect(answered)
+        self.asking = box
+        box.open()
 
     def draft(self, scheduling: dict[str, Any]) -> JobDraft:
         spec = self.source.spec()

@@ -177,7 +177,6 @@ class AnalyticsPage(QWidget):
         self.curve_chart.getPlotItem().getAxis("bottom").setLabel("days after publishing")
         self.weekday_chart = Bars("Mean views by weekday published", [("views", NEUTRAL)])
         self.hour_chart = Bars("Mean views by hour published", [("views", NEUTRAL)])
-        self.chart_note.hide()
         for chart in (self.curve_chart, self.weekday_chart, self.hour_chart):
             chart.setMinimumWidth(220)
             self.chart_row.addWidget(chart, 1)
@@ -188,6 +187,7 @@ class AnalyticsPage(QWidget):
         if report is None or self.curve_chart is None:
             return
         assert self.weekday_chart is not None and self.hour_chart is not None
+        self.chart_note.hide()
         medians = report["median_curve"]
         self.curve_chart.show_points([medians])
         self.curve_chart.setXRange(0, CURVE_DAYS, padding=0)

@@ -8,6 +8,7 @@ built after the page's first paint (pyqtgraph takes half a second to import).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,7 @@ def _card(title: str) -> tuple[QFrame, QLabel]:
     frame = QFrame()
     frame.setFrameShape(QFrame.Shape.StyledPanel)
     layout = QVBoxLayout(frame)
-    value = emphasised(QLabel("–"), 22)
+    value = emphasised(QLabel(""), 22)  # nothing until a figure comes (no dash placeholders)
     caption = muted(QLabel(title))
     layout.addWidget(value)
     layout.addWidget(caption)
@@ -137,6 +138,15 @@ class DashboardPage(QWidget):
     act = Signal(str)  # an attention card's action: job:ID | approve | settings
     welcome_chosen = Signal(str)  # a welcome step's button: new | channel | demo
 
+    def welcome_gone(self) -> None:
+        """The welcome panel is dismissed: the page stays where it was (the focus goes to the
+        button above the panel, not to whatever widget below would scroll into view)."""
+        bar = self.scroller.verticalScrollBar()
+        where = bar.value()
+        self.new_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.welcome.hide()
+        bar.setValue(min(where, bar.maximum()))
+
     def __init__(self) -> None:
         super().__init__()
         outer = QVBoxLayout(self)
@@ -160,10 +170,11 @@ class DashboardPage(QWidget):
         layout.addLayout(top)
         self.welcome = WelcomePanel()
         self.welcome.chosen.connect(self.welcome_chosen.emit)
-        self.welcome.dismissed.connect(self.welcome.hide)
+        self.welcome.dismissed.connect(self.welcome_gone)
         self.welcome.hide()  # shown on a first run, once the workspace says what is done
         self.welcome_wanted = False
         layout.addWidget(self.welcome)
+        self.scroller = scroll
 
         grid = QGridLayout()
         self.values: dict[str, QLabel] = {}
@@ -220,6 +231,22 @@ class DashboardPage(QWidget):
         lists.addLayout(left)
         lists.addLayout(right)
         layout.addLayout(lists, 1)
+
+    def cards(self) -> str:
+        """The figures on the cards, to show at the next start until new ones come."""
+        return json.dumps({key: label.text() for key, label in self.values.items()})
+
+    def show_cards(self, saved: str) -> None:
+        """The last session's figures (`cards`), shown before this session's arrive."""
+        try:
+            figures = json.loads(saved)
+        except ValueError:
+            return
+        if not isinstance(figures, dict):
+            return
+        for key, label in self.values.items():
+            if isinstance(figures.get(key), str) and not label.text():
+                label.setText(figures[key])
 
     def show_overview(self, overview: dict[str, Any]) -> None:
         totals = overview["totals"]
@@ -282,7 +309,6 @@ class DashboardPage(QWidget):
         )
         self.rate_chart = Trend("Success rate per day", "%", ymax=100)
         self.week_chart = WeekStrip("Planned, the next 7 days", PLANNED_KINDS, self._picked)
-        self.chart_note.hide()
         self.chart_row.addWidget(self.made_chart, 3)
         self.chart_row.addWidget(self.rate_chart, 2)
         self.week_row.addWidget(self.week_chart)
@@ -299,6 +325,7 @@ class DashboardPage(QWidget):
         from app.ui.charts import day_ticks
 
         assert self.rate_chart is not None and self.week_chart is not None
+        self.chart_note.hide()
         made: list[Day] = shown["made"]
         xs = list(range(len(made)))
         self.made_chart.show_bars(xs, [[d.completed for d in made], [d.failed for d in made]])
