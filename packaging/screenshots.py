@@ -40,7 +40,7 @@ def seed(workspace: object) -> None:
                          priority=Priority.HIGH, scheduling={"mode": "smart"})  # fmt: skip
     workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J4"), title="Cooking basics",
                          priority=Priority.LOW)  # fmt: skip
-    workspace.create_job(SourceSpec(str(garden_sheet(workspace))), title="Garden hacks 🌱🪴",
+    workspace.create_job(SourceSpec(str(garden_sheet())), title="Garden hacks 🌱🪴",
                          priority=Priority.NORMAL)  # fmt: skip  # emoji; rows left out
     # After the renders above (no bucket here); no keys: they would go to your real keyring.
     workspace.settings.set("storage.target", "s3://my-channel-videos/cadence")
@@ -58,7 +58,7 @@ def seed(workspace: object) -> None:
 CHANNEL = "UCd3m0ChAnNeLcAdEnCe0001"
 
 
-def garden_sheet(workspace: object) -> Path:
+def garden_sheet() -> Path:
     """The demo sheet's rows and two with mistakes, which the job leaves out and keeps."""
     import csv
 
@@ -69,7 +69,7 @@ def garden_sheet(workspace: object) -> Path:
                  "", "", ""])  # fmt: skip
     rows.append(["Seed bombs", "", "", "", "60", "myspace", "Clay, compost, seeds.",
                  "", "", ""])  # fmt: skip
-    path = workspace.paths.data_dir / "garden.csv"  # type: ignore[attr-defined]
+    path = Path(tempfile.mkdtemp()) / "garden.csv"  # a user's folder, not Cadence's own
     with path.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
     return path
