@@ -230,3 +230,31 @@ def test_the_monitor_charts_an_hour_of_samples_and_counts_videos_made(qtbot: QtB
     finally:
         apply_theme("System")
     background.shutdown()
+
+
+def test_got_it_hides_the_welcome_and_keeps_the_page_where_it_was(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    page = DashboardPage()
+    qtbot.addWidget(page)
+    page.resize(900, 380)  # short: the page scrolls
+    page.welcome_wanted = True
+    totals = {
+        "jobs_total": 1, "jobs_by_state": {"paused": 1}, "items_completed": 0,
+        "success_rate": None, "completed_last_day": 0,
+    }  # fmt: skip
+    failures = [{"job": "J", "row": n, "error": "x", "job_id": 1} for n in range(30)]
+    page.show_overview({"totals": totals, "next_runs": [], "failures": failures,
+                        "attention": [], "welcome": {"sheet": True}})  # fmt: skip
+    assert page.welcome.marks["sheet"].text() == "✓"
+    page.show()
+    page.activateWindow()
+    qtbot.waitExposed(page)
+    bar = page.scroller.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    got_it = next(b for b in page.welcome.findChildren(QPushButton) if b.text() == "Got it")
+    got_it.setFocus()
+    got_it.click()
+    QApplication.processEvents()
+    assert not page.welcome.isVisible()
+    assert bar.value() == 0  # the focus did not fall to the list at the bottom
