@@ -413,7 +413,11 @@ def test_a_worker_with_the_shared_folder_writes_there_and_reads_inputs_from_it(
         assert "w1 (1 at a time, shared folder)" in said and "w2 (1 at a time)" in said
         with workspace.db.read() as session:
             items = session.scalars(select(Item).where(Item.job_id == job)).all()
-            assert {names[engine.cluster.placed[i.id]] for i in items} == {"w1"}
+            # Every render the cluster answered was worker 1's. (On a loaded machine Dask can
+            # lose track of a render that did write its video in place; the retry then finds
+            # the video and adopts it, so that item has no worker — seen once in CI.)
+            placed = [engine.cluster.placed.get(i.id) for i in items]
+            assert {names[w] for w in placed if w is not None} == {"w1"}
             videos = [Path(i.outputs["video"]) for i in items]
         engine.cluster.close()
         scratch = cluster.folders[0]
