@@ -145,4 +145,7 @@ say "ruff"
 say "mypy"
 "$venv/bin/mypy"
 say "pytest"
-exec "$venv/bin/python" -m pytest "$@"
+# Two test processes (`-n 0` among ARGS runs them in this one): most tests wait on renders,
+# subprocesses and servers, so two share the cores well. Each process takes the next test
+# when it is free; the PyInstaller build goes first, the qasync tests last (see conftest).
+exec "$venv/bin/python" -m pytest -n "${CADENCE_TEST_PROCESSES:-2}" --dist load "$@"

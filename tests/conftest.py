@@ -70,8 +70,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "qtbot" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.gui)
     # A closed qasync loop leaves Qt state behind that crashes a later test's own Qt event
-    # loop (seen as a segfault in qtbot.waitUntil): tests that run one go last.
-    items.sort(key=lambda item: item.get_closest_marker("qasync") is not None)
+    # loop (seen as a segfault in qtbot.waitUntil): tests that run one go last. The
+    # PyInstaller build (two minutes) goes first, so that with several test processes
+    # (`pytest -n 2`) the others run beside it instead of after it.
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("qasync") is not None,
+            item.get_closest_marker("package") is None,
+        )
+    )
 
 
 @pytest.fixture
