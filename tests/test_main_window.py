@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from pytestqt.qtbot import QtBot
 
 from app.domain.errors import UserError
@@ -175,3 +176,21 @@ def test_work_done_at_once_is_answered_from_the_event_loop_not_inside_run(qtbot:
     assert seen == []  # nothing inside `run`
     qtbot.waitUntil(lambda: len(seen) == 2, timeout=5_000)
     assert seen == ["no such folder", "got 1"]  # in the order the work finished
+
+
+def test_an_answer_for_a_view_closed_meanwhile_is_dropped_not_raised(qtbot: QtBot) -> None:
+    """A dialog closes (and is deleted) while its read runs: the answer has nowhere to go.
+    It is dropped quietly — no "Exceptions caught in Qt event loop" — and other bugs still
+    surface."""
+    from PySide6.QtWidgets import QComboBox
+
+    background = Background()
+    box = QComboBox()
+    box.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(box), timeout=5_000)
+    seen: list[str] = []
+    background.run(lambda: ["a"], lambda names: box.addItems(names), seen.append)
+    background.run(lambda: 1, lambda value: seen.append(f"then {value}"), seen.append)
+    qtbot.waitUntil(lambda: seen == ["then 1"], timeout=5_000)
+    assert background.pending == 0
+    background.shutdown()

@@ -83,7 +83,14 @@ class Background(QObject):
             return
         if is_error:
             log.debug("background work failed: %r", value)
-        callback(value)
+        try:
+            callback(value)
+        except RuntimeError as exc:
+            # The view that asked was closed and deleted while the work ran (a dialog, a
+            # window torn down): its answer has nowhere to go. Anything else is a bug.
+            if "already deleted" not in str(exc):
+                raise
+            log.debug("a late answer for a view that is gone was dropped: %s", exc)
 
     def shutdown(self) -> None:
         self.closed = True
