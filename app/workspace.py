@@ -786,12 +786,13 @@ class Workspace:
 
     # Estimates
 
-    def render_pace(self) -> Pace:
-        """This computer's recent whole renders, as estimates learn from them."""
+    def render_pace(self, sizes: bool = True) -> Pace:
+        """This computer's recent whole renders, as estimates learn from them (``sizes``:
+        with their videos' sizes, for disk estimates — a file look each)."""
         from app.store.stats import render_pace
 
         with self.db.read() as session:
-            return render_pace(session)
+            return render_pace(session, sizes)
 
     def video_lengths(
         self, ideas: list[Any], style: str | None = None, pace: Pace | None = None
@@ -839,15 +840,14 @@ class Workspace:
     ) -> Estimate:
         """What a job of these ideas will take (the wizard's Review, ``jobs create
         --dry-run``): render time, disk, quota, when its last video is ready."""
-        from app.domain.estimate import estimate
+        from app.domain.estimate import estimate, job_lanes
 
         start_at = scheduling.get("start_at")
         now = datetime.now(UTC)
         start = max(now, datetime.fromisoformat(start_at)) if start_at else now
         limits = self.quota_limits()
-        lanes = int(
-            scheduling.get("max_concurrent") or self.settings.integer("engine.max_concurrent")
-        )
+        engine = self.settings.integer("engine.max_concurrent")
+        lanes = job_lanes(scheduling.get("max_concurrent"), engine)
         pace = self.render_pace()
         return estimate(
             self.video_lengths(ideas, style, pace),

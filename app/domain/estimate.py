@@ -265,6 +265,20 @@ def time_left(plan: Mapping[str, float], stage: str, fraction: float, in_stage: 
     return left_here + sum(plan.get(name, 0.0) for name in after)
 
 
+def job_lanes(job_max: object, engine_max: object) -> int:
+    """How many of a job's videos render at once: the job's own cap (its scheduling's
+    ``max_concurrent``; none → the engine's), never more than the engine's; at least 1."""
+    engine = _whole(engine_max)
+    return min(engine, _whole(job_max or engine))
+
+
+def _whole(value: object) -> int:
+    try:
+        return max(1, int(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return 1
+
+
 def finish_times(
     lanes: int, busy: Iterable[float], work: Iterable[tuple[float, float]]
 ) -> list[float]:

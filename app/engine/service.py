@@ -655,7 +655,7 @@ class Engine:
         try:
             with self._pace_lock:
                 if self._pace is None or self._pace[0] != self._finished:
-                    self._pace = (self._finished, self.workspace.render_pace())
+                    self._pace = (self._finished, self.workspace.render_pace(sizes=False))
                 pace = self._pace[1]
             idea = Idea.from_dict(claim.idea)
             length = self.workspace.video_lengths([idea], claim.style or None, pace)[0]

@@ -521,25 +521,20 @@ def _publishing(session: Session, ids: Collection[int] | None = None) -> dict[in
     )
 
 
-def _whole(value: Any) -> int:
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
-        return 1
-
-
 def _etas(session: Session) -> dict[int, datetime]:
     """When each running job should finish, from its own pace so far (running jobs only:
     they are few, so this stays cheap with many jobs)."""
+    from app.domain.estimate import job_lanes
     from app.store.settings import get_setting
     from app.store.stats import job_eta, render_pace
 
     etas = {}
-    pace = None
+    pace, engine = None, None
     for job in session.scalars(select(Job).where(Job.state == State.RUNNING.value)):
-        pace = pace or render_pace(session, sizes=False)
-        engine = _whole(get_setting(session, "engine.max_concurrent", 1))
-        lanes = min(engine, _whole((job.scheduling or {}).get("max_concurrent") or engine))
+        if pace is None:  # read once, for every running job
+            pace = render_pace(session, sizes=False)
+            engine = get_setting(session, "engine.max_concurrent", 1)
+        lanes = job_lanes((job.scheduling or {}).get("max_concurrent"), engine)
         eta = job_eta(session, job, lanes, pace)
         if eta:
             etas[job.id] = eta

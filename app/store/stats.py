@@ -12,7 +12,7 @@ from sqlalchemy import CursorResult, Integer, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import UserError
-from app.domain.estimate import RECENT, Measured, Pace, finish_times, minute_up
+from app.domain.estimate import RECENT, Measured, Pace, finish_times, job_lanes, minute_up
 from app.domain.scheduling import SKIPPED
 from app.domain.states import State
 from app.store.models import AuditEntry, Execution, Item, Job, utcnow
@@ -60,8 +60,8 @@ def job_progress(
         State.PENDING.value,
         State.RUNNING.value,
     ):
-        lanes = int((job.scheduling or {}).get("max_concurrent") or concurrency)
-        eta = job_eta(session, job, min(max(1, lanes), max(1, concurrency)), pace)
+        lanes = job_lanes((job.scheduling or {}).get("max_concurrent"), concurrency)
+        eta = job_eta(session, job, lanes, pace)
     now = utcnow()
     end = job.finished_at or now
     limited = job.rate_limited_until is not None and job.rate_limited_until > now
