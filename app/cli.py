@@ -31,6 +31,8 @@ from app import (
     cli_storage,
     cli_voices,
     cli_worker,
+    ops,
+    queries,
 )
 from app.cli_common import EscapingStream, printable, record_id
 from app.domain.errors import UserError
@@ -40,9 +42,10 @@ from app.domain.states import State
 from app.domain.validation import Level, RowReport, Rules, SheetReport
 from app.export import FORMATS
 from app.logs import setup_logging
+from app.ops.jobs import JobRequest
 from app.paths import AppPaths, expand
+from app.services import Services
 from app.sources.intake import SourceSpec, load_report
-from app.workspace import Workspace
 
 log = logging.getLogger("app.cli")
 
@@ -194,11 +197,11 @@ def cmd_validate(args: argparse.Namespace, paths: AppPaths) -> int:
     spec = _spec(args)
     if spec.kind == "gsheet":  # needs the workspace's Google sign-in
         with _workspace(paths) as workspace:
-            report = workspace.check_source(spec, Level(args.level))
+            report = queries.sources.check_source(workspace, spec, Level(args.level))
     else:  # a file needs no database — but a configured script writer changes the rules
         try:
             with _workspace(paths) as workspace:
-                rules = workspace.rules(Level(args.level))
+                rules = queries.sources.rules(workspace, Level(args.level))
         except UserError:  # an unusable data folder must not stop a file's check
             rules = Rules(level=Level(args.level))
         report = load_report(spec, rules, forbidden=paths.own_folders)
@@ -229,10 +232,10 @@ def cmd_jobs_create(args: argparse.Namespace, paths: AppPaths) -> int:
     }
     if args.dry_run:
         with _workspace(paths) as workspace:
-            plan, found = workspace.preview_job(_spec(args), **options)
+            plan, found = ops.jobs.preview_job(workspace, JobRequest.of(_spec(args), **options))
         return _print_dry_run(args, plan.title, plan.report.invalid_rows, found)
     with _workspace(paths) as workspace:
-        created = workspace.create_job(_spec(args), **options)
+        created = ops.jobs.create_job(workspace, JobRequest.of(_spec(args), **options))
     skipped = created.report.invalid_rows
     if args.json:
         print(
@@ -283,7 +286,7 @@ def _print_dry_run(
 
 def cmd_jobs_list(args: argparse.Namespace, paths: AppPaths) -> int:
     with _workspace(paths) as workspace:
-        jobs = workspace.jobs(State(args.state) if args.state else None)
+        jobs = queries.jobs.jobs(workspace, State(args.state) if args.state else None)
     if args.json:
         print(json.dumps([j.to_dict() for j in jobs], indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -307,7 +310,7 @@ def cmd_jobs_list(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_jobs_show(args: argparse.Namespace, paths: AppPaths) -> int:
     with _workspace(paths) as workspace:
-        job = workspace.job(args.id)
+        job = queries.jobs.job(workspace, args.id)
     if args.json:
         print(json.dumps(job, indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -403,8 +406,8 @@ def describe_publishing(publish: dict[str, Any]) -> str:
 def cmd_jobs_export(args: argparse.Namespace, paths: AppPaths) -> int:
     out = expand(args.out) if args.out else None
     with _workspace(paths) as workspace:
-        text = workspace.export(
-            args.format, out, State(args.state) if args.state else None, items=args.items
+        text = ops.jobs.export(
+            workspace, args.format, out, State(args.state) if args.state else None, items=args.items
         )
     if out is None:  # a file's contents, byte for byte (`> jobs.csv`), not text to escape
         getattr(sys.stdout, "write_data", sys.stdout.write)(text)
@@ -495,8 +498,8 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([fmt(headers), *(fmt(r) for r in shown)])
 
 
-def _workspace(paths: AppPaths) -> closing[Workspace]:
-    return closing(Workspace(paths))
+def _workspace(paths: AppPaths) -> closing[Services]:
+    return closing(Services(paths))
 
 
 # --- entry point -----------------------------------------------------------------------------

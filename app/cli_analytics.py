@@ -9,10 +9,11 @@ from contextlib import closing
 from datetime import datetime
 from typing import Any
 
+from app import ops, queries
 from app.cli_common import record_id, whole
 from app.domain.analytics import Bucket, Ranked
 from app.paths import AppPaths
-from app.workspace import Workspace
+from app.services import Services
 
 SHOWN = 5  # best and worst videos listed
 
@@ -56,11 +57,11 @@ def _buckets(buckets: list[Bucket]) -> str:
 
 
 def cmd_analytics(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         channel = workspace.channels.resolve(args.channel).id if args.channel else None
         if args.fetch:
-            print(workspace.fetch_analytics().summary())
-        report = workspace.analytics_report(channel, args.job, args.days)
+            print(ops.publishing.fetch_analytics(workspace).summary())
+        report = queries.analytics.analytics_report(workspace, channel, args.job, args.days)
     if args.json:
         print(json.dumps(_as_json(report), indent=2))
         return 0

@@ -9,8 +9,8 @@ from typing import Any
 
 from app.api.server import LOCAL
 from app.paths import AppPaths
+from app.services import Services
 from app.store.jobs import audit
-from app.workspace import Workspace
 
 
 def add_parser(commands: Any) -> None:
@@ -25,7 +25,7 @@ def add_parser(commands: Any) -> None:
 
 
 def cmd_status(_args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         settings = workspace.settings
         on = settings.flag("api.enabled")
         host, port = settings.text("api.host") or "127.0.0.1", settings.integer("api.port")
@@ -43,7 +43,7 @@ def cmd_status(_args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_rotate(_args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         workspace.settings.generated("api.token", anew=True)
         with workspace.db.write() as session:
             audit(session, workspace.actor, "api.rotate_token", "settings", None)

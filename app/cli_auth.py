@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.paths import AppPaths
-from app.workspace import Workspace
+from app.services import Services
 
 
 def add_parser(commands: Any) -> None:
@@ -45,7 +45,7 @@ def add_parser(commands: Any) -> None:
 def cmd_login(args: argparse.Namespace, paths: AppPaths) -> int:
     from app.google.auth import AuthError  # google-auth: only for the commands that sign in
 
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         if args.youtube:
             if args.service_account:
                 raise AuthError(
@@ -72,7 +72,7 @@ def cmd_login(args: argparse.Namespace, paths: AppPaths) -> int:
     return 0
 
 
-def _client_secrets(args: argparse.Namespace, workspace: Workspace) -> str:
+def _client_secrets(args: argparse.Namespace, workspace: Services) -> str:
     from app.google.auth import AuthError
 
     chosen = args.client_secrets or workspace.settings.get("google.client_secrets")
@@ -92,13 +92,13 @@ def _client_secrets(args: argparse.Namespace, workspace: Workspace) -> str:
 
 
 def cmd_logout(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         print(workspace.google.logout())
     return 0
 
 
 def cmd_status(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         account = workspace.google.account()
         where = workspace.settings.secrets.where
     if account is None:

@@ -8,11 +8,13 @@ from contextlib import closing
 from datetime import date
 from typing import Any
 
+from app import ops
 from app.domain.calendar_plan import STATES, Period
 from app.domain.dates import OutOfRange, parse_day
 from app.domain.errors import UserError
 from app.paths import AppPaths
-from app.workspace import Workspace
+from app.queries.calendar import Calendar
+from app.services import Services
 
 
 def _day(text: str) -> date:
@@ -101,10 +103,10 @@ def cmd_config(args: argparse.Namespace, paths: AppPaths) -> int:
         )
         if value is not None
     }
-    with closing(Workspace(paths)) as workspace:
-        planner = workspace.planner
+    with closing(Services(paths)) as workspace:
+        planner = Calendar(workspace)
         if changes:
-            config = planner.set_config(args.channel or "", changes)
+            config = ops.calendar.set_config(workspace, args.channel or "", changes).config
         else:
             config = planner.config(args.channel or "")
     if args.json:
@@ -147,8 +149,8 @@ def cmd_show(args: argparse.Namespace, paths: AppPaths) -> int:
     for name in ("day", "week", "month"):
         if getattr(args, name):
             kind, anchor = name, getattr(args, name)
-    with closing(Workspace(paths)) as workspace:
-        planner = workspace.planner
+    with closing(Services(paths)) as workspace:
+        planner = Calendar(workspace)
         period, _found = planner.view(kind, anchor, args.channel or "")
         tz = planner.config(args.channel or "").tz
     if args.json:
@@ -159,8 +161,8 @@ def cmd_show(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_conflicts(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
-        planner = workspace.planner
+    with closing(Services(paths)) as workspace:
+        planner = Calendar(workspace)
         found = planner.conflicts(args.first, args.days)
         tz = planner.config().tz
     if args.json:
@@ -176,8 +178,8 @@ def cmd_conflicts(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_suggest(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
-        planner = workspace.planner
+    with closing(Services(paths)) as workspace:
+        planner = Calendar(workspace)
         found = planner.suggest(
             args.count, args.first, args.days, args.channel or "", args.preferred_hours
         )
@@ -198,8 +200,8 @@ def cmd_suggest(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_gaps(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
-        found = workspace.planner.gaps(args.first, args.days, args.channel or "")
+    with closing(Services(paths)) as workspace:
+        found = Calendar(workspace).gaps(args.first, args.days, args.channel or "")
     if args.json:
         print(json.dumps([d.isoformat() for d in found], indent=2))
         return 0

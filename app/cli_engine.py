@@ -9,11 +9,12 @@ import sys
 from contextlib import closing
 from typing import Any
 
+from app import ops, queries
 from app.cli_common import add_id_actions, printable
 from app.engine.events import EngineEvent, EventKind
 from app.engine.lock import InstanceLock
 from app.paths import AppPaths
-from app.workspace import Workspace
+from app.services import Services
 
 
 def add_run_parser(commands: Any) -> None:
@@ -44,8 +45,8 @@ def add_job_actions(job_commands: Any) -> None:
 
 
 def cmd_job_action(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
-        print(workspace.job_action(args.id, args.action))
+    with closing(Services(paths)) as workspace:
+        print(ops.jobs.job_action(workspace, args.id, args.action))
     return 0
 
 
@@ -77,7 +78,7 @@ def cmd_run(args: argparse.Namespace, paths: AppPaths) -> int:
         return run_gui(paths)
     with (
         InstanceLock(paths.data_dir / "engine.lock"),
-        closing(Workspace(paths, front_end="service")) as workspace,
+        closing(Services(paths, front_end="service")) as workspace,
     ):
         print(f"Cadence engine running on {paths.data_dir} — Ctrl+C to stop.", flush=True)
         api = args.api or workspace.settings.flag("api.enabled")
@@ -89,7 +90,7 @@ def cmd_run(args: argparse.Namespace, paths: AppPaths) -> int:
     return 0
 
 
-def waiting_for_time(workspace: Workspace) -> list[str]:
+def waiting_for_time(workspace: Services) -> list[str]:
     """What waits on a time the run did not wait for, and until when (local time)."""
     from app.store import queue
     from app.store.models import utcnow
@@ -106,9 +107,9 @@ def waiting_for_time(workspace: Workspace) -> list[str]:
     return lines
 
 
-def waiting_for_people(workspace: Workspace) -> list[str]:
+def waiting_for_people(workspace: Services) -> list[str]:
     """What the engine could not finish without someone: approvals and sign-ins."""
-    state = workspace.publishing_state()
+    state = queries.dashboard.publishing_state(workspace)
     lines = []
     approval = state["awaiting_approval"]
     if approval:
@@ -126,7 +127,7 @@ def waiting_for_people(workspace: Workspace) -> list[str]:
     return lines
 
 
-async def _serve(workspace: Workspace, until_idle: bool, api: bool = False) -> None:
+async def _serve(workspace: Services, until_idle: bool, api: bool = False) -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     if sys.platform != "win32":

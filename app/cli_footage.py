@@ -8,7 +8,7 @@ from typing import Any
 
 from app.paths import AppPaths
 from app.pipeline.footage import PROVIDERS, check_key
-from app.workspace import Workspace
+from app.services import Services
 
 
 def add_parser(commands: Any) -> None:
@@ -22,7 +22,7 @@ def add_parser(commands: Any) -> None:
 
 
 def cmd_test(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         provider = args.provider or workspace.settings.text("footage.provider")
         if provider not in PROVIDERS:
             print(f"footage.provider is {provider!r}: name pexels or pixabay to test a key.")

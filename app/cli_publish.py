@@ -8,6 +8,7 @@ from contextlib import closing
 from datetime import datetime
 from typing import Any
 
+from app import ops
 from app.cli_common import record_id
 from app.domain.errors import UserError
 from app.domain.output import Container, Optimize, OutputConfig, Resolution
@@ -16,7 +17,7 @@ from app.domain.schedule import local_zone_name
 from app.paths import AppPaths
 from app.pipeline.footage import CHOICES, FOOTAGE_HELP
 from app.pipeline.styles import BUILTIN
-from app.workspace import Workspace
+from app.services import Services
 
 # --- jobs create ------------------------------------------------------------------------------
 
@@ -188,7 +189,7 @@ def add_parser(commands: Any) -> None:
 
 
 def cmd_channels_list(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         records = workspace.channels.records()
     if args.json:
         print(json.dumps([r.to_dict() for r in records], indent=2, ensure_ascii=False))
@@ -208,25 +209,25 @@ def cmd_channels_list(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_channels_remove(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         print(workspace.channels.remove(args.channel, workspace.actor))
     return 0
 
 
 def cmd_items_approve(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
-        print(workspace.approve(args.ids))
+    with closing(Services(paths)) as workspace:
+        print(ops.publishing.approve(workspace, args.ids))
     return 0
 
 
 def cmd_items_reject(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
-        print(workspace.reject(args.ids, args.reason, args.render_again))
+    with closing(Services(paths)) as workspace:
+        print(ops.publishing.reject(workspace, args.ids, args.reason, args.render_again))
     return 0
 
 
 def cmd_items_reschedule(args: argparse.Namespace, paths: AppPaths) -> int:
     when: datetime = parse_when(args.publish_at, args.timezone or local_zone_name())
-    with closing(Workspace(paths)) as workspace:
-        print(workspace.reschedule(args.id, when))
+    with closing(Services(paths)) as workspace:
+        print(ops.publishing.reschedule(workspace, args.id, when))
     return 0

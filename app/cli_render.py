@@ -12,6 +12,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from app import queries
 from app.domain.errors import UserError
 from app.domain.output import Container, Optimize, OutputConfig, Resolution
 from app.domain.validation import Level
@@ -19,10 +20,10 @@ from app.paths import AppPaths, expand, unwritable
 from app.pipeline.captions import CAPTION_MODES
 from app.pipeline.footage import CHOICES, FOOTAGE_HELP
 from app.pipeline.styles import BUILTIN
+from app.services import Services
 from app.settings import Settings
 from app.sources.intake import SourceSpec, load_report
 from app.user_files import checked_path
-from app.workspace import Workspace
 
 if TYPE_CHECKING:  # the renderer (numpy, moviepy) loads only when a command renders
     from app.pipeline.render import RenderSettings
@@ -177,9 +178,9 @@ class TerminalProgress:
 
 
 def cmd_render(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         settings = settings_from(args, paths, workspace.settings)
-        rules = workspace.rules(Level(args.level))
+        rules = queries.sources.rules(workspace, Level(args.level))
     report = load_report(
         SourceSpec(args.source, tab=args.tab, range=args.range), rules, forbidden=paths.own_folders
     )

@@ -8,6 +8,7 @@ from contextlib import closing
 from datetime import datetime
 from typing import Any
 
+from app import ops, queries
 from app.cli_common import add_id_actions
 from app.domain.dates import OutOfRange, parse_moment
 from app.domain.idea import Priority
@@ -15,9 +16,9 @@ from app.domain.schedule import ScheduleError, local_zone_name, parse_schedule, 
 from app.domain.validation import Level
 from app.domain.zoned import zoned, zoned_iso
 from app.paths import AppPaths
+from app.services import Services
 from app.sources.intake import SourceSpec
 from app.triggers import preview
-from app.workspace import Workspace
 
 
 def add_parser(commands: Any) -> None:
@@ -121,8 +122,8 @@ def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
         output["container"] = output.pop("format")
     if args.vertical:
         output["vertical"] = True
-    with closing(Workspace(paths)) as workspace:
-        done, upcoming, report = workspace.add_schedule(
+    with closing(Services(paths)) as workspace:
+        done, upcoming, report = ops.schedules.add_schedule(workspace,
             SourceSpec(args.source, tab=args.tab, range=args.range),
             name=args.name, expression=args.expression, timezone=tz_name, topic=args.topic,
             priority=Priority(args.priority), level=Level(args.level), output_config=output,
@@ -136,8 +137,8 @@ def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
-        rows = workspace.schedule_rows()
+    with closing(Services(paths)) as workspace:
+        rows = queries.schedules.schedule_rows(workspace)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
@@ -164,8 +165,8 @@ def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_one(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
-        print(workspace.schedule_action(args.id, args.action))
+    with closing(Services(paths)) as workspace:
+        print(ops.schedules.schedule_action(workspace, args.id, args.action))
     return 0
 
 

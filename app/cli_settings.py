@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from app.paths import AppPaths
+from app.services import Services
 from app.settings import GENERATED, OPTIONS, Kind, SettingError, option
 from app.user_files import read_user_text
-from app.workspace import Workspace
 
 
 def add_parser(commands: Any) -> None:
@@ -42,7 +42,7 @@ def add_parser(commands: Any) -> None:
 
 
 def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         rows = [(o, workspace.settings.shown(o.key)) for o in OPTIONS]
         where = workspace.settings.secrets.where
     if args.json:
@@ -58,7 +58,7 @@ def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_get(args: argparse.Namespace, paths: AppPaths) -> int:
     option(args.key)
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         print(workspace.settings.shown(args.key))
     return 0
 
@@ -78,7 +78,7 @@ def cmd_set(args: argparse.Namespace, paths: AppPaths) -> int:
             f"give {opt.key} as - and type it at the prompt, or as @FILE to read it from a "
             "file, so it stays out of your shell history"
         )
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         workspace.settings.set(args.key, value)
         print(f"{args.key} = {workspace.settings.shown(args.key)}")
     return 0
@@ -86,7 +86,7 @@ def cmd_set(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_unset(args: argparse.Namespace, paths: AppPaths) -> int:
     option(args.key)
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         workspace.settings.unset(args.key)
         print(f"{args.key} = {workspace.settings.shown(args.key) or '(empty)'} (default)")
     return 0
@@ -96,7 +96,7 @@ def cmd_reveal(args: argparse.Namespace, paths: AppPaths) -> int:
     opt = option(args.key)
     if opt.kind != Kind.SECRET:
         raise SettingError(f"{args.key} is not a secret — use settings get")
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         if args.key in GENERATED:
             print(workspace.settings.generated(args.key))
         else:

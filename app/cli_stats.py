@@ -10,9 +10,9 @@ from typing import Any
 from app.cli_common import whole
 from app.engine.lock import AlreadyRunning, InstanceLock
 from app.paths import AppPaths
+from app.services import Services
 from app.store import stats
 from app.store.jobs import audit
-from app.workspace import Workspace
 
 
 def add_parser(commands: Any) -> None:
@@ -35,7 +35,7 @@ def engine_running(paths: AppPaths) -> bool:
 
 
 def cmd_stats(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace, workspace.db.read() as session:
+    with closing(Services(paths)) as workspace, workspace.db.read() as session:
         figures = stats.workspace_stats(session)
     figures["engine_running"] = engine_running(paths)
     if args.json:
@@ -52,7 +52,7 @@ def cmd_stats(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_prune(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         days = (
             args.days if args.days is not None else workspace.settings.integer("history.keep_days")
         )

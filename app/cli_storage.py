@@ -6,8 +6,9 @@ import argparse
 from contextlib import closing
 from typing import Any
 
+from app import queries
 from app.paths import AppPaths
-from app.workspace import Workspace
+from app.services import Services
 
 
 def add_parser(commands: Any) -> None:
@@ -23,6 +24,6 @@ def add_parser(commands: Any) -> None:
 
 
 def cmd_test(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
-        print(workspace.test_storage(args.address))
+    with closing(Services(paths)) as workspace:
+        print(queries.settings.test_storage(workspace, args.address))
     return 0

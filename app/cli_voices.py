@@ -10,7 +10,7 @@ from typing import Any
 
 from app.paths import AppPaths
 from app.pipeline.piper_voice import installed, piper_models
-from app.workspace import Workspace
+from app.services import Services
 
 
 def add_parser(commands: Any) -> None:
@@ -19,7 +19,7 @@ def add_parser(commands: Any) -> None:
 
 
 def cmd_voices(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Workspace(paths)) as workspace:
+    with closing(Services(paths)) as workspace:
         engine = workspace.settings.text("speech.engine")
         chosen = workspace.settings.text("speech.piper_model")
     models = piper_models(Path(chosen) if chosen else None, paths.voices_dir)

@@ -13,18 +13,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from app import setting_checks as checks
 from app.domain.errors import UserError
 from app.secrets import SecretStore, masked
+from app.setting_checks import SettingError
 from app.store.database import Database
 from app.store.models import Setting
 from app.store.settings import read_setting, set_setting
 from app.user_files import checked_path
 
 GENERATED = ("webhook.secret", "api.token")  # secrets Cadence makes itself, on first use
-
-
-class SettingError(UserError):
-    """A setting name or value that cannot be used; says what would be accepted."""
 
 
 class Kind(StrEnum):
@@ -54,6 +52,9 @@ class Option:
     # Secrets sent to the address this setting holds: it changes only with them given again
     # (or while none is stored) — a new address never receives a stored secret unasked.
     carries: tuple[str, ...] = ()
+    # Raises `SettingError` for a value the type allows but Cadence cannot use (and may
+    # return the value as it is stored: a category's id for its name).
+    check: Callable[[Any], Any] | None = None
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -102,6 +103,7 @@ OPTIONS: tuple[Option, ...] = (
         Kind.TEXT,
         "",
         "Web pages allowed to call the API from a browser, comma-separated (empty: none)",
+        check=checks.origins,
     ),
     Option(
         "api.token",
@@ -176,6 +178,7 @@ OPTIONS: tuple[Option, ...] = (
         "Where videos render: local (this computer), or a Dask scheduler such as "
         "tcp://renderbox:8786 whose workers run `cadence worker`",
         carries=("llm.api_key", "footage.pexels_key", "footage.pixabay_key"),  # with renders
+        check=checks.cluster,
     ),
     Option(
         "render.cluster_needs",
@@ -183,6 +186,7 @@ OPTIONS: tuple[Option, ...] = (
         "",
         "What a cluster worker must offer to render a video, e.g. GPU=1 (workers started with "
         "--resources GPU=1; empty: any worker); a job may ask for its own",
+        check=checks.needs,
     ),
     Option(
         "render.shared_folder",
@@ -199,6 +203,7 @@ OPTIONS: tuple[Option, ...] = (
         "",
         "Also deliver each finished video to object storage: s3://bucket/folder or "
         "gs://bucket/folder (empty: the output folder only; a job may name its own)",
+        check=checks.storage,
     ),
     Option(
         "storage.endpoint",
@@ -216,6 +221,7 @@ OPTIONS: tuple[Option, ...] = (
         Kind.SECRET,
         "",
         "Google Cloud Storage: a service account's JSON key, its contents (kept in the keyring)",
+        check=checks.gcs_key,
     ),
     Option(
         "notify.quiet",
@@ -332,7 +338,13 @@ OPTIONS: tuple[Option, ...] = (
         bounds=(0, 10000),
     ),
     Option("publish.made_for_kids", Kind.BOOL, False, "Mark videos as made for kids"),
-    Option("publish.category_id", Kind.TEXT, "27", "YouTube category id (27 = Education)"),
+    Option(
+        "publish.category_id",
+        Kind.TEXT,
+        "27",
+        "YouTube category id (27 = Education)",
+        check=checks.category,
+    ),
 )
 BY_KEY = {o.key: o for o in OPTIONS}
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -441,11 +453,13 @@ class Settings:
 
     def checked(self, key: str, text: str) -> Any:
         """The value ``text`` gives ``key``, parsed and checked, or a `SettingError`."""
-        value = parse(option(key), text)
-        if key in self.checks and value not in ("", None):
-            normal = self.checks[key](value)
-            if normal is not None:  # the check's own spelling (a category's id for its name)
-                value = normal
+        opt = option(key)
+        value = parse(opt, text)
+        for check in (opt.check, self.checks.get(key)):
+            if check is not None and value not in ("", None):
+                normal = check(value)
+                if normal is not None:  # the check's own spelling (a category's id for its name)
+                    value = normal
         return value
 
     def _refuse_redirects(self, typed: dict[str, Any]) -> None:

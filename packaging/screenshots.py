@@ -16,6 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from app import ops
+from app.ops.jobs import JobRequest
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
@@ -24,24 +27,42 @@ os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 def seed(workspace: object) -> None:
     from app.domain.idea import Priority
     from app.paths import DEMO_SHEET
+    from app.services import Services
     from app.sources.intake import SourceSpec
     from app.store import schedules as schedule_store
-    from app.workspace import Workspace
 
-    assert isinstance(workspace, Workspace)
-    workspace.ensure_demo()
-    workspace.planner.set_config(
+    assert isinstance(workspace, Services)
+    ops.jobs.ensure_demo(workspace)
+    ops.calendar.set_config(
+        workspace,
         "", {"slots": "mon-fri 17:00; sat 10:00", "min_gap_hours": 12, "max_per_day": 2,
              "blackout_days": "sun", "timezone": "Europe/Berlin"},
     )  # fmt: skip
     seed_publishing(workspace)  # first: its engine run must render only its own job
     seed_history(workspace)
-    workspace.create_job(SourceSpec(str(DEMO_SHEET)), title="Week 48 — science shorts",
-                         priority=Priority.HIGH, scheduling={"mode": "smart"})  # fmt: skip
-    workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J4"), title="Cooking basics",
-                         priority=Priority.LOW)  # fmt: skip
-    workspace.create_job(SourceSpec(str(garden_sheet())), title="Garden hacks 🌱🪴",
-                         priority=Priority.NORMAL)  # fmt: skip  # emoji; rows left out
+    ops.jobs.create_job(
+        workspace,
+        JobRequest.of(
+            SourceSpec(str(DEMO_SHEET)),
+            title="Week 48 — science shorts",
+            priority=Priority.HIGH,
+            scheduling={"mode": "smart"},
+        ),
+    )
+    ops.jobs.create_job(
+        workspace,
+        JobRequest.of(
+            SourceSpec(str(DEMO_SHEET), range="A1:J4"),
+            title="Cooking basics",
+            priority=Priority.LOW,
+        ),
+    )
+    ops.jobs.create_job(
+        workspace,
+        JobRequest.of(
+            SourceSpec(str(garden_sheet())), title="Garden hacks 🌱🪴", priority=Priority.NORMAL
+        ),
+    )  # emoji; rows left out
     # After the renders above (no bucket here); no keys: they would go to your real keyring.
     workspace.settings.set("storage.target", "s3://my-channel-videos/cadence")
     workspace.settings.set("storage.region", "eu-central-1")
@@ -85,11 +106,11 @@ def seed_publishing(workspace: object) -> None:
 
     from app.engine.service import Engine
     from app.paths import DEMO_SHEET
+    from app.services import Services
     from app.sources.intake import SourceSpec
     from app.store.models import Channel, Item, QuotaUse
-    from app.workspace import Workspace
 
-    assert isinstance(workspace, Workspace)
+    assert isinstance(workspace, Services)
     with workspace.db.write() as session:
         session.add(Channel(id=CHANNEL, title="Curious Minutes", handle="@curiousminutes",
                             project="demo"))  # fmt: skip
@@ -103,12 +124,23 @@ def seed_publishing(workspace: object) -> None:
     folder.mkdir(exist_ok=True)
     workspace.settings.set("output.folder", str(folder))
     workspace.settings.set("api.enabled", "true")
-    workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J3"), title="Approve me first",
-                         output_config={"resolution": "720p"}, publish={**plan, "approve": True})  # fmt: skip # noqa: E501
+    ops.jobs.create_job(
+        workspace,
+        JobRequest.of(
+            SourceSpec(str(DEMO_SHEET), range="A1:J3"),
+            title="Approve me first",
+            output_config={"resolution": "720p"},
+            publish={**plan, "approve": True},
+        ),
+    )
     engine = Engine(workspace, run_schedules=False, poll_seconds=0.2)
     asyncio.run(engine.run(asyncio.Event(), until_idle=True))  # real renders, then approval
-    up = workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J5"),
-                              title="Space week — scheduled", publish=plan).job_id  # fmt: skip
+    up = ops.jobs.create_job(
+        workspace,
+        JobRequest.of(
+            SourceSpec(str(DEMO_SHEET), range="A1:J5"), title="Space week — scheduled", publish=plan
+        ),
+    ).job_id
     with workspace.db.write() as session:
         items = session.scalars(select(Item).where(Item.job_id == up)).all()
         for n, item in enumerate(items):
@@ -128,10 +160,10 @@ def seed_history(workspace: object) -> None:
     import random
     from datetime import UTC, datetime, timedelta
 
+    from app.services import Services
     from app.store.models import Item, Job, Upload, VideoStat
-    from app.workspace import Workspace
 
-    assert isinstance(workspace, Workspace)
+    assert isinstance(workspace, Services)
     chance = random.Random(48)
     now = datetime.now(UTC)
     with workspace.db.write() as session:
@@ -187,17 +219,17 @@ def main(out_dir: Path) -> int:
     from PySide6.QtWidgets import QApplication, QWizard
 
     from app.paths import DEMO_SHEET, AppPaths
+    from app.services import Services
     from app.ui.main_window import PAGES, MainWindow
-    from app.workspace import Workspace
 
     out_dir.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv)
     with tempfile.TemporaryDirectory() as scratch:
         paths = AppPaths.resolve(scratch)
-        prepared = Workspace(paths)
+        prepared = Services(paths)
         seed(prepared)
         prepared.close()
-        window = MainWindow(lambda: Workspace(paths, front_end="gui"))
+        window = MainWindow(lambda: Services(paths, front_end="gui"))
         window.resize(1240, 760)
         window.show()
         steps: list[tuple[int, object]] = []

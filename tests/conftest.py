@@ -153,9 +153,9 @@ def workspace(data_dir: Path) -> Iterator[Any]:
     from contextlib import closing
 
     from app.paths import AppPaths
-    from app.workspace import Workspace
+    from app.services import Services
 
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         yield ws
 
 

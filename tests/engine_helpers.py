@@ -8,14 +8,14 @@ from pathlib import Path
 from app.domain.idea import Idea, Priority
 from app.domain.job import JobDraft
 from app.domain.validation import Level, RowReport
+from app.services import Services
 from app.store import jobs as job_store
-from app.workspace import Workspace
 
 FAST = {"resolution": "720p", "optimize": "speed"}
 
 
 def add_job(
-    workspace: Workspace,
+    workspace: Services,
     scripts: list[str],
     folder: Path,
     title: str = "Batch",
@@ -37,7 +37,7 @@ def add_job(
         return job_store.create_job(session, draft, rows, "test")
 
 
-def states(workspace: Workspace, job_id: int) -> tuple[str, list[str]]:
+def states(workspace: Services, job_id: int) -> tuple[str, list[str]]:
     with workspace.db.read() as session:
         job = job_store.get_job(session, job_id)
         assert job is not None

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
+from app import ops, queries
 from app.domain.analytics import (
     Reading,
     VideoHistory,
@@ -23,8 +24,9 @@ from app.domain.analytics import (
 )
 from app.google.analytics import Analytics
 from app.google.channels import token_key
+from app.queries.calendar import Calendar
+from app.services import Services
 from app.store.models import Item, Job, Upload, VideoStat
-from app.workspace import Workspace
 from tests.fake_google import Google
 from tests.fake_youtube import Video
 from tests.youtube_helpers import Clock, publishing_job, sign_in_channel
@@ -34,7 +36,7 @@ DAY0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def published_videos(
-    workspace: Workspace, google: Google, tmp_path: Path, count: int, at: datetime = DAY0
+    workspace: Services, google: Google, tmp_path: Path, count: int, at: datetime = DAY0
 ) -> dict[int, str]:
     """``count`` videos on the fake YouTube and published in the database: item → video id."""
     channel = sign_in_channel(workspace, google)
@@ -57,7 +59,7 @@ def published_videos(
     return videos
 
 
-def analytics(workspace: Workspace, clock: Clock) -> Analytics:
+def analytics(workspace: Services, clock: Clock) -> Analytics:
     workspace.quota.clock = clock
     return Analytics(
         workspace.db, workspace.channels, workspace.quota, workspace.quota_limits, clock=clock
@@ -65,7 +67,7 @@ def analytics(workspace: Workspace, clock: Clock) -> Analytics:
 
 
 def test_figures_are_read_each_day_and_kept_as_history(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     videos = published_videos(workspace, google, tmp_path, 3)
     clock = Clock(DAY0 + timedelta(days=1))
@@ -88,7 +90,7 @@ def test_figures_are_read_each_day_and_kept_as_history(
     assert google.youtube.stat_queries == [3, 3]  # one request per read for all three
     assert workspace.quota.today("cid.apps.googleusercontent.com").units == 1
 
-    report_now = workspace.analytics_report(None, None, 1)
+    report_now = queries.analytics.analytics_report(workspace, None, None, 1)
     histories = {v.video_id: v for v in report_now["videos"]}
     first = histories["vid00000000"]
     assert [r.views for r in first.readings] == [100, 1000]
@@ -97,7 +99,7 @@ def test_figures_are_read_each_day_and_kept_as_history(
 
 
 def test_more_than_fifty_videos_are_read_fifty_at_a_time(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     published_videos(workspace, google, tmp_path, 120)
     report = analytics(workspace, Clock(DAY0 + timedelta(days=1))).fetch()
@@ -106,7 +108,7 @@ def test_more_than_fifty_videos_are_read_fifty_at_a_time(
 
 
 def test_a_signed_out_channel_keeps_its_last_figures_with_their_date(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     videos = published_videos(workspace, google, tmp_path, 2)
     clock = Clock(DAY0 + timedelta(days=1))
@@ -119,13 +121,13 @@ def test_a_signed_out_channel_keeps_its_last_figures_with_their_date(
     assert report.read == {}
     assert "sign the channel in again" in report.skipped["Cadence Test Channel"]
     assert "skipped Cadence Test Channel" in report.summary()
-    shown = workspace.analytics_report(None, None, 7)
+    shown = queries.analytics.analytics_report(workspace, None, None, 7)
     assert shown["last_read"] == read_at  # the figures stay, with the day they were read
     assert len(shown["videos"]) == len(videos) and all(v.readings for v in shown["videos"])
 
 
 def test_the_engine_reads_the_figures_once_a_day(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     import asyncio
 
@@ -141,7 +143,7 @@ def test_the_engine_reads_the_figures_once_a_day(
 
 
 def test_a_revoked_sign_in_is_said_not_raised(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     published_videos(workspace, google, tmp_path, 1)
     google.tokens.clear()  # YouTube answers 401…
@@ -191,23 +193,23 @@ def test_the_best_hours_are_the_channels_own_local_hours() -> None:
 
 
 def test_calendar_suggestions_prefer_the_hours_that_worked(
-    google: Google, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    google: Google, workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.store import analytics as store
 
     channel = sign_in_channel(workspace, google)
-    workspace.planner.set_config(channel, {"timezone": "Europe/Berlin", "max_per_day": 1})
+    ops.calendar.set_config(workspace, channel, {"timezone": "Europe/Berlin", "max_per_day": 1})
     good = [video(n, DAY0 - timedelta(days=30 + n, hours=-10), {7: 5000}) for n in range(3)]
     poor = [video(9 + n, DAY0 - timedelta(days=30 + n), {7: 50}) for n in range(3)]
     monkeypatch.setattr(store, "histories", lambda *_a, **_k: good + poor)
     hour = good[0].published_at.astimezone(BERLIN).hour  # 21:00 summer time: wall-clock
     assert hour == 21
-    slots = workspace.planner.suggest(3, None, 7, channel)
+    slots = Calendar(workspace).suggest(3, None, 7, channel)
     assert {s.astimezone(BERLIN).hour for s in slots} == {hour}
 
 
 def test_hour_scores_are_worked_out_again_only_after_a_read(
-    google: Google, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    google: Google, workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.store import analytics as store
 
@@ -216,7 +218,7 @@ def test_hour_scores_are_worked_out_again_only_after_a_read(
     reads: list[int] = []
     real = store.histories
     monkeypatch.setattr(store, "histories", lambda *a, **k: reads.append(1) or real(*a, **k))
-    planner = workspace.planner
+    planner = Calendar(workspace)
     assert planner.hour_scores(channel) == planner.hour_scores(channel) == {}
     assert len(reads) == 1  # the second suggestion reused the first's scores
     clock = Clock(DAY0 + timedelta(days=1))
@@ -229,7 +231,7 @@ def test_hour_scores_are_worked_out_again_only_after_a_read(
 
 
 def test_the_analytics_command_reads_and_ranks(
-    google: Google, workspace: Workspace, tmp_path: Path, run_cli: Any
+    google: Google, workspace: Services, tmp_path: Path, run_cli: Any
 ) -> None:
     videos = published_videos(workspace, google, tmp_path, 3)
     for n, video_id in enumerate(videos.values()):

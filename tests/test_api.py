@@ -18,20 +18,20 @@ from app.api.app import create_app
 from app.api.context import Context
 from app.api.security import RateLimit
 from app.paths import DEMO_SHEET, AppPaths
+from app.services import Services
 from app.store.models import AuditEntry
-from app.workspace import Workspace
 
 BASE = "http://127.0.0.1:8765"
 
 
 @pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir), front_end="api")) as ws:
+def workspace(data_dir: Path) -> Iterator[Services]:
+    with closing(Services(AppPaths.resolve(data_dir), front_end="api")) as ws:
         yield ws
 
 
 @pytest.fixture
-def make_client(workspace: Workspace) -> Callable[..., TestClient]:
+def make_client(workspace: Services) -> Callable[..., TestClient]:
     def make(base: str = BASE, **options: Any) -> TestClient:
         options.setdefault("limit", RateLimit(per_minute=100_000))
         return TestClient(create_app(Context(workspace), **options), base_url=base)
@@ -40,7 +40,7 @@ def make_client(workspace: Workspace) -> Callable[..., TestClient]:
 
 
 @pytest.fixture
-def client(make_client: Callable[..., TestClient], workspace: Workspace) -> TestClient:
+def client(make_client: Callable[..., TestClient], workspace: Services) -> TestClient:
     made = make_client()
     made.headers["Authorization"] = f"Bearer {workspace.settings.api_token()}"
     return made
@@ -56,7 +56,7 @@ def create(client: TestClient, title: str = "Ideas", **extra: Any) -> int:
 
 
 def test_every_endpoint_but_health_wants_the_token(
-    make_client: Callable[..., TestClient], workspace: Workspace
+    make_client: Callable[..., TestClient], workspace: Services
 ) -> None:
     anonymous = make_client()
     assert anonymous.get("/api/v1/health").status_code == 200
@@ -80,7 +80,7 @@ def test_every_endpoint_but_health_wants_the_token(
 
 
 def test_a_foreign_host_is_refused_even_with_the_token(
-    make_client: Callable[..., TestClient], workspace: Workspace
+    make_client: Callable[..., TestClient], workspace: Services
 ) -> None:
     token = {"Authorization": f"Bearer {workspace.settings.api_token()}"}
     for base in ("http://localhost:8765", "http://[::1]:8765", BASE):
@@ -96,7 +96,7 @@ def test_a_foreign_host_is_refused_even_with_the_token(
 
 
 def test_no_cors_unless_the_user_allows_an_origin(
-    make_client: Callable[..., TestClient], workspace: Workspace
+    make_client: Callable[..., TestClient], workspace: Services
 ) -> None:
     origin = {"Origin": "https://dashboard.example", "Access-Control-Request-Method": "GET"}
     closed = make_client().options("/api/v1/jobs", headers=origin)
@@ -109,7 +109,7 @@ def test_no_cors_unless_the_user_allows_an_origin(
 
 
 def test_the_rate_limit_answers_429_with_retry_after(
-    make_client: Callable[..., TestClient], workspace: Workspace
+    make_client: Callable[..., TestClient], workspace: Services
 ) -> None:
     now = [1000.0]
     client = make_client(limit=RateLimit(per_minute=3, clock=lambda: now[0]))
@@ -137,7 +137,7 @@ def test_a_body_over_a_megabyte_is_refused(client: TestClient) -> None:
 
 
 def test_a_rotated_token_stops_working(
-    make_client: Callable[..., TestClient], workspace: Workspace, run_cli: Any, monkeypatch: Any
+    make_client: Callable[..., TestClient], workspace: Services, run_cli: Any, monkeypatch: Any
 ) -> None:
     from app.api import security
 
@@ -154,7 +154,7 @@ def test_a_rotated_token_stops_working(
 
 
 def test_the_token_never_reaches_the_log(
-    client: TestClient, workspace: Workspace, caplog: pytest.LogCaptureFixture
+    client: TestClient, workspace: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     token = workspace.settings.api_token()
@@ -167,7 +167,7 @@ def test_the_token_never_reaches_the_log(
 # Jobs
 
 
-def test_create_list_read_and_act_on_a_job(client: TestClient, workspace: Workspace) -> None:
+def test_create_list_read_and_act_on_a_job(client: TestClient, workspace: Services) -> None:
     job_id = create(client, "From the API", priority="high", output={"resolution": "720p"})
     listed = client.get("/api/v1/jobs").json()
     assert listed["total"] == 1 and listed["jobs"][0]["title"] == "From the API"

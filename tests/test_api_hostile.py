@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app import ops
 from app.api.app import create_app
 from app.api.context import Context
 from app.api.security import RateLimit
+from app.ops.jobs import JobRequest
 from app.paths import DEMO_SHEET, AppPaths
+from app.services import Services
 from app.sources.intake import SourceSpec
-from app.workspace import Workspace
 
 DEMO = str(DEMO_SHEET)
 FAR = "9999-12-31T23:59:59-12:00"
@@ -28,8 +30,8 @@ FAR = "9999-12-31T23:59:59-12:00"
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Path, Path]]:
     data = tmp_path_factory.mktemp("hostile")
     paths = AppPaths.resolve(data)
-    with closing(Workspace(paths, front_end="api")) as workspace:
-        workspace.create_job(SourceSpec(DEMO), title="Kept")
+    with closing(Services(paths, front_end="api")) as workspace:
+        ops.jobs.create_job(workspace, JobRequest.of(SourceSpec(DEMO), title="Kept"))
         workspace.settings.set("llm.endpoint", "http://localhost:11434/v1")
         workspace.settings.set("llm.api_key", "the-stored-key")
         inside = paths.data_dir / "ideas.csv"  # a sheet put inside Cadence's own folders

@@ -21,12 +21,14 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from app import ops
 from app.api.app import create_app
 from app.api.context import Context
 from app.api.security import RateLimit
+from app.ops.jobs import JobRequest
 from app.paths import DEMO_SHEET, AppPaths
+from app.services import Services
 from app.sources.intake import SourceSpec
-from app.workspace import Workspace
 
 EXAMPLES = 20  # per operation and mode (valid, malformed): about 1,500 requests
 CHECKS = [
@@ -40,9 +42,11 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
     data = tmp_path_factory.mktemp("api-data")
-    with closing(Workspace(AppPaths.resolve(Path(data)), front_end="api")) as workspace:
-        created = workspace.create_job(SourceSpec(str(DEMO_SHEET)), title="Something to find")
-        workspace.job_action(created.job_id, "pause")
+    with closing(Services(AppPaths.resolve(Path(data)), front_end="api")) as workspace:
+        created = ops.jobs.create_job(
+            workspace, JobRequest.of(SourceSpec(str(DEMO_SHEET)), title="Something to find")
+        )
+        ops.jobs.job_action(workspace, created.job_id, "pause")
         app = create_app(Context(workspace), limit=RateLimit(per_minute=10**9))
         yield app, workspace.settings.api_token()
 

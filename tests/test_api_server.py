@@ -19,13 +19,15 @@ import httpx
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app import ops
 from app.api.server import ApiError, LocalApi
 from app.engine import service
 from app.engine.service import Engine
+from app.ops.jobs import JobRequest
 from app.paths import DEMO_SHEET, AppPaths
 from app.pipeline.runner import RenderOutcome, RenderStatus
+from app.services import Services
 from app.sources.intake import SourceSpec
-from app.workspace import Workspace
 
 
 def free_port() -> int:
@@ -35,15 +37,15 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+def workspace(data_dir: Path) -> Iterator[Services]:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         ws.settings.set("api.enabled", "true")
         ws.settings.set("api.port", str(free_port()))
         yield ws
 
 
 def test_the_event_stream_delivers_an_items_progress_from_the_engine(
-    workspace: Workspace, data_dir: Path, monkeypatch: Any
+    workspace: Services, data_dir: Path, monkeypatch: Any
 ) -> None:
     def stand_in_render(task: Any, progress: Any, **_kwargs: Any) -> RenderOutcome:
         progress("encode", 0.5)
@@ -51,7 +53,9 @@ def test_the_event_stream_delivers_an_items_progress_from_the_engine(
 
     monkeypatch.setattr(service, "run_render", stand_in_render)
     workspace.settings.set("output.folder", str(data_dir))
-    job_id = workspace.create_job(SourceSpec(str(DEMO_SHEET)), title="Live").job_id
+    job_id = ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(str(DEMO_SHEET)), title="Live")
+    ).job_id
     local = LocalApi(workspace.paths)
     address = local.apply(workspace.settings)
     assert address is not None and address.startswith("http://127.0.0.1:")
@@ -81,7 +85,7 @@ def test_the_event_stream_delivers_an_items_progress_from_the_engine(
     assert "event: job_changed" in text
 
 
-def test_a_taken_port_is_said_in_one_line(workspace: Workspace) -> None:
+def test_a_taken_port_is_said_in_one_line(workspace: Services) -> None:
     port = workspace.settings.integer("api.port")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port))
@@ -92,7 +96,7 @@ def test_a_taken_port_is_said_in_one_line(workspace: Workspace) -> None:
 
 @pytest.mark.qasync
 def test_settings_turn_the_api_on_and_off_in_the_window(
-    qtbot: QtBot, data_dir: Path, workspace: Workspace
+    qtbot: QtBot, data_dir: Path, workspace: Services
 ) -> None:
     import qasync
     from PySide6.QtGui import QGuiApplication
@@ -105,7 +109,7 @@ def test_settings_turn_the_api_on_and_off_in_the_window(
     health = f"http://127.0.0.1:{port}/api/v1/health"
     loop = qasync.QEventLoop(QApplication.instance())
     asyncio.set_event_loop(loop)
-    window = MainWindow(lambda: Workspace(workspace.paths, front_end="gui"), run_engine=True)
+    window = MainWindow(lambda: Services(workspace.paths, front_end="gui"), run_engine=True)
     qtbot.addWidget(window)
     page = window.settings_page
 
@@ -153,7 +157,7 @@ def test_settings_turn_the_api_on_and_off_in_the_window(
         asyncio.set_event_loop(None)
 
 
-def test_run_headless_api_serves_until_stopped(data_dir: Path, workspace: Workspace) -> None:
+def test_run_headless_api_serves_until_stopped(data_dir: Path, workspace: Services) -> None:
     workspace.settings.set("api.enabled", "false")  # --api alone turns it on
     port = workspace.settings.integer("api.port")
     main = Path(__file__).resolve().parents[1] / "main.py"
@@ -187,7 +191,7 @@ def test_run_headless_api_serves_until_stopped(data_dir: Path, workspace: Worksp
 
 
 def test_connections_that_never_send_their_headers_are_let_go(
-    workspace: Workspace, monkeypatch: Any
+    workspace: Services, monkeypatch: Any
 ) -> None:
     """Half-open connections (nothing sent, or a header a byte at a time) are closed after
     the header deadline, and the server answers others meanwhile."""

@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app import ops, queries
 from app.domain.errors import UserError
+from app.ops.jobs import JobRequest
 from app.paths import DEMO_SHEET, AppPaths
-from app.planner import Planner
+from app.queries.calendar import Calendar
+from app.services import Services
 from app.sources.intake import SourceSpec
-from app.workspace import Workspace
 from tests.fake_google import Google
 from tests.youtube_helpers import sign_in_channel
 
@@ -54,7 +56,7 @@ def test_calendar_config_shows_saves_and_refuses_in_one_line(run_cli: Run) -> No
 def test_a_job_publishes_into_free_slots_and_the_calendar_shows_checks_and_suggests(
     run_cli: Run, google: Google, data_dir: Path
 ) -> None:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
+    with closing(Services(AppPaths.resolve(data_dir))) as workspace:
         channel = sign_in_channel(workspace, google)
     configured = run_cli(
         "calendar", "config", "--slots", "daily 17:00", "--max-per-day", "1",
@@ -67,8 +69,8 @@ def test_a_job_publishes_into_free_slots_and_the_calendar_shows_checks_and_sugge
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
     job = json.loads(run_cli("jobs", "show", str(json.loads(made.stdout)["id"]), "--json").stdout)
-    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
-        planner = workspace.planner
+    with closing(Services(AppPaths.resolve(data_dir))) as workspace:
+        planner = Calendar(workspace)
         start = datetime.now(UTC)
         state = planner.state(start, start + timedelta(days=30))
         times = sorted(o.when.astimezone(BERLIN) for o in state.occurrences if o.kind == "item")
@@ -109,27 +111,46 @@ def test_a_job_publishes_into_free_slots_and_the_calendar_shows_checks_and_sugge
 
 
 def test_moving_a_video_keeps_the_rules_and_says_why_not(google: Google, data_dir: Path) -> None:
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     channel = sign_in_channel(workspace, google)
     clock = datetime(2030, 1, 7, 8, tzinfo=UTC)  # a Monday
-    planner = Planner(workspace, clock=lambda: clock)
-    planner.set_config("", {"min_gap_hours": 4, "blackout_days": "sun", "timezone": "UTC"})
-    created = workspace.create_job(
+    planner = Calendar(workspace, clock=lambda: clock)
+    ops.calendar.set_config(
+        planner.services, "", {"min_gap_hours": 4, "blackout_days": "sun", "timezone": "UTC"}
+    )
+    created = ops.jobs.create_job(workspace, JobRequest.of(
         SourceSpec(str(DEMO_SHEET)),
         publish={
             "target": "youtube", "channel": channel, "privacy": "public",
             "made_for_kids": False, "every": "1d", "first": "2030-01-08T17:00:00+00:00",
         },
-    )  # fmt: skip
-    job = workspace.job(created.job_id)
+    ))  # fmt: skip
+    job = queries.jobs.job(workspace, created.job_id)
     first, second = (item["id"] for item in job["items"][:2])
     with pytest.raises(UserError, match="keep at least 4 h between videos"):
-        planner.move(f"item:{second}", datetime(2030, 1, 8, 19, tzinfo=UTC))
+        ops.calendar.move(
+            planner.services,
+            f"item:{second}",
+            datetime(2030, 1, 8, 19, tzinfo=UTC),
+            calendar=planner,
+        )
     with pytest.raises(UserError, match="Sun 13 Jan is a day with nothing published"):
-        planner.move(f"item:{second}", datetime(2030, 1, 13, 12, tzinfo=UTC))
+        ops.calendar.move(
+            planner.services,
+            f"item:{second}",
+            datetime(2030, 1, 13, 12, tzinfo=UTC),
+            calendar=planner,
+        )
     with pytest.raises(UserError, match="schedule 1 is not active"):
-        planner.move("run:1@2030-01-09T09:00:00+00:00", datetime(2030, 1, 9, 12, tzinfo=UTC))
-    said = planner.move(f"item:{second}", datetime(2030, 1, 8, 22, tzinfo=UTC)).message
+        ops.calendar.move(
+            planner.services,
+            "run:1@2030-01-09T09:00:00+00:00",
+            datetime(2030, 1, 9, 12, tzinfo=UTC),
+            calendar=planner,
+        )
+    said = ops.calendar.move(
+        planner.services, f"item:{second}", datetime(2030, 1, 8, 22, tzinfo=UTC), calendar=planner
+    ).message
     assert "now publishes Tue 08 Jan 2030" in said
     state = planner.state(clock, clock + timedelta(days=20))
     moved = {o.key: o.when for o in state.occurrences}
@@ -140,10 +161,10 @@ def test_moving_a_video_keeps_the_rules_and_says_why_not(google: Google, data_di
 
 def test_hundreds_of_schedules_are_counted_per_day_not_listed(data_dir: Path) -> None:
     from app.domain.calendar_plan import RUN, Kind
-    from app.planner import LISTED_PLANS
+    from app.queries.calendar import LISTED_PLANS
     from app.store.models import Schedule
 
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     with workspace.db.write() as session:
         for n in range(LISTED_PLANS + 1):
             session.add(
@@ -151,8 +172,8 @@ def test_hundreds_of_schedules_are_counted_per_day_not_listed(data_dir: Path) ->
                          timezone="UTC", job_template={"source": str(DEMO_SHEET)})
             )  # fmt: skip
     clock = datetime(2030, 1, 7, 0, 30, tzinfo=UTC)
-    planner = Planner(workspace, clock=lambda: clock)
-    planner.set_config("", {"timezone": "UTC"})
+    planner = Calendar(workspace, clock=lambda: clock)
+    ops.calendar.set_config(planner.services, "", {"timezone": "UTC"})
     week, _found = planner.view("week", date(2030, 1, 7))
     assert all(o.kind != Kind.RUN for day in week.days for o in day.occurrences)
     after_clock = sum(1 for n in range(LISTED_PLANS + 1) if n % 24)  # 00:00 runs have passed
@@ -172,7 +193,7 @@ def test_suggestions_without_a_channel_keep_clear_of_the_channels_videos(
     from tests.youtube_helpers import publishing_job
 
     clock = datetime(2027, 3, 25, 9, 0, tzinfo=UTC)
-    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
+    with closing(Services(AppPaths.resolve(data_dir))) as workspace:
         channel = sign_in_channel(workspace, google)
         for hour in (10, 12):
             (tmp_path / f"h{hour}").mkdir()
@@ -180,10 +201,10 @@ def test_suggestions_without_a_channel_keep_clear_of_the_channels_videos(
                 workspace, tmp_path / f"h{hour}", 5, channel=channel, every="1d",
                 first=f"2027-03-26T{hour}:00", timezone="Europe/Berlin",
             )  # fmt: skip
-        planner = Planner(workspace, clock=lambda: clock)
+        planner = Calendar(workspace, clock=lambda: clock)
         rules = {"min_gap_hours": 6, "max_per_day": 3, "preferred_hours": [10, 14, 18],
                  "blackout_days": ["sun"], "timezone": "Europe/Berlin"}  # fmt: skip
-        planner.set_config(channel, rules)
+        ops.calendar.set_config(planner.services, channel, rules)
 
         def added_conflicts(found: list[datetime], on: str) -> int:
             first = date(2027, 3, 26)
@@ -203,7 +224,9 @@ def test_suggestions_without_a_channel_keep_clear_of_the_channels_videos(
 
         other = FakeChannel("UC_second_channel_0000000", "Second", "@second")
         second = sign_in_channel(workspace, google, other)
-        planner.set_config(second, {"min_gap_hours": 2, "timezone": "Europe/Berlin"})
+        ops.calendar.set_config(
+            planner.services, second, {"min_gap_hours": 2, "timezone": "Europe/Berlin"}
+        )
         with pytest.raises(UserError, match="2 channels have their own calendars"):
             planner.suggest(4, date(2027, 3, 26), 6)
         for name in (channel, second):

@@ -14,12 +14,15 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from app import ops
+from app.ops.jobs import JobRequest
 from app.paths import DEMO_SHEET, AppPaths
+from app.queries.calendar import Calendar
+from app.services import Services
 from app.sources.intake import SourceSpec
 from app.ui.background import Background
 from app.ui.calendar_views import MIME
 from app.ui.pages.calendar import CalendarPage
-from app.workspace import Workspace
 from tests.fake_google import Google
 from tests.youtube_helpers import sign_in_channel
 
@@ -30,29 +33,31 @@ FIRST = datetime(2030, 1, 8, 17, tzinfo=UTC)  # Tuesday 8 January 2030, 17:00 UT
 def planned(google: Google, data_dir: Path) -> Any:
     """A workspace whose eight demo videos publish daily at 17:00 UTC from 8 January 2030,
     with rules: 4 h apart, nothing on Sundays, in UTC."""
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     channel = sign_in_channel(workspace, google)
-    workspace.planner.set_config(
-        "", {"min_gap_hours": 4, "blackout_days": "sun", "timezone": "UTC", "slots": "daily 17:00"}
+    ops.calendar.set_config(
+        workspace,
+        "",
+        {"min_gap_hours": 4, "blackout_days": "sun", "timezone": "UTC", "slots": "daily 17:00"},
     )
-    created = workspace.create_job(
+    created = ops.jobs.create_job(workspace, JobRequest.of(
         SourceSpec(str(DEMO_SHEET)),
         title="January videos",
         publish={
             "target": "youtube", "channel": channel, "privacy": "public",
             "made_for_kids": False, "every": "1d", "first": FIRST.isoformat(),
         },
-    )  # fmt: skip
+    ))  # fmt: skip
     yield workspace, created.job_id
     workspace.close()
 
 
-def publish_times(workspace: Workspace, around: datetime = FIRST) -> dict[str, datetime]:
-    state = workspace.planner.state(around - timedelta(days=1), around + timedelta(days=30))
+def publish_times(workspace: Services, around: datetime = FIRST) -> dict[str, datetime]:
+    state = Calendar(workspace).state(around - timedelta(days=1), around + timedelta(days=30))
     return {o.title: o.when for o in state.occurrences if o.kind == "item"}
 
 
-def open_page(qtbot: QtBot, workspace: Workspace) -> CalendarPage:
+def open_page(qtbot: QtBot, workspace: Services) -> CalendarPage:
     page = CalendarPage(Background())
     qtbot.addWidget(page)
     page.resize(1200, 700)
@@ -190,11 +195,11 @@ def test_a_conflict_moves_to_a_suggested_slot_in_one_click(qtbot: QtBot, planned
     # Put the second video one hour after the first: closer than the 4 h rule.
     second_key = next(
         o.key
-        for o in workspace.planner.state(FIRST, FIRST + timedelta(days=3)).occurrences
+        for o in Calendar(workspace).state(FIRST, FIRST + timedelta(days=3)).occurrences
         if o.title == second
     )
     item_id = int(second_key.split(":")[1])
-    workspace.reschedule(item_id, FIRST + timedelta(hours=1))
+    ops.publishing.reschedule(workspace, item_id, FIRST + timedelta(hours=1))
     page = open_page(qtbot, workspace)
     texts = [page.conflict_list.item(r).text() for r in range(page.conflict_list.count())]
     assert any("is 1 h after" in t and "keep at least 4 h" in t for t in texts), texts
@@ -220,9 +225,11 @@ def test_the_wizard_publishes_each_video_into_a_free_slot(
 ) -> None:
     from tests.test_publish_ui import open_window, through_to_publishing
 
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     sign_in_channel(workspace, google)
-    workspace.planner.set_config("", {"slots": "daily 17:00", "max_per_day": 1, "timezone": "UTC"})
+    ops.calendar.set_config(
+        workspace, "", {"slots": "daily 17:00", "max_per_day": 1, "timezone": "UTC"}
+    )
     window = open_window(qtbot, workspace)
     wizard = through_to_publishing(qtbot, window)
     page = wizard.publishing

@@ -9,31 +9,37 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app import ops, queries
 from app.changes import Changes, Done, bulk_done
 from app.domain.errors import UserError
 from app.engine.service import EngineEvent, EventKind
+from app.ops.jobs import JobRequest
 from app.paths import DEMO_SHEET, AppPaths
+from app.services import Services
 from app.sources.intake import SourceSpec
 from app.ui.main_window import PAGES, MainWindow
-from app.workspace import Workspace
+from app import ops, queries
 
 
-def three_jobs(workspace: Workspace) -> list[int]:
+def three_jobs(workspace: Services) -> list[int]:
     return [
-        workspace.create_job(SourceSpec(str(DEMO_SHEET)), title=f"J{n}").job_id for n in (1, 2, 3)
+        ops.jobs.create_job(
+            workspace, JobRequest.of(SourceSpec(str(DEMO_SHEET)), title=f"J{n}")
+        ).job_id
+        for n in (1, 2, 3)
     ]
 
 
 def test_operations_return_the_ids_they_changed(data_dir: Path) -> None:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
+    with closing(Services(AppPaths.resolve(data_dir))) as workspace:
         first, second, third = three_jobs(workspace)
-        done = workspace.job_action(first, "pause")
+        done = ops.jobs.job_action(workspace, first, "pause")
         assert done == Done(f"Job {first} is paused.", Changes.of(jobs=[first]))
         assert str(done) == f"Job {first} is paused."  # the CLI prints it as it is
-        assert workspace.edit_job(second, priority="high").changes.jobs == {second}
+        assert ops.jobs.edit_job(workspace, second, priority="high").changes.jobs == {second}
 
         # One action on many jobs: each its own outcome; a refusal does not stop the others.
-        outcomes = workspace.jobs_action([first, third, 999], "pause")
+        outcomes = ops.jobs.jobs_action(workspace, [first, third, 999], "pause")
         assert [job_id for job_id, _ in outcomes] == [first, third, 999]
         assert isinstance(outcomes[0][1], UserError)  # already paused
         assert outcomes[1][1].changes.jobs == {third}  # type: ignore[union-attr]
@@ -46,16 +52,15 @@ def test_operations_return_the_ids_they_changed(data_dir: Path) -> None:
 
 def test_news_since_reads_other_processes_changes_from_the_audit_log(data_dir: Path) -> None:
     paths = AppPaths.resolve(data_dir)
-    with closing(Workspace(paths, front_end="gui")) as window, closing(Workspace(paths)) as cli:
+    with closing(Services(paths, front_end="gui")) as window, closing(Services(paths)) as cli:
         first, second, _third = three_jobs(cli)
-        seen, nothing = window.news_since(None)
+        seen, nothing = queries.jobs.news_since(window, None)
         assert nothing == Changes()
-        cli.job_action(second, "pause")
-        seen, news = window.news_since(seen)
+        ops.jobs.job_action(cli, second, "pause")
+        seen, news = queries.jobs.news_since(window, seen)
         assert news == Changes.of(jobs=[second])
-        assert window.news_since(seen) == (seen, Changes())  # told once
-        cli.job_action(first, "pause")
-        cli.schedule_action  # noqa: B018 - a schedule change: everything is reloaded
+        assert queries.jobs.news_since(window, seen) == (seen, Changes())  # told once
+        ops.jobs.job_action(cli, first, "pause")
         from app.store import schedules as schedule_store
 
         with cli.db.write() as session:
@@ -63,24 +68,24 @@ def test_news_since_reads_other_processes_changes_from_the_audit_log(data_dir: P
                 session, name="S", expression="daily@09:00", timezone="UTC",
                 topic_template="", job_template={"source": str(DEMO_SHEET)}, actor="cli",
             )  # fmt: skip
-        assert window.news_since(seen)[1] is None
+        assert queries.jobs.news_since(window, seen)[1] is None
 
 
 def test_the_window_reloads_only_the_rows_an_action_changed(
     qtbot: QtBot, data_dir: Path, monkeypatch: Any
 ) -> None:
     paths = AppPaths.resolve(data_dir)
-    with closing(Workspace(paths)) as cli:
+    with closing(Services(paths)) as cli:
         first, second, third = three_jobs(cli)
-    workspace = Workspace(paths, front_end="gui")
+    workspace = Services(paths, front_end="gui")
     asked: list[frozenset[int] | None] = []
-    real = workspace.job_rows
+    real = queries.jobs.job_rows
 
-    def job_rows(ids: Any = None) -> Any:
+    def job_rows(services: Services, ids: Any = None) -> Any:
         asked.append(None if ids is None else frozenset(ids))
-        return real(ids)
+        return real(services, ids)
 
-    monkeypatch.setattr(workspace, "job_rows", job_rows)
+    monkeypatch.setattr(queries.jobs, "job_rows", job_rows)
     window = MainWindow(lambda: workspace)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.jobs.model.rowCount() == 3, timeout=15_000)
@@ -94,8 +99,8 @@ def test_the_window_reloads_only_the_rows_an_action_changed(
 
     # Another process (the CLI, the API) pauses a job: the idle tick reloads that row only.
     asked.clear()
-    with closing(Workspace(paths)) as cli:
-        cli.job_action(third, "pause")
+    with closing(Services(paths)) as cli:
+        ops.jobs.job_action(cli, third, "pause")
     window.refresh_elsewhere()
     qtbot.waitUntil(lambda: window.snapshot[third].state == "paused", timeout=10_000)
     assert asked == [frozenset({third})]
@@ -111,9 +116,9 @@ def test_the_window_reloads_only_the_rows_an_action_changed(
     # Idle ticks with nothing committed read nothing: no audit query, no periodic reload.
     asked.clear()
     looked: list[Any] = []
-    real_news = workspace.news_since
+    real_news = queries.jobs.news_since
     monkeypatch.setattr(
-        workspace, "news_since", lambda seen: looked.append(seen) or real_news(seen)
+        queries.jobs, "news_since", lambda s, seen: looked.append(seen) or real_news(s, seen)
     )
     for _ in range(3):
         window.refresh_elsewhere()
@@ -129,11 +134,13 @@ def test_settings_are_saved_all_or_none_and_audited(data_dir: Path) -> None:
     from app.settings import SettingError
     from app.store.models import AuditEntry
 
-    with closing(Workspace(AppPaths.resolve(data_dir), front_end="api")) as workspace:
+    with closing(Services(AppPaths.resolve(data_dir), front_end="api")) as workspace:
         with pytest.raises(SettingError, match=r"speech\.rate must be from 80"):
-            workspace.save_settings({"engine.max_concurrent": 3, "speech.rate": 9000})
+            ops.settings.save_settings(workspace, {"engine.max_concurrent": 3, "speech.rate": 9000})
         assert workspace.settings.integer("engine.max_concurrent") == 1  # nothing stored
-        done = workspace.save_settings({"engine.max_concurrent": 3, "speech.rate": ""})
+        done = ops.settings.save_settings(
+            workspace, {"engine.max_concurrent": 3, "speech.rate": ""}
+        )
         assert done.changes.settings == {"engine.max_concurrent", "speech.rate"}
         assert workspace.settings.integer("engine.max_concurrent") == 3
         with workspace.db.read() as session:
@@ -148,7 +155,7 @@ def test_a_setting_changed_in_a_terminal_shows_in_an_open_window(
     """`cadence settings set` goes through the same audited operation as the window: the
     window's idle look sees it and its Settings page shows the new value."""
     paths = AppPaths.resolve(data_dir)
-    workspace = Workspace(paths, front_end="gui")
+    workspace = Services(paths, front_end="gui")
     window = MainWindow(lambda: workspace)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app import queries
 from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
+from app.services import Services
 from app.store.models import Execution, Item, Job
-from app.workspace import Workspace
 from tests.cluster_helpers import ROOT, Cluster, local_cluster
 from tests.engine_helpers import add_job, states
 
@@ -31,12 +32,12 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
 
 
 @pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+def workspace(data_dir: Path) -> Iterator[Services]:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         yield ws
 
 
-def run_engine(workspace: Workspace, events: list[EngineEvent], **kwargs: object) -> Engine:
+def run_engine(workspace: Services, events: list[EngineEvent], **kwargs: object) -> Engine:
     engine = Engine(workspace, poll_seconds=0.2, on_event=events.append, **kwargs)  # type: ignore[arg-type]
     asyncio.run(engine.run(asyncio.Event(), until_idle=True))
     return engine
@@ -50,7 +51,7 @@ SCRIPTS = [f"Video number {n}. A short script for the cluster." for n in range(1
 
 
 def test_a_job_renders_across_both_workers_like_it_does_locally(
-    cluster: Cluster, workspace: Workspace, tmp_path: Path
+    cluster: Cluster, workspace: Services, tmp_path: Path
 ) -> None:
     workspace.settings.set("render.cluster", cluster.address)
     job = add_job(workspace, SCRIPTS, tmp_path / "remote")
@@ -83,7 +84,7 @@ def test_a_job_renders_across_both_workers_like_it_does_locally(
 
 
 def test_a_cancel_reaches_a_remote_render(
-    cluster: Cluster, workspace: Workspace, tmp_path: Path
+    cluster: Cluster, workspace: Services, tmp_path: Path
 ) -> None:
     from app.store import jobs as job_store
     from app.store import queue
@@ -117,7 +118,7 @@ def test_a_cancel_reaches_a_remote_render(
 
 
 def test_a_worker_killed_mid_render_leaves_its_item_to_the_other_once(
-    cluster: Cluster, workspace: Workspace, tmp_path: Path
+    cluster: Cluster, workspace: Services, tmp_path: Path
 ) -> None:
     workspace.settings.set("render.cluster", cluster.address)
     job = add_job(workspace, [SCRIPTS[0] * 4], tmp_path / "out")
@@ -163,7 +164,7 @@ def test_render_cluster_setting_is_checked(run_cli: object) -> None:
 
 
 def test_the_desktop_stopping_mid_job_then_restarting_completes_each_item_once(
-    cluster: Cluster, workspace: Workspace, tmp_path: Path
+    cluster: Cluster, workspace: Services, tmp_path: Path
 ) -> None:
     workspace.settings.set("render.cluster", cluster.address)
     job = add_job(workspace, [SCRIPTS[0] * 4, SCRIPTS[1] * 4], tmp_path / "out")
@@ -198,7 +199,7 @@ def test_the_desktop_stopping_mid_job_then_restarting_completes_each_item_once(
 
 
 def test_workers_of_another_version_are_not_sent_work(
-    cluster: Cluster, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cluster: Cluster, workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.cluster import executor
 
@@ -228,7 +229,7 @@ def test_workers_of_another_version_are_not_sent_work(
 
 
 def test_settings_tests_the_cluster_and_saves_it(
-    cluster: Cluster, workspace: Workspace, qtbot: object
+    cluster: Cluster, workspace: Services, qtbot: object
 ) -> None:
     from app.ui.main_window import PAGES
     from tests.test_publish_ui import open_window
@@ -347,7 +348,7 @@ def test_fetched_files_are_checked_and_published_together_or_not_at_all(
 
 
 def test_a_job_that_needs_a_gpu_renders_only_on_the_worker_that_offers_one(
-    workspace: Workspace, tmp_path: Path
+    workspace: Services, tmp_path: Path
 ) -> None:
     with local_cluster(tmp_path, resources={2: "GPU=1"}) as cluster:
         workspace.settings.set("render.cluster", cluster.address)
@@ -362,7 +363,9 @@ def test_a_job_that_needs_a_gpu_renders_only_on_the_worker_that_offers_one(
         engine = run_engine(workspace, [])
         assert engine.cluster is not None
         names = {a: w["name"] for a, w in engine.cluster.workers().items()}
-        assert "w2 (1 at a time, GPU=1)" in workspace.test_cluster(cluster.address)
+        assert "w2 (1 at a time, GPU=1)" in queries.settings.test_cluster(
+            workspace, cluster.address
+        )
         assert states(workspace, gpu_job) == ("completed", ["completed"] * 2)
         with workspace.db.read() as session:
             items = session.scalars(select(Item).where(Item.job_id == gpu_job)).all()
@@ -390,7 +393,7 @@ def test_what_a_job_needs_is_checked_when_it_is_made(run_cli: object) -> None:
 
 
 def test_a_worker_with_the_shared_folder_writes_there_and_reads_inputs_from_it(
-    workspace: Workspace, tmp_path: Path
+    workspace: Services, tmp_path: Path
 ) -> None:
     """The desktop calls the share tmp/share, worker 1 reaches it by another path (a link);
     worker 2 has no share. The logo is on the share; the job's folder too."""
@@ -409,7 +412,7 @@ def test_a_worker_with_the_shared_folder_writes_there_and_reads_inputs_from_it(
         assert engine.cluster is not None
         names = {a: w["name"] for a, w in engine.cluster.workers().items()}
         assert states(workspace, job) == ("completed", ["completed"] * 2)
-        said = workspace.test_cluster(cluster.address)
+        said = queries.settings.test_cluster(workspace, cluster.address)
         assert "w1 (1 at a time, shared folder)" in said and "w2 (1 at a time)" in said
         with workspace.db.read() as session:
             items = session.scalars(select(Item).where(Item.job_id == job)).all()
@@ -428,7 +431,7 @@ def test_a_worker_with_the_shared_folder_writes_there_and_reads_inputs_from_it(
 
 
 def test_a_worker_whose_shared_folder_is_another_says_so_and_the_files_stay_put(
-    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.cluster import executor
 

@@ -12,15 +12,17 @@ import pytest
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from app import ops, queries
 from app.domain.daily import Day, by_local_day
+from app.ops.jobs import JobRequest
 from app.paths import DEMO_SHEET, AppPaths
+from app.services import Services
 from app.sources.intake import SourceSpec
 from app.store.models import Item, Job
 from app.ui.background import Background
 from app.ui.pages.dashboard import DashboardPage, attention_text
 from app.ui.pages.monitor import MonitorPage, left_text
 from app.ui.series import Counter, Series
-from app.workspace import Workspace
 from tests.conftest import FakeClock
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -111,13 +113,15 @@ def test_attention_cards_say_what_is_wrong_and_what_fixes_it() -> None:
 
 
 @pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+def workspace(data_dir: Path) -> Iterator[Services]:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         yield ws
 
 
-def test_the_dashboard_counts_videos_per_day_and_names_failed_jobs(workspace: Workspace) -> None:
-    made = workspace.create_job(SourceSpec(str(DEMO_SHEET)), title="Science")
+def test_the_dashboard_counts_videos_per_day_and_names_failed_jobs(workspace: Services) -> None:
+    made = ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(str(DEMO_SHEET)), title="Science")
+    )
     now = datetime.now(UTC)
     with workspace.db.write() as session:
         items = list(session.scalars(select(Item).where(Item.job_id == made.job_id)))
@@ -127,7 +131,7 @@ def test_the_dashboard_counts_videos_per_day_and_names_failed_jobs(workspace: Wo
         job = session.get(Job, made.job_id)
         assert job is not None
         job.state = "running"
-    shown = workspace.dashboard()
+    shown = queries.dashboard.dashboard(workspace)
     days: list[Day] = shown["made"]
     assert len(days) == 30 and days[-1].day == shown["today"]
     assert sum(d.completed for d in days) == 3 and sum(d.failed for d in days) == 1
@@ -162,7 +166,7 @@ def test_an_attention_card_takes_you_where_to_act(qtbot: QtBot) -> None:
 
 
 def test_the_first_paint_shows_no_made_up_figures_or_empty_charts(
-    qtbot: QtBot, workspace: Workspace
+    qtbot: QtBot, workspace: Services
 ) -> None:
     page = DashboardPage()
     qtbot.addWidget(page)
@@ -172,7 +176,7 @@ def test_the_first_paint_shows_no_made_up_figures_or_empty_charts(
     assert page.made_chart is not None and page.rate_chart is not None
     assert page.made_chart.isHidden() and page.rate_chart.isHidden()
     assert page.chart_note.isVisible()
-    page.show_overview(workspace.dashboard())
+    page.show_overview(queries.dashboard.dashboard(workspace))
     assert not page.made_chart.isHidden() and not page.chart_note.isVisible()
     assert page.values["all"].text() == "0"
     saved = page.cards()

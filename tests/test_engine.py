@@ -26,9 +26,9 @@ from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
 from app.pipeline.probe import container_problem
 from app.pipeline.runner import RenderOutcome, RenderStatus
+from app.services import Services
 from app.store import queue
 from app.store.models import AuditEntry, Item, Job
-from app.workspace import Workspace
 from tests.conftest import ROOT
 from tests.engine_helpers import add_job, states
 
@@ -36,13 +36,13 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+def workspace(data_dir: Path) -> Iterator[Services]:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         yield ws
 
 
 def run_engine(
-    workspace: Workspace, events: list[EngineEvent] | None = None, **kwargs: object
+    workspace: Services, events: list[EngineEvent] | None = None, **kwargs: object
 ) -> None:
     seen = events if events is not None else []
     engine = Engine(workspace, poll_seconds=0.2, on_event=seen.append, **kwargs)  # type: ignore[arg-type]
@@ -50,7 +50,7 @@ def run_engine(
 
 
 def when_encoding(
-    workspace: Workspace, job: int, action: Callable[[Any, int, str], object]
+    workspace: Services, job: int, action: Callable[[Any, int, str], object]
 ) -> Callable[[EngineEvent], None]:
     """An event listener that applies a job action (pause, cancel) once, mid-encode."""
 
@@ -64,7 +64,7 @@ def when_encoding(
 
 
 def test_items_render_in_priority_order_and_the_job_completes(
-    workspace: Workspace, tmp_path: Path
+    workspace: Services, tmp_path: Path
 ) -> None:
     low = add_job(workspace, ["Low one."], tmp_path / "low", "Low", "low")
     high = add_job(workspace, ["High one.", "High two."], tmp_path / "high", "High", "high")
@@ -91,7 +91,7 @@ def test_items_render_in_priority_order_and_the_job_completes(
 
 
 def test_a_failing_item_fails_the_job_and_retry_queues_it_again(
-    workspace: Workspace, tmp_path: Path
+    workspace: Services, tmp_path: Path
 ) -> None:
     job = add_job(workspace, ["Fine.", ""], tmp_path / "out")
     run_engine(workspace)
@@ -116,7 +116,7 @@ def test_a_failing_item_fails_the_job_and_retry_queues_it_again(
 
 
 def test_pause_stops_running_items_and_resume_finishes_them(
-    workspace: Workspace, tmp_path: Path
+    workspace: Services, tmp_path: Path
 ) -> None:
     job = add_job(workspace, ["A sentence to speak. " * 6, "Second."], tmp_path / "out")
     engine = Engine(
@@ -136,7 +136,7 @@ def test_pause_stops_running_items_and_resume_finishes_them(
     assert states(workspace, job) == ("completed", ["completed", "completed"])
 
 
-def test_cancel_stops_everything_and_leaves_no_files(workspace: Workspace, tmp_path: Path) -> None:
+def test_cancel_stops_everything_and_leaves_no_files(workspace: Services, tmp_path: Path) -> None:
     job = add_job(workspace, ["A sentence to speak. " * 6, "Second."], tmp_path / "out")
     engine = Engine(
         workspace, poll_seconds=0.2, on_event=when_encoding(workspace, job, queue.cancel_job)
@@ -187,7 +187,7 @@ def test_a_killed_engine_resumes_and_every_item_completes_exactly_once(
     """SIGKILL a headless runner mid-batch, start it again: each item ends completed once,
     with one set of outputs and no stray files."""
     out = tmp_path / "videos"
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         job = add_job(
             ws, ["A sentence to speak here. " * 4, "The second one speaks too. " * 4, "Third."], out
         )
@@ -273,7 +273,7 @@ def test_only_one_engine_per_data_folder(data_dir: Path) -> None:
 def test_jobs_show_gives_the_reason_an_item_failed(
     run_cli: Run, data_dir: Path, tmp_path: Path
 ) -> None:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         job = add_job(ws, [""], tmp_path / "out")
         run_engine(ws)
     shown = run_cli("jobs", "show", str(job))
@@ -282,7 +282,7 @@ def test_jobs_show_gives_the_reason_an_item_failed(
 
 
 def test_an_unwritable_output_folder_fails_at_once_with_the_reason(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Not a crash worth retrying three times over minutes: the user must choose a folder."""
     from app.engine import service
@@ -311,7 +311,7 @@ def _finished_files(folder: Path, row: int, title: str, meta_title: str) -> None
 
 @pytest.mark.parametrize("ours", [True, False])
 def test_a_finished_video_found_after_a_crash_is_adopted_only_if_it_is_ours(
-    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ours: bool
+    workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ours: bool
 ) -> None:
     """The engine died between the files' final rename and recording them: the next attempt
     finds the video and takes it as the item's, with no note — unless it is another video."""
@@ -340,7 +340,7 @@ def test_a_finished_video_found_after_a_crash_is_adopted_only_if_it_is_ours(
             assert "is another video — move it away" in (item.error or "")
 
 
-def test_engine_crashes_never_count_against_an_item(workspace: Workspace, tmp_path: Path) -> None:
+def test_engine_crashes_never_count_against_an_item(workspace: Services, tmp_path: Path) -> None:
     job = add_job(workspace, ["Words."], tmp_path / "out")
     for _crash in range(3):  # claimed, then the engine dies mid-render, three times
         with workspace.db.write() as session:
@@ -365,7 +365,7 @@ def test_a_data_folder_that_cannot_be_locked_says_so_in_one_line() -> None:
 
 
 def test_canceling_a_job_leaves_no_item_pending_or_promising_a_retry(
-    workspace: Workspace, tmp_path: Path
+    workspace: Services, tmp_path: Path
 ) -> None:
     from datetime import timedelta
 
@@ -387,7 +387,7 @@ def test_canceling_a_job_leaves_no_item_pending_or_promising_a_retry(
 
 
 def test_a_cancel_reaches_renders_that_fill_every_pooled_thread(
-    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Renders hold their threads for minutes; the engine's own database calls (reading a
     cancel, claiming, a schedule's run) must still find a thread. Here the event loop's pool
@@ -423,7 +423,7 @@ def test_a_cancel_reaches_renders_that_fill_every_pooled_thread(
 
 
 def test_one_job_the_engine_cannot_use_fails_with_its_reason_and_the_others_go_on(
-    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Data an older version let through (a start in year 9999 in Los Angeles — year 10000 in
     UTC; WebM with H.264): the engine fails those jobs, says why, and renders the good one."""
@@ -473,7 +473,7 @@ def test_a_database_damaged_inside_is_noticed_at_start_and_nothing_more_is_writt
 ) -> None:
     """8 KB of garbage in the middle of the file: the engine's quick check at start finds
     it, stops before writing, and says in one line what `db check` and `db restore` do."""
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         for _ in range(2):
             add_job(ws, ["Words to say here. " * 20] * 600, tmp_path / "out")
     database = data_dir / "cadence.db"
@@ -493,7 +493,7 @@ def test_a_database_damaged_inside_is_noticed_at_start_and_nothing_more_is_writt
     assert database.read_bytes() == damaged  # not a byte written
 
 
-def test_a_write_after_damage_was_met_is_refused(workspace: Workspace) -> None:
+def test_a_write_after_damage_was_met_is_refused(workspace: Services) -> None:
     from app.store.database import DamagedDatabase
 
     workspace.db.found_damaged("database disk image is malformed")
@@ -518,7 +518,7 @@ def test_until_idle_stops_when_all_that_is_left_waits_on_a_later_time(
 
 
 def test_a_google_quota_wait_during_the_engines_work_marks_its_job_rate_limited(
-    workspace: Workspace, tmp_path: Path
+    workspace: Services, tmp_path: Path
 ) -> None:
     """The engine wires the workspace's rate limiter to the jobs: a request that waits for
     quota makes its job's progress say so (a no-op wiring fails here)."""

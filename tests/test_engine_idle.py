@@ -18,15 +18,15 @@ from sqlalchemy import update
 from app.engine import service
 from app.paths import AppPaths
 from app.pipeline.runner import RenderOutcome
+from app.services import Services
 from app.store import queue
 from app.store.models import Item, utcnow
-from app.workspace import Workspace
 from tests.test_scheduling import add_job, idea
 
 
 @pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+def workspace(data_dir: Path) -> Iterator[Services]:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         (data_dir / "out").mkdir()
         ws.settings.set("output.folder", str(data_dir / "out"))
         yield ws
@@ -35,7 +35,7 @@ def workspace(data_dir: Path) -> Iterator[Workspace]:
 class Running:
     """A real engine on its own loop in a thread, with stand-in renders that note their start."""
 
-    def __init__(self, workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, workspace: Services, monkeypatch: pytest.MonkeyPatch) -> None:
         self.passes = 0
         self.started: dict[int, float] = {}  # job id → when its render began
         real_claim = queue.claim_next
@@ -76,7 +76,7 @@ class Running:
 
 
 def test_an_idle_engine_skips_its_queries_until_something_is_committed(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with Running(workspace, monkeypatch) as running:
         time.sleep(0.3)
@@ -90,7 +90,7 @@ def test_an_idle_engine_skips_its_queries_until_something_is_committed(
 
 
 def test_an_idle_engine_wakes_when_a_waiting_item_is_due(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     job = add_job(workspace, [idea(1)])
     due = utcnow() + timedelta(seconds=1.2)

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from app import ops, queries
 from app.domain.idea import Idea
 from app.engine.service import Engine
 from app.paths import AppPaths
+from app.services import Services
 from app.store import jobs as job_store
-from app.workspace import Workspace
 from tests.engine_helpers import FAST, add_job, states
 
 SENTENCE = "A small {} garden on the balcony needs sun, water and a little patience every day."
@@ -26,13 +27,13 @@ def script(n: int, sentences: int) -> str:
 
 
 @pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
-        ws.save_settings({"engine.max_concurrent": 1})
+def workspace(data_dir: Path) -> Iterator[Services]:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
+        ops.settings.save_settings(ws, {"engine.max_concurrent": 1})
         yield ws
 
 
-def render(workspace: Workspace, scripts: list[str], folder: Path) -> list[float]:
+def render(workspace: Services, scripts: list[str], folder: Path) -> list[float]:
     """Renders the scripts one at a time; each video's length and its render's wall time."""
     job = add_job(workspace, scripts, folder)
     asyncio.run(Engine(workspace, poll_seconds=0.2).run(asyncio.Event(), until_idle=True))
@@ -44,23 +45,27 @@ def render(workspace: Workspace, scripts: list[str], folder: Path) -> list[float
 
 
 def test_the_estimate_for_similar_rows_is_within_30_percent_of_their_render(
-    workspace: Workspace, tmp_path: Path
+    workspace: Services, tmp_path: Path
 ) -> None:
-    assert workspace.render_pace().line("720p", "speed").basis.startswith("a guess")
+    assert (
+        queries.estimates.render_pace(workspace).line("720p", "speed").basis.startswith("a guess")
+    )
     render(workspace, [script(0, 3), script(1, 3)], tmp_path / "first")
-    pace = workspace.render_pace()
+    pace = queries.estimates.render_pace(workspace)
     assert not pace.line("720p", "speed").basis.startswith("a guess")
 
     others = [script(3, 3)]
     ideas = [Idea(idea_title=f"Other {n}", script_content=s) for n, s in enumerate(others)]
-    guess = workspace.estimate(ideas, dict(FAST), {"max_concurrent": 1}, upload=False)
+    guess = queries.estimates.estimate(
+        workspace, ideas, dict(FAST), {"max_concurrent": 1}, upload=False
+    )
     assert guess.measured
     took = render(workspace, others, tmp_path / "then")
     print(f"\nestimated {guess.render_seconds:.1f} s, rendered in {sum(took):.1f} s")
     assert guess.render_seconds == pytest.approx(sum(took), rel=0.30)
 
 
-def test_a_jobs_eta_is_never_a_time_already_past(workspace: Workspace, tmp_path: Path) -> None:
+def test_a_jobs_eta_is_never_a_time_already_past(workspace: Services, tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
     from app.store.models import Job

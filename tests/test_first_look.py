@@ -15,21 +15,29 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from app import ops, queries
+from app.ops.jobs import JobRequest
 from app.paths import DEMO_SHEET, AppPaths
+from app.services import Services
+from app.sources.intake import SourceSpec
 from app.store.first_look import FirstLook, first_page
 from app.store.models import Item, Job, Schedule, Upload
 from app.store.schema import SCHEMA_HEAD
 from app.ui.main_window import MainWindow
-from app.workspace import SourceSpec, Workspace
+from app import ops, queries
+from app.ops.jobs import JobRequest
+from functools import partial
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def varied(workspace: Workspace) -> dict[str, int]:
+def varied(workspace: Services) -> dict[str, int]:
     """Jobs of every kind the table tells apart: states, schedules (one paused, one
     deleted), one-off starts ahead and behind, uploads in each state, approval waits."""
     made = {
-        name: workspace.create_job(SourceSpec(str(DEMO_SHEET)), title=name).job_id
+        name: ops.jobs.create_job(
+            workspace, JobRequest.of(SourceSpec(str(DEMO_SHEET)), title=name)
+        ).job_id
         for name in ("Plain", "Scheduled", "Paused schedule", "Publishing", "Ahead", "Behind")
     }
     now = datetime.now(UTC)
@@ -55,9 +63,9 @@ def varied(workspace: Workspace) -> dict[str, int]:
     return made
 
 
-def test_the_first_look_reads_what_the_workspace_reads(workspace: Workspace) -> None:
+def test_the_first_look_reads_what_the_workspace_reads(workspace: Services) -> None:
     made = varied(workspace)
-    rows, _more, total = workspace.job_page("created_at", True, 200)
+    rows, _more, total = queries.jobs.job_page(workspace, "created_at", True, 200)
 
     look = first_page(workspace.paths.database, 200)
 
@@ -73,9 +81,12 @@ def test_the_first_look_reads_what_the_workspace_reads(workspace: Workspace) -> 
     assert len(made) == total
 
 
-def test_the_first_look_reads_only_the_newest_jobs(workspace: Workspace) -> None:
+def test_the_first_look_reads_only_the_newest_jobs(workspace: Services) -> None:
     ids = [
-        workspace.create_job(SourceSpec(str(DEMO_SHEET)), title=f"Job {n}").job_id for n in range(5)
+        ops.jobs.create_job(
+            workspace, JobRequest.of(SourceSpec(str(DEMO_SHEET)), title=f"Job {n}")
+        ).job_id
+        for n in range(5)
     ]
 
     look = first_page(workspace.paths.database, 3)
@@ -85,14 +96,14 @@ def test_the_first_look_reads_only_the_newest_jobs(workspace: Workspace) -> None
 
 
 def test_the_first_look_stands_aside_when_it_cannot_be_sure(
-    workspace: Workspace, tmp_path: Path
+    workspace: Services, tmp_path: Path
 ) -> None:
     assert first_page(tmp_path / "none-yet.db", 10) is None  # a first start
     assert not (tmp_path / "none-yet.db").exists()  # and it made no empty database
     damaged = tmp_path / "damaged.db"
     damaged.write_bytes(b"this is not a database" * 100)
     assert first_page(damaged, 10) is None
-    workspace.create_job(SourceSpec(str(DEMO_SHEET)), title="Kept")
+    ops.jobs.create_job(workspace, JobRequest.of(SourceSpec(str(DEMO_SHEET)), title="Kept"))
     with sqlite3.connect(workspace.paths.database) as connection:  # an older or newer schema
         connection.execute("UPDATE alembic_version SET version_num = '0001'")
     assert first_page(workspace.paths.database, 10) is None
@@ -122,21 +133,25 @@ def test_the_window_shows_the_first_look_then_the_workspace_takes_over(
     qtbot: QtBot, data_dir: Path
 ) -> None:
     paths = AppPaths.resolve(data_dir)
-    with closing(Workspace(paths)) as seeding:
-        seeding.ensure_demo()
-        kept = seeding.create_job(SourceSpec(str(DEMO_SHEET)), title="Kept").job_id
-        deleted = seeding.create_job(SourceSpec(str(DEMO_SHEET)), title="Deleted").job_id
+    with closing(Services(paths)) as seeding:
+        ops.jobs.ensure_demo(seeding)
+        kept = ops.jobs.create_job(
+            seeding, JobRequest.of(SourceSpec(str(DEMO_SHEET)), title="Kept")
+        ).job_id
+        deleted = ops.jobs.create_job(
+            seeding, JobRequest.of(SourceSpec(str(DEMO_SHEET)), title="Deleted")
+        ).job_id
     may_open = threading.Event()
 
     def look(size: int) -> FirstLook | None:
         return first_page(paths.database, size)
 
-    def open_workspace() -> Workspace:
+    def open_workspace() -> Services:
         assert may_open.wait(15)
-        workspace = Workspace(paths, front_end="gui")
-        workspace.job_action(deleted, "cancel")  # changed between the look and the open
-        workspace.job_action(deleted, "delete")
-        workspace.job_action(kept, "pause")
+        workspace = Services(paths, front_end="gui")
+        ops.jobs.job_action(workspace, deleted, "cancel")  # changed between the look and the open
+        ops.jobs.job_action(workspace, deleted, "delete")
+        ops.jobs.job_action(workspace, kept, "pause")
         return workspace
 
     window = MainWindow(open_workspace, first_look=look)

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from app import ops, queries
+from app.ops.jobs import JobRequest
 from app.pipeline import footage
 from app.pipeline.footage import FootageCache, FootageSettings, FootageUnavailable
 from app.pipeline.render import RenderSettings, render_item
@@ -237,13 +239,13 @@ def test_a_job_remembers_its_footage_choice_for_the_engine(
 
     from app.paths import DEMO_SHEET, AppPaths
     from app.render_config import render_settings
-    from app.workspace import Workspace
+    from app.services import Services
 
     made = run_cli("jobs", "create", "--source", str(DEMO_SHEET), "--footage", "pixabay")
     assert made.returncode == 0, made.stderr
-    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
-        [job] = workspace.jobs()
-        assert workspace.job(job.id)["output"]["footage"] == "pixabay"
+    with closing(Services(AppPaths.resolve(data_dir))) as workspace:
+        [job] = queries.jobs.jobs(workspace)
+        assert queries.jobs.job(workspace, job.id)["output"]["footage"] == "pixabay"
         chosen = render_settings(workspace.settings, workspace.paths, footage="pixabay")
         assert chosen.footage.provider == "pixabay" and chosen.footage.cache_dir is not None
         assert render_settings(workspace.settings, workspace.paths).footage.provider == "local"
@@ -289,23 +291,26 @@ def test_the_engine_records_the_clips_and_the_item_panel_shows_them(
 
     from app.engine.service import Engine
     from app.paths import AppPaths
+    from app.services import Services
     from app.sources.intake import SourceSpec
     from app.ui.job_models import ItemsModel
-    from app.workspace import Workspace
 
     sheet = tmp_path / "ideas.csv"
     sheet.write_text(
         "Title,Script\nOcean life,Whales sing across the ocean. Coral reefs shelter fish.\n"
     )
-    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
+    with closing(Services(AppPaths.resolve(data_dir))) as workspace:
         workspace.settings.set("footage.pexels_key", KEY)
         (tmp_path / "videos").mkdir()
         workspace.settings.set("output.folder", str(tmp_path / "videos"))
-        job_id = workspace.create_job(
-            SourceSpec(str(sheet)), output_config={"resolution": "720p", "footage": "pexels"}
+        job_id = ops.jobs.create_job(
+            workspace,
+            JobRequest.of(
+                SourceSpec(str(sheet)), output_config={"resolution": "720p", "footage": "pexels"}
+            ),
         ).job_id
         asyncio.run(Engine(workspace, run_schedules=False).run(asyncio.Event(), until_idle=True))
-        [item] = workspace.job(job_id)["items"]
+        [item] = queries.jobs.job(workspace, job_id)["items"]
     assert item["state"] == "completed", item["error"]
     assert item["outputs"]["credits"] and item["outputs"]["notes"] == []
     assert all("on Pexels: https://www.pexels.com/video/" in c for c in item["outputs"]["credits"])

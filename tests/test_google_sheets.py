@@ -17,15 +17,17 @@ from typing import Any
 
 import pytest
 
+from app import ops, queries
 from app.google import auth as google_auth
 from app.google.auth import Account
 from app.google.ratelimit import RateLimiter
 from app.google.sheets import SheetError, SheetsClient
 from app.google.writeback import HEADERS, WriteBack
+from app.ops.jobs import JobRequest
+from app.services import Services
 from app.sources.intake import SourceSpec
 from app.sources.table import SourceError
 from app.store import stats
-from app.workspace import Workspace
 from tests import gcs_fake
 from tests.conftest import DEMO, FakeClock, desktop_client
 from tests.fake_google import Google
@@ -44,7 +46,7 @@ def demo_rows() -> list[list[Any]]:
     return rows
 
 
-def sign_in_user(workspace: Workspace, token: str = "test-token", expired: bool = False) -> None:
+def sign_in_user(workspace: Services, token: str = "test-token", expired: bool = False) -> None:
     expiry = datetime.now(UTC) + timedelta(hours=-1 if expired else 1)
     workspace.google.secrets.set(
         google_auth.USER_TOKEN,
@@ -67,7 +69,7 @@ def service_account_key(path: Path) -> Path:
     return path
 
 
-def client(workspace: Workspace, clock: FakeClock | None = None) -> SheetsClient:
+def client(workspace: Services, clock: FakeClock | None = None) -> SheetsClient:
     credentials, account = workspace.google.credentials()
     clock = clock or FakeClock()
     limiter = RateLimiter(60, 300, clock=clock, sleep=clock.sleep)
@@ -111,7 +113,7 @@ def test_a_sheet_url_validates_like_a_file_with_one_values_read(
     assert after.returncode == 2 and "not signed in to Google" in after.stderr
 
 
-def test_ragged_rows_empty_rows_and_ranges(google: Google, workspace: Workspace) -> None:
+def test_ragged_rows_empty_rows_and_ranges(google: Google, workspace: Services) -> None:
     sign_in_user(workspace)
     header = ["Title", "Description", "Audience", "Tone", "Duration", "Platforms", "Script"]
     google.add(
@@ -125,48 +127,48 @@ def test_ragged_rows_empty_rows_and_ranges(google: Google, workspace: Workspace)
             ]
         },
     )
-    report = workspace.check_source(SourceSpec(URL))
+    report = queries.sources.check_source(workspace, SourceSpec(URL))
     assert [r.row for r in report.rows] == [2, 4]
     assert report.empty_rows == [3]
     assert report.rows[0].idea is not None and report.rows[0].idea.duration_seconds == 60
     assert report.rows[1].idea is not None and report.rows[1].idea.description == "About it"
 
-    ranged = workspace.check_source(SourceSpec(SHEET, tab="Ideas", range="A1:G2"))
+    ranged = queries.sources.check_source(workspace, SourceSpec(SHEET, tab="Ideas", range="A1:G2"))
     assert [r.row for r in ranged.rows] == [2]
     assert "Ideas!A1:G2" in urllib.parse.unquote(google.values_reads()[-1]).replace("'", "")
 
 
-def test_an_empty_range_is_a_clear_error(google: Google, workspace: Workspace) -> None:
+def test_an_empty_range_is_a_clear_error(google: Google, workspace: Services) -> None:
     sign_in_user(workspace)
     google.add(SHEET, {"Ideas": []})
     with pytest.raises(SourceError, match="is empty — add a header row"):
-        workspace.check_source(SourceSpec(URL))
+        queries.sources.check_source(workspace, SourceSpec(URL))
 
 
-def test_a_missing_tab_names_the_tabs_there_are(google: Google, workspace: Workspace) -> None:
+def test_a_missing_tab_names_the_tabs_there_are(google: Google, workspace: Services) -> None:
     sign_in_user(workspace)
     google.add(SHEET, {"Ideas": demo_rows(), "Archive": []})
     with pytest.raises(SourceError, match="has no tab “Idaes” — its tabs: “Ideas”, “Archive”"):
-        workspace.check_source(SourceSpec(URL, tab="Idaes"))
+        queries.sources.check_source(workspace, SourceSpec(URL, tab="Idaes"))
 
 
-def test_permission_denied_says_whom_to_share_with(google: Google, workspace: Workspace) -> None:
+def test_permission_denied_says_whom_to_share_with(google: Google, workspace: Services) -> None:
     sign_in_user(workspace)
     google.add(SHEET, {"Ideas": demo_rows()}).readers = {"someone-else"}
     with pytest.raises(SourceError) as caught:
-        workspace.check_source(SourceSpec(URL))
+        queries.sources.check_source(workspace, SourceSpec(URL))
     assert "permission denied" in str(caught.value)
     assert "share the sheet with me@example.com" in str(caught.value)
 
 
-def test_a_sheet_that_does_not_exist(google: Google, workspace: Workspace) -> None:
+def test_a_sheet_that_does_not_exist(google: Google, workspace: Services) -> None:
     sign_in_user(workspace)
     with pytest.raises(SourceError, match=r"no spreadsheet .* was found — check the URL or ID"):
-        workspace.check_source(SourceSpec(URL))
+        queries.sources.check_source(workspace, SourceSpec(URL))
 
 
 def test_quota_exceeded_then_success_honours_retry_after(
-    google: Google, workspace: Workspace
+    google: Google, workspace: Services
 ) -> None:
     sign_in_user(workspace)
     google.add(SHEET, {"Ideas": demo_rows()})
@@ -178,7 +180,7 @@ def test_quota_exceeded_then_success_honours_retry_after(
     assert len([m for m, _ in google.requests if m == "GET"]) == 2  # the 429, then the answer
 
 
-def test_server_errors_are_retried_and_then_reported(google: Google, workspace: Workspace) -> None:
+def test_server_errors_are_retried_and_then_reported(google: Google, workspace: Services) -> None:
     sign_in_user(workspace)
     google.add(SHEET, {"Ideas": demo_rows()})
     google.fail_next(500, times=2)
@@ -190,7 +192,7 @@ def test_server_errors_are_retried_and_then_reported(google: Google, workspace: 
 
 
 def test_network_down_is_transient_and_clear(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CADENCE_GOOGLE_ENDPOINT", "http://127.0.0.1:9")  # nothing listens
     sign_in_user(workspace)
@@ -200,12 +202,12 @@ def test_network_down_is_transient_and_clear(
 
 
 def test_an_expired_token_is_refreshed_and_stored_never_logged(
-    google: Google, workspace: Workspace, caplog: pytest.LogCaptureFixture
+    google: Google, workspace: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("DEBUG")
     sign_in_user(workspace, token="stale-token", expired=True)
     google.add(SHEET, {"Ideas": demo_rows()})
-    report = workspace.check_source(SourceSpec(URL))
+    report = queries.sources.check_source(workspace, SourceSpec(URL))
     assert report.rows
     grant = google.token_grants[0]
     assert grant["grant_type"] == ["refresh_token"] and grant["refresh_token"] == [
@@ -219,7 +221,7 @@ def test_an_expired_token_is_refreshed_and_stored_never_logged(
 
 
 def test_the_installed_app_flow_signs_in_and_logout_revokes(
-    google: Google, workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    google: Google, workspace: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """google-auth-oauthlib's real flow: its loopback server receives the consent redirect;
     the code is exchanged at the (fake) token endpoint."""
@@ -249,16 +251,18 @@ def test_the_installed_app_flow_signs_in_and_logout_revokes(
 # --- write-back ------------------------------------------------------------------------------
 
 
-def gsheet_job(workspace: Workspace, google: Google, columns: int = 10) -> int:
+def gsheet_job(workspace: Services, google: Google, columns: int = 10) -> int:
     sign_in_user(workspace)
     rows = demo_rows()[:4]
     google.add(SHEET, {"Ideas": rows}, column_count=columns)
-    created = workspace.create_job(SourceSpec(URL), title="From the sheet", write_back=True)
+    created = ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(URL), title="From the sheet", write_back=True)
+    )
     return created.job_id
 
 
 def test_write_back_adds_status_columns_and_never_touches_the_users(
-    google: Google, workspace: Workspace
+    google: Google, workspace: Services
 ) -> None:
     job = gsheet_job(workspace, google, columns=10)
     before = [list(r) for r in google.spreadsheets[SHEET].tabs[0].rows]
@@ -291,7 +295,7 @@ def test_write_back_adds_status_columns_and_never_touches_the_users(
 
 
 def test_write_back_waits_offline_and_sends_later(
-    google: Google, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+    google: Google, workspace: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gsheet_job(workspace, google)
     writeback = WriteBack(workspace.db, workspace.sheets)
@@ -305,7 +309,7 @@ def test_write_back_waits_offline_and_sends_later(
     assert google.spreadsheets[SHEET].tabs[0].rows[1][10] == "queued"
 
 
-def test_a_quota_wait_marks_the_job_rate_limited(google: Google, workspace: Workspace) -> None:
+def test_a_quota_wait_marks_the_job_rate_limited(google: Google, workspace: Services) -> None:
     job = gsheet_job(workspace, google)
     limited: list[tuple[int | None, float]] = []
 
@@ -327,15 +331,15 @@ def test_a_quota_wait_marks_the_job_rate_limited(google: Google, workspace: Work
         assert stats.job_progress(session, job)["rate_limited"] is True
 
 
-def test_write_back_needs_a_google_sheet(workspace: Workspace) -> None:
+def test_write_back_needs_a_google_sheet(workspace: Services) -> None:
     from app.domain.errors import DraftError
 
     with pytest.raises(DraftError, match="write-back: needs a Google Sheet source"):
-        workspace.create_job(SourceSpec(str(DEMO)), write_back=True)
+        ops.jobs.create_job(workspace, JobRequest.of(SourceSpec(str(DEMO)), write_back=True))
 
 
 def test_a_scheduled_run_that_cannot_reach_its_sheet_is_tried_again(
-    workspace: Workspace, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import sqlite3
 
@@ -370,11 +374,11 @@ def test_a_scheduled_run_that_cannot_reach_its_sheet_is_tried_again(
 
 
 def test_a_job_from_a_sheet_url_is_named_after_the_spreadsheet(
-    google: Google, workspace: Workspace
+    google: Google, workspace: Services
 ) -> None:
     sign_in_user(workspace)
     google.add(SHEET, {"Ideas": demo_rows()[:3]}, title="Channel plan 2027")
-    created = workspace.create_job(SourceSpec(URL))
+    created = ops.jobs.create_job(workspace, JobRequest.of(SourceSpec(URL)))
     assert created.title.startswith("Channel plan 2027 — ")
     with pytest.raises(SourceError, match="is empty in range A50:J60"):
-        workspace.create_job(SourceSpec(URL, range="A50:J60"))
+        ops.jobs.create_job(workspace, JobRequest.of(SourceSpec(URL, range="A50:J60")))

@@ -8,7 +8,9 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
+from app import ops, queries
 from app.domain.job_story import problems, scheduling_words, timeline
+from app.ops.jobs import JobRequest
 from app.ui.job_details import JobDetails
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -106,8 +108,8 @@ def test_the_rows_a_job_left_out_are_kept_and_told(workspace: Any, tmp_path: Pat
     sheet.write_text(
         "idea_title,script_content,duration_seconds\nGood,Words.,60\nBad,,abc\n\nAlso,More.,30\n"
     )
-    created = workspace.create_job(SourceSpec(str(sheet)))
-    record = workspace.job(created.job_id)
+    created = ops.jobs.create_job(workspace, JobRequest.of(SourceSpec(str(sheet))))
+    record = queries.jobs.job(workspace, created.job_id)
     assert [r["row"] for r in record["left_out"]] == [3, 4]
     assert record["left_out"][1]["problems"] == ["empty row, skipped"]
     assert any("“abc” is not a whole number" in p for p in record["left_out"][0]["problems"])

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from app.paths import AppPaths
+from app.services import Services
 from app.ui.main_window import PAGES, MainWindow
-from app.workspace import Workspace
 
 
 def spoken_name(widget: QWidget) -> str:
@@ -50,7 +50,7 @@ def tab_stops(page: QWidget) -> list[QWidget]:
 
 
 def test_every_page_is_named_control_by_control(qtbot: QtBot, data_dir: Path) -> None:
-    window = MainWindow(lambda: Workspace(AppPaths.resolve(data_dir), front_end="gui"))
+    window = MainWindow(lambda: Services(AppPaths.resolve(data_dir), front_end="gui"))
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)

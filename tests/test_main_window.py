@@ -13,17 +13,17 @@ from pytestqt.qtbot import QtBot
 
 from app.domain.errors import UserError
 from app.paths import AppPaths
+from app.services import Services
 from app.ui.background import Background
 from app.ui.main_window import MainWindow
-from app.workspace import Workspace
 
 
 def test_first_start_shows_the_demo_job_and_its_items(qtbot: QtBot, data_dir: Path) -> None:
     opened_on: list[threading.Thread] = []
 
-    def open_workspace() -> Workspace:
+    def open_workspace() -> Services:
         opened_on.append(threading.current_thread())
-        return Workspace(AppPaths.resolve(data_dir), front_end="gui")
+        return Services(AppPaths.resolve(data_dir), front_end="gui")
 
     window = MainWindow(open_workspace)
     qtbot.addWidget(window)
@@ -46,7 +46,7 @@ def test_first_start_shows_the_demo_job_and_its_items(qtbot: QtBot, data_dir: Pa
 def test_demo_is_created_once(qtbot: QtBot, data_dir: Path) -> None:
     paths = AppPaths.resolve(data_dir)
     for _ in range(2):
-        window = MainWindow(lambda: Workspace(paths, front_end="gui"))
+        window = MainWindow(lambda: Services(paths, front_end="gui"))
         qtbot.addWidget(window)
         qtbot.waitUntil(lambda w=window: w.jobs.model.rowCount() > 0, timeout=15_000)  # type: ignore[misc]
         assert window.jobs.model.rowCount() == 1
@@ -54,7 +54,7 @@ def test_demo_is_created_once(qtbot: QtBot, data_dir: Path) -> None:
 
 
 def test_models_follow_the_qt_model_contract(qtbot: QtBot, qtmodeltester, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    window = MainWindow(lambda: Workspace(AppPaths.resolve(data_dir), front_end="gui"))
+    window = MainWindow(lambda: Services(AppPaths.resolve(data_dir), front_end="gui"))
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.jobs.items_model.rowCount() > 0, timeout=15_000)
     qtmodeltester.check(window.jobs.model)
@@ -68,7 +68,7 @@ def test_a_failure_is_shown_as_a_message_not_a_crash(
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the data folder should be")
 
-    window = MainWindow(lambda: Workspace(AppPaths.resolve(blocker), front_end="gui"))
+    window = MainWindow(lambda: Services(AppPaths.resolve(blocker), front_end="gui"))
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.problem is not None, timeout=15_000)
     assert window.problem is not None
@@ -105,7 +105,7 @@ def test_the_window_runs_the_engine_on_its_event_loop(
     (data_dir / "videos").mkdir()
     loop = qasync.QEventLoop(QApplication.instance())
     asyncio.set_event_loop(loop)
-    window = MainWindow(lambda: Workspace(paths, front_end="gui"), run_engine=True)
+    window = MainWindow(lambda: Services(paths, front_end="gui"), run_engine=True)
     qtbot.addWidget(window)
 
     async def scenario() -> None:

@@ -21,11 +21,13 @@ from typing import Any
 
 import pytest
 
+from app import ops, queries
 from app.engine import service
+from app.ops.jobs import JobRequest
 from app.paths import AppPaths
 from app.pipeline.runner import RenderOutcome
+from app.services import Services
 from app.sources.intake import SourceSpec
-from app.workspace import Workspace
 from tests.conftest import DEMO, ROOT, desktop_client, full_row
 from tests.fake_google import Google
 from tests.youtube_helpers import HEADER, publishing_job, sign_in_channel, stand_in_render
@@ -34,7 +36,7 @@ CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def run_engine(workspace: Workspace, events: list[service.EngineEvent] | None = None) -> None:
+def run_engine(workspace: Services, events: list[service.EngineEvent] | None = None) -> None:
     engine = service.Engine(
         workspace,
         poll_seconds=0.05,
@@ -46,7 +48,7 @@ def run_engine(workspace: Workspace, events: list[service.EngineEvent] | None = 
 
 def test_approval_holds_rendered_videos_until_approved(
     google: Google,
-    workspace: Workspace,
+    workspace: Services,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     run_cli: Run,
@@ -58,7 +60,7 @@ def test_approval_holds_rendered_videos_until_approved(
     job = publishing_job(workspace, tmp_path, rows=3, approve=True)
     events: list[service.EngineEvent] = []
     run_engine(workspace, events)
-    record = workspace.job(job)
+    record = queries.jobs.job(workspace, job)
     assert record["state"] == "running"  # not finished: its videos wait for the user
     assert [i["phase"] for i in record["items"]] == ["approval"] * 3
     assert sum(e.kind == "item_awaiting_approval" for e in events) == 3
@@ -67,12 +69,12 @@ def test_approval_holds_rendered_videos_until_approved(
     assert shown.stdout.count("awaiting approval") == 3, shown.stdout
     assert "after approval" in shown.stdout
     first, second, third = (i["id"] for i in record["items"])
-    assert "Approved 2 items" in workspace.approve([first, second]).message
-    assert "skipped" in workspace.reject([third], "off-brand thumbnail").message
+    assert "Approved 2 items" in ops.publishing.approve(workspace, [first, second]).message
+    assert "skipped" in ops.publishing.reject(workspace, [third], "off-brand thumbnail").message
     with pytest.raises(Exception, match="not awaiting approval"):
-        workspace.approve([third])
+        ops.publishing.approve(workspace, [third])
     run_engine(workspace)
-    record = workspace.job(job)
+    record = queries.jobs.job(workspace, job)
     assert record["state"] == "completed"
     states = [(i["state"], (i["upload"] or {}).get("status")) for i in record["items"]]
     assert states == [("completed", "published"), ("completed", "published"),
@@ -84,7 +86,7 @@ def test_approval_holds_rendered_videos_until_approved(
 
 
 def test_rejecting_to_render_again_removes_the_files_and_queues_the_render(
-    google: Google, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    google: Google, workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(service, "run_render", stand_in_render)
     (tmp_path / "videos").mkdir(exist_ok=True)
@@ -92,20 +94,23 @@ def test_rejecting_to_render_again_removes_the_files_and_queues_the_render(
     sign_in_channel(workspace, google)
     job = publishing_job(workspace, tmp_path, approve=True)
     run_engine(workspace)
-    [item] = workspace.job(job)["items"]
+    [item] = queries.jobs.job(workspace, job)["items"]
     video = Path(item["outputs"]["video"])
     assert video.exists()
-    assert "render again" in workspace.reject([item["id"]], "too quiet", again=True).message
+    assert (
+        "render again"
+        in ops.publishing.reject(workspace, [item["id"]], "too quiet", again=True).message
+    )
     assert not video.exists()
-    [item] = workspace.job(job)["items"]
+    [item] = queries.jobs.job(workspace, job)["items"]
     assert (item["state"], item["phase"]) == ("pending", "render")
     run_engine(workspace)
-    [item] = workspace.job(job)["items"]
+    [item] = queries.jobs.job(workspace, job)["items"]
     assert item["phase"] == "approval" and Path(item["outputs"]["video"]).exists()
 
 
 def test_publish_every_spaces_the_videos_in_sheet_order(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     sign_in_channel(workspace, google)
     job = publishing_job(
@@ -116,7 +121,7 @@ def test_publish_every_spaces_the_videos_in_sheet_order(
         first="2027-03-27T18:00",
         timezone="Europe/Berlin",
     )
-    times = [i["upload"]["publish_at"] for i in workspace.job(job)["items"]]
+    times = [i["upload"]["publish_at"] for i in queries.jobs.job(workspace, job)["items"]]
     # Wall-clock 18:00 in Berlin, across the spring-forward change on 28 March.
     assert times == [
         "2027-03-27T17:00:00+00:00",
@@ -125,7 +130,7 @@ def test_publish_every_spaces_the_videos_in_sheet_order(
     ]
 
 
-def test_a_rows_own_publish_time_wins(google: Google, workspace: Workspace, tmp_path: Path) -> None:
+def test_a_rows_own_publish_time_wins(google: Google, workspace: Services, tmp_path: Path) -> None:
     sign_in_channel(workspace, google)
     path = tmp_path / "timed.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -133,17 +138,20 @@ def test_a_rows_own_publish_time_wins(google: Google, workspace: Workspace, tmp_
         writer.writerow([*HEADER, "Publish at"])
         writer.writerow([*full_row(idea_title="Timed"), "2027-01-05 09:30"])
         writer.writerow([*full_row(idea_title="Untimed"), ""])
-    created = workspace.create_job(
-        SourceSpec(str(path)),
-        publish={
-            "target": "youtube",
-            "channel": "Cadence Test Channel",
-            "made_for_kids": False,
-            "publish_at": "2027-02-01T12:00",
-            "timezone": "America/New_York",
-        },
+    created = ops.jobs.create_job(
+        workspace,
+        JobRequest.of(
+            SourceSpec(str(path)),
+            publish={
+                "target": "youtube",
+                "channel": "Cadence Test Channel",
+                "made_for_kids": False,
+                "publish_at": "2027-02-01T12:00",
+                "timezone": "America/New_York",
+            },
+        ),
     )
-    items = workspace.job(created.job_id)["items"]
+    items = queries.jobs.job(workspace, created.job_id)["items"]
     assert [i["upload"]["publish_at"] for i in items] == [
         "2027-01-05T14:30:00+00:00",
         "2027-02-01T17:00:00+00:00",
@@ -152,7 +160,7 @@ def test_a_rows_own_publish_time_wins(google: Google, workspace: Workspace, tmp_
 
 
 def test_write_back_shows_the_youtube_link_and_status(
-    google: Google, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    google: Google, workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.test_google_sheets import SHEET, URL, demo_rows, sign_in_user
 
@@ -163,16 +171,19 @@ def test_write_back_shows_the_youtube_link_and_status(
     sign_in_channel(workspace, google)
     google.add(SHEET, {"Ideas": demo_rows()[:3]}, column_count=10)
     later = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
-    created = workspace.create_job(
-        SourceSpec(URL),
-        write_back=True,
-        publish={
-            "target": "youtube",
-            "channel": CHANNEL,
-            "made_for_kids": False,
-            "privacy": "public",
-            "publish_at": later.isoformat(),
-        },
+    created = ops.jobs.create_job(
+        workspace,
+        JobRequest.of(
+            SourceSpec(URL),
+            write_back=True,
+            publish={
+                "target": "youtube",
+                "channel": CHANNEL,
+                "made_for_kids": False,
+                "privacy": "public",
+                "publish_at": later.isoformat(),
+            },
+        ),
     )
     run_engine(workspace)
     engine = service.Engine(workspace, run_schedules=False)
@@ -183,11 +194,11 @@ def test_write_back_shows_the_youtube_link_and_status(
     videos = sorted(google.youtube.videos)
     assert [r[status] for r in rows[1:3]] == ["scheduled", "scheduled"]
     assert sorted(r[output].rsplit("=", 1)[1] for r in rows[1:3]) == videos
-    assert workspace.job(created.job_id)["state"] == "completed"
+    assert queries.jobs.job(workspace, created.job_id)["state"] == "completed"
 
 
 def test_a_run_until_idle_leaves_every_rows_last_status_in_the_sheet(
-    google: Google, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    google: Google, workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The last video's "completed" is written before the run returns (it once needed a second
     run); rows it could not write are counted and said."""
@@ -198,7 +209,7 @@ def test_a_run_until_idle_leaves_every_rows_last_status_in_the_sheet(
     workspace.settings.set("output.folder", str(tmp_path / "videos"))
     sign_in_user(workspace)
     google.add(SHEET, {"Ideas": demo_rows()[:4]}, column_count=10)
-    workspace.create_job(SourceSpec(URL), write_back=True)
+    ops.jobs.create_job(workspace, JobRequest.of(SourceSpec(URL), write_back=True))
     engine = service.Engine(workspace, poll_seconds=0.2, run_schedules=False)
     asyncio.run(engine.run(asyncio.Event(), until_idle=True))
     rows = google.spreadsheets[SHEET].tabs[0].rows
@@ -227,7 +238,7 @@ def test_jobs_create_refuses_incomplete_publishing(run_cli: Run, tmp_path: Path)
 def test_jobs_create_asks_whether_videos_are_made_for_kids(
     run_cli: Run, google: Google, data_dir: Path
 ) -> None:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         sign_in_channel(ws, google)
     result = run_cli(
         "jobs", "create", "--source", str(DEMO), "--publish", "youtube", "--channel", CHANNEL
@@ -237,7 +248,7 @@ def test_jobs_create_asks_whether_videos_are_made_for_kids(
 
 
 def test_channels_list_and_remove(run_cli: Run, google: Google, data_dir: Path) -> None:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         sign_in_channel(ws, google)
     listed = json.loads(run_cli("channels", "list", "--json").stdout)
     assert listed == [
@@ -284,7 +295,7 @@ def test_auth_login_youtube_without_a_browser_prints_the_address_and_adds_the_ch
     assert process.returncode == 0, err
     assert f"Added the YouTube channel Cadence Test Channel (@cadencetest), id {CHANNEL}" in out
     assert "consent-code" not in out + err and "issued-" not in out + err
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         assert [c.id for c in ws.channels.records()] == [CHANNEL]
 
 
@@ -313,7 +324,7 @@ def test_render_upload_kill_mid_upload_restart_gives_exactly_one_video(
 ) -> None:
     """The whole way with the real engine and render: SIGKILL while the video is halfway
     up, start again — one video on the channel, its bytes the file's."""
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         sign_in_channel(ws, google)
         ws.settings.set("youtube.chunk_kb", "256")
         (tmp_path / "videos").mkdir()
@@ -371,7 +382,7 @@ def test_render_upload_kill_mid_upload_restart_gives_exactly_one_video(
 
 
 def test_until_idle_does_not_stop_while_a_finishing_worker_left_work(
-    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A render that ends while the loop awaits other work must not make `--until-idle`
     stop with the next item of its job unclaimed (seen as a flaky test before the fix)."""
@@ -388,19 +399,21 @@ def test_until_idle_does_not_stop_while_a_finishing_worker_left_work(
     monkeypatch.setattr(service.Engine, "_fill_uploads", slow_uploads)
     (tmp_path / "videos").mkdir()
     workspace.settings.set("output.folder", str(tmp_path / "videos"))
-    created = workspace.create_job(SourceSpec(str(DEMO)), title="Two at a time, one by one")
+    created = ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(str(DEMO)), title="Two at a time, one by one")
+    )
     run_engine(workspace)
-    assert workspace.job(created.job_id)["state"] == "completed"
+    assert queries.jobs.job(workspace, created.job_id)["state"] == "completed"
 
 
 def test_the_only_signed_in_channel_is_used_when_none_is_named(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     from tests.fake_youtube import Channel as FakeChannel
 
     sign_in_channel(workspace, google)
     job = publishing_job(workspace, tmp_path, channel="")
-    assert workspace.job(job)["publish"]["channel"] == CHANNEL
+    assert queries.jobs.job(workspace, job)["publish"]["channel"] == CHANNEL
     sign_in_channel(workspace, google, FakeChannel("UC_second0000000000000000", "Second", ""))
     with pytest.raises(Exception, match="name the channel to publish to"):
         publishing_job(workspace, tmp_path, channel="")

@@ -13,14 +13,15 @@ import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
 from pytestqt.qtbot import QtBot
 
+from app import queries
 from app.changes import Changes, Done
 from app.google.channels import ChannelRecord
 from app.paths import DEMO_SHEET, AppPaths
+from app.services import Services
 from app.ui.approval import ApprovalDialog
 from app.ui.background import Background
 from app.ui.main_window import PAGES, MainWindow
 from app.ui.wizard import JobWizard
-from app.workspace import Workspace
 from tests.conftest import DesktopOpener, desktop_client
 from tests.fake_google import Google
 from tests.youtube_helpers import sign_in_channel, stand_in_render
@@ -28,7 +29,7 @@ from tests.youtube_helpers import sign_in_channel, stand_in_render
 CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
 
 
-def open_window(qtbot: QtBot, workspace: Workspace, **kwargs: Any) -> MainWindow:
+def open_window(qtbot: QtBot, workspace: Services, **kwargs: Any) -> MainWindow:
     window = MainWindow(lambda: workspace, **kwargs)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)
@@ -50,7 +51,7 @@ def through_to_publishing(qtbot: QtBot, window: MainWindow) -> Any:
 def test_the_publish_step_asks_what_youtube_needs(
     qtbot: QtBot, google: Google, data_dir: Path
 ) -> None:
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     sign_in_channel(workspace, google)
     window = open_window(qtbot, workspace)
     wizard = through_to_publishing(qtbot, window)
@@ -214,7 +215,7 @@ def test_approvals_with_nothing_to_approve_say_so(qtbot: QtBot, tmp_path: Path) 
 def test_settings_lists_channels_and_removes_one_after_asking(
     qtbot: QtBot, google: Google, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     sign_in_channel(workspace, google)
     window = open_window(qtbot, workspace)
     window.nav.setCurrentRow(PAGES.index("Settings"))
@@ -254,13 +255,13 @@ def test_from_the_wizard_through_approval_to_links_in_the_job_table(
 
     monkeypatch.setattr(service, "run_render", stand_in_render)
     paths = AppPaths.resolve(data_dir)
-    with closing(Workspace(paths)) as ws:
+    with closing(Services(paths)) as ws:
         sign_in_channel(ws, google)
         (data_dir / "videos").mkdir()
         ws.settings.set("output.folder", str(data_dir / "videos"))
     loop = qasync.QEventLoop(QApplication.instance())
     asyncio.set_event_loop(loop)
-    window = MainWindow(lambda: Workspace(paths, front_end="gui"), run_engine=True)
+    window = MainWindow(lambda: Services(paths, front_end="gui"), run_engine=True)
     qtbot.addWidget(window)
     window.tray = None
 
@@ -288,10 +289,10 @@ def test_from_the_wizard_through_approval_to_links_in_the_job_table(
         workspace = window.workspace
         assert workspace is not None
         for _ in range(600):
-            if workspace.publishing_state()["awaiting_approval"] == 8:
+            if queries.dashboard.publishing_state(workspace)["awaiting_approval"] == 8:
                 break
             await asyncio.sleep(0.05)
-        assert workspace.publishing_state()["awaiting_approval"] == 8
+        assert queries.dashboard.publishing_state(workspace)["awaiting_approval"] == 8
         assert not google.youtube.videos  # nothing goes up before approval
         window.job_actions["approve"].trigger()
         dialog = window.approvals
@@ -342,7 +343,7 @@ def test_adding_a_channel_from_settings_signs_in_through_the_browser(
     google.grant_scope = "https://www.googleapis.com/auth/youtube"
 
     consenting_browser(monkeypatch)
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     workspace.settings.set("google.client_secrets", str(client))
     window = open_window(qtbot, workspace)
     window.nav.setCurrentRow(PAGES.index("Settings"))
@@ -365,7 +366,7 @@ def test_the_source_preview_names_every_problem_with_its_column(
 ) -> None:
     from app.domain.validation import Rules, SourceRow, validate_rows
 
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     window = open_window(qtbot, workspace)
     window.new_job()
     page = window.wizard.source
@@ -404,7 +405,7 @@ def test_the_wizard_tests_by_itself_checks_the_folder_and_words_its_errors(
         writer.writerow(full_row(idea_title="Complete"))
         writer.writerow(full_row(idea_title="No description", description=""))
         writer.writerow(full_row(idea_title="No tone", tone=""))
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     window = open_window(qtbot, workspace)
     window.new_job()
     wizard = window.wizard
@@ -478,7 +479,7 @@ def test_settings_signs_in_to_google_and_keeps_the_script_writer(
     google.id_token = f"e30.{claims.rstrip('=')}.c2ln"
 
     consenting_browser(monkeypatch)
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     workspace.settings.set("google.client_secrets", str(client))
     window = open_window(qtbot, workspace)
     window.nav.setCurrentRow(PAGES.index("Settings"))

@@ -20,8 +20,8 @@ from app.engine.service import Engine
 from app.paths import AppPaths
 from app.pipeline.render import RenderSettings
 from app.pipeline.runner import RenderOutcome, RenderTask, run_render
+from app.services import Services
 from app.store.models import Item, Job
-from app.workspace import Workspace
 from tests.test_engine import add_job
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -55,15 +55,15 @@ def test_bad_retry_settings_are_refused() -> None:
 
 
 @pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+def workspace(data_dir: Path) -> Iterator[Services]:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         ws.settings.set("engine.retry_base_seconds", "1")
         ws.settings.set("engine.retry_strategy", "fixed")
         yield ws
 
 
 def test_a_crashed_render_is_retried_and_completes(
-    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
     real = service.run_render
@@ -94,7 +94,7 @@ def test_a_crashed_render_is_retried_and_completes(
         assert [e.outcome for e in item.executions] == ["failed", "completed"]
 
 
-def test_a_user_fixable_failure_is_not_retried(workspace: Workspace, tmp_path: Path) -> None:
+def test_a_user_fixable_failure_is_not_retried(workspace: Services, tmp_path: Path) -> None:
     job = add_job(workspace, [""], tmp_path / "out")
     asyncio.run(
         Engine(workspace, poll_seconds=0.2, run_schedules=False).run(
@@ -107,7 +107,7 @@ def test_a_user_fixable_failure_is_not_retried(workspace: Workspace, tmp_path: P
 
 
 def test_items_past_the_deadline_are_skipped_with_the_reason(
-    workspace: Workspace, tmp_path: Path
+    workspace: Services, tmp_path: Path
 ) -> None:
     job = add_job(workspace, ["One.", "Two."], tmp_path / "out")
     with workspace.db.write() as session:

@@ -14,8 +14,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import event
 
+from app import ops
 from app.engine.jobstore import PersistedMemoryJobStore
-from app.workspace import Workspace
+from app.ops.jobs import JobRequest
+from app.services import Services
 from tests.test_schedules_engine import add, aps_jobs, jobs, serve_until
 
 
@@ -30,7 +32,7 @@ def sheet(tmp_path: Path) -> Path:
     return path
 
 
-def run_scheduler(workspace: Workspace, body: Any) -> Any:
+def run_scheduler(workspace: Services, body: Any) -> Any:
     """``body(scheduler, store)`` inside a running loop with a started, paused scheduler."""
 
     async def main() -> Any:
@@ -47,7 +49,7 @@ def run_scheduler(workspace: Workspace, body: Any) -> Any:
 
 
 def test_changes_reach_the_database_and_come_back_after_a_restart(
-    workspace: Workspace, data_dir: Path
+    workspace: Services, data_dir: Path
 ) -> None:
     def first(scheduler: AsyncIOScheduler, store: PersistedMemoryJobStore) -> None:
         for n in range(3):
@@ -71,7 +73,7 @@ def test_changes_reach_the_database_and_come_back_after_a_restart(
     assert found["job-0"][1].timestamp() == pytest.approx(stored["job-0"])
 
 
-def test_shutting_down_stores_what_was_still_queued(workspace: Workspace, data_dir: Path) -> None:
+def test_shutting_down_stores_what_was_still_queued(workspace: Services, data_dir: Path) -> None:
     def body(scheduler: AsyncIOScheduler, _store: PersistedMemoryJobStore) -> None:
         for n in range(200):
             scheduler.add_job(noop, IntervalTrigger(minutes=n + 1), id=f"job-{n}")
@@ -81,7 +83,7 @@ def test_shutting_down_stores_what_was_still_queued(workspace: Workspace, data_d
 
 
 def test_a_due_schedule_costs_the_event_loop_no_database_work(
-    workspace: Workspace, sheet: Path, data_dir: Path
+    workspace: Services, sheet: Path, data_dir: Path
 ) -> None:
     """The loop may be the window's: APScheduler's reads and writes of its jobs happen in the
     store's own thread, never on the loop, while a schedule fires and its next run is stored."""
@@ -106,7 +108,7 @@ def test_a_due_schedule_costs_the_event_loop_no_database_work(
 
 
 def test_a_change_older_than_what_a_run_stored_is_never_written_back(
-    workspace: Workspace, data_dir: Path
+    workspace: Services, data_dir: Path
 ) -> None:
     """A run stores its schedule's next run in its job's transaction; a batch the writer took
     before it (the state before the run) must not put the run back as still due."""
@@ -130,7 +132,7 @@ def test_a_change_older_than_what_a_run_stored_is_never_written_back(
 
 
 def test_a_repeating_job_makes_the_same_job_at_every_run(
-    workspace: Workspace, sheet: Path, tmp_path: Path
+    workspace: Services, sheet: Path, tmp_path: Path
 ) -> None:
     """The wizard's "Repeat": the job and its schedule are stored together, and each run
     makes a job with every setting of the first — mode, rules, zone, output, deadline,
@@ -152,16 +154,23 @@ def test_a_repeating_job_makes_the_same_job_at_every_run(
         "rules": [{"id": "day", "type": "time_based",
                    "settings": {"time_window": "08:00-20:00", "days_of_week": ["mon", "tue"]}}],
     }  # fmt: skip
-    created = workspace.create_job(
-        SourceSpec(str(sheet)),
-        priority=Priority.HIGH,
-        level=Level.PERMISSIVE,
-        output_config={"container": "webm", "resolution": "720p", "folder": str(tmp_path / "v")},
-        style="minimal",
-        deadline_minutes=90,
-        callback_url="https://hooks.example/done",
-        scheduling=scheduling,
-        repeat={"expression": "daily@07:30", "timezone": "Europe/Berlin"},
+    created = ops.jobs.create_job(
+        workspace,
+        JobRequest.of(
+            SourceSpec(str(sheet)),
+            priority=Priority.HIGH,
+            level=Level.PERMISSIVE,
+            output_config={
+                "container": "webm",
+                "resolution": "720p",
+                "folder": str(tmp_path / "v"),
+            },
+            style="minimal",
+            deadline_minutes=90,
+            callback_url="https://hooks.example/done",
+            scheduling=scheduling,
+            repeat={"expression": "daily@07:30", "timezone": "Europe/Berlin"},
+        ),
     )
     assert created.schedule_id is not None
     with workspace.db.read() as session:
@@ -170,7 +179,7 @@ def test_a_repeating_job_makes_the_same_job_at_every_run(
         assert first is not None and schedule is not None
         assert first.schedule_id == schedule.id
         assert schedule.name == "ideas"  # the default title's date is the run's to add
-    done = workspace.schedule_action(schedule.id, "run")
+    done = ops.schedules.schedule_action(workspace, schedule.id, "run")
     [again_id] = [j for j in done.changes.jobs]
     with workspace.db.read() as session:
         again = session.get(Job, again_id)

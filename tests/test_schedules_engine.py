@@ -18,12 +18,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app import ops, queries
 from app.engine.jobstore import PersistedMemoryJobStore
 from app.engine.service import Engine
 from app.paths import AppPaths
+from app.services import Services
 from app.store import schedules as schedule_store
 from app.store.models import AuditEntry, Job, Schedule
-from app.workspace import Workspace
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -36,12 +37,12 @@ def sheet(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+def workspace(data_dir: Path) -> Iterator[Services]:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         yield ws
 
 
-def add(workspace: Workspace, sheet: Path, expression: str, topic: str = "Ideas for {date}") -> int:
+def add(workspace: Services, sheet: Path, expression: str, topic: str = "Ideas for {date}") -> int:
     with workspace.db.write() as session:
         return schedule_store.add_schedule(
             session,
@@ -65,7 +66,7 @@ def keep_queued(engine: Engine) -> None:
     engine.claim_in = lambda _session: []  # type: ignore[method-assign]
 
 
-def serve_until(workspace: Workspace, done: Callable[[], bool], seconds: float = 15) -> None:
+def serve_until(workspace: Services, done: Callable[[], bool], seconds: float = 15) -> None:
     """Run the engine (scheduling only: no renders) until ``done()`` or the time is up."""
 
     async def main() -> None:
@@ -82,12 +83,12 @@ def serve_until(workspace: Workspace, done: Callable[[], bool], seconds: float =
     asyncio.run(main())
 
 
-def jobs(workspace: Workspace) -> list[tuple[str, str]]:
+def jobs(workspace: Services) -> list[tuple[str, str]]:
     with workspace.db.read() as session:
         return [(j.title, j.state) for j in session.scalars(select(Job).order_by(Job.id))]
 
 
-def actions(workspace: Workspace) -> list[str]:
+def actions(workspace: Services) -> list[str]:
     with workspace.db.read() as session:
         return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
@@ -100,7 +101,7 @@ def aps_jobs(data_dir: Path) -> list[tuple[str, float | None]]:
             return []
 
 
-def test_a_schedule_creates_its_job_with_the_topic(workspace: Workspace, sheet: Path) -> None:
+def test_a_schedule_creates_its_job_with_the_topic(workspace: Services, sheet: Path) -> None:
     at = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
     add(workspace, sheet, f"once@{at}")
     serve_until(workspace, lambda: bool(jobs(workspace)))
@@ -113,7 +114,7 @@ def test_a_schedule_creates_its_job_with_the_topic(workspace: Workspace, sheet: 
 
 
 def test_a_one_off_schedule_runs_once_even_across_restarts(
-    workspace: Workspace, sheet: Path
+    workspace: Services, sheet: Path
 ) -> None:
     at = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
     add(workspace, sheet, f"once@{at}")
@@ -123,7 +124,7 @@ def test_a_one_off_schedule_runs_once_even_across_restarts(
 
 
 def test_stored_schedules_survive_a_restart_without_copies(
-    workspace: Workspace, sheet: Path, data_dir: Path
+    workspace: Services, sheet: Path, data_dir: Path
 ) -> None:
     add(workspace, sheet, "daily@06:00")
     serve_until(workspace, lambda: bool(aps_jobs(data_dir)), 5)
@@ -147,7 +148,7 @@ def _move_next_run(data_dir: Path, when: datetime) -> None:
 
 
 def test_a_recently_missed_run_runs_once_at_start(
-    workspace: Workspace, sheet: Path, data_dir: Path
+    workspace: Services, sheet: Path, data_dir: Path
 ) -> None:
     add(workspace, sheet, "*/5 * * * *")
     serve_until(workspace, lambda: bool(aps_jobs(data_dir)), 5)
@@ -159,7 +160,7 @@ def test_a_recently_missed_run_runs_once_at_start(
 
 
 def test_a_run_stores_its_next_run_in_its_job_s_own_transaction(
-    workspace: Workspace, sheet: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, sheet: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Made job and stored next run commit together: with the store's writer thread doing
     nothing, a missed run that runs at start still leaves its next run stored — so a crash
@@ -175,7 +176,7 @@ def test_a_run_stores_its_next_run_in_its_job_s_own_transaction(
 
 
 def test_an_old_missed_run_is_recorded_not_run(
-    workspace: Workspace, sheet: Path, data_dir: Path, run_cli: Run
+    workspace: Services, sheet: Path, data_dir: Path, run_cli: Run
 ) -> None:
     # Twelve hours away from now, so that no run of the schedule falls within the grace period
     # (at 06:05 a daily@06:00 schedule's run of today is recent, and rightly runs).
@@ -192,7 +193,7 @@ def test_an_old_missed_run_is_recorded_not_run(
 
 
 def test_pausing_a_schedule_pauses_its_job(
-    workspace: Workspace, sheet: Path, data_dir: Path
+    workspace: Services, sheet: Path, data_dir: Path
 ) -> None:
     schedule_id = add(workspace, sheet, "daily@06:00")
     with workspace.db.write() as session:
@@ -206,7 +207,7 @@ def test_pausing_a_schedule_pauses_its_job(
 
 
 def test_a_source_that_fails_at_run_time_is_recorded(
-    workspace: Workspace, sheet: Path, run_cli: Run
+    workspace: Services, sheet: Path, run_cli: Run
 ) -> None:
     at = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
     add(workspace, sheet, f"once@{at}")
@@ -258,7 +259,7 @@ def test_schedule_commands(run_cli: Run, sheet: Path) -> None:
 
 
 def test_schedules_removed_while_running_lose_their_jobs(
-    workspace: Workspace, sheet: Path, data_dir: Path
+    workspace: Services, sheet: Path, data_dir: Path
 ) -> None:
     keep = add(workspace, sheet, "daily@06:00")
     gone = add(workspace, sheet, "daily@07:00")
@@ -283,7 +284,7 @@ def test_schedules_removed_while_running_lose_their_jobs(
     assert [j for j, _ in aps_jobs(data_dir)] == [f"schedule-{keep}"]
 
 
-def test_start_and_end_dates(run_cli: Run, sheet: Path, workspace: Workspace) -> None:
+def test_start_and_end_dates(run_cli: Run, sheet: Path, workspace: Services) -> None:
     ended = run_cli(
         "schedule",
         "add",
@@ -331,7 +332,7 @@ def test_start_and_end_dates(run_cli: Run, sheet: Path, workspace: Workspace) ->
     assert listed["end"] == "2031-06-30T23:00:00+00:00"
 
 
-def test_runs_outside_the_window_make_no_job(workspace: Workspace, sheet: Path) -> None:
+def test_runs_outside_the_window_make_no_job(workspace: Services, sheet: Path) -> None:
     at = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
     schedule_id = add(workspace, sheet, f"once@{at}")
     with workspace.db.write() as session:
@@ -343,7 +344,7 @@ def test_runs_outside_the_window_make_no_job(workspace: Workspace, sheet: Path) 
 
 
 def test_stopping_while_a_schedule_runs_finishes_that_run_first(
-    workspace: Workspace,
+    workspace: Services,
     sheet: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -351,14 +352,14 @@ def test_stopping_while_a_schedule_runs_finishes_that_run_first(
     """Quit in the middle of a run: the engine waits for it, so its job is stored (once)
     before the engine returns and the app closes the database."""
     entered = threading.Event()
-    real = Workspace.store_job
+    real = ops.jobs.store_job
 
     def slow_store(*args: Any, **kwargs: Any) -> Any:
         entered.set()
         time.sleep(1.5)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(Workspace, "store_job", slow_store)
+    monkeypatch.setattr(ops.jobs, "store_job", slow_store)
     at = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
     add(workspace, sheet, f"once@{at}")
     after_stop: list[list[tuple[str, str]]] = []
@@ -382,7 +383,7 @@ def test_stopping_while_a_schedule_runs_finishes_that_run_first(
 
 
 def test_jobs_stored_by_the_old_trigger_are_rebuilt_keeping_a_missed_run(
-    workspace: Workspace, sheet: Path, data_dir: Path
+    workspace: Services, sheet: Path, data_dir: Path
 ) -> None:
     """An upgrade from the CronTrigger-based version: the stored job (old trigger, old name)
     is replaced by the crontab trigger, and the run it had missed still runs once."""
@@ -416,16 +417,18 @@ def test_jobs_stored_by_the_old_trigger_are_rebuilt_keeping_a_missed_run(
 
 
 def test_a_run_moved_on_the_calendar_runs_at_its_new_time_once(
-    workspace: Workspace, sheet: Path, data_dir: Path
+    workspace: Services, sheet: Path, data_dir: Path
 ) -> None:
     schedule_id = add(workspace, sheet, "0 0 1 1 *")  # New Year at midnight, UTC
     serve_until(workspace, lambda: bool(aps_jobs(data_dir)), 5)
     year = datetime.now(UTC).year + 1
     original = datetime(year, 1, 1, tzinfo=UTC)
     soon = (datetime.now(UTC) + timedelta(seconds=4)).replace(microsecond=0)
-    said = workspace.planner.move(f"run:{schedule_id}@{original.isoformat()}", soon).message
+    said = ops.calendar.move(workspace, f"run:{schedule_id}@{original.isoformat()}", soon).message
     assert "instead, this once" in said
-    shown = workspace.schedule_preview(schedule_id, 2)  # the Schedules view's next runs
+    shown = queries.schedules.schedule_preview(
+        workspace, schedule_id, 2
+    )  # the Schedules view's next runs
     assert shown == [soon, datetime(year + 1, 1, 1, tzinfo=UTC)]
     serve_until(workspace, lambda: bool(jobs(workspace)), 20)
     assert len(jobs(workspace)) == 1  # the moved run ran
@@ -435,7 +438,7 @@ def test_a_run_moved_on_the_calendar_runs_at_its_new_time_once(
 
 
 def test_changes_are_read_one_by_one_not_every_schedule_each_time(
-    workspace: Workspace, sheet: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, sheet: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With thousands of schedules, each one-off's run changes one row: the engine must read
     that row, not all of them (a full read held the GIL in the way of the next due run) — and
@@ -493,23 +496,23 @@ def _soon(seconds: float) -> tuple[str, float]:
 def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """When each sheet was read (by a run, or by its planning ahead)."""
     reads: list[float] = []
-    real = Workspace.check_source
+    real = queries.sources.check_source
 
-    def counted(self: Workspace, *args: Any, **kwargs: Any) -> Any:
+    def counted(*args: Any, **kwargs: Any) -> Any:
         reads.append(time.time())
-        return real(self, *args, **kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(Workspace, "check_source", counted)
+    monkeypatch.setattr(queries.sources, "check_source", counted)
     return reads
 
 
-def _created_at(workspace: Workspace) -> list[float]:
+def _created_at(workspace: Services) -> list[float]:
     with workspace.db.read() as session:
         return [j.created_at.replace(tzinfo=UTC).timestamp() for j in session.scalars(select(Job))]
 
 
 def test_a_run_reads_its_sheet_ahead_and_makes_its_job_at_its_time(
-    workspace: Workspace, sheet: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, sheet: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads = _count_reads(monkeypatch)
     expression, due = _soon(4)
@@ -524,7 +527,7 @@ def test_a_run_reads_its_sheet_ahead_and_makes_its_job_at_its_time(
 
 
 def test_a_sheet_saved_after_its_run_was_planned_is_read_again(
-    workspace: Workspace, sheet: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, sheet: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads = _count_reads(monkeypatch)
     expression, _due = _soon(4)
@@ -542,7 +545,7 @@ def test_a_sheet_saved_after_its_run_was_planned_is_read_again(
 
 
 def test_schedules_changed_after_their_run_was_planned_run_as_they_are_now(
-    workspace: Workspace, sheet: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, sheet: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Edited between planning and its time: the edit counts. Paused: no run."""
     reads = _count_reads(monkeypatch)
@@ -565,7 +568,7 @@ def test_schedules_changed_after_their_run_was_planned_run_as_they_are_now(
 
 
 def test_runs_due_together_never_start_more_renders_than_allowed(
-    workspace: Workspace, sheet: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, sheet: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run claims its first item in its job's own transaction; the engine's own claims
     and other runs' count the same slots."""

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from app import queries
 from app.domain.errors import DraftError
 from app.domain.idea import Idea, Priority
 from app.domain.job import JobDraft
@@ -25,18 +26,18 @@ from app.engine.load import LoadGauge, Reading
 from app.google.ratelimit import RateLimiter
 from app.paths import AppPaths
 from app.pipeline.runner import RenderOutcome
+from app.services import Services
 from app.store import jobs as job_store
 from app.store import queue, stats
 from app.store.models import Item, Job, utcnow
-from app.workspace import Workspace
 from tests.conftest import FakeClock
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+def workspace(data_dir: Path) -> Iterator[Services]:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         yield ws
 
 
@@ -47,7 +48,7 @@ def idea(n: int, **fields: Any) -> Idea:
 
 
 def add_job(
-    workspace: Workspace,
+    workspace: Services,
     ideas: list[Idea],
     scheduling: dict[str, Any] | None = None,
     priority: str = "normal",
@@ -66,13 +67,13 @@ def add_job(
         return job_store.create_job(session, draft, rows, "test")
 
 
-def claim(workspace: Workspace, limit: int = 10, **kwargs: Any) -> list[tuple[int, int]]:
+def claim(workspace: Services, limit: int = 10, **kwargs: Any) -> list[tuple[int, int]]:
     """(job id, row) of each claimed item, in claim order."""
     with workspace.db.write() as session:
         return [(c.job_id, c.row) for c in queue.claim_next(session, limit, **kwargs)]
 
 
-def items(workspace: Workspace, job_id: int) -> list[Item]:
+def items(workspace: Services, job_id: int) -> list[Item]:
     with workspace.db.read() as session:
         found = session.scalars(
             select(Item).where(Item.job_id == job_id).order_by(Item.row_number)
@@ -180,11 +181,11 @@ def test_a_malformed_setting_is_refused_naming_its_field(
     assert words in str(caught.value)
 
 
-def test_a_job_with_a_malformed_rule_is_not_stored(workspace: Workspace) -> None:
+def test_a_job_with_a_malformed_rule_is_not_stored(workspace: Services) -> None:
     bad = {"rules": [{"id": "night", "type": "time_based", "settings": {"time_window": "25:00"}}]}
     with pytest.raises(DraftError, match=r"rules\[1\]\.settings\.time_window"):
         add_job(workspace, [idea(1)], bad)
-    assert workspace.jobs() == []
+    assert queries.jobs.jobs(workspace) == []
 
 
 def test_settings_survive_a_round_trip() -> None:
@@ -295,7 +296,7 @@ def test_item_tags_and_cost_come_from_the_row() -> None:
 
 
 def test_content_based_jobs_skip_rows_outside_their_tags_and_threshold(
-    workspace: Workspace,
+    workspace: Services,
 ) -> None:
     job = add_job(
         workspace,
@@ -315,16 +316,16 @@ def test_content_based_jobs_skip_rows_outside_their_tags_and_threshold(
     assert (progress["items_skipped"], progress["items_pending"]) == (2, 1)
 
 
-def test_a_job_whose_rows_are_all_filtered_out_is_complete(workspace: Workspace) -> None:
+def test_a_job_whose_rows_are_all_filtered_out_is_complete(workspace: Services) -> None:
     job = add_job(
         workspace,
         [idea(1, tone="calm")],
         {"rules": [{"id": "t", "type": "content_based", "settings": {"content_tags": "upbeat"}}]},
     )
-    assert workspace.job(job)["state"] == "completed"
+    assert queries.jobs.job(workspace, job)["state"] == "completed"
 
 
-def test_disabled_rules_do_nothing(workspace: Workspace) -> None:
+def test_disabled_rules_do_nothing(workspace: Services) -> None:
     job = add_job(
         workspace,
         [idea(1, tone="calm")],
@@ -345,7 +346,7 @@ def test_disabled_rules_do_nothing(workspace: Workspace) -> None:
 # --- the queue -----------------------------------------------------------------------------
 
 
-def test_priority_queue_serves_high_priority_jobs_and_rows_first(workspace: Workspace) -> None:
+def test_priority_queue_serves_high_priority_jobs_and_rows_first(workspace: Services) -> None:
     older = add_job(workspace, [idea(1), idea(2)], title="older, normal")
     urgent = add_job(
         workspace,
@@ -356,7 +357,7 @@ def test_priority_queue_serves_high_priority_jobs_and_rows_first(workspace: Work
     assert claim(workspace) == [(urgent, 3), (urgent, 2), (older, 2), (older, 3)]
 
 
-def test_without_the_priority_queue_it_is_first_come_first_served(workspace: Workspace) -> None:
+def test_without_the_priority_queue_it_is_first_come_first_served(workspace: Services) -> None:
     fifo = {"priority_queue": False}
     older = add_job(workspace, [idea(1), idea(2)], fifo)
     newer = add_job(
@@ -369,7 +370,7 @@ def test_without_the_priority_queue_it_is_first_come_first_served(workspace: Wor
 
 
 def test_smart_mode_runs_cheap_items_first_within_the_load_allowance(
-    workspace: Workspace,
+    workspace: Services,
 ) -> None:
     long, short, middle = (" ".join(["word"] * n) for n in (400, 10, 100))
     job = add_job(
@@ -383,7 +384,7 @@ def test_smart_mode_runs_cheap_items_first_within_the_load_allowance(
     assert claim(workspace, load_slots=5) == [(job, 4), (job, 2)]
 
 
-def test_complex_first_orders_costly_items_first(workspace: Workspace) -> None:
+def test_complex_first_orders_costly_items_first(workspace: Services) -> None:
     short, long = "a b c", " ".join(["word"] * 300)
     job = add_job(
         workspace,
@@ -393,7 +394,7 @@ def test_complex_first_orders_costly_items_first(workspace: Workspace) -> None:
     assert claim(workspace) == [(job, 3), (job, 2)]
 
 
-def test_a_jobs_max_concurrent_leaves_room_for_other_jobs(workspace: Workspace) -> None:
+def test_a_jobs_max_concurrent_leaves_room_for_other_jobs(workspace: Services) -> None:
     capped = add_job(workspace, [idea(n) for n in range(5)], {"max_concurrent": 2}, priority="high")
     other = add_job(workspace, [idea(9)])
     assert claim(workspace, limit=4) == [(capped, 2), (capped, 3), (other, 2)]
@@ -410,7 +411,7 @@ def test_a_jobs_max_concurrent_leaves_room_for_other_jobs(workspace: Workspace) 
     assert claim(workspace, limit=4) == [(capped, 4)]
 
 
-def test_a_rule_caps_concurrency_and_spaces_starts(workspace: Workspace) -> None:
+def test_a_rule_caps_concurrency_and_spaces_starts(workspace: Services) -> None:
     job = add_job(
         workspace,
         [idea(n) for n in range(4)],
@@ -439,7 +440,7 @@ def test_a_rule_caps_concurrency_and_spaces_starts(workspace: Workspace) -> None
     assert claim(workspace) == [(job, 3)]
 
 
-def test_a_closed_window_holds_items_and_progress_says_until_when(workspace: Workspace) -> None:
+def test_a_closed_window_holds_items_and_progress_says_until_when(workspace: Services) -> None:
     now = datetime.now(UTC)
     opens = (now + timedelta(hours=2)).replace(second=0, microsecond=0)
     closes = opens + timedelta(hours=1)
@@ -466,7 +467,7 @@ def test_a_closed_window_holds_items_and_progress_says_until_when(workspace: Wor
 
 
 def test_time_based_jobs_wait_for_their_start_and_skip_after_their_end(
-    workspace: Workspace,
+    workspace: Services,
 ) -> None:
     later = datetime.now(UTC) + timedelta(hours=3)
     waiting = add_job(workspace, [idea(1)], {"mode": "time_based", "start_at": later.isoformat()})
@@ -477,7 +478,7 @@ def test_time_based_jobs_wait_for_their_start_and_skip_after_their_end(
     )
     assert claim(workspace) == []
     assert items(workspace, waiting)[0].not_before == later
-    assert workspace.job(over)["state"] == "completed"
+    assert queries.jobs.job(workspace, over)["state"] == "completed"
     reasons = {i.error for i in items(workspace, over)}
     assert len(reasons) == 1 and "end time" in reasons.pop()  # type: ignore[operator]
     with workspace.db.read() as session:
@@ -506,7 +507,7 @@ def test_load_gauge(cpu: float, free_mib: float, running: int, free: int, expect
 
 
 def test_the_engine_honours_per_job_limits_and_smart_load(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+    workspace: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Real engine, stand-in renders that record how many of each job ran at once."""
     lock = threading.Lock()
@@ -535,7 +536,11 @@ def test_the_engine_honours_per_job_limits_and_smart_load(
     asyncio.run(engine.run(asyncio.Event(), until_idle=True))
     assert peak[capped] == 2
     assert peak[smart] == 1
-    assert workspace.job(capped)["state"] == workspace.job(smart)["state"] == "completed"
+    assert (
+        queries.jobs.job(workspace, capped)["state"]
+        == queries.jobs.job(workspace, smart)["state"]
+        == "completed"
+    )
 
 
 # --- rate limits ---------------------------------------------------------------------------
@@ -571,7 +576,7 @@ def test_a_quota_error_holds_every_request_until_retry_after() -> None:
     assert limiter.acquire("me") == pytest.approx(31.0)  # 30 s held, then a slow start
 
 
-def test_a_rate_limited_job_says_so_in_its_progress(workspace: Workspace) -> None:
+def test_a_rate_limited_job_says_so_in_its_progress(workspace: Services) -> None:
     job = add_job(workspace, [idea(1)])
     with workspace.db.write() as session:
         stats.mark_rate_limited(session, job, utcnow() + timedelta(seconds=20))

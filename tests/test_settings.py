@@ -15,8 +15,8 @@ from keyring.backend import KeyringBackend
 from app.paths import MUSIC_DIR, AppPaths
 from app.render_config import render_settings
 from app.secrets import SecretStore
+from app.services import Services
 from app.settings import SettingError
-from app.workspace import Workspace
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -39,13 +39,13 @@ class MemoryKeyring(KeyringBackend):
 
 
 @pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    ws = Workspace(AppPaths.resolve(data_dir))
+def workspace(data_dir: Path) -> Iterator[Services]:
+    ws = Services(AppPaths.resolve(data_dir))
     yield ws
     ws.close()
 
 
-def test_values_are_typed_checked_and_kept(workspace: Workspace, data_dir: Path) -> None:
+def test_values_are_typed_checked_and_kept(workspace: Services, data_dir: Path) -> None:
     settings = workspace.settings
     assert settings.get("speech.rate") == 165
     assert settings.set("speech.rate", "180") == 180
@@ -60,14 +60,14 @@ def test_values_are_typed_checked_and_kept(workspace: Workspace, data_dir: Path)
         with pytest.raises(SettingError, match=says):
             settings.set(key, text)
     workspace.close()
-    again = Workspace(AppPaths.resolve(data_dir))
+    again = Services(AppPaths.resolve(data_dir))
     assert again.settings.get("speech.rate") == 180
     again.settings.unset("speech.rate")
     assert again.settings.get("speech.rate") == 165
     again.close()
 
 
-def test_secrets_go_to_the_keyring_when_there_is_one(workspace: Workspace) -> None:
+def test_secrets_go_to_the_keyring_when_there_is_one(workspace: Services) -> None:
     previous = keyring.get_keyring()
     memory = MemoryKeyring()
     keyring.set_keyring(memory)
@@ -99,7 +99,7 @@ def test_without_a_keyring_secrets_go_to_a_private_file(tmp_path: Path) -> None:
         keyring.set_keyring(previous)
 
 
-def test_settings_feed_the_render(workspace: Workspace, tmp_path: Path) -> None:
+def test_settings_feed_the_render(workspace: Services, tmp_path: Path) -> None:
     settings = workspace.settings
     built = render_settings(settings, workspace.paths)
     assert built.visuals.music_dir == MUSIC_DIR and built.llm is None
@@ -163,7 +163,7 @@ def test_style_and_output_folder_settings_are_checked(
     assert refused.returncode == 2 and "videos cannot be written to /proc" in refused.stderr
 
 
-def test_typed_reads_follow_the_options_kind(workspace: Workspace) -> None:
+def test_typed_reads_follow_the_options_kind(workspace: Services) -> None:
     settings = workspace.settings
     assert settings.integer("engine.max_concurrent") == 1  # the default, as an int
     settings.set("engine.max_concurrent", "3")

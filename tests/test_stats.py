@@ -14,21 +14,21 @@ from sqlalchemy import func, select
 
 from app.engine.lock import InstanceLock
 from app.paths import AppPaths
+from app.services import Services
 from app.store import queue, stats
 from app.store.models import AuditEntry, Execution, Item, utcnow
-from app.workspace import Workspace
 from tests.test_engine import add_job
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def workspace(data_dir: Path) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+def workspace(data_dir: Path) -> Iterator[Services]:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         yield ws
 
 
-def finish(workspace: Workspace, outcome: str, seconds: float) -> None:
+def finish(workspace: Services, outcome: str, seconds: float) -> None:
     """Claim the next item and end it as if its render took ``seconds``."""
     with workspace.db.write() as session:
         claim = queue.claim_next(session, 1)[0]
@@ -38,7 +38,7 @@ def finish(workspace: Workspace, outcome: str, seconds: float) -> None:
         queue.finish_item(session, claim, outcome, error="boom" if outcome == "failed" else None)
 
 
-def test_progress_counts_and_eta(workspace: Workspace, tmp_path: Path) -> None:
+def test_progress_counts_and_eta(workspace: Services, tmp_path: Path) -> None:
     job = add_job(workspace, ["a", "b", "c", "d"], tmp_path)
     finish(workspace, "completed", 40)
     finish(workspace, "completed", 20)
@@ -56,7 +56,7 @@ def test_progress_counts_and_eta(workspace: Workspace, tmp_path: Path) -> None:
 
 
 def test_workspace_stats_and_the_command(
-    workspace: Workspace, tmp_path: Path, run_cli: Run, data_dir: Path
+    workspace: Services, tmp_path: Path, run_cli: Run, data_dir: Path
 ) -> None:
     add_job(workspace, ["a", "b"], tmp_path)
     finish(workspace, "completed", 10)
@@ -76,7 +76,7 @@ def test_workspace_stats_and_the_command(
     assert "success rate 50.0%" in run_cli("stats").stdout
 
 
-def test_old_history_is_pruned(workspace: Workspace, tmp_path: Path, run_cli: Run) -> None:
+def test_old_history_is_pruned(workspace: Services, tmp_path: Path, run_cli: Run) -> None:
     add_job(workspace, ["a", "b"], tmp_path)
     finish(workspace, "completed", 10)
     finish(workspace, "completed", 10)

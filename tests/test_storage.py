@@ -15,15 +15,16 @@ import pytest
 from sqlalchemy import select
 from tenacity import wait_none
 
+from app import queries
 from app.delivery import objects
 from app.delivery.objects import StorageAccess, check, deliver
 from app.domain.storage import StorageError, parse_target
 from app.engine.events import EngineEvent, EventKind
 from app.engine.service import Engine
 from app.paths import AppPaths
+from app.services import Services
 from app.settings import SettingError
 from app.store.models import Item, Job
-from app.workspace import Workspace
 from tests.engine_helpers import add_job
 from tests.gcs_fake import FakeGcs, gcs_server, service_account_key
 from tests.storage_helpers import REGION, S3, FlakyProxy, s3_server
@@ -164,8 +165,8 @@ def test_check_writes_reads_and_removes_a_test_file_and_names_a_missing_bucket(
 
 
 @pytest.fixture
-def workspace(data_dir: Path, s3: S3) -> Iterator[Workspace]:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as ws:
+def workspace(data_dir: Path, s3: S3) -> Iterator[Services]:
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
         ws.settings.set("storage.endpoint", s3.endpoint)
         ws.settings.set("storage.region", REGION)
         ws.settings.set("storage.key_id", "test-key")
@@ -173,7 +174,7 @@ def workspace(data_dir: Path, s3: S3) -> Iterator[Workspace]:
         yield ws
 
 
-def _item(workspace: Workspace, job_id: int) -> Item:
+def _item(workspace: Services, job_id: int) -> Item:
     with workspace.db.read() as session:
         item = session.scalars(select(Item).where(Item.job_id == job_id)).one()
         session.expunge(item)
@@ -182,7 +183,7 @@ def _item(workspace: Workspace, job_id: int) -> Item:
 
 @pytest.mark.slow
 def test_a_finished_video_is_delivered_and_its_address_recorded(
-    s3: S3, bucket: str, workspace: Workspace, tmp_path: Path
+    s3: S3, bucket: str, workspace: Services, tmp_path: Path
 ) -> None:
     workspace.settings.set("storage.target", f"s3://{bucket}/shows")
     job = add_job(workspace, ["One short video for the bucket."], tmp_path / "out")
@@ -199,7 +200,7 @@ def test_a_finished_video_is_delivered_and_its_address_recorded(
 
 @pytest.mark.slow
 def test_storage_down_after_a_render_retries_the_delivery_without_rendering_again(
-    s3: S3, bucket: str, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3: S3, bucket: str, workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(objects, "wait_exponential", lambda **_kw: wait_none())
     workspace.settings.set("engine.retry_base_seconds", "1")
@@ -241,14 +242,14 @@ def test_storage_settings_are_checked_and_the_key_read_from_a_file(
     bucket: str,
 ) -> None:
     """(Bad addresses on the command line: test_bad_inputs.)"""
-    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
+    with closing(Services(AppPaths.resolve(data_dir))) as workspace:
         with pytest.raises(SettingError, match="not a service account's JSON key"):
             workspace.settings.set("storage.gcs_key", '{"type": "service_account"}')
         workspace.settings.set("storage.target", f"s3://{bucket}/v")
         workspace.settings.set("storage.endpoint", s3.endpoint)
         workspace.settings.set("storage.secret", "test-secret")
         with pytest.raises(StorageError, match="no key for"):  # no key ID yet
-            workspace.test_storage("")
+            queries.settings.test_storage(workspace, "")
     key = tmp_path / "key.json"  # a JSON key spans lines: read whole from the file
     key.write_text('{\n  "client_email": "a@b.iam", "private_key": "-----BEGIN…"\n}\n')
     stored = run_cli("settings", "set", "storage.gcs_key", f"@{key}")
@@ -264,7 +265,7 @@ def test_storage_settings_are_checked_and_the_key_read_from_a_file(
 
 @pytest.mark.slow
 def test_settings_page_tests_the_storage_and_keeps_its_keys_out_of_sight(
-    s3: S3, bucket: str, workspace: Workspace, qtbot: object
+    s3: S3, bucket: str, workspace: Services, qtbot: object
 ) -> None:
     from app.ui.main_window import PAGES
     from tests.test_publish_ui import open_window

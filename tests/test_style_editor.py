@@ -4,6 +4,7 @@ it, saved whole (or not at all) in the templates folder, and offered for new job
 from __future__ import annotations
 
 import io
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ import yaml
 from PIL import Image
 from pytestqt.qtbot import QtBot
 
+from app import ops, queries
+from app.ops.jobs import JobRequest
 from app.paths import DEMO_SHEET
 from app.pipeline.errors import RenderError
 from app.pipeline.style_templates import (
@@ -20,10 +23,10 @@ from app.pipeline.style_templates import (
     style_from,
 )
 from app.pipeline.styles import BUILTIN, pick_style
+from app.services import Services
 from app.sources.intake import SourceSpec
 from app.ui.background import Background
 from app.ui.style_editor import StyleEditor
-from app.workspace import Workspace
 
 
 def test_a_template_keeps_only_what_differs_and_renders_as_it_says(tmp_path: Path) -> None:
@@ -73,10 +76,10 @@ def test_an_unwritable_templates_folder_is_named_in_one_line(tmp_path: Path) -> 
 
 
 def test_the_editor_previews_saves_and_new_jobs_can_use_it(
-    qtbot: QtBot, workspace: Workspace
+    qtbot: QtBot, workspace: Services
 ) -> None:
     background = Background()
-    editor = StyleEditor(background, workspace.save_style)
+    editor = StyleEditor(background, partial(ops.jobs.save_style, workspace))
     qtbot.addWidget(editor)
     editor.show()
     qtbot.waitUntil(lambda: editor.preview.pixmap() is not None
@@ -93,7 +96,9 @@ def test_the_editor_previews_saves_and_new_jobs_can_use_it(
     qtbot.waitUntil(lambda: editor.saved is not None, timeout=10_000)
     assert editor.saved == workspace.paths.templates_dir / "red-classic.yaml"
     assert style_from("classic", editor.settings()).text == (255, 0, 0)
-    assert "red-classic" in workspace.style_names()
-    made = workspace.create_job(SourceSpec(str(DEMO_SHEET)), title="Red", style="red-classic")
-    assert workspace.job(made.job_id)["style"] == "red-classic"
+    assert "red-classic" in queries.settings.style_names(workspace)
+    made = ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(str(DEMO_SHEET)), title="Red", style="red-classic")
+    )
+    assert queries.jobs.job(workspace, made.job_id)["style"] == "red-classic"
     background.shutdown()

@@ -17,26 +17,31 @@ from PySide6.QtGui import QIcon, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QPushButton, QWizard
 from pytestqt.qtbot import QtBot
 
+from app import ops, queries
 from app.domain.idea import Priority
+from app.ops.jobs import JobRequest
 from app.paths import APP_ICON, DEMO_SHEET, AppPaths
+from app.services import Services
 from app.sources.intake import SourceSpec
 from app.ui.main_window import PAGES, MainWindow
 from app.ui.single_instance import InstanceServer, hand_over
 from app.ui.tray import Tray
 from app.ui.wizard import JobWizard
-from app.workspace import Workspace
 from tests.conftest import DesktopOpener
 
 
 @pytest.fixture
 def seeded(data_dir: Path) -> Path:
     """A workspace with the (paused) demo job and two pending jobs."""
-    workspace = Workspace(AppPaths.resolve(data_dir))
-    workspace.ensure_demo()
-    workspace.create_job(
-        SourceSpec(str(DEMO_SHEET)), title="Science shorts", priority=Priority.HIGH
+    workspace = Services(AppPaths.resolve(data_dir))
+    ops.jobs.ensure_demo(workspace)
+    ops.jobs.create_job(
+        workspace,
+        JobRequest.of(SourceSpec(str(DEMO_SHEET)), title="Science shorts", priority=Priority.HIGH),
     )
-    workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J4"), title="Cooking basics")
+    ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(str(DEMO_SHEET), range="A1:J4"), title="Cooking basics")
+    )
     workspace.close()
     return data_dir
 
@@ -45,7 +50,7 @@ def open_window(qtbot: QtBot, data_dir: Path, tmp_path: Path, jobs: int) -> Main
     """The main window on a data folder, shown once its ``jobs`` jobs are in the table."""
     settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
     win = MainWindow(
-        lambda: Workspace(AppPaths.resolve(data_dir), front_end="gui"), ui_settings=settings
+        lambda: Services(AppPaths.resolve(data_dir), front_end="gui"), ui_settings=settings
     )
     qtbot.addWidget(win)
     win.show()
@@ -132,13 +137,13 @@ def test_export_writes_the_selected_jobs(window: MainWindow, qtbot: QtBot, tmp_p
 def test_view_state_is_remembered(qtbot: QtBot, seeded: Path, tmp_path: Path) -> None:
     settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
     first = MainWindow(
-        lambda: Workspace(AppPaths.resolve(seeded), front_end="gui"), ui_settings=settings
+        lambda: Services(AppPaths.resolve(seeded), front_end="gui"), ui_settings=settings
     )
     qtbot.addWidget(first)
     first.nav.setCurrentRow(PAGES.index("Monitor"))
     first.close()
     again = MainWindow(
-        lambda: Workspace(AppPaths.resolve(seeded), front_end="gui"), ui_settings=settings
+        lambda: Services(AppPaths.resolve(seeded), front_end="gui"), ui_settings=settings
     )
     qtbot.addWidget(again)
     assert again.stack.currentIndex() == PAGES.index("Monitor")
@@ -162,9 +167,9 @@ def test_every_control_has_an_accessible_name(window: MainWindow) -> None:
 # --- the wizard ------------------------------------------------------------------------------
 
 
-def wizard_of(qtbot: QtBot, data_dir: Path) -> tuple[MainWindow, Workspace, JobWizard]:
+def wizard_of(qtbot: QtBot, data_dir: Path) -> tuple[MainWindow, Services, JobWizard]:
     """A window (not shown) on the data folder, with its New job wizard open."""
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     window = MainWindow(lambda: workspace)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)
@@ -270,7 +275,7 @@ def test_closing_with_a_tray_keeps_running_and_says_so_once(
 ) -> None:
     settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(
-        lambda: Workspace(AppPaths.resolve(seeded), front_end="gui"), ui_settings=settings
+        lambda: Services(AppPaths.resolve(seeded), front_end="gui"), ui_settings=settings
     )
     qtbot.addWidget(window)
     told: list[str] = []
@@ -307,7 +312,7 @@ def test_notifications_take_you_where_to_act_unless_do_not_disturb(
 
     shown: list[str] = []
     monkeypatch.setattr(QSystemTrayIcon, "showMessage", lambda _s, t, *_a: shown.append(t))
-    window = MainWindow(lambda: Workspace(AppPaths.resolve(seeded), front_end="gui"))
+    window = MainWindow(lambda: Services(AppPaths.resolve(seeded), front_end="gui"))
     qtbot.addWidget(window)
     tray = Tray(QIcon(str(APP_ICON)))
     window.attach_tray(tray)
@@ -390,7 +395,7 @@ def test_a_job_made_in_the_wizard_renders_in_the_table(
     loop = qasync.QEventLoop(QApplication.instance())
     asyncio.set_event_loop(loop)
     window = MainWindow(
-        lambda: Workspace(AppPaths.resolve(data_dir), front_end="gui"), run_engine=True
+        lambda: Services(AppPaths.resolve(data_dir), front_end="gui"), run_engine=True
     )
     qtbot.addWidget(window)
     window.tray = None
@@ -605,13 +610,16 @@ def test_a_scheduled_jobs_schedule_can_be_disabled_and_enabled(
     from app.store import schedules as schedule_store
     from app.store.models import Schedule
 
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     with workspace.db.write() as session:
         schedule_id = schedule_store.add_schedule(
             session, name="Daily shorts", expression="daily@18:00", timezone="UTC",
             topic_template="", job_template={"source": str(DEMO_SHEET)}, actor="tester",
         ).id  # fmt: skip
-    workspace.create_job(SourceSpec(str(DEMO_SHEET)), title="Shorts", schedule_id=schedule_id)
+    ops.jobs.create_job(
+        workspace,
+        JobRequest.of(SourceSpec(str(DEMO_SHEET)), title="Shorts", schedule_id=schedule_id),
+    )
     window = MainWindow(lambda: workspace)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.jobs.model.rowCount() == 1, timeout=15_000)
@@ -742,7 +750,7 @@ def test_without_a_tray_closing_asks_while_videos_are_made(
 def test_a_fresh_workspace_opens_on_the_dashboard_with_the_next_step(
     qtbot: QtBot, data_dir: Path
 ) -> None:
-    window = MainWindow(lambda: Workspace(AppPaths.resolve(data_dir), front_end="gui"))
+    window = MainWindow(lambda: Services(AppPaths.resolve(data_dir), front_end="gui"))
     qtbot.addWidget(window)
     assert window.stack.currentIndex() == PAGES.index("Dashboard")
     qtbot.waitUntil(lambda: "Resume" in window.dashboard.next_step.text(), timeout=15_000)
@@ -758,7 +766,7 @@ def test_a_first_run_welcomes_with_three_steps_until_dismissed(
 
     def open_window() -> MainWindow:
         window = MainWindow(
-            lambda: Workspace(AppPaths.resolve(data_dir), front_end="gui"), ui_settings=settings
+            lambda: Services(AppPaths.resolve(data_dir), front_end="gui"), ui_settings=settings
         )
         qtbot.addWidget(window)
         window.show()
@@ -842,7 +850,7 @@ def test_schedules_can_be_managed_in_the_window(
 ) -> None:
     from app.store import schedules as schedule_store
 
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     with workspace.db.write() as session:
         schedule_store.add_schedule(
             session,
@@ -869,7 +877,9 @@ def test_schedules_can_be_managed_in_the_window(
     assert page.buttons["resume"].isEnabled() and not page.buttons["pause"].isEnabled()
     page.table.selectRow(0)
     page.buttons["run"].click()
-    qtbot.waitUntil(lambda: len(workspace.jobs()) == 2, timeout=30_000)  # demo + the new one
+    qtbot.waitUntil(
+        lambda: len(queries.jobs.jobs(workspace)) == 2, timeout=30_000
+    )  # demo + the new one
     monkeypatch.setattr(QMessageBox, "question", lambda *_a, **_k: QMessageBox.StandardButton.Yes)
     page.table.selectRow(0)
     page.buttons["remove"].click()
@@ -938,9 +948,15 @@ def colourful(image: QImage) -> int:
 def test_emoji_in_a_title_are_drawn_in_colour_not_boxes(
     qtbot: QtBot, data_dir: Path, tmp_path: Path
 ) -> None:
-    workspace = Workspace(AppPaths.resolve(data_dir))
-    workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J2"), title="Garden 🌱🔥 shorts")
-    workspace.create_job(SourceSpec(str(DEMO_SHEET), range="A1:J2"), title="Garden plain shorts")
+    workspace = Services(AppPaths.resolve(data_dir))
+    ops.jobs.create_job(
+        workspace,
+        JobRequest.of(SourceSpec(str(DEMO_SHEET), range="A1:J2"), title="Garden 🌱🔥 shorts"),
+    )
+    ops.jobs.create_job(
+        workspace,
+        JobRequest.of(SourceSpec(str(DEMO_SHEET), range="A1:J2"), title="Garden plain shorts"),
+    )
     workspace.close()
     win = open_window(qtbot, data_dir, tmp_path, 2)
     table, model = win.jobs.table, win.jobs.model
@@ -1024,12 +1040,12 @@ def test_the_rules_hint_is_a_hint_not_a_problem(qtbot: QtBot) -> None:
 
 
 def test_the_first_welcome_step_is_done_once_the_demo_job_is_used(data_dir: Path) -> None:
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     try:
-        workspace.ensure_demo()
-        assert workspace.dashboard()["welcome"]["sheet"] is False
-        demo = next(j for j in workspace.jobs() if j.title.startswith("Demo:"))
-        workspace.job_action(demo.id, "resume")
-        assert workspace.dashboard()["welcome"]["sheet"] is True
+        ops.jobs.ensure_demo(workspace)
+        assert queries.dashboard.dashboard(workspace)["welcome"]["sheet"] is False
+        demo = next(j for j in queries.jobs.jobs(workspace) if j.title.startswith("Demo:"))
+        ops.jobs.job_action(workspace, demo.id, "resume")
+        assert queries.dashboard.dashboard(workspace)["welcome"]["sheet"] is True
     finally:
         workspace.close()

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from app.engine.service import Engine
 from app.paths import AppPaths
 from app.publish.webhooks import WebhookError, deliver, sign
+from app.services import Services
 from app.store.models import AuditEntry, Job
-from app.workspace import Workspace
 from tests.test_engine import add_job
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -73,7 +73,7 @@ def test_delivery_retries_server_errors_but_not_refusals(receiver: str) -> None:
 def test_a_finished_job_posts_its_signed_summary(
     data_dir: Path, tmp_path: Path, receiver: str, run_cli: Run
 ) -> None:
-    with closing(Workspace(AppPaths.resolve(data_dir))) as workspace:
+    with closing(Services(AppPaths.resolve(data_dir))) as workspace:
         job = add_job(workspace, ["Words.", ""], tmp_path / "out")
         with workspace.db.write() as session:
             stored = session.get(Job, job)

@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
+from app import ops, queries
 from app.domain.errors import DraftError
 from app.google.writeback import HEADERS, WriteBack
+from app.ops.jobs import JobRequest
+from app.services import Services
 from app.sources.intake import SourceSpec
-from app.workspace import Workspace
 from tests.conftest import full_row
 from tests.fake_google import Google
 from tests.test_google_sheets import SHEET, URL, sign_in_user
@@ -38,12 +40,12 @@ def changed_cells(before: list[list[Any]], after: list[list[Any]]) -> set[tuple[
     return cells
 
 
-def flush(workspace: Workspace) -> int:
+def flush(workspace: Services) -> int:
     return WriteBack(workspace.db, workspace.sheets).flush()
 
 
 def test_a_range_without_a_header_gets_titles_in_the_empty_row_above(
-    google: Google, workspace: Workspace
+    google: Google, workspace: Services
 ) -> None:
     sign_in_user(workspace)
     rows: list[list[Any]] = [
@@ -54,7 +56,9 @@ def test_a_range_without_a_header_gets_titles_in_the_empty_row_above(
     ]
     google.add(SHEET, {"Ideas": rows}, column_count=12)
     before = snapshot(google)
-    created = workspace.create_job(SourceSpec(URL, range="A2:J"), write_back=True)
+    created = ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(URL, range="A2:J"), write_back=True)
+    )
     assert created.item_count == 3
     assert flush(workspace) == 3
     after = snapshot(google)
@@ -67,26 +71,30 @@ def test_a_range_without_a_header_gets_titles_in_the_empty_row_above(
 
 
 def test_a_headerless_range_from_row_1_is_refused_for_write_back(
-    google: Google, workspace: Workspace
+    google: Google, workspace: Services
 ) -> None:
     sign_in_user(workspace)
     google.add(SHEET, {"Ideas": [idea(1), idea(2)]}, column_count=10)
     with pytest.raises(DraftError, match="needs a header row: the range starts at row 1"):
-        workspace.create_job(SourceSpec(URL), write_back=True)
-    assert workspace.jobs() == []  # nothing stored
-    created = workspace.create_job(SourceSpec(URL), write_back=False)  # without it: fine
+        ops.jobs.create_job(workspace, JobRequest.of(SourceSpec(URL), write_back=True))
+    assert queries.jobs.jobs(workspace) == []  # nothing stored
+    created = ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(URL), write_back=False)
+    )  # without it: fine
     assert created.item_count == 2
 
 
 def test_a_headerless_range_under_a_used_row_is_refused(
-    google: Google, workspace: Workspace
+    google: Google, workspace: Services
 ) -> None:
     sign_in_user(workspace)
     rows: list[list[Any]] = [["Notes", "not a header"], [], [], idea(4)]
     google.add(SHEET, {"Ideas": rows}, column_count=10)
     # Row 3 empty inside the range, the idea in row 4: the titles may go in row 2, above the
     # range, because it is empty; with the range from row 2, row 1 above it is not.
-    created = workspace.create_job(SourceSpec(URL, range="A3:J4"), write_back=True)
+    created = ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(URL, range="A3:J4"), write_back=True)
+    )
     before = snapshot(google)
     flush(workspace)
     after = snapshot(google)
@@ -94,12 +102,12 @@ def test_a_headerless_range_under_a_used_row_is_refused(
     assert changed_cells(before, after) <= {(r, c) for r in (2, 4) for c in range(11, 15)}
     assert created.item_count == 1
     with pytest.raises(DraftError, match="row 1 above it is not empty"):
-        workspace.create_job(SourceSpec(URL, range="A2:J4"), write_back=True)
+        ops.jobs.create_job(
+            workspace, JobRequest.of(SourceSpec(URL, range="A2:J4"), write_back=True)
+        )
 
 
-def test_an_offset_range_with_a_header_and_ragged_rows(
-    google: Google, workspace: Workspace
-) -> None:
+def test_an_offset_range_with_a_header_and_ragged_rows(google: Google, workspace: Services) -> None:
     sign_in_user(workspace)
     header = ["", "", "idea_title", "script_content", "priority"]
     rows: list[list[Any]] = [
@@ -114,7 +122,9 @@ def test_an_offset_range_with_a_header_and_ragged_rows(
     ]
     google.add(SHEET, {"Ideas": rows}, column_count=9)
     before = snapshot(google)
-    created = workspace.create_job(SourceSpec(URL, range="C5:E"), write_back=True)
+    created = ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(URL, range="C5:E"), write_back=True)
+    )
     assert created.item_count == 3
     assert flush(workspace) == 3
     after = snapshot(google)
@@ -125,7 +135,7 @@ def test_an_offset_range_with_a_header_and_ragged_rows(
 
 
 def test_a_second_job_never_writes_over_notes_beside_the_first_jobs_rows(
-    google: Google, workspace: Workspace
+    google: Google, workspace: Services
 ) -> None:
     """Job 1 on A1:D3 titles E1:H1 (its rows stop before the user's notes in E4 and F5). Job 2
     on A1:D5 must not reuse those columns, whose cells in its rows 4 and 5 are the user's: it
@@ -140,11 +150,15 @@ def test_a_second_job_never_writes_over_notes_beside_the_first_jobs_rows(
         ["Idea 5", "Words.", "normal", "calm", "", "user note F5"],
     ]
     google.add(SHEET, {"Ideas": rows}, column_count=10)
-    first = workspace.create_job(SourceSpec(URL, range="A1:D3"), write_back=True)
+    first = ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(URL, range="A1:D3"), write_back=True)
+    )
     assert flush(workspace) == 2
     after_first = snapshot(google)
     assert after_first[0][4:8] == list(HEADERS)
-    second = workspace.create_job(SourceSpec(URL, range="A1:D5"), write_back=True)
+    second = ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(URL, range="A1:D5"), write_back=True)
+    )
     assert flush(workspace) == 4
     after = snapshot(google)
     assert after[3][4] == "user note E4" and after[4][5] == "user note F5"
@@ -153,8 +167,8 @@ def test_a_second_job_never_writes_over_notes_beside_the_first_jobs_rows(
     allowed = {(r, c) for r in (1, 2, 3, 4, 5) for c in (9, 10, 11, 12)}
     assert changed_cells(after_first, after) <= allowed
     # A restart (no cache) finds the same columns again, and job 1 still writes to E–H.
-    workspace.job_action(first.job_id, "cancel")
-    workspace.job_action(second.job_id, "cancel")
+    ops.jobs.job_action(workspace, first.job_id, "cancel")
+    ops.jobs.job_action(workspace, second.job_id, "cancel")
     assert flush(workspace) == 6
     final = snapshot(google)
     assert [final[r][4] for r in (1, 2)] == ["canceled"] * 2 and final[3][4] == "user note E4"

@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app import ops, queries
 from app.domain.errors import UserError
 from app.domain.publishing import CHUNK_UNIT
 from app.google.channels import token_key
 from app.google.quota import QuotaLimits
+from app.queries.calendar import Calendar
+from app.services import Services
 from app.store.models import Channel, Item, Upload
-from app.workspace import Workspace
 from tests.fake_google import Google
 from tests.youtube_helpers import (
     Clock,
@@ -29,7 +31,7 @@ from tests.youtube_helpers import (
 )
 
 
-def upload_of(workspace: Workspace, item_id: int) -> Upload:
+def upload_of(workspace: Services, item_id: int) -> Upload:
     with workspace.db.read() as session:
         upload = session.get(Upload, item_id)
         assert upload is not None
@@ -37,7 +39,7 @@ def upload_of(workspace: Workspace, item_id: int) -> Upload:
         return upload
 
 
-def item_of(workspace: Workspace, item_id: int) -> Item:
+def item_of(workspace: Services, item_id: int) -> Item:
     with workspace.db.read() as session:
         item = session.get(Item, item_id)
         assert item is not None
@@ -45,7 +47,7 @@ def item_of(workspace: Workspace, item_id: int) -> Item:
         return item
 
 
-def ready(workspace: Workspace, google: Google, tmp_path: Path, **publish: object) -> int:
+def ready(workspace: Services, google: Google, tmp_path: Path, **publish: object) -> int:
     sign_in_channel(workspace, google)
     job = publishing_job(workspace, tmp_path, playlist="PLBaidt0ilCManGDIKr8UVBFZwN_UvMKvS",
                          **publish)  # fmt: skip
@@ -53,14 +55,14 @@ def ready(workspace: Workspace, google: Google, tmp_path: Path, **publish: objec
     return item_id
 
 
-def the_video_bytes(google: Google, workspace: Workspace, item_id: int) -> bytes:
+def the_video_bytes(google: Google, workspace: Services, item_id: int) -> bytes:
     [video] = google.youtube.videos.values()
     assert Path(item_of(workspace, item_id).outputs["video"]).read_bytes() == video.data
     return video.data
 
 
 def test_a_chunked_upload_publishes_with_thumbnail_and_playlist(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     outcome, state = upload_once(workspace, publisher(workspace), item_id)
@@ -84,7 +86,7 @@ def test_a_chunked_upload_publishes_with_thumbnail_and_playlist(
 
 
 def test_a_future_publish_time_uploads_private_with_publish_at(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     when = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
     item_id = ready(workspace, google, tmp_path, publish_at=when.isoformat())
@@ -96,7 +98,7 @@ def test_a_future_publish_time_uploads_private_with_publish_at(
 
 
 def test_a_dropped_connection_mid_chunk_resumes_where_youtube_stands(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     google.youtube.fail("drop")
@@ -109,7 +111,7 @@ def test_a_dropped_connection_mid_chunk_resumes_where_youtube_stands(
     assert len(status_queries) >= 3  # chunks, plus the question after the drop
 
 
-def test_a_server_error_is_retried(google: Google, workspace: Workspace, tmp_path: Path) -> None:
+def test_a_server_error_is_retried(google: Google, workspace: Services, tmp_path: Path) -> None:
     item_id = ready(workspace, google, tmp_path)
     google.youtube.fail("backendError", "backendError")
     outcome, _state = upload_once(workspace, publisher(workspace), item_id)
@@ -118,7 +120,7 @@ def test_a_server_error_is_retried(google: Google, workspace: Workspace, tmp_pat
 
 
 def test_after_a_restart_the_upload_asks_the_session_and_continues(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     stop = threading.Event()
@@ -140,7 +142,7 @@ def test_after_a_restart_the_upload_asks_the_session_and_continues(
 
 
 def test_an_expired_session_without_a_video_starts_a_new_upload(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     stop = threading.Event()
@@ -153,7 +155,7 @@ def test_an_expired_session_without_a_video_starts_a_new_upload(
 
 
 def test_an_expired_session_whose_video_exists_is_not_uploaded_again(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     # The last chunk completes the video but its answer is lost, and the session expires.
@@ -166,7 +168,7 @@ def test_an_expired_session_whose_video_exists_is_not_uploaded_again(
 
 
 def test_an_expired_token_is_refreshed_once_and_stored_again(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     google.tokens.discard("token-UC_x5XG1OV2P6uZZ5FSM9Ttw")  # the access token expired
@@ -178,7 +180,7 @@ def test_an_expired_token_is_refreshed_once_and_stored_again(
 
 
 def test_a_revoked_sign_in_puts_the_channel_on_hold_and_keeps_the_item(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     google.tokens.discard("token-UC_x5XG1OV2P6uZZ5FSM9Ttw")
@@ -199,7 +201,7 @@ def test_a_revoked_sign_in_puts_the_channel_on_hold_and_keeps_the_item(
 
 
 def test_quota_exceeded_waits_for_the_pacific_midnight_then_uploads(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     pacific = ZoneInfo("America/Los_Angeles")
@@ -224,7 +226,7 @@ def test_quota_exceeded_waits_for_the_pacific_midnight_then_uploads(
 
 
 def test_the_daily_upload_bucket_is_counted_before_asking(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     pub = publisher(workspace, limits=QuotaLimits(uploads=0))
@@ -233,7 +235,7 @@ def test_the_daily_upload_bucket_is_counted_before_asking(
 
 
 def test_the_channels_upload_limit_waits_instead_of_failing(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     google.youtube.fail("uploadLimitExceeded")
@@ -243,7 +245,7 @@ def test_the_channels_upload_limit_waits_instead_of_failing(
 
 
 def test_metadata_over_youtubes_limits_fails_naming_row_and_field(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     meta = Path(item_of(workspace, item_id).outputs["metadata"])
@@ -257,7 +259,7 @@ def test_metadata_over_youtubes_limits_fails_naming_row_and_field(
 
 
 def test_a_video_youtube_keeps_private_says_what_to_do(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     google.youtube.locked_private = True
@@ -268,7 +270,7 @@ def test_a_video_youtube_keeps_private_says_what_to_do(
 
 
 def test_a_thumbnail_refused_is_noted_and_the_video_still_counts(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     google.youtube.fail("forbidden")
@@ -278,7 +280,7 @@ def test_a_thumbnail_refused_is_noted_and_the_video_still_counts(
 
 
 def test_a_chunk_resent_after_a_lost_answer_does_not_hang(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     """httplib2 resends a request whose answer never came; the chunk is bytes, so the resent
     request carries it whole (a consumed stream would go out empty and wait forever)."""
@@ -298,13 +300,13 @@ def test_a_chunk_resent_after_a_lost_answer_does_not_hang(
 
 
 def test_rescheduling_a_scheduled_video_moves_its_publish_time_on_youtube(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     when = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
     item_id = ready(workspace, google, tmp_path, publish_at=when.isoformat())
     upload_once(workspace, publisher(workspace), item_id)
     later = when + timedelta(days=2)
-    message = workspace.reschedule(item_id, later).message
+    message = ops.publishing.reschedule(workspace, item_id, later).message
     assert "on YouTube" in message
     [video] = google.youtube.videos.values()
     assert video.status["publishAt"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -312,24 +314,24 @@ def test_rescheduling_a_scheduled_video_moves_its_publish_time_on_youtube(
     upload = upload_of(workspace, item_id)
     assert upload.publish_at == later and upload.status == "scheduled"
     with pytest.raises(UserError, match="in the future"):
-        workspace.reschedule(item_id, datetime.now(UTC) - timedelta(hours=1))
+        ops.publishing.reschedule(workspace, item_id, datetime.now(UTC) - timedelta(hours=1))
 
 
 def test_a_published_video_cannot_be_rescheduled(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     upload_once(workspace, publisher(workspace), item_id)
     with pytest.raises(UserError, match="already public"):
-        workspace.reschedule(item_id, datetime.now(UTC) + timedelta(days=1))
+        ops.publishing.reschedule(workspace, item_id, datetime.now(UTC) + timedelta(days=1))
 
 
 def test_rescheduling_before_the_upload_changes_the_plan(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     item_id = ready(workspace, google, tmp_path)
     later = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
-    assert "for its upload" in workspace.reschedule(item_id, later).message
+    assert "for its upload" in ops.publishing.reschedule(workspace, item_id, later).message
     upload_once(workspace, publisher(workspace), item_id)
     [video] = google.youtube.videos.values()
     assert video.status["privacyStatus"] == "private"
@@ -337,24 +339,27 @@ def test_rescheduling_before_the_upload_changes_the_plan(
 
 
 def test_a_calendar_move_of_an_uploaded_video_moves_its_publish_time_on_youtube(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     when = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
     item_id = ready(workspace, google, tmp_path, publish_at=when.isoformat())
     upload_once(workspace, publisher(workspace), item_id)
-    planner = workspace.planner
-    planner.set_config("", {"blackout_days": [], "timezone": "UTC"})
+    planner = Calendar(workspace)
+    ops.calendar.set_config(planner.services, "", {"blackout_days": [], "timezone": "UTC"})
     state = planner.state(when - timedelta(days=1), when + timedelta(days=1))
     [moving] = [o for o in state.occurrences if o.item_id == item_id]
     assert moving.state == "uploaded" and not moving.needs_upload
     later = when + timedelta(days=1, hours=2)
-    assert "on YouTube" in planner.move(moving.key, later).message
+    assert (
+        "on YouTube"
+        in ops.calendar.move(planner.services, moving.key, later, calendar=planner).message
+    )
     [video] = google.youtube.videos.values()
     assert video.status["publishAt"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_cadence_stopping_never_uses_up_an_uploads_attempts(
-    google: Google, workspace: Workspace, tmp_path: Path
+    google: Google, workspace: Services, tmp_path: Path
 ) -> None:
     """Three kills mid-upload, a pause and a quota wait: none counts against the item, so the
     first real network trouble afterwards still has every retry left. Render and upload
@@ -377,12 +382,12 @@ def test_cadence_stopping_never_uses_up_an_uploads_attempts(
     google.youtube.fail("backendError")  # the first real trouble: YouTube answers 500
     outcome, _state = upload_once(workspace, publisher(workspace, attempts=1), item_id)
     assert outcome.kind == "retry"
-    record = workspace.job(item_of(workspace, item_id).job_id)["items"][0]
+    record = queries.jobs.job(workspace, item_of(workspace, item_id).job_id)["items"][0]
     assert (record["attempts"], record["upload_attempts"]) == (1, 1)
 
 
 def test_a_session_whose_address_was_never_stored_is_looked_for_before_another(
-    google: Google, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    google: Google, workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Killed in the instant between YouTube opening a session and Cadence storing its
     address: the mark made before asking says so, and the next attempt searches the channel

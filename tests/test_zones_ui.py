@@ -16,12 +16,12 @@ import tzlocal.unix
 from pytestqt.qtbot import QtBot
 
 from app.paths import DEMO_SHEET, AppPaths
+from app.services import Services
 from app.store import schedules as schedule_store
 from app.ui.background import Background
 from app.ui.calendar_views import at_time
 from app.ui.main_window import PAGES, MainWindow
 from app.ui.pages.calendar import CalendarPage
-from app.workspace import Workspace
 
 BERLIN_NINE = re.compile(r"^\w{3} \d{2} \w{3} \d{4} 09:00 CES?T \(0[2-4]:00 here\)$")
 
@@ -38,7 +38,7 @@ def in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     tzlocal.unix._cache_tz_name = None
 
 
-def berlin_schedule(workspace: Workspace) -> int:
+def berlin_schedule(workspace: Services) -> int:
     with workspace.db.write() as session:
         schedule = schedule_store.add_schedule(
             session,
@@ -56,7 +56,7 @@ def berlin_schedule(workspace: Workspace) -> int:
 def test_the_schedules_view_and_schedule_list_say_the_schedules_zone(
     qtbot: QtBot, data_dir: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     berlin_schedule(workspace)
     window = MainWindow(lambda: workspace)
     qtbot.addWidget(window)
@@ -87,7 +87,7 @@ def test_the_schedules_view_and_schedule_list_say_the_schedules_zone(
 
 @pytest.mark.usefixtures("in_new_york")
 def test_the_calendar_shows_a_runs_own_time_beside_its_own(qtbot: QtBot, data_dir: Path) -> None:
-    workspace = Workspace(AppPaths.resolve(data_dir))
+    workspace = Services(AppPaths.resolve(data_dir))
     berlin_schedule(workspace)
     page = CalendarPage(Background())
     qtbot.addWidget(page)

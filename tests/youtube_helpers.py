@@ -9,21 +9,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app import ops
 from app.domain.publishing import CHUNK_UNIT
 from app.google.channels import token_key
 from app.google.publisher import Publisher, PublishSettings
 from app.google.quota import QuotaLimits
+from app.ops.jobs import JobRequest
+from app.services import Services
 from app.sources.intake import SourceSpec
 from app.store import queue
 from app.store.models import Channel
-from app.workspace import Workspace
 from tests.conftest import HEADER, full_row
 from tests.fake_google import Google
 from tests.fake_youtube import Channel as FakeChannel
 
 
 def sign_in_channel(
-    workspace: Workspace, google: Google, channel: FakeChannel | None = None, token: str = ""
+    workspace: Services, google: Google, channel: FakeChannel | None = None, token: str = ""
 ) -> str:
     """A channel as `auth login --youtube` leaves it: a token secret and a channels row."""
     channel = channel or google.youtube.channels[0]
@@ -57,7 +59,7 @@ def sign_in_channel(
 
 
 def publishing_job(
-    workspace: Workspace,
+    workspace: Services,
     tmp_path: Path,
     rows: int = 1,
     *,
@@ -80,11 +82,13 @@ def publishing_job(
         "made_for_kids": False,
         **publish,
     }
-    return workspace.create_job(SourceSpec(str(path)), title="Publishing", publish=plan).job_id
+    return ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(str(path)), title="Publishing", publish=plan)
+    ).job_id
 
 
 def render_stand_in(
-    workspace: Workspace, job_id: int, folder: Path, size: int = 3 * CHUNK_UNIT + 1000
+    workspace: Services, job_id: int, folder: Path, size: int = 3 * CHUNK_UNIT + 1000
 ) -> list[int]:
     """Claim and 'render' every item of the job: files are written, the outcome recorded
     through the real queue (so each item moves on to approval or upload)."""
@@ -120,7 +124,7 @@ def render_stand_in(
     return done
 
 
-def publisher(workspace: Workspace, clock: Any = None, **settings: Any) -> Publisher:
+def publisher(workspace: Services, clock: Any = None, **settings: Any) -> Publisher:
     limits = settings.pop("limits", QuotaLimits())
     options = {"chunk_bytes": CHUNK_UNIT, "attempts": 4, "max_wait": 0.01, **settings}
     ledger = workspace.quota
@@ -146,7 +150,7 @@ class Clock:
 
 
 def upload_once(
-    workspace: Workspace, pub: Publisher, item_id: int, now: datetime | None = None, **events: Any
+    workspace: Services, pub: Publisher, item_id: int, now: datetime | None = None, **events: Any
 ) -> tuple[Any, str]:
     """What the engine does for one upload: claim, publish, record. (outcome, item state)"""
     from app.store import publishing

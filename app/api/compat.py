@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from app import ops, queries
 from app.api import routes_jobs
 from app.api.context import Context, context
 from app.api.models import JobCreate
@@ -38,24 +39,24 @@ def create(ctx: Ctx, body: JobCreate) -> dict[str, Any]:
 
 @router.get("/{job_id}", summary="One job")
 def get_job(ctx: Ctx, job_id: JobId) -> dict[str, Any]:
-    return ok(ctx.workspace.job(job_id))
+    return ok(queries.jobs.job(ctx.workspace, job_id))
 
 
 @router.get("/{job_id}/progress", summary="Progress: items, timing with ETA, rate limiting")
 def progress(ctx: Ctx, job_id: JobId) -> dict[str, Any]:
-    return ok(ctx.workspace.job_progress(job_id))
+    return ok(queries.jobs.job_progress(ctx.workspace, job_id))
 
 
 @router.post("/{job_id}/{action}", summary="Pause, resume, cancel, retry or execute a job")
 def act(
     ctx: Ctx, job_id: JobId, action: Literal["pause", "resume", "cancel", "retry", "execute"]
 ) -> dict[str, Any]:
-    done = ctx.workspace.job_action(job_id, JobAction(action))
+    done = ops.jobs.job_action(ctx.workspace, job_id, JobAction(action))
     ctx.wake()
     return ok({"message": done.message, "changes": done.changes.to_dict()})
 
 
 @router.delete("/{job_id}", summary="Delete a finished job")
 def delete(ctx: Ctx, job_id: JobId) -> dict[str, Any]:
-    done = ctx.workspace.job_action(job_id, JobAction.DELETE)
+    done = ops.jobs.job_action(ctx.workspace, job_id, JobAction.DELETE)
     return ok({"message": done.message, "changes": done.changes.to_dict()})

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from app.api.events import EventHub
-from app.workspace import Workspace
+from app.services import Services
 
 
 @dataclass
 class Context:
-    workspace: Workspace
+    workspace: Services
     hub: EventHub = field(default_factory=EventHub)
     wake: Callable[[], None] = lambda: None  # the engine looks at the queue now
     engine_running: Callable[[], bool] = lambda: False

@@ -63,9 +63,9 @@ def _field(loc: tuple[Any, ...]) -> tuple[str, str]:
 
 def user_error_status(error: UserError) -> int:
     from app.domain.states import IllegalTransition
+    from app.ops.jobs import NoValidRows
     from app.settings import SettingError
     from app.sources.table import SourceError
-    from app.workspace import NoValidRows
 
     if isinstance(error, NotFound):
         return 404

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from app import ops, queries
 from app.api import paging
 from app.api.context import Context, context
 from app.api.models import (
@@ -31,6 +32,7 @@ from app.domain.output import OutputConfig
 from app.domain.publishing import category_id
 from app.domain.states import State
 from app.domain.validation import Level
+from app.ops.jobs import JobRequest
 from app.sources.intake import SourceSpec
 from app.store.jobs import JobRow
 
@@ -75,7 +77,7 @@ def list_jobs(
 ) -> JobPage:
     after = paging.decode(page_token, sort, order) if page_token else None
     if sort == "percent_complete":  # computed from item counts: sorted over the rows
-        rows = ctx.workspace.job_rows()
+        rows = queries.jobs.job_rows(ctx.workspace)
         if state:
             rows = [r for r in rows if r.state == state]
         if q:
@@ -84,8 +86,8 @@ def list_jobs(
         chosen, last = paging.percent_page(rows, order, page_size, after)
         total = len(rows)
     else:
-        chosen, last, total = ctx.workspace.job_page(
-            sort, order == "desc", page_size, after, state, q
+        chosen, last, total = queries.jobs.job_page(
+            ctx.workspace, sort, order == "desc", page_size, after, state, q
         )
     next_token = paging.encode(sort, order, *last) if last else None
     return JobPage(jobs=[summary(r) for r in chosen], total=total, next_page_token=next_token)
@@ -98,18 +100,21 @@ def create(ctx: Context, body: JobCreate) -> Created:
         publish["category"] = category_id(str(publish["category"]))
     output = body.output.config() if body.output else {}
     OutputConfig.from_dict({k: v for k, v in output.items() if k != "folder"})
-    created = ctx.workspace.create_job(
-        SourceSpec(body.source, tab=body.tab, range=body.range),
-        title=body.title,
-        priority=Priority(body.priority),
-        level=Level(body.level),
-        output_config=output,
-        style=body.style,
-        deadline_minutes=body.deadline_minutes,
-        callback_url=body.callback_url,
-        scheduling=body.scheduling,
-        write_back=body.write_back,
-        publish=publish or None,
+    created = ops.jobs.create_job(
+        ctx.workspace,
+        JobRequest.of(
+            SourceSpec(body.source, tab=body.tab, range=body.range),
+            title=body.title,
+            priority=Priority(body.priority),
+            level=Level(body.level),
+            output_config=output,
+            style=body.style,
+            deadline_minutes=body.deadline_minutes,
+            callback_url=body.callback_url,
+            scheduling=body.scheduling,
+            write_back=body.write_back,
+            publish=publish or None,
+        ),
     )
     ctx.wake()
     return Created(
@@ -138,13 +143,15 @@ def export_jobs(
     state: StateName | None = None,
     items: bool = False,
 ) -> Response:
-    text = ctx.workspace.export(format, state=State(state) if state else None, items=items)
+    text = ops.jobs.export(
+        ctx.workspace, format, state=State(state) if state else None, items=items
+    )
     return Response(text, media_type=EXPORT_TYPES[format])
 
 
 @router.post("/bulk", summary="One action on many jobs (each its own outcome)")
 def bulk(ctx: Ctx, body: Bulk) -> BulkResult:
-    outcomes = ctx.workspace.jobs_action(body.ids, body.action)
+    outcomes = ops.jobs.jobs_action(ctx.workspace, body.ids, body.action)
     results, changed = [], Changes()
     for job_id, outcome in outcomes:
         if isinstance(outcome, Done):
@@ -159,24 +166,24 @@ def bulk(ctx: Ctx, body: Bulk) -> BulkResult:
 
 @router.get("/{job_id:int}", summary="One job, with its items and progress")
 def get_job(ctx: Ctx, job_id: JobId) -> JobDetail:
-    return JobDetail.model_validate(ctx.workspace.job(job_id))
+    return JobDetail.model_validate(queries.jobs.job(ctx.workspace, job_id))
 
 
 @router.patch("/{job_id:int}", summary="Change a job's priority or start time")
 def patch_job(ctx: Ctx, job_id: JobId, body: JobPatch) -> Result:
     changes = body.model_dump(exclude_none=True)
-    done = ctx.workspace.edit_job(job_id, **changes)
+    done = ops.jobs.edit_job(ctx.workspace, job_id, **changes)
     ctx.wake()
     return Result.of(done)
 
 
 @router.delete("/{job_id:int}", summary="Delete a finished job (its videos stay)")
 def delete_job(ctx: Ctx, job_id: JobId) -> Result:
-    return Result.of(ctx.workspace.job_action(job_id, JobAction.DELETE))
+    return Result.of(ops.jobs.job_action(ctx.workspace, job_id, JobAction.DELETE))
 
 
 def _act(ctx: Context, job_id: int, action: JobAction) -> Result:
-    done = ctx.workspace.job_action(job_id, action)
+    done = ops.jobs.job_action(ctx.workspace, job_id, action)
     ctx.wake()
     return Result.of(done)
 
@@ -212,9 +219,9 @@ def execute(ctx: Ctx, job_id: JobId) -> Result:
 
 @router.get("/{job_id:int}/progress", summary="Items done, failed, pending, skipped; ETA")
 def progress(ctx: Ctx, job_id: JobId) -> Progress:
-    return Progress(**ctx.workspace.job_progress(job_id))
+    return Progress(**queries.jobs.job_progress(ctx.workspace, job_id))
 
 
 @router.get("/{job_id:int}/items", summary="A job's items (one per row)")
 def items(ctx: Ctx, job_id: JobId) -> list[ItemOut]:
-    return [ItemOut.model_validate(i) for i in ctx.workspace.job(job_id)["items"]]
+    return [ItemOut.model_validate(i) for i in queries.jobs.job(ctx.workspace, job_id)["items"]]

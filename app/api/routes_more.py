@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from app import __version__
+from app import __version__, ops, queries
 from app.api.context import Context, context
 from app.api.models import (
     ChangesOut,
@@ -34,6 +34,7 @@ from app.domain.dates import out_of_range
 from app.domain.errors import DraftError, NotFound
 from app.domain.idea import Priority
 from app.domain.validation import Level
+from app.queries.calendar import Calendar
 from app.settings import OPTIONS, Kind, SettingError, option
 from app.sources.intake import SourceSpec
 
@@ -48,28 +49,28 @@ KEEPALIVE = 15.0  # seconds between comments on a quiet event stream
 
 @router.post("/items/{item_id:int}/approve", tags=["items"], summary="Let a rendered video upload")
 def approve(ctx: Ctx, item_id: Id) -> Result:
-    done = ctx.workspace.approve([item_id])
+    done = ops.publishing.approve(ctx.workspace, [item_id])
     ctx.wake()
     return Result.of(done)
 
 
 @router.post("/items/{item_id:int}/reject", tags=["items"], summary="Skip (or render again)")
 def reject(ctx: Ctx, item_id: Id, body: Reject) -> Result:
-    done = ctx.workspace.reject([item_id], body.reason, body.render_again)
+    done = ops.publishing.reject(ctx.workspace, [item_id], body.reason, body.render_again)
     ctx.wake()
     return Result.of(done)
 
 
 @router.post("/items/{item_id:int}/reschedule", tags=["items"], summary="A new publish time")
 def reschedule(ctx: Ctx, item_id: Id, body: Reschedule) -> Result:
-    return Result.of(ctx.workspace.reschedule(item_id, body.publish_at))
+    return Result.of(ops.publishing.reschedule(ctx.workspace, item_id, body.publish_at))
 
 
 # Schedules
 
 
 def _schedule(ctx: Context, schedule_id: int) -> ScheduleOut:
-    for row in ctx.workspace.schedule_rows():
+    for row in queries.schedules.schedule_rows(ctx.workspace):
         if row["id"] == schedule_id:
             return ScheduleOut.model_validate(row)
     raise NotFound(f"there is no schedule {schedule_id}")
@@ -77,12 +78,15 @@ def _schedule(ctx: Context, schedule_id: int) -> ScheduleOut:
 
 @router.get("/schedules", tags=["schedules"], summary="Every schedule, its next and last run")
 def list_schedules(ctx: Ctx) -> list[ScheduleOut]:
-    return [ScheduleOut.model_validate(row) for row in ctx.workspace.schedule_rows()]
+    return [
+        ScheduleOut.model_validate(row) for row in queries.schedules.schedule_rows(ctx.workspace)
+    ]
 
 
 @router.post("/schedules", tags=["schedules"], summary="Add a schedule", status_code=201)
 def add_schedule(ctx: Ctx, body: ScheduleCreate) -> ScheduleCreated:
-    done, runs, report = ctx.workspace.add_schedule(
+    done, runs, report = ops.schedules.add_schedule(
+        ctx.workspace,
         SourceSpec(body.source, tab=body.tab, range=body.range),
         name=body.name,
         expression=body.expression,
@@ -116,28 +120,30 @@ def patch_schedule(ctx: Ctx, schedule_id: Id, body: SchedulePatch) -> Result:
     changes = body.model_dump(exclude_none=True)
     if "topic" in changes:
         changes["topic_template"] = changes.pop("topic")
-    done = ctx.workspace.edit_schedule(schedule_id, **changes)
+    done = ops.schedules.edit_schedule(ctx.workspace, schedule_id, **changes)
     ctx.wake()
     return Result.of(done)
 
 
 @router.delete("/schedules/{schedule_id:int}", tags=["schedules"], summary="Remove a schedule")
 def remove_schedule(ctx: Ctx, schedule_id: Id) -> Result:
-    return Result.of(ctx.workspace.schedule_action(schedule_id, "remove"))
+    return Result.of(ops.schedules.schedule_action(ctx.workspace, schedule_id, "remove"))
 
 
 @router.post(
     "/schedules/{schedule_id:int}/{action}", tags=["schedules"], summary="Pause, resume, run"
 )
 def act_on_schedule(ctx: Ctx, schedule_id: Id, action: Literal["pause", "resume", "run"]) -> Result:
-    done = ctx.workspace.schedule_action(schedule_id, action)
+    done = ops.schedules.schedule_action(ctx.workspace, schedule_id, action)
     ctx.wake()
     return Result.of(done)
 
 
 @router.get("/schedules/{schedule_id:int}/preview", tags=["schedules"], summary="Its next runs")
 def preview(ctx: Ctx, schedule_id: Id, count: Annotated[int, Query(ge=1, le=100)] = 5) -> list[str]:
-    return [t.isoformat() for t in ctx.workspace.schedule_preview(schedule_id, count)]
+    return [
+        t.isoformat() for t in queries.schedules.schedule_preview(ctx.workspace, schedule_id, count)
+    ]
 
 
 # Calendar
@@ -162,7 +168,7 @@ def calendar(
     anchor: date | None = None,
     channel: Channel = "",
 ) -> dict[str, Any]:
-    planner = ctx.workspace.planner
+    planner = Calendar(ctx.workspace)
     period, found = planner.view(view, _day(anchor, "anchor") or date.today(), channel)
     tz = planner.config(channel).tz
     return {**period.to_dict(tz), "conflicts": [c.to_dict(tz) for c in found]}
@@ -170,7 +176,7 @@ def calendar(
 
 @router.get("/calendar/conflicts", tags=["calendar"], summary="Rules broken on the calendar")
 def conflicts(ctx: Ctx, first: date | None = None, days: Days = 30) -> list[dict[str, Any]]:
-    planner = ctx.workspace.planner
+    planner = Calendar(ctx.workspace)
     tz = planner.config().tz
     return [c.to_dict(tz) for c in planner.conflicts(_day(first, "first"), days)]
 
@@ -183,7 +189,7 @@ def suggestions(
     days: Days = 30,
     channel: Channel = "",
 ) -> list[str]:
-    planner = ctx.workspace.planner
+    planner = Calendar(ctx.workspace)
     tz = planner.config(channel).tz
     found = planner.suggest(count, _day(first, "first"), days, channel)
     return [t.astimezone(tz).isoformat() for t in found]
@@ -191,7 +197,9 @@ def suggestions(
 
 @router.get("/calendar/gaps", tags=["calendar"], summary="Days with nothing to publish")
 def gaps(ctx: Ctx, first: date | None = None, days: Days = 30, channel: Channel = "") -> list[str]:
-    return [d.isoformat() for d in ctx.workspace.planner.gaps(_day(first, "first"), days, channel)]
+    return [
+        d.isoformat() for d in Calendar(ctx.workspace).gaps(_day(first, "first"), days, channel)
+    ]
 
 
 # Sources, stats, health
@@ -199,8 +207,8 @@ def gaps(ctx: Ctx, first: date | None = None, days: Days = 30, channel: Channel 
 
 @router.post("/sources/validate", tags=["sources"], summary="Check a sheet or file, row by row")
 def validate(ctx: Ctx, body: Source) -> SourceReport:
-    report = ctx.workspace.check_source(
-        SourceSpec(body.source, tab=body.tab, range=body.range), Level(body.level)
+    report = queries.sources.check_source(
+        ctx.workspace, SourceSpec(body.source, tab=body.tab, range=body.range), Level(body.level)
     )
     rows = [r.to_dict() for r in report.rows]
     rows += [{"row": n, "skipped": "empty row"} for n in report.empty_rows]
@@ -215,7 +223,7 @@ def validate(ctx: Ctx, body: Source) -> SourceReport:
 
 @router.get("/stats", tags=["stats"], summary="Totals, success rate, throughput")
 def stats(ctx: Ctx) -> Stats:
-    overview = ctx.workspace.overview()
+    overview = queries.dashboard.overview(ctx.workspace)
     return Stats.model_validate(
         {
             **overview["totals"],
@@ -276,7 +284,7 @@ def patch_settings(ctx: Ctx, body: SettingsPatch) -> Result:
             raise SettingError(f"{key} is a secret — set it with the CLI or the window")
         if key.startswith("api."):
             raise SettingError(f"{key} is changed in the window or the CLI, not through the API")
-    done = ctx.workspace.save_settings(dict(body.values))
+    done = ops.settings.save_settings(ctx.workspace, dict(body.values))
     return Result.of(done)
 
 

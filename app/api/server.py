@@ -179,10 +179,10 @@ class LocalApi:
     def start(self) -> str:
         """Off the GUI thread: open, listen; returns the address (an `ApiError` says why not)."""
         from app.api.context import Context
-        from app.workspace import Workspace
+        from app.services import Services
 
         self.stop()
-        workspace = Workspace(self.paths, front_end="api")
+        workspace = Services(self.paths, front_end="api")
         ctx = Context(workspace, self.hub, self.wake, self.engine_running)
         server = ApiServer(ctx)
         try:

@@ -125,3 +125,37 @@ def _default_video(data: dict[str, Any]) -> VideoCodec:
 
 def _default_audio(data: dict[str, Any]) -> AudioCodec:
     return AudioCodec.OPUS if data.get("container") == Container.WEBM else AudioCodec.AAC
+
+
+DELIVERY_FIELDS = ("folder", "storage", "needs", "footage")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Where a job's videos go and what makes them, beside how they are encoded: its own
+    folder, object storage (``none``: nowhere), what a cluster worker must offer, the footage
+    library. A job stores these in one ``output_config`` with the codec fields."""
+
+    folder: str | None = None
+    storage: str | None = None
+    needs: str | None = None
+    footage: str | None = None
+
+    @classmethod
+    def split(cls, data: dict[str, Any]) -> tuple[dict[str, Any], Delivery]:
+        """A stored ``output_config`` as (its codec fields, its delivery)."""
+        codecs = {k: v for k, v in data.items() if k not in DELIVERY_FIELDS}
+        found = {k: data.get(k) for k in DELIVERY_FIELDS}
+        return codecs, cls(**{k: None if v in (None, "") else str(v) for k, v in found.items()})
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Delivery:
+        return cls.split(data)[1]
+
+    def to_dict(self) -> dict[str, str]:
+        return {k: v for k in DELIVERY_FIELDS if (v := getattr(self, k)) is not None}
+
+
+def codec_config(data: dict[str, Any]) -> OutputConfig:
+    """The encoding a stored ``output_config`` asks for (its delivery fields aside)."""
+    return OutputConfig.from_dict(Delivery.split(data)[0])

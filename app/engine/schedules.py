@@ -40,18 +40,20 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Row, bindparam, event, select
 from sqlalchemy.orm import Session
 
+from app import ops
 from app.domain.calendar_runs import parse_moved
 from app.domain.schedule import parse_schedule, zone
 from app.engine.jobstore import PersistedMemoryJobStore
 from app.google.sheets import SheetError
+from app.ops.jobs import CreatedJob, JobPlan
 from app.paths import expand
+from app.services import Services
 from app.sources.intake import SourceSpec
 from app.store import schedules as schedule_store
 from app.store.jobs import audit
 from app.store.models import Schedule
 from app.store.moments import stored_moment
 from app.triggers import build_trigger
-from app.workspace import CreatedJob, JobPlan, Workspace
 
 log = logging.getLogger(__name__)
 JOB_FUNCTION = "app.engine.schedules:fire_schedule"
@@ -148,14 +150,14 @@ def _schedule_of(job_id: object) -> int:
 
 
 def run_schedule(
-    workspace: Workspace,
+    workspace: Services,
     schedule: Schedule | Row[Any],
     when: datetime,
     also: Callable[[Session, int], None] | None = None,
 ) -> CreatedJob:
-    """Create the job a schedule makes at ``when`` (see `Workspace.job_from_schedule`);
+    """Create the job a schedule makes at ``when`` (see `Services.job_from_schedule`);
     ``schedule``: its model, or its row as read (the same names)."""
-    return workspace.job_from_schedule(schedule, when, also)
+    return ops.schedules.job_from_schedule(workspace, schedule, when, also)
 
 
 TRIGGER_VERSION = "crontab-2"  # bumped when the trigger's maths change: stored jobs are rebuilt
@@ -180,7 +182,7 @@ def _same_plan(name: str, schedule: Schedule) -> bool:
 
 
 class ScheduleRunner:
-    def __init__(self, workspace: Workspace, dispatcher: Dispatcher) -> None:
+    def __init__(self, workspace: Services, dispatcher: Dispatcher) -> None:
         self.workspace = workspace
         self.dispatcher = dispatcher
         self.scheduler: _Scheduler | None = None
@@ -462,7 +464,9 @@ class ScheduleRunner:
                 entry.source = None if spec.kind == "gsheet" else expand(spec.location)
                 entry.stamp = _file_stamp(entry.source)  # before the read: a later write shows
                 entry.version = schedule.updated_at
-                entry.plan = self.workspace.plan_from_schedule(schedule, entry.run_time)
+                entry.plan = ops.schedules.plan_from_schedule(
+                    self.workspace, schedule, entry.run_time
+                )
             except Exception as exc:  # its run reads the sheet itself, and says what is wrong
                 log.debug("schedule %s: not planned ahead (%s)", schedule_id, exc)
                 entry.plan = None
@@ -534,7 +538,7 @@ class ScheduleRunner:
                 created = run_schedule(self.workspace, schedule, now, ran)
             else:
                 assert entry is not None and entry.plan is not None
-                created = self.workspace.store_job(entry.plan, ran)
+                created = ops.jobs.store_job(self.workspace, entry.plan, ran)
         except _Off:  # (raised before anything was claimed)
             return
         except _Stale:

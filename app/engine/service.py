@@ -27,6 +27,7 @@ import platformdirs
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import queries
 from app.cluster.executor import ClusterError, ClusterExecutor, ClusterLink
 from app.delivery.objects import deliver
 from app.domain.errors import UserError
@@ -49,12 +50,12 @@ from app.pipeline.render import existing_outputs, slug
 from app.pipeline.runner import RenderOutcome, RenderStatus, RenderTask, run_render
 from app.publish import webhooks
 from app.render_config import render_settings
+from app.services import Services
 from app.store import publishing, queue, stats
 from app.store.database import CommitWatch, DamagedDatabase
 from app.store.jobs import audit
 from app.store.models import Item, Job, Upload, utcnow
 from app.store.publishing import OUTPUT_FILES
-from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 2.0  # seconds between progress writes per item
@@ -82,7 +83,7 @@ class _Worker:
     task: asyncio.Task[None] | None = None
 
 
-def job_folder(workspace: Workspace, claim: queue.Claim) -> Path:
+def job_folder(workspace: Services, claim: queue.Claim) -> Path:
     """Where a job's videos go: its own folder, or one per job in the output folder."""
     chosen = claim.output_config.get("folder")
     if chosen:
@@ -125,7 +126,7 @@ async def in_own_thread(work: Callable[[_Worker], None], worker: _Worker, *, nam
 class Engine:
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: Services,
         *,
         max_concurrent: int | None = None,
         poll_seconds: float = 1.0,
@@ -370,7 +371,7 @@ class Engine:
 
     def _read_figures(self) -> None:
         try:
-            analytics = self.workspace.analytics()
+            analytics = queries.analytics.analytics(self.workspace)
             if analytics.due():
                 log.info("%s", analytics.fetch().summary())
         except Exception:  # a bug here must not stop the engine; tomorrow's read tries again
@@ -655,10 +656,15 @@ class Engine:
         try:
             with self._pace_lock:
                 if self._pace is None or self._pace[0] != self._finished:
-                    self._pace = (self._finished, self.workspace.render_pace(sizes=False))
+                    self._pace = (
+                        self._finished,
+                        queries.estimates.render_pace(self.workspace, sizes=False),
+                    )
                 pace = self._pace[1]
             idea = Idea.from_dict(claim.idea)
-            length = self.workspace.video_lengths([idea], claim.style or None, pace)[0]
+            length = queries.estimates.video_lengths(
+                self.workspace, [idea], claim.style or None, pace
+            )[0]
             return pace.plan(length, output.resolution.value, output.optimize.value)
         except Exception:  # an estimate must never stop a render
             log.exception("item %s: no time estimate", claim.item_id)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 if TYPE_CHECKING:  # the engine (APScheduler, the renderer) loads after the window is painted
     from app.engine.lock import InstanceLock
     from app.engine.service import Engine
-    from app.workspace import Workspace
+    from app.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class EngineHost(QObject):
         self.stopping = asyncio.Event()
 
     @staticmethod
-    def claim(workspace: Workspace) -> InstanceLock | None:
+    def claim(workspace: Services) -> InstanceLock | None:
         """Off the GUI thread: this data folder's engine lock, or None if another process
         holds it."""
         from app.engine.lock import AlreadyRunning, InstanceLock  # filelock: not before the paint
@@ -45,7 +45,7 @@ class EngineHost(QObject):
         except AlreadyRunning:
             return None
 
-    def start(self, workspace: Workspace, lock: InstanceLock | None) -> None:
+    def start(self, workspace: Services, lock: InstanceLock | None) -> None:
         """Start on the running loop, on the GUI thread, with the lock `claim` returned."""
         if lock is None:
             log.info("engine runs in another process; the window shows its work")

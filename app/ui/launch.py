@@ -19,7 +19,7 @@ from app.paths import AppPaths
 if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication
 
-    from app.workspace import Workspace
+    from app.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +89,12 @@ def quit_on_signals(
     return undo
 
 
-def open_workspace(paths: AppPaths) -> Workspace:
+def open_workspace(paths: AppPaths) -> Services:
     """The workspace, opened in the background once the job table is on screen: SQLAlchemy
     and the tables load then (`app.store.first_look` read the first screenful without them)."""
-    from app.workspace import Workspace
+    from app.services import Services
 
-    return Workspace(paths, front_end="gui")
+    return Services(paths, front_end="gui")
 
 
 NO_TRAY_TO_START_IN = (

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,10 +41,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import APP_NAME, __version__
+from app import APP_NAME, __version__, ops, queries
 from app.changes import Changes, Done, bulk_done
 from app.domain.errors import NotFound, UserError
 from app.engine.events import EngineEvent, EventKind
+from app.ops.jobs import JobRequest
 from app.paths import APP_ICON, NAV_ICONS, USER_GUIDE
 from app.store.job_row import JobRow
 from app.ui.approval import ApprovalDialog
@@ -67,10 +69,10 @@ if TYPE_CHECKING:  # loaded when used: the wizard when a job is made, SQLAlchemy
     # workspace) once the first rows are on screen, filelock when the engine's lock is claimed
     from app.api.server import LocalApi
     from app.engine.lock import InstanceLock
+    from app.services import Services
     from app.store.database import CommitWatch
     from app.store.first_look import FirstLook
     from app.ui.wizard import WizardResult
-    from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +102,7 @@ FIRST_ROWS = 200  # jobs shown before the rest are read
 
 @dataclass(frozen=True, slots=True)
 class Opened:
-    workspace: Workspace
+    workspace: Services
     rows: list[JobRow]
     prepared: list[Any]
     audit_seen: int
@@ -146,7 +148,7 @@ def no_tray_text(busy: int) -> str:
 class MainWindow(QMainWindow):
     def __init__(
         self,
-        open_workspace: Callable[[], Workspace],
+        open_workspace: Callable[[], Services],
         run_engine: bool = False,
         ui_settings: QSettings | None = None,
         first_look: Callable[[int], FirstLook | None] | None = None,
@@ -172,7 +174,7 @@ class MainWindow(QMainWindow):
         self.approvals: ApprovalDialog | None = None
         self.approval_news = 0  # videos that newly await approval, told in one notification
         self.select_when_shown: int | None = None  # a job just made, to select when it shows
-        self.workspace: Workspace | None = None
+        self.workspace: Services | None = None
         self.quitting = False
         self.problem: QMessageBox | None = None  # the last problem shown, if any
         self.news: set[int] = set()  # jobs the engine told of since the last refresh
@@ -445,17 +447,25 @@ class MainWindow(QMainWindow):
             return
         workspace = self.workspace
         if PAGES[index] == "Dashboard":
-            self.background.run(workspace.dashboard, self.dashboard.show_overview, self.on_failed)
+            self.background.run(
+                partial(queries.dashboard.dashboard, workspace),
+                self.dashboard.show_overview,
+                self.on_failed,
+            )
         elif PAGES[index] == "Calendar":
             self.calendar.set_workspace(workspace)
             self.calendar.reload()
         elif PAGES[index] == "Schedules":
-            self.background.run(workspace.schedule_rows, self.schedules.show_rows, self.on_failed)
+            self.background.run(
+                partial(queries.schedules.schedule_rows, workspace),
+                self.schedules.show_rows,
+                self.on_failed,
+            )
         elif PAGES[index] == "Analytics":
             self.load_analytics()
         elif PAGES[index] == "Settings":
             self.background.run(
-                lambda: (workspace.settings_snapshot(), workspace.google.account()),
+                lambda: (queries.settings.settings_snapshot(workspace), workspace.google.account()),
                 lambda got: self.settings_page.show_values(
                     got[0], f"{got[1].email} ({got[1].kind.replace('_', ' ')})" if got[1] else None
                 ),
@@ -499,16 +509,16 @@ class MainWindow(QMainWindow):
         )
 
     def _open(
-        self, open_workspace: Callable[[], Workspace], shown: dict[int, JobRow] | None
+        self, open_workspace: Callable[[], Services], shown: dict[int, JobRow] | None
     ) -> Opened:
         workspace = open_workspace()
-        workspace.ensure_demo()
+        ops.jobs.ensure_demo(workspace)
         commits = workspace.db.watch()
         commits.changed()  # from here on, it tells of commits made after this read
-        seen, _ = workspace.news_since(None)
+        seen, _ = queries.jobs.news_since(workspace, None)
         # A screenful first (newest jobs): on screen in milliseconds however many jobs there
         # are; every job is read next, in the background, and merged in.
-        rows, _more, total = workspace.job_page("created_at", True, FIRST_ROWS)
+        rows, _more, total = queries.jobs.job_page(workspace, "created_at", True, FIRST_ROWS)
         quiet = workspace.settings.flag("notify.quiet")
         complete = total <= len(rows)
         if shown is None:
@@ -539,10 +549,10 @@ class MainWindow(QMainWindow):
         self.monitor.output_folder = Path(
             self.workspace.settings.text("output.folder") or Path.home() / "Videos"
         )
-        self.monitor.missed_source = self.workspace.missed_runs
+        self.monitor.missed_source = partial(queries.dashboard.missed_runs, self.workspace)
         self.monitor.quota_source = self.workspace.limiter.held_for
-        self.monitor.publishing_source = self.workspace.publishing_state
-        self.monitor.cluster_source = self.workspace.cluster_status
+        self.monitor.publishing_source = partial(queries.dashboard.publishing_state, self.workspace)
+        self.monitor.cluster_source = partial(queries.settings.cluster_status, self.workspace)
         self.monitor.job_title = self.job_title
         self.show_page(self.nav.currentRow())
         self.idle_timer.start()
@@ -644,7 +654,7 @@ class MainWindow(QMainWindow):
         self.looking = True
 
         def look() -> tuple[int, Changes | None] | None:
-            return workspace.news_since(seen) if commits.changed() else None
+            return queries.jobs.news_since(workspace, seen) if commits.changed() else None
 
         def done(news: tuple[int, Changes | None] | None) -> None:
             self.looking = False
@@ -667,7 +677,7 @@ class MainWindow(QMainWindow):
         workspace, before = self.workspace, self.snapshot
         only = None if ids is None else frozenset(ids)
         self.background.run(
-            lambda: (changes(before, workspace.job_rows(only), only), only),
+            lambda: (changes(before, queries.jobs.job_rows(workspace, only), only), only),
             self.on_rows,
             self.on_failed,
         )
@@ -732,7 +742,7 @@ class MainWindow(QMainWindow):
             else:
                 self.on_failed(error)
 
-        self.background.run(lambda: workspace.job(job_id), self.jobs.show_items, gone)
+        self.background.run(lambda: queries.jobs.job(workspace, job_id), self.jobs.show_items, gone)
 
     def on_engine_event(self, event: EngineEvent) -> None:
         if self.local_api is not None:
@@ -827,7 +837,7 @@ class MainWindow(QMainWindow):
         workspace = self.workspace
 
         def work() -> Done:
-            outcomes = workspace.jobs_action(job_ids, action)
+            outcomes = ops.jobs.jobs_action(workspace, job_ids, action)
             return bulk_done(action, outcomes)
 
         def done(result: Done) -> None:
@@ -848,7 +858,7 @@ class MainWindow(QMainWindow):
             return
         from app.ui.style_editor import StyleEditor
 
-        editor = StyleEditor(self.background, self.workspace.save_style, self)
+        editor = StyleEditor(self.background, partial(ops.jobs.save_style, self.workspace), self)
         self.style_editor = editor
 
         def done(result: int) -> None:
@@ -911,7 +921,7 @@ class MainWindow(QMainWindow):
         ids = [j.id for j in self.jobs.selected()] or [r.id for r in self.jobs.model.visible_rows()]
         workspace = self.workspace
         self.background.run(
-            lambda: workspace.export(fmt, path, ids=ids),
+            lambda: ops.jobs.export(workspace, fmt, path, ids=ids),
             lambda _text: self.statusBar().showMessage(
                 f"Exported {plural(len(ids), 'job')} to {path}", 8000
             ),
@@ -926,12 +936,12 @@ class MainWindow(QMainWindow):
 
         wizard = JobWizard(
             self.background,
-            workspace.check_source,
+            partial(queries.sources.check_source, workspace),
             parent=self,
             channels=lambda: (workspace.channels.records(), workspace.quota_limits().uploads),
-            test_footage=workspace.test_footage,
-            estimate=workspace.estimate,
-            styles=workspace.style_names,
+            test_footage=partial(queries.settings.test_footage, workspace),
+            estimate=partial(queries.estimates.estimate, workspace),
+            styles=partial(queries.settings.style_names, workspace),
         )
         wizard.created.connect(self.create_from_wizard)
         self.wizard = wizard
@@ -943,19 +953,22 @@ class MainWindow(QMainWindow):
         workspace = self.workspace
 
         def work() -> tuple[str, int]:
-            created = workspace.create_job(
-                result.spec,
-                title=result.title,
-                priority=result.priority,
-                level=result.level,
-                output_config=result.output_config,
-                style=result.style,
-                deadline_minutes=result.deadline_minutes,
-                callback_url=result.callback_url,
-                scheduling=result.scheduling,
-                write_back=result.write_back,
-                publish=result.publish,
-                repeat=result.recurring,
+            created = ops.jobs.create_job(
+                workspace,
+                JobRequest.of(
+                    result.spec,
+                    title=result.title,
+                    priority=result.priority,
+                    level=result.level,
+                    output_config=result.output_config,
+                    style=result.style,
+                    deadline_minutes=result.deadline_minutes,
+                    callback_url=result.callback_url,
+                    scheduling=result.scheduling,
+                    write_back=result.write_back,
+                    publish=result.publish,
+                    repeat=result.recurring,
+                ),
             )
             message = f"Created job {created.job_id} with {created.item_count} items."
             if created.schedule_id is not None:
@@ -987,7 +1000,9 @@ class MainWindow(QMainWindow):
             text = str(error) if isinstance(error, UserError) else type(error).__name__
             self.statusBar().showMessage(f"Job {job_id}: {text}", 8000)
 
-        self.background.run(lambda: workspace.edit_job(job_id, **{what: value}), done, failed)
+        self.background.run(
+            lambda: ops.jobs.edit_job(workspace, job_id, **{what: value}), done, failed
+        )
 
     def load_analytics(self) -> None:
         if self.workspace is None:
@@ -999,7 +1014,11 @@ class MainWindow(QMainWindow):
             self.analytics.set_choices(report["channels"], report["jobs"])
             self.analytics.show_report(report)
 
-        self.background.run(lambda: workspace.analytics_report(channel, job), shown, self.on_failed)
+        self.background.run(
+            lambda: queries.analytics.analytics_report(workspace, channel, job),
+            shown,
+            self.on_failed,
+        )
 
     def fetch_analytics(self) -> None:
         """Read the published videos' figures now (the button); the page shows them after."""
@@ -1018,7 +1037,7 @@ class MainWindow(QMainWindow):
             self.analytics.fetch_button.setEnabled(True)
             self.on_failed(error)
 
-        self.background.run(workspace.fetch_analytics, done, failed)
+        self.background.run(partial(ops.publishing.fetch_analytics, workspace), done, failed)
 
     def job_title(self, job_id: int) -> str:
         row = self.snapshot.get(job_id)
@@ -1048,7 +1067,9 @@ class MainWindow(QMainWindow):
             self.refresh_rows()  # every job made by the schedule shows its state
 
         self.background.run(
-            lambda: workspace.schedule_action(schedule_id, action), done, self.on_failed
+            lambda: ops.schedules.schedule_action(workspace, schedule_id, action),
+            done,
+            self.on_failed,
         )
 
     def preview_schedule(self, schedule_id: int) -> None:
@@ -1056,7 +1077,7 @@ class MainWindow(QMainWindow):
             return
         workspace = self.workspace
         self.background.run(
-            lambda: workspace.schedule_preview(schedule_id),
+            lambda: queries.schedules.schedule_preview(workspace, schedule_id),
             lambda runs: self.schedules.show_preview(schedule_id, runs),
             lambda _error: None,  # removed meanwhile: nothing to preview
         )
@@ -1112,9 +1133,9 @@ class MainWindow(QMainWindow):
 
             self.approvals = ApprovalDialog(
                 self.background,
-                workspace.approval_items,
-                workspace.approve,
-                workspace.reject,
+                partial(queries.jobs.approval_items, workspace),
+                partial(ops.publishing.approve, workspace),
+                partial(ops.publishing.reject, workspace),
                 frames,
                 parent=self,
             )
@@ -1138,7 +1159,9 @@ class MainWindow(QMainWindow):
         def chosen() -> None:
             when = dialog.chosen()
             self.background.run(
-                lambda: workspace.reschedule(item_id, when), self._decided, self.on_failed
+                lambda: ops.publishing.reschedule(workspace, item_id, when),
+                self._decided,
+                self.on_failed,
             )
 
         dialog.accepted.connect(chosen)
@@ -1154,7 +1177,7 @@ class MainWindow(QMainWindow):
     def add_channel(self) -> None:
         """Sign a channel in: the browser asks the channel's Google account for consent."""
 
-        def sign_in(workspace: Workspace, secrets: Path) -> str:
+        def sign_in(workspace: Services, secrets: Path) -> str:
             info = workspace.channels.login(secrets, actor=workspace.actor)
             return f"Added the YouTube channel {info.title}."
 
@@ -1167,7 +1190,7 @@ class MainWindow(QMainWindow):
     def sign_in(self) -> None:
         """Sign in to Google for Sheets: the browser asks for consent."""
 
-        def sign_in(workspace: Workspace, secrets: Path) -> str:
+        def sign_in(workspace: Services, secrets: Path) -> str:
             account = workspace.google.login_user(secrets)
             return f"Signed in to Google as {account.email}."
 
@@ -1178,7 +1201,7 @@ class MainWindow(QMainWindow):
         )
 
     def _browser_sign_in(
-        self, sign_in: Callable[[Workspace, Path], str], button: QWidget, hint: str
+        self, sign_in: Callable[[Services, Path], str], button: QWidget, hint: str
     ) -> None:
         """A browser sign-in with the user's OAuth desktop client (asked for once), off the
         GUI thread, in a thread that never holds up quitting."""
@@ -1276,24 +1299,28 @@ class MainWindow(QMainWindow):
         """Reach the render cluster (off the GUI thread: it connects over the network)."""
         page = self.settings_page
         self._try_out(
-            page.test_cluster_button, page.cluster_status, f"Reaching {address}…",
-            lambda workspace: workspace.test_cluster(address),
-        )  # fmt: skip
+            page.test_cluster_button,
+            page.cluster_status,
+            f"Reaching {address}…",
+            lambda workspace: queries.settings.test_cluster(workspace, address),
+        )
 
     def test_storage(self, address: str) -> None:
         """Write a small file to the storage and read it back (off the GUI thread)."""
         page = self.settings_page
         self._try_out(
-            page.test_storage_button, page.storage_status, "Writing a test file…",
-            lambda workspace: workspace.test_storage(address),
-        )  # fmt: skip
+            page.test_storage_button,
+            page.storage_status,
+            "Writing a test file…",
+            lambda workspace: queries.settings.test_storage(workspace, address),
+        )
 
     def _try_out(
         self,
         button: QPushButton,
         label: QLabel,
         asking: str,
-        call: Callable[[Workspace], str],
+        call: Callable[[Services], str],
     ) -> None:
         """A Settings Test button: the answer (or what is wrong) beside it, when it comes."""
         if self.workspace is None:
@@ -1324,7 +1351,9 @@ class MainWindow(QMainWindow):
             self.settings_page.secrets_kept(values)
             self.apply_api()
 
-        self.background.run(lambda: workspace.save_settings(values), saved, self.on_failed)
+        self.background.run(
+            lambda: ops.settings.save_settings(workspace, values), saved, self.on_failed
+        )
 
     # The local API
 

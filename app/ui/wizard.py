@@ -183,7 +183,7 @@ class FieldErrors:
 
 @dataclass
 class WizardResult:
-    """Everything the wizard collected, ready for `Workspace.create_job`."""
+    """Everything the wizard collected, ready for `Services.create_job`."""
 
     spec: SourceSpec
     title: str

@@ -25,10 +25,12 @@ from typing import Any
 import httpx
 import psutil
 
+from app import ops, queries
 from app.api.server import LocalApi
+from app.ops.jobs import JobRequest
 from app.paths import DEMO_SHEET, AppPaths
+from app.services import Services
 from app.sources.intake import SourceSpec
-from app.workspace import Workspace
 from tests.bench.bench_engine import fill
 
 
@@ -64,14 +66,16 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         paths = AppPaths.resolve(Path(scratch))
-        workspace = Workspace(paths)
+        workspace = Services(paths)
         fill(workspace, 0, args.items, DEMO_SHEET)
-        job_id = workspace.create_job(SourceSpec(str(DEMO_SHEET)), title="Live").job_id
+        job_id = ops.jobs.create_job(
+            workspace, JobRequest.of(SourceSpec(str(DEMO_SHEET)), title="Live")
+        ).job_id
         jobs = job_id
         print(f"{jobs:,} jobs, {args.items:,} items")
 
-        every = timed(lambda: workspace.job_rows(), 10)
-        one = timed(lambda: workspace.job_rows({job_id}), 50)
+        every = timed(lambda: queries.jobs.job_rows(workspace), 10)
+        one = timed(lambda: queries.jobs.job_rows(workspace, {job_id}), 50)
         ratio = statistics.median(every) / statistics.median(one)
         print("Window reload after an action:")
         show("every row", every)
@@ -98,19 +102,19 @@ def main() -> None:
             client.post(f"/jobs/{job_id}/resume").raise_for_status()
 
         def pause_resume_direct() -> None:
-            workspace.job_action(job_id, "pause")
-            workspace.job_action(job_id, "resume")
+            ops.jobs.job_action(workspace, job_id, "pause")
+            ops.jobs.job_action(workspace, job_id, "resume")
 
         print(f"API over HTTP ({n} requests each):")
         show(
             "GET /jobs?page_size=100",
             timed(lambda: client.get("/jobs?page_size=100").raise_for_status(), n),
-            timed(lambda: workspace.job_page("created_at", True, 100), n),
+            timed(lambda: queries.jobs.job_page(workspace, "created_at", True, 100), n),
         )
         show(
             "GET /jobs/{id}/progress",
             timed(lambda: client.get(f"/jobs/{job_id}/progress").raise_for_status(), n),
-            timed(lambda: workspace.job_progress(job_id), n),
+            timed(lambda: queries.jobs.job_progress(workspace, job_id), n),
         )
         show(
             "POST pause + resume",

@@ -46,12 +46,12 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=6, help="single items, local vs cluster")
     args = parser.parse_args()
     from app.paths import AppPaths
-    from app.workspace import Workspace
+    from app.services import Services
     from tests.cluster_helpers import local_cluster
 
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        workspace = Workspace(AppPaths.resolve(root / "data"))
+        workspace = Services(AppPaths.resolve(root / "data"))
         timed_job(workspace, 1, root / "warm-up", 1)  # fonts, voices, encoder probe: cached
         local = [timed_job(workspace, args.items, root / "local-1", 1)]
         local_pair = timed_job(workspace, args.items, root / "local-pair", 2)

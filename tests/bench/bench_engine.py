@@ -35,8 +35,8 @@ from app.engine import service
 from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
 from app.pipeline.runner import RenderOutcome
+from app.services import Services
 from app.store.models import Item, Job, Schedule, Upload
-from app.workspace import Workspace
 
 
 def expressions(now: datetime) -> list[str]:
@@ -51,7 +51,7 @@ def expressions(now: datetime) -> list[str]:
 
 
 def fill(
-    workspace: Workspace,
+    workspace: Services,
     schedules: int,
     items: int,
     sheet: Path,
@@ -106,7 +106,7 @@ STOLEN: list[float] = []  # ms the host took while latency was measured, per sta
 
 
 async def measure(
-    workspace: Workspace, due: int, template: dict[str, str]
+    workspace: Services, due: int, template: dict[str, str]
 ) -> tuple[float, list[float], float]:
     """(start-up seconds, dispatch latencies, idle CPU percent of one core)."""
     started: dict[int, float] = {}
@@ -189,7 +189,7 @@ def main() -> None:
         root = Path(scratch)
         sheet = root / "ideas.csv"
         sheet.write_text("Title,Script\nOne,Words.\n")
-        workspace = Workspace(AppPaths.resolve(root / "data"))
+        workspace = Services(AppPaths.resolve(root / "data"))
         began = time.perf_counter()
         fill(workspace, args.schedules, args.items, sheet, args.published)
         filled = time.perf_counter() - began

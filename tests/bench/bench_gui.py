@@ -29,7 +29,7 @@ from pathlib import Path
 import psutil
 
 from app.paths import AppPaths
-from app.workspace import Workspace
+from app.services import Services
 from tests.bench.bench_engine import fill
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +106,7 @@ def main() -> None:
         time.sleep(1)
     with tempfile.TemporaryDirectory() as scratch:
         data = Path(scratch) / "data"
-        workspace = Workspace(AppPaths.resolve(data))
+        workspace = Services(AppPaths.resolve(data))
         sheet = Path(scratch) / "ideas.csv"
         sheet.write_text("Title,Script\nOne,Words.\n")
         began = time.perf_counter()

@@ -28,10 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import ops
 from app.changes import Done
 from app.domain.calendar_config import local_instant
 from app.domain.calendar_plan import Conflict, DayEntry, Occurrence, Period, period_range
 from app.domain.schedule import local_zone_name
+from app.queries.calendar import Calendar
 from app.ui.background import Background
 from app.ui.calendar_views import MonthGrid, OccurrenceList, TimeGrid, at_time
 from app.ui.widgets import emphasised, muted
@@ -40,7 +42,7 @@ from app.ui.widgets import heading as title
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from app.workspace import Workspace
+    from app.services import Services
 
 VIEWS = ("Month", "Week", "Day")
 
@@ -88,7 +90,7 @@ class CalendarPage(QWidget):
     def __init__(self, background: Background | None = None) -> None:
         super().__init__()
         self.background = background or Background(self)
-        self.workspace: Workspace | None = None
+        self.workspace: Services | None = None
         self.kind = "month"
         self.anchor = date.today()
         self.selected = date.today()
@@ -220,7 +222,7 @@ class CalendarPage(QWidget):
 
     # Loading
 
-    def set_workspace(self, workspace: Workspace | None) -> None:
+    def set_workspace(self, workspace: Services | None) -> None:
         self.workspace = workspace
 
     def reload(self) -> None:
@@ -232,7 +234,7 @@ class CalendarPage(QWidget):
         ticket = self.ticket
 
         def read() -> Shown:
-            planner = workspace.planner
+            planner = Calendar(workspace)
             period, found = planner.view(kind, anchor, channel)
             config = planner.config(channel)
             first, length = period_range(kind, anchor)
@@ -447,7 +449,7 @@ class CalendarPage(QWidget):
             self.changed.emit()
             self.reload()
 
-        self.background.run(lambda: workspace.planner.move(key, when), done, self._refused)
+        self.background.run(lambda: ops.calendar.move(workspace, key, when), done, self._refused)
 
     def _refused(self, error: BaseException) -> None:
         self.message.setText(f"✗ {error}")
@@ -463,7 +465,7 @@ class CalendarPage(QWidget):
             return
         workspace = self.workspace
         self.background.run(
-            lambda: workspace.planner.suggestion_for(key),
+            lambda: Calendar(workspace).suggestion_for(key),
             lambda when: self.move_to(key, when),
             self._refused,
         )

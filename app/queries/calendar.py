@@ -1,5 +1,6 @@
-"""The content calendar's operations, shared by the command line and the window: planning
-rules, views, conflicts, suggestions, gaps, and moving a video or a job start.
+"""The content calendar's read side, shared by the command line, the API and the window:
+planning rules, views, conflicts, suggestions, gaps and free slots (moving things is
+`app.ops.calendar`).
 
 Reads the database once per question, expands recurring schedules on the fly, and leaves the
 rules to `app.domain.calendar_plan`.
@@ -13,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from app.changes import Changes, Done
 from app.domain.calendar_config import CalendarConfig
 from app.domain.calendar_plan import (
     RUN,
@@ -21,7 +21,6 @@ from app.domain.calendar_plan import (
     Kind,
     Occurrence,
     Period,
-    check_move,
     conflicts,
     gaps,
     period_range,
@@ -35,12 +34,12 @@ from app.domain.publishing import quota_day
 from app.domain.schedule import local_zone_name
 from app.domain.zoned import zoned
 from app.store import calendar as calendar_store
-from app.store.models import Execution, Job, QuotaUse, utcnow
+from app.store.models import Execution, QuotaUse
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from app.workspace import Workspace
+    from app.services import Services
 
 LISTED_RUNS = 5000  # beyond this many runs in a range, runs are counted, not listed
 FAR = timedelta(days=3660)  # how far from now a video or job start is looked for
@@ -80,10 +79,12 @@ def _day_start(day: date, config: CalendarConfig) -> datetime:
     return datetime.combine(day, time(0), tzinfo=config.tz).astimezone(UTC)
 
 
-class Planner:
-    def __init__(self, workspace: Workspace, clock: Callable[[], datetime] = utcnow) -> None:
-        self.workspace = workspace
-        self.clock = clock
+class Calendar:
+    """The calendar of one workspace, read at the services' clock (or a clock of its own)."""
+
+    def __init__(self, services: Services, clock: Callable[[], datetime] | None = None) -> None:
+        self.services = services
+        self.clock = clock or services.clock
         self._scores: dict[tuple[Any, ...], dict[int, float]] = {}  # see `hour_scores`
 
     # Reading
@@ -91,7 +92,7 @@ class Planner:
     def state(self, start: datetime, end: datetime, with_runs: bool = True) -> CalendarState:
         """What is on the calendar in [start, end): videos and job starts; schedule runs are
         listed unless there are thousands (the month grid counts them instead)."""
-        db = self.workspace.db
+        db = self.services.db
         with db.read() as session:
             saved = calendar_store.overrides(session)
             found = calendar_store.occurrences(session, start, end)
@@ -108,7 +109,7 @@ class Planner:
                 if row.day >= quota_day(self.clock()).isoformat()
             }
         seconds = [(b - a).total_seconds() for a, b in durations if a and b]
-        settings = self.workspace.settings
+        settings = self.services.settings
         state = CalendarState(
             saved,
             found,
@@ -145,28 +146,21 @@ class Planner:
         return listed
 
     def config(self, channel: str = "") -> CalendarConfig:
-        with self.workspace.db.read() as session:
+        with self.services.db.read() as session:
             saved = calendar_store.overrides(session)
-        return calendar_store.config_for(saved, self._channel(channel), local_zone_name())
+        return calendar_store.config_for(saved, self.channel(channel), local_zone_name())
 
-    def set_config(self, channel: str, changes: dict[str, Any]) -> CalendarConfig:
-        key = self._channel(channel)
-        with self.workspace.db.write() as session:
-            return calendar_store.save(
-                session, key, changes, self.workspace.actor, local_zone_name()
-            )
-
-    def _channel(self, channel: str) -> str:
+    def channel(self, channel: str) -> str:
         """A channel named by id, title or handle → its id ("" stays the default)."""
         if not channel:
             return ""
-        return self.workspace.channels.resolve(channel).id
+        return self.services.channels.resolve(channel).id
 
     def view(self, kind: str, anchor: date, channel: str = "") -> tuple[Period, list[Conflict]]:
         """A day, week or month with its conflicts (for one channel, or all). A month counts
         schedule runs without listing them; a day or a week lists them."""
         _in_range(anchor)
-        key = self._channel(channel)
+        key = self.channel(channel)
         config = self.config(key)
         first, length = period_range(kind, anchor)
         start = _day_start(first, config)
@@ -228,7 +222,7 @@ class Planner:
             raise UserError(f"--count must be from 1 to {MAX_COUNT}")
         start, end = self._span(first, days)
         state = self.state(min(start, self.clock()), end)
-        key = self._channel(channel) if channel else self._only_channel(state)
+        key = self.channel(channel) if channel else self._only_channel(state)
         config = self.config(key)
         return suggest_slots(
             state.occurrences, config, count, max(start, self.clock()), days, key,
@@ -240,7 +234,7 @@ class Planner:
         (signed in, or with videos on the calendar), or "" with none — they must keep clear
         of its videos, which are what a free slot is free of. With several, each has its own
         calendar: the user names one."""
-        known = {record.id: record.label for record in self.workspace.channels.records()}
+        known = {record.id: record.label for record in self.services.channels.records()}
         on_calendar = {o.channel for o in state.occurrences if o.channel}
         channels = sorted(set(known) | on_calendar)
         if len(channels) <= 1:
@@ -262,7 +256,7 @@ class Planner:
         config = self.config(channel)
         # Scores change only with the readings (daily): kept until they do, instead of reading
         # every video's whole history on each suggestion.
-        with self.workspace.db.read() as session:
+        with self.services.db.read() as session:
             key = (channel, str(config.tz), *figures.readings_mark(session, channel or None))
             if key in self._scores:
                 return self._scores[key]
@@ -273,82 +267,21 @@ class Planner:
         return scores
 
     def gaps(self, first: date | None = None, days: int = 30, channel: str = "") -> list[date]:
-        key = self._channel(channel)
+        key = self.channel(channel)
         config = self.config(key)
         start, end = self._span(first, days)
         state = self.state(start, end)
         day = first or self.clock().astimezone(config.tz).date()
         return gaps(state.occurrences, day, days, config, key if channel else None)
 
-    # Changing
-
-    def move(self, key: str, when: datetime) -> Done:
-        """Move a video's publish time or a one-off job's start, if the rules allow it."""
-        kind, _, ident = key.partition(":")
-        if kind == "run":
-            return self._move_run(key, when)
-        if kind not in ("item", "job") or not ident.isdigit():
-            raise NotFound(f"{key!r} is not a video, a job or a run on the calendar")
-        now = self.clock()
-        moving = self.find(key)
-        reach = NEIGHBOURHOOD
-        state = self.state(min(when, moving.when) - reach, max(when, moving.when) + reach)
-        config = state.config(moving.channel)
-        why = check_move(state.occurrences, key, when, config, now)
-        if why is not None:
-            raise UserError(f"cannot move “{moving.title}” there: {why}")
-        if kind == "item":
-            return self.workspace.reschedule(int(ident), when)
-        return self._move_job(int(ident), when)
-
-    def _move_run(self, key: str, when: datetime) -> Done:
-        """One run of a schedule to another time: recorded on the schedule, whose trigger
-        then skips the run's own instant and fires at the new one."""
-        from app.store.jobs import audit
-        from app.store.models import Schedule
-
-        plan, moving = self._run(key)
-        at, schedule_id = moving.when, plan.schedule_id
-        now = self.clock()
-        if at <= now:
-            raise UserError(f"cannot move “{plan.name}”: that run has already happened")
-        state = self.state(min(when, at) - NEIGHBOURHOOD, max(when, at) + NEIGHBOURHOOD)
-        if all(o.key != key for o in state.occurrences):
-            state.occurrences.append(moving)
-        why = check_move(state.occurrences, key, when, state.config(plan.channel), now)
-        if why is not None:
-            raise UserError(f"cannot move “{plan.name}” there: {why}")
-        target = when.astimezone(UTC)
-        with self.workspace.db.write() as session:
-            schedule = session.get(Schedule, schedule_id)
-            assert schedule is not None
-            moved = dict(schedule.moved_runs or {})
-            # A run moved before is known by its own instant: move that entry along.
-            original = next(
-                (a for a, b in moved.items() if datetime.fromisoformat(b) == at), at.isoformat()
-            )
-            if datetime.fromisoformat(original) == target:
-                moved.pop(original, None)  # back where the schedule puts it
-            else:
-                moved[original] = target.isoformat()
-            schedule.moved_runs = moved
-            audit(
-                session, self.workspace.actor, "schedule.move_run", "schedule", schedule_id,
-                run=original, to=target.isoformat(),
-            )  # fmt: skip
-        return Done(
-            f"“{plan.name}” runs {zoned(when, plan.tz.key)} instead, this once.",
-            Changes.of(schedules=[schedule_id]),
-        )
-
-    def _run(self, key: str) -> tuple[RunPlan, Occurrence]:
+    def run(self, key: str) -> tuple[RunPlan, Occurrence]:
         """A schedule's run by its key ("run:ID@ISO"), checked to be one."""
         ident, _, stamp = key.removeprefix("run:").partition("@")
         try:
             schedule_id, at = int(ident), datetime.fromisoformat(stamp).astimezone(UTC)
         except ValueError:
             raise NotFound(f"{key!r} is not a run on the calendar") from None
-        with self.workspace.db.read() as session:
+        with self.services.db.read() as session:
             plans = {p.schedule_id: p for p in calendar_store.run_plans(session)}
         plan = plans.get(schedule_id)
         if plan is None:
@@ -364,7 +297,7 @@ class Planner:
     def find(self, key: str) -> Occurrence:
         """A video, a job start or a run on the calendar, wherever in time it is."""
         if key.startswith("run:"):
-            return self._run(key)[1]
+            return self.run(key)[1]
         now = self.clock()
         state = self.state(now - FAR, now + FAR, with_runs=False)
         found = next((o for o in state.occurrences if o.key == key), None)
@@ -386,30 +319,6 @@ class Planner:
                 "loosen the calendar rules"
             )
         return found[0]
-
-    def _move_job(self, job_id: int, when: datetime) -> Done:
-        from app.store.jobs import audit
-
-        with self.workspace.db.write() as session:
-            job = session.get(Job, job_id)
-            if job is None:
-                raise NotFound(f"there is no job {job_id}")
-            scheduling = dict(job.scheduling or {})
-            before = scheduling.get("start_at")
-            scheduling["start_at"] = when.isoformat()
-            zone = str(scheduling.get("timezone") or local_zone_name())
-            job.scheduling = scheduling
-            for item in job.items:
-                if item.state == "pending":
-                    item.not_before = when
-            audit(
-                session, self.workspace.actor, "job.move", "job", job_id,
-                before=before, after=scheduling["start_at"],
-            )  # fmt: skip
-        return Done(
-            f"Job {job_id} now starts {zoned(when, zone)}.",
-            Changes.of(jobs=[job_id]),
-        )
 
     def slots_for(self, count: int, channel: str, days: int = 90) -> list[datetime]:
         """The channel's next ``count`` free slots, for a job that publishes into them."""
