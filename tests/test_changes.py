@@ -18,7 +18,6 @@ from app.paths import DEMO_SHEET, AppPaths
 from app.services import Services
 from app.sources.intake import SourceSpec
 from app.ui.main_window import PAGES, MainWindow
-from app import ops, queries
 
 
 def three_jobs(workspace: Services) -> list[int]:

@@ -24,9 +24,6 @@ from app.store.first_look import FirstLook, first_page
 from app.store.models import Item, Job, Schedule, Upload
 from app.store.schema import SCHEMA_HEAD
 from app.ui.main_window import MainWindow
-from app import ops, queries
-from app.ops.jobs import JobRequest
-from functools import partial
 
 ROOT = Path(__file__).resolve().parents[1]
 

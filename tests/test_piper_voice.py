@@ -99,7 +99,7 @@ def test_the_voices_command_lists_them_and_says_where_to_add_more(
 ) -> None:
     import argparse
 
-    from app import cli_voices
+    from app.cli import voices as cli_voices
     from app.paths import AppPaths
 
     paths = AppPaths.resolve(data_dir)

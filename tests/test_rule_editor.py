@@ -6,7 +6,7 @@ import yaml
 from PySide6.QtCore import QTime
 from pytestqt.qtbot import QtBot
 
-from app.domain.scheduling import SchedulingConfig
+from app.domain.dispatch import SchedulingConfig
 from app.ui.rule_editor import RuleEditor
 
 

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select, update
 
 from app import queries
+from app.domain.dispatch import Mode, SchedulingConfig, item_cost, item_tags
 from app.domain.errors import DraftError
 from app.domain.idea import Idea, Priority
 from app.domain.job import JobDraft
-from app.domain.scheduling import Mode, SchedulingConfig, item_cost, item_tags
 from app.domain.validation import Level, RowReport
 from app.engine import service
 from app.engine.load import LoadGauge, Reading

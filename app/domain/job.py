@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from app.domain.dispatch import SchedulingConfig
 from app.domain.errors import DraftError, UserError
 from app.domain.idea import Priority
 from app.domain.output import OutputConfig
 from app.domain.publishing import PublishConfig
 from app.domain.resources import parse_resources
-from app.domain.scheduling import SchedulingConfig
 from app.domain.storage import StorageError, parse_target
 from app.domain.validation import Level
 

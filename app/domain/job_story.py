@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.domain.errors import DraftError
-from app.domain.scheduling import (
+from app.domain.dispatch import (
     DAY_NAMES,
     Mode,
     Order,
@@ -18,6 +17,7 @@ from app.domain.scheduling import (
     SchedulingConfig,
     SchedulingRule,
 )
+from app.domain.errors import DraftError
 
 MODES = {
     Mode.MANUAL: "Manual: items render in sheet order as slots free up",

@@ -28,7 +28,7 @@ from sqlalchemy.orm import selectinload
 
 from app.domain.a1 import RangeError, column_letter, parse_range
 from app.domain.columns import detect_header
-from app.domain.scheduling import SKIPPED
+from app.domain.dispatch import SKIPPED
 from app.domain.states import State
 from app.google.auth import AuthError
 from app.google.sheets import SheetError, SheetsClient, TabInfo, quote_tab

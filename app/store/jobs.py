@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import and_, case, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.domain.dispatch import SchedulingConfig, item_cost, item_tags
 from app.domain.errors import NotFound, UserError
 from app.domain.job import JobDraft
 from app.domain.publishing import PublishConfig, UploadStatus
-from app.domain.scheduling import SchedulingConfig, item_cost, item_tags
 from app.domain.states import State, transition
 from app.domain.validation import RowReport
 from app.store.job_row import JobRow, next_run, publishing_words
@@ -266,8 +266,8 @@ def edit_job(
     start_at: datetime | None = None,
 ) -> Job:
     """Change a waiting job's priority or planned start (checked like a new job's)."""
+    from app.domain.dispatch import SchedulingConfig
     from app.domain.idea import Priority
-    from app.domain.scheduling import SchedulingConfig
 
     job = require_job(session, job_id)
     if job.state in FINAL_STATES:

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
+from app.domain.dispatch import SKIPPED, Mode, Order, SchedulingConfig
 from app.domain.errors import DraftError, UserError
 from app.domain.idea import Priority
 from app.domain.publishing import Phase, PublishConfig, UploadStatus
-from app.domain.scheduling import SKIPPED, Mode, Order, SchedulingConfig
 from app.domain.states import State, transition
 from app.store.jobs import audit, require_job
 from app.store.models import Execution, Item, Job, utcnow

@@ -11,9 +11,9 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Integer, delete, func, select
 from sqlalchemy.orm import Session
 
+from app.domain.dispatch import SKIPPED
 from app.domain.errors import UserError
 from app.domain.estimate import RECENT, Measured, Pace, finish_times, job_lanes, minute_up
-from app.domain.scheduling import SKIPPED
 from app.domain.states import State
 from app.store.models import AuditEntry, Execution, Item, Job, utcnow
 

@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.dispatch import DAY_NAMES, RuleType, SchedulingRule
 from app.domain.errors import DraftError
-from app.domain.scheduling import DAY_NAMES, RuleType, SchedulingRule
 
 TYPES = {
     RuleType.TIME_BASED: "Time (a window, days of the week)",

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from app.domain.dispatch import Mode, SchedulingConfig
 from app.domain.errors import UserError
 from app.domain.idea import BUILTIN_STYLES, Priority, Voice
 from app.domain.job import DEADLINE_RANGE, DraftError, JobDraft
@@ -48,7 +49,6 @@ from app.domain.output import Container, Optimize, OutputConfig, Resolution
 from app.domain.publishing import CATEGORIES, Privacy, PublishConfig, parse_interval
 from app.domain.resources import parse_resources
 from app.domain.schedule import local_zone_name, parse_schedule, zone
-from app.domain.scheduling import Mode, SchedulingConfig
 from app.domain.storage import parse_target
 from app.domain.validation import Level, SheetReport
 from app.paths import unwritable

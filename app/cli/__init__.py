@@ -12,29 +12,24 @@ from contextlib import closing
 from datetime import datetime
 from typing import Any, NoReturn
 
-from app import (
-    APP_NAME,
-    __version__,
-    cli_analytics,
-    cli_api,
-    cli_auth,
-    cli_calendar,
-    cli_db,
-    cli_engine,
-    cli_footage,
-    cli_publish,
-    cli_render,
-    cli_schedule,
-    cli_scheduling,
-    cli_settings,
-    cli_stats,
-    cli_storage,
-    cli_voices,
-    cli_worker,
-    ops,
-    queries,
-)
-from app.cli_common import EscapingStream, printable, record_id
+from app import APP_NAME, __version__, ops, queries
+from app.cli import analytics as cli_analytics
+from app.cli import api as cli_api
+from app.cli import auth as cli_auth
+from app.cli import calendar as cli_calendar
+from app.cli import db as cli_db
+from app.cli import dispatch as cli_scheduling
+from app.cli import engine as cli_engine
+from app.cli import footage as cli_footage
+from app.cli import publish as cli_publish
+from app.cli import render as cli_render
+from app.cli import schedules as cli_schedule
+from app.cli import settings as cli_settings
+from app.cli import stats as cli_stats
+from app.cli import storage as cli_storage
+from app.cli import voices as cli_voices
+from app.cli import worker as cli_worker
+from app.cli.common import EscapingStream, printable, record_id
 from app.domain.errors import UserError
 from app.domain.estimate import Estimate
 from app.domain.idea import Priority

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from app import ops
-from app.cli_common import record_id
+from app.cli.common import record_id
 from app.domain.errors import UserError
 from app.domain.output import Container, Optimize, OutputConfig, Resolution
 from app.domain.publishing import Privacy, category_id, parse_when

@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
+from app.domain.dispatch import MAX_CONCURRENT_LIMIT, Mode, Order
 from app.domain.errors import UserError
 from app.domain.idea import Priority
-from app.domain.scheduling import MAX_CONCURRENT_LIMIT, Mode, Order
 from app.user_files import read_user_text
 
 

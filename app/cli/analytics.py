@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from app import ops, queries
-from app.cli_common import record_id, whole
+from app.cli.common import record_id, whole
 from app.domain.analytics import Bucket, Ranked
 from app.paths import AppPaths
 from app.services import Services

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from app.cli_common import whole
+from app.cli.common import whole
 from app.domain.cluster import check_scheduler_address
 from app.domain.errors import UserError
 from app.paths import AppPaths

@@ -7,7 +7,7 @@ import json
 from contextlib import closing
 from typing import Any
 
-from app.cli_common import whole
+from app.cli.common import whole
 from app.engine.lock import AlreadyRunning, InstanceLock
 from app.paths import AppPaths
 from app.services import Services

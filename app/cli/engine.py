@@ -10,7 +10,7 @@ from contextlib import closing
 from typing import Any
 
 from app import ops, queries
-from app.cli_common import add_id_actions, printable
+from app.cli.common import add_id_actions, printable
 from app.engine.events import EngineEvent, EventKind
 from app.engine.lock import InstanceLock
 from app.paths import AppPaths

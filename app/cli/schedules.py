@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from app import ops, queries
-from app.cli_common import add_id_actions
+from app.cli.common import add_id_actions
 from app.domain.dates import OutOfRange, parse_moment
 from app.domain.idea import Priority
 from app.domain.schedule import ScheduleError, local_zone_name, parse_schedule, zone
