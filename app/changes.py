@@ -97,19 +97,33 @@ class Done:
         return self.message
 
 
-def bulk_done(action: str, outcomes: Sequence[tuple[int, Done | Exception]]) -> Done:
-    """Many jobs' outcomes in one sentence. One job: its own words (or its refusal raised)."""
+@dataclass(frozen=True, slots=True)
+class BulkDone(Done):
+    """One action on many jobs: each job's outcome (its `Done`, or the `UserError` that
+    refused it — one refusal does not stop the others), summed up in one sentence."""
+
+    outcomes: tuple[tuple[int, Done | Exception], ...] = ()
+
+    def single_refusal(self) -> Exception | None:
+        """One job asked for, and refused: the refusal (to show as an error, not a count)."""
+        if len(self.outcomes) == 1 and isinstance(self.outcomes[0][1], Exception):
+            return self.outcomes[0][1]
+        return None
+
+
+def bulk_done(action: str, outcomes: Sequence[tuple[int, Done | Exception]]) -> BulkDone:
+    """Many jobs' outcomes in one sentence (one job: its own words)."""
     done = [job_id for job_id, outcome in outcomes if isinstance(outcome, Done)]
     refused = [(job_id, o) for job_id, o in outcomes if not isinstance(o, Done)]
+    changes = Changes.of(jobs=done)
     if len(outcomes) == 1:
         outcome = outcomes[0][1]
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
+        message = outcome.message if isinstance(outcome, Done) else str(outcome)
+        return BulkDone(message, changes, tuple(outcomes))
     jobs = f"{len(done)} job{'s' if len(done) != 1 else ''}"
     message = f"{action.capitalize()}: {jobs}."
     if refused:
         first_id, first = refused[0]
         others = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
         message += f" Job {first_id} could not: {first}{others}."
-    return Done(message, Changes.of(jobs=done))
+    return BulkDone(message, changes, tuple(outcomes))

@@ -208,7 +208,7 @@ def seed_history(workspace: object) -> None:
 def capture_approvals(window: object, app: object, save: object, then: object) -> None:
     from PySide6.QtCore import QTimer
 
-    window.review_approvals()  # type: ignore[attr-defined]
+    window.job_handlers.review_approvals()  # type: ignore[attr-defined]
     dialog = window.approvals  # type: ignore[attr-defined]
     dialog.resize(1120, 640)
     QTimer.singleShot(4000, lambda: (save("approval", dialog), dialog.close(), then()))
@@ -245,7 +245,7 @@ def main(out_dir: Path) -> int:
             QTimer.singleShot(1600, lambda: save(name))  # charts are drawn after a first paint
 
         def wizard() -> None:
-            window.new_job()
+            window.job_handlers.new_job()
             wiz = window.wizard
             wiz.source.location.setText(str(DEMO_SHEET))
             wiz.source.test()

@@ -10,7 +10,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app import ops, queries
-from app.changes import Changes, Done, bulk_done
+from app.changes import Changes, Done
 from app.domain.errors import UserError
 from app.engine.service import EngineEvent, EventKind
 from app.ops.jobs import JobRequest
@@ -38,12 +38,12 @@ def test_operations_return_the_ids_they_changed(data_dir: Path) -> None:
         assert ops.jobs.edit_job(workspace, second, priority="high").changes.jobs == {second}
 
         # One action on many jobs: each its own outcome; a refusal does not stop the others.
-        outcomes = ops.jobs.jobs_action(workspace, [first, third, 999], "pause")
+        summary = ops.jobs.jobs_action(workspace, [first, third, 999], "pause")
+        outcomes = summary.outcomes
         assert [job_id for job_id, _ in outcomes] == [first, third, 999]
         assert isinstance(outcomes[0][1], UserError)  # already paused
         assert outcomes[1][1].changes.jobs == {third}  # type: ignore[union-attr]
         assert "there is no job 999" in str(outcomes[2][1])
-        summary = bulk_done("pause", outcomes)
         assert summary.changes.jobs == {third}
         assert summary.message.startswith("Pause: 1 job. Job 1 could not:")
         assert "(and 1 more)" in summary.message
@@ -63,10 +63,23 @@ def test_news_since_reads_other_processes_changes_from_the_audit_log(data_dir: P
         from app.store import schedules as schedule_store
 
         with cli.db.write() as session:
-            schedule_store.add_schedule(
+            schedule = schedule_store.add_schedule(
                 session, name="S", expression="daily@09:00", timezone="UTC",
                 topic_template="", job_template={"source": str(DEMO_SHEET)}, actor="cli",
             )  # fmt: skip
+            schedule_id = schedule.id
+        seen, news = queries.jobs.news_since(window, seen)
+        assert news == Changes.of(jobs=[first], schedules=[schedule_id])
+        # A schedule's run: the schedule and the job it made, not everything.
+        ran = ops.schedules.schedule_action(cli, schedule_id, "run")
+        [made] = ran.changes.jobs
+        seen, news = queries.jobs.news_since(window, seen)
+        assert news == Changes.of(jobs=[made], schedules=[schedule_id])
+        # Something the log cannot name (a channel signed in): everything is read again.
+        with cli.db.write() as session:
+            from app.store.jobs import audit
+
+            audit(session, "cli", "channel.add", "channel", None)
         assert queries.jobs.news_since(window, seen)[1] is None
 
 
@@ -106,7 +119,7 @@ def test_the_window_reloads_only_the_rows_an_action_changed(
 
     # An engine event about one job repaints that job's row, and only it.
     asked.clear()
-    window.on_engine_event(
+    window.events.on_engine_event(
         EngineEvent(EventKind.ITEM_PROGRESSED, first, 0, 2, {"stage": "speech", "progress": 0.4})
     )
     qtbot.waitUntil(lambda: bool(asked), timeout=10_000)

@@ -37,7 +37,7 @@ def open_window(qtbot: QtBot, workspace: Services, **kwargs: Any) -> MainWindow:
 
 
 def through_to_publishing(qtbot: QtBot, window: MainWindow) -> Any:
-    window.new_job()
+    window.job_handlers.new_job()
     wizard = window.wizard
     wizard.source.location.setText(str(DEMO_SHEET))
     wizard.source.test()
@@ -268,7 +268,7 @@ def test_from_the_wizard_through_approval_to_links_in_the_job_table(
     async def scenario() -> None:
         while window.workspace is None or not window.engine.running:
             await asyncio.sleep(0.05)
-        window.new_job()
+        window.job_handlers.new_job()
         wizard = window.wizard
         wizard.source.location.setText(str(DEMO_SHEET))
         wizard.source.test()
@@ -368,7 +368,7 @@ def test_the_source_preview_names_every_problem_with_its_column(
 
     workspace = Services(AppPaths.resolve(data_dir))
     window = open_window(qtbot, workspace)
-    window.new_job()
+    window.job_handlers.new_job()
     page = window.wizard.source
     assert page.title() == "Step 1 of 6: Connect a source"
     report = validate_rows(
@@ -407,7 +407,7 @@ def test_the_wizard_tests_by_itself_checks_the_folder_and_words_its_errors(
         writer.writerow(full_row(idea_title="No tone", tone=""))
     workspace = Services(AppPaths.resolve(data_dir))
     window = open_window(qtbot, workspace)
-    window.new_job()
+    window.job_handlers.new_job()
     wizard = window.wizard
     wizard.source.location.setText(str(sheet))
     wizard.source.location.editingFinished.emit()  # Enter, or leaving the field

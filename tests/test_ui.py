@@ -26,6 +26,7 @@ from app.sources.intake import SourceSpec
 from app.ui.main_window import PAGES, MainWindow
 from app.ui.single_instance import InstanceServer, hand_over
 from app.ui.tray import Tray
+from app.ui.window_menus import open_guide, shortcut_list
 from app.ui.wizard import JobWizard
 from tests.conftest import DesktopOpener
 
@@ -128,7 +129,7 @@ def test_search_filters_as_you_type_after_a_pause(window: MainWindow, qtbot: QtB
 def test_export_writes_the_selected_jobs(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
     select(window, {"Cooking basics"})
     out = tmp_path / "jobs.json"
-    window.export_to(out, "json")
+    window.job_handlers.export_to(out, "json")
     qtbot.waitUntil(out.exists, timeout=10_000)
     exported = json.loads(out.read_text())
     assert [j["title"] for j in exported] == ["Cooking basics"]
@@ -153,7 +154,7 @@ def test_view_state_is_remembered(qtbot: QtBot, seeded: Path, tmp_path: Path) ->
 def test_every_control_has_an_accessible_name(window: MainWindow) -> None:
     from PySide6.QtWidgets import QComboBox, QLineEdit, QListWidget, QTableView
 
-    window.new_job()  # the wizard's controls too
+    window.job_handlers.new_job()  # the wizard's controls too
 
     unnamed = [
         w
@@ -173,7 +174,7 @@ def wizard_of(qtbot: QtBot, data_dir: Path) -> tuple[MainWindow, Services, JobWi
     window = MainWindow(lambda: workspace)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)
-    window.new_job()
+    window.job_handlers.new_job()
     return window, workspace, window.wizard
 
 
@@ -320,7 +321,7 @@ def test_notifications_take_you_where_to_act_unless_do_not_disturb(
     qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)
     row = next(r for r in window.jobs.model.all_rows() if r.title == "Cooking basics")
 
-    window.notify_finished(dataclasses.replace(row, state="failed"))
+    window.events.notify_finished(dataclasses.replace(row, state="failed"))
     assert tray.told[-1][2] == f"job:{row.id}"
     window.nav.setCurrentRow(PAGES.index("Monitor"))
     tray.icon.messageClicked.emit()  # the user clicks it
@@ -328,12 +329,12 @@ def test_notifications_take_you_where_to_act_unless_do_not_disturb(
     assert [j.title for j in window.jobs.selected()] == ["Cooking basics"]
 
     window.approval_news = 2
-    window.tell_approvals()
+    window.events.tell_approvals()
     assert tray.told[-1] == ("Videos await your approval", "2 videos are ready — click to review",
                              "approve")  # fmt: skip
     until = "2026-12-03T08:00:00+00:00"
     for item in (1, 2):  # two videos wait for the same quota: one notification
-        window.on_engine_event(
+        window.events.on_engine_event(
             EngineEvent(
                 EventKind.UPLOADS_WAITING,
                 row.id,
@@ -404,7 +405,7 @@ def test_a_job_made_in_the_wizard_renders_in_the_table(
         while window.workspace is None or not window.engine.running:
             await asyncio.sleep(0.05)
         window.workspace.settings.set("output.folder", str(data_dir / "videos"))
-        window.new_job()
+        window.job_handlers.new_job()
         wizard = window.wizard
         wizard.source.location.setText(str(DEMO_SHEET))
         wizard.source.test()
@@ -556,7 +557,7 @@ def test_the_user_guide_says_where_it_is_when_nothing_opens_it(
     from app.paths import USER_GUIDE
 
     desktop_opener.fails()
-    window.open_guide()
+    open_guide(window)
     qtbot.waitUntil(
         lambda: window.findChild(QMessageBox, "nothing-opens") is not None, timeout=5000
     )
@@ -669,7 +670,7 @@ def test_a_failure_alert_opens_its_job(window: MainWindow) -> None:
         for i in range(window.monitor.alerts.count())
     ]
     assert f"job:{target.id}" in actions
-    window.on_alert(f"job:{target.id}")
+    window.events.on_alert(f"job:{target.id}")
     assert [j.title for j in window.jobs.selected()] == ["Cooking basics"]
 
 
@@ -683,7 +684,7 @@ def test_icons_are_drawn_for_high_dpi_screens(window: MainWindow) -> None:
 
 
 def test_an_export_follows_the_typed_extension() -> None:
-    from app.ui.main_window import export_format, plural
+    from app.ui.wording import export_format, plural
 
     assert export_format("/tmp/jobs.csv", "JSON (*.json)") == "csv"
     assert export_format("/tmp/jobs.yml", "JSON (*.json)") == "yaml"
@@ -794,7 +795,7 @@ def test_a_first_run_welcomes_with_three_steps_until_dismissed(
 
 
 def test_help_lists_shortcuts_and_the_monitor_names_jobs(window: MainWindow) -> None:
-    shortcuts = dict(window.shortcut_list())
+    shortcuts = dict(shortcut_list(window))
     assert shortcuts["Ctrl+N"] == "New job" and "Ctrl+Shift+A" in shortcuts
     job = next(r for r in window.jobs.model.all_rows() if r.title == "Cooking basics")
     window.monitor.engine_event("item_started", 5, job.id, 2, {"attempt": 1})
@@ -973,7 +974,7 @@ def test_emoji_in_a_title_are_drawn_in_colour_not_boxes(
 
 
 def test_a_destructive_question_is_worded_for_one_job_or_several() -> None:
-    from app.ui.main_window import confirm_text
+    from app.ui.wording import confirm_text
 
     assert confirm_text("delete", ["Bees"]) == (
         "Delete “Bees” and its history? Its videos stay in their folder."
@@ -1007,7 +1008,7 @@ def test_esc_in_the_wizard_asks_before_discarding_what_was_typed(
     qtbot.keyClick(wizard, Qt.Key.Key_Escape)  # nothing typed: it just closes
     assert not wizard.isVisible()
 
-    window.new_job()
+    window.job_handlers.new_job()
     wizard = window.wizard
     wizard.show()
     wizard.source.location.setText(str(DEMO_SHEET))

@@ -27,6 +27,7 @@ from app.api.models import (
 )
 from app.api.problems import user_error_status
 from app.changes import Changes, Done, JobAction
+from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.output import OutputConfig
 from app.domain.publishing import category_id
@@ -143,7 +144,7 @@ def export_jobs(
     state: StateName | None = None,
     items: bool = False,
 ) -> Response:
-    text = ops.jobs.export(
+    text = queries.jobs.export_text(
         ctx.workspace, format, state=State(state) if state else None, items=items
     )
     return Response(text, media_type=EXPORT_TYPES[format])
@@ -151,14 +152,14 @@ def export_jobs(
 
 @router.post("/bulk", summary="One action on many jobs (each its own outcome)")
 def bulk(ctx: Ctx, body: Bulk) -> BulkResult:
-    outcomes = ops.jobs.jobs_action(ctx.workspace, body.ids, body.action)
+    done = ops.jobs.jobs_action(ctx.workspace, body.ids, body.action)
     results, changed = [], Changes()
-    for job_id, outcome in outcomes:
+    for job_id, outcome in done.outcomes:
         if isinstance(outcome, Done):
             results.append(BulkOutcome(id=job_id, ok=True, status=200, message=outcome.message))
             changed |= outcome.changes
         else:
-            status = user_error_status(outcome)
+            status = user_error_status(outcome) if isinstance(outcome, UserError) else 500
             results.append(BulkOutcome(id=job_id, ok=False, status=status, message=str(outcome)))
     ctx.wake()
     return BulkResult(results=results, changes=ChangesOut.of(changed))

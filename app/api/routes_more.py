@@ -85,7 +85,7 @@ def list_schedules(ctx: Ctx) -> list[ScheduleOut]:
 
 @router.post("/schedules", tags=["schedules"], summary="Add a schedule", status_code=201)
 def add_schedule(ctx: Ctx, body: ScheduleCreate) -> ScheduleCreated:
-    done, runs, report = ops.schedules.add_schedule(
+    done = ops.schedules.add_schedule(
         ctx.workspace,
         SourceSpec(body.source, tab=body.tab, range=body.range),
         name=body.name,
@@ -100,12 +100,11 @@ def add_schedule(ctx: Ctx, body: ScheduleCreate) -> ScheduleCreated:
         end_at=body.end_at,
     )
     ctx.wake()
-    [schedule_id] = done.changes.schedules
     return ScheduleCreated(
-        id=schedule_id,
+        id=done.schedule_id,
         message=done.message,
-        next_runs=runs,
-        valid_rows=len(report.valid_rows),
+        next_runs=done.runs,
+        valid_rows=len(done.report.valid_rows),
         changes=ChangesOut.of(done.changes),
     )
 

@@ -401,9 +401,11 @@ def describe_publishing(publish: dict[str, Any]) -> str:
 def cmd_jobs_export(args: argparse.Namespace, paths: AppPaths) -> int:
     out = expand(args.out) if args.out else None
     with _workspace(paths) as workspace:
-        text = ops.jobs.export(
-            workspace, args.format, out, State(args.state) if args.state else None, items=args.items
-        )
+        state = State(args.state) if args.state else None
+        if out is None:
+            text = queries.jobs.export_text(workspace, args.format, state, items=args.items)
+        else:
+            ops.jobs.export(workspace, args.format, out, state, items=args.items)
     if out is None:  # a file's contents, byte for byte (`> jobs.csv`), not text to escape
         getattr(sys.stdout, "write_data", sys.stdout.write)(text)
     else:

@@ -60,7 +60,7 @@ def cmd_analytics(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Services(paths)) as workspace:
         channel = workspace.channels.resolve(args.channel).id if args.channel else None
         if args.fetch:
-            print(ops.publishing.fetch_analytics(workspace).summary())
+            print(ops.publishing.fetch_analytics(workspace).message)
         report = queries.analytics.analytics_report(workspace, channel, args.job, args.days)
     if args.json:
         print(json.dumps(_as_json(report), indent=2))

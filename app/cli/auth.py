@@ -7,6 +7,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from app import ops
 from app.paths import AppPaths
 from app.services import Services
 
@@ -52,23 +53,15 @@ def cmd_login(args: argparse.Namespace, paths: AppPaths) -> int:
                     "YouTube does not accept service accounts — sign in with the channel's "
                     "own Google account (drop --service-account)"
                 )
-            info = workspace.channels.login(
-                Path(_client_secrets(args, workspace)),
-                open_browser=not args.no_browser,
-                actor=workspace.actor,
-            )
-            handle = f" ({info.handle})" if info.handle else ""
-            print(f"Added the YouTube channel {info.title}{handle}, id {info.id}.")
+            secrets = Path(_client_secrets(args, workspace))
+            print(ops.accounts.add_channel(workspace, secrets, open_browser=not args.no_browser))
             return 0
         if args.service_account:
-            account = workspace.google.login_service_account(args.service_account)
-            print(f"Signed in as the service account {account.email}.")
+            print(ops.accounts.sign_in_service_account(workspace, args.service_account))
             print("Share each sheet with that address (Editor, for status write-back).")
             return 0
-        account = workspace.google.login_user(
-            Path(_client_secrets(args, workspace)), open_browser=not args.no_browser
-        )
-        print(f"Signed in to Google as {account.email}.")
+        secrets = Path(_client_secrets(args, workspace))
+        print(ops.accounts.sign_in(workspace, secrets, open_browser=not args.no_browser))
     return 0
 
 
@@ -93,7 +86,7 @@ def _client_secrets(args: argparse.Namespace, workspace: Services) -> str:
 
 def cmd_logout(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Services(paths)) as workspace:
-        print(workspace.google.logout())
+        print(ops.accounts.sign_out(workspace))
     return 0
 
 

@@ -210,7 +210,7 @@ def cmd_channels_list(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_channels_remove(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Services(paths)) as workspace:
-        print(workspace.channels.remove(args.channel, workspace.actor))
+        print(ops.accounts.remove_channel(workspace, args.channel))
     return 0
 
 

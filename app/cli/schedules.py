@@ -123,13 +123,13 @@ def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
     if args.vertical:
         output["vertical"] = True
     with closing(Services(paths)) as workspace:
-        done, upcoming, report = ops.schedules.add_schedule(workspace,
+        done = ops.schedules.add_schedule(workspace,
             SourceSpec(args.source, tab=args.tab, range=args.range),
             name=args.name, expression=args.expression, timezone=tz_name, topic=args.topic,
             priority=Priority(args.priority), level=Level(args.level), output_config=output,
             style=args.style, start_at=start_at, end_at=end_at,
         )  # fmt: skip
-    rows_now = len(report.valid_rows)
+    rows_now, upcoming = len(done.report.valid_rows), done.runs
     print(f"{done.message.removesuffix('.')} ({rows_now} valid rows in the sheet now).")
     print("Next runs: " + "; ".join(zoned(t, tz_name) for t in upcoming))
     print("Jobs are made while Cadence runs (the window, or `run --headless`).")

@@ -3,6 +3,6 @@ that checks what it is given, runs in one transaction with its audit entry, and 
 sentence to show with the `app.changes.Changes` it made. The window, the command line, the
 REST API and the engine all change the store only through these."""
 
-from app.ops import calendar, jobs, publishing, schedules, settings
+from app.ops import accounts, calendar, jobs, publishing, schedules, settings
 
-__all__ = ["calendar", "jobs", "publishing", "schedules", "settings"]
+__all__ = ["accounts", "calendar", "jobs", "publishing", "schedules", "settings"]

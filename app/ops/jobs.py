@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import queries
-from app.changes import Changes, Done, JobAction
+from app.changes import BulkDone, Changes, Done, JobAction, bulk_done
 from app.domain.errors import UserError
 from app.domain.idea import Priority
 from app.domain.job import JobDraft
@@ -350,46 +350,50 @@ def _title_row(services: Services, spec: SourceSpec, report: SheetReport) -> int
     return first - 1
 
 
+@dataclass(frozen=True, slots=True)
+class Exported(Done):
+    """Jobs written to a file: its path and how many jobs it holds."""
+
+    path: Path = field(kw_only=True)
+    count: int = field(kw_only=True)
+
+
 def export(
     services: Services,
     fmt: str,
-    out: Path | None = None,
+    out: Path,
     state: State | None = None,
     ids: list[int] | None = None,
     items: bool = False,
-) -> str:
-    """The jobs (all, those in ``state``, or those in ``ids``) as text; written atomically
-    to ``out`` when given (and audited)."""
-    with services.db.read() as session:
-        records = job_store.all_job_records(session, state)
-    if ids is not None:
-        wanted = set(ids)
-        records = [r for r in records if r["id"] in wanted]
-    text = render(records, fmt, items=items)
-    if out is not None:
-        write_atomically(out, text)
-        with services.db.write() as session:
-            job_store.audit(
-                session,
-                services.actor,
-                "jobs.export",
-                "job",
-                None,
-                format=fmt,
-                path=str(out),
-                jobs=len(records),
-            )
-    return text
+) -> Exported:
+    """The jobs (all, those in ``state``, or those in ``ids``) written atomically to ``out``
+    (never half a file under its name), audited."""
+    records = queries.jobs.export_records(services, state, ids)
+    write_atomically(out, render(records, fmt, items=items))
+    with services.db.write() as session:
+        job_store.audit(
+            session, services.actor, "jobs.export", "job", None,
+            format=fmt, path=str(out), jobs=len(records),
+        )  # fmt: skip
+    count = len(records)
+    return Exported(
+        f"Exported {count} job{'s' if count != 1 else ''} to {out}.", path=out, count=count
+    )
 
 
-def save_style(services: Services, name: str, base: str, settings: dict[str, Any]) -> Path:
+@dataclass(frozen=True, slots=True)
+class StyleSaved(Done):
+    path: Path = field(kw_only=True)
+
+
+def save_style(services: Services, name: str, base: str, settings: dict[str, Any]) -> StyleSaved:
     """A style template made in the window, checked and saved in the templates folder."""
     from app.pipeline.style_templates import save_template
 
     path = save_template(services.paths.templates_dir, name, base, settings)
     with services.db.write() as session:
         job_store.audit(session, services.actor, "style.save", "style", None, name=name)
-    return path
+    return StyleSaved(f"Saved style “{name}”.", Changes.of(settings=["render.style"]), path=path)
 
 
 def edit_job(services: Services, job_id: int, **changes: Any) -> Done:
@@ -407,19 +411,17 @@ def job_action(services: Services, job_id: int, action: str) -> Done:
     return Done(_job_action(services, job_id, action), Changes.of(jobs=[job_id]))
 
 
-def jobs_action(
-    services: Services, job_ids: list[int], action: str
-) -> list[tuple[int, Done | UserError]]:
+def jobs_action(services: Services, job_ids: list[int], action: str) -> BulkDone:
     """One action on many jobs, each in its own transaction: each job's outcome (a job
     that cannot take the action does not stop the others)."""
     act = JobAction.parse(action)
-    outcomes: list[tuple[int, Done | UserError]] = []
+    outcomes: list[tuple[int, Done | Exception]] = []
     for job_id in dict.fromkeys(job_ids):  # each once, in the order given
         try:
             outcomes.append((job_id, job_action(services, job_id, act)))
         except UserError as exc:
             outcomes.append((job_id, exc))
-    return outcomes
+    return bulk_done(act.value, outcomes)
 
 
 def _job_action(services: Services, job_id: int, action: JobAction) -> str:

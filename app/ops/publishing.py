@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,8 +18,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def fetch_analytics(services: Services) -> FetchReport:
-    return queries.analytics.analytics(services).fetch()
+@dataclass(frozen=True, slots=True)
+class Fetched(Done):
+    """Published videos' figures read from YouTube now: what was read, what was skipped."""
+
+    report: FetchReport = field(kw_only=True)
+
+
+def fetch_analytics(services: Services) -> Fetched:
+    """Read every published video's figures now (the engine does it once a day)."""
+    report = queries.analytics.analytics(services).fetch()
+    return Fetched(report.summary(), Changes.of(settings=["analytics"]), report=report)
 
 
 def approve(services: Services, item_ids: list[int]) -> Done:

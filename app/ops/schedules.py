@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
 
 from app import ops, queries
 from app.changes import Changes, Done, ScheduleAction
@@ -15,6 +18,7 @@ from app.domain.validation import Level, SheetReport
 from app.ops.jobs import CreatedJob, JobPlan, JobRequest
 from app.sources.intake import SourceSpec
 from app.store import jobs as job_store
+from app.store.models import Job
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -22,6 +26,15 @@ if TYPE_CHECKING:
     from app.services import Services
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleAdded(Done):
+    """A schedule stored: its id, its next runs and its source's report now."""
+
+    schedule_id: int = field(kw_only=True)
+    runs: list[datetime] = field(kw_only=True)
+    report: SheetReport = field(kw_only=True)
 
 
 def add_schedule(
@@ -38,7 +51,7 @@ def add_schedule(
     style: str | None = None,
     start_at: datetime | None = None,
     end_at: datetime | None = None,
-) -> tuple[Done, list[datetime], SheetReport]:
+) -> ScheduleAdded:
     """A schedule that makes a job from ``spec`` at each run of ``expression``: checked
     (its expression, zone, window, topic, output and source) before it is stored. Returns
     it, its next three runs and the source's report now."""
@@ -77,7 +90,10 @@ def add_schedule(
         )  # fmt: skip
         schedule_id, shown = schedule.id, schedule.name
     message = f"Added schedule {schedule_id} “{shown}”."
-    return Done(message, Changes.of(schedules=[schedule_id])), runs, report
+    return ScheduleAdded(
+        message, Changes.of(schedules=[schedule_id]), schedule_id=schedule_id, runs=runs,
+        report=report,
+    )  # fmt: skip
 
 
 def edit_schedule(services: Services, schedule_id: int, **changes: Any) -> Done:
@@ -157,10 +173,12 @@ def schedule_action(services: Services, schedule_id: int, action: str) -> Done:
             changed | created.changes,
         )
     with services.db.write() as session:
+        # The jobs it made show whether their schedule still runs: they changed too.
+        made = session.scalars(select(Job.id).where(Job.schedule_id == schedule_id)).all()
         if action == ScheduleAction.REMOVE:
             schedule_store.remove_schedule(session, schedule_id, services.actor)
         else:
             schedule_store.set_paused(
                 session, schedule_id, action == ScheduleAction.PAUSE, services.actor
             )
-    return Done(f"Schedule {schedule_id}: {action}d.", changed)
+    return Done(f"Schedule {schedule_id}: {action}d.", changed | Changes.of(jobs=made))

@@ -76,10 +76,10 @@ def job_page(
 
 def news_since(services: Services, audit_id: int | None) -> tuple[int, Changes | None]:
     """What others (the CLI, the API, a schedule run) changed since audit entry
-    ``audit_id``, read from the audit log: the newest entry's id, and the jobs and
-    settings touched — or None when something else changed (a schedule) and everything
-    should be reloaded. The first call (``audit_id`` None) only learns where the log
-    ends."""
+    ``audit_id``, read from the audit log: the newest entry's id, and the jobs, schedules
+    and settings touched (a schedule's jobs with it: they show whether it runs) — or None
+    when something else changed and everything should be read again. The first call
+    (``audit_id`` None) only learns where the log ends."""
     from app.store.models import AuditEntry
 
     with services.db.read() as session:
@@ -94,17 +94,27 @@ def news_since(services: Services, audit_id: int | None) -> tuple[int, Changes |
     if len(entries) >= 1000:
         return newest, None
     jobs: set[int] = set()
+    schedules: set[int] = set()
     settings: set[str] = set()
     for kind, target, details in entries:
         if kind == "job" and target is not None:
             jobs.add(target)
         elif kind == "item" and isinstance((details or {}).get("job"), int):
             jobs.add(details["job"])
+        elif kind == "schedule" and target is not None:
+            schedules.add(target)
+            if isinstance((details or {}).get("job"), int):  # a run made a job
+                jobs.add(details["job"])
         elif kind == "settings":
             settings.update(str(k) for k in (details or {}).get("keys") or ())
         elif kind not in ("item", "history"):
             return newest, None
-    return newest, Changes.of(jobs=jobs, settings=settings)
+    if schedules:
+        from app.store.models import Job
+
+        with services.db.read() as session:
+            jobs.update(session.scalars(select(Job.id).where(Job.schedule_id.in_(schedules))))
+    return newest, Changes.of(jobs=jobs, schedules=schedules, settings=settings)
 
 
 def approval_items(services: Services) -> list[dict[str, Any]]:
@@ -133,3 +143,24 @@ def approval_items(services: Services) -> list[dict[str, Any]]:
         except (OSError, ValueError):
             record["metadata"] = {}
     return records
+
+
+def export_records(
+    services: Services, state: State | None = None, ids: list[int] | None = None
+) -> list[dict[str, Any]]:
+    """The jobs an export holds: all, those in ``state``, or those in ``ids``."""
+    with services.db.read() as session:
+        records = job_store.all_job_records(session, state)
+    if ids is not None:
+        wanted = set(ids)
+        records = [r for r in records if r["id"] in wanted]
+    return records
+
+
+def export_text(
+    services: Services, fmt: str, state: State | None = None, items: bool = False
+) -> str:
+    """The jobs as JSON, CSV or YAML text (`jobs export` to the terminal, the API)."""
+    from app.export import render
+
+    return render(export_records(services, state), fmt, items=items)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPixmap
@@ -44,6 +44,10 @@ def said(error: BaseException) -> str:
     return f"Something went wrong ({type(error).__name__}); the details are in the log."
 
 
+if TYPE_CHECKING:
+    from app.ops.jobs import StyleSaved
+
+
 class ColorButton(QPushButton):
     """A button showing a colour; clicking it asks for another."""
 
@@ -74,7 +78,7 @@ class StyleEditor(QDialog):
     def __init__(
         self,
         background: Background,
-        save: Callable[[str, str, dict[str, Any]], Path],
+        save: Callable[[str, str, dict[str, Any]], StyleSaved],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -222,8 +226,8 @@ class StyleEditor(QDialog):
             self.error.setText("Name: give the style a name, such as night-science.")
             return
 
-        def saved(path: Path) -> None:
-            self.saved = path
+        def saved(done: StyleSaved) -> None:
+            self.saved = done.path
             self.accept()
 
         def failed(error: BaseException) -> None:

@@ -39,6 +39,9 @@ def ranked_text(item: Ranked) -> str:
 
 
 class AnalyticsPage(QWidget):
+    # What an operation's `Changes` must touch for this page, when shown, to read again
+    # (figures read now, channels signed in or out).
+    CARES: tuple[str, ...] = ("settings",)
     changed = Signal()  # the channel or job filter changed: read the report again
     fetch = Signal()
     show_job = Signal(int)

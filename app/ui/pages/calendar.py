@@ -28,12 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import ops
 from app.changes import Done
 from app.domain.calendar_config import local_instant
 from app.domain.calendar_plan import Conflict, DayEntry, Occurrence, Period, period_range
 from app.domain.schedule import local_zone_name
-from app.queries.calendar import Calendar
 from app.ui.background import Background
 from app.ui.calendar_views import MonthGrid, OccurrenceList, TimeGrid, at_time
 from app.ui.widgets import emphasised, muted
@@ -84,6 +82,9 @@ class MoveCommand(QUndoCommand):
 
 
 class CalendarPage(QWidget):
+    # What an operation's `Changes` must touch for this page, when shown, to read again
+    # (videos, job starts and runs, under the calendar rules).
+    CARES: tuple[str, ...] = ("jobs", "items", "schedules", "settings")
     open_job = Signal(int)
     changed = Signal()  # a move was saved: other views may want to refresh
 
@@ -234,6 +235,8 @@ class CalendarPage(QWidget):
         ticket = self.ticket
 
         def read() -> Shown:
+            from app.queries.calendar import Calendar
+
             planner = Calendar(workspace)
             period, found = planner.view(kind, anchor, channel)
             config = planner.config(channel)
@@ -449,6 +452,8 @@ class CalendarPage(QWidget):
             self.changed.emit()
             self.reload()
 
+        from app import ops
+
         self.background.run(lambda: ops.calendar.move(workspace, key, when), done, self._refused)
 
     def _refused(self, error: BaseException) -> None:
@@ -465,7 +470,7 @@ class CalendarPage(QWidget):
             return
         workspace = self.workspace
         self.background.run(
-            lambda: Calendar(workspace).suggestion_for(key),
+            lambda: _calendar(workspace).suggestion_for(key),
             lambda when: self.move_to(key, when),
             self._refused,
         )
@@ -485,3 +490,9 @@ class CalendarPage(QWidget):
             key = self._movable_of(conflict)
             if key is not None:
                 self.to_free_slot(key)
+
+
+def _calendar(workspace: Services) -> Any:
+    from app.queries.calendar import Calendar  # SQLAlchemy: loaded after the first paint
+
+    return Calendar(workspace)

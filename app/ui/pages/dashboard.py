@@ -133,6 +133,9 @@ class WelcomePanel(QFrame):
 
 
 class DashboardPage(QWidget):
+    # What an operation's `Changes` must touch for this page, when shown, to read again
+    # (its totals follow the job table's rows (they are recomputed when rows change)).
+    CARES: tuple[str, ...] = ("schedules", "settings")
     create_job = Signal()
     show_job = Signal(int)
     act = Signal(str)  # an attention card's action: job:ID | approve | settings

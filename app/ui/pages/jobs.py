@@ -55,6 +55,9 @@ def allowed(action: str, job: JobRow) -> bool:
 
 
 class JobsPage(QWidget):
+    # What an operation's `Changes` must touch for this page, when shown, to read again
+    # (its rows are refreshed by the ids an operation names).
+    CARES: tuple[str, ...] = ()
     selection_changed = Signal()
     job_selected = Signal(int)
     reschedule_requested = Signal(int, str)  # item id, its planned publish time (ISO or "")

@@ -69,6 +69,9 @@ def free_disk(folder: Path) -> int:
 
 
 class MonitorPage(QWidget):
+    # What an operation's `Changes` must touch for this page, when shown, to read again
+    # (live: it follows the engine's events, not operations).
+    CARES: tuple[str, ...] = ()
     act = Signal(str)  # an alert was double-clicked: settings | failed | dashboard | approve
 
     def __init__(self, background: Background, clock: Callable[[], float] = time.monotonic) -> None:

@@ -24,6 +24,9 @@ COLUMNS = ("Name", "Schedule", "Time zone", "State", "Next run", "Last run")
 
 
 class SchedulesPage(QWidget):
+    # What an operation's `Changes` must touch for this page, when shown, to read again
+    # (the schedules).
+    CARES: tuple[str, ...] = ("schedules",)
     act = Signal(int, str)  # schedule id, pause | resume | run | remove
     preview_requested = Signal(int)
 

@@ -30,6 +30,9 @@ THEMES = ("System", "Light", "Dark")
 
 
 class SettingsPage(QWidget):
+    # What an operation's `Changes` must touch for this page, when shown, to read again
+    # (settings, the account and channels).
+    CARES: tuple[str, ...] = ("settings",)
     theme_chosen = Signal(str)
     sign_out = Signal()
     save = Signal(dict)
