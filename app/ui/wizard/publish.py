@@ -1,0 +1,269 @@
+"""The wizard's Publishing page: where and when the videos go up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QDateTime
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QWizardPage,
+)
+
+from app.domain.errors import UserError
+from app.domain.job import DraftError
+from app.domain.publishing import CATEGORIES, Privacy, PublishConfig, parse_interval
+from app.domain.schedule import local_zone_name
+from app.ui.background import Background
+from app.ui.wizard.parts import (
+    FieldErrors,
+    Note,
+    _local,
+    _top_form,
+)
+
+
+class PublishPage(QWizardPage):
+    """Where the videos go: render only, or upload to a signed-in YouTube channel."""
+
+    def __init__(self, background: Background, channels: Any) -> None:
+        super().__init__()
+        self.setTitle("Publishing")
+        self.setSubTitle("Upload each video to YouTube when it is rendered — or only render.")
+        self.background = background
+        self.channels = channels  # () -> (channel records, uploads a day), in the background
+        self.daily_uploads = 100
+        form = _top_form(self)
+        self.enabled = QCheckBox("Upload to YouTube")
+        self.enabled.setAccessibleName("Upload to YouTube")
+        form.addRow("", self.enabled)
+        self.channel = QComboBox()
+        self.channel.setAccessibleName("Channel")
+        form.addRow("Channel", self.channel)
+        self.errors = FieldErrors()
+        self.channel_error = self.errors.beside(
+            form, ("channel",), self.channel.currentIndexChanged
+        )
+        self.channel_hint = Note(name="Channels")
+        form.addRow(self.channel_hint)
+        self.privacy = QComboBox()
+        self.privacy.addItems([p.value for p in Privacy])
+        self.privacy.setCurrentText("public")
+        self.privacy.setAccessibleName("Privacy")
+        form.addRow("Privacy", self.privacy)
+        self.when_group = QButtonGroup(self)
+        self.at_once = QRadioButton("As soon as each video is ready")
+        self.at_time = QRadioButton("All at one time")
+        self.spaced = QRadioButton("One every")
+        self.into_slots = QRadioButton("Each into the channel's next free calendar slot")
+        self.into_slots.setToolTip(
+            "The Calendar's posting slots and rules for this channel (gaps, daily maximum, "
+            "blackout days) decide the times"
+        )
+        for n, button in enumerate((self.at_once, self.at_time, self.spaced, self.into_slots)):
+            self.when_group.addButton(button, n)
+        self.at_once.setChecked(True)
+        form.addRow("Publish", self.at_once)
+        self.publish_at = QDateTimeEdit(QDateTime.currentDateTime().addDays(1))
+        self.publish_at.setCalendarPopup(True)
+        self.publish_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.publish_at.setAccessibleName("Publish time")
+        row = QHBoxLayout()
+        row.addWidget(self.at_time)
+        row.addWidget(self.publish_at, 1)
+        form.addRow("", row)
+        self.errors.beside(
+            form, ("publish at",), self.publish_at.dateTimeChanged, self.when_group.idToggled
+        )
+        self.every = QLineEdit("1d")
+        self.every.setAccessibleName("Interval between videos")
+        self.every.setToolTip("1d, 12h, 90m or 1d12h")
+        self.first = QDateTimeEdit(QDateTime.currentDateTime().addDays(1))
+        self.first.setCalendarPopup(True)
+        self.first.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.first.setAccessibleName("First publish time")
+        spaced_row = QHBoxLayout()
+        spaced_row.addWidget(self.spaced)
+        spaced_row.addWidget(self.every)
+        spaced_row.addWidget(QLabel("from"))
+        spaced_row.addWidget(self.first, 1)
+        form.addRow("", spaced_row)
+        form.addRow("", self.into_slots)
+        self.every_error = self.errors.beside(
+            form,
+            ("publish every", "first"),
+            self.every.textChanged,
+            self.first.dateTimeChanged,
+            self.when_group.idToggled,
+        )
+        self.playlist = QLineEdit()
+        self.playlist.setAccessibleName("Playlist ID")
+        self.playlist.setPlaceholderText("PL… (optional)")
+        form.addRow("Playlist", self.playlist)
+        self.errors.beside(form, ("playlist",), self.playlist.textChanged)
+        self.category = QComboBox()
+        for key, name in sorted(CATEGORIES.items(), key=lambda kv: kv[1]):
+            self.category.addItem(name, key)
+        self.category.setCurrentText(CATEGORIES["27"])
+        self.category.setAccessibleName("Category")
+        form.addRow("Category", self.category)
+        self.kids_group = QButtonGroup(self)
+        self.kids_yes = QRadioButton("Yes, made for kids")
+        self.kids_no = QRadioButton("No, not made for kids")
+        self.kids_group.addButton(self.kids_yes)
+        self.kids_group.addButton(self.kids_no)
+        kids_row = QHBoxLayout()
+        kids_row.addWidget(self.kids_no)
+        kids_row.addWidget(self.kids_yes)
+        kids_row.addStretch()
+        form.addRow("Audience", kids_row)
+        self.kids_error = self.errors.beside(
+            form, ("made for kids",), self.kids_group.buttonToggled
+        )
+        self.synthetic = QCheckBox("Contains altered or synthetic content (YouTube's disclosure)")
+        form.addRow("", self.synthetic)
+        self.approve = QCheckBox("Let me approve each video before it uploads")
+        self.approve.setAccessibleName("Approve before upload")
+        form.addRow("", self.approve)
+        self.quota = Note("#b45309", "Quota")
+        form.addRow(self.quota)
+        self.error = self.errors.general
+        form.addRow(self.error)
+        self.enabled.toggled.connect(self._enable)
+        self.when_group.idToggled.connect(lambda *_a: self._enable(self.enabled.isChecked()))
+        self.every.textChanged.connect(self._quota_warning)
+        self._enable(False)
+
+    def initializePage(self) -> None:
+        self.background.run(self.channels, self._show_channels, self._no_channels)
+        self._quota_warning()
+
+    def _show_channels(self, found: tuple[list[Any], int]) -> None:
+        records, self.daily_uploads = found
+        current = self.channel.currentData()
+        self.channel.clear()
+        for record in records:
+            self.channel.addItem(record.label, record.id)
+        if current:
+            self.channel.setCurrentIndex(max(0, self.channel.findData(current)))
+        self.channel_hint.setText(
+            ""
+            if records
+            else "No channel yet: add one in Settings › YouTube channels, then come back."
+        )
+        self._quota_warning()
+
+    def _no_channels(self, error: BaseException) -> None:
+        self.channel_hint.setText(f"Channels could not be read ({error}).")
+
+    def _enable(self, on: bool) -> None:
+        for widget in (
+            self.channel,
+            self.privacy,
+            self.at_once,
+            self.at_time,
+            self.spaced,
+            self.into_slots,
+            self.playlist,
+            self.category,
+            self.kids_yes,
+            self.kids_no,
+            self.synthetic,
+            self.approve,
+        ):
+            widget.setEnabled(on)
+        self.publish_at.setEnabled(on and self.at_time.isChecked())
+        self.every.setEnabled(on and self.spaced.isChecked())
+        self.first.setEnabled(on and self.spaced.isChecked())
+        self._quota_warning()
+
+    def videos(self) -> int:
+        wizard = self.wizard()
+        from app.ui.wizard.dialog import JobWizard  # it holds this page
+
+        report = wizard.source.report if isinstance(wizard, JobWizard) else None
+        return len(report.valid_rows) if report else 0
+
+    def _quota_warning(self, *_args: Any) -> None:
+        """Warn when the plan uploads more a day than YouTube's quota allows."""
+        text = ""
+        count = self.videos()
+        if self.enabled.isChecked() and count:
+            per_day = float(count)
+            if self.spaced.isChecked():
+                try:
+                    per_day = min(count, 86400 / parse_interval(self.every.text()).total_seconds())
+                except UserError:
+                    per_day = count
+            if per_day > self.daily_uploads:
+                text = (
+                    f"⚠ This plans about {per_day:.0f} uploads a day; YouTube allows "
+                    f"{self.daily_uploads} a day by default — the rest wait for the next day."
+                )
+        self.quota.setText(text)
+
+    def publish(self) -> dict[str, Any]:
+        if not self.enabled.isChecked():
+            return {}
+        kids = True if self.kids_yes.isChecked() else False if self.kids_no.isChecked() else None
+        data: dict[str, Any] = {
+            "target": "youtube",
+            "channel": self.channel.currentData() or "",
+            "privacy": self.privacy.currentText(),
+            "category": self.category.currentData(),
+            "made_for_kids": kids,
+            "synthetic_media": self.synthetic.isChecked(),
+            "approve": self.approve.isChecked(),
+            "timezone": local_zone_name(),
+        }
+        if self.at_time.isChecked():
+            data["publish_at"] = _local(self.publish_at).isoformat()
+        elif self.spaced.isChecked():
+            data["every"] = self.every.text().strip()
+            data["first"] = _local(self.first).isoformat()
+        elif self.into_slots.isChecked():
+            data["slots"] = True
+        if self.playlist.text().strip():
+            data["playlist"] = self.playlist.text().strip()
+        return data
+
+    def validatePage(self) -> bool:
+        self.errors.clear()
+        data = self.publish()
+        if not data:
+            return True
+        # The window's own words for what the command line asks with flags.
+        if not data["channel"]:
+            self.channel_error.setText(
+                "Choose a channel — add one in Settings › YouTube channels first."
+            )
+            return False
+        if data["made_for_kids"] is None:
+            self.kids_error.setText(
+                "Answer whether the videos are made for kids — YouTube requires it."
+            )
+            return False
+        try:
+            PublishConfig.from_dict(data).checked()
+        except DraftError as exc:
+            self.errors.show(exc.field, str(exc))
+            return False
+        now = datetime.now().astimezone()
+        for when, edit in ((self.at_time, self.publish_at), (self.spaced, self.first)):
+            if when.isChecked() and _local(edit) <= now:
+                field_name = "publish at" if edit is self.publish_at else "first"
+                self.errors.show(
+                    field_name,
+                    "The publish time is in the past — pick a later time, "
+                    "or choose “As soon as each video is ready”.",
+                )
+                return False
+        return True
