@@ -260,10 +260,10 @@ def test_footage_is_fetched_while_the_voice_is_made(
 ) -> None:
     import threading
 
-    from app.pipeline import render
+    from app.pipeline import stages
 
     fetching = threading.Event()
-    real_plan, real_narrate = footage.plan_shots, render.narrate
+    real_plan, real_narrate = footage.plan_shots, stages.narrate
 
     def plan(*args: Any, **options: Any) -> Any:
         fetching.set()
@@ -276,7 +276,7 @@ def test_footage_is_fetched_while_the_voice_is_made(
         return real_narrate(*args, **options)
 
     monkeypatch.setattr(footage, "plan_shots", plan)
-    monkeypatch.setattr(render, "narrate", narrate)
+    monkeypatch.setattr(stages, "narrate", narrate)
     chosen = RenderSettings(output=FAST, footage=settings(tmp_path))
     result = render_item(IDEA, 2, chosen, tmp_path / "out", tmp_path / "work")
     assert overlapped == [True]
@@ -333,7 +333,7 @@ def test_the_engine_records_the_clips_and_the_item_panel_shows_them(
 def test_a_language_model_proposes_the_search_phrases(
     stock: Stock, tmp_path: Path, chat_server: type[ChatServer]
 ) -> None:
-    from app.pipeline.render import _FootageWork
+    from app.pipeline.stages import FootageWork
 
     answer = '```json\n["surfers at dawn", "camel caravan dunes"]\n```'
     chat_server.replies = [(200, {"choices": [{"message": {"content": answer}}]})]
@@ -343,7 +343,7 @@ def test_a_language_model_proposes_the_search_phrases(
         "The ocean is wild today and the waves roll in from far away over the rocks.",
         "Far away from the water, the quiet desert waits for the evening wind to come.",
     ]
-    work = _FootageWork(chosen, scenes, (1280, 720), set(), None)
+    work = FootageWork(chosen, scenes, (1280, 720), set(), None)
     assert work.thread is not None
     work.thread.join(30)
     asked = chat_server.seen[0]["body"]["messages"][1]["content"]
@@ -356,12 +356,12 @@ def test_a_language_model_proposes_the_search_phrases(
 def test_without_a_useful_answer_footage_is_searched_by_key_words(
     stock: Stock, tmp_path: Path, chat_server: type[ChatServer]
 ) -> None:
-    from app.pipeline.render import _FootageWork
+    from app.pipeline.stages import FootageWork
 
     chat_server.replies = [(200, {"choices": [{"message": {"content": "Sorry, I can't."}}]})]
     llm = LLMSettings(endpoint=chat_server.url, model="llama3")
     chosen = RenderSettings(output=FAST, footage=settings(tmp_path), llm=llm)
-    work = _FootageWork(chosen, ["Blue ocean waves crash."], (1280, 720), set(), None)
+    work = FootageWork(chosen, ["Blue ocean waves crash."], (1280, 720), set(), None)
     assert work.thread is not None
     work.thread.join(30)
     assert len(work.picked) == 1
