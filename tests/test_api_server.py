@@ -21,7 +21,7 @@ from pytestqt.qtbot import QtBot
 
 from app import ops
 from app.api.server import ApiError, LocalApi
-from app.engine import service
+from app.engine import rendering
 from app.engine.service import Engine
 from app.ops.jobs import JobRequest
 from app.paths import DEMO_SHEET, AppPaths
@@ -51,7 +51,7 @@ def test_the_event_stream_delivers_an_items_progress_from_the_engine(
         progress("encode", 0.5)
         return RenderOutcome(RenderStatus.COMPLETED)
 
-    monkeypatch.setattr(service, "run_render", stand_in_render)
+    monkeypatch.setattr(rendering, "run_render", stand_in_render)
     workspace.settings.set("output.folder", str(data_dir))
     job_id = ops.jobs.create_job(
         workspace, JobRequest.of(SourceSpec(str(DEMO_SHEET)), title="Live")

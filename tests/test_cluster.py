@@ -86,8 +86,8 @@ def test_a_job_renders_across_both_workers_like_it_does_locally(
 def test_a_cancel_reaches_a_remote_render(
     cluster: Cluster, workspace: Services, tmp_path: Path
 ) -> None:
+    from app.store import job_actions
     from app.store import jobs as job_store
-    from app.store import queue
 
     workspace.settings.set("render.cluster", cluster.address)
     job = add_job(workspace, [SCRIPTS[0] * 6], tmp_path / "out")
@@ -96,7 +96,7 @@ def test_a_cancel_reaches_a_remote_render(
         if event.kind == "item_progressed" and event.data["stage"] == "encode":
             with workspace.db.write() as session:
                 if job_store.require_job(session, job).state == "running":
-                    queue.cancel_job(session, job, "tester")
+                    job_actions.cancel_job(session, job, "tester")
 
     engine = Engine(workspace, poll_seconds=0.2, on_event=cancel_mid_render, max_concurrent=1)
     began = time.monotonic()

@@ -21,13 +21,13 @@ from sqlalchemy import select
 
 from app.domain.idea import Idea
 from app.domain.states import IllegalTransition
-from app.engine import service
+from app.engine import rendering
 from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
 from app.pipeline.probe import container_problem
 from app.pipeline.runner import RenderOutcome, RenderStatus
 from app.services import Services
-from app.store import queue
+from app.store import job_actions, queue
 from app.store.models import AuditEntry, Item, Job
 from tests.conftest import ROOT
 from tests.engine_helpers import add_job, states
@@ -102,7 +102,7 @@ def test_a_failing_item_fails_the_job_and_retry_queues_it_again(
         ).one()
         assert failed.error is not None and failed.error.startswith("the row has no script")
     with workspace.db.write() as session:
-        assert queue.retry_job(session, job, "tester") == 1
+        assert job_actions.retry_job(session, job, "tester") == 1
     assert states(workspace, job) == ("pending", ["completed", "pending"])
     run_engine(workspace)
     with workspace.db.read() as session:
@@ -120,7 +120,7 @@ def test_pause_stops_running_items_and_resume_finishes_them(
 ) -> None:
     job = add_job(workspace, ["A sentence to speak. " * 6, "Second."], tmp_path / "out")
     engine = Engine(
-        workspace, poll_seconds=0.2, on_event=when_encoding(workspace, job, queue.pause_job)
+        workspace, poll_seconds=0.2, on_event=when_encoding(workspace, job, job_actions.pause_job)
     )
     asyncio.run(engine.run(asyncio.Event(), until_idle=True))
     assert states(workspace, job) == ("paused", ["pending", "pending"])
@@ -129,9 +129,9 @@ def test_pause_stops_running_items_and_resume_finishes_them(
         pytest.raises(IllegalTransition, match="cannot pause a job that is paused"),
         workspace.db.write() as session,
     ):
-        queue.pause_job(session, job, "tester")
+        job_actions.pause_job(session, job, "tester")
     with workspace.db.write() as session:
-        queue.resume_job(session, job, "tester")
+        job_actions.resume_job(session, job, "tester")
     run_engine(workspace)
     assert states(workspace, job) == ("completed", ["completed", "completed"])
 
@@ -139,7 +139,7 @@ def test_pause_stops_running_items_and_resume_finishes_them(
 def test_cancel_stops_everything_and_leaves_no_files(workspace: Services, tmp_path: Path) -> None:
     job = add_job(workspace, ["A sentence to speak. " * 6, "Second."], tmp_path / "out")
     engine = Engine(
-        workspace, poll_seconds=0.2, on_event=when_encoding(workspace, job, queue.cancel_job)
+        workspace, poll_seconds=0.2, on_event=when_encoding(workspace, job, job_actions.cancel_job)
     )
     asyncio.run(engine.run(asyncio.Event(), until_idle=True))
     assert states(workspace, job) == ("canceled", ["canceled", "canceled"])
@@ -285,10 +285,9 @@ def test_an_unwritable_output_folder_fails_at_once_with_the_reason(
     workspace: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Not a crash worth retrying three times over minutes: the user must choose a folder."""
-    from app.engine import service
 
     calls: list[object] = []
-    monkeypatch.setattr(service, "run_render", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(rendering, "run_render", lambda *a, **k: calls.append(a))
     job = add_job(workspace, ["Words."], Path("/proc/cadence-cannot-write-here"))
     run_engine(workspace)
     assert states(workspace, job) == ("failed", ["failed"])
@@ -315,14 +314,13 @@ def test_a_finished_video_found_after_a_crash_is_adopted_only_if_it_is_ours(
 ) -> None:
     """The engine died between the files' final rename and recording them: the next attempt
     finds the video and takes it as the item's, with no note — unless it is another video."""
-    from app.engine import service
     from app.pipeline.runner import RenderOutcome
 
     folder = tmp_path / "out"
     job = add_job(workspace, ["Words."], folder)
     _finished_files(folder, 2, "Idea 2", "Idea 2" if ours else "Something else")
     monkeypatch.setattr(
-        service,
+        rendering,
         "run_render",
         lambda *a, **k: RenderOutcome(
             "skipped", error="002-idea-2.mp4 already exists — pass --overwrite"
@@ -378,7 +376,7 @@ def test_canceling_a_job_leaves_no_item_pending_or_promising_a_retry(
             session, first, "failed", error="crashed — retrying in 30 s (attempt 2 of 3)",
             retry_at=utcnow() + timedelta(seconds=30),
         )  # fmt: skip
-        queue.cancel_job(session, job, "test")
+        job_actions.cancel_job(session, job, "test")
         queue.finish_item(session, second, "stopped")  # the running one stops, re-queued
     with workspace.db.read() as session:
         items = session.scalars(select(Item).where(Item.job_id == job)).all()
@@ -400,7 +398,7 @@ def test_a_cancel_reaches_renders_that_fill_every_pooled_thread(
         assert cancel.wait(30), "the cancel never reached the render"
         return RenderOutcome(RenderStatus.CANCELED, error="canceled")
 
-    monkeypatch.setattr(service, "run_render", render_until_canceled)
+    monkeypatch.setattr(rendering, "run_render", render_until_canceled)
     job = add_job(workspace, ["One.", "Two.", "Three."], tmp_path / "out")
 
     claimed: list[int] = []
@@ -410,7 +408,7 @@ def test_a_cancel_reaches_renders_that_fill_every_pooled_thread(
             claimed.append(event.item_id or 0)
             if len(claimed) == 3:  # every pooled thread now holds a render
                 with workspace.db.write() as session:
-                    queue.cancel_job(session, job, "tester")
+                    job_actions.cancel_job(session, job, "tester")
 
     async def main() -> None:
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=3))

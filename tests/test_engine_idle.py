@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from app.engine import service
+from app.engine import dispatch, rendering, service
 from app.paths import AppPaths
 from app.pipeline.runner import RenderOutcome
 from app.services import Services
@@ -49,8 +49,8 @@ class Running:
             return RenderOutcome("completed", None, None)
 
         monkeypatch.setattr(queue, "claim_next", counted)
-        monkeypatch.setattr(service, "run_render", render)
-        monkeypatch.setattr(service, "HEARTBEAT", 3600.0)  # only commits and due times count
+        monkeypatch.setattr(rendering, "run_render", render)
+        monkeypatch.setattr(dispatch, "HEARTBEAT", 3600.0)  # only commits and due times count
         self.engine = service.Engine(workspace, poll_seconds=0.05, run_schedules=False)
         self.loop = asyncio.new_event_loop()
         self.stopping = asyncio.Event()

@@ -12,6 +12,7 @@ import shiboken6
 from pytestqt.qtbot import QtBot
 
 from app.domain.errors import UserError
+from app.engine import rendering
 from app.paths import AppPaths
 from app.services import Services
 from app.ui.background import Background
@@ -90,7 +91,6 @@ def test_the_window_runs_the_engine_on_its_event_loop(
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from app.engine import service
     from app.pipeline.runner import RenderOutcome
 
     threads: list[str] = []
@@ -100,7 +100,7 @@ def test_the_window_runs_the_engine_on_its_event_loop(
         progress("encode", 0.5)
         return RenderOutcome("completed", None, None)
 
-    monkeypatch.setattr(service, "run_render", fake_render)
+    monkeypatch.setattr(rendering, "run_render", fake_render)
     paths = AppPaths.resolve(data_dir)
     (data_dir / "videos").mkdir()
     loop = qasync.QEventLoop(QApplication.instance())

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from app import ops, queries
-from app.engine import service
+from app.engine import rendering, service, uploading
 from app.ops.jobs import JobRequest
 from app.paths import AppPaths
 from app.pipeline.runner import RenderOutcome
@@ -53,7 +53,7 @@ def test_approval_holds_rendered_videos_until_approved(
     monkeypatch: pytest.MonkeyPatch,
     run_cli: Run,
 ) -> None:
-    monkeypatch.setattr(service, "run_render", stand_in_render)
+    monkeypatch.setattr(rendering, "run_render", stand_in_render)
     (tmp_path / "videos").mkdir(exist_ok=True)
     workspace.settings.set("output.folder", str(tmp_path / "videos"))
     sign_in_channel(workspace, google)
@@ -88,7 +88,7 @@ def test_approval_holds_rendered_videos_until_approved(
 def test_rejecting_to_render_again_removes_the_files_and_queues_the_render(
     google: Google, workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "run_render", stand_in_render)
+    monkeypatch.setattr(rendering, "run_render", stand_in_render)
     (tmp_path / "videos").mkdir(exist_ok=True)
     workspace.settings.set("output.folder", str(tmp_path / "videos"))
     sign_in_channel(workspace, google)
@@ -164,7 +164,7 @@ def test_write_back_shows_the_youtube_link_and_status(
 ) -> None:
     from tests.test_google_sheets import SHEET, URL, demo_rows, sign_in_user
 
-    monkeypatch.setattr(service, "run_render", stand_in_render)
+    monkeypatch.setattr(rendering, "run_render", stand_in_render)
     (tmp_path / "videos").mkdir(exist_ok=True)
     workspace.settings.set("output.folder", str(tmp_path / "videos"))
     sign_in_user(workspace)
@@ -204,7 +204,7 @@ def test_a_run_until_idle_leaves_every_rows_last_status_in_the_sheet(
     run); rows it could not write are counted and said."""
     from tests.test_google_sheets import SHEET, URL, demo_rows, sign_in_user
 
-    monkeypatch.setattr(service, "run_render", stand_in_render)
+    monkeypatch.setattr(rendering, "run_render", stand_in_render)
     (tmp_path / "videos").mkdir(exist_ok=True)
     workspace.settings.set("output.folder", str(tmp_path / "videos"))
     sign_in_user(workspace)
@@ -391,12 +391,12 @@ def test_until_idle_does_not_stop_while_a_finishing_worker_left_work(
         time.sleep(0.5)  # longer than one pass of the loop …
         return RenderOutcome("completed", None)
 
-    async def slow_uploads(self: service.Engine) -> int:
+    async def slow_uploads(self: uploading.Uploading) -> int:
         await asyncio.sleep(0.3)  # … and ending while a later pass awaits this
         return 0
 
-    monkeypatch.setattr(service, "run_render", quick)
-    monkeypatch.setattr(service.Engine, "_fill_uploads", slow_uploads)
+    monkeypatch.setattr(rendering, "run_render", quick)
+    monkeypatch.setattr(uploading.Uploading, "fill", slow_uploads)
     (tmp_path / "videos").mkdir()
     workspace.settings.set("output.folder", str(tmp_path / "videos"))
     created = ops.jobs.create_job(

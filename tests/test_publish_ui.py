@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from app import queries
 from app.changes import Changes, Done
+from app.engine import rendering
 from app.google.channels import ChannelRecord
 from app.paths import DEMO_SHEET, AppPaths
 from app.services import Services
@@ -251,9 +252,7 @@ def test_from_the_wizard_through_approval_to_links_in_the_job_table(
     sheet, every video approved in the preview: the items show their YouTube links."""
     import qasync
 
-    from app.engine import service
-
-    monkeypatch.setattr(service, "run_render", stand_in_render)
+    monkeypatch.setattr(rendering, "run_render", stand_in_render)
     paths = AppPaths.resolve(data_dir)
     with closing(Services(paths)) as ws:
         sign_in_channel(ws, google)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.domain.idea import Idea
 from app.domain.retry import RetryError, RetryPolicy, RetryStrategy
-from app.engine import service
+from app.engine import rendering, service
 from app.engine.retry import retry_delay
 from app.engine.service import Engine
 from app.paths import AppPaths
@@ -66,7 +66,7 @@ def test_a_crashed_render_is_retried_and_completes(
     workspace: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
-    real = service.run_render
+    real = rendering.run_render
 
     def crash_once(task: RenderTask, *args: object, **kwargs: object) -> RenderOutcome:
         calls.append(task.row)
@@ -76,7 +76,7 @@ def test_a_crashed_render_is_retried_and_completes(
             )
         return real(task, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(service, "run_render", crash_once)
+    monkeypatch.setattr(rendering, "run_render", crash_once)
     job = add_job(workspace, ["Words to say."], tmp_path / "out")
     events: list[service.EngineEvent] = []
     asyncio.run(

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from app import ops, queries
+from app.engine import rendering
 from app.engine.jobstore import PersistedMemoryJobStore
 from app.engine.service import Engine
 from app.paths import AppPaths
@@ -572,7 +573,6 @@ def test_runs_due_together_never_start_more_renders_than_allowed(
 ) -> None:
     """A run claims its first item in its job's own transaction; the engine's own claims
     and other runs' count the same slots."""
-    from app.engine import service
     from app.pipeline.runner import RenderOutcome
 
     lock, running, most = threading.Lock(), [0], [0]
@@ -587,7 +587,7 @@ def test_runs_due_together_never_start_more_renders_than_allowed(
             running[0] -= 1
         return RenderOutcome("completed", result=result)
 
-    monkeypatch.setattr(service, "run_render", render)
+    monkeypatch.setattr(rendering, "run_render", render)
     expression, _due = _soon(3)
     for _ in range(3):
         add(workspace, sheet, expression)

@@ -21,7 +21,7 @@ from app.domain.errors import DraftError
 from app.domain.idea import Idea, Priority
 from app.domain.job import JobDraft
 from app.domain.validation import Level, RowReport
-from app.engine import service
+from app.engine import rendering, service
 from app.engine.load import LoadGauge, Reading
 from app.google.ratelimit import RateLimiter
 from app.paths import AppPaths
@@ -524,7 +524,7 @@ def test_the_engine_honours_per_job_limits_and_smart_load(
             now_running[job] -= 1
         return RenderOutcome("completed", None, None)
 
-    monkeypatch.setattr(service, "run_render", fake_render)
+    monkeypatch.setattr(rendering, "run_render", fake_render)
     (workspace.paths.data_dir / "out").mkdir()
     workspace.settings.set("output.folder", str(workspace.paths.data_dir / "out"))
     capped = add_job(workspace, [idea(n) for n in range(4)], {"max_concurrent": 2})

@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from app import ops, queries
 from app.domain.idea import Priority
+from app.engine import rendering
 from app.ops.jobs import JobRequest
 from app.paths import APP_ICON, DEMO_SHEET, AppPaths
 from app.services import Services
@@ -384,14 +385,13 @@ def test_a_job_made_in_the_wizard_renders_in_the_table(
     renders it (stand-in renders, same engine) and the table shows it completed."""
     import qasync
 
-    from app.engine import service
     from app.pipeline.runner import RenderOutcome
 
     def fake_render(task: Any, progress: Any, **_kwargs: Any) -> RenderOutcome:
         progress("encode", 0.5)
         return RenderOutcome("completed", None, None)
 
-    monkeypatch.setattr(service, "run_render", fake_render)
+    monkeypatch.setattr(rendering, "run_render", fake_render)
     (data_dir / "videos").mkdir()
     loop = qasync.QEventLoop(QApplication.instance())
     asyncio.set_event_loop(loop)

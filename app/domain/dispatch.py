@@ -20,7 +20,7 @@ cap, a minimum interval between starts, tag and priority filters.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -495,3 +495,54 @@ def item_cost(idea: Mapping[str, Any], output_config: Mapping[str, Any]) -> floa
         str(output_config.get("resolution", "1080p")).lower(), 1080
     )
     return round(length * (height / 1080) ** 2, 3)
+
+
+# The job's half of dispatch: which job goes first, and how many of its items may start now.
+
+
+def serve_order(
+    priority: str, created_at: Any, job_id: int, config: SchedulingConfig
+) -> tuple[int, Any, int]:
+    """The order jobs with ready items are served in: by priority (high > normal > low, for
+    jobs whose priority queue is on), then oldest first."""
+    from app.domain.idea import Priority
+
+    rank = Priority(priority).rank if config.priority_queue else 1
+    return (-rank, created_at, job_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What a job with a ready item may do now: start ``slots`` items; or nothing, its end
+    time having passed (``ended``: its waiting items are skipped), or not before
+    ``wait_until`` (a start time, a time window or a day rule: its items wait until then)."""
+
+    slots: int = 0
+    ended: bool = False
+    wait_until: datetime | None = None
+
+
+def job_turn(
+    config: SchedulingConfig,
+    now: datetime,
+    running: int,
+    free: int,
+    last_start: Callable[[], datetime | None],
+) -> Turn:
+    """How many of a job's items may start now, given ``free`` slots and ``running`` items
+    of it: its end time, its next allowed start, its concurrency cap, and — with a minimum
+    interval between starts — one start per interval (``last_start`` asked only then)."""
+    if config.ended(now):
+        return Turn(ended=True)
+    start = config.next_start(now)
+    if start > now:
+        return Turn(wait_until=start)
+    cap = config.concurrency_cap()
+    slots = free if cap is None else min(free, cap - running)
+    gap = config.min_interval()
+    if gap and slots > 0:
+        last = last_start()
+        if last is not None and now - last < gap:
+            return Turn()
+        slots = 1
+    return Turn(slots=slots)

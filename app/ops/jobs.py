@@ -21,8 +21,8 @@ from app.domain.validation import Level, SheetReport
 from app.export import render, write_atomically
 from app.paths import DEMO_SHEET, folder_problem
 from app.sources.intake import SourceSpec
+from app.store import job_actions
 from app.store import jobs as job_store
-from app.store import queue
 from app.store.settings import get_setting, set_setting
 
 if TYPE_CHECKING:
@@ -441,13 +441,13 @@ def _job_action(services: Services, job_id: int, action: JobAction) -> str:
             title = job_store.delete_job(session, job_id, services.actor)
             return f"Deleted job {job_id} “{title}” (its videos stay in their folder)."
         if action == JobAction.RETRY:
-            again = queue.retry_job(session, job_id, services.actor)
+            again = job_actions.retry_job(session, job_id, services.actor)
             return f"Job {job_id}: {again} failed item{'s' if again != 1 else ''} queued again."
         act = {
-            JobAction.PAUSE: queue.pause_job,
-            JobAction.RESUME: queue.resume_job,
-            JobAction.CANCEL: queue.cancel_job,
-            JobAction.EXECUTE: queue.execute_job,
+            JobAction.PAUSE: job_actions.pause_job,
+            JobAction.RESUME: job_actions.resume_job,
+            JobAction.CANCEL: job_actions.cancel_job,
+            JobAction.EXECUTE: job_actions.execute_job,
         }
         job = act[action](session, job_id, services.actor)
         if action == JobAction.EXECUTE:
@@ -467,6 +467,6 @@ def ensure_demo(services: Services, sheet: Path = DEMO_SHEET) -> CreatedJob | No
 
     def paused(session: Session, job_id: int) -> None:
         set_setting(session, DEMO_SEEDED, True)
-        queue.pause_job(session, job_id, "Cadence")
+        job_actions.pause_job(session, job_id, "Cadence")
 
     return store_job(services, plan, paused)

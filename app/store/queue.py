@@ -16,9 +16,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from app.domain.dispatch import SKIPPED, Mode, Order, SchedulingConfig
-from app.domain.errors import DraftError, UserError
-from app.domain.idea import Priority
+from app.domain.dispatch import SKIPPED, Mode, Order, SchedulingConfig, job_turn, serve_order
+from app.domain.errors import DraftError
 from app.domain.publishing import Phase, PublishConfig, UploadStatus
 from app.domain.states import State, transition
 from app.store.jobs import audit, require_job
@@ -150,14 +149,7 @@ def claim_next(
         except DraftError as exc:  # checked when stored: an older version's or a hand edit
             fail_job(session, job.id, f"this job's scheduling cannot be used ({exc}) — {FIX}")
     jobs = [job for job in jobs if job.id in configs]
-    jobs = sorted(
-        jobs,
-        key=lambda j: (
-            -(Priority(j.priority).rank if configs[j.id].priority_queue else 1),
-            j.created_at,
-            j.id,
-        ),
-    )
+    jobs.sort(key=lambda j: serve_order(j.priority, j.created_at, j.id, configs[j.id]))
     claims: list[Claim] = []
     for job in jobs:
         free = limit - len(claims)
@@ -287,9 +279,14 @@ def _job_slots(
     free: int,
     now: datetime,
 ) -> int:
-    """How many items of ``job`` (which has a ready item) may start now; holds or skips its
-    items when they may not."""
-    if config.ended(now):
+    """How many items of ``job`` (which has a ready item) may start now (`job_turn`); holds
+    or skips its items when they may not."""
+
+    def last_start() -> datetime | None:
+        return session.scalar(select(func.max(Item.started_at)).where(Item.job_id == job.id))
+
+    turn = job_turn(config, now, running, free, last_start)
+    if turn.ended:
         assert config.end_at is not None
         _skip_pending(
             session,
@@ -297,26 +294,14 @@ def _job_slots(
             f"{SKIPPED} the job's end time ({config.end_at:%Y-%m-%d %H:%M %Z}) passed before "
             "this item started",
         )
-        return 0
-    start = config.next_start(now)
-    if start > now:
-        # Not now (a start time, a time window or a day rule): the items wait until then.
+    elif turn.wait_until is not None:  # not now: the items wait until then
         session.execute(
             update(Item)
             .where(_renderable(job.id))
-            .where((Item.not_before.is_(None)) | (Item.not_before < start))
-            .values(not_before=start)
+            .where((Item.not_before.is_(None)) | (Item.not_before < turn.wait_until))
+            .values(not_before=turn.wait_until)
         )
-        return 0
-    cap = config.concurrency_cap()
-    slots = free if cap is None else min(free, cap - running)
-    gap = config.min_interval()
-    if gap and slots > 0:
-        last = session.scalar(select(func.max(Item.started_at)).where(Item.job_id == job.id))
-        if last is not None and now - last < gap:
-            return 0
-        slots = 1  # one start per interval
-    return slots
+    return turn.slots
 
 
 def _claim(session: Session, job: _ReadyJob, item: _ReadyItem, now: datetime) -> Claim:
@@ -490,7 +475,7 @@ def settle_job(session: Session, job_id: int) -> None:
     elif state is State.CANCELING:
         job.state = transition(state, State.CANCELED).value
         job.finished_at = utcnow()
-        _cancel_pending(job)  # an item re-queued meanwhile (a stopped render) must not linger
+        cancel_pending(job)  # an item re-queued meanwhile (a stopped render) must not linger
     elif state is State.RUNNING and not pending:
         failed = counts.get(State.FAILED.value, 0)
         job.state = transition(state, State.COMPLETING).value
@@ -498,7 +483,7 @@ def settle_job(session: Session, job_id: int) -> None:
         job.finished_at = utcnow()
 
 
-def _cancel_pending(job: Job) -> None:
+def cancel_pending(job: Job) -> None:
     """A canceled job's waiting items end canceled, without a stale "retrying in …" note."""
     for item in job.items:
         if item.state == State.PENDING.value:
@@ -550,74 +535,6 @@ def recover(session: Session) -> int:
 
 
 # --- user actions ----------------------------------------------------------------------------
-
-
-def pause_job(session: Session, job_id: int, actor: str) -> Job:
-    job = require_job(session, job_id)
-    state = State(job.state)
-    target = State.PAUSING if state is State.RUNNING else State.PAUSED
-    job.state = transition(state, target).value
-    settle_job(session, job_id)
-    audit(session, actor, "job.pause", "job", job_id)
-    return job
-
-
-def resume_job(session: Session, job_id: int, actor: str) -> Job:
-    job = require_job(session, job_id)
-    job.state = transition(State(job.state), State.PENDING).value
-    audit(session, actor, "job.resume", "job", job_id)
-    return job
-
-
-def cancel_job(session: Session, job_id: int, actor: str) -> Job:
-    job = require_job(session, job_id)
-    state = State(job.state)
-    target = (
-        State.CANCELING if state in (State.RUNNING, State.PAUSING, State.PAUSED) else State.CANCELED
-    )
-    job.state = transition(state, target).value
-    _cancel_pending(job)
-    if job.state == State.CANCELED.value:
-        job.finished_at = utcnow()
-    settle_job(session, job_id)
-    audit(session, actor, "job.cancel", "job", job_id)
-    return job
-
-
-def execute_job(session: Session, job_id: int, actor: str) -> Job:
-    """Start a waiting job now: a paused one resumes, a start time or retry wait is dropped."""
-    job = require_job(session, job_id)
-    state = State(job.state)
-    if state not in (State.PENDING, State.PAUSED):
-        hint = " — retry it instead" if state is State.FAILED else ""
-        raise UserError(f"job {job_id} is {job.state}; only a waiting job can start now{hint}")
-    if state is State.PAUSED:
-        job.state = transition(state, State.PENDING).value
-    scheduling = dict(job.scheduling or {})
-    if scheduling.pop("start_at", None) is not None:
-        job.scheduling = scheduling
-    for item in job.items:
-        if item.state == State.PENDING.value:
-            item.not_before = None
-    audit(session, actor, "job.execute", "job", job_id)
-    return job
-
-
-def retry_job(session: Session, job_id: int, actor: str) -> int:
-    """Failed items back to the queue; returns how many."""
-    job = require_job(session, job_id)
-    job.state = transition(State(job.state), State.PENDING).value
-    again = 0
-    for item in job.items:
-        if item.state == State.FAILED.value:
-            item.state = transition(State.FAILED, State.PENDING, "item").value
-            item.error = None
-            if item.upload is not None:
-                item.upload.attempts = 0
-            again += 1
-    job.finished_at = None
-    audit(session, actor, "job.retry", "job", job_id, items=again)
-    return again
 
 
 def retries_waiting(session: Session, within: datetime | None = None) -> bool:

@@ -31,7 +31,7 @@ import psutil
 from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import insert, select
 
-from app.engine import service
+from app.engine import rendering
 from app.engine.service import Engine, EngineEvent
 from app.paths import AppPaths
 from app.pipeline.runner import RenderOutcome
@@ -183,7 +183,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     result = {"video": "v", "thumbnail": "t", "captions": "c", "metadata": "m", "duration": 1.0}
-    service.run_render = lambda *a, **k: RenderOutcome("completed", result=result)  # type: ignore[assignment]
+    rendering.run_render = lambda *a, **k: RenderOutcome("completed", result=result)  # type: ignore[assignment]
     speed = reference_loop()
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
