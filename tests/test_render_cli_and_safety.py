@@ -18,7 +18,8 @@ from app.pipeline import encode, render
 from app.pipeline.errors import RenderError
 from app.pipeline.media import SAMPLE_RATE, read_wav, run_ffmpeg, write_wav
 from app.pipeline.render import RenderSettings, render_item
-from app.pipeline.visuals import Footage, VisualSettings, soundtrack
+from app.pipeline.soundtrack import soundtrack
+from app.pipeline.visuals import Footage, VisualSettings
 from tests.conftest import DEMO
 
 Run = Callable[..., subprocess.CompletedProcess[str]]

@@ -151,7 +151,7 @@ def test_a_long_narration_and_its_soundtrack_keep_memory_flat(
     from app.paths import MUSIC_DIR
     from app.pipeline import speech
     from app.pipeline.media import measure_loudness, wav_info
-    from app.pipeline.visuals import soundtrack
+    from app.pipeline.soundtrack import soundtrack
 
     class Tone:
         name = "tone"

@@ -252,9 +252,6 @@ class ClusterExecutor:
         ``shared``: this computer's path to a folder the workers reach too (their
         ``--shared``): inputs in it are not sent, and a job folder in it is written directly
         by a worker that has it."""
-        from distributed import Event, fire_and_forget
-        from distributed.client import FutureCancelledError
-
         stem = output_stem(task.row, Idea.from_dict(task.idea))
         video = task.out_dir / f"{stem}{task.settings.output.checked().extension}"
         if video.exists() and not task.settings.overwrite:
@@ -263,18 +260,7 @@ class ClusterExecutor:
                 error=f"{video.name} already exists — pass --overwrite to render it again",
             )
         client = self.client()
-        usable = self.fitting_workers(needs or {})
-        files, bundled, on_share = shipped_inputs(task, shared)
-        shared_out = _inside(task.out_dir, shared)
-        sharing = [a for a in usable if a in self._sharing]
-        if on_share and not sharing:
-            raise ClusterError(
-                f"the job's input files are in the shared folder ({shared}), but no worker of "
-                f"the render cluster at {self.address} was started with --shared — start them "
-                f"with `cadence worker {self.address} --shared THEIR-PATH-TO-IT`"
-            )
-        if sharing and (on_share or shared_out is not None):
-            usable = sharing  # they reach the inputs, and write the videos where they belong
+        usable, files, bundled, on_share, shared_out = self._placement(task, needs, shared)
         run = uuid.uuid4().hex[:12]
         payload = {
             "version": __version__, "item": item_id, "idea": task.idea, "row": task.row,
@@ -288,34 +274,12 @@ class ClusterExecutor:
             remote.render, payload, key=key, pure=False, workers=usable,
             allow_other_workers=False, resources=needs or None,
         )  # fmt: skip
-        stopping: Any = None
         try:
-            while True:
-                if cancel.is_set():
-                    future.cancel()
-                    return RenderOutcome(RenderStatus.CANCELED)
-                if stop.is_set() and stopping is None:
-                    stopping = Event(payload["stop_event"], client=client)
-                    stopping.set()
-                try:
-                    answer = future.result(timeout=POLL_SECONDS)
-                    break
-                except TimeoutError:
-                    continue
-        except FutureCancelledError:
-            return RenderOutcome(RenderStatus.CANCELED)
-        except Exception as exc:  # workers lost over and over, the scheduler gone: retried
-            return RenderOutcome(
-                RenderStatus.FAILED,
-                error=f"the render cluster at {self.address} could not finish this video "
-                f"({type(exc).__name__}: {exc}) — it will be retried",
-                transient=True,
-            )
+            answer = self._wait(client, future, f"cadence-stop-{run}", cancel, stop)
         finally:
             self._progress.pop(key, None)
-            if stopping is not None:
-                with contextlib.suppress(Exception):
-                    stopping.clear()
+        if isinstance(answer, RenderOutcome):
+            return answer
         if "worker" in answer:
             self.placed[item_id] = answer["worker"]
         outcome = RenderOutcome(
@@ -330,6 +294,81 @@ class ClusterExecutor:
             return outcome
         if answer.get("in_place"):
             return self._check_in_place(answer, task, outcome, shared)
+        return self._bring_back(client, answer, task, stem, outcome, cancel)
+
+    def _placement(
+        self, task: RenderTask, needs: dict[str, float] | None, shared: Path | None
+    ) -> tuple[list[str], dict[str, Any], dict[str, str], dict[str, str], str | None]:
+        """Which workers may render this video (those offering ``needs``; those that reach
+        the shared folder when the inputs or the job folder are in it), and its inputs."""
+        usable = self.fitting_workers(needs or {})
+        files, bundled, on_share = shipped_inputs(task, shared)
+        shared_out = _inside(task.out_dir, shared)
+        sharing = [a for a in usable if a in self._sharing]
+        if on_share and not sharing:
+            raise ClusterError(
+                f"the job's input files are in the shared folder ({shared}), but no worker of "
+                f"the render cluster at {self.address} was started with --shared — start them "
+                f"with `cadence worker {self.address} --shared THEIR-PATH-TO-IT`"
+            )
+        if sharing and (on_share or shared_out is not None):
+            usable = sharing  # they reach the inputs, and write the videos where they belong
+        return usable, files, bundled, on_share, shared_out
+
+    def _wait(
+        self,
+        client: Any,
+        future: Any,
+        stop_event: str,
+        cancel: threading.Event,
+        stop: threading.Event,
+    ) -> dict[str, Any] | RenderOutcome:
+        """The worker's answer — a cancel ends the render, a stop asks it to end at its next
+        stage boundary — or the outcome when there is none."""
+        from distributed import Event
+        from distributed.client import FutureCancelledError
+
+        stopping: Any = None
+        try:
+            while True:
+                if cancel.is_set():
+                    future.cancel()
+                    return RenderOutcome(RenderStatus.CANCELED)
+                if stop.is_set() and stopping is None:
+                    stopping = Event(stop_event, client=client)
+                    stopping.set()
+                try:
+                    answer: dict[str, Any] = future.result(timeout=POLL_SECONDS)
+                    return answer
+                except TimeoutError:
+                    continue
+        except FutureCancelledError:
+            return RenderOutcome(RenderStatus.CANCELED)
+        except Exception as exc:  # workers lost over and over, the scheduler gone: retried
+            return RenderOutcome(
+                RenderStatus.FAILED,
+                error=f"the render cluster at {self.address} could not finish this video "
+                f"({type(exc).__name__}: {exc}) — it will be retried",
+                transient=True,
+            )
+        finally:
+            if stopping is not None:
+                with contextlib.suppress(Exception):
+                    stopping.clear()
+
+    def _bring_back(
+        self,
+        client: Any,
+        answer: dict[str, Any],
+        task: RenderTask,
+        stem: str,
+        outcome: RenderOutcome,
+        cancel: threading.Event,
+    ) -> RenderOutcome:
+        """The finished files fetched from the worker into the job folder; the worker then
+        forgets them."""
+        from distributed import fire_and_forget
+
         gone = False
         try:
             fetched = self._fetch(client, answer, task.out_dir, cancel)

@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,7 @@ def render(payload: dict[str, Any]) -> dict[str, Any]:
     Returns the outcome, and for a finished render the files to fetch (name, size, sha256).
     A cancel (the task cancelled, or its client gone) stops the render at once; a stop asks
     it to end at the next stage boundary (its work folder keeps what was done)."""
-    from distributed import Event, get_worker
+    from distributed import get_worker
     from distributed.worker import thread_state
 
     from app.pipeline.runner import RenderTask, run_render
@@ -154,14 +155,7 @@ def render(payload: dict[str, Any]) -> dict[str, Any]:
     for original, relative in (payload.get("shared_inputs") or {}).items():
         inputs[original] = Path(shared or "") / relative
     item = payload["item"]
-    in_place = payload.get("shared_out") is not None and shared is not None
-    if in_place:  # straight into the job's folder on the share (each file renamed when whole)
-        out_dir = Path(shared or "") / payload["shared_out"]
-        out_dir.mkdir(parents=True, exist_ok=True)
-    else:
-        out_dir = root / "out" / f"{item}-{hashlib.sha256(str(key).encode()).hexdigest()[:12]}"
-        shutil.rmtree(out_dir, ignore_errors=True)
-        out_dir.mkdir(parents=True)
+    in_place, out_dir = _out_dir(payload, shared, root, key)
     task = RenderTask(
         payload["idea"],
         payload["row"],
@@ -170,39 +164,82 @@ def render(payload: dict[str, Any]) -> dict[str, Any]:
         root / "work" / f"item-{item}",
     )
     cancel, stop, done = threading.Event(), threading.Event(), threading.Event()
-    stop_event = Event(payload["stop_event"]) if payload.get("stop_event") else None
+    watcher = threading.Thread(
+        target=_watch, args=(worker, key, payload.get("stop_event"), cancel, stop, done),
+        name=f"cadence-watch-{item}", daemon=True,
+    )  # fmt: skip
+    watcher.start()
+    try:
+        outcome = run_render(
+            task, _progress(worker, key), cancel=cancel, stop=stop, timeout=payload["timeout"]
+        )
+    finally:
+        done.set()
+    return _answer(outcome, worker.address, out_dir, in_place, cancel.is_set())
 
-    def watch() -> None:
-        """The task cancelled (or its desktop gone): the render stops now."""
-        while not done.wait(WATCH_SECONDS):
-            state = worker.state.tasks.get(key)
-            if state is None or state.state in ("cancelled", "released", "forgotten"):
-                cancel.set()
-                return
-            if stop_event is not None and not stop.is_set():
-                try:
-                    if stop_event.is_set():
-                        stop.set()
-                except Exception:  # the scheduler briefly unreachable: asked again next time
-                    pass
 
+def _out_dir(
+    payload: dict[str, Any], shared: Path | None, root: Path, key: Any
+) -> tuple[bool, Path]:
+    """Where the files are made: straight into the job's folder on the share (each file
+    renamed when whole), or a folder of this worker's the desktop fetches them from."""
+    if payload.get("shared_out") is not None and shared is not None:
+        out_dir = Path(shared) / payload["shared_out"]
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return True, out_dir
+    out_dir = (
+        root / "out" / f"{payload['item']}-{hashlib.sha256(str(key).encode()).hexdigest()[:12]}"
+    )
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    return False, out_dir
+
+
+def _watch(
+    worker: Any,
+    key: Any,
+    stop_name: str | None,
+    cancel: threading.Event,
+    stop: threading.Event,
+    done: threading.Event,
+) -> None:
+    """The task cancelled (or its desktop gone): the render stops now; the desktop's stop
+    event set: it ends at its next stage boundary."""
+    from distributed import Event
+
+    stop_event = Event(stop_name) if stop_name else None
+    while not done.wait(WATCH_SECONDS):
+        state = worker.state.tasks.get(key)
+        if state is None or state.state in ("cancelled", "released", "forgotten"):
+            cancel.set()
+            return
+        if stop_event is not None and not stop.is_set():
+            try:
+                if stop_event.is_set():
+                    stop.set()
+            except Exception:  # the scheduler briefly unreachable: asked again next time
+                pass
+
+
+def _progress(worker: Any, key: Any) -> Callable[[str, float], None]:
+    """A new stage at once, otherwise a few times a second: each goes through the scheduler
+    to the desktop."""
     last_stage, last_at = "", 0.0
 
     def progress(stage: str, fraction: float) -> None:
-        """A new stage at once, otherwise a few times a second: each goes through the
-        scheduler to the desktop."""
         nonlocal last_stage, last_at
         now = time.monotonic()
         if stage != last_stage or now - last_at >= PROGRESS_SECONDS:
             last_stage, last_at = stage, now
             worker.log_event(PROGRESS_TOPIC, {"key": key, "stage": stage, "fraction": fraction})
 
-    watcher = threading.Thread(target=watch, name=f"cadence-watch-{item}", daemon=True)
-    watcher.start()
-    try:
-        outcome = run_render(task, progress, cancel=cancel, stop=stop, timeout=payload["timeout"])
-    finally:
-        done.set()
+    return progress
+
+
+def _answer(
+    outcome: Any, address: str, out_dir: Path, in_place: bool, canceled: bool
+) -> dict[str, Any]:
+    """What the desktop hears: the outcome, and the finished files to fetch or check."""
     answer: dict[str, Any] = {
         "status": str(outcome.status),
         "error": outcome.error,
@@ -210,13 +247,13 @@ def render(payload: dict[str, Any]) -> dict[str, Any]:
         "stage": outcome.stage,
         "stages_seen": outcome.stages_seen,
         "transient": outcome.transient,
-        "worker": worker.address,
+        "worker": address,
         "folder": str(out_dir),
         "in_place": in_place,
         "result": outcome.result,
         "files": [],
     }
-    if cancel.is_set():  # cancelled as it finished: nobody will fetch these
+    if canceled:  # cancelled as it finished: nobody will fetch these
         answer.update(status="canceled", error=None, transient=False, result=None)
     if answer["result"] is not None and in_place:  # the job's folder holds other items' too
         made = {Path(v) for v in answer["result"].values() if isinstance(v, str)}

@@ -29,10 +29,11 @@ from app.pipeline.metadata import build_metadata
 from app.pipeline.piper_voice import base_language
 from app.pipeline.probe import container_problem
 from app.pipeline.script import prepare_script, search_phrases
+from app.pipeline.soundtrack import pick_music, soundtrack
 from app.pipeline.speech import narrate, script_language
 from app.pipeline.styles import Style
 from app.pipeline.thumbnail import make_thumbnail
-from app.pipeline.visuals import build_frames, choose_assets, keywords, pick_music, soundtrack
+from app.pipeline.visuals import build_frames, choose_assets, keywords
 
 if TYPE_CHECKING:
     from app.pipeline.render import RenderSettings

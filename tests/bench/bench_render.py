@@ -35,9 +35,10 @@ from app.pipeline.footage import FootageSettings
 from app.pipeline.media import ffmpeg_exe
 from app.pipeline.render import RenderSettings
 from app.pipeline.runner import RenderTask, run_render
+from app.pipeline.soundtrack import pick_music, soundtrack
 from app.pipeline.speech import SpeechSettings, narrate
 from app.pipeline.styles import BUILTIN
-from app.pipeline.visuals import gradient, keywords, pick_music, soundtrack, title_card
+from app.pipeline.visuals import gradient, keywords, title_card
 from app.sources.intake import SourceSpec, load_report
 from tests.conftest import DEMO
 

@@ -33,7 +33,8 @@ from app.domain.calendar_config import local_instant
 from app.domain.calendar_plan import Conflict, DayEntry, Occurrence, Period, period_range
 from app.domain.schedule import local_zone_name
 from app.ui.background import Background
-from app.ui.calendar_views import MonthGrid, OccurrenceList, TimeGrid, at_time
+from app.ui.calendar_views import MonthGrid, OccurrenceList, at_time
+from app.ui.time_grid import TimeGrid
 from app.ui.widgets import emphasised, muted
 from app.ui.widgets import heading as title
 
