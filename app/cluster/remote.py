@@ -179,7 +179,7 @@ def render(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _out_dir(
-    payload: dict[str, Any], shared: Path | None, root: Path, key: Any
+    payload: dict[str, Any], shared: str | Path | None, root: Path, key: Any
 ) -> tuple[bool, Path]:
     """Where the files are made: straight into the job's folder on the share (each file
     renamed when whole), or a folder of this worker's the desktop fetches them from."""
