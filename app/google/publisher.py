@@ -100,26 +100,13 @@ class Publisher:
         stop: threading.Event | None = None,
         cancel: threading.Event | None = None,
     ) -> PublishOutcome:
+        """One attempt at putting the item's video on its channel: uploaded (or resumed where
+        the last attempt stopped), its thumbnail and playlist set, its state checked."""
         stop, cancel = stop or threading.Event(), cancel or threading.Event()
-        with self.db.read() as session:
-            item = session.get(Item, item_id)
-            assert item is not None and item.upload is not None
-            upload, job = item.upload, item.job
-            config = PublishConfig.from_dict(job.publish)
-            channel = session.get(Channel, upload.channel_id)
-            row, outputs = item.row_number, dict(item.outputs or {})
-            video_id, done = upload.video_id, list(upload.steps_done or [])
-            channel_title = channel.title if channel else upload.channel_id
-            project = channel.project if channel else ""
-            plan = (Privacy(upload.privacy), upload.publish_at)
-        if channel is None:
-            return PublishOutcome(
-                "hold",
-                f"the channel {upload.channel_id} is not signed in — sign it in with "
-                "`auth login --youtube`, or create the job again for another channel",
-            )
-        if channel.hold:
-            return PublishOutcome("hold", channel.hold)
+        read = self._read(item_id)
+        if isinstance(read, PublishOutcome):
+            return read
+        upload, config, row, outputs, video_id, done, channel_title, project, plan = read
         metadata = self._metadata(outputs, row)
         if isinstance(metadata, PublishOutcome):
             return metadata
@@ -155,6 +142,34 @@ class Publisher:
             return PublishOutcome("canceled" if cancel.is_set() else "stopped")
         except YouTubeError as exc:
             return self._failed(exc, upload.channel_id, channel_title, project, row)
+
+    def _read(self, item_id: int) -> Any:
+        """What an attempt needs, read in one go — or the hold when the channel cannot take
+        it (not signed in, or signed out by Google)."""
+        with self.db.read() as session:
+            item = session.get(Item, item_id)
+            assert item is not None and item.upload is not None
+            upload = item.upload
+            channel = session.get(Channel, upload.channel_id)
+            if channel is None:
+                return PublishOutcome(
+                    "hold",
+                    f"the channel {upload.channel_id} is not signed in — sign it in with "
+                    "`auth login --youtube`, or create the job again for another channel",
+                )
+            if channel.hold:
+                return PublishOutcome("hold", channel.hold)
+            return (
+                upload,
+                PublishConfig.from_dict(item.job.publish),
+                item.row_number,
+                dict(item.outputs or {}),
+                upload.video_id,
+                list(upload.steps_done or []),
+                channel.title,
+                channel.project,
+                (Privacy(upload.privacy), upload.publish_at),
+            )
 
     # Steps
 
@@ -357,28 +372,9 @@ class Publisher:
                 lambda: retrying(youtube.add_to_playlist, video_id, config.playlist),
                 f"not added to playlist {config.playlist} ({{}})",
             )
-        asked, publish_at = plan
-        scheduled = publish_at is not None and publish_at > self.clock()
         state = retrying(youtube.video_state, video_id)
         actual = state.privacy if state else ""
-        status = UploadStatus.SCHEDULED if scheduled else UploadStatus.PUBLISHED
-        note = None
-        if asked is Privacy.PRIVATE and not scheduled:
-            status = UploadStatus.PRIVATE
-        elif (
-            state is not None
-            and actual == "private"
-            and (
-                (scheduled and not state.publish_at)
-                or (not scheduled and asked is not Privacy.PRIVATE)
-            )
-        ):
-            status = UploadStatus.PRIVATE
-            note = (
-                "YouTube kept this video private: uploads through an unverified API project "
-                "stay private until Google audits the project — request the audit at "
-                f"{AUDIT_FORM}, then make the video public in YouTube Studio"
-            )
+        status, note = self._landed(plan, state)
         with self.db.write() as session:
             upload = session.get(Upload, item_id)
             assert upload is not None
@@ -390,6 +386,29 @@ class Publisher:
                 upload.steps_done = [*upload.steps_done, "checked"]
         log.info("item %s: video %s is %s", item_id, video_id, status.value)
         return PublishOutcome("done", note or "", status=status.value)
+
+    def _landed(
+        self, plan: tuple[Privacy, datetime | None], state: Any
+    ) -> tuple[UploadStatus, str | None]:
+        """The video's status as YouTube shows it — and a note when YouTube kept private
+        what was meant to be public (an unverified API project)."""
+        asked, publish_at = plan
+        scheduled = publish_at is not None and publish_at > self.clock()
+        status = UploadStatus.SCHEDULED if scheduled else UploadStatus.PUBLISHED
+        if asked is Privacy.PRIVATE and not scheduled:
+            return UploadStatus.PRIVATE, None
+        kept_private = (
+            state is not None
+            and state.privacy == "private"
+            and ((scheduled and not state.publish_at) or (not scheduled))
+        )
+        if kept_private:
+            return UploadStatus.PRIVATE, (
+                "YouTube kept this video private: uploads through an unverified API project "
+                "stay private until Google audits the project — request the audit at "
+                f"{AUDIT_FORM}, then make the video public in YouTube Studio"
+            )
+        return status, None
 
     def _quota_wait(self, why: str) -> PublishOutcome:
         until = self.ledger.today("").resets_at

@@ -174,54 +174,10 @@ def run_render(
     child.start()
     assert child.pid is not None
     on_start(child.pid)
-    outcome: RenderOutcome | None = None
-    seen: list[str] = []
-    stage: str | None = None
-    started = time.monotonic()
+    watch = _Watch(child, messages, on_progress, time.monotonic())
     try:
-        while outcome is None:
-            # Checked on every pass: a busy child reports progress continuously.
-            if cancel is not None and cancel.is_set():
-                _stop_tree(child)
-                outcome = RenderOutcome(RenderStatus.CANCELED, stage=stage)
-                break
-            if timeout is not None and time.monotonic() - started > timeout:
-                _stop_tree(child)
-                outcome = RenderOutcome(
-                    RenderStatus.FAILED,
-                    error=f"the render took longer than {timeout:.0f} s and was stopped",
-                    stage=stage,
-                    transient=True,
-                )
-                break
-            if stop is not None and stop.is_set():
-                stop_flag.set()
-            try:
-                kind, first, second, transient = messages.get(timeout=POLL_SECONDS)
-            except queue_module.Empty:
-                if not child.is_alive():
-                    outcome = _drain(messages) or RenderOutcome(
-                        RenderStatus.FAILED,
-                        error=_crash_message(child.exitcode, stage),
-                        stage=stage,
-                        transient=True,
-                    )
-                continue
-            if kind == "progress":
-                if first != stage:
-                    stage = first
-                    seen.append(first)
-                on_progress(first, second)
-            elif kind == "completed":
-                outcome = RenderOutcome(RenderStatus.COMPLETED, result=first, stage=stage)
-            else:
-                outcome = RenderOutcome(
-                    RenderStatus(kind),
-                    error=first,
-                    details=second,
-                    stage=stage,
-                    transient=transient,
-                )
+        while (outcome := watch.step(cancel, stop, stop_flag, timeout)) is None:
+            pass
     finally:
         child.join(GRACE_SECONDS)
         if child.is_alive():
@@ -230,8 +186,70 @@ def run_render(
     if outcome.status != RenderStatus.COMPLETED:
         _kill_group(child.pid)  # what a stopped or crashed render started goes with it
         remove_partials(task.out_dir, output_stem(task.row, Idea.from_dict(task.idea)))
-    outcome.stages_seen = seen
+    outcome.stages_seen = watch.seen
     return outcome
+
+
+class _Watch:
+    """The parent's side of a render: the child's messages read, progress passed on, and a
+    cancel, a stop, a timeout or a crash turned into the outcome."""
+
+    def __init__(
+        self,
+        child: Any,
+        messages: Any,
+        on_progress: Callable[[str, float], None],
+        started: float,
+    ) -> None:
+        self.child, self.messages, self.on_progress = child, messages, on_progress
+        self.started = started
+        self.stage: str | None = None
+        self.seen: list[str] = []
+
+    def step(
+        self,
+        cancel: threading.Event | None,
+        stop: threading.Event | None,
+        stop_flag: Any,
+        timeout: float | None,
+    ) -> RenderOutcome | None:
+        """One look (checked on every pass: a busy child reports progress continuously)."""
+        stage = self.stage
+        if cancel is not None and cancel.is_set():
+            _stop_tree(self.child)
+            return RenderOutcome(RenderStatus.CANCELED, stage=stage)
+        if timeout is not None and time.monotonic() - self.started > timeout:
+            _stop_tree(self.child)
+            return RenderOutcome(
+                RenderStatus.FAILED,
+                error=f"the render took longer than {timeout:.0f} s and was stopped",
+                stage=stage,
+                transient=True,
+            )
+        if stop is not None and stop.is_set():
+            stop_flag.set()
+        try:
+            kind, first, second, transient = self.messages.get(timeout=POLL_SECONDS)
+        except queue_module.Empty:
+            if self.child.is_alive():
+                return None
+            return _drain(self.messages) or RenderOutcome(
+                RenderStatus.FAILED,
+                error=_crash_message(self.child.exitcode, stage),
+                stage=stage,
+                transient=True,
+            )
+        if kind == "progress":
+            if first != stage:
+                self.stage = first
+                self.seen.append(first)
+            self.on_progress(first, second)
+            return None
+        if kind == "completed":
+            return RenderOutcome(RenderStatus.COMPLETED, result=first, stage=stage)
+        return RenderOutcome(
+            RenderStatus(kind), error=first, details=second, stage=stage, transient=transient
+        )
 
 
 def _drain(messages: Any) -> RenderOutcome | None:
