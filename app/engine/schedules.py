@@ -545,18 +545,7 @@ class ScheduleRunner:
             raise
         except Exception as exc:  # a source that cannot be read: recorded, shown, not lost
             self.dispatcher.give_back(claims)
-            log.warning("schedule %s could not create its job: %s", schedule_id, exc)
-            again = self._retry_later(schedule_id, exc)
-            with self.workspace.db.write() as session:
-                audit(
-                    session,
-                    f"schedule {schedule_id}",
-                    "schedule.failed",
-                    "schedule",
-                    schedule_id,
-                    error=str(exc),
-                    retry_at=again.isoformat() if again else None,
-                )
+            self._failed(schedule_id, exc)
             return
         except BaseException:
             self.dispatcher.give_back(claims)
@@ -568,6 +557,17 @@ class ScheduleRunner:
             self.loop.call_soon_threadsafe(self.dispatcher.created, created.job_id, claims)
         except RuntimeError:  # the loop closed meanwhile
             self.dispatcher.give_back(claims)
+
+    def _failed(self, schedule_id: int, exc: Exception) -> None:
+        """A run that could not make its job: recorded (the Schedules view shows it), and
+        tried again soon when the sheet could not be reached."""
+        log.warning("schedule %s could not create its job: %s", schedule_id, exc)
+        again = self._retry_later(schedule_id, exc)
+        with self.workspace.db.write() as session:
+            audit(
+                session, f"schedule {schedule_id}", "schedule.failed", "schedule", schedule_id,
+                error=str(exc), retry_at=again.isoformat() if again else None,
+            )  # fmt: skip
 
     def _retry_later(self, schedule_id: int, error: Exception) -> datetime | None:
         """A sheet that could not be reached (network, quota, Google down): this run is tried

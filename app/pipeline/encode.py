@@ -92,74 +92,59 @@ def plan(config: OutputConfig, encoder: str | None = None, *, planar: bool = Fal
     if config.video_codec is VideoCodec.H264:
         preset, crf = X264[config.optimize]
         if encoder and encoder != "libx264":
-            return EncoderPlan(
-                encoder,
-                preset,
-                [*scale, *_hardware_h264(encoder, crf, gop), *BT709, *container, *audio_params],
-                audio,
-            )
-        params = [
-            *scale,
-            "-profile:v",
-            "high",
-            "-crf",
-            str(crf),
-            "-g",
-            str(gop),
-            "-keyint_min",
-            str(gop),
-            "-sc_threshold",
-            "0",
-            "-bf",
-            "2",
-            "-flags",
-            "+cgop",
-            "-x264-params",
-            f"open-gop=0:rc-lookahead={LOOKAHEAD[config.optimize]}:threads={X264_THREADS}:sync-lookahead=0",
-            *BT709,
-            *container,
-            *audio_params,
-        ]
-        return EncoderPlan("libx264", preset, params, audio)
+            video = _hardware_h264(encoder, crf, gop)
+        else:
+            encoder, video = "libx264", _x264(config, crf, gop)
+        return EncoderPlan(
+            encoder, preset, [*scale, *video, *BT709, *container, *audio_params], audio
+        )
     if config.video_codec is VideoCodec.H265:
         preset, crf = X265[config.optimize]
         x265 = f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:bframes=2:log-level=error"
-        params = [
-            *scale,
-            "-pix_fmt",
-            "yuv420p",
-            "-crf",
-            str(crf),
-            "-x265-params",
-            x265,
-            "-tag:v",
-            "hvc1",
-            *BT709,
-            *container,
-            *audio_params,
-        ]
+        video = ["-pix_fmt", "yuv420p", "-crf", str(crf), "-x265-params", x265, "-tag:v", "hvc1"]
+        params = [*scale, *video, *BT709, *container, *audio_params]
         return EncoderPlan(encoder or "libx265", preset, params, audio)
     deadline, cpu_used, crf = VP9[config.optimize]
-    params = [
-        *scale,
-        "-pix_fmt",
-        "yuv420p",
-        "-crf",
-        str(crf),
-        "-b:v",
-        "0",
-        "-deadline",
-        deadline,
-        "-cpu-used",
-        str(cpu_used),
-        "-row-mt",
-        "1",
-        "-g",
-        str(config.fps * 4),
-        *BT709,
-        *audio_params,
-    ]
-    return EncoderPlan(encoder or "libvpx-vp9", "medium", params, audio)
+    video = [
+        "-pix_fmt", "yuv420p", "-crf", str(crf), "-b:v", "0", "-deadline", deadline,
+        "-cpu-used", str(cpu_used), "-row-mt", "1", "-g", str(config.fps * 4),
+    ]  # fmt: skip
+    return EncoderPlan(
+        encoder or "libvpx-vp9", "medium", [*scale, *video, *BT709, *audio_params], audio
+    )
+
+
+def _x264(config: OutputConfig, crf: int, gop: int) -> list[str]:
+    """libx264: closed GOPs of half a second, no scene cuts (every segment seeks cleanly)."""
+    lookahead = LOOKAHEAD[config.optimize]
+    return [
+        "-profile:v", "high", "-crf", str(crf), "-g", str(gop), "-keyint_min", str(gop),
+        "-sc_threshold", "0", "-bf", "2", "-flags", "+cgop", "-x264-params",
+        f"open-gop=0:rc-lookahead={lookahead}:threads={X264_THREADS}:sync-lookahead=0",
+    ]  # fmt: skip
+
+
+def _planar_frames(frames: FrameSource) -> Callable[[float], np.ndarray]:
+    """Frames as I420, each converted once (frames come in time order: only the current one
+    is kept)."""
+    converted: dict[int, np.ndarray] = {}
+
+    def frame_at(t: float) -> np.ndarray:
+        rgb = frames.frame(t)
+        key = id(rgb)
+        if key not in converted:
+            converted.clear()
+            converted[key] = rgb_to_i420(rgb)
+        return converted[key]
+
+    return frame_at
+
+
+def _encoding_failed(exc: OSError) -> RenderError:
+    message = str(exc)
+    if "No space left" in message or getattr(exc, "errno", None) == 28:
+        return RenderError("the disk is full — free some space in the output folder, then retry")
+    return RenderError(describe_ffmpeg_failure(message))
 
 
 def _hardware_h264(encoder: str, crf: int, gop: int) -> list[str]:
@@ -377,18 +362,7 @@ def encode(
     temp = destination.with_name(
         f".{destination.stem.lstrip('.')}.{attempt}.partial{destination.suffix}"
     )
-    if planar:
-        converted: dict[int, np.ndarray] = {}
-
-        def frame_at(t: float) -> np.ndarray:
-            rgb = frames.frame(t)
-            key = id(rgb)
-            if key not in converted:
-                converted.clear()  # frames come in time order: only the current one is needed
-                converted[key] = rgb_to_i420(rgb)
-            return converted[key]
-    else:
-        frame_at = frames.frame
+    frame_at = _planar_frames(frames) if planar else frames.frame
     clip = VideoClip(frame_function=frame_at, duration=count / config.fps)
     logger = _Progress(count, progress, stop)
     try:
@@ -407,12 +381,7 @@ def encode(
         raise
     except OSError as exc:
         temp.unlink(missing_ok=True)
-        message = str(exc)
-        if "No space left" in message or getattr(exc, "errno", None) == 28:
-            raise RenderError(
-                "the disk is full — free some space in the output folder, then retry"
-            ) from exc
-        raise RenderError(describe_ffmpeg_failure(message)) from exc
+        raise _encoding_failed(exc) from exc
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

@@ -95,6 +95,41 @@ def contain() -> None:
     import ctypes
     from ctypes import wintypes
 
+    extended_limits = _extended_limits_type()
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.CreateJobObjectW.restype = wintypes.HANDLE
+    kernel32.CreateJobObjectW.argtypes = [ctypes.c_void_p, wintypes.LPCWSTR]
+    kernel32.SetInformationJobObject.argtypes = [
+        wintypes.HANDLE, ctypes.c_int, ctypes.c_void_p, wintypes.DWORD,
+    ]  # fmt: skip
+    kernel32.AssignProcessToJobObject.argtypes = [wintypes.HANDLE, wintypes.HANDLE]
+    kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+    job = kernel32.CreateJobObjectW(None, None)  # not inheritable: children hold no handle
+    if not job:
+        log.warning("no job object (error %s): child processes may outlive Cadence",
+                    ctypes.get_last_error())  # fmt: skip
+        return
+    limits = extended_limits()
+    limits.BasicLimitInformation.LimitFlags = 0x2000  # JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+    extended_limit_information = 9
+    if not (
+        kernel32.SetInformationJobObject(
+            job, extended_limit_information, ctypes.byref(limits), ctypes.sizeof(limits)
+        )
+        and kernel32.AssignProcessToJobObject(job, kernel32.GetCurrentProcess())
+    ):
+        log.warning("could not join a job object (error %s): child processes may outlive "
+                    "Cadence", ctypes.get_last_error())  # fmt: skip
+        kernel32.CloseHandle(job)
+        return
+    _job_handle = job
+
+
+def _extended_limits_type() -> Any:
+    """JOBOBJECT_EXTENDED_LIMIT_INFORMATION, as ctypes lays it out (Windows only)."""
+    import ctypes
+    from ctypes import wintypes
+
     class IoCounters(ctypes.Structure):
         _fields_ = [
             (name, ctypes.c_ulonglong)
@@ -124,33 +159,7 @@ def contain() -> None:
             ("PeakJobMemoryUsed", ctypes.c_size_t),
         ]
 
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-    kernel32.CreateJobObjectW.restype = wintypes.HANDLE
-    kernel32.CreateJobObjectW.argtypes = [ctypes.c_void_p, wintypes.LPCWSTR]
-    kernel32.SetInformationJobObject.argtypes = [
-        wintypes.HANDLE, ctypes.c_int, ctypes.c_void_p, wintypes.DWORD,
-    ]  # fmt: skip
-    kernel32.AssignProcessToJobObject.argtypes = [wintypes.HANDLE, wintypes.HANDLE]
-    kernel32.GetCurrentProcess.restype = wintypes.HANDLE
-    job = kernel32.CreateJobObjectW(None, None)  # not inheritable: children hold no handle
-    if not job:
-        log.warning("no job object (error %s): child processes may outlive Cadence",
-                    ctypes.get_last_error())  # fmt: skip
-        return
-    limits = ExtendedLimits()
-    limits.BasicLimitInformation.LimitFlags = 0x2000  # JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
-    extended_limit_information = 9
-    if not (
-        kernel32.SetInformationJobObject(
-            job, extended_limit_information, ctypes.byref(limits), ctypes.sizeof(limits)
-        )
-        and kernel32.AssignProcessToJobObject(job, kernel32.GetCurrentProcess())
-    ):
-        log.warning("could not join a job object (error %s): child processes may outlive "
-                    "Cadence", ctypes.get_last_error())  # fmt: skip
-        kernel32.CloseHandle(job)
-        return
-    _job_handle = job
+    return ExtendedLimits
 
 
 def _ours(process: psutil.Process) -> bool:

@@ -322,10 +322,30 @@ def narrate(
             parts.append(part)
             progress(done / len(sentences) * 0.8)
 
-    # Joined clip by clip into a file, resampled and normalised by file: however long the
-    # script, only one sentence (or one ten-second block) is in memory at a time.
-    rate = wav_info(parts[0])[1]
     joined = workdir / "voice-joined.wav"
+    timings, words = _join(parts, sentences, engine, voice_name, settings, joined)
+    resampled = workdir / "voice-48k.wav"
+    resample_file(joined, resampled, channels=2)
+    out = workdir / "voice.wav"
+    frames = normalise_file(resampled, out)
+    joined.unlink(missing_ok=True)
+    resampled.unlink(missing_ok=True)
+    progress(1.0)
+    return Narration(out, timings, frames / SAMPLE_RATE, engine.name, voice_name, warnings, words)
+
+
+def _join(
+    parts: list[Path],
+    sentences: Sequence[str],
+    engine: Engine,
+    voice_name: str,
+    settings: SpeechSettings,
+    joined: Path,
+) -> tuple[list[tuple[float, float]], list[list[tuple[int, int, float]]]]:
+    """The sentences' clips joined with pauses into ``joined``, their silences trimmed:
+    each sentence's (start, end) and its words' times. Clip by clip, into a file: however
+    long the script, only one sentence is in memory at a time."""
+    rate = wav_info(parts[0])[1]
     writer = WavWriter(joined, rate, 1)
     timings: list[tuple[float, float]] = []
     words: list[list[tuple[int, int, float]]] = []
@@ -351,14 +371,7 @@ def narrate(
         writer.abandon()
         raise
     writer.close()
-    resampled = workdir / "voice-48k.wav"
-    resample_file(joined, resampled, channels=2)
-    out = workdir / "voice.wav"
-    frames = normalise_file(resampled, out)
-    joined.unlink(missing_ok=True)
-    resampled.unlink(missing_ok=True)
-    progress(1.0)
-    return Narration(out, timings, frames / SAMPLE_RATE, engine.name, voice_name, warnings, words)
+    return timings, words
 
 
 def _placed_words(

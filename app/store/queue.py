@@ -117,39 +117,7 @@ def claim_next(
         return []
     now = utcnow()
     expire_overdue(session, now)
-    # Only jobs with an item ready to render are looked at (one query, however many jobs are
-    # active: jobs held by a time rule or waiting for uploads cost nothing here).
-    connection = session.connection()
-    ready = [
-        job_id
-        for (job_id,) in connection.exec_driver_sql(
-            READY_JOBS_SQL,
-            (*ACTIVE_JOB_STATES, State.PENDING.value, Phase.RENDER.value, stored_moment(now)),
-        )
-    ]
-    if not ready:
-        return []
-    marks = ", ".join("?" * len(ready))
-    jobs = [
-        _ReadyJob(id_, state, priority, created, title, loads(output), style, loads(scheduling))
-        for id_, state, priority, created, title, output, style, scheduling in (
-            connection.exec_driver_sql(READY_JOB_ROWS_SQL.format(marks), tuple(ready))
-        )
-    ]
-    running: dict[int, int] = dict(
-        connection.exec_driver_sql(
-            RUNNING_RENDERS_SQL.format(marks),
-            (State.RUNNING.value, Phase.RENDER.value, *ready),
-        ).all()
-    )
-    configs: dict[int, SchedulingConfig] = {}
-    for job in jobs:
-        try:
-            configs[job.id] = SchedulingConfig.from_dict(job.scheduling)
-        except DraftError as exc:  # checked when stored: an older version's or a hand edit
-            fail_job(session, job.id, f"this job's scheduling cannot be used ({exc}) — {FIX}")
-    jobs = [job for job in jobs if job.id in configs]
-    jobs.sort(key=lambda j: serve_order(j.priority, j.created_at, j.id, configs[j.id]))
+    jobs, running, configs = _ready_jobs(session, now)
     claims: list[Claim] = []
     for job in jobs:
         free = limit - len(claims)
@@ -171,6 +139,47 @@ def claim_next(
         if config.mode is Mode.SMART and isinstance(load_slots, int):
             load_slots -= len(taken)
     return claims
+
+
+def _ready_jobs(
+    session: Session, now: datetime
+) -> tuple[list[_ReadyJob], dict[int, int], dict[int, SchedulingConfig]]:
+    """The jobs with an item ready to render, in the order they are served, with how many of
+    their renders run and their scheduling (a job whose scheduling cannot be read fails)."""
+    # Only jobs with an item ready to render are looked at (one query, however many jobs are
+    # active: jobs held by a time rule or waiting for uploads cost nothing here).
+    connection = session.connection()
+    ready = [
+        job_id
+        for (job_id,) in connection.exec_driver_sql(
+            READY_JOBS_SQL,
+            (*ACTIVE_JOB_STATES, State.PENDING.value, Phase.RENDER.value, stored_moment(now)),
+        )
+    ]
+    if not ready:
+        return [], {}, {}
+    marks = ", ".join("?" * len(ready))
+    jobs = [
+        _ReadyJob(id_, state, priority, created, title, loads(output), style, loads(scheduling))
+        for id_, state, priority, created, title, output, style, scheduling in (
+            connection.exec_driver_sql(READY_JOB_ROWS_SQL.format(marks), tuple(ready))
+        )
+    ]
+    running: dict[int, int] = dict(
+        connection.exec_driver_sql(
+            RUNNING_RENDERS_SQL.format(marks),
+            (State.RUNNING.value, Phase.RENDER.value, *ready),
+        ).all()
+    )
+    configs: dict[int, SchedulingConfig] = {}
+    for job in jobs:
+        try:
+            configs[job.id] = SchedulingConfig.from_dict(job.scheduling)
+        except DraftError as exc:  # checked when stored: an older version's or a hand edit
+            fail_job(session, job.id, f"this job's scheduling cannot be used ({exc}) — {FIX}")
+    jobs = [job for job in jobs if job.id in configs]
+    jobs.sort(key=lambda j: serve_order(j.priority, j.created_at, j.id, configs[j.id]))
+    return jobs, running, configs
 
 
 def _claim_job(
