@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.engine.events import EngineEvent, EventKind
 from app.engine.retry import retry_delay
 from app.google.publisher import Publisher, PublishOutcome
+from app.publish.destination import Destination, destination
 from app.store import publishing, queue
 from app.store.models import Upload, utcnow
 
@@ -32,14 +33,17 @@ class Uploading:
         self.engine = engine
         self.db = engine.db
         self.max_uploads = engine.workspace.settings.integer("youtube.max_uploads")
-        self._publisher = publisher
+        self._destinations: dict[str, Destination] = {}
+        if publisher is not None:  # a publisher of the caller's (tests, benchmarks)
+            from app.publish.youtube import YouTubeDestination
 
-    @property
-    def publisher(self) -> Publisher:
-        if self._publisher is None:
-            ws = self.engine.workspace
-            self._publisher = Publisher(self.db, ws.channels, ws.quota, ws.publish_settings())
-        return self._publisher
+            self._destinations["youtube"] = YouTubeDestination(engine.workspace, publisher)
+
+    def destination(self, name: str) -> Destination:
+        """Where a claim's video goes, made once per engine."""
+        if name not in self._destinations:
+            self._destinations[name] = destination(self.engine.workspace, name)
+        return self._destinations[name]
 
     def _claim(self, free: int) -> list[publishing.UploadClaim]:
         with self.db.write() as session:
@@ -76,7 +80,8 @@ class Uploading:
             )
 
         try:
-            outcome = self.publisher.publish(claim.item_id, progress, worker.stop, worker.cancel)
+            target = self.destination(claim.target)
+            outcome = target.publish(claim.item_id, progress, worker.stop, worker.cancel)
         except Exception as exc:  # a bug: the item fails with a pointer to the log
             log.exception("publishing item %s failed", claim.item_id)
             outcome = PublishOutcome("failed", f"internal error while uploading ({exc})")

@@ -66,19 +66,15 @@ def reschedule(services: Services, item_id: int, publish_at: datetime) -> Done:
 
     if publish_at <= utcnow():
         raise UserError("the new publish time must be in the future")
+    from app.publish.destination import destination
+
     with services.db.read() as session:
         upload = publishing.reschedulable(session, item_id)
         video_id, channel_id = upload.video_id, upload.channel_id
+        target = str((upload.item.job.publish or {}).get("target") or "youtube")
     privacy = None
-    if video_id is not None:
-        from app.google.youtube import YouTubeError
-
-        client = services.channels.client(channel_id)
-        try:
-            state = client.reschedule(video_id, publish_at)
-        except YouTubeError as exc:
-            raise UserError(f"YouTube did not take the new time: {exc}") from None
-        privacy = state.privacy
+    if video_id is not None:  # up already: moved on the platform first
+        privacy = destination(services, target).reschedule(channel_id, video_id, publish_at)
     with services.db.write() as session:
         job_id = publishing.record_reschedule(session, item_id, publish_at, services.actor, privacy)
     local = publish_at.astimezone()

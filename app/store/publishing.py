@@ -40,6 +40,7 @@ class UploadClaim:
     attempt: int
     execution_id: int
     channel_id: str
+    target: str = "youtube"  # the destination (`app.publish.destination`)
 
 
 OUTPUT_FILES = ("video", "thumbnail", "captions", "metadata")  # an item's rendered files
@@ -91,6 +92,7 @@ def claim_uploads(session: Session, limit: int, now: datetime) -> list[UploadCla
                 item.upload.attempts,
                 execution.id,
                 item.upload.channel_id,
+                str((job.publish or {}).get("target") or "youtube"),
             )
         )
     return claims
