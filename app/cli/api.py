@@ -7,10 +7,10 @@ import argparse
 from contextlib import closing
 from typing import Any
 
+from app import ops
 from app.api.server import LOCAL
 from app.paths import AppPaths
 from app.services import Services
-from app.store.jobs import audit
 
 
 def add_parser(commands: Any) -> None:
@@ -44,9 +44,6 @@ def cmd_status(_args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_rotate(_args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Services(paths)) as workspace:
-        workspace.settings.generated("api.token", anew=True)
-        with workspace.db.write() as session:
-            audit(session, workspace.actor, "api.rotate_token", "settings", None)
-    print("Made a new API token; the old one stops working within seconds.")
+        print(ops.settings.new_api_token(workspace))
     print("Show it with `cadence settings reveal api.token`.")
     return 0

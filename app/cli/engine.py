@@ -92,11 +92,9 @@ def cmd_run(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def waiting_for_time(workspace: Services) -> list[str]:
     """What waits on a time the run did not wait for, and until when (local time)."""
-    from app.store import queue
-    from app.store.models import utcnow
+    from app import queries
 
-    with workspace.db.read() as session:
-        found = queue.waits(session, utcnow())
+    found = queries.dashboard.waits(workspace)
     lines = [
         f"Job {job_id} “{title}”: {count} item{' waits' if count == 1 else 's wait'} until "
         f"{when.astimezone():%a %d %b %Y %H:%M %Z} — the next run (or the window) goes on then."

@@ -10,6 +10,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from app import ops
 from app.paths import AppPaths
 from app.services import Services
 from app.settings import GENERATED, OPTIONS, Kind, SettingError, option
@@ -79,16 +80,14 @@ def cmd_set(args: argparse.Namespace, paths: AppPaths) -> int:
             "file, so it stays out of your shell history"
         )
     with closing(Services(paths)) as workspace:
-        workspace.settings.set(args.key, value)
-        print(f"{args.key} = {workspace.settings.shown(args.key)}")
+        print(ops.settings.set_setting(workspace, args.key, value))
     return 0
 
 
 def cmd_unset(args: argparse.Namespace, paths: AppPaths) -> int:
     option(args.key)
     with closing(Services(paths)) as workspace:
-        workspace.settings.unset(args.key)
-        print(f"{args.key} = {workspace.settings.shown(args.key) or '(empty)'} (default)")
+        print(ops.settings.unset_setting(workspace, args.key))
     return 0
 
 

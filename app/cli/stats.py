@@ -7,12 +7,11 @@ import json
 from contextlib import closing
 from typing import Any
 
+from app import ops, queries
 from app.cli.common import whole
 from app.engine.lock import AlreadyRunning, InstanceLock
 from app.paths import AppPaths
 from app.services import Services
-from app.store import stats
-from app.store.jobs import audit
 
 
 def add_parser(commands: Any) -> None:
@@ -35,8 +34,8 @@ def engine_running(paths: AppPaths) -> bool:
 
 
 def cmd_stats(args: argparse.Namespace, paths: AppPaths) -> int:
-    with closing(Services(paths)) as workspace, workspace.db.read() as session:
-        figures = stats.workspace_stats(session)
+    with closing(Services(paths)) as workspace:
+        figures = queries.dashboard.totals(workspace)
     figures["engine_running"] = engine_running(paths)
     if args.json:
         print(json.dumps(figures, indent=2))
@@ -53,12 +52,5 @@ def cmd_stats(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def cmd_prune(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Services(paths)) as workspace:
-        days = (
-            args.days if args.days is not None else workspace.settings.integer("history.keep_days")
-        )
-        with workspace.db.write() as session:
-            removed = stats.prune_history(session, days)
-            audit(session, workspace.actor, "history.prune", "history", None, days=days, **removed)
-    print(f"Removed {removed['executions']} attempt records and {removed['audit_entries']} "
-          f"audit entries older than {days} days.")  # fmt: skip
+        print(ops.settings.prune_history(workspace, args.days))
     return 0

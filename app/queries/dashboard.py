@@ -171,3 +171,19 @@ def publishing_state(services: Services) -> dict[str, Any]:
         "awaiting_approval": approval,
         "unsigned": unsigned,
     }
+
+
+def totals(services: Services) -> dict[str, Any]:
+    """Jobs by state, videos made, failed and waiting, the success rate (`stats`)."""
+    with services.db.read() as session:
+        return workspace_stats(session)
+
+
+def waits(services: Services) -> list[tuple[int, str, datetime, int]]:
+    """Work that waits on a time: (job id, title, the first item's time, items), soonest
+    first."""
+    from app.store import queue
+    from app.store.models import utcnow
+
+    with services.db.read() as session:
+        return queue.waits(session, utcnow())
