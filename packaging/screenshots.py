@@ -16,12 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from app import ops
-from app.ops.jobs import JobRequest
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # this clone's Cadence, whichever the environment installed
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+
+from app import ops  # noqa: E402
+from app.ops.jobs import JobRequest  # noqa: E402
 
 
 def seed(workspace: object) -> None:

@@ -193,3 +193,44 @@ def test_a_setting_changed_in_a_terminal_shows_in_an_open_window(
         ]
     window.close()
     workspace.close()
+
+
+def test_a_repeating_job_from_the_wizard_is_said_selected_and_listed(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    """The wizard's job and its schedule: one operation (its Changes name both), one
+    sentence in the status bar, the new job selected once the table has it, and the
+    schedule in the Schedules view."""
+    from app.ui.main_window import PAGES
+
+    paths = AppPaths.resolve(data_dir)
+    workspace = Services(paths, front_end="gui")
+    window = MainWindow(lambda: workspace)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.workspace is not None, timeout=15_000)
+    window.nav.setCurrentRow(PAGES.index("Schedules"))
+    done: list[Done] = []
+    window.runner.did_execute.connect(done.append)
+    window.job_handlers.new_job()
+    wizard = window.wizard
+    wizard.source.location.setText(str(DEMO_SHEET))
+    wizard.source.test()
+    qtbot.waitUntil(wizard.source.isComplete, timeout=15_000)
+    for _ in range(3):
+        wizard.next()
+    wizard.scheduling_page.recurring.setChecked(True)
+    wizard.details.title_edit.setText("Every Monday")
+    wizard.accept()
+    qtbot.waitUntil(lambda: bool(done), timeout=15_000)
+    [created] = done
+    [job_id] = created.changes.jobs
+    [schedule_id] = created.changes.schedules
+    assert created.message == (
+        f"Created job {job_id} “Every Monday” with 8 items. Schedule {schedule_id} makes it again."
+    )
+    assert window.statusBar().currentMessage() == created.message
+    qtbot.waitUntil(lambda: [j.id for j in window.jobs.selected()] == [job_id], timeout=10_000)
+    window.nav.setCurrentRow(PAGES.index("Schedules"))
+    qtbot.waitUntil(lambda: window.schedules.table.rowCount() == 1, timeout=10_000)
+    window.close()
+    workspace.close()

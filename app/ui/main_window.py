@@ -233,8 +233,6 @@ class MainWindow(QMainWindow):
         if self.workspace is not None:
             self.settings_handlers.save_settings({"notify.quiet": quiet})
 
-    # Building
-
     # View state
 
     def _restore_view(self) -> None:
