@@ -446,19 +446,18 @@ def plan_shots(
     shots: list[tuple[int, Clip, Path]] = []
     notes: list[str] = []
     for index, text in enumerate(texts):
-        chosen = None
         phrase = phrases[index] if index < len(phrases) else None
-        for query in search_terms(text, idea_words, words, phrase):
+
+        def found(query: str) -> list[Clip]:
             if query not in results:
                 results[query] = search(query, settings.api_key, portrait, need, limits)
-            fresh = [c for c in results[query] if c.id not in used]
-            if fresh:
-                # Prefer a clip at least as long as a scene (short clips loop).
-                long_enough = [c for c in fresh if c.kind == "video" and c.duration >= seconds]
-                chosen = (long_enough or fresh)[0]
-                break
-        if chosen is None:  # every result used already: repeat rather than show nothing
-            chosen = next((c for r in results.values() for c in r), None)
+            return results[query]
+
+        terms = search_terms(text, idea_words, words, phrase)
+        chosen = _choose(terms, found, used, seconds) or next(
+            (c for r in results.values() for c in r),
+            None,  # all used: repeat, not nothing
+        )
         if chosen is None:
             notes.append(f"no {NAMES[provider]} footage for “{text[:40]}”")
             continue
@@ -474,6 +473,19 @@ def plan_shots(
             f"{NAMES[provider]} had nothing for this video" + (f" ({notes[0]})" if notes else "")
         )
     return shots, notes
+
+
+def _choose(
+    terms: Sequence[str], found: Callable[[str], list[Clip]], used: set[str], seconds: float
+) -> Clip | None:
+    """The first clip not used yet, by the first search term that has one — preferring a
+    clip at least as long as a scene (short clips loop)."""
+    for query in terms:
+        fresh = [c for c in found(query) if c.id not in used]
+        if fresh:
+            long_enough = [c for c in fresh if c.kind == "video" and c.duration >= seconds]
+            return (long_enough or fresh)[0]
+    return None
 
 
 def credits(shots: Sequence[Shot]) -> list[str]:
