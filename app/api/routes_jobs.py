@@ -29,7 +29,7 @@ from app.api.problems import user_error_status
 from app.changes import Changes, Done, JobAction
 from app.domain.errors import UserError
 from app.domain.idea import Priority
-from app.domain.output import OutputConfig
+from app.domain.output import codec_config
 from app.domain.publishing import category_id
 from app.domain.states import State
 from app.domain.validation import Level
@@ -100,7 +100,7 @@ def create(ctx: Context, body: JobCreate) -> Created:
     if publish.get("category") is not None:
         publish["category"] = category_id(str(publish["category"]))
     output = body.output.config() if body.output else {}
-    OutputConfig.from_dict({k: v for k, v in output.items() if k != "folder"})
+    codec_config(output)
     created = ops.jobs.create_job(
         ctx.workspace,
         JobRequest.of(

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from app.domain.errors import UserError
 from app.domain.idea import BUILTIN_STYLES, Priority, Voice
 from app.domain.job import DEADLINE_RANGE, DraftError
-from app.domain.output import Container, Optimize, OutputConfig, Resolution
+from app.domain.output import Container, Optimize, Resolution, codec_config
 from app.domain.resources import parse_resources
 from app.domain.storage import parse_target
 from app.domain.validation import Level
@@ -192,7 +192,7 @@ class OutputPage(QWizardPage):
 
     def validatePage(self) -> bool:
         try:
-            OutputConfig.from_dict({k: v for k, v in self.config().items() if k != "folder"})
+            codec_config(self.config())
         except UserError as exc:
             self.error.setText(str(exc))
             return False
