@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from app import ops, queries
+from app.changes import Changes
 from app.google import auth as google_auth
 from app.google.auth import Account
 from app.google.ratelimit import RateLimiter
@@ -238,11 +239,16 @@ def test_the_installed_app_flow_signs_in_and_logout_revokes(
             return True
 
     monkeypatch.setattr("webbrowser.get", lambda *_a, **_k: Browser())
-    account = workspace.google.login_user(secrets)
-    assert account == Account("user", "me@example.com")
+    signed_in = ops.accounts.sign_in(workspace, secrets)  # the window's and the CLI's way
+    assert signed_in.message == "Signed in to Google as me@example.com."
+    assert signed_in.changes == Changes.of(settings=["google.account"])
+    assert workspace.google.account() == Account("user", "me@example.com")
+    assert workspace.settings.text("google.client_secrets") == str(secrets)  # offered next time
     assert google.token_grants[-1]["code"] == ["consent-code"]
     assert json.loads(workspace.google.secrets.get(google_auth.USER_TOKEN) or "{}")["refresh_token"]
-    assert "Signed out" in workspace.google.logout()
+    signed_out = ops.accounts.sign_out(workspace)
+    assert "Signed out" in signed_out.message
+    assert signed_out.changes == Changes.of(settings=["google.account"])
     assert google.revoked == ["refresh-1"]
     assert workspace.google.secrets.get(google_auth.USER_TOKEN) is None
     assert workspace.google.account() is None

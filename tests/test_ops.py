@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -160,3 +161,18 @@ def test_a_job_request_keeps_delivery_apart_from_the_codecs(workspace: Services)
     assert request.output_config == {"resolution": "720p", "storage": "none"}
     stored = ops.jobs.create_job(workspace, request)
     assert queries.jobs.job(workspace, stored.job_id)["output"] == request.output_config
+
+
+def test_account_operations_report_the_account_and_the_channels(
+    workspace: Services, google: Any
+) -> None:
+    from tests.youtube_helpers import sign_in_channel
+
+    channel = sign_in_channel(workspace, google)
+    removed = ops.accounts.remove_channel(workspace, channel)
+    assert removed.changes == Changes.of(settings=["google.channels"])
+    assert removed.message.startswith("Removed the channel") and not workspace.channels.records()
+    with pytest.raises(UserError):  # gone: a second removal says so
+        ops.accounts.remove_channel(workspace, channel)
+    nobody = ops.accounts.sign_out(workspace)  # no account signed in: nothing changed
+    assert (nobody.message, nobody.changes) == ("Not signed in to Google.", Changes())

@@ -47,7 +47,9 @@ def remove_channel(services: Services, channel: str) -> Done:
 
 
 def sign_out(services: Services) -> Done:
-    return Done(services.google.logout(), Changes.of(settings=[ACCOUNT]))
+    """Revoke the account's token at Google (when reachable) and forget every credential."""
+    had = services.google.account() is not None
+    return Done(services.google.logout(), Changes.of(settings=[ACCOUNT] if had else []))
 
 
 def _remember_client(services: Services, client_secrets: Path) -> None:
