@@ -9,7 +9,7 @@ from typing import Any
 from app.domain.errors import UserError
 from app.domain.output import OutputConfig
 from app.paths import MUSIC_DIR, AppPaths
-from app.pipeline.footage import CHOICES, PROVIDERS, FootageSettings
+from app.pipeline.footage import CHOICES, FREE, PROVIDERS, FootageSettings
 from app.pipeline.render import RenderSettings
 from app.pipeline.script import LLMSettings
 from app.pipeline.speech import SpeechSettings
@@ -50,6 +50,7 @@ def render_settings(
         api_key=settings.text(f"footage.{provider}_key") if provider in PROVIDERS else "",
         cache_dir=paths.cache_dir / "footage",
         cache_mb=settings.integer("footage.cache_mb"),
+        chain=footage_chain(provider, settings),
     )
     visuals = VisualSettings(
         # "none": the style's background only; otherwise the assets folder is the fallback
@@ -86,3 +87,18 @@ def render_settings(
         overwrite=bool(overrides.get("overwrite")),
         default_style=settings.get("render.style"),
     )
+
+
+def footage_chain(provider: str, settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The providers a render asks, in order: the chosen stock provider (auto: each whose key
+    is set), then — unless turned off — the pictures that need no key."""
+    free = tuple((name, "") for name in FREE)
+    keyed = tuple((name, settings.text(f"footage.{name}_key")) for name in PROVIDERS)
+    if provider == "free":
+        return free
+    also = free if settings.flag("footage.free") else ()
+    if provider == "auto":
+        return tuple((name, key) for name, key in keyed if key) + also
+    if provider in PROVIDERS:
+        return ((provider, settings.text(f"footage.{provider}_key")), *also)
+    return ()

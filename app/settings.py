@@ -122,10 +122,18 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "footage.provider",
         Kind.CHOICE,
-        "local",
-        "Backgrounds: stock footage from pexels or pixabay (your free API key), local (the "
-        "assets folder), none (the style's background)",
-        ("none", "local", "pexels", "pixabay"),
+        "auto",
+        "Pictures behind the narration: auto (Pexels or Pixabay when its key is set, then "
+        "pictures that need no key), free (only those), pexels or pixabay (stock footage, your "
+        "free API key), local (the assets folder), none (the style's background)",
+        ("auto", "free", "pexels", "pixabay", "local", "none"),
+    ),
+    Option(
+        "footage.free",
+        Kind.BOOL,
+        True,
+        "Pictures that need no key — Openverse, Wikimedia Commons, NASA — when stock footage "
+        "has none (credited in each video's description)",
     ),
     Option("footage.pexels_key", Kind.SECRET, "", "Pexels API key (kept in the keyring)"),
     Option("footage.pixabay_key", Kind.SECRET, "", "Pixabay API key (kept in the keyring)"),

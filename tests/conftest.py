@@ -19,6 +19,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests never touch the developer's real keyring: secrets go to the per-test fallback file
 # (this process and every subprocess). Tests that need a keyring install their own.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+# Nor the internet: the pictures that need no key are asked of a port where nothing listens
+# (refused at once, as a network that is down), unless a test serves its own fake of them.
+for _provider in ("OPENVERSE", "COMMONS", "NASA"):
+    os.environ[f"CADENCE_{_provider}_ENDPOINT"] = "http://127.0.0.1:9"
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "resources" / "demo" / "ideas.csv"

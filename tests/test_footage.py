@@ -248,7 +248,12 @@ def test_a_job_remembers_its_footage_choice_for_the_engine(
         assert queries.jobs.job(workspace, job.id)["output"]["footage"] == "pixabay"
         chosen = render_settings(workspace.settings, workspace.paths, footage="pixabay")
         assert chosen.footage.provider == "pixabay" and chosen.footage.cache_dir is not None
-        assert render_settings(workspace.settings, workspace.paths).footage.provider == "local"
+        default = render_settings(workspace.settings, workspace.paths).footage
+        # No key set: the pictures that need none, in order.
+        assert default.provider == "auto"
+        assert default.sources() == (("openverse", ""), ("commons", ""), ("nasa", ""))
+        assert chosen.footage.sources()[0] == ("pixabay", "")  # no key: said when it renders
+        assert [p for p, _k in chosen.footage.sources()[1:]] == ["openverse", "commons", "nasa"]
         none = render_settings(workspace.settings, workspace.paths, footage="none")
         assert none.visuals.assets_dir is None
     refused = run_cli("jobs", "create", "--source", str(DEMO_SHEET), "--footage", "vimeo")

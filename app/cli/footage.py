@@ -6,17 +6,22 @@ import argparse
 from contextlib import closing
 from typing import Any
 
+from app import queries
 from app.paths import AppPaths
-from app.pipeline.footage import PROVIDERS, check_key
+from app.pipeline.footage import PROVIDERS
 from app.services import Services
 
 
 def add_parser(commands: Any) -> None:
-    footage = commands.add_parser("footage", help="stock footage: test a provider's API key")
+    footage = commands.add_parser("footage", help="pictures and footage: test a provider")
     actions = footage.add_subparsers(dest="footage_command", metavar="ACTION", required=True)
-    test = actions.add_parser("test", help="search once with the stored key")
+    test = actions.add_parser("test", help="search once (with the stored key, if it needs one)")
     test.add_argument(
-        "provider", choices=PROVIDERS, nargs="?", help="default: the footage.provider setting"
+        "provider",
+        choices=[*PROVIDERS, "free"],
+        nargs="?",
+        help="pexels, pixabay, or free (the providers that need no key); default: the "
+        "footage.provider setting",
     )
     test.set_defaults(handler=cmd_test)
 
@@ -24,9 +29,10 @@ def add_parser(commands: Any) -> None:
 def cmd_test(args: argparse.Namespace, paths: AppPaths) -> int:
     with closing(Services(paths)) as workspace:
         provider = args.provider or workspace.settings.text("footage.provider")
-        if provider not in PROVIDERS:
-            print(f"footage.provider is {provider!r}: name pexels or pixabay to test a key.")
+        if provider == "auto":
+            provider = "free"
+        if provider not in (*PROVIDERS, "free"):
+            print(f"footage.provider is {provider!r}: name pexels, pixabay or free to test one.")
             return 2
-        key = workspace.settings.text(f"footage.{provider}_key")
-    print(check_key(provider, key))
+        print(queries.settings.test_footage(workspace, provider))
     return 0

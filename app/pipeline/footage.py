@@ -34,11 +34,26 @@ from filelock import FileLock
 from app.pipeline.errors import RenderError
 
 log = logging.getLogger(__name__)
-PROVIDERS = ("pexels", "pixabay")
-CHOICES = ("none", "local", *PROVIDERS)
-ENDPOINTS = {"pexels": "https://api.pexels.com", "pixabay": "https://pixabay.com"}
-ENDPOINT_VARIABLES = {"pexels": "CADENCE_PEXELS_ENDPOINT", "pixabay": "CADENCE_PIXABAY_ENDPOINT"}
-NAMES = {"pexels": "Pexels", "pixabay": "Pixabay"}
+PROVIDERS = ("pexels", "pixabay")  # stock footage with the user's own key
+FREE = ("openverse", "commons", "nasa")  # pictures that need no key (`free_pictures`)
+# none: the style's background; local: the assets folder; free: the key-free providers; auto:
+# Pexels or Pixabay when a key is set, then the key-free providers.
+CHOICES = ("none", "local", "auto", "free", *PROVIDERS)
+ENDPOINTS = {
+    "pexels": "https://api.pexels.com",
+    "pixabay": "https://pixabay.com",
+    "openverse": "https://api.openverse.org",
+    "commons": "https://commons.wikimedia.org",
+    "nasa": "https://images-api.nasa.gov",
+}
+ENDPOINT_VARIABLES = {name: f"CADENCE_{name.upper()}_ENDPOINT" for name in ENDPOINTS}
+NAMES = {
+    "pexels": "Pexels",
+    "pixabay": "Pixabay",
+    "openverse": "Openverse",
+    "commons": "Wikimedia Commons",
+    "nasa": "NASA",
+}
 SCENE_SECONDS = 4.0  # shorter sentences share a scene (and a clip)
 TIMEOUT = 20.0
 CHUNK = 256 * 1024
@@ -51,14 +66,22 @@ class FootageUnavailable(RenderError):
 
 @dataclass(frozen=True, slots=True)
 class FootageSettings:
-    provider: str = "none"  # none | local | pexels | pixabay
+    provider: str = "none"  # one of CHOICES
     api_key: str = field(default="", repr=False)  # a secret: never in a repr or a log
     cache_dir: Path | None = None
     cache_mb: int = 2000
+    # (provider, key) in the order they are asked, scene by scene; a secret each: no repr.
+    chain: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+    def sources(self) -> tuple[tuple[str, str], ...]:
+        """The providers to ask, in order (the chain, or the one provider with its key)."""
+        if self.chain:
+            return self.chain
+        return ((self.provider, self.api_key),) if self.provider in (*PROVIDERS, *FREE) else ()
 
     @property
     def online(self) -> bool:
-        return self.provider in PROVIDERS
+        return bool(self.sources())
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +98,19 @@ class Clip:
     width: int
     height: int
     duration: float = 0.0
+    licence: str = ""  # the key-free providers': what allows its use (CC BY 4.0 …)
+    licence_url: str = ""
 
     @property
     def suffix(self) -> str:
-        return ".mp4" if self.kind == "video" else ".jpg"
+        if self.kind == "video":
+            return ".mp4"
+        return ".png" if self.url.lower().split("?")[0].endswith(".png") else ".jpg"
 
     def credit(self) -> str:
         what = "Video" if self.kind == "video" else "Photo"
-        return f"{what} by {self.author} on {NAMES[self.provider]}: {self.page}"
+        licence = f" ({self.licence})" if self.licence else ""
+        return f"{what} by {self.author}{licence} on {NAMES[self.provider]}: {self.page}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,7 +133,7 @@ def endpoint(provider: str) -> str:
 # --- searching --------------------------------------------------------------------------------
 
 
-def _get_json(url: str, headers: dict[str, str], provider: str, limits: Path | None) -> Any:
+def get_json(url: str, headers: dict[str, str], provider: str, limits: Path | None) -> Any:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **headers})
     name = NAMES[provider]
     try:
@@ -193,7 +221,7 @@ def search_pexels(
         "orientation": "portrait" if portrait else "landscape",
         "per_page": "15",
     }
-    found = _get_json(
+    found = get_json(
         f"{base}/v1/videos/search?{urllib.parse.urlencode(params)}", headers, "pexels", limits
     )
     clips: list[Clip] = []
@@ -213,7 +241,7 @@ def search_pexels(
             )  # fmt: skip
     if clips:
         return clips
-    found = _get_json(
+    found = get_json(
         f"{base}/v1/search?{urllib.parse.urlencode(params)}", headers, "pexels", limits
     )
     for photo in found.get("photos") or []:
@@ -235,7 +263,7 @@ def search_pixabay(
     """Videos, then photos, matching ``query`` (Pixabay API)."""
     base = endpoint("pixabay")
     params = {"key": key, "q": query[:100], "per_page": "20", "safesearch": "true"}
-    found = _get_json(f"{base}/api/videos/?{urllib.parse.urlencode(params)}", {}, "pixabay", limits)
+    found = get_json(f"{base}/api/videos/?{urllib.parse.urlencode(params)}", {}, "pixabay", limits)
     clips: list[Clip] = []
     for hit in found.get("hits") or []:
         files = list((hit.get("videos") or {}).values())
@@ -252,7 +280,7 @@ def search_pixabay(
     if clips:
         return clips
     params |= {"image_type": "photo", "orientation": "vertical" if portrait else "horizontal"}
-    found = _get_json(f"{base}/api/?{urllib.parse.urlencode(params)}", {}, "pixabay", limits)
+    found = get_json(f"{base}/api/?{urllib.parse.urlencode(params)}", {}, "pixabay", limits)
     for hit in found.get("hits") or []:
         url = hit.get("largeImageURL") or hit.get("webformatURL")
         if url:
@@ -271,15 +299,29 @@ SEARCHES: dict[str, Callable[..., list[Clip]]] = {
 }
 
 
+def searcher(provider: str) -> Callable[..., list[Clip]]:
+    """The search of ``provider`` (the key-free ones load when first asked for)."""
+    if provider not in SEARCHES and provider in FREE:
+        from app.pipeline import free_pictures
+
+        SEARCHES.update(
+            openverse=free_pictures.search_openverse,
+            commons=free_pictures.search_commons,
+            nasa=free_pictures.search_nasa,
+        )
+    return SEARCHES[provider]
+
+
 def check_key(provider: str, key: str) -> str:
     """Ask the provider one small question with ``key``: a sentence saying it works, or a
     `FootageUnavailable` saying why not (the wizard's and the CLI's *Test*)."""
-    if provider not in PROVIDERS:
+    if provider not in (*PROVIDERS, *FREE):
         raise FootageUnavailable(f"{provider!r} is not a stock footage provider")
-    if not key:
+    if provider in PROVIDERS and not key:
         raise FootageUnavailable(f"no {NAMES[provider]} API key — set footage.{provider}_key")
-    found = SEARCHES[provider]("ocean", key, False, 720)
-    return f"{NAMES[provider]} answered: {len(found)} clips for “ocean”."
+    found = searcher(provider)("ocean", key, False, 720)
+    what = "clips" if provider in PROVIDERS else "pictures"
+    return f"{NAMES[provider]} answered: {len(found)} {what} for “ocean”."
 
 
 # --- the cache --------------------------------------------------------------------------------
@@ -424,64 +466,96 @@ def plan_shots(
     seconds: float = SCENE_SECONDS,
     phrases: Sequence[str | None] = (),
 ) -> tuple[list[tuple[int, Clip, Path]], list[str]]:
-    """A clip for each scene's text, fetched through the cache: (scene index, clip, file);
-    and the notes for the item (a scene without a clip keeps the fallback background).
+    """A clip (or picture) for each scene's text, fetched through the cache: (scene index,
+    clip, file); and the notes for the item (a scene without one keeps the fallback
+    background). The providers are asked in order, scene by scene — a provider that cannot be
+    used (no key, over its limit, unreachable) is said once and left out for the rest.
     ``phrases``: a search phrase per scene proposed by a language model, tried first.
-    Raises `FootageUnavailable` when the provider cannot be used at all."""
-    provider = settings.provider
-    if not settings.api_key:
-        raise FootageUnavailable(
-            f"no {NAMES[provider]} API key — `settings set footage.{provider}_key -`"
-        )
-    limits = settings.cache_dir
-    spent = spent_until(limits, provider)
-    if spent is not None:
-        wait = max(spent - time.time(), 0)
-        raise FootageUnavailable(f"{NAMES[provider]} is over its request limit for {wait:.0f} s")
+    Raises `FootageUnavailable` when no provider gave anything."""
     assert settings.cache_dir is not None
-    cache = FootageCache(settings.cache_dir, settings.cache_mb * 1024 * 1024)
-    search = SEARCHES[provider]
-    results: dict[str, list[Clip]] = {}
-    used: set[str] = set()
-    shots: list[tuple[int, Clip, Path]] = []
     notes: list[str] = []
+    live = _usable_sources(settings, notes)
+    if not live:
+        raise FootageUnavailable(notes[0] if notes else "no footage provider is chosen")
+    cache = FootageCache(settings.cache_dir, settings.cache_mb * 1024 * 1024)
+    results: dict[tuple[str, str], list[Clip]] = {}
+    used: set[tuple[str, str]] = set()
+    shots: list[tuple[int, Clip, Path]] = []
     for index, text in enumerate(texts):
         phrase = phrases[index] if index < len(phrases) else None
-
-        def found(query: str) -> list[Clip]:
-            if query not in results:
-                results[query] = search(query, settings.api_key, portrait, need, limits)
-            return results[query]
-
         terms = search_terms(text, idea_words, words, phrase)
-        chosen = _choose(terms, found, used, seconds) or next(
-            (c for r in results.values() for c in r),
-            None,  # all used: repeat, not nothing
-        )
+        chosen = None
+        for provider, key in list(live):
+
+            def found(query: str, provider: str = provider, key: str = key) -> list[Clip]:
+                if (provider, query) not in results:
+                    search = searcher(provider)
+                    limits = settings.cache_dir
+                    results[(provider, query)] = search(query, key, portrait, need, limits)
+                return results[(provider, query)]
+
+            try:
+                chosen = _choose(terms, found, used, seconds)
+            except FootageUnavailable as exc:  # left out for the rest of this video
+                notes.append(str(exc))
+                live.remove((provider, key))
+                continue
+            if chosen is not None:
+                break
+        if chosen is None:  # every result used already: repeat rather than show nothing
+            chosen = next((c for r in results.values() for c in r), None)
         if chosen is None:
-            notes.append(f"no {NAMES[provider]} footage for “{text[:40]}”")
+            if live:  # (when none is left, each one's failure is the note)
+                names = " or ".join(NAMES[p] for p, _k in live)
+                notes.append(f"no {names} footage for “{text[:40]}”")
             continue
         try:
             path = cache.fetch(chosen)
         except FootageUnavailable as exc:
             notes.append(str(exc))
             continue
-        used.add(chosen.id)
+        used.add((chosen.provider, chosen.id))
         shots.append((index, chosen, path))
     if not shots:
+        if not live:  # every provider failed: each one's reason
+            raise FootageUnavailable("; ".join(dict.fromkeys(notes)))
+        names = " and ".join(NAMES[p] for p, _k in settings.sources())
         raise FootageUnavailable(
-            f"{NAMES[provider]} had nothing for this video" + (f" ({notes[0]})" if notes else "")
+            f"{names} had nothing for this video" + (f" ({notes[0]})" if notes else "")
         )
     return shots, notes
 
 
+def _usable_sources(settings: FootageSettings, notes: list[str]) -> list[tuple[str, str]]:
+    """The providers that can be asked now: a keyed one without its key, or one over its
+    request limit, is said in ``notes`` and left out."""
+    live = []
+    for provider, key in settings.sources():
+        if provider in PROVIDERS and not key:
+            notes.append(
+                f"no {NAMES[provider]} API key — add it in Settings › Footage and voices "
+                f"(or `settings set footage.{provider}_key -`)"
+            )
+            continue
+        spent = spent_until(settings.cache_dir, provider)
+        if spent is not None:
+            wait = max(spent - time.time(), 0)
+            notes.append(f"{NAMES[provider]} is over its request limit for {wait:.0f} s")
+            continue
+        live.append((provider, key))
+    return live
+
+
 def _choose(
-    terms: Sequence[str], found: Callable[[str], list[Clip]], used: set[str], seconds: float
+    terms: Sequence[str],
+    found: Callable[[str], list[Clip]],
+    used: set[tuple[str, str]],
+    seconds: float,
 ) -> Clip | None:
-    """The first clip not used yet, by the first search term that has one — preferring a
-    clip at least as long as a scene (short clips loop)."""
+    """The first clip not used yet in this video, by the first search term that has one —
+    preferring a clip at least as long as a scene (short clips loop)."""
     for query in terms:
-        fresh = [c for c in found(query) if c.id not in used]
+        fresh = [c for c in found(query) if (c.provider, c.id) not in used]
         if fresh:
             long_enough = [c for c in fresh if c.kind == "video" and c.duration >= seconds]
             return (long_enough or fresh)[0]
@@ -494,6 +568,7 @@ def credits(shots: Sequence[Shot]) -> list[str]:
 
 
 FOOTAGE_HELP = (
-    "backgrounds: pexels or pixabay (stock footage, with your API key), local (the assets "
+    "backgrounds: auto (pexels or pixabay with your API key, then pictures that need no key), "
+    "free (Openverse, Wikimedia Commons and NASA: no key), pexels, pixabay, local (the assets "
     "folder), none (the style's background); default: the footage.provider setting"
 )

@@ -410,7 +410,7 @@ def _search_phrases(
 ) -> tuple[list[str | None], list[str]]:
     """Search phrases from the language model when one is configured, and a note when it could
     not help (footage is then searched by the sentences' key words)."""
-    if settings.llm is None or not settings.footage.api_key:
+    if settings.llm is None or not settings.footage.online:
         return [], []
     try:
         return search_phrases(texts, settings.llm), []

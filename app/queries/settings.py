@@ -71,9 +71,17 @@ def cluster_status(services: Services) -> dict[str, Any] | None:
 
 def test_footage(services: Services, provider: str) -> str:
     """Search a stock footage provider once with the stored key (Settings, the wizard)."""
-    from app.pipeline.footage import check_key
+    from app.pipeline.footage import FREE, FootageUnavailable, check_key
 
-    return check_key(provider, services.settings.text(f"footage.{provider}_key"))
+    if provider != "free":
+        return check_key(provider, services.settings.text(f"footage.{provider}_key"))
+    said = []
+    for name in FREE:  # each key-free provider, once
+        try:
+            said.append(check_key(name, ""))
+        except FootageUnavailable as exc:
+            said.append(str(exc))
+    return " ".join(said)
 
 
 def test_cluster(services: Services, address: str) -> str:

@@ -36,6 +36,8 @@ from app.ui.wizard.parts import (
 
 FOOTAGE_CHOICES = (
     ("As in Settings", ""),
+    ("Stock footage if a key is set, else pictures that need no key", "auto"),
+    ("Pictures that need no key (Openverse, Wikimedia Commons, NASA)", "free"),
     ("Stock footage from Pexels (your API key)", "pexels"),
     ("Stock footage from Pixabay (your API key)", "pixabay"),
     ("Pictures and clips from the assets folder", "local"),
@@ -44,6 +46,8 @@ FOOTAGE_CHOICES = (
 
 
 FOOTAGE_NAMES = {
+    "auto": "stock footage or free pictures",
+    "free": "free pictures",
     "pexels": "Pexels footage",
     "pixabay": "Pixabay footage",
     "local": "assets folder",
@@ -133,15 +137,20 @@ class OutputPage(QWizardPage):
     def _footage_changed(self) -> None:
         provider = self.footage.currentData()
         self.test_key.setEnabled(
-            provider in ("pexels", "pixabay") and self.test_footage is not None
+            provider in ("pexels", "pixabay", "free") and self.test_footage is not None
         )
-        self.footage_note.setText(
-            "Each sentence gets a matching clip; without a key, a connection or results, the "
-            "assets folder and then the style's background stand in (the item says so). "
-            "Credits go into the description."
-            if provider in ("pexels", "pixabay")
-            else ""
-        )
+        notes = {
+            "pexels": "Each sentence gets a matching clip; without a key, a connection or "
+            "results, pictures that need no key, the assets folder and then the style's "
+            "background stand in (the item says so). Credits go into the description.",
+            "auto": "Stock footage when a Pexels or Pixabay key is set in Settings; otherwise "
+            "pictures that need no key — Openverse, Wikimedia Commons, NASA — matched to each "
+            "sentence, panned and zoomed. Credits go into the description.",
+            "free": "Pictures matched to each sentence from Openverse, Wikimedia Commons and "
+            "NASA — only those that may be used commercially — credited in the description.",
+        }
+        notes["pixabay"] = notes["pexels"]
+        self.footage_note.setText(notes.get(provider, ""))
 
     def _test_key(self) -> None:
         provider, test = self.footage.currentData(), self.test_footage
