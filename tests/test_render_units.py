@@ -275,3 +275,50 @@ def test_a_videos_file_name_keeps_the_titles_letters(title: str, stem: str) -> N
 
     assert output_stem(3, Idea(idea_title=title)) == f"003-{stem}"
     assert len(slug("東" * 200).encode()) <= 150  # room for suffixes in a 255-byte name
+
+
+def test_no_caption_is_one_lone_word_or_a_flash() -> None:
+    """Every sentence of the demo sheet, at every shape: a sentence's last word never gets a
+    caption of its own, and no caption is on screen for less than 0.4 s — with words timed
+    by length, and with the speech engine's own word times."""
+    import csv
+
+    from app.domain.output import Resolution
+    from app.pipeline.captions import MIN_CUE
+
+    style = pick_style("modern", None)
+    with (Path(__file__).parent.parent / "resources" / "demo" / "ideas.csv").open() as fh:
+        scripts = [row[6] for row in list(csv.reader(fh))[1:]]  # column G, the script
+    sentences = [s for script in scripts for s in split_sentences(script)]
+    for vertical in (False, True):
+        size = OutputConfig(resolution=Resolution.FULL_HD, vertical=vertical).size
+        layout = Layout.for_frame(size, style)
+        at, timings, words = 0.0, [], []
+        for sentence in sentences:
+            length = 0.06 * len(sentence)  # about 165 words a minute
+            timings.append((at, at + length))
+            offsets, cursor = [], 0
+            for word in sentence.split():
+                cursor = sentence.index(word, cursor)
+                offsets.append((cursor, len(word), at + length * cursor / len(sentence)))
+                cursor += len(word)
+            words.append(offsets)
+            at += length + 0.35
+        for said in (None, words):
+            cues = plan_cues(sentences, timings, style, layout, words=said)
+            lone = [c.text for c in cues if len(c.text.split()) == 1]
+            assert lone == [], (vertical, lone)
+            short = [(c.text, round(c.end - c.start, 3)) for c in cues if c.end - c.start < MIN_CUE]
+            assert short == [], (vertical, short)
+
+
+def test_a_picture_is_cropped_around_its_subject_not_its_centre() -> None:
+    from PIL import Image, ImageDraw
+
+    from app.pipeline.visuals import interest
+
+    picture = Image.new("RGB", (1600, 900), "skyblue")  # a plain sky …
+    ImageDraw.Draw(picture).ellipse((120, 300, 420, 600), fill="darkred", outline="black")
+    x, y = interest(picture)  # … with its subject on the left
+    assert x < 0.3 and 0.35 < y < 0.65
+    assert interest(Image.new("RGB", (800, 800), "grey")) == (0.5, 0.5)

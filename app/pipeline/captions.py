@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -19,6 +19,7 @@ from app.pipeline.styles import Color, Style
 from app.pipeline.word_times import Word, token_starts
 
 MAX_LINES = 2
+MIN_CUE = 0.4  # seconds: a caption shown for less is a flash nobody reads
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef]")
 
 
@@ -128,7 +129,39 @@ def wrap(text: str, font: Path, size: int, max_width: int) -> list[str]:
             lines.append([token])
         else:
             lines[-1] = candidate
-    return [_join(line) for line in lines if line]
+    lines = [line for line in lines if line]
+    if len(lines) > 1 and len(lines[-1]) == 1 and len(lines[-2]) > 2:
+        # No word left alone on the last line: its neighbour joins it if the line fits.
+        moved = [lines[-2][-1], *lines[-1]]
+        if text_width(_join(moved), font, size) <= max_width:
+            lines[-2], lines[-1] = lines[-2][:-1], moved
+    return [_join(line) for line in lines]
+
+
+def _chunks(lines: list[str]) -> list[tuple[str, ...]]:
+    """Lines in caption-sized groups — never a last group of one lone word: three lines are
+    shown one, then two."""
+    chunks = [tuple(lines[i : i + MAX_LINES]) for i in range(0, len(lines), MAX_LINES)]
+    if len(chunks) > 1 and len(chunks[-1]) == 1 and len(chunks[-1][0].split()) == 1:
+        head = chunks[-2]
+        chunks[-2:] = [head[:-1], (head[-1], chunks[-1][0])]
+    return [chunk for chunk in chunks if chunk]
+
+
+def _lengthened(cues: list[Cue]) -> list[Cue]:
+    """Each caption on screen at least `MIN_CUE`: a short one starts a little early, taking
+    the time from the one before it (which keeps at least as much)."""
+    out = list(cues)
+    for n in range(1, len(out)):
+        cue, before = out[n], out[n - 1]
+        short = MIN_CUE - (cue.end - cue.start)
+        if short <= 0 or abs(before.end - cue.start) > 1e-6 or before.lines == cue.lines:
+            continue  # (the same lines, another word highlighted: no new caption)
+        take = min(short, max(0.0, (before.end - before.start) - MIN_CUE))
+        if take > 0:
+            out[n - 1] = replace(before, end=before.end - take)
+            out[n] = replace(cue, start=cue.start - take)
+    return out
 
 
 def plan_cues(
@@ -152,7 +185,7 @@ def plan_cues(
     cues: list[Cue] = []
     for n, (sentence, (start, end)) in enumerate(zip(sentences, timings, strict=True)):
         lines = wrap(sentence, font, layout.font_size, layout.max_width)
-        chunks = [tuple(lines[i : i + MAX_LINES]) for i in range(0, len(lines), MAX_LINES)]
+        chunks = _chunks(lines)
         said = words[n] if words and n < len(words) else None
         times = _spoken_times(sentence, chunks, start, said) if said else None
         if times is not None:
@@ -168,7 +201,7 @@ def plan_cues(
             else:
                 cues.append(Cue(at + offset, until + offset, chunk))
             at = until
-    return cues
+    return _lengthened(cues)
 
 
 CAPTION_MODES = ("sentence", "karaoke", "pop")
