@@ -158,3 +158,36 @@ def test_the_default_tries_the_key_free_providers_after_any_key(
     assert footage_chain("auto", settings) == ()  # then the assets folder or the style
     assert footage_chain("free", settings) == FREE  # asked for by name: used anyway
     assert footage.FREE == ("openverse", "commons", "nasa")
+
+
+def test_footage_and_pictures_are_set_and_tested_in_the_settings_view(
+    qtbot: object, data_dir: Path, pictures: Pictures
+) -> None:
+    """The Settings view's *Footage and pictures*: the choice, the key-free providers, a key
+    (kept in the keyring, never shown again) and each provider's Test — no terminal needed."""
+    from app.paths import AppPaths
+    from app.services import Services
+    from app.ui.main_window import PAGES, MainWindow
+
+    workspace = Services(AppPaths.resolve(data_dir), front_end="gui")
+    window = MainWindow(lambda: workspace)
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    wait = qtbot.waitUntil  # type: ignore[attr-defined]
+    wait(lambda: window.workspace is not None, timeout=15_000)
+    window.nav.setCurrentRow(PAGES.index("Settings"))
+    page = window.settings_page
+    wait(page.footage_free.isChecked, timeout=10_000)  # the stored settings, shown
+    assert page.footage_provider.currentData() == "auto"
+    page.footage_keys["pexels"].setText("pexels-key-123")
+    page.footage_provider.setCurrentIndex(page.footage_provider.findData("free"))
+    page.save_button.click()
+    wait(lambda: page.message.text() == "Saved.", timeout=10_000)
+    assert workspace.settings.get("footage.provider") == "free"
+    assert workspace.settings.get("footage.pexels_key") == "pexels-key-123"
+    wait(lambda: "in the keyring" in page.footage_keys["pexels"].placeholderText(), timeout=10_000)
+    assert page.footage_keys["pexels"].text() == ""
+    page.test_footage.emit("free")
+    wait(lambda: "Openverse answered" in page.footage_status.text(), timeout=15_000)
+    assert "Wikimedia Commons answered" in page.footage_status.text()
+    window.close()
+    workspace.close()

@@ -318,7 +318,10 @@ def check_key(provider: str, key: str) -> str:
     if provider not in (*PROVIDERS, *FREE):
         raise FootageUnavailable(f"{provider!r} is not a stock footage provider")
     if provider in PROVIDERS and not key:
-        raise FootageUnavailable(f"no {NAMES[provider]} API key — set footage.{provider}_key")
+        raise FootageUnavailable(
+            f"no {NAMES[provider]} API key — add it in Settings › Footage and pictures "
+            f"(or `settings set footage.{provider}_key -`)"
+        )
     found = searcher(provider)("ocean", key, False, 720)
     what = "clips" if provider in PROVIDERS else "pictures"
     return f"{NAMES[provider]} answered: {len(found)} {what} for “ocean”."
@@ -533,7 +536,7 @@ def _usable_sources(settings: FootageSettings, notes: list[str]) -> list[tuple[s
     for provider, key in settings.sources():
         if provider in PROVIDERS and not key:
             notes.append(
-                f"no {NAMES[provider]} API key — add it in Settings › Footage and voices "
+                f"no {NAMES[provider]} API key — add it in Settings › Footage and pictures "
                 f"(or `settings set footage.{provider}_key -`)"
             )
             continue

@@ -39,9 +39,13 @@ def settings_snapshot(services: Services) -> dict[str, Any]:
         "storage.target",
         "storage.endpoint",
         "storage.region",
+        "footage.provider",
+        "footage.free",
+        "render.assets_dir",
     )
     values: dict[str, Any] = {key: services.settings.get(key) for key in keys}
-    for secret in ("llm.api_key", "storage.key_id", "storage.secret", "storage.gcs_key"):
+    secrets = ("llm.api_key", "storage.key_id", "storage.secret", "storage.gcs_key")
+    for secret in (*secrets, "footage.pexels_key", "footage.pixabay_key"):
         values[f"{secret}_set"] = bool(services.settings.text(secret))  # never the secret
     values["autostart"] = autostart.enabled()
     values["autostart_supported"] = autostart.supported()

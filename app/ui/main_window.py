@@ -189,6 +189,7 @@ class MainWindow(QMainWindow):
         self.settings_page.new_style.connect(self.job_handlers.new_style)
         self.settings_page.test_cluster.connect(self.settings_handlers.test_cluster)
         self.settings_page.test_storage.connect(self.settings_handlers.test_storage)
+        self.settings_page.test_footage.connect(self.settings_handlers.test_footage)
         self.jobs.reschedule_requested.connect(self.job_handlers.reschedule_item)
         self.jobs.approval_requested.connect(self.job_handlers.review_approvals)
         self.jobs.details.act.connect(self.job_handlers.on_detail_action)

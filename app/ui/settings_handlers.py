@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
 
 from app.changes import Done
 from app.domain.errors import UserError
@@ -161,9 +161,20 @@ class SettingsHandlers:
             lambda workspace: queries.settings.test_storage(workspace, address),
         )
 
+    def test_footage(self, provider: str) -> None:
+        """Search a provider once (with the saved key, if it needs one)."""
+        from app import queries
+
+        self._try_out(
+            self.page.footage_keys.get(provider) or self.page.footage_provider,
+            self.page.footage_status,
+            "Asking…",
+            lambda workspace: queries.settings.test_footage(workspace, provider),
+        )
+
     def _try_out(
         self,
-        button: QPushButton,
+        button: QWidget,
         label: QLabel,
         asking: str,
         call: Callable[[Services], str],

@@ -27,6 +27,14 @@ from app.ui.widgets import PathField
 from app.ui.widgets import heading as title
 
 THEMES = ("System", "Light", "Dark")
+FOOTAGE_LABELS = (
+    ("Stock footage if a key is set, else pictures that need no key", "auto"),
+    ("Only pictures that need no key", "free"),
+    ("Stock footage from Pexels", "pexels"),
+    ("Stock footage from Pixabay", "pixabay"),
+    ("Your media folder", "local"),
+    ("The style's background only", "none"),
+)
 
 
 class SettingsPage(QWidget):
@@ -43,6 +51,7 @@ class SettingsPage(QWidget):
     new_style = Signal()
     test_cluster = Signal(str)  # the address typed
     test_storage = Signal(str)  # the storage address typed ("" : the saved one)
+    test_footage = Signal(str)  # pexels | pixabay | free
 
     def __init__(self) -> None:
         super().__init__()
@@ -165,6 +174,7 @@ class SettingsPage(QWidget):
         self.new_style_button.clicked.connect(self.new_style.emit)
         form.addRow("Styles", self.new_style_button)
         layout.addWidget(render)
+        layout.addWidget(self._pictures_group())
         layout.addWidget(self._storage_group())
 
         writer = QGroupBox("Script writer (for rows without a script)")
@@ -194,6 +204,51 @@ class SettingsPage(QWidget):
         layout.addStretch()
         self.message = QLabel("")
         layout.addWidget(self.message)
+
+    def _pictures_group(self) -> QGroupBox:
+        """Where the pictures behind the narration come from: the choice, the key-free
+        providers, the stock footage keys (each with Test), the user's own media folder."""
+        pictures = QGroupBox("Footage and pictures")
+        form = QFormLayout(pictures)
+        self.footage_provider = QComboBox()
+        self.footage_provider.setAccessibleName("Pictures behind the narration")
+        for label, value in FOOTAGE_LABELS:
+            self.footage_provider.addItem(label, value)
+        form.addRow("Backgrounds", self.footage_provider)
+        self.footage_free = QCheckBox(
+            "Pictures that need no key — Openverse, Wikimedia Commons, NASA (credited)"
+        )
+        self.footage_free.setToolTip(
+            "Used when stock footage has nothing for a scene, or when no key is set"
+        )
+        free_test = QPushButton("Test")
+        free_test.setAccessibleName("Test the pictures that need no key")
+        free_test.clicked.connect(lambda: self.test_footage.emit("free"))
+        row = QHBoxLayout()
+        row.addWidget(self.footage_free, 1)
+        row.addWidget(free_test)
+        form.addRow("", row)
+        self.footage_keys: dict[str, QLineEdit] = {}
+        for provider, name in (("pexels", "Pexels"), ("pixabay", "Pixabay")):
+            field = self._secret_field(f"{name} API key")
+            test = QPushButton("Test")
+            test.setAccessibleName(f"Test the {name} key")
+            test.setToolTip(f"Search {name} once with the saved key")
+            test.clicked.connect(lambda _c=False, p=provider: self.test_footage.emit(p))
+            key_row = QHBoxLayout()
+            key_row.addWidget(field, 1)
+            key_row.addWidget(test)
+            form.addRow(f"{name} key", key_row)
+            self.footage_keys[provider] = field
+        self.footage_status = QLabel("")
+        self.footage_status.setWordWrap(True)
+        self.footage_status.setAccessibleName("Footage test result")
+        form.addRow("", self.footage_status)
+        self.assets_dir = QLineEdit()
+        self.assets_dir.setAccessibleName("Your own media folder")
+        self.assets_dir.setPlaceholderText("(none) — a folder of your images and clips")
+        form.addRow("Media folder", self.assets_dir)
+        return pictures
 
     def _storage_group(self) -> QGroupBox:
         storage = QGroupBox("Storage (finished videos also go to a bucket)")
@@ -271,6 +326,8 @@ class SettingsPage(QWidget):
             ("storage.key_id", self.storage_key_id),
             ("storage.secret", self.storage_secret),
             ("storage.gcs_key", self.storage_gcs_key),
+            ("footage.pexels_key", self.footage_keys["pexels"]),
+            ("footage.pixabay_key", self.footage_keys["pixabay"]),
         )
 
     def _api_group(self) -> QGroupBox:
@@ -331,6 +388,10 @@ class SettingsPage(QWidget):
         self.storage_target.setText(str(values.get("storage.target") or ""))
         self.storage_endpoint.setText(str(values.get("storage.endpoint") or ""))
         self.storage_region.setText(str(values.get("storage.region") or ""))
+        chosen = self.footage_provider.findData(str(values.get("footage.provider") or "auto"))
+        self.footage_provider.setCurrentIndex(max(chosen, 0))
+        self.footage_free.setChecked(bool(values.get("footage.free", True)))
+        self.assets_dir.setText(str(values.get("render.assets_dir") or ""))
         for key, field in self._secret_fields():
             self._show_secret(field, values.get(f"{key}_set"))
 
@@ -380,6 +441,9 @@ class SettingsPage(QWidget):
                 "storage.target": self.storage_target.text().strip(),
                 "storage.endpoint": self.storage_endpoint.text().strip(),
                 "storage.region": self.storage_region.text().strip(),
+                "footage.provider": self.footage_provider.currentData(),
+                "footage.free": self.footage_free.isChecked(),
+                "render.assets_dir": self.assets_dir.text().strip(),
                 **{
                     key: field.text().strip()
                     for key, field in self._secret_fields()
