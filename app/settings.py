@@ -62,8 +62,10 @@ OPTIONS: tuple[Option, ...] = (
         "speech.engine",
         Kind.CHOICE,
         "auto",
-        "Speech engine (auto: Piper when installed, else the system voice)",
-        ("auto", "piper", "espeak", "pyttsx3"),
+        "Speech engine (auto: a Piper voice when installed, else hibari — the neural English "
+        "voice that ships with Cadence — for female and neutral English rows, else the system "
+        "voice)",
+        ("auto", "hibari", "piper", "espeak", "pyttsx3"),
     ),
     Option(
         "speech.piper_model",

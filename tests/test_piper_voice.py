@@ -134,10 +134,10 @@ def test_a_broken_voice_file_does_not_stop_the_render(
     monkeypatch.setattr(speech, "Piper", broken)
     settings = SpeechSettings(voices_dir=tmp_path)
     engine, warnings = speech.choose_engine(settings, Voice.FEMALE, "en")
-    assert engine.name == "espeak-ng"
+    assert engine.name == "hibari"  # English, female: the voice that ships with Cadence
     assert warnings == [
         "the Piper voice en_US-amy-medium.onnx cannot be loaded (bad model) — remove it; "
-        "the system voice was used"
+        "the hibari voice was used"
     ]
     with pytest.raises(speech.RenderError, match="cannot be loaded"):  # Piper asked for by name
         speech.choose_engine(SpeechSettings(engine="piper", voices_dir=tmp_path), Voice.FEMALE)

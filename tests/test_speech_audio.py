@@ -123,10 +123,10 @@ def test_piper_is_used_when_installed(tmp_path: Path) -> None:
         assert [sentence[s : s + n] for s, n, _t in words] == sentence.split()
         times = [t for _s, _n, t in words]
         assert times == sorted(times) and start <= times[0] < start + 0.3 and times[-1] < end
-    # No female Piper voice is installed: the system voice is used, and the user is told.
+    # No female Piper voice is installed: hibari speaks, and the user is told.
     fallback, said = speech.choose_engine(SpeechSettings(), Voice.FEMALE)
-    assert fallback.name == "espeak-ng" and said == [
-        "no female Piper voice for language “en” is installed; the system voice was used"
+    assert fallback.name == "hibari" and said == [
+        "no female Piper voice for language “en” is installed; the hibari voice was used"
     ]
 
 

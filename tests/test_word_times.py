@@ -157,10 +157,11 @@ def test_a_style_sets_the_voices_speed_and_pitch(tmp_path: Path) -> None:
         with pytest.raises(UserError, match=says):
             load_template(template)
 
-    normal = narrate([SENTENCE], Voice.FEMALE, SpeechSettings(), tmp_path / "a")
+    normal = narrate([SENTENCE], Voice.FEMALE, SpeechSettings(engine="espeak"), tmp_path / "a")
     brisk = narrate(
-        [SENTENCE], Voice.FEMALE, SpeechSettings(rate_wpm=220, pitch=70), tmp_path / "b"
-    )
+        [SENTENCE], Voice.FEMALE, SpeechSettings(engine="espeak", rate_wpm=220, pitch=70),
+        tmp_path / "b",
+    )  # fmt: skip
     assert brisk.duration < normal.duration * 0.85  # faster
     assert len(brisk.words[0]) == 11 and brisk.words[0][-1][2] < normal.words[0][-1][2]
 
