@@ -107,7 +107,8 @@ def test_the_voices_command_lists_them_and_says_where_to_add_more(
     assert cli_voices.cmd_voices(argparse.Namespace(), paths) == 0
     shown = capsys.readouterr().out
     assert "not installed — .venv/bin/pip install -e '.[piper]'" in shown
-    assert "Every row is spoken by espeak-ng." in shown
+    assert "Female and neutral English rows are spoken by hibari; the rest by espeak-ng." in shown
+    assert "hibari (neural, English, female — ships with Cadence): installed" in shown
 
     monkeypatch.setattr(cli_voices, "installed", lambda: True)
     paths.voices_dir.mkdir()
@@ -116,7 +117,10 @@ def test_the_voices_command_lists_them_and_says_where_to_add_more(
     assert cli_voices.cmd_voices(argparse.Namespace(), paths) == 0
     shown = capsys.readouterr().out
     assert "en_US-amy-medium" in shown and " en   female " in shown
-    assert "Rows no Piper voice fits (language, or gender) are spoken by espeak-ng." in shown
+    assert (
+        "Rows no Piper voice fits (language, or gender) are spoken by espeak-ng, female and "
+        "neutral English rows by hibari." in shown
+    )
     assert f"NAME.onnx with its NAME.onnx.json in {paths.voices_dir}" in shown
 
 
