@@ -166,10 +166,11 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "render.captions",
         Kind.CHOICE,
-        "sentence",
-        "Captions: sentence (a sentence at a time), karaoke (each word lit as it is said), pop "
-        "(one or two words at a time, large, centred — the short-form look)",
-        ("sentence", "karaoke", "pop"),
+        "auto",
+        "Captions: auto (pop for vertical videos, sentence for landscape ones), sentence (a "
+        "sentence at a time), karaoke (each word lit as it is said), pop (one or two words at a "
+        "time, large, centred — the short-form look)",
+        ("auto", "sentence", "karaoke", "pop"),
     ),
     Option("render.outro_text", Kind.TEXT, "Thanks for watching", "Text of the closing card"),
     Option("render.hardware_encoding", Kind.BOOL, True, "Use a GPU encoder when one works"),

@@ -322,3 +322,13 @@ def test_a_picture_is_cropped_around_its_subject_not_its_centre() -> None:
     x, y = interest(picture)  # … with its subject on the left
     assert x < 0.3 and 0.35 < y < 0.65
     assert interest(Image.new("RGB", (800, 800), "grey")) == (0.5, 0.5)
+
+
+def test_phones_get_large_word_by_word_captions_by_default() -> None:
+    from app.pipeline.captions import caption_mode
+    from app.settings import option
+
+    assert option("render.captions").default == "auto"
+    assert caption_mode("auto", vertical=True) == "pop"  # a phone's frame: big, a word or two
+    assert caption_mode("auto", vertical=False) == "sentence"
+    assert caption_mode("karaoke", vertical=True) == "karaoke"  # chosen: kept

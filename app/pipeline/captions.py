@@ -204,7 +204,17 @@ def plan_cues(
     return _lengthened(cues)
 
 
-CAPTION_MODES = ("sentence", "karaoke", "pop")
+CAPTION_MODES = ("auto", "sentence", "karaoke", "pop")
+
+
+def caption_mode(mode: str, vertical: bool) -> str:
+    """``auto``: large word-by-word captions for a phone's vertical frame, sentences for a
+    landscape one; any other mode as chosen."""
+    if mode == "auto":
+        return "pop" if vertical else "sentence"
+    return mode
+
+
 POP_CHARS = 14  # two words share a pop caption when together they are this short
 
 

@@ -212,7 +212,7 @@ def _plan_captions(work: Work) -> None:
         offset=work.intro,
         word_highlight=work.settings.visuals.word_highlight,
         words=work.speech.get("words"),
-        mode=work.settings.visuals.captions,
+        mode=captions_stage.caption_mode(work.settings.visuals.captions, work.config.vertical),
     )
 
 
