@@ -52,7 +52,7 @@ def test_values_are_typed_checked_and_kept(workspace: Services, data_dir: Path) 
     assert settings.set("render.word_highlight", "yes") is True
     for key, text, says in [
         ("speech.rate", "fast", "whole number"), ("speech.rate", "1000", "from 80 to 400"),
-        ("speech.engine", "festival", "one of auto, piper, espeak, pyttsx3"),
+        ("speech.engine", "festival", "one of auto, hibari, piper, espeak, pyttsx3"),
         ("llm.endpoint", "ftp://x", "http:// or https://"),
         ("render.assets_dir", str(data_dir / "missing"), "does not exist"),
         ("no.such", "1", "there is no setting"),
