@@ -33,7 +33,9 @@ def align(words: np.ndarray, sentence: np.ndarray) -> np.ndarray:
     """For each frame of ``words`` (the words' frames one after another), the sentence frame
     it aligns to — dynamic time warping with Euclidean cost, each row computed at once: a
     row's running minimum along the sentence is a cumulative sum plus a running minimum."""
-    cost = np.linalg.norm(words[:, None, :] - sentence[None, :, :], axis=2)
+    # Euclidean distances from |a|² + |b|² − 2a·b: (n, m) floats, never (n, m, bands).
+    squares = (words**2).sum(axis=1)[:, None] + (sentence**2).sum(axis=1)[None, :]
+    cost = np.sqrt(np.maximum(squares - 2.0 * words @ sentence.T, 0.0))
     n, m = cost.shape
     total = np.full((n + 1, m + 1), np.inf)
     total[0, 0] = 0.0

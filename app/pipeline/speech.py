@@ -6,6 +6,7 @@ repeated saves); Windows and macOS use the OS voice through pyttsx3.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -230,17 +231,20 @@ class Hibari:
             raise
         writer.close()
 
+    @lru_cache(maxsize=512)  # noqa: B019 - one engine per process; "the" is said once
+    def word(self, word: str, rate_wpm: int) -> np.ndarray:
+        """A word said alone, its silence trimmed (what alignment looks for)."""
+        said = self.say(word, rate_wpm)
+        first, last = _loud_bounds(said, HIBARI_RATE)
+        return said[first:last] if last > first else said
+
     def words(self, sentence: str, audio: Path, rate_wpm: int) -> tuple[list[Word], float]:
         """The sentence's words and when each starts in ``audio`` (forced alignment)."""
         from app.pipeline.alignment import word_onsets
 
         samples, rate = read_wav(audio)
         spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", sentence)]
-        alone = []
-        for start, end in spans:
-            said = self.say(sentence[start:end], rate_wpm)
-            first, last = _loud_bounds(said, rate)
-            alone.append(said[first:last] if last > first else said)
+        alone = [self.word(sentence[start:end], rate_wpm) for start, end in spans]
         onsets = word_onsets(samples, alone, rate)
         found = [Word(s, e - s, at) for (s, e), at in zip(spans, onsets, strict=True)]
         return found, samples.size / rate
@@ -253,6 +257,11 @@ def release_hibari() -> None:
     with Hibari.lock:
         _hibari_model.cache_clear()
     gc.collect()
+    if sys.platform.startswith("linux"):  # the freed heap back to the system, before encoding
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def hibari_installed() -> bool:
