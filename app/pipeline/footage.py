@@ -312,16 +312,20 @@ def searcher(provider: str) -> Callable[..., list[Clip]]:
     return SEARCHES[provider]
 
 
+def missing_key(provider: str) -> str:
+    return (
+        f"no {NAMES[provider]} API key — add it in Settings › Footage and pictures "
+        f"(or `settings set footage.{provider}_key -`)"
+    )
+
+
 def check_key(provider: str, key: str) -> str:
     """Ask the provider one small question with ``key``: a sentence saying it works, or a
     `FootageUnavailable` saying why not (the wizard's and the CLI's *Test*)."""
     if provider not in (*PROVIDERS, *FREE):
         raise FootageUnavailable(f"{provider!r} is not a stock footage provider")
     if provider in PROVIDERS and not key:
-        raise FootageUnavailable(
-            f"no {NAMES[provider]} API key — add it in Settings › Footage and pictures "
-            f"(or `settings set footage.{provider}_key -`)"
-        )
+        raise FootageUnavailable(missing_key(provider))
     found = searcher(provider)("ocean", key, False, 720)
     what = "clips" if provider in PROVIDERS else "pictures"
     return f"{NAMES[provider]} answered: {len(found)} {what} for “ocean”."
@@ -535,10 +539,7 @@ def _usable_sources(settings: FootageSettings, notes: list[str]) -> list[tuple[s
     live = []
     for provider, key in settings.sources():
         if provider in PROVIDERS and not key:
-            notes.append(
-                f"no {NAMES[provider]} API key — add it in Settings › Footage and pictures "
-                f"(or `settings set footage.{provider}_key -`)"
-            )
+            notes.append(missing_key(provider))
             continue
         spent = spent_until(settings.cache_dir, provider)
         if spent is not None:

@@ -211,10 +211,11 @@ class Hibari:
     def voice_name(self, voice: Voice, text: str) -> str:
         return "heart"
 
-    def say(self, text: str, rate_wpm: int) -> np.ndarray:
+    @staticmethod
+    def say(text: str, rate_wpm: int) -> np.ndarray:
         speed = min(max(rate_wpm / HIBARI_WPM, 0.5), 2.0)
         try:
-            with self.lock:
+            with Hibari.lock:
                 audio = _hibari_model()(text, speed=speed, seed=0)
         except Exception as exc:  # a sentence it cannot read: said, not a crash
             raise RenderError(f"the hibari voice failed on “{text[:40]}” ({exc})") from exc
@@ -231,23 +232,24 @@ class Hibari:
             raise
         writer.close()
 
-    @lru_cache(maxsize=512)  # noqa: B019 - one engine per process; "the" is said once
-    def word(self, word: str, rate_wpm: int) -> np.ndarray:
-        """A word said alone, its silence trimmed (what alignment looks for)."""
-        said = self.say(word, rate_wpm)
-        first, last = _loud_bounds(said, HIBARI_RATE)
-        return said[first:last] if last > first else said
-
     def words(self, sentence: str, audio: Path, rate_wpm: int) -> tuple[list[Word], float]:
         """The sentence's words and when each starts in ``audio`` (forced alignment)."""
         from app.pipeline.alignment import word_onsets
 
         samples, rate = read_wav(audio)
         spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", sentence)]
-        alone = [self.word(sentence[start:end], rate_wpm) for start, end in spans]
+        alone = [_word_alone(sentence[start:end], rate_wpm) for start, end in spans]
         onsets = word_onsets(samples, alone, rate)
         found = [Word(s, e - s, at) for (s, e), at in zip(spans, onsets, strict=True)]
         return found, samples.size / rate
+
+
+@lru_cache(maxsize=512)  # each word said once per process ("the", "a" …)
+def _word_alone(word: str, rate_wpm: int) -> np.ndarray:
+    """A word said alone, its silence trimmed (what alignment looks for)."""
+    said = Hibari.say(word, rate_wpm)
+    first, last = _loud_bounds(said, HIBARI_RATE)
+    return said[first:last] if last > first else said
 
 
 def release_hibari() -> None:
