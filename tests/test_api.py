@@ -375,3 +375,19 @@ def test_docs_work_offline(make_client: Callable[..., TestClient]) -> None:
     assert bundle.status_code == 200 and len(bundle.content) > 500_000
     assert b"isOAS31" in bundle.content  # a Swagger UI that reads OpenAPI 3.1
     assert client.get("/docs/assets/..%2F..%2Fapp%2F__init__.py").status_code == 404
+
+
+def test_the_api_offers_every_footage_choice_the_window_and_cli_do(client: TestClient) -> None:
+    from typing import get_args
+
+    from app.api.models import Output
+    from app.pipeline.footage import CHOICES
+
+    annotation = Output.model_fields["footage"].annotation
+    assert set(get_args(get_args(annotation)[0])) == set(CHOICES)
+    made = client.post(
+        "/api/v1/jobs", json={"source": str(DEMO_SHEET), "output": {"footage": "free"}}
+    )
+    assert made.status_code == 201, made.text
+    job = client.get(f"/api/v1/jobs/{made.json()['id']}").json()
+    assert job["output"]["footage"] == "free"

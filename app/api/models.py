@@ -53,8 +53,10 @@ class Output(Strict):
     resolution: str | None = Field(None, max_length=20, examples=["1080p"])
     vertical: bool = False
     optimize: str | None = Field(None, max_length=20)
-    footage: Literal["none", "local", "pexels", "pixabay"] | None = Field(
-        None, description="backgrounds: stock footage, the assets folder, or the style's only"
+    footage: Literal["auto", "free", "pexels", "pixabay", "local", "none"] | None = Field(
+        None,
+        description="backgrounds: auto (stock footage with a key, then pictures that need "
+        "none), free (only those), stock footage, the assets folder, or the style's only",
     )
     folder: str | None = Field(None, max_length=1000, description="where its videos go")
     storage: str | None = Field(
