@@ -191,3 +191,13 @@ def test_footage_and_pictures_are_set_and_tested_in_the_settings_view(
     assert "Wikimedia Commons answered" in page.footage_status.text()
     window.close()
     workspace.close()
+
+
+def test_testing_the_key_free_providers_offline_fails_in_one_line(run_cli: object) -> None:
+    """No network (the suite points them at a closed port): `footage test free` fails with
+    each provider's reason on one line, not a success that found nothing."""
+    tested = run_cli("footage", "test", "free")  # type: ignore[operator]
+    assert tested.returncode == 2
+    [line] = tested.stderr.strip().splitlines()
+    assert line.startswith("cadence: Openverse cannot be reached")
+    assert "; Wikimedia Commons cannot be reached" in line and "; NASA cannot be reached" in line

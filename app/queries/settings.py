@@ -79,12 +79,15 @@ def test_footage(services: Services, provider: str) -> str:
 
     if provider != "free":
         return check_key(provider, services.settings.text(f"footage.{provider}_key"))
-    said = []
+    said, answered = [], False
     for name in FREE:  # each key-free provider, once
         try:
             said.append(check_key(name, ""))
+            answered = True
         except FootageUnavailable as exc:
             said.append(str(exc))
+    if not answered:  # none of them: a failed test, with each one's reason
+        raise FootageUnavailable("; ".join(said))
     return " ".join(said)
 
 
