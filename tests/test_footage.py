@@ -201,8 +201,11 @@ def test_offline_the_render_falls_back_and_says_so(
     metadata = json.loads(result.metadata.read_text())
     assert result.video.exists() and "Footage:" not in metadata["description"]
     [note] = metadata["notes"]
-    assert note.startswith("no stock footage: Pexels cannot be reached")
-    assert note.endswith("used the style's background")
+    assert note.startswith("no pictures: Pexels cannot be reached")
+    assert note.endswith("every scene shows the style's colours in motion")
+    # Not a still gradient: the picture behind the captions moves (caption-free top band).
+    early, late = (decoded_frame(result.video, t, (1280, 720))[:60] for t in (2.5, 6.5))
+    assert np.abs(early.astype(int) - late.astype(int)).mean() > 1.0
 
 
 def test_the_wizard_offers_footage_and_tests_the_key(qtbot: Any, stock: Stock) -> None:

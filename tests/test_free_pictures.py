@@ -9,7 +9,9 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from app.domain.idea import Idea
 from app.domain.output import Optimize, OutputConfig, Resolution
@@ -18,6 +20,7 @@ from app.pipeline.footage import FootageSettings, FootageUnavailable, plan_shots
 from app.pipeline.render import RenderSettings, render_item
 from app.pipeline.visuals import keywords
 from tests.fake_pictures import Pictures, serve
+from tests.test_render_output import decoded_frame
 
 FREE = (("openverse", ""), ("commons", ""), ("nasa", ""))
 
@@ -145,6 +148,14 @@ def test_a_video_made_without_any_key_has_pictures_and_credits_them(
     )
     assert "notes" not in metadata
     assert pictures.fetched()  # the pictures were downloaded, once each
+    # The hook: the title over the first picture (the fake's are one flat colour each), not
+    # over the style's dark gradient; and the thumbnail is made from that picture too.
+    first = decoded_frame(result.video, 0.5, (1280, 720))[20:80, 20:200].reshape(-1, 3)
+    assert np.ptp(first.astype(int), axis=0).max() < 12 and first.mean() > 80
+    with Image.open(result.thumbnail) as thumbnail:
+        corner = np.asarray(thumbnail.convert("RGB"))[10:60, 10:200].reshape(-1, 3)
+    assert np.ptp(corner.astype(int), axis=0).max() < 12  # the picture, darkened
+    assert np.abs(corner.mean(axis=0) - first.mean(axis=0) * 0.6).max() < 25
 
 
 def test_the_default_tries_the_key_free_providers_after_any_key(

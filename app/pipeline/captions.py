@@ -15,6 +15,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from app.pipeline import fonts
+from app.pipeline.legibility import box_opacity, safe_box
 from app.pipeline.styles import Color, Style
 from app.pipeline.word_times import Word, token_starts
 
@@ -37,21 +38,29 @@ class Layout:
         width, height = size
         vertical = height > width
         font_size = round(width * 0.062) if vertical else round(height * 0.055)
-        return cls(size, font_size, round(width * 0.84), style.caption_position)
+        left, _top, right, _bottom = safe_box(size)
+        max_width = min(round(width * 0.84), right - left - round(font_size * 1.2))
+        return cls(size, font_size, max_width, style.caption_position)
 
     def anchor(self, block: tuple[int, int]) -> tuple[int, int]:
-        """Top-left corner for a caption block of (width, height)."""
+        """Top-left corner for a caption block of (width, height): inside the part of the
+        frame no platform covers with its buttons (`legibility.safe_box`)."""
         width, height = self.size
-        x = (width - block[0]) // 2
+        left, top, right, bottom = safe_box(self.size)
+        x = left + (right - left - block[0]) // 2
         vertical = height > width
         if self.position == "top":
-            y = round(height * 0.08)
+            y = max(round(height * 0.08), top)
         elif self.position == "center":
-            y = (height - block[1]) // 2
-        else:  # bottom; Shorts and Reels cover the bottom fifth with their own buttons
-            bottom = height * (0.72 if vertical else 0.91)
-            y = round(bottom - block[1])
-        return x, y
+            y = top + (bottom - top - block[1]) // 2
+        else:  # bottom; Shorts and Reels cover the bottom quarter with their own captions
+            y = round(min(height * (0.72 if vertical else 0.91), bottom) - block[1])
+        return max(x, 0), max(y, 0)
+
+    def middle(self, block: tuple[int, int]) -> tuple[int, int]:
+        """Top-left corner for a block centred in the safe part of the frame."""
+        left, top, right, bottom = safe_box(self.size)
+        return left + (right - left - block[0]) // 2, top + (bottom - top - block[1]) // 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,10 +374,22 @@ def draw_line(
         x += face.getlength(drawable, direction=way)
 
 
+def _pop_size(cue: Cue, font: Path, layout: Layout) -> int:
+    """A pop caption's size: nearly twice the sentence size, smaller for a long word so that
+    it stays inside the safe part of the frame."""
+    left, _top, right, _bottom = safe_box(layout.size)
+    size = round(layout.font_size * 1.9)
+    widest = max(text_width(line, font, size) for line in cue.lines)
+    room = (right - left) / (1 + 1.2 * size / max(widest, 1))  # the text and its padding
+    if widest > room:
+        size = max(int(size * room / widest), layout.font_size // 2)
+    return size
+
+
 def render_cue(cue: Cue, style: Style, layout: Layout) -> tuple[Image.Image, tuple[int, int]]:
     """The caption as an RGBA sprite and where its top-left corner goes in the frame."""
     font = fonts.resolve(style.font)
-    size = round(layout.font_size * 1.9) if cue.pop else layout.font_size
+    size = _pop_size(cue, font, layout) if cue.pop else layout.font_size
     line_height = round(size * 1.3)
     pad_x, pad_y = round(size * 0.6), round(size * 0.3)
     widths = [text_width(line, font, size) for line in cue.lines]
@@ -377,14 +398,15 @@ def render_cue(cue: Cue, style: Style, layout: Layout) -> tuple[Image.Image, tup
     draw = ImageDraw.Draw(sprite)
     stroke = 0
     if style.caption_box is not None and not cue.pop:
-        alpha = round(255 * style.caption_box_opacity)
+        # Never so faint that white text over a white picture drops under 4.5:1.
+        alpha = round(255 * box_opacity(style.text, style.caption_box, style.caption_box_opacity))
         draw.rounded_rectangle(
             (0, 0, block[0] - 1, block[1] - 1),
             radius=round(size * 0.35),
             fill=(*style.caption_box, alpha),
         )
-    else:
-        stroke = max(2, size // 14)
+    else:  # an outline wide enough to hold 4.5:1 against any picture
+        stroke = max(3, round(size / 10))
     outline = (0, 0, 0) if sum(style.text) > 380 else (255, 255, 255)
     word_index = 0
     for row, (line, width) in enumerate(zip(cue.lines, widths, strict=True)):
@@ -406,5 +428,5 @@ def render_cue(cue: Cue, style: Style, layout: Layout) -> tuple[Image.Image, tup
             x += text_width(token + " ", font, size)
         word_index += len(tokens)
     if cue.pop:  # the middle of the frame, whatever the style's caption position
-        return sprite, ((layout.size[0] - block[0]) // 2, (layout.size[1] - block[1]) // 2)
+        return sprite, layout.middle(block)
     return sprite, layout.anchor(block)

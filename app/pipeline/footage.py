@@ -20,6 +20,7 @@ import http.client
 import json
 import logging
 import os
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -53,7 +54,9 @@ NAMES = {
     "openverse": "Openverse",
     "commons": "Wikimedia Commons",
     "nasa": "NASA",
+    "folder": "your media folder",
 }
+MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".mp4", ".mov", ".webm", ".mkv", ".m4v"}
 SCENE_SECONDS = 4.0  # shorter sentences share a scene (and a clip)
 TIMEOUT = 20.0
 CHUNK = 256 * 1024
@@ -293,9 +296,33 @@ def search_pixabay(
     return clips
 
 
+def search_folder(
+    query: str, folder: str, portrait: bool, need: int, limits: Path | None = None
+) -> list[Clip]:
+    """The user's own pictures and clips whose folder and file names share words with
+    ``query``, most shared words first (``folder`` stands where a provider's key would)."""
+    root = Path(folder)
+    wanted = set(query.lower().split())
+    scored = []
+    for path in sorted(root.rglob("*")) if root.is_dir() else ():
+        if path.suffix.lower() not in MEDIA_SUFFIXES or not path.is_file():
+            continue
+        name = " ".join(path.relative_to(root).with_suffix("").parts).lower()
+        tags = set(re.findall(r"[^\W\d_]{3,}", name))
+        if shared := len(tags & wanted):
+            scored.append((-shared, str(path), path))
+    return [
+        Clip("folder", str(path.relative_to(root)),
+             "video" if path.suffix.lower() in {".mp4", ".mov", ".webm", ".mkv", ".m4v"}
+             else "photo", str(path), "", "", "", 0, 0, duration=SCENE_SECONDS)
+        for _s, _n, path in sorted(scored)
+    ]  # fmt: skip
+
+
 SEARCHES: dict[str, Callable[..., list[Clip]]] = {
     "pexels": search_pexels,
     "pixabay": search_pixabay,
+    "folder": search_folder,
 }
 
 
@@ -348,6 +375,10 @@ class FootageCache:
         return self.folder / f"{clip.provider}-{digest}{clip.suffix}"
 
     def fetch(self, clip: Clip) -> Path:
+        if clip.provider == "folder":  # the user's own file, used where it is
+            if not Path(clip.url).is_file():
+                raise FootageUnavailable(f"{clip.id} is no longer in your media folder")
+            return Path(clip.url)
         target = self.path_for(clip)
         self.folder.mkdir(parents=True, exist_ok=True)
         with FileLock(str(target) + ".lock", timeout=600):
@@ -472,16 +503,20 @@ def plan_shots(
     words: Callable[[str], set[str]],
     seconds: float = SCENE_SECONDS,
     phrases: Sequence[str | None] = (),
+    folder: Path | None = None,
 ) -> tuple[list[tuple[int, Clip, Path]], list[str]]:
     """A clip (or picture) for each scene's text, fetched through the cache: (scene index,
     clip, file); and the notes for the item (a scene without one keeps the fallback
     background). The providers are asked in order, scene by scene — a provider that cannot be
     used (no key, over its limit, unreachable) is said once and left out for the rest.
-    ``phrases``: a search phrase per scene proposed by a language model, tried first.
+    ``phrases``: a search phrase per scene proposed by a language model, tried first;
+    ``folder``: the user's media folder, asked before every provider.
     Raises `FootageUnavailable` when no provider gave anything."""
     assert settings.cache_dir is not None
     notes: list[str] = []
     live = _usable_sources(settings, notes)
+    if folder is not None and folder.is_dir():
+        live.insert(0, ("folder", str(folder)))
     if not live:
         raise FootageUnavailable(notes[0] if notes else "no footage provider is chosen")
     cache = FootageCache(settings.cache_dir, settings.cache_mb * 1024 * 1024)
@@ -514,7 +549,10 @@ def plan_shots(
         if chosen is None:
             if live:  # (when none is left, each one's failure is the note)
                 names = " or ".join(NAMES[p] for p, _k in live)
-                notes.append(f"no {names} footage for “{text[:40]}”")
+                notes.append(
+                    f"scene {index + 1} (“{text[:40]}”) shows the style's colours: "
+                    f"nothing found on {names}"
+                )
             continue
         try:
             path = cache.fetch(chosen)
@@ -526,7 +564,7 @@ def plan_shots(
     if not shots:
         if not live:  # every provider failed: each one's reason
             raise FootageUnavailable("; ".join(dict.fromkeys(notes)))
-        names = " and ".join(NAMES[p] for p, _k in settings.sources())
+        names = " and ".join(NAMES[p] for p, _k in live)
         raise FootageUnavailable(
             f"{names} had nothing for this video" + (f" ({notes[0]})" if notes else "")
         )
@@ -567,8 +605,8 @@ def _choose(
 
 
 def credits(shots: Sequence[Shot]) -> list[str]:
-    """One credit line per clip used, in order of first use."""
-    return list(dict.fromkeys(shot.clip.credit() for shot in shots))
+    """One credit line per clip used, in order of first use (the user's own files need none)."""
+    return list(dict.fromkeys(s.clip.credit() for s in shots if s.clip.provider != "folder"))
 
 
 FOOTAGE_HELP = (

@@ -25,6 +25,7 @@ from app.pipeline import captions as captions_stage
 from app.pipeline import encode as encode_stage
 from app.pipeline import footage
 from app.pipeline.errors import Canceled, RenderError
+from app.pipeline.media import run_ffmpeg
 from app.pipeline.metadata import build_metadata
 from app.pipeline.piper_voice import base_language
 from app.pipeline.probe import container_problem
@@ -258,6 +259,7 @@ def _take_visuals(work: Work, _saved: Any) -> None:
         keywords_of_idea=work.wanted,
         workdir=work.workdir,
         shots=[(s.start, s.end, s.path) for s in work.shots] if work.shots else None,
+        moving=work.fetching is not None,  # pictures were wanted: what is missing moves
     )
 
 
@@ -286,15 +288,33 @@ def _encode(work: Work, report: Report) -> dict[str, str]:
 
 
 def _draw_thumbnail(work: Work, _report: Report) -> dict[str, str]:
+    made = make_thumbnail(
+        work.idea.idea_title, work.style, work.file("thumbnail.png"), _cover_picture(work)
+    )
+    return {"file": made.name}
+
+
+def _cover_picture(work: Work) -> Path | None:
+    """The thumbnail's picture: the video's first (a frame from it when it is a clip), else
+    the assets folder's best match for the idea, else none (the style's colours)."""
+    for shot in work.shots[:3]:
+        if shot.clip.kind != "video":
+            return shot.path
+        frame = work.file("cover.jpg")
+        at = min(1.0, max(shot.clip.duration / 3, 0.0))
+        try:
+            run_ffmpeg(["-ss", f"{at:.2f}", "-i", str(shot.path), "-frames:v", "1", str(frame)])
+        except RenderError as exc:
+            log.warning("no frame for the thumbnail from %s: %s", shot.path.name, exc)
+            continue
+        if frame.exists():
+            return frame
     images = [
         p
         for p in choose_assets(work.settings.visuals.assets_dir, work.wanted, 3)
         if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}
     ]
-    made = make_thumbnail(
-        work.idea.idea_title, work.style, work.file("thumbnail.png"), images[0] if images else None
-    )
-    return {"file": made.name}
+    return images[0] if images else None
 
 
 def _take_thumbnail(work: Work, saved: dict[str, str]) -> None:
@@ -378,16 +398,19 @@ class FootageWork:
             self.picked, self.notes = footage.plan_shots(
                 settings.footage, texts, portrait=height > width, need=max(width, height),
                 idea_words=wanted, words=keywords, phrases=phrases,
+                folder=settings.visuals.assets_dir,
             )  # fmt: skip
             self.notes = said + self.notes
         except footage.FootageUnavailable as exc:
             instead = (
-                "the assets folder" if settings.visuals.assets_dir else "the style's background"
+                "the assets folder"
+                if settings.visuals.assets_dir
+                else "the style's colours in motion"
             )
-            self.notes = [f"no stock footage: {exc} — used {instead}"]
+            self.notes = [f"no pictures: {exc} — every scene shows {instead}"]
         except Exception as exc:  # a bug here must not fail the render: logged, and said
             log.exception("choosing stock footage failed")
-            self.notes = [f"no stock footage: internal error ({type(exc).__name__})"]
+            self.notes = [f"no pictures: internal error ({type(exc).__name__})"]
 
     def shots(
         self, timings: Sequence[tuple[float, float]], span: tuple[float, float],

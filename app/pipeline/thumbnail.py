@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from app.pipeline import fonts
 from app.pipeline.captions import draw_line, text_width, wrap
 from app.pipeline.styles import Style
-from app.pipeline.visuals import gradient, open_image
+from app.pipeline.visuals import gradient, interest, open_image
 
 SIZE = (1280, 720)
 MAX_PNG_BYTES = 2 * 1024 * 1024
@@ -31,8 +31,11 @@ def make_thumbnail(
 ) -> Path:
     """Write ``destination`` (.png); a PNG over 2 MB is written as .jpg instead."""
     if background is not None:
-        image = open_image(background).resize(SIZE).filter(ImageFilter.GaussianBlur(3))
-        image = Image.blend(image, Image.new("RGB", SIZE, (0, 0, 0)), 0.45)
+        # The picture cropped around its subject, softened and darkened under the title.
+        picture = open_image(background)
+        image = ImageOps.fit(picture, SIZE, Image.Resampling.LANCZOS, centering=interest(picture))
+        image = image.filter(ImageFilter.GaussianBlur(1.5))
+        image = Image.blend(image, Image.new("RGB", SIZE, (0, 0, 0)), 0.4)
     else:
         image = Image.fromarray(gradient(SIZE, style.background))
     draw = ImageDraw.Draw(image)

@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from app.pipeline import fonts
 from app.pipeline.captions import Cue, Layout, draw_line, render_cue, text_width, wrap
 from app.pipeline.errors import RenderError
+from app.pipeline.legibility import box_opacity
 from app.pipeline.media import (
     run_ffmpeg,
 )
@@ -123,6 +124,41 @@ class Still(Background):
 
     def frame(self, t: float) -> np.ndarray:
         return self.image
+
+
+class Drift(Background):
+    """The style's colours in motion, for scenes with no picture: its gradient with a few soft
+    lights in its accent colour, larger than the frame, drifting slowly under it."""
+
+    static = False
+    MARGIN = 0.2  # the canvas is this much larger than the frame each way
+
+    def __init__(self, size: tuple[int, int], style: Style, seed: int = 0) -> None:
+        width, height = size
+        self.size = size
+        over = (math.ceil(width * (1 + self.MARGIN)), math.ceil(height * (1 + self.MARGIN)))
+        small = (max(over[0] // 8, 2), max(over[1] // 8, 2))  # drawn small, scaled up: smooth
+        base = gradient(small, style.background).astype(np.float32)
+        rng = np.random.default_rng(seed)
+        ys, xs = np.indices((small[1], small[0]), dtype=np.float32)
+        lights = ((style.accent, 0.18), (style.background[1], 0.35), ((255, 255, 255), 0.06))
+        for colour, strength in lights:
+            cx, cy = rng.uniform(0.15, 0.85) * small[0], rng.uniform(0.15, 0.85) * small[1]
+            radius = rng.uniform(0.18, 0.3) * max(small)
+            glow = np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * radius**2)) * strength
+            base += (np.asarray(colour, np.float32) - base) * glow[..., None]
+        picture = Image.fromarray(np.clip(base, 0, 255).astype(np.uint8))
+        self.canvas = np.asarray(picture.resize(over, Image.Resampling.BICUBIC))
+        self.phase = float(rng.uniform(0, 2 * math.pi))
+
+    def frame(self, t: float) -> np.ndarray:
+        """A frame-sized window of the canvas, moving along a slow ellipse (a lap a minute)."""
+        width, height = self.size
+        room_x, room_y = self.canvas.shape[1] - width, self.canvas.shape[0] - height
+        angle = self.phase + 2 * math.pi * t / 60.0
+        x = round(room_x * (0.5 + 0.5 * math.cos(angle)))
+        y = round(room_y * (0.5 + 0.5 * math.sin(angle)))
+        return self.canvas[y : y + height, x : x + width]
 
 
 def interest(picture: Image.Image) -> tuple[float, float]:
@@ -341,12 +377,21 @@ def title_card(text: str, subtitle: str, style: Style, size: tuple[int, int]) ->
     draw = ImageDraw.Draw(card)
     font = fonts.resolve(style.title_font)
     width, height = size
-    big = round(min(width, height) * 0.085)
+    big = round(min(width, height) * (0.11 if height > width else 0.085))  # phones: bigger
     lines = wrap(text, font, big, round(width * 0.8))[:3]
     line_height = round(big * 1.25)
     small = round(big * 0.45)
     total = line_height * len(lines) + (small * 2 if subtitle else 0)
     y = (height - total) / 2
+    # A shade behind the words: the title reads over any picture (4.5:1 at the least).
+    widest = max([text_width(line, font, big) for line in lines] + [0])
+    pad = round(big * 0.6)
+    shade = round(255 * box_opacity(style.text, (0, 0, 0), 0.45))
+    draw.rounded_rectangle(
+        ((width - widest) / 2 - pad, y - pad, (width + widest) / 2 + pad, y + total + pad),
+        radius=pad,
+        fill=(0, 0, 0, shade),
+    )
     outline = (0, 0, 0) if sum(style.text) > 380 else (255, 255, 255)
     for line in lines:
         x = (width - text_width(line, font, big)) / 2
@@ -483,10 +528,13 @@ def build_frames(
     keywords_of_idea: set[str],
     workdir: Path,
     shots: Sequence[tuple[float, float, Path]] | None = None,
+    moving: bool = False,
 ) -> FrameSource:
+    """``moving``: scenes without a picture get the style's colours in motion (`Drift`), not
+    its still gradient — what a render that wanted pictures falls back to."""
     size = layout.size
     start, end = narration_span
-    base = Still(gradient(size, style.background))
+    base: Background = Drift(size, style) if moving else Still(gradient(size, style.background))
     if shots:  # stock footage, scene by scene; a scene without a clip keeps the background
         scenes: list[Scene] = []
         at = 0.0
