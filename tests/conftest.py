@@ -112,7 +112,7 @@ def full_row(**overrides: object) -> list[object]:
         "description": "Rayleigh scattering in a minute.",
         "target_audience": "Teens",
         "tone": "Friendly",
-        "duration_seconds": 60,
+        "duration_seconds": 10,  # about as long as the script says it
         "platform_preferences": "youtube",
         "script_content": "The sky is blue. Here is why.",
         "voice_preference": "female",

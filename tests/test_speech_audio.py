@@ -78,17 +78,25 @@ def test_normalise_and_limit(tmp_path: Path) -> None:
 
 
 def test_script_is_generated_when_the_row_has_none(chat_server: type[ChatServer]) -> None:
-    answer = {"choices": [{"message": {"content": "Stars are far away. They shine at night."}}]}
-    chat_server.replies = [(500, {"error": "busy"}), (200, answer)]
+    def answer(text: str) -> tuple[int, dict[str, object]]:
+        return 200, {"choices": [{"message": {"content": text}}]}
+
+    longer = " ".join(["Stars are huge balls of hot gas far away."] * 14)  # 126 words
+    chat_server.replies = [(500, {"error": "busy"}), answer("Stars are far away."), answer(longer)]
     llm = LLMSettings(endpoint=chat_server.url, model="llama3", api_key="k3y")
     idea = Idea(idea_title="Why stars shine", duration_seconds=60, tone="calm")
-    assert prepare_script(idea, llm) == ["Stars are far away.", "They shine at night."]
-    assert len(chat_server.seen) == 2  # the 500 was retried
-    request = chat_server.seen[-1]
-    assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer k3y"
-    assert request["body"]["model"] == "llama3"
-    assert "Why stars shine" in request["body"]["messages"][1]["content"]
-    assert "about 150 words" in request["body"]["messages"][1]["content"]
+    assert prepare_script(idea, llm) == ["Stars are huge balls of hot gas far away."] * 14
+    assert len(chat_server.seen) == 3  # the 500 was retried; the short draft asked again
+    first, again = chat_server.seen[1], chat_server.seen[2]
+    assert first["path"] == "/v1/chat/completions" and first["auth"] == "Bearer k3y"
+    assert first["body"]["model"] == "llama3"
+    assert "Why stars shine" in first["body"]["messages"][1]["content"]
+    assert "about 150 words" in first["body"]["messages"][1]["content"]
+    assert "only 4 words" in again["body"]["messages"][1]["content"]
+    # A draft of about the asked length is taken as it is: one request.
+    chat_server.seen.clear()
+    chat_server.replies = [answer(longer)]
+    assert len(prepare_script(idea, llm)) == 14 and len(chat_server.seen) == 1
 
 
 def test_script_generator_errors_say_what_to_check(chat_server: type[ChatServer]) -> None:

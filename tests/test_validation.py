@@ -37,7 +37,7 @@ def test_a_complete_row_is_valid_at_every_level() -> None:
             description="Rayleigh scattering in a minute.",
             target_audience="Teens",
             tone="Friendly",
-            duration_seconds=60,
+            duration_seconds=10,
             platform_preferences=("youtube",),
             script_content="The sky is blue. Here is why.",
             voice_preference=Voice.FEMALE,
@@ -358,16 +358,22 @@ def test_an_empty_script_is_fine_when_a_script_writer_is_set_up(
 
 
 @pytest.mark.parametrize("level", list(Level))
-def test_a_script_far_longer_than_its_duration_is_warned_at_every_level(level: Level) -> None:
+def test_a_script_far_longer_or_shorter_than_its_duration_is_warned_at_every_level(level: Level) -> None:
     script = "word " * 16_500  # about 100 minutes spoken
     rows = [
         SourceRow(1, HEADER),
         SourceRow(2, full_row(script_content=script, duration_seconds=600)),
-        SourceRow(3, full_row(script_content="Short and sweet.", duration_seconds=60)),
+        SourceRow(3, full_row(script_content="Short and sweet. " * 8, duration_seconds=60)),
+        SourceRow(4, full_row(script_content="Just right. " * 80, duration_seconds=60)),
     ]
-    long, short = validate_rows(rows, Rules(level=level)).rows
-    assert long.valid
+    long, short, fitting = validate_rows(rows, Rules(level=level)).rows
+    assert long.valid and short.valid
     [warning] = [w for w in long.warnings if w.column == "script_content"]
     assert "runs about 100 minutes when spoken (16,500 words)" in warning.message
     assert "far past the 600 s of its duration" in warning.message
-    assert not [w for w in short.warnings if w.column == "script_content"]
+    [warning] = [w for w in short.warnings if w.column == "script_content"]
+    assert warning.message == (
+        "runs about 9 s when spoken (24 words), far short of the 60 s of its duration — "
+        "lengthen the script to about 165 words or lower the duration"
+    )
+    assert not [w for w in fitting.warnings if w.column == "script_content"]

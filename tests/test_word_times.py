@@ -11,6 +11,7 @@ import pytest
 
 from app.domain.idea import Voice
 from app.pipeline.captions import Layout, plan_cues, srt_text
+from app.pipeline.legibility import safe_box
 from app.pipeline.speech import SpeechSettings, _loud_bounds, narrate
 from app.pipeline.styles import BUILTIN
 from app.pipeline.word_times import Word, espeak_words, token_starts
@@ -101,7 +102,10 @@ def test_pop_captions_show_one_or_two_big_words_in_the_middle() -> None:
     plain, (_px, py) = render_cue(plan_cues([SENTENCE], narration.timings, style, layout)[0],
                                   style, layout)  # fmt: skip
     assert popped.height > plain.height * 0.8 and popped.height < 400
-    assert abs(y + popped.height / 2 - 960) <= 1 and py > 1000  # middle, not the bottom
+    # The middle of the part of the frame no platform covers (`legibility.safe_box`), not the
+    # bottom where the sentence captions go.
+    _left, top, _right, bottom = safe_box((1080, 1920))
+    assert abs(y + popped.height / 2 - (top + bottom) / 2) <= 1 and py > 1000
     assert popped.getpixel((2, 2))[3] == 0  # no box behind pop words
 
 

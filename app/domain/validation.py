@@ -369,13 +369,24 @@ class _RowValidator:
         return RowReport(self.row.number, title, idea, self.errors, self.warnings)
 
     def narration_length(self, values: dict[str, Any]) -> None:
-        """Warn (at every level) when the script, spoken, runs far past the row's duration."""
+        """Warn (at every level) when the script, spoken, runs far short of the row's duration
+        or far past it."""
         script = str(values.get("script_content") or "")
         duration = values.get("duration_seconds")
         if not script or not isinstance(duration, int) or duration <= 0:
             return
         words = len(script.split())
         spoken = words / SPOKEN_WORDS_PER_MINUTE * 60
+        given = bool(cell_text(self.raw("duration_seconds")).strip()) and not any(
+            p.column == "duration_seconds" for p in (*self.warnings, *self.errors)
+        )  # the row's own number, not a default or a coerced value
+        if given and spoken < duration * 0.6 and duration - spoken > 10:
+            self.warn(
+                "script_content",
+                f"runs about {spoken:.0f} s when spoken ({words:,} words), far short of the "
+                f"{duration} s of its duration — lengthen the script to about "
+                f"{round(duration * SPOKEN_WORDS_PER_MINUTE / 60):,} words or lower the duration",
+            )
         if spoken > duration * 1.5 and spoken - duration > 30:
             minutes = spoken / 60
             length = f"about {minutes:.0f} minutes" if minutes >= 2 else f"about {spoken:.0f} s"

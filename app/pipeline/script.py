@@ -98,8 +98,26 @@ def chat(llm: LLMSettings, system: str, user: str, *, attempts: int = 3) -> str:
         ) from exc
 
 
+SHORT_SHARE = 0.7  # a written script with fewer of the asked-for words is asked for again
+
+
 def generate_script(idea: Idea, llm: LLMSettings) -> str:
-    return chat(llm, "You write narration scripts for explainer videos.", prompt_for(idea))
+    """A script of about the row's length: a draft far shorter than asked (models write short)
+    is asked for once more with its length said, and the longer of the two is kept."""
+    system = "You write narration scripts for explainer videos."
+    wanted = round(idea.duration_seconds * WORDS_PER_SECOND)
+    draft = chat(llm, system, prompt_for(idea))
+    got = len(draft.split())
+    if got >= wanted * SHORT_SHARE:
+        return draft
+    again = chat(
+        llm,
+        system,
+        f"{prompt_for(idea)}\n\nA first draft had only {got} words, far too short for a "
+        f"{idea.duration_seconds}-second video. Write the whole narration again with about "
+        f"{wanted} words: more detail, examples and steps, not padding.",
+    )
+    return again if len(again.split()) > got else draft
 
 
 def search_phrases(texts: Sequence[str], llm: LLMSettings) -> list[str | None]:
