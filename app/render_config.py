@@ -12,7 +12,7 @@ from app.paths import MUSIC_DIR, AppPaths
 from app.pipeline.footage import CHOICES, FREE, PROVIDERS, FootageSettings
 from app.pipeline.render import RenderSettings
 from app.pipeline.script import LLMSettings
-from app.pipeline.speech import SpeechSettings
+from app.pipeline.speech import SpeechEndpoint, SpeechSettings
 from app.pipeline.visuals import VisualSettings
 from app.settings import Settings
 
@@ -74,6 +74,12 @@ def render_settings(
             engine=settings.get("speech.engine"),
             piper_model=_path(settings.get("speech.piper_model")),
             voices_dir=paths.voices_dir,
+            endpoint=SpeechEndpoint(
+                url=settings.get("speech.endpoint"),
+                model=settings.get("speech.endpoint_model"),
+                voice=settings.get("speech.endpoint_voice"),
+                key=settings.text("speech.endpoint_key"),
+            ),
         ),
         visuals=visuals,
         footage=footage,

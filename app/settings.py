@@ -64,8 +64,29 @@ OPTIONS: tuple[Option, ...] = (
         "auto",
         "Speech engine (auto: a Piper voice when installed, else hibari — the neural English "
         "voice that ships with Cadence — for female and neutral English rows, else the system "
-        "voice)",
-        ("auto", "hibari", "piper", "espeak", "pyttsx3"),
+        "voice; endpoint: the speech endpoint below)",
+        ("auto", "hibari", "piper", "espeak", "pyttsx3", "endpoint"),
+    ),
+    Option(
+        "speech.endpoint",
+        Kind.URL,
+        "",
+        "An OpenAI-compatible speech API (POST /audio/speech), e.g. https://api.openai.com/v1 "
+        "or a local Kokoro server's http://localhost:8880/v1",
+        carries=("speech.endpoint_key",),
+    ),
+    Option("speech.endpoint_model", Kind.TEXT, "tts-1", "The speech endpoint's model"),
+    Option(
+        "speech.endpoint_voice",
+        Kind.TEXT,
+        "alloy",
+        "The speech endpoint's voice, or one per row voice: female=nova, male=onyx",
+    ),
+    Option(
+        "speech.endpoint_key",
+        Kind.SECRET,
+        "",
+        "API key for the speech endpoint (kept in the keyring)",
     ),
     Option(
         "speech.piper_model",
@@ -188,7 +209,12 @@ OPTIONS: tuple[Option, ...] = (
         "local",
         "Where videos render: local (this computer), or a Dask scheduler such as "
         "tcp://renderbox:8786 whose workers run `cadence worker`",
-        carries=("llm.api_key", "footage.pexels_key", "footage.pixabay_key"),  # with renders
+        carries=(  # sent with renders
+            "llm.api_key",
+            "footage.pexels_key",
+            "footage.pixabay_key",
+            "speech.endpoint_key",
+        ),
         check=checks.cluster,
     ),
     Option(

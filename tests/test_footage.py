@@ -157,13 +157,16 @@ def test_over_the_limit_the_provider_rests_until_its_reset(stock: Stock, tmp_pat
 
 def test_a_wrong_or_missing_key_says_which_setting(stock: Stock, tmp_path: Path) -> None:
     with pytest.raises(
-        FootageUnavailable, match=r"refused the API key — check footage\.pexels_key"
+        FootageUnavailable,
+        match=r"Pexels refused the API key — check it in Settings › Footage and voices",
     ):
         plan_shots(
             settings(tmp_path, key="wrong"), SCENES, portrait=False, need=1280, idea_words=set(),
             words=keywords,
         )  # fmt: skip
-    with pytest.raises(FootageUnavailable, match=r"settings set footage\.pixabay_key"):
+    with pytest.raises(
+        FootageUnavailable, match=r"^no Pixabay API key — add it in Settings › Footage and voices$"
+    ):
         plan_shots(
             settings(tmp_path, "pixabay", key=""), SCENES, portrait=False, need=1280,
             idea_words=set(), words=keywords,
@@ -232,7 +235,29 @@ def test_the_wizard_offers_footage_and_tests_the_key(qtbot: Any, stock: Stock) -
     refusing.footage.setCurrentIndex(refusing.footage.findData("pixabay"))
     refusing.test_key.click()
     qtbot.waitUntil(lambda: refusing.footage_note.text().startswith("✗"), timeout=10_000)
-    assert "refused the API key — check footage.pixabay_key" in refusing.footage_note.text()
+    assert "refused the API key — check it in Settings" in refusing.footage_note.text()
+
+
+def test_the_wizard_says_what_a_footage_choice_without_its_key_will_show(qtbot: Any) -> None:
+    from app.ui.background import Background
+    from app.ui.wizard import OutputPage
+
+    page = OutputPage(Background())
+    qtbot.addWidget(page)
+    page.know_keys(({"pixabay"}, True))
+    page.footage.setCurrentIndex(page.footage.findData("pexels"))
+    assert not page.validatePage()  # the first Next says what will happen instead
+    assert page.footage_note.text() == (
+        "⚠ No Pexels API key is set, so these videos will show pictures that need no key "
+        "(Openverse, Wikimedia Commons, NASA) instead. Add the key in Settings › Footage and "
+        "voices, choose another source, or press Next again to go on."
+    )
+    assert page.validatePage()  # the second goes on: the user was told
+    page.footage.setCurrentIndex(page.footage.findData("pixabay"))
+    assert page.validatePage()  # its key is set: nothing to say
+    page.know_keys((set(), False))
+    assert not page.validatePage()
+    assert "show the assets folder or the style's colours in motion" in page.footage_note.text()
 
 
 def test_a_job_remembers_its_footage_choice_for_the_engine(

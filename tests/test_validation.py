@@ -358,7 +358,9 @@ def test_an_empty_script_is_fine_when_a_script_writer_is_set_up(
 
 
 @pytest.mark.parametrize("level", list(Level))
-def test_a_script_far_longer_or_shorter_than_its_duration_is_warned_at_every_level(level: Level) -> None:
+def test_a_script_far_longer_or_shorter_than_its_duration_is_warned_at_every_level(
+    level: Level,
+) -> None:
     script = "word " * 16_500  # about 100 minutes spoken
     rows = [
         SourceRow(1, HEADER),

@@ -150,7 +150,7 @@ def get_json(url: str, headers: dict[str, str], provider: str, limits: Path | No
         body = exc.read(300).lower() if exc.fp is not None else b""
         if exc.code in (401, 403) or (exc.code == 400 and b"key" in body):  # Pixabay: 400
             raise FootageUnavailable(
-                f"{name} refused the API key — check footage.{provider}_key"
+                f"{name} refused the API key — check it in Settings › Footage and voices"
             ) from None
         raise FootageUnavailable(f"{name} answered {exc.code}") from None
     except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError) as exc:
@@ -340,10 +340,7 @@ def searcher(provider: str) -> Callable[..., list[Clip]]:
 
 
 def missing_key(provider: str) -> str:
-    return (
-        f"no {NAMES[provider]} API key — add it in Settings › Footage and pictures "
-        f"(or `settings set footage.{provider}_key -`)"
-    )
+    return f"no {NAMES[provider]} API key — add it in Settings › Footage and voices"
 
 
 def check_key(provider: str, key: str) -> str:

@@ -61,6 +61,7 @@ class RenderSettings:
         data = asdict(self)
         data.pop("overwrite")
         data["footage"].pop("api_key")  # a secret: not even hashed into the checkpoint key
+        data["speech"]["endpoint"].pop("key")
         data["footage"]["chain"] = [provider for provider, _key in self.footage.chain]
         return json.dumps(data, sort_keys=True, default=str)
 

@@ -37,6 +37,7 @@ from app.pipeline.media import (
     wav_info,
 )
 from app.pipeline.piper_voice import WORDS_SUFFIX, Piper, pick_model, piper_models, words_beside
+from app.pipeline.speech_endpoint import Endpoint, SpeechEndpoint
 from app.pipeline.word_times import Word, espeak_words
 
 log = logging.getLogger(__name__)
@@ -50,9 +51,10 @@ class SpeechSettings:
     rate_wpm: int = 165
     pitch: int = 50  # espeak-ng's 0–99 (a style's voice_pitch); other engines ignore it
     pause_seconds: float = 0.35
-    engine: str = "auto"  # auto | piper | espeak | pyttsx3
+    engine: str = "auto"  # auto | hibari | piper | espeak | pyttsx3 | endpoint
     piper_model: Path | None = None
     voices_dir: Path | None = None  # Piper voices the user added (NAME.onnx + NAME.onnx.json)
+    endpoint: SpeechEndpoint = field(default_factory=SpeechEndpoint)
 
 
 @dataclass(slots=True)
@@ -328,6 +330,8 @@ def choose_engine(
     system voice — and warnings about any fallback."""
     name = settings.engine
     warnings: list[str] = []
+    if name == "endpoint":
+        return Endpoint(settings.endpoint), warnings
     if name not in ("auto", "piper"):
         return _named_engine(name, settings.engine), warnings
     models = piper_models(settings.piper_model, settings.voices_dir)
@@ -376,7 +380,7 @@ def _named_engine(name: str, asked: str) -> Engine:
     if name == "pyttsx3":
         return Pyttsx3()
     raise RenderError(
-        f"unknown speech engine {asked!r} — use auto, hibari, piper, espeak or pyttsx3"
+        f"unknown speech engine {asked!r} — use auto, hibari, piper, espeak, pyttsx3 or endpoint"
     )
 
 
@@ -449,7 +453,7 @@ def narrate(
     frames = normalise_file(resampled, out)
     joined.unlink(missing_ok=True)
     resampled.unlink(missing_ok=True)
-    if isinstance(engine, Hibari):
+    if isinstance(engine, Hibari | Endpoint):
         release_hibari()  # its ~150 MB are not needed by the stages after the voice
     progress(1.0)
     return Narration(out, timings, frames / SAMPLE_RATE, engine.name, voice_name, warnings, words)
@@ -512,6 +516,8 @@ def _placed_words(
         found = espeak_words(sentence, voice_name, settings.rate_wpm, settings.pitch)
     elif isinstance(engine, Hibari):
         found = engine.words(sentence, audio, settings.rate_wpm)
+    elif isinstance(engine, Endpoint) and hibari_installed():
+        found = engine.words(sentence, audio, lambda w: _word_alone(w, settings.rate_wpm))
     elif isinstance(engine, Piper):
         kept = words_beside(audio)
         found = (kept, length) if kept is not None else None

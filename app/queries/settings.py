@@ -42,10 +42,14 @@ def settings_snapshot(services: Services) -> dict[str, Any]:
         "footage.provider",
         "footage.free",
         "render.assets_dir",
+        "speech.engine",
+        "speech.endpoint",
+        "speech.endpoint_model",
+        "speech.endpoint_voice",
     )
     values: dict[str, Any] = {key: services.settings.get(key) for key in keys}
     secrets = ("llm.api_key", "storage.key_id", "storage.secret", "storage.gcs_key")
-    for secret in (*secrets, "footage.pexels_key", "footage.pixabay_key"):
+    for secret in (*secrets, "footage.pexels_key", "footage.pixabay_key", "speech.endpoint_key"):
         values[f"{secret}_set"] = bool(services.settings.text(secret))  # never the secret
     values["autostart"] = autostart.enabled()
     values["autostart_supported"] = autostart.supported()
@@ -71,6 +75,41 @@ def cluster_status(services: Services) -> dict[str, Any] | None:
         cluster.close()
         return {"address": address, "error": f"no answer ({exc})", "workers": []}
     return {"address": address, "error": None, "workers": list(workers.values())}
+
+
+def footage_keys(services: Services) -> tuple[set[str], bool]:
+    """Which stock providers have their key set, and whether pictures that need no key may
+    stand in (the wizard warns before a choice whose key is missing)."""
+    from app.pipeline.footage import PROVIDERS
+
+    keyed = {name for name in PROVIDERS if services.settings.text(f"footage.{name}_key")}
+    return keyed, bool(services.settings.flag("footage.free"))
+
+
+def test_speech(services: Services) -> str:
+    """Say one sentence through the saved speech endpoint (Settings' *Test*)."""
+    import tempfile
+    from pathlib import Path
+
+    from app.domain.idea import Voice
+    from app.pipeline.media import read_wav
+    from app.pipeline.speech_endpoint import Endpoint, SpeechEndpoint
+
+    settings = services.settings
+    endpoint = SpeechEndpoint(
+        url=settings.get("speech.endpoint"),
+        model=settings.get("speech.endpoint_model"),
+        voice=settings.get("speech.endpoint_voice"),
+        key=settings.text("speech.endpoint_key"),
+    )
+    engine = Endpoint(endpoint)
+    voice = endpoint.voice_for(Voice.NEUTRAL)
+    with tempfile.TemporaryDirectory(prefix="cadence-speech-") as folder:
+        out = Path(folder) / "test.wav"
+        engine.synthesize("This is how your videos will sound.", voice, 165, out)
+        samples, rate = read_wav(out)
+    seconds = samples.shape[0] / rate
+    return f"✓ The speech endpoint answered: {seconds:.1f} s of audio in voice “{voice}”."
 
 
 def test_footage(services: Services, provider: str) -> str:

@@ -129,6 +129,7 @@ class JobHandlers:
             parent=window,
             channels=lambda: (workspace.channels.records(), workspace.quota_limits().uploads),
             test_footage=partial(queries.settings.test_footage, workspace),
+            footage_keys=partial(queries.settings.footage_keys, workspace),
             estimate=partial(queries.estimates.estimate, workspace),
             styles=partial(queries.settings.style_names, workspace),
         )

@@ -162,9 +162,18 @@ class SettingsHandlers:
         )
 
     def test_footage(self, provider: str) -> None:
-        """Search a provider once (with the saved key, if it needs one)."""
+        """Search a provider once (with the saved key, if it needs one) — or, for "speech",
+        say a sentence through the saved speech endpoint."""
         from app import queries
 
+        if provider == "speech":
+            self._try_out(
+                self.page.test_speech_button,
+                self.page.speech_status,
+                "Speaking…",
+                queries.settings.test_speech,
+            )
+            return
         self._try_out(
             self.page.footage_keys.get(provider) or self.page.footage_provider,
             self.page.footage_status,

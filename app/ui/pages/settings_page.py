@@ -35,6 +35,14 @@ FOOTAGE_LABELS = (
     ("Your media folder", "local"),
     ("The style's background only", "none"),
 )
+SPEECH_LABELS = (
+    ("Best installed (the neural voice for English)", "auto"),
+    ("hibari — the neural English voice that ships with Cadence", "hibari"),
+    ("The speech endpoint below", "endpoint"),
+    ("Piper voices you installed", "piper"),
+    ("espeak-ng — every language", "espeak"),
+    ("The system's voices (Windows, macOS)", "pyttsx3"),
+)
 
 
 class SettingsPage(QWidget):
@@ -51,7 +59,7 @@ class SettingsPage(QWidget):
     new_style = Signal()
     test_cluster = Signal(str)  # the address typed
     test_storage = Signal(str)  # the storage address typed ("" : the saved one)
-    test_footage = Signal(str)  # pexels | pixabay | free
+    test_footage = Signal(str)  # pexels | pixabay | free | speech (the speech endpoint)
 
     def __init__(self) -> None:
         super().__init__()
@@ -206,9 +214,10 @@ class SettingsPage(QWidget):
         layout.addWidget(self.message)
 
     def _pictures_group(self) -> QGroupBox:
-        """Where the pictures behind the narration come from: the choice, the key-free
-        providers, the stock footage keys (each with Test), the user's own media folder."""
-        pictures = QGroupBox("Footage and pictures")
+        """Where the pictures behind the narration come from — the choice, the key-free
+        providers, the stock footage keys (each with Test), the user's own media folder — and
+        the voice that reads it, with the speech endpoint."""
+        pictures = QGroupBox("Footage and voices")
         form = QFormLayout(pictures)
         self.footage_provider = QComboBox()
         self.footage_provider.setAccessibleName("Pictures behind the narration")
@@ -248,7 +257,44 @@ class SettingsPage(QWidget):
         self.assets_dir.setAccessibleName("Your own media folder")
         self.assets_dir.setPlaceholderText("(none) — a folder of your images and clips")
         form.addRow("Media folder", self.assets_dir)
+        self._voice_rows(form)
         return pictures
+
+    def _voice_rows(self, form: QFormLayout) -> None:
+        """The speech engine, and the OpenAI-compatible speech endpoint with its Test."""
+        self.speech_engine = QComboBox()
+        self.speech_engine.setAccessibleName("Voice")
+        for label, value in SPEECH_LABELS:
+            self.speech_engine.addItem(label, value)
+        form.addRow("Voice", self.speech_engine)
+        self.speech_endpoint = QLineEdit()
+        self.speech_endpoint.setAccessibleName("Speech endpoint address")
+        self.speech_endpoint.setPlaceholderText(
+            "none — or https://api.openai.com/v1, http://localhost:8880/v1 (Kokoro)"
+        )
+        test = QPushButton("Test")
+        test.setAccessibleName("Test the speech endpoint")
+        test.setToolTip("Say one sentence through the saved endpoint, model, voice and key")
+        test.clicked.connect(lambda: self.test_footage.emit("speech"))
+        self.test_speech_button = test
+        row = QHBoxLayout()
+        row.addWidget(self.speech_endpoint, 1)
+        row.addWidget(test)
+        form.addRow("Speech endpoint", row)
+        self.speech_model = QLineEdit()
+        self.speech_model.setAccessibleName("Speech endpoint model")
+        self.speech_model.setPlaceholderText("tts-1 (kokoro for a Kokoro server)")
+        form.addRow("Model", self.speech_model)
+        self.speech_voice = QLineEdit()
+        self.speech_voice.setAccessibleName("Speech endpoint voice")
+        self.speech_voice.setPlaceholderText("alloy — or female=nova, male=onyx")
+        form.addRow("Endpoint voice", self.speech_voice)
+        self.speech_key = self._secret_field("Speech endpoint API key")
+        form.addRow("Endpoint key", self.speech_key)
+        self.speech_status = QLabel("")
+        self.speech_status.setWordWrap(True)
+        self.speech_status.setAccessibleName("Speech endpoint test result")
+        form.addRow("", self.speech_status)
 
     def _storage_group(self) -> QGroupBox:
         storage = QGroupBox("Storage (finished videos also go to a bucket)")
@@ -328,6 +374,7 @@ class SettingsPage(QWidget):
             ("storage.gcs_key", self.storage_gcs_key),
             ("footage.pexels_key", self.footage_keys["pexels"]),
             ("footage.pixabay_key", self.footage_keys["pixabay"]),
+            ("speech.endpoint_key", self.speech_key),
         )
 
     def _api_group(self) -> QGroupBox:
@@ -392,6 +439,11 @@ class SettingsPage(QWidget):
         self.footage_provider.setCurrentIndex(max(chosen, 0))
         self.footage_free.setChecked(bool(values.get("footage.free", True)))
         self.assets_dir.setText(str(values.get("render.assets_dir") or ""))
+        engine = self.speech_engine.findData(str(values.get("speech.engine") or "auto"))
+        self.speech_engine.setCurrentIndex(max(engine, 0))
+        self.speech_endpoint.setText(str(values.get("speech.endpoint") or ""))
+        self.speech_model.setText(str(values.get("speech.endpoint_model") or ""))
+        self.speech_voice.setText(str(values.get("speech.endpoint_voice") or ""))
         for key, field in self._secret_fields():
             self._show_secret(field, values.get(f"{key}_set"))
 
@@ -444,6 +496,10 @@ class SettingsPage(QWidget):
                 "footage.provider": self.footage_provider.currentData(),
                 "footage.free": self.footage_free.isChecked(),
                 "render.assets_dir": self.assets_dir.text().strip(),
+                "speech.engine": self.speech_engine.currentData(),
+                "speech.endpoint": self.speech_endpoint.text().strip(),
+                "speech.endpoint_model": self.speech_model.text().strip() or "tts-1",
+                "speech.endpoint_voice": self.speech_voice.text().strip() or "alloy",
                 **{
                     key: field.text().strip()
                     for key, field in self._secret_fields()

@@ -41,6 +41,7 @@ class JobWizard(QWizard):
         test_footage: Callable[[str], str] | None = None,
         estimate: Callable[..., Any] | None = None,
         styles: Callable[[], list[str]] | None = None,
+        footage_keys: Callable[[], tuple[set[str], bool]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.estimate = estimate  # (ideas, output config, scheduling, upload, style=, left_out=)
@@ -66,6 +67,8 @@ class JobWizard(QWizard):
             self.addPage(page)
         if styles is not None:  # the user's own styles (templates) beside the built-in ones
             background.run(styles, self.output.add_styles, lambda _error: None)
+        if footage_keys is not None:  # which keys are set (read off the window's thread)
+            background.run(footage_keys, self.output.know_keys, lambda _error: None)
         pages = self.pageIds()
         for n, page_id in enumerate(pages, start=1):  # where the user is, on every page
             step = self.page(page_id)

@@ -63,6 +63,10 @@ class OutputPage(QWizardPage):
     ) -> None:
         super().__init__()
         self.background, self.test_footage = background, test_footage
+        # Stock providers whose key is set and whether key-free pictures may stand in, once
+        # known; and the choice already warned about (a second Next goes on).
+        self.keys: tuple[set[str], bool] | None = None
+        self.warned: str | None = None
         self.setTitle("Output")
         self.setSubTitle("How the videos are made.")
         form = _top_form(self)
@@ -152,6 +156,29 @@ class OutputPage(QWizardPage):
         notes["pixabay"] = notes["pexels"]
         self.footage_note.setText(notes.get(provider, ""))
 
+    def know_keys(self, keys: tuple[set[str], bool]) -> None:
+        self.keys = keys
+
+    def missing_key(self) -> str | None:
+        """What the videos will show instead, when the chosen stock provider has no key."""
+        provider = self.footage.currentData()
+        if self.keys is None or provider not in ("pexels", "pixabay"):
+            return None
+        keyed, free = self.keys
+        if provider in keyed:
+            return None
+        name = FOOTAGE_NAMES[provider].split()[0]
+        instead = (
+            "pictures that need no key (Openverse, Wikimedia Commons, NASA)"
+            if free
+            else "the assets folder or the style's colours in motion"
+        )
+        return (
+            f"No {name} API key is set, so these videos will show {instead} instead. Add the "
+            "key in Settings › Footage and voices, choose another source, or press Next again "
+            "to go on."
+        )
+
     def _test_key(self) -> None:
         provider, test = self.footage.currentData(), self.test_footage
         if test is None or self.background is None:
@@ -206,6 +233,11 @@ class OutputPage(QWizardPage):
             self.error.setText(str(exc))
             return False
         self.error.setText("")
+        missing = self.missing_key()
+        if missing is not None and self.warned != self.footage.currentData():
+            self.warned = self.footage.currentData()
+            self.footage_note.setText(f"⚠ {missing}")
+            return False
         folder = self.folder.text().strip()
         if folder:  # only a folder the user typed: a quick check, not a walk of the disk
             why = unwritable(Path(folder).expanduser())
