@@ -8,6 +8,7 @@ rate-limit headers, and the files themselves."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import threading
@@ -16,12 +17,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
 COLOURS = ["teal", "salmon", "gold", "orchid", "steelblue", "olive", "coral", "slateblue"]
+
+
+@functools.cache
+def clip_bytes() -> bytes:
+    """A two-second H.264 clip (made once, by the bundled ffmpeg)."""
+    import subprocess
+    import tempfile
+
+    from imageio_ffmpeg import get_ffmpeg_exe
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = f"{folder}/clip.mp4"
+        subprocess.run(
+            [get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+             "testsrc2=size=960x540:rate=25:duration=2", "-c:v", "libx264",
+             "-pix_fmt", "yuv420p", out],
+            check=True,
+        )  # fmt: skip
+        return Path(out).read_bytes()
 
 
 def picture(name: str, size: tuple[int, int]) -> bytes:
@@ -77,6 +98,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlparse(self.path)
         query = {k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()}
         provider, _, rest = url.path.lstrip("/").partition("/")
+        if rest.startswith("files/") and rest.endswith(".mp4"):
+            self._send(clip_bytes(), "video/mp4")
+            return
         if rest.startswith("files/"):
             name = rest.removeprefix("files/")
             wide = "tall" not in name
@@ -98,6 +122,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif provider == "nasa" and rest.endswith("/collection.json"):
             nasa_id = rest.split("/")[1]
             base = f"{self.fake.base_url}/nasa/files/{nasa_id}"
+            if nasa_id.endswith("v"):  # a video's renditions, captions and stills
+                names = ("~orig.mp4", "~medium.mp4", "~mobile.mp4", "~thumb.jpg", ".srt")
+                self._json([f"{base}{name}" for name in names])
+                return
             self._json([f"{base}~orig.jpg", f"{base}~large.jpg", f"{base}~thumb.jpg",
                         f"{self.fake.base_url}/nasa/files/{nasa_id}~metadata.json"])  # fmt: skip
         else:
@@ -190,6 +218,14 @@ class _Handler(BaseHTTPRequestHandler):
                               "description": "An image.", "keywords": [words]}],
                     "links": [{"href": f"{self.fake.base_url}/nasa/files/{nasa_id}~thumb.jpg",
                                "rel": "preview", "render": "image"}],
+                })  # fmt: skip
+            if "video" in query.get("media_type", "").split(","):
+                nasa_id = f"JSC{_slug(words)}v"
+                items.insert(1, {
+                    "href": f"{self.fake.base_url}/nasa/asset/{nasa_id}/collection.json",
+                    "data": [{"nasa_id": nasa_id, "title": f"{words} in motion",
+                              "media_type": "video", "center": "JSC",
+                              "date_created": "2021-01-01T00:00:00Z", "keywords": [words]}],
                 })  # fmt: skip
         collection = {"version": "1.0", "href": self.path, "items": items,
                       "metadata": {"total_hits": len(items)}, "links": []}  # fmt: skip

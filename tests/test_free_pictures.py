@@ -61,11 +61,14 @@ def test_nasa_pictures_come_from_their_asset_lists_and_never_the_insignia(
     pictures: Pictures,
 ) -> None:
     found = free_pictures.search_nasa("saturn", "", False, 1280)
-    assert [c.url.rsplit("/", 1)[1] for c in found] == [
-        "PIAsaturn0~large.jpg",
-        "PIAsaturn2~large.jpg",
+    assert [(c.kind, c.url.rsplit("/", 1)[1]) for c in found] == [
+        ("photo", "PIAsaturn0~large.jpg"),
+        ("video", "JSCsaturnv~medium.mp4"),  # a video's middle rendition, not its original
+        ("photo", "PIAsaturn2~large.jpg"),
     ]
-    assert all(c.credit().startswith("Photo by NASA (Public domain") for c in found)
+    assert found[0].credit().startswith("Photo by NASA (Public domain")
+    assert found[1].credit().startswith("Video by NASA (Public domain")
+    assert "media_type=image%2Cvideo" in pictures.requests[0]
 
 
 @pytest.mark.parametrize(

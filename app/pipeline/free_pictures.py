@@ -134,13 +134,17 @@ def _commons_clip(page: dict[str, Any], info: dict[str, Any]) -> Clip | None:
     )  # fmt: skip
 
 
+# A NASA video's renditions, smallest that fills a frame first (the original can be gigabytes).
+NASA_VIDEO_SIZES = ("~medium.mp4", "~large.mp4", "~small.mp4", "~mobile.mp4", "~orig.mp4")
+
+
 def search_nasa(
     query: str, _key: str, portrait: bool, need: int, limits: Path | None = None
 ) -> list[Clip]:
-    """Images from NASA's Image and Video Library for ``query``; the file of each of the first
-    few is read from its asset list (the address as the API gives it)."""
+    """Images and videos from NASA's Image and Video Library for ``query``; the file of each
+    of the first few is read from its asset list (the address as the API gives it)."""
     base = endpoint("nasa")
-    params = {"q": query[:200], "media_type": "image", "page_size": "20"}
+    params = {"q": query[:200], "media_type": "image,video", "page_size": "20"}
     found = get_json(f"{base}/search?{urllib.parse.urlencode(params)}", {}, "nasa", limits)
     clips = []
     for item in ((found.get("collection") or {}).get("items") or [])[:4]:
@@ -150,15 +154,16 @@ def search_nasa(
             continue  # NASA's insignia would imply an endorsement
         assets = get_json(str(item.get("href")), {}, "nasa", limits) if item.get("href") else []
         files = [str(a.get("href") if isinstance(a, dict) else a) for a in assets or []]
-        url = next(
-            (f for size in ("~large.", "~orig.", "~medium.") for f in files if size in f), None
-        )
-        if url is None or not url.lower().endswith((".jpg", ".jpeg", ".png")):
+        video = data.get("media_type") == "video"
+        sizes = NASA_VIDEO_SIZES if video else ("~large.", "~orig.", "~medium.")
+        url = next((f for size in sizes for f in files if size in f), None)
+        suffixes = (".mp4",) if video else (".jpg", ".jpeg", ".png")
+        if url is None or not url.lower().endswith(suffixes):
             continue
         nasa_id = str(data.get("nasa_id") or "")
         who = str(data.get("photographer") or data.get("secondary_creator") or "NASA")
         clips.append(
-            Clip("nasa", nasa_id, "photo", url,
+            Clip("nasa", nasa_id, "video" if video else "photo", url,
                  f"https://images.nasa.gov/details/{urllib.parse.quote(nasa_id)}",
                  who if who == "NASA" else f"{who}/NASA", "", 0, 0, 0.0,
                  "Public domain (NASA; no endorsement implied)", NASA_GUIDELINES)
