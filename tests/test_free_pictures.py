@@ -5,6 +5,7 @@ render going on without pictures when none answers."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -151,6 +152,10 @@ def test_a_video_made_without_any_key_has_pictures_and_credits_them(
     )
     assert "notes" not in metadata
     assert pictures.fetched()  # the pictures were downloaded, once each
+    # Pictures from the first frame to the last, one after another (the metadata says when).
+    shown = [shot["shown"] for shot in metadata["footage"]]
+    assert shown[0][0] == 0 and shown[-1][1] == pytest.approx(result.duration, abs=0.01)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(shown))
     # The hook: the title over the first picture (the fake's are one flat colour each), not
     # over the style's dark gradient; and the thumbnail is made from that picture too.
     first = decoded_frame(result.video, 0.5, (1280, 720))[20:80, 20:200].reshape(-1, 3)

@@ -345,7 +345,10 @@ def _describe(work: Work, _report: Report) -> dict[str, str]:
     )
     metadata["voice"] = {"engine": speech.get("engine"), "voice": speech.get("voice")}  # who spoke
     if work.shots:
-        metadata["footage"] = [shot.clip.to_dict() for shot in work.shots]
+        metadata["footage"] = [  # each picture, and when it is on screen
+            {**shot.clip.to_dict(), "shown": [round(shot.start, 2), round(shot.end, 2)]}
+            for shot in work.shots
+        ]
     if work.warnings:
         metadata["notes"] = work.warnings
     path = work.file("metadata.json")

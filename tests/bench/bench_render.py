@@ -242,8 +242,9 @@ def ffmpeg_only_footage(
     idea: Idea, config: OutputConfig, scratch: Path, chosen: FootageSettings
 ) -> tuple[float, float, int]:
     """The footage case by hand: each clip looped or cut to its scene, scaled to cover the
-    frame, crossfaded into the next; the captions and title cards (composited once as
-    transparent stills) laid over them; the same soundtrack and encoder settings."""
+    frame (a still photo slowly zoomed, with ffmpeg's zoompan), crossfaded into the next;
+    the captions and title cards (composited once as transparent stills) laid over them; the
+    same soundtrack and encoder settings."""
     style = BUILTIN["modern"]
     voice = voiced(idea, config, scratch)
     sentences, narration, intro = voice.sentences, voice.narration, voice.intro
@@ -276,11 +277,22 @@ def ffmpeg_only_footage(
     graph: list[str] = []
     for n, shot in enumerate(shots):
         length = shot.end - shot.start + (fade if n < len(shots) - 1 else 0)
-        inputs += ["-stream_loop", "-1", "-t", f"{length:.3f}", "-i", str(shot.path)]
-        graph.append(
-            f"[{n}:v]scale={width}:{height}:force_original_aspect_ratio=increase,"
-            f"crop={width}:{height},fps={config.fps},format=yuv420p,setpts=PTS-STARTPTS[v{n}]"
-        )
+        if shot.path.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp"):  # a still: zoomed
+            inputs += ["-loop", "1", "-framerate", str(config.fps), "-t", f"{length:.3f}",
+                       "-i", str(shot.path)]  # fmt: skip
+            frames_in = max(1, round(length * config.fps))
+            move = (
+                f"scale={width * 2}:{height * 2}:force_original_aspect_ratio=increase,"
+                f"crop={width * 2}:{height * 2},zoompan=z='1+0.1*on/{frames_in}':d=1:"
+                f"x='(iw-iw/zoom)/2':y='(ih-ih/zoom)/2':s={width}x{height}:fps={config.fps},"
+            )
+        else:
+            inputs += ["-stream_loop", "-1", "-t", f"{length:.3f}", "-i", str(shot.path)]
+            move = (
+                f"scale={width}:{height}:force_original_aspect_ratio=increase,"
+                f"crop={width}:{height},fps={config.fps},"
+            )
+        graph.append(f"[{n}:v]{move}format=yuv420p,setpts=PTS-STARTPTS[v{n}]")
     last = "v0"
     for n in range(1, len(shots)):
         graph.append(
@@ -309,12 +321,10 @@ def ffmpeg_only_footage(
     return took, duration, peak
 
 
-def pipeline(
-    idea: Idea, config: OutputConfig, scratch: Path, chosen: FootageSettings | None = None
-) -> tuple[float, float, PeakMemory]:
-    settings = RenderSettings(
-        output=config, hardware_encoding=False, footage=chosen or FootageSettings()
-    )
+def timed_render(
+    idea: Idea, settings: RenderSettings, scratch: Path
+) -> tuple[dict[str, Any], float, PeakMemory]:
+    """One render in a child process, as the app runs it: its result, seconds, memory."""
     task = RenderTask(idea.to_dict(), 2, settings, scratch / "out", scratch / "work")
     memory = PeakMemory()
     began = time.perf_counter()
@@ -322,8 +332,18 @@ def pipeline(
     took = time.perf_counter() - began
     memory.stop()
     if outcome.status != "completed" or not outcome.result:
-        raise SystemExit(f"the pipeline failed: {outcome.error}")
-    return took, float(outcome.result["duration"]), memory
+        raise SystemExit(f"the render of “{idea.idea_title}” failed: {outcome.error}")
+    return outcome.result, took, memory
+
+
+def pipeline(
+    idea: Idea, config: OutputConfig, scratch: Path, chosen: FootageSettings | None = None
+) -> tuple[float, float, PeakMemory]:
+    settings = RenderSettings(
+        output=config, hardware_encoding=False, footage=chosen or FootageSettings()
+    )
+    result, took, memory = timed_render(idea, settings, scratch)
+    return took, float(result["duration"]), memory
 
 
 def main() -> None:
