@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from app.pipeline import fonts, footage
 from app.pipeline.captions import Cue, Layout, render_cue, wrap
@@ -119,3 +119,20 @@ def test_the_users_media_folder_is_asked_before_any_provider(tmp_path: Path) -> 
     ]  # fmt: skip
     assert footage.credits([footage.Shot(0, 1, p, c) for _i, c, p in shots]) == []
     assert notes == []  # Openverse was never needed
+
+
+def test_a_still_picture_is_panned_and_zoomed_around_its_subject(tmp_path: Path) -> None:
+    from app.pipeline.visuals import KenBurns
+
+    picture = Image.new("RGB", (1600, 900), "white")
+    ImageDraw.Draw(picture).ellipse((1200, 300, 1400, 500), fill="black")  # the subject, right
+    picture.save(tmp_path / "photo.jpg")
+    burns = KenBurns(tmp_path / "photo.jpg", (640, 360), duration=6.0, seed=0)
+    frames = [burns.frame(t).astype(int) for t in (0.0, 3.0, 6.0)]
+    assert all(frame.shape == (360, 640, 3) for frame in frames)
+    assert np.abs(frames[0] - frames[1]).mean() > 0.5 and np.abs(frames[1] - frames[2]).mean() > 0.5
+    # Consecutive frames glide: a 30th of a second changes little.
+    assert np.abs(burns.frame(3.0).astype(int) - burns.frame(3.0 + 1 / 30)).mean() < 2
+    # A 9:16 crop of a wide picture keeps its subject in the frame, not the blind centre.
+    tall = KenBurns(tmp_path / "photo.jpg", (360, 640), duration=6.0, seed=1)
+    assert (tall.frame(3.0).sum(axis=2) < 100).any()

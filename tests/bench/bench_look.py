@@ -66,14 +66,15 @@ if _fakes := os.environ.get("CADENCE_BENCH_PICTURES"):
 CACHE = Path.home() / ".cache" / "cadence-bench" / "photos"
 # The sample pictures, and the words that find each.
 PHOTOS = {
-    "hubble_deep_field.jpg": "black hole star light space galaxy sky astronomers universe",
-    "astronaut.png": "space gravity astronaut picture fuel",
-    "rocket.jpg": "rocket fuel escape launch",
-    "moon.png": "moon night dark shadow",
-    "coffee.png": "coffee cup drink berries brewed cups",
-    "chelsea.png": "cat cats purr pet purring medicine",
-    "grass.png": "grass garden flowers honey nectar bee",
-    "brick.png": "wall houses cities city",
+    "hubble_deep_field.jpg": "black hole star light space galaxy sky astronomers universe "
+    "giant collapses core crushed shadow ringed glowing gas million years",
+    "astronaut.png": "space gravity astronaut picture fuel escape cross way back",
+    "rocket.jpg": "rocket fuel launch event horizon boundary place",
+    "moon.png": "moon night dark shadow sunset",
+    "coffee.png": "coffee cup drink berries brewed cups monks prayers houses",
+    "chelsea.png": "cat cats purr pet purring medicine happy hurt scared heal calm",
+    "grass.png": "grass garden flowers honey nectar bee hive",
+    "brick.png": "wall houses cities city istanbul",
 }
 
 
