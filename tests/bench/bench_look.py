@@ -216,7 +216,8 @@ def timing_errors(sentences: list[str], voice: Voice) -> tuple[str, list[float]]
             decoder.start_utt()
             decoder.process_raw(pcm.astype("<i2").tobytes(), full_utt=True)
             decoder.end_utt()
-            heard = [s.start_frame / 100 for s in decoder.seg() if s.word[0].isalpha()]
+            segments = decoder.seg() or []  # none when it cannot align the sentence: skipped
+            heard = [s.start_frame / 100 for s in segments if s.word[0].isalpha()]
             ours = [t - start for _s, _n, t in words]
             if len(heard) == len(ours):
                 errors += [abs(a - b) for a, b in zip(ours, heard, strict=True)]
