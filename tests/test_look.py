@@ -136,3 +136,14 @@ def test_a_still_picture_is_panned_and_zoomed_around_its_subject(tmp_path: Path)
     # A 9:16 crop of a wide picture keeps its subject in the frame, not the blind centre.
     tall = KenBurns(tmp_path / "photo.jpg", (360, 640), duration=6.0, seed=1)
     assert (tall.frame(3.0).sum(axis=2) < 100).any()
+
+
+def test_a_scene_fades_in_over_the_whole_crossfade_then_holds_still() -> None:
+    from app.pipeline.visuals import FrameSource, Scene, Still
+
+    black, white = (np.full((90, 160, 3), value, np.uint8) for value in (0, 255))
+    frames = FrameSource((160, 90), [Scene(0, 1, Still(black)), Scene(1, 3, Still(white))], [],
+                         fade=0.4)  # fmt: skip
+    levels = [float(frames.frame(t).mean()) for t in (1.05, 1.15, 1.25, 1.35, 2.0, 2.5)]
+    assert levels[:4] == sorted(levels[:4]) and len(set(levels[:4])) == 4  # a real fade
+    assert levels[4] == levels[5] == 255.0  # then the still picture, reused

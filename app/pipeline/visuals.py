@@ -117,6 +117,11 @@ class Background(ABC):
     def release(self) -> None:  # noqa: B027 - most backgrounds hold nothing
         """Its scene is over: let go of what it holds (a clip's decoder)."""
 
+    def step(self, t: float) -> int | None:
+        """For a background that changes in steps, which one ``t`` is on (frames on the same
+        step are the same picture); None when it changes every frame."""
+        return None
+
 
 class Still(Background):
     def __init__(self, image: np.ndarray) -> None:
@@ -151,8 +156,14 @@ class Drift(Background):
         self.canvas = np.asarray(picture.resize(over, Image.Resampling.BICUBIC))
         self.phase = float(rng.uniform(0, 2 * math.pi))
 
+    STEPS = 10  # moves a second: ~1.5 px each at 1080p, too small to see as steps
+
+    def step(self, t: float) -> int:
+        return math.floor(t * self.STEPS)
+
     def frame(self, t: float) -> np.ndarray:
         """A frame-sized window of the canvas, moving along a slow ellipse (a lap a minute)."""
+        t = self.step(t) / self.STEPS
         width, height = self.size
         room_x, room_y = self.canvas.shape[1] - width, self.canvas.shape[0] - height
         angle = self.phase + 2 * math.pi * t / 60.0
@@ -450,7 +461,7 @@ class FrameSource:
     overlays: list[Overlay]
     fixed: list[Sprite] = field(default_factory=list)  # the logo
     fade: float = 0.0  # seconds each scene crossfades in from the one before
-    _cache: OrderedDict[tuple[int, tuple[int, ...]], np.ndarray] = field(
+    _cache: OrderedDict[tuple[int, tuple[int, ...], int], np.ndarray] = field(
         default_factory=OrderedDict
     )
     # The last picture of each clip's scene, for the crossfade out of it: a clip's decoder
@@ -473,21 +484,26 @@ class FrameSource:
         for overlay in self.overlays:
             if overlay.end <= t:
                 overlay.release()
-        key = (scene_index, active)
-        if scene.background.static and key in self._cache:
+        into = t - scene.start
+        fading = bool(self.fade and scene_index and into < self.fade)
+        # A frame is kept for reuse when its background holds still (or changes in steps: the
+        # step it is on is part of the key) and it is not fading in from the scene before.
+        step = scene.background.step(into)
+        reusable = (scene.background.static or step is not None) and not fading
+        key = (scene_index, active, step if step is not None else -1)
+        if reusable and key in self._cache:
             return self._cache[key]
         if not scene.background.static:
-            self._cache.clear()  # a moving scene: the still frames before it are not needed
-        picture = scene.background.frame(t - scene.start)
+            self._cache.clear()  # a moving scene: the frames before it are not needed
+        picture = scene.background.frame(into)
         frame = np.array(picture, dtype=np.uint8, copy=True)
-        into = t - scene.start
         if isinstance(scene.background, Footage):  # a read-only buffer: kept, not copied
-            fading = self.fade and into < self.fade  # the scene before is needed until then
+            # The scene before is needed until its crossfade is over.
             self._last_of = {
                 i: p for i, p in self._last_of.items() if fading and i == scene_index - 1
             }
             self._last_of[scene_index] = picture
-        if self.fade and scene_index and into < self.fade:  # crossfade from the scene before
+        if fading:  # crossfade from the scene before
             before = self.scenes[scene_index - 1]
             held = self._last_of.get(scene_index - 1)  # a clip fades out on its last picture
             old = held if held is not None else before.background.frame(t - before.start)
@@ -496,7 +512,7 @@ class FrameSource:
             sprite.blend(frame)
         for index in active:
             self.overlays[index].sprite.blend(frame)
-        if scene.background.static:
+        if reusable:
             self._cache[key] = frame
             while len(self._cache) > 4:
                 self._cache.popitem(last=False)
