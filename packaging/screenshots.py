@@ -353,7 +353,26 @@ def main(out_dir: Path) -> int:
                 QTimer.singleShot(400, lambda: save("settings-storage"))
 
             QTimer.singleShot(delay + 6900, storage_settings)
-            QTimer.singleShot(delay + 7700, wizard)
+
+            def footage_settings() -> None:
+                page = window.settings_page
+                page.footage_status.setText(
+                    "✓ Openverse answered: 20 pictures for “ocean”. Wikimedia Commons answered: "
+                    "14 pictures for “ocean”. NASA answered: 3 pictures for “ocean”."
+                )  # what Test answers (no internet here to ask)
+                page.speech_engine.setCurrentIndex(page.speech_engine.findData("endpoint"))
+                page.speech_endpoint.setText("http://localhost:8880/v1")
+                page.speech_model.setText("kokoro")
+                page.speech_voice.setText("female=af_heart, male=am_adam")
+                page.speech_status.setText(
+                    "✓ The speech endpoint answered: 2.4 s of audio in voice “af_heart”."
+                )
+                top = page.footage_provider.mapTo(page.scroller.widget(), QPoint(0, 0)).y()
+                page.scroller.verticalScrollBar().setValue(top - 40)
+                QTimer.singleShot(300, lambda: save("settings-footage"))
+
+            QTimer.singleShot(delay + 7400, footage_settings)
+            QTimer.singleShot(delay + 8300, wizard)
 
         QTimer.singleShot(300, start)
         QTimer.singleShot(120_000, app.quit)  # never hang a build
