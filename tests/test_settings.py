@@ -175,3 +175,20 @@ def test_typed_reads_follow_the_options_kind(workspace: Services) -> None:
     assert settings.number("engine.max_concurrent") == 3.0
     with pytest.raises(TypeError, match=r"llm\.model is a text option, not int"):
         settings.integer("llm.model")
+
+
+def test_every_setting_is_in_the_users_guide_with_its_default() -> None:
+    """docs/guide/settings.md's table: one row per setting, its default as the code has it."""
+    from app.settings import OPTIONS
+
+    guide = (Path(__file__).parent.parent / "docs" / "guide" / "settings.md").read_text()
+    rows = {
+        line.split("|")[1].strip(): line for line in guide.splitlines() if line.startswith("| `")
+    }
+    for opt in OPTIONS:
+        row = next((line for keys, line in rows.items() if f"`{opt.key}`" in keys), None)
+        assert row is not None, f"{opt.key} is not in docs/guide/settings.md"
+        said = row.split("|")[2].strip().lower()
+        if "," in row.split("|")[1] or (opt.default in ("", None) and said.startswith("(")):
+            continue  # a row of several settings, or an empty default said in words
+        assert said == str(opt.default).lower(), (opt.key, row)
