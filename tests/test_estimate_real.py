@@ -50,7 +50,7 @@ def test_the_estimate_for_similar_rows_is_within_30_percent_of_their_render(
     assert (
         queries.estimates.render_pace(workspace).line("720p", "speed").basis.startswith("a guess")
     )
-    render(workspace, [script(0, 3), script(1, 3)], tmp_path / "first")
+    learned = render(workspace, [script(0, 3), script(1, 3)], tmp_path / "first")
     pace = queries.estimates.render_pace(workspace)
     assert not pace.line("720p", "speed").basis.startswith("a guess")
 
@@ -61,8 +61,15 @@ def test_the_estimate_for_similar_rows_is_within_30_percent_of_their_render(
     )
     assert guess.measured
     took = render(workspace, others, tmp_path / "then")
-    print(f"\nestimated {guess.render_seconds:.1f} s, rendered in {sum(took):.1f} s")
-    assert guess.render_seconds == pytest.approx(sum(took), rel=0.30)
+    # The computer may be busier now than when it learned (the suite runs tests side by side):
+    # the first row rendered again says by how much, and the render time is scaled back.
+    again = render(workspace, [script(0, 3)], tmp_path / "again")
+    busier = again[0] / learned[0]
+    print(
+        f"\nestimated {guess.render_seconds:.1f} s, rendered in {sum(took):.1f} s "
+        f"({busier:.2f}× as busy as when it learned)"
+    )
+    assert guess.render_seconds == pytest.approx(sum(took) / busier, rel=0.30)
 
 
 def test_a_jobs_eta_is_never_a_time_already_past(workspace: Services, tmp_path: Path) -> None:
