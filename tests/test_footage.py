@@ -404,3 +404,12 @@ def test_without_a_useful_answer_footage_is_searched_by_key_words(
     ]
     first = footage.search_terms("Blue ocean waves crash.", set(), keywords)[0]
     assert f"query={first.replace(' ', '+')}&" in stock.searches()[0]
+
+
+def test_testing_a_provider_without_its_key_says_where_to_add_it(run_cli: Any) -> None:
+    tested = run_cli("footage", "test", "pixabay")
+    assert tested.returncode != 0
+    assert (
+        "no Pixabay API key — add it in Settings › Footage and voices, or here: "
+        "settings set footage.pixabay_key -"
+    ) in tested.stdout + tested.stderr

@@ -8,7 +8,7 @@ from typing import Any
 
 from app import queries
 from app.paths import AppPaths
-from app.pipeline.footage import PROVIDERS
+from app.pipeline.footage import NAMES, PROVIDERS, FootageUnavailable
 from app.services import Services
 
 
@@ -34,5 +34,10 @@ def cmd_test(args: argparse.Namespace, paths: AppPaths) -> int:
         if provider not in (*PROVIDERS, "free"):
             print(f"footage.provider is {provider!r}: name pexels, pixabay or free to test one.")
             return 2
+        if provider in PROVIDERS and not workspace.settings.text(f"footage.{provider}_key"):
+            raise FootageUnavailable(  # the window's place, and this terminal's way
+                f"no {NAMES[provider]} API key — add it in Settings › Footage and voices, or "
+                f"here: settings set footage.{provider}_key -"
+            )
         print(queries.settings.test_footage(workspace, provider))
     return 0
