@@ -74,12 +74,7 @@ def render_settings(
             engine=settings.get("speech.engine"),
             piper_model=_path(settings.get("speech.piper_model")),
             voices_dir=paths.voices_dir,
-            endpoint=SpeechEndpoint(
-                url=settings.get("speech.endpoint"),
-                model=settings.get("speech.endpoint_model"),
-                voice=settings.get("speech.endpoint_voice"),
-                key=settings.text("speech.endpoint_key"),
-            ),
+            endpoint=speech_endpoint(settings),
         ),
         visuals=visuals,
         footage=footage,
@@ -92,6 +87,16 @@ def render_settings(
         category_id=settings.get("publish.category_id"),
         overwrite=bool(overrides.get("overwrite")),
         default_style=settings.get("render.style"),
+    )
+
+
+def speech_endpoint(settings: Settings) -> SpeechEndpoint:
+    """The speech endpoint as the settings name it (its key from the keyring)."""
+    return SpeechEndpoint(
+        url=settings.get("speech.endpoint"),
+        model=settings.get("speech.endpoint_model"),
+        voice=settings.get("speech.endpoint_voice"),
+        key=settings.text("speech.endpoint_key"),
     )
 
 

@@ -11,17 +11,18 @@ from __future__ import annotations
 import functools
 import io
 import json
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
+
+from tests.loopback import running
 
 COLOURS = ["teal", "salmon", "gold", "orchid", "steelblue", "olive", "coral", "slateblue"]
 
@@ -234,13 +235,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def serve() -> Iterator[Pictures]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    fake = Pictures(f"http://127.0.0.1:{server.server_address[1]}")
-    _Handler.fake = fake
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(_Handler) as server:
+        fake = Pictures(f"http://127.0.0.1:{server.server_port}")
+        _Handler.fake = fake
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

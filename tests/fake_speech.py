@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import struct
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import numpy as np
+
+from tests.loopback import running
 
 KEY = "sk-speech-test-key"
 VOICES = {"alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer"}
@@ -102,13 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def serve() -> Iterator[Speech]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    fake = Speech(f"http://127.0.0.1:{server.server_port}/v1")
-    _Handler.fake = fake
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(_Handler) as server:
+        fake = Speech(f"http://127.0.0.1:{server.server_port}/v1")
+        _Handler.fake = fake
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

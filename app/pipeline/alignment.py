@@ -5,10 +5,15 @@ are aligned to the sentence's audio by dynamic time warping over log spectra (10
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
+
+from app.pipeline.media import read_wav
+from app.pipeline.word_times import Word
 
 FRAME = 0.01  # seconds per frame
 
@@ -66,3 +71,15 @@ def word_onsets(sentence: np.ndarray, words: Sequence[np.ndarray], rate: int) ->
     for k in range(1, len(onsets)):  # in order: a word never starts before the one before it
         onsets[k] = max(onsets[k], onsets[k - 1])
     return onsets
+
+
+def aligned_words(
+    sentence: str, audio: Path, said_alone: Callable[[str], np.ndarray]
+) -> tuple[list[Word], float]:
+    """The sentence's words and when each starts in ``audio`` (a WAV at the rate the words
+    said alone are at), and the audio's length in seconds."""
+    samples, rate = read_wav(audio)
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", sentence)]
+    onsets = word_onsets(samples, [said_alone(sentence[a:b]) for a, b in spans], rate)
+    found = [Word(a, b - a, at) for (a, b), at in zip(spans, onsets, strict=True)]
+    return found, samples.size / rate

@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from app.domain.idea import Voice
+from app.pipeline.alignment import aligned_words
 from app.pipeline.errors import RenderError
 from app.pipeline.media import (
     SAMPLE_RATE,
@@ -233,17 +233,6 @@ class Hibari:
             writer.abandon()
             raise
         writer.close()
-
-    def words(self, sentence: str, audio: Path, rate_wpm: int) -> tuple[list[Word], float]:
-        """The sentence's words and when each starts in ``audio`` (forced alignment)."""
-        from app.pipeline.alignment import word_onsets
-
-        samples, rate = read_wav(audio)
-        spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", sentence)]
-        alone = [_word_alone(sentence[start:end], rate_wpm) for start, end in spans]
-        onsets = word_onsets(samples, alone, rate)
-        found = [Word(s, e - s, at) for (s, e), at in zip(spans, onsets, strict=True)]
-        return found, samples.size / rate
 
 
 @lru_cache(maxsize=512)  # each word said once per process ("the", "a" …)
@@ -514,10 +503,9 @@ def _placed_words(
     found: tuple[list[Word], float] | None = None
     if isinstance(engine, Espeak):
         found = espeak_words(sentence, voice_name, settings.rate_wpm, settings.pitch)
-    elif isinstance(engine, Hibari):
-        found = engine.words(sentence, audio, settings.rate_wpm)
-    elif isinstance(engine, Endpoint) and hibari_installed():
-        found = engine.words(sentence, audio, lambda w: _word_alone(w, settings.rate_wpm))
+    elif isinstance(engine, Hibari) or (isinstance(engine, Endpoint) and hibari_installed()):
+        # No word times of their own: each word said alone by hibari, aligned to the audio.
+        found = aligned_words(sentence, audio, lambda w: _word_alone(w, settings.rate_wpm))
     elif isinstance(engine, Piper):
         kept = words_beside(audio)
         found = (kept, length) if kept is not None else None

@@ -12,17 +12,14 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from app.domain.idea import Voice
 from app.pipeline.errors import RenderError
-from app.pipeline.media import read_wav, run_ffmpeg
-from app.pipeline.word_times import Word
+from app.pipeline.media import run_ffmpeg
 
 RATE = 24_000
 NATURAL_WPM = 165  # speed 1.0 — the API's own pace; the rate setting scales it
@@ -121,21 +118,6 @@ class Endpoint:
         if not audio:
             raise RenderError("the speech endpoint answered with no audio")
         return audio
-
-    def words(
-        self, sentence: str, audio: Path, said_alone: Callable[[str], np.ndarray]
-    ) -> tuple[list[Word], float]:
-        """The sentence's words and when each starts in ``audio``: aligned against each word
-        said alone (at 24 kHz) by the built-in voice."""
-        from app.pipeline.alignment import word_onsets
-
-        samples, rate = read_wav(audio)
-        spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", sentence)]
-        alone = [said_alone(sentence[start:end]) for start, end in spans]
-        onsets = word_onsets(samples, alone, rate)
-        return [Word(s, e - s, at) for (s, e), at in zip(spans, onsets, strict=True)], (
-            samples.size / rate
-        )
 
 
 def _refusal(exc: urllib.error.HTTPError) -> str:

@@ -93,15 +93,10 @@ def test_speech(services: Services) -> str:
 
     from app.domain.idea import Voice
     from app.pipeline.media import read_wav
-    from app.pipeline.speech_endpoint import Endpoint, SpeechEndpoint
+    from app.pipeline.speech_endpoint import Endpoint
+    from app.render_config import speech_endpoint
 
-    settings = services.settings
-    endpoint = SpeechEndpoint(
-        url=settings.get("speech.endpoint"),
-        model=settings.get("speech.endpoint_model"),
-        voice=settings.get("speech.endpoint_voice"),
-        key=settings.text("speech.endpoint_key"),
-    )
+    endpoint = speech_endpoint(services.settings)
     engine = Endpoint(endpoint)
     voice = endpoint.voice_for(Voice.NEUTRAL)
     with tempfile.TemporaryDirectory(prefix="cadence-speech-") as folder:
