@@ -29,7 +29,7 @@ BASE = {"target": "youtube", "channel": "UC1", "made_for_kids": False}
 @pytest.mark.parametrize(
     ("changes", "field", "words"),
     [
-        ({"channel": ""}, "channel", "channels list"),
+        ({"channel": ""}, "channel", "accounts list"),
         ({"made_for_kids": None}, "made for kids", "--not-made-for-kids"),
         ({"publish_at": "soon"}, "publish at", "2026-12-24 17:00"),
         ({"every": "1d"}, "first", "first video"),

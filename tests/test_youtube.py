@@ -33,7 +33,7 @@ from tests.youtube_helpers import (
 
 def upload_of(workspace: Services, item_id: int) -> Upload:
     with workspace.db.read() as session:
-        upload = session.get(Upload, item_id)
+        upload = session.get(Upload, (item_id, "youtube"))
         assert upload is not None
         session.expunge(upload)
         return upload
@@ -404,7 +404,7 @@ def test_a_session_whose_address_was_never_stored_is_looked_for_before_another(
 
     monkeypatch.setattr(YouTube, "find_upload", spy)
     with workspace.db.write() as session:  # what the kill left: a mark, no address
-        upload = session.get(Upload, item_id)
+        upload = session.get(Upload, (item_id, "youtube"))
         assert upload is not None
         upload.session_started_at, upload.session_uri = datetime.now(UTC), None
     outcome, _state = upload_once(workspace, publisher(workspace), item_id)

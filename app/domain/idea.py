@@ -106,6 +106,7 @@ class Idea:
     style_override: str = ""
     priority: Priority = Priority.NORMAL
     publish_at: str = ""  # the row's own publish time (ISO, wall-clock in the job's zone)
+    platforms_given: bool = True  # False: the Platforms cell was empty (youtube assumed)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (enums as text, platforms as a list)."""
@@ -130,4 +131,5 @@ class Idea:
             style_override=str(data.get("style_override", "")),
             priority=Priority(data.get("priority", Priority.NORMAL)),
             publish_at=str(data.get("publish_at", "") or ""),
+            platforms_given=bool(data.get("platforms_given", True)),
         )

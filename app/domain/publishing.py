@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.domain.dates import OutOfRange, parse_moment
 from app.domain.errors import DraftError
+from app.domain.tiktok import TikTokPost
 
 PACIFIC = ZoneInfo("America/Los_Angeles")  # YouTube's quota day ends at midnight Pacific time
 MAX_TITLE_CHARS = 100
@@ -42,6 +43,49 @@ CATEGORIES: dict[str, str] = {
 }
 
 
+# Where Cadence publishes, in the spelling rows and jobs use (`app.domain.idea.PLATFORMS`).
+DESTINATIONS: tuple[str, ...] = ("youtube", "tiktok")
+NOT_YET = ("youtube_shorts", "instagram_reels", "facebook")  # rows may name them; not published
+PLATFORM_NAMES = {
+    "youtube": "YouTube",
+    "youtube_shorts": "YouTube Shorts",
+    "tiktok": "TikTok",
+    "instagram_reels": "Instagram Reels",
+    "facebook": "Facebook Reels",
+    "linkedin": "LinkedIn",
+    "x": "X",
+}
+SCHEDULES_ITSELF = frozenset({"youtube"})  # uploaded ahead; the platform publishes on time
+SHEET = "sheet"  # a job's destinations: each row's Platforms cell decides
+
+
+def platform_name(platform: str) -> str:
+    return PLATFORM_NAMES.get(platform, platform)
+
+
+def parse_destinations(text: str) -> tuple[str, ...]:
+    """``youtube,tiktok`` (any alias a sheet may use) → the destinations, in order; ``sheet``
+    → ``("sheet",)``; a `DraftError` naming what Cadence cannot publish to."""
+    from app.domain.validation import parse_platforms
+
+    if text.strip().casefold() == SHEET:
+        return (SHEET,)
+    chosen, unknown = parse_platforms(text)
+    if unknown:
+        raise DraftError(
+            "publish",
+            f"{', '.join(unknown)} is not a platform — use {', '.join(DESTINATIONS)} or sheet",
+        )
+    later = [p for p in chosen if p not in DESTINATIONS]
+    if later:
+        names = ", ".join(platform_name(p) for p in later)
+        raise DraftError(
+            "publish",
+            f"Cadence cannot publish to {names} yet — use {', '.join(DESTINATIONS)}",
+        )
+    return chosen
+
+
 class Privacy(StrEnum):
     PUBLIC = "public"
     UNLISTED = "unlisted"
@@ -67,6 +111,7 @@ class UploadStatus(StrEnum):
     PRIVATE = "private"  # kept private by YouTube although asked otherwise
     ON_HOLD = "on_hold"  # the channel must be signed in again
     REJECTED = "rejected"
+    FAILED = "failed"  # this platform refused the video; the item's other platforms go on
 
 
 def category_id(text: str) -> str:
@@ -125,10 +170,14 @@ def zone_of(name: str) -> ZoneInfo:
 
 @dataclass(frozen=True, slots=True)
 class PublishConfig:
-    """How a job publishes. ``target`` empty: render only."""
+    """How a job publishes. ``target`` empty: render only; else its destinations, comma
+    separated (``youtube,tiktok``), or ``sheet`` (each row's Platforms cell decides, these
+    where a cell is empty: ``sheet:youtube``)."""
 
-    target: str = ""  # "" | youtube
-    channel: str = ""  # the channel's id
+    target: str = ""  # "" | youtube | tiktok | youtube,tiktok | sheet[:youtube,…]
+    channel: str = ""  # the YouTube channel's id
+    accounts: dict[str, str] = field(default_factory=dict)  # other platforms: platform → id
+    tiktok: TikTokPost = field(default_factory=TikTokPost)
     privacy: Privacy = Privacy.PRIVATE
     publish_at: str = ""  # ISO, one time for every video
     every: str = ""  # interval text, with ``first``
@@ -145,7 +194,35 @@ class PublishConfig:
 
     @property
     def enabled(self) -> bool:
-        return self.target == "youtube"
+        return bool(self.target)
+
+    @property
+    def from_sheet(self) -> bool:
+        return self.target.split(":", 1)[0] == SHEET
+
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        """The job's own destinations (with ``sheet``: those for a row whose cell is empty)."""
+        text = self.target.split(":", 1)[1] if self.from_sheet else self.target
+        return tuple(p for p in (t.strip() for t in text.split(",")) if p)
+
+    def possible(self) -> tuple[str, ...]:
+        """Every destination a row of this job may publish to: with ``sheet``, each one an
+        account was chosen for."""
+        if not self.from_sheet:
+            return self.destinations
+        chosen = [p for p in DESTINATIONS if self.account(p)]
+        return tuple(dict.fromkeys([*self.destinations, *chosen]))
+
+    def account(self, platform: str) -> str:
+        return self.channel if platform == "youtube" else self.accounts.get(platform, "")
+
+    def for_row(self, platforms: tuple[str, ...] | list[str], cell_empty: bool) -> tuple[str, ...]:
+        """Where one row's video goes: the job's list, or — with ``sheet`` — the row's own
+        platforms that have an account (the job's list where the cell is empty)."""
+        if not self.from_sheet or cell_empty:
+            return self.destinations
+        return tuple(p for p in platforms if p in DESTINATIONS and self.account(p))
 
     def checked(self) -> PublishConfig:
         """Self if usable; a `DraftError` naming the setting otherwise."""
@@ -153,18 +230,38 @@ class PublishConfig:
             if self.approve:
                 raise DraftError("approve", "needs publishing — add --publish youtube")
             return self
-        if self.target != "youtube":
-            raise DraftError("publish", f"{self.target!r} is not supported — use youtube")
-        if not self.channel:
+        for name in self.destinations:
+            if name not in DESTINATIONS:
+                parse_destinations(name)  # says what it is
+        if not self.destinations and not self.from_sheet:
+            raise DraftError("publish", f"names no platform — use {', '.join(DESTINATIONS)}")
+        if self.from_sheet and not any(self.account(p) for p in DESTINATIONS):
             raise DraftError(
-                "channel", "is missing — name a signed-in channel (`channels list` shows them)"
+                "account",
+                "is missing — publishing as each row says needs an account for each platform "
+                "(--account tiktok:ACCOUNT, --channel for YouTube; `accounts list` shows them)",
             )
+        for name in self.destinations:
+            if not self.account(name):
+                what = "channel" if name == "youtube" else "account"
+                raise DraftError(
+                    what,
+                    f"is missing for {platform_name(name)} — name a signed-in {what} "
+                    f"(`accounts list` shows them)",
+                )
+        if "tiktok" in self.possible():
+            self.tiktok.checked()
+        if "youtube" not in self.possible():
+            return self._checked_times()
         if self.made_for_kids is None:
             raise DraftError(
                 "made for kids",
                 "must be answered when publishing (--made-for-kids or --not-made-for-kids) — "
                 "YouTube holds uploads until it is",
             )
+        return self._checked_times()
+
+    def _checked_times(self) -> PublishConfig:
         if self.publish_at and self.every:
             raise DraftError("publish at", "and --publish-every exclude each other — pick one")
         if self.slots and (self.publish_at or self.every):
@@ -207,6 +304,8 @@ class PublishConfig:
             "channel": self.channel,
             "privacy": self.privacy.value,
             "category": category_id(self.category),
+            **({"accounts": dict(self.accounts)} if self.accounts else {}),
+            **({"tiktok": self.tiktok.to_dict()} if "tiktok" in self.possible() else {}),
             "made_for_kids": self.made_for_kids,
             "synthetic_media": self.synthetic_media,
             "approve": self.approve,
@@ -233,6 +332,8 @@ class PublishConfig:
         return cls(
             target=str(data.get("target", "")),
             channel=str(data.get("channel", "")),
+            accounts={str(k): str(v) for k, v in dict(data.get("accounts") or {}).items()},
+            tiktok=TikTokPost.from_dict(data.get("tiktok")),
             privacy=privacy,
             publish_at=str(data.get("publish_at", "") or ""),
             every=str(data.get("every", "") or ""),

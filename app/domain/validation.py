@@ -261,6 +261,11 @@ _PRIORITY_ALIASES = {
 
 
 @lru_cache(maxsize=1024)
+def parse_platforms(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(known platforms in order without repeats, unknown parts) of a platforms text."""
+    return _parse_platforms(text)
+
+
 def _parse_platforms(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(known platforms in order without repeats, unknown parts) of a platforms cell."""
     chosen: list[str] = []
@@ -365,6 +370,7 @@ class _RowValidator:
             except Exception as exc:  # a bug here must not lose the row: report it on the cell
                 self.error(name, f"could not be read ({type(exc).__name__}) — retype the value")
         self.narration_length(values)
+        values["platforms_given"] = bool(cell_text(self.raw("platform_preferences")))
         idea = None if self.errors else Idea(**values)
         return RowReport(self.row.number, title, idea, self.errors, self.warnings)
 

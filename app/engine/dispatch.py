@@ -22,7 +22,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from app.engine.load import LoadGauge
-from app.store import queue
+from app.store import publishing, queue
 from app.store.database import Database
 from app.store.models import utcnow
 
@@ -111,7 +111,8 @@ class Dispatch:
         while anything waits (clock-driven rules), every poll while the load holds work."""
         now = utcnow()
         self.held = load_holds and queue.any_ready(session, now)
-        upcoming = queue.next_start(session, now)
+        times = [queue.next_start(session, now), publishing.next_post_due(session, now)]
+        upcoming = min((t for t in times if t is not None), default=None)
         wait = HEARTBEAT if queue.any_pending(session) else float("inf")
         if upcoming is not None:
             wait = min(wait, (upcoming - now).total_seconds())

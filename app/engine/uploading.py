@@ -102,9 +102,19 @@ class Uploading:
             state = publishing.finish_upload(
                 session, claim, kind, message=message, status=outcome.status, until=until
             )
-            url = session.scalar(select(Upload.url).where(Upload.item_id == claim.item_id))
+            url = session.scalar(
+                select(Upload.url).where(
+                    Upload.item_id == claim.item_id, Upload.destination == claim.target
+                )
+            )
             self.engine.upkeep.tell_if_ended(session, claim.job_id)
-        data = {"state": state, "error": message or None, "upload": outcome.status, "url": url}
+        data = {
+            "state": state,
+            "error": message or None,
+            "upload": outcome.status,
+            "url": url,
+            "destination": claim.target,
+        }
         self._announce(claim, EventKind.ITEM_FINISHED, data)
         if outcome.kind == "wait":
             waiting = {"message": message, "until": until.isoformat() if until else None}

@@ -148,8 +148,9 @@ class Publisher:
         it (not signed in, or signed out by Google)."""
         with self.db.read() as session:
             item = session.get(Item, item_id)
-            assert item is not None and item.upload is not None
-            upload = item.upload
+            assert item is not None
+            upload = item.upload_to("youtube")
+            assert upload is not None
             channel = session.get(Channel, upload.channel_id)
             if channel is None:
                 return PublishOutcome(
@@ -243,7 +244,7 @@ class Publisher:
                 return self._uploaded(item_id, str(response["id"]))
             offset = int(request.resumable_progress)
             with self.db.write() as session:
-                upload = session.get(Upload, item_id)
+                upload = session.get(Upload, (item_id, "youtube"))
                 assert upload is not None
                 upload.offset = offset
             progress(offset / size if size else 1.0)
@@ -262,7 +263,7 @@ class Publisher:
         a new one whose address is stored the moment Google gives it."""
         request = youtube.upload_request(path, body, self.settings.chunk_bytes)
         with self.db.write() as session:
-            upload = session.get(Upload, item_id)
+            upload = session.get(Upload, (item_id, "youtube"))
             assert upload is not None
             if fresh:
                 upload.session_uri, upload.offset = None, 0
@@ -280,7 +281,7 @@ class Publisher:
 
         def opened(location: str) -> None:
             with self.db.write() as session:
-                upload = session.get(Upload, item_id)
+                upload = session.get(Upload, (item_id, "youtube"))
                 assert upload is not None
                 upload.session_uri, upload.file_size, upload.offset = location, size, 0
             self.ledger.spend(project, uploads=1)
@@ -295,7 +296,7 @@ class Publisher:
         stopped in that instant): the video, if that session made one — else None, and a new
         session is opened (the lost one received no byte, so it makes no video)."""
         with self.db.read() as session:
-            upload = session.get(Upload, item_id)
+            upload = session.get(Upload, (item_id, "youtube"))
             assert upload is not None
             lost = upload.session_uri is None and upload.session_started_at is not None
         return self._made_before(youtube, item_id, body, size) if lost else None
@@ -304,7 +305,7 @@ class Publisher:
         self, youtube: YouTube, item_id: int, body: dict[str, Any], size: int
     ) -> str | None:
         with self.db.read() as session:
-            upload = session.get(Upload, item_id)
+            upload = session.get(Upload, (item_id, "youtube"))
             assert upload is not None
             since = upload.session_started_at
         if since is None:
@@ -314,7 +315,7 @@ class Publisher:
     def _uploaded(self, item_id: int, video_id: str) -> str:
         """The video exists: its id is stored before anything else can go wrong."""
         with self.db.write() as session:
-            upload = session.get(Upload, item_id)
+            upload = session.get(Upload, (item_id, "youtube"))
             assert upload is not None
             upload.video_id, upload.url = video_id, WATCH_URL.format(video_id)
             upload.session_uri = None
@@ -338,7 +339,7 @@ class Publisher:
                 raise
             note = refused.format(exc)
         with self.db.write() as session:
-            upload = session.get(Upload, item_id)
+            upload = session.get(Upload, (item_id, "youtube"))
             assert upload is not None
             upload.steps_done = [*upload.steps_done, name]
             if note:
@@ -376,7 +377,7 @@ class Publisher:
         actual = state.privacy if state else ""
         status, note = self._landed(plan, state)
         with self.db.write() as session:
-            upload = session.get(Upload, item_id)
+            upload = session.get(Upload, (item_id, "youtube"))
             assert upload is not None
             upload.status = status.value
             upload.actual_privacy = actual or None

@@ -29,12 +29,13 @@ from sqlalchemy.orm import selectinload
 from app.domain.a1 import RangeError, column_letter, parse_range
 from app.domain.columns import detect_header
 from app.domain.dispatch import SKIPPED
+from app.domain.publishing import platform_name
 from app.domain.states import State
 from app.google.auth import AuthError
 from app.google.sheets import SheetError, SheetsClient, TabInfo, quote_tab
 from app.store.database import Database
 from app.store.jobs import audit
-from app.store.models import Item, Job
+from app.store.models import Item, Job, Upload
 
 log = logging.getLogger(__name__)
 HEADERS = ("Cadence status", "Cadence output", "Cadence error", "Cadence updated")
@@ -51,7 +52,29 @@ class Columns:
 
 
 def status_words(item: Item) -> str:
-    state, upload = item.state, item.upload
+    """The row's status; a video bound for several platforms says each one's
+    ("YouTube: published · TikTok: uploading")."""
+    if len(item.uploads) < 2 or item.phase == "render" or item.state == State.CANCELED.value:
+        return _status_words(item, item.upload)
+    return " · ".join(
+        f"{platform_name(u.destination)}: {_post_words(item, u)}" for u in item.uploads
+    )
+
+
+def _post_words(item: Item, upload: Upload) -> str:
+    if upload.status in ("published", "scheduled", "private", "rejected", "failed"):
+        return upload.status
+    if upload.status == "on_hold":
+        return "on hold"
+    if upload.status == "uploading" and item.state == State.RUNNING.value:
+        return "uploading"
+    if item.phase == "approval":
+        return "awaiting approval"
+    return "waiting"
+
+
+def _status_words(item: Item, upload: Upload | None) -> str:
+    state = item.state
     if state == State.CANCELED.value and (item.error or "").startswith(SKIPPED):
         return "skipped"
     if upload is not None and state == State.COMPLETED.value:
@@ -71,8 +94,9 @@ def status_words(item: Item) -> str:
 
 def status_values(item: Item) -> list[str]:
     output = item.outputs.get("video", "") if item.outputs else ""
-    if item.upload is not None and item.upload.url:
-        output = item.upload.url
+    links = [u.url for u in item.uploads if u.url]
+    if links:
+        output = "\n".join(links)
     updated = item.updated_at.astimezone().strftime("%Y-%m-%d %H:%M") if item.updated_at else ""
     return [status_words(item), str(output or ""), item.error or "", updated]
 
@@ -170,7 +194,7 @@ class WriteBack:
             rows = session.execute(
                 select(Item, Job)
                 .join(Job)
-                .options(selectinload(Item.upload))
+                .options(selectinload(Item.uploads))
                 .where(Item.id.in_(self._stale(jobs).limit(BATCH)))
                 .order_by(Job.id, Item.row_number)
             ).all()

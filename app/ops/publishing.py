@@ -71,7 +71,7 @@ def reschedule(services: Services, item_id: int, publish_at: datetime) -> Done:
     with services.db.read() as session:
         upload = publishing.reschedulable(session, item_id)
         video_id, channel_id = upload.video_id, upload.channel_id
-        target = str((upload.item.job.publish or {}).get("target") or "youtube")
+        target = upload.destination
     privacy = None
     if video_id is not None:  # up already: moved on the platform first
         privacy = destination(services, target).reschedule(channel_id, video_id, publish_at)

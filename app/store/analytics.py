@@ -43,7 +43,11 @@ def published(
             Upload.updated_at,
         )
         .join(Upload)
-        .where(Upload.video_id.is_not(None), Upload.status.in_(LIVE))
+        .where(
+            Upload.video_id.is_not(None),
+            Upload.status.in_(LIVE),
+            Upload.destination == "youtube",  # figures are YouTube's
+        )
         .order_by(Item.id)
     )
     if channel_id is not None:

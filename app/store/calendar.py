@@ -89,6 +89,7 @@ def occurrences(session: Session, start: datetime, end: datetime) -> list[Occurr
     query = (
         select(Upload)
         .where(Upload.publish_at.is_not(None), Upload.publish_at >= start, Upload.publish_at < end)
+        .where(Upload.rank == 0)  # one entry per video, at its first platform's time
         .options(joinedload(Upload.item).joinedload(Item.job))
     )
     for upload in session.scalars(query):

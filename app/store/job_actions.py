@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.domain.errors import UserError
+from app.domain.publishing import UploadStatus
 from app.domain.states import State, transition
 from app.store.jobs import audit, require_job
 from app.store.models import Job, utcnow
@@ -73,8 +74,10 @@ def retry_job(session: Session, job_id: int, actor: str) -> int:
         if item.state == State.FAILED.value:
             item.state = transition(State.FAILED, State.PENDING, "item").value
             item.error = None
-            if item.upload is not None:
-                item.upload.attempts = 0
+            for upload in item.uploads:
+                upload.attempts = 0
+                if upload.status == UploadStatus.FAILED.value:  # that platform is asked again
+                    upload.status, upload.note = UploadStatus.QUEUED.value, None
             again += 1
     job.finished_at = None
     audit(session, actor, "job.retry", "job", job_id, items=again)

@@ -110,20 +110,26 @@ def new_job(
         "left_out": left_out(rows, empty_rows),
     }
     pending = [n for n, item in enumerate(items) if item["state"] == State.PENDING.value]
-    uploads: list[tuple[int, dict[str, Any]]] = [
-        (n, {  # in sheet order: item k at first + k × every
-            "channel_id": publish.channel,
-            "status": UploadStatus.WAITING.value,
-            "privacy": publish.privacy.value,
-            "publish_at": publish.publish_time(
-                index, str(items[n]["idea"].get("publish_at") or "")
-            ),
-            "offset": 0,
-            "attempts": 0,
-            "steps_done": [],
-        })
-        for index, n in enumerate(pending)
-    ] if publish.enabled else []  # fmt: skip
+    uploads: list[tuple[int, dict[str, Any]]] = []
+    for index, n in enumerate(pending) if publish.enabled else ():
+        idea = items[n]["idea"]
+        when = publish.publish_time(index, str(idea.get("publish_at") or ""))  # sheet order
+        places = publish.for_row(
+            idea.get("platform_preferences") or (), not idea.get("platforms_given", True)
+        )
+        for rank, place in enumerate(places):
+            uploads.append((n, {
+                "destination": place,
+                "rank": rank,
+                "channel_id": publish.account(place),
+                "status": UploadStatus.WAITING.value,
+                "privacy": publish.privacy.value,
+                "publish_at": when,
+                "offset": 0,
+                "attempts": 0,
+                "steps_done": [],
+                "state": {},
+            }))  # fmt: skip
     return NewJob(job, items, uploads, finished, actor)
 
 
@@ -328,7 +334,7 @@ def get_job(session: Session, job_id: int) -> Job | None:
     return session.scalars(
         select(Job)
         .where(Job.id == job_id)
-        .options(selectinload(Job.items).selectinload(Item.upload))
+        .options(selectinload(Job.items).selectinload(Item.uploads))
     ).one_or_none()
 
 
@@ -345,13 +351,14 @@ def item_record(item: Item) -> dict[str, Any]:
         "stage": item.stage,
         "progress": item.progress,
         "attempts": item.attempts,  # renders
-        "upload_attempts": item.upload.attempts if item.upload is not None else 0,
+        "upload_attempts": sum(u.attempts for u in item.uploads),
         "error": item.error,
         "outputs": item.outputs,
         "output_url": item.output_url,
         "video_id": item.video_id,
         "phase": item.phase,
         "upload": upload_record(item.upload) if item.upload is not None else None,
+        "uploads": [upload_record(u) for u in item.uploads],
         "warnings": item.warnings,
         "idea": item.idea,
         "updated_at": _iso(item.updated_at),
@@ -370,6 +377,7 @@ def item_record(item: Item) -> dict[str, Any]:
 
 def upload_record(upload: Upload) -> dict[str, Any]:
     return {
+        "destination": upload.destination,
         "channel": upload.channel_id,
         "status": upload.status,
         "privacy": upload.privacy,

@@ -125,27 +125,44 @@ class Item(Base):
     done_by: Mapped[datetime | None]  # while it renders: when it is expected to end
 
     job: Mapped[Job] = relationship(back_populates="items")
-    upload: Mapped[Upload | None] = relationship(
-        back_populates="item", cascade="all, delete-orphan", uselist=False
+    # One per platform the item's video goes to (YouTube first).
+    uploads: Mapped[list[Upload]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", order_by="Upload.rank"
     )
     executions: Mapped[list[Execution]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="Execution.id"
     )
 
+    @property
+    def upload(self) -> Upload | None:
+        """The item's first destination's upload (YouTube's when it has one)."""
+        return self.uploads[0] if self.uploads else None
+
+    def upload_to(self, destination: str) -> Upload | None:
+        return next((u for u in self.uploads if u.destination == destination), None)
+
 
 class Upload(Base):
-    """An item's way to YouTube: the plan, and a resumable upload that survives restarts."""
+    """An item's way to one platform: the plan, and an upload that survives restarts."""
 
     __tablename__ = "uploads"
 
     item_id: Mapped[int] = mapped_column(
         ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
     )
-    channel_id: Mapped[str] = mapped_column(String(64), index=True)
+    destination: Mapped[str] = mapped_column(
+        String(16), primary_key=True, default="youtube", server_default="youtube"
+    )
+    rank: Mapped[int] = mapped_column(default=0, server_default="0")  # order among the item's
+    channel_id: Mapped[str] = mapped_column(String(64), index=True)  # the account's id
     status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
     privacy: Mapped[str] = mapped_column(String(16), default="private")  # as asked
     publish_at: Mapped[datetime | None]  # planned; None: at once
     session_uri: Mapped[str | None] = mapped_column(Text)  # the resumable session, when open
+    # The platform's id for the post before it is public (TikTok's publish_id), stored
+    # before the first byte is sent; and what else the platform's upload needs to resume.
+    post_id: Mapped[str | None] = mapped_column(String(128))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     session_started_at: Mapped[datetime | None]
     file_size: Mapped[int | None]
     offset: Mapped[int] = mapped_column(default=0)  # bytes YouTube confirmed
@@ -158,15 +175,17 @@ class Upload(Base):
     rejected_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    item: Mapped[Item] = relationship(back_populates="upload")
+    item: Mapped[Item] = relationship(back_populates="uploads")
 
 
 class Channel(Base):
-    """A YouTube channel signed in for publishing (its token is a secret, not here)."""
+    """An account signed in for publishing — a YouTube channel, a TikTok account … (its
+    token is a secret, not here)."""
 
     __tablename__ = "channels"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), default="youtube", server_default="youtube")
     title: Mapped[str] = mapped_column(String(200))
     handle: Mapped[str] = mapped_column(String(200), default="")
     project: Mapped[str] = mapped_column(String(200), default="")  # the OAuth client's project

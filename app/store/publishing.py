@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import NotFound, UserError
-from app.domain.publishing import Phase, UploadStatus
+from app.domain.publishing import SCHEDULES_ITSELF, Phase, UploadStatus, platform_name
 from app.domain.states import State, transition
 from app.store.jobs import audit
 from app.store.models import Channel, Execution, Item, Job, Upload, utcnow
@@ -47,41 +47,51 @@ OUTPUT_FILES = ("video", "thumbnail", "captions", "metadata")  # an item's rende
 
 
 def claim_uploads(session: Session, limit: int, now: datetime) -> list[UploadClaim]:
-    """Up to ``limit`` items ready to upload: pending in the upload phase, their time come,
-    their job active, their channel signed in and not on hold."""
+    """Up to ``limit`` uploads ready to go: their item pending in the upload phase, their
+    time come (a platform that publishes on time itself, as YouTube does, takes the video
+    ahead), their job active, their account signed in and not on hold — one per item."""
     if limit <= 0:
         return []
     signed_in = select(Channel.id).where(Channel.hold.is_(None))
     # Found through the (indexed) upload status, so an idle engine's look costs next to
     # nothing however many videos were published before.
-    unfinished = select(Upload.item_id).where(
-        Upload.status.in_(UNFINISHED), Upload.channel_id.in_(signed_in)
+    due = (
+        Upload.destination.in_(SCHEDULES_ITSELF)
+        | Upload.publish_at.is_(None)
+        | (Upload.publish_at <= now)
     )
-    items = session.scalars(
-        select(Item)
-        .join(Job)
-        .join(Upload)
+    rows = session.execute(
+        select(Item, Upload)
+        .join(Job, Job.id == Item.job_id)
+        .join(Upload, Upload.item_id == Item.id)
         .where(
-            Item.id.in_(unfinished),
+            Upload.status.in_(UNFINISHED),
+            Upload.channel_id.in_(signed_in),
+            due,
             Item.state == State.PENDING.value,
             Item.phase == Phase.UPLOAD.value,
             Job.state.in_(ACTIVE_JOB_STATES),
             (Item.not_before.is_(None)) | (Item.not_before <= now),
         )
-        .order_by(Item.rank.desc(), Upload.publish_at.is_(None), Upload.publish_at, Item.id)
-        .limit(limit)
+        .order_by(
+            Item.rank.desc(), Upload.publish_at.is_(None), Upload.publish_at, Item.id, Upload.rank
+        )
+        .limit(limit * 4)
     ).all()
-    claims = []
-    for item in items:
+    claims: list[UploadClaim] = []
+    taken: set[int] = set()
+    for item, upload in rows:
+        if item.id in taken or len(claims) >= limit:
+            continue
+        taken.add(item.id)
         job = item.job
         if job.state == State.PENDING.value:
             job.state = transition(State.PENDING, State.RUNNING).value
             job.started_at = job.started_at or now
         item.state = transition(State.PENDING, State.RUNNING, "item").value
         item.stage, item.error = "upload", None
-        assert item.upload is not None
-        item.upload.attempts += 1
-        execution = Execution(item=item, attempt=item.upload.attempts, started_at=now)
+        upload.attempts += 1
+        execution = Execution(item=item, attempt=upload.attempts, started_at=now)
         session.add(execution)
         session.flush()
         claims.append(
@@ -89,13 +99,24 @@ def claim_uploads(session: Session, limit: int, now: datetime) -> list[UploadCla
                 item.id,
                 job.id,
                 item.row_number,
-                item.upload.attempts,
+                upload.attempts,
                 execution.id,
-                item.upload.channel_id,
-                str((job.publish or {}).get("target") or "youtube"),
+                upload.channel_id,
+                upload.destination,
             )
         )
     return claims
+
+
+def next_post_due(session: Session, now: datetime) -> datetime | None:
+    """When the next upload to a platform that cannot schedule (TikTok) falls due."""
+    return session.scalar(
+        select(func.min(Upload.publish_at)).where(
+            Upload.status.in_(UNFINISHED),
+            Upload.destination.not_in(SCHEDULES_ITSELF),
+            Upload.publish_at > now,
+        )
+    )
 
 
 def held_uploads(session: Session) -> list[tuple[str, str, int]]:
@@ -161,20 +182,37 @@ def finish_upload(
     """
     item = session.get(Item, claim.item_id)
     execution = session.get(Execution, claim.execution_id)
-    assert item is not None and execution is not None and item.upload is not None
+    assert item is not None and execution is not None
+    upload = item.upload_to(claim.target)
+    assert upload is not None
     now = utcnow()
-    upload = item.upload
-    if kind == "done":
-        item.state = transition(State(item.state), State.COMPLETING, "item").value
-        item.state = transition(State.COMPLETING, State.COMPLETED, "item").value
-        item.progress, item.stage, item.not_before = 1.0, None, None
-        item.error = message or None
-        item.finished_at = now
-        upload.status = status or upload.status
+    if kind in ("done", "failed"):
+        if kind == "done":
+            upload.status = status or upload.status
+        else:
+            upload.status = UploadStatus.FAILED.value
+            upload.note = message
+        others = [u for u in item.uploads if u is not upload and u.status in UNFINISHED]
+        failed = [u for u in item.uploads if u.status == UploadStatus.FAILED.value]
+        if others:  # the item's next platform's turn
+            item.state = transition(State(item.state), State.PENDING, "item").value
+            item.stage, item.not_before = "upload", None
+            item.error = _failures(failed) or None
+        elif failed:
+            item.state = transition(State(item.state), State.FAILED, "item").value
+            item.error = _failures(failed)
+            item.finished_at = now
+        else:
+            item.state = transition(State(item.state), State.COMPLETING, "item").value
+            item.state = transition(State.COMPLETING, State.COMPLETED, "item").value
+            item.progress, item.stage, item.not_before = 1.0, None, None
+            notes = [u.note for u in item.uploads if u.note]
+            item.error = "; ".join(dict.fromkeys([*notes, message] if message else notes)) or None
+            item.finished_at = now
     elif kind in ("wait", "hold", "retry", "stopped"):
         item.state = transition(State(item.state), State.PENDING, "item").value
         if kind != "retry":  # a quota wait, a sign-in or a pause is not the upload's failure
-            give_back_attempt(item)
+            give_back_attempt(item, upload)
         item.not_before = until if kind in ("wait", "retry") else None
         item.error = message or None
         item.stage = "upload"
@@ -182,13 +220,9 @@ def finish_upload(
             upload.status = UploadStatus.ON_HOLD.value
         elif upload.video_id is None:
             upload.status = UploadStatus.QUEUED.value
-    elif kind == "canceled":
+    else:  # canceled
         item.state = transition(State(item.state), State.CANCELING, "item").value
         item.state = transition(State.CANCELING, State.CANCELED, "item").value
-        item.finished_at = now
-    else:  # failed
-        item.state = transition(State(item.state), State.FAILED, "item").value
-        item.error = message
         item.finished_at = now
     execution.finished_at, execution.error = now, message or None
     execution.outcome = {"done": "completed", "wait": "waiting", "hold": "on hold"}.get(
@@ -201,12 +235,19 @@ def finish_upload(
 # --- user actions ----------------------------------------------------------------------------
 
 
+def _failures(failed: list[Upload]) -> str:
+    """What the platforms that refused the video said, each named when there are several."""
+    if len(failed) == 1:
+        return failed[0].note or ""
+    return "; ".join(f"{platform_name(u.destination)}: {u.note}" for u in failed)
+
+
 def _approval_item(session: Session, item_id: int) -> Item:
     item = session.get(Item, item_id)
     if item is None:
         raise NotFound(f"there is no item {item_id} — `jobs show JOB` lists item IDs")
     if item.state != State.PENDING.value or item.phase != Phase.APPROVAL.value:
-        what = "published" if item.upload and item.upload.video_id else item.state
+        what = "published" if any(u.video_id for u in item.uploads) else item.state
         raise UserError(
             f"item {item_id} (row {item.row_number}) is not awaiting approval (it is {what})"
         )
@@ -219,8 +260,9 @@ def approve(session: Session, item_ids: list[int], actor: str) -> list[int]:
     for item_id in item_ids:
         item = _approval_item(session, item_id)
         item.phase, item.stage = Phase.UPLOAD.value, Phase.UPLOAD.value
-        assert item.upload is not None
-        item.upload.status = UploadStatus.QUEUED.value
+        for upload in item.uploads:
+            if upload.status == UploadStatus.WAITING.value:
+                upload.status = UploadStatus.QUEUED.value
         audit(session, actor, "item.approve", "item", item_id, job=item.job_id)
         jobs.append(item.job_id)
     return jobs
@@ -236,19 +278,18 @@ def reject(
     reason = reason.strip() or "no reason given"
     for item_id in item_ids:
         item = _approval_item(session, item_id)
-        assert item.upload is not None
         if again:
             outputs = item.outputs or {}
             files += [Path(outputs[k]) for k in OUTPUT_FILES if outputs.get(k)]
             item.phase, item.stage, item.outputs, item.progress = Phase.RENDER.value, None, {}, 0.0
             item.output_url = None
-            item.upload.status = UploadStatus.WAITING.value
-            item.upload.rejected_reason = reason
+            for upload in item.uploads:
+                upload.status, upload.rejected_reason = UploadStatus.WAITING.value, reason
             item.error = f"rejected ({reason}) — rendering again"
         else:
             item.state = transition(State.PENDING, State.CANCELED, "item").value
-            item.upload.status = UploadStatus.REJECTED.value
-            item.upload.rejected_reason = reason
+            for upload in item.uploads:
+                upload.status, upload.rejected_reason = UploadStatus.REJECTED.value, reason
             item.error = f"rejected: {reason}"
             item.finished_at = utcnow()
         audit(
@@ -278,12 +319,18 @@ def record_reschedule(
     """Store an item's new publish time (audited); returns its job."""
     upload = reschedulable(session, item_id)
     before = upload.publish_at
-    upload.publish_at = publish_at
+    item = session.get(Item, item_id)
+    assert item is not None
+    for each in item.uploads:  # every platform still to publish moves with it
+        if each is upload or each.status not in (
+            UploadStatus.PUBLISHED.value,
+            UploadStatus.FAILED.value,
+            UploadStatus.REJECTED.value,
+        ):
+            each.publish_at = publish_at
     if upload.video_id is not None:
         upload.status = UploadStatus.SCHEDULED.value
         upload.actual_privacy = privacy or upload.actual_privacy
-    item = session.get(Item, item_id)
-    assert item is not None
     item.updated_at = utcnow()  # news for the sheet
     audit(
         session,

@@ -21,7 +21,7 @@ from app.domain.errors import DraftError
 from app.domain.publishing import Phase, PublishConfig, UploadStatus
 from app.domain.states import State, transition
 from app.store.jobs import audit, require_job
-from app.store.models import Execution, Item, Job, utcnow
+from app.store.models import Execution, Item, Job, Upload, utcnow
 from app.store.moments import read_moment, stored_moment
 
 log = logging.getLogger(__name__)
@@ -398,7 +398,7 @@ def finish_item(
         "stopped": State.PENDING,
         "canceled": State.CANCELED,
     }[outcome]
-    publishes = item.upload is not None and item.phase == Phase.RENDER.value
+    publishes = bool(item.uploads) and item.phase == Phase.RENDER.value
     if target is State.COMPLETED and publishes:
         target = State.PENDING  # rendered: next its approval or upload
     # Running items pass through the in-between states the lifecycle requires.
@@ -432,14 +432,15 @@ def finish_item(
 def after_render(session: Session, item: Item) -> str | None:
     """A rendered item that publishes moves on to approval or upload (it stays pending, so its
     job is not finished before its video is out); returns the phase, None if it only renders."""
-    if item.upload is None or item.phase != Phase.RENDER.value:
+    if not item.uploads or item.phase != Phase.RENDER.value:
         return None
     approve = PublishConfig.from_dict(item.job.publish).approve
     phase = Phase.APPROVAL if approve else Phase.UPLOAD
     item.phase, item.stage, item.progress, item.not_before = phase.value, phase.value, 0.0, None
-    item.upload.status = (
-        UploadStatus.WAITING.value if phase is Phase.APPROVAL else UploadStatus.QUEUED.value
-    )
+    for upload in item.uploads:
+        upload.status = (
+            UploadStatus.WAITING.value if phase is Phase.APPROVAL else UploadStatus.QUEUED.value
+        )
     return phase.value
 
 
@@ -501,11 +502,14 @@ def cancel_pending(job: Job) -> None:
             item.not_before = None
 
 
-def give_back_attempt(item: Item) -> None:
+def give_back_attempt(item: Item, upload: Upload | None = None) -> None:
     """The attempt just claimed did not count: it ended for a reason not the item's (Cadence
     stopped or was killed, a pause, a quota wait). Renders and uploads count apart."""
-    if item.phase == Phase.UPLOAD.value and item.upload is not None:
-        item.upload.attempts = max(0, item.upload.attempts - 1)
+    if upload is None:  # the one it was sending, as far as the store knows
+        sending = [u for u in item.uploads if u.status == UploadStatus.UPLOADING.value]
+        upload = sending[0] if sending else item.upload
+    if item.phase == Phase.UPLOAD.value and upload is not None:
+        upload.attempts = max(0, upload.attempts - 1)
     else:
         item.attempts = max(0, item.attempts - 1)
 
