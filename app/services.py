@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from app.delivery.objects import StorageAccess
     from app.google.auth import GoogleAuth
     from app.google.channels import Channels
+    from app.publish.tiktok_accounts import TikTokAccounts
     from app.google.publisher import PublishSettings
     from app.google.sheets import SheetsClient
 
@@ -120,6 +121,12 @@ class Services:
         from app.google.channels import Channels
 
         return Channels(self.db, self.secrets)
+
+    @cached_property
+    def tiktok(self) -> TikTokAccounts:
+        from app.publish.tiktok_accounts import TikTokAccounts
+
+        return TikTokAccounts(self.db, self.secrets)
 
     @property
     def limiter(self) -> RateLimiter:

@@ -21,7 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 # Nor the internet: the pictures that need no key are asked of a port where nothing listens
 # (refused at once, as a network that is down), unless a test serves its own fake of them.
-for _provider in ("OPENVERSE", "COMMONS", "NASA"):
+for _provider in ("OPENVERSE", "COMMONS", "NASA", "TIKTOK", "META"):
     os.environ[f"CADENCE_{_provider}_ENDPOINT"] = "http://127.0.0.1:9"
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,6 +149,19 @@ def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
     with serve() as fake:
         monkeypatch.setenv("CADENCE_GOOGLE_ENDPOINT", fake.base_url)
+        yield fake
+
+
+@pytest.fixture
+def tiktok(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The loopback TikTok (Login Kit, Content Posting API), with Cadence pointed at it."""
+    from tests.fake_tiktok import TikTok, handler_for
+    from tests.loopback import running
+
+    fake = TikTok()
+    with running(handler_for(fake)) as server:
+        fake.base = f"http://127.0.0.1:{server.server_port}"
+        monkeypatch.setenv("CADENCE_TIKTOK_ENDPOINT", fake.base)
         yield fake
 
 

@@ -41,10 +41,12 @@ class ChannelRecord:
     handle: str
     hold: str | None
     waiting: int  # uploads planned for it that have not happened yet
+    platform: str = "youtube"
 
     def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
+            "platform": self.platform,
             "title": self.title,
             "handle": self.handle,
             "hold": self.hold,
@@ -113,7 +115,8 @@ class Channels:
 
     # The list
 
-    def records(self) -> list[ChannelRecord]:
+    def records(self, platform: str | None = "youtube") -> list[ChannelRecord]:
+        """The signed-in accounts of ``platform`` (None: of every platform)."""
         with self.db.read() as session:
             waiting = dict(
                 session.execute(
@@ -122,17 +125,21 @@ class Channels:
                     .group_by(Upload.channel_id)
                 ).all()
             )
+            query = select(Channel).order_by(Channel.platform.desc(), Channel.title)
+            if platform is not None:
+                query = query.where(Channel.platform == platform)
             return [
-                ChannelRecord(c.id, c.title, c.handle, c.hold, waiting.get(c.id, 0))
-                for c in session.scalars(select(Channel).order_by(Channel.title))
+                ChannelRecord(c.id, c.title, c.handle, c.hold, waiting.get(c.id, 0), c.platform)
+                for c in session.scalars(query)
             ]
 
-    def resolve(self, ref: str) -> ChannelRecord:
+    def resolve(self, ref: str, platform: str | None = "youtube") -> ChannelRecord:
         """A channel by id, title or handle (any case), or a `NotFound` listing them."""
         wanted = ref.strip().casefold()
-        records = self.records()
+        records = self.records(platform)
         for record in records:
-            if wanted in (record.id.casefold(), record.title.casefold(), record.handle.casefold()):
+            names = (record.id, record.title, record.handle, record.handle.lstrip("@"))
+            if wanted in (n.casefold() for n in names):
                 return record
         known = ", ".join(f"{r.title} ({r.id})" for r in records) or "none yet"
         raise NotFound(

@@ -61,8 +61,9 @@ def register(name: str, make: Callable[[Services], Destination]) -> None:
 
 def destination(services: Services, name: str = "youtube") -> Destination:
     """The destination a job's publish settings name."""
-    if not _MADE:
-        import app.publish.youtube  # noqa: F401 - registers itself
+    if not _MADE:  # each registers itself
+        import app.publish.tiktok  # noqa: F401
+        import app.publish.youtube  # noqa: F401
     if name not in _MADE:
         known = ", ".join(sorted(_MADE))
         raise UserError(f"{name!r} is not a place Cadence publishes to — use {known}")

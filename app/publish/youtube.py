@@ -35,7 +35,11 @@ class YouTubeDestination:
 
     def signed_in(self) -> list[str]:
         with self.services.db.read() as session:
-            return list(session.scalars(select(Channel.id).where(Channel.hold.is_(None))))
+            return list(
+                session.scalars(
+                    select(Channel.id).where(Channel.hold.is_(None), Channel.platform == "youtube")
+                )
+            )
 
     def uploads_left_today(self, channel: str) -> int:
         with self.services.db.read() as session:
