@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     from app.delivery.objects import StorageAccess
     from app.google.auth import GoogleAuth
     from app.google.channels import Channels
-    from app.publish.tiktok_accounts import TikTokAccounts
     from app.google.publisher import PublishSettings
     from app.google.sheets import SheetsClient
+    from app.publish.tiktok_accounts import TikTokAccounts
 
 log = logging.getLogger(__name__)
 

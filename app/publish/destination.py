@@ -62,7 +62,7 @@ def register(name: str, make: Callable[[Services], Destination]) -> None:
 def destination(services: Services, name: str = "youtube") -> Destination:
     """The destination a job's publish settings name."""
     if not _MADE:  # each registers itself
-        import app.publish.tiktok  # noqa: F401
+        import app.publish.tiktok
         import app.publish.youtube  # noqa: F401
     if name not in _MADE:
         known = ", ".join(sorted(_MADE))
