@@ -318,6 +318,12 @@ OPTIONS: tuple[Option, ...] = (
         max_bytes=1024**2,
     ),
     Option(
+        "tiktok.client_key",
+        Kind.TEXT,
+        "",
+        "Your TikTok app's client key (developers.tiktok.com), for accounts add tiktok",
+    ),
+    Option(
         "google.write_back",
         Kind.BOOL,
         False,

@@ -28,6 +28,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -99,6 +100,8 @@ class TikTok:
         self.daily_cap = 15
         self.processing_polls = 1  # status fetches that still say processing after the upload
         self.failures: list[str] = []
+        self.put_delay = 0.0  # seconds each chunk takes to arrive (a slow line)
+        self.puts_started = 0
         self.requests: list[tuple[str, str]] = []
         self.lock = threading.Lock()
         self.base = ""
@@ -481,6 +484,9 @@ class TikTok:
 
             h.connection.shutdown(socket.SHUT_RDWR)
             return None
+        self.puts_started += 1
+        if self.put_delay:
+            time.sleep(self.put_delay)
         data = h.rfile.read(length)
         if len(data) != length:
             return None

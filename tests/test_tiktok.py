@@ -368,3 +368,41 @@ def test_a_video_tiktok_cannot_read_fails_with_tiktoks_reason(
     outcome, state = attempt(workspace, destination(workspace), item)  # random bytes, no MP4
     assert outcome.kind == "failed" and state == "failed"
     assert "TikTok could not read the video file" in outcome.message
+
+
+def test_publishing_as_the_sheet_says_sends_each_row_where_its_cell_names(
+    workspace: Services, tiktok: TikTok, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import csv
+
+    from app import ops
+    from app.ops.jobs import JobRequest
+    from app.sources.intake import SourceSpec
+    from app.store.models import Item
+    from tests.conftest import HEADER, full_row
+
+    open_id = sign_in_tiktok(workspace, tiktok, monkeypatch)
+    path = tmp_path / "rows.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        for title, cell in (("Both", "youtube, tiktok"), ("Reels", "reels, TikTok"),
+                            ("Empty", ""), ("Tube", "YT")):  # fmt: skip
+            writer.writerow(full_row(idea_title=title, platform_preferences=cell))
+    plan = {"target": "sheet:tiktok", "accounts": {"tiktok": "@tinycreator"}, "tiktok": POST}
+    job = ops.jobs.create_job(
+        workspace, JobRequest.of(SourceSpec(str(path)), title="Sheet", publish=plan)
+    ).job_id
+    with workspace.db.read() as session:
+        items = session.query(Item).filter(Item.job_id == job).order_by(Item.row_number).all()
+        places = {i.title: [u.destination for u in i.uploads] for i in items}
+        warned = {i.title: [w["message"] for w in i.warnings] for i in items}
+        accounts = {u.channel_id for i in items for u in i.uploads}
+    # No YouTube channel is signed in: YouTube rows are told so, not silently dropped.
+    assert places == {"Both": ["tiktok"], "Reels": ["tiktok"], "Empty": ["tiktok"], "Tube": []}
+    assert accounts == {open_id}
+    assert (
+        "YouTube: no account was chosen for it in this job — not published there" in warned["Both"]
+    )
+    assert any("Instagram Reels: Cadence cannot publish there yet" in w for w in warned["Reels"])
+    assert not any("not published there" in w for w in warned["Empty"])

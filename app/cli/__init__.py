@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from app import APP_NAME, __version__, ops, queries
+from app.cli import accounts as cli_accounts
 from app.cli import analytics as cli_analytics
 from app.cli import api as cli_api
 from app.cli import auth as cli_auth
@@ -170,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_stats.add_parser(commands)
     cli_calendar.add_parser(commands)
     cli_auth.add_parser(commands)
+    cli_accounts.add_parser(commands)
     cli_publish.add_parser(commands)
     cli_db.add_parser(commands)
     cli_api.add_parser(commands)
@@ -368,8 +370,21 @@ def cmd_jobs_show(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def item_status(item: dict[str, Any]) -> str:
     """An item's state in words, with its publishing news: awaiting approval, scheduled for …,
-    published."""
-    upload = item.get("upload") or {}
+    published — each platform's when it goes to several."""
+    uploads = item.get("uploads") or []
+    if len(uploads) > 1 and item.get("phase") != "render":
+        from app.domain.publishing import platform_name
+
+        return " · ".join(
+            f"{platform_name(u['destination'])} {_upload_words(item, u)}" for u in uploads
+        )
+    return _upload_words(item, item.get("upload") or {})
+
+
+def _upload_words(item: dict[str, Any], upload: dict[str, Any]) -> str:
+    many = len(item.get("uploads") or []) > 1
+    if many and upload.get("status") in ("published", "private", "failed", "scheduled"):
+        item = {**item, "state": "completed" if upload["status"] != "failed" else "failed"}
     if item["state"] == "pending" and item.get("phase") == "approval":
         return "awaiting approval"
     if upload.get("status") == "on_hold" and item["state"] == "pending":
@@ -386,7 +401,18 @@ def item_status(item: dict[str, Any]) -> str:
 
 
 def describe_publishing(publish: dict[str, Any]) -> str:
-    parts = [f"YouTube channel {publish.get('channel')}", str(publish.get("privacy"))]
+    from app.domain.publishing import PublishConfig, platform_name
+
+    config = PublishConfig.from_dict(publish)
+    parts = []
+    if config.from_sheet:
+        parts.append("where each row says")
+    for platform in config.possible():
+        if platform == "youtube":
+            parts.append(f"YouTube channel {config.channel} {config.privacy.value}")
+        else:
+            privacy = config.tiktok.privacy.value if config.tiktok.privacy else ""
+            parts.append(f"{platform_name(platform)} {config.account(platform)} {privacy}".strip())
     if publish.get("publish_at"):
         parts.append(f"at {publish['publish_at']}")
     if publish.get("every"):

@@ -53,19 +53,19 @@ def cmd_login(args: argparse.Namespace, paths: AppPaths) -> int:
                     "YouTube does not accept service accounts — sign in with the channel's "
                     "own Google account (drop --service-account)"
                 )
-            secrets = Path(_client_secrets(args, workspace))
+            secrets = Path(client_secrets_file(args, workspace))
             print(ops.accounts.add_channel(workspace, secrets, open_browser=not args.no_browser))
             return 0
         if args.service_account:
             print(ops.accounts.sign_in_service_account(workspace, args.service_account))
             print("Share each sheet with that address (Editor, for status write-back).")
             return 0
-        secrets = Path(_client_secrets(args, workspace))
+        secrets = Path(client_secrets_file(args, workspace))
         print(ops.accounts.sign_in(workspace, secrets, open_browser=not args.no_browser))
     return 0
 
 
-def _client_secrets(args: argparse.Namespace, workspace: Services) -> str:
+def client_secrets_file(args: argparse.Namespace, workspace: Services) -> str:
     from app.google.auth import AuthError
 
     chosen = args.client_secrets or workspace.settings.get("google.client_secrets")

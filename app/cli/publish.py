@@ -14,6 +14,7 @@ from app.domain.errors import UserError
 from app.domain.output import Container, Optimize, OutputConfig, Resolution
 from app.domain.publishing import Privacy, category_id, parse_when
 from app.domain.schedule import local_zone_name
+from app.domain.tiktok import privacy_of
 from app.paths import AppPaths
 from app.pipeline.footage import CHOICES, FOOTAGE_HELP
 from app.pipeline.styles import BUILTIN
@@ -47,8 +48,23 @@ def add_job_arguments(create: argparse.ArgumentParser) -> None:
         "(default: the render.cluster_needs setting)",
     )
     pub = create.add_argument_group("publishing")
-    pub.add_argument("--publish", choices=["youtube"], help="upload each video when rendered")
-    pub.add_argument("--channel", metavar="ID|TITLE", help="a channel from `channels list`")
+    pub.add_argument(
+        "--publish",
+        metavar="PLATFORMS|sheet",
+        help="publish each video when rendered: youtube, tiktok or both (youtube,tiktok); "
+        "sheet: where each row's Platforms cell says (sheet:youtube — youtube where it is empty)",
+    )
+    pub.add_argument(
+        "--channel", metavar="ID|TITLE", help="YouTube: a channel from `accounts list`"
+    )
+    pub.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="PLATFORM:ACCOUNT",
+        help="the account for a platform, by id, name or handle (repeatable), e.g. "
+        "tiktok:@skyfacts; the only one signed in is used when none is named",
+    )
     pub.add_argument(
         "--privacy", choices=[p.value for p in Privacy], default="private", help="default private"
     )
@@ -74,6 +90,40 @@ def add_job_arguments(create: argparse.ArgumentParser) -> None:
     )
     pub.add_argument(
         "--approve", action="store_true", help="hold each rendered video for your approval"
+    )
+    tik = create.add_argument_group("TikTok (required by TikTok when it is a destination)")
+    tik.add_argument(
+        "--tiktok-privacy",
+        metavar="LEVEL",
+        help="who may see the posts: PUBLIC_TO_EVERYONE, MUTUAL_FOLLOW_FRIENDS, "
+        "FOLLOWER_OF_CREATOR or SELF_ONLY — TikTok allows no default",
+    )
+    tik.add_argument(
+        "--tiktok-music-consent",
+        action="store_true",
+        help="you agree to TikTok's Music Usage Confirmation (needed to post)",
+    )
+    for flag, what in (("comment", "comments"), ("duet", "duets"), ("stitch", "stitches")):
+        tik.add_argument(
+            f"--tiktok-allow-{flag}",
+            action="store_true",
+            help=f"allow {what} (off unless asked; off anyway where the account turned them off)",
+        )
+    tik.add_argument(
+        "--tiktok-your-brand",
+        action="store_true",
+        help="disclose: the posts promote your own business (labelled Promotional content)",
+    )
+    tik.add_argument(
+        "--tiktok-branded-content",
+        action="store_true",
+        help="disclose: paid partnerships promoting another brand (labelled Paid partnership)",
+    )
+    tik.add_argument(
+        "--tiktok-not-ai-generated",
+        action="store_true",
+        help="leave off TikTok's AI-generated content label (on by default: Cadence makes "
+        "the voice and often the script)",
     )
 
 
@@ -116,16 +166,35 @@ def publish_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
             ("--playlist", args.playlist),
             ("--approve", args.approve),
             ("--synthetic-media", args.synthetic_media),
+            ("--account", args.account),
+            ("--tiktok-privacy", args.tiktok_privacy),
         )
         if value
     ]
     if not args.publish:
         if asked:
-            raise UserError(f"{asked[0]} needs --publish youtube")
+            raise UserError(f"{asked[0]} needs --publish (youtube, tiktok or sheet)")
         return {}
+    accounts: dict[str, str] = {}
+    channel = args.channel or ""
+    for text in args.account:
+        platform, sep, ref = text.partition(":")
+        platform = {"instagram": "instagram_reels"}.get(platform.strip().lower(), "") or (
+            platform.strip().lower()
+        )
+        if not sep or not ref.strip() or platform not in ("youtube", "tiktok"):
+            raise UserError(
+                f"--account {text!r}: write it as PLATFORM:ACCOUNT, e.g. tiktok:@skyfacts "
+                "(platforms: youtube, tiktok)"
+            )
+        if platform == "youtube":
+            channel = channel or ref.strip()
+        else:
+            accounts[platform] = ref.strip()
     plan: dict[str, Any] = {
-        "target": args.publish,
-        "channel": args.channel or "",
+        "target": args.publish.strip(),
+        "channel": channel,
+        "accounts": accounts,
         "privacy": args.privacy,
         "category": category_id(args.category),
         "made_for_kids": args.kids,
@@ -147,6 +216,17 @@ def publish_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
             plan[key] = value
     if args.timezone:
         plan["timezone"] = args.timezone
+    if "tiktok" in args.publish.lower() or "sheet" in args.publish.lower():
+        plan["tiktok"] = {
+            "privacy": privacy_of(args.tiktok_privacy).value if args.tiktok_privacy else None,
+            "music_consent": args.tiktok_music_consent,
+            "allow_comment": args.tiktok_allow_comment,
+            "allow_duet": args.tiktok_allow_duet,
+            "allow_stitch": args.tiktok_allow_stitch,
+            "your_brand": args.tiktok_your_brand,
+            "branded_content": args.tiktok_branded_content,
+            "ai_generated": not args.tiktok_not_ai_generated,
+        }
     return plan
 
 

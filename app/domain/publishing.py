@@ -203,7 +203,7 @@ class PublishConfig:
     @property
     def destinations(self) -> tuple[str, ...]:
         """The job's own destinations (with ``sheet``: those for a row whose cell is empty)."""
-        text = self.target.split(":", 1)[1] if self.from_sheet else self.target
+        text = self.target.partition(":")[2] if self.from_sheet else self.target
         return tuple(p for p in (t.strip() for t in text.split(",")) if p)
 
     def possible(self) -> tuple[str, ...]:

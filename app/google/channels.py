@@ -142,10 +142,11 @@ class Channels:
             if wanted in (n.casefold() for n in names):
                 return record
         known = ", ".join(f"{r.title} ({r.id})" for r in records) or "none yet"
-        raise NotFound(
-            f"no signed-in channel {ref!r} — signed in: {known}; add one with "
-            "`auth login --youtube`"
-        )
+        if platform is None or platform == "youtube":
+            what, add = "channel", "`accounts add youtube` (or `auth login --youtube`)"
+        else:
+            what, add = f"{platform} account", f"`accounts add {platform}`"
+        raise NotFound(f"no signed-in {what} {ref!r} — signed in: {known}; add one with {add}")
 
     def remove(self, ref: str, actor: str) -> str:
         """Forget a channel and revoke its token; uploads planned for it wait on hold."""

@@ -1,9 +1,11 @@
-"""Operations on the Google accounts Cadence uses: signing in for Sheets, adding and removing
-YouTube channels, signing out. Each returns a `Done`; a browser sign-in may take minutes, so
-front ends run it where it never holds up quitting."""
+"""Operations on the accounts Cadence uses: signing in to Google for Sheets, adding and
+removing the accounts it publishes to (YouTube channels, TikTok accounts), signing out. Each
+returns a `Done`; a browser sign-in may take minutes, so front ends run it where it never
+holds up quitting."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +46,51 @@ def add_channel(services: Services, client_secrets: Path, open_browser: bool = T
 def remove_channel(services: Services, channel: str) -> Done:
     """Forget a channel and revoke its token; uploads planned for it wait on hold."""
     return Done(services.channels.remove(channel, services.actor), Changes.of(settings=[CHANNELS]))
+
+
+def add_tiktok(
+    services: Services,
+    client_key: str,
+    client_secret: str,
+    open_browser: bool = True,
+    tell: Callable[[str], None] = print,
+) -> Done:
+    """A TikTok account signed in through TikTok's consent page, with the user's own app."""
+    signed = services.tiktok.login(
+        client_key, client_secret, open_browser=open_browser, tell=tell, actor=services.actor
+    )
+    if not services.settings.get("tiktok.client_key"):
+        services.settings.set("tiktok.client_key", client_key.strip())
+    return Done(
+        f"Added the TikTok account {signed.nickname} (@{signed.username}), id {signed.open_id}.",
+        Changes.of(settings=[CHANNELS]),
+    )
+
+
+def remove_account(services: Services, ref: str) -> Done:
+    """Forget an account of any platform and revoke its token; its planned posts wait."""
+    record = services.channels.resolve(ref, None)
+    if record.platform == "youtube":
+        return remove_channel(services, record.id)
+    from app.store.jobs import audit
+    from app.store.models import Channel
+
+    revoked = services.tiktok.forget(record.id)
+    with services.db.write() as session:
+        found = session.get(Channel, record.id)
+        if found is not None:
+            session.delete(found)
+        audit(session, services.actor, "account.remove", "channel", None, channel=record.id)
+    message = f"Removed the TikTok account {record.label}."
+    if record.waiting:
+        s = "s" if record.waiting != 1 else ""
+        message += f" {record.waiting} planned post{s} wait until it is signed in again."
+    if not revoked:
+        message += (
+            " TikTok could not be reached to revoke its token — remove Cadence under "
+            "TikTok › Settings › Security › Manage app permissions"
+        )
+    return Done(message, Changes.of(settings=[CHANNELS]))
 
 
 def sign_out(services: Services) -> Done:

@@ -297,22 +297,55 @@ def _publish_plan(
 ) -> dict[str, Any]:
     """The job's publishing settings with its channel named by id (a title or handle is
     looked up) and a time zone for times written without one."""
+    from app.domain.publishing import DESTINATIONS, SHEET, PublishConfig, parse_destinations
     from app.domain.schedule import local_zone_name
 
     plan = dict(publish or {})
     if not plan.get("target"):
         return plan
-    if plan.get("channel"):
-        plan["channel"] = services.channels.resolve(str(plan["channel"])).id
-    else:  # one channel signed in: that is the one meant
-        records = services.channels.records()
-        if len(records) == 1:
-            plan["channel"] = records[0].id
-        elif records:
-            names = ", ".join(r.label for r in records)
-            raise UserError(f"name the channel to publish to (--channel) — signed in: {names}")
+    target = str(plan["target"])
+    head, _, rest = target.partition(":")
+    if head.strip().casefold() == SHEET:  # each row says; ``sheet:youtube`` for empty cells
+        fallback = parse_destinations(rest) if rest.strip() else ()
+        plan["target"] = f"{SHEET}:{','.join(fallback)}" if fallback else SHEET
+    else:
+        plan["target"] = ",".join(parse_destinations(target))
+    config = PublishConfig.from_dict(plan)
+    wanted = set(config.destinations) if not config.from_sheet else set(DESTINATIONS)
+    accounts = dict(plan.get("accounts") or {})
+    for platform in DESTINATIONS:
+        if platform not in wanted:
+            continue
+        given = str(plan.get("channel") or "") if platform == "youtube" else accounts.get(platform)
+        found = _account(services, platform, given or "", required=not config.from_sheet)
+        if platform == "youtube":
+            plan["channel"] = found
+        elif found:
+            accounts[platform] = found
+    if accounts:
+        plan["accounts"] = accounts
     plan.setdefault("timezone", (scheduling or {}).get("timezone") or local_zone_name())
     return plan
+
+
+def _account(services: Services, platform: str, given: str, *, required: bool) -> str:
+    """The id of the account a job names for ``platform`` (by id, name or handle); with none
+    named, the only one signed in. ''. An error when several could be meant."""
+    from app.domain.publishing import platform_name
+
+    if given:
+        return services.channels.resolve(given, platform).id
+    records = services.channels.records(platform)
+    if len(records) == 1:
+        return records[0].id
+    if records and required:
+        names = ", ".join(r.label for r in records)
+        flag = "--channel" if platform == "youtube" else f"--account {platform}:ACCOUNT"
+        raise UserError(
+            f"name the {platform_name(platform)} account to publish to ({flag}) — signed in: "
+            f"{names}"
+        )
+    return ""
 
 
 def _title_row(services: Services, spec: SourceSpec, report: SheetReport) -> int:

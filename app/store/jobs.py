@@ -117,6 +117,7 @@ def new_job(
         places = publish.for_row(
             idea.get("platform_preferences") or (), not idea.get("platforms_given", True)
         )
+        items[n]["warnings"] = [*items[n]["warnings"], *unserved(publish, idea, places)]
         for rank, place in enumerate(places):
             uploads.append((n, {
                 "destination": place,
@@ -131,6 +132,32 @@ def new_job(
                 "state": {},
             }))  # fmt: skip
     return NewJob(job, items, uploads, finished, actor)
+
+
+def unserved(
+    publish: PublishConfig, idea: dict[str, Any], places: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Warnings for the platforms a row names that its video will not go to."""
+    if not publish.from_sheet or not idea.get("platforms_given", True):
+        return []
+    from app.domain.publishing import DESTINATIONS, platform_name
+
+    found = []
+    for platform in idea.get("platform_preferences") or ():
+        if platform in places:
+            continue
+        why = (
+            "no account was chosen for it in this job"
+            if platform in DESTINATIONS
+            else "Cadence cannot publish there yet"
+        )
+        found.append(
+            {
+                "column": "platform_preferences",
+                "message": f"{platform_name(platform)}: {why} — not published there",
+            }
+        )
+    return found
 
 
 def left_out(rows: Sequence[RowReport], empty_rows: Sequence[int] = ()) -> list[dict[str, Any]]:
