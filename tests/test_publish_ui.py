@@ -335,7 +335,7 @@ def test_from_the_wizard_through_approval_to_links_in_the_job_table(
 def test_adding_a_channel_from_settings_signs_in_through_the_browser(
     qtbot: QtBot, google: Google, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Settings › YouTube channels › Add…: the installed-app flow runs off the GUI thread; a
+    """Settings › Accounts › Add YouTube channel…: the installed-app flow runs off the GUI thread; a
     browser stand-in gives consent; the channel appears in the list."""
 
     client = desktop_client(tmp_path)
@@ -565,7 +565,7 @@ def test_every_wizard_problem_shows_beside_its_field_and_goes_when_fixed(
     assert wizard.currentPage() is publishing
     publishing.enabled.setChecked(True)
     wizard.next()  # no channel signed in: the message points at the screen that adds one
-    assert "Settings › YouTube channels" in publishing.channel_error.text()
+    assert "Settings › Accounts" in publishing.channel_error.text()
     assert "`channels list`" not in publishing.channel_error.text()
     wizard.close()
     background.shutdown()

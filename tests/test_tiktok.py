@@ -406,3 +406,22 @@ def test_publishing_as_the_sheet_says_sends_each_row_where_its_cell_names(
     )
     assert any("Instagram Reels: Cadence cannot publish there yet" in w for w in warned["Reels"])
     assert not any("not published there" in w for w in warned["Empty"])
+
+
+def test_the_webhook_reports_each_platforms_post(
+    workspace: Services, tiktok: TikTok, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from app.publish import webhooks
+    from app.store import stats
+
+    open_id = sign_in_tiktok(workspace, tiktok, monkeypatch, username="skyfacts")
+    job = tiktok_job(workspace, tmp_path, open_id)
+    [item] = rendered(workspace, job, tmp_path, 200_000)
+    attempt(workspace, destination(workspace), item)
+    with workspace.db.read() as session:
+        body = json.loads(webhooks.payload(stats.job_progress(session, job), None,
+                                           publishing.posts_of(session, job)))  # fmt: skip
+    [post] = body["posts"]
+    assert (post["item_id"], post["platform"], post["status"]) == (item, "tiktok", "published")
+    assert post["url"].startswith("https://www.tiktok.com/@skyfacts/video/")
+    assert body["items_completed"] == 1

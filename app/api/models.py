@@ -101,7 +101,11 @@ class JobCreate(Source):
     )
     write_back: bool | None = None
     publish: dict[str, Any] | None = Field(
-        None, description="target youtube, channel, privacy, publish_at | every+first …"
+        None,
+        description="target youtube | tiktok | youtube,tiktok | sheet[:youtube]; channel "
+        "(YouTube), accounts {platform: account}, tiktok {privacy, music_consent, "
+        "allow_comment, allow_duet, allow_stitch, your_brand, branded_content, ai_generated}, "
+        "privacy, publish_at | every+first … as the CLI",
     )
 
 
@@ -250,7 +254,8 @@ class Attempt(BaseModel):
 
 
 class UploadOut(BaseModel):
-    channel: str
+    destination: str = Field(description="youtube | tiktok")
+    channel: str = Field(description="the account's id on that platform")
     status: str
     privacy: str
     publish_at: datetime | None
@@ -276,7 +281,8 @@ class ItemOut(BaseModel):
     output_url: str | None
     video_id: str | None
     phase: str
-    upload: UploadOut | None
+    upload: UploadOut | None = Field(description="the first platform's (YouTube's when it has one)")
+    uploads: list[UploadOut] = Field(description="one per platform the video goes to")
     warnings: list[Any]
     idea: dict[str, Any]
     updated_at: datetime | None

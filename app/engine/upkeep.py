@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from app.domain.states import State
 from app.google.writeback import WriteBack
 from app.publish import webhooks
-from app.store import stats
+from app.store import publishing, stats
 from app.store.jobs import audit
 from app.store.models import Job, utcnow
 
@@ -55,6 +55,7 @@ class Upkeep:
             body = webhooks.payload(
                 stats.job_progress(session, job.id),
                 job.finished_at.isoformat() if job.finished_at else None,
+                publishing.posts_of(session, job.id),
             )
             self.send_webhook(job.id, job.callback_url, body)
 

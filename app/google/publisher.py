@@ -425,7 +425,7 @@ class Publisher:
     ) -> PublishOutcome:
         if exc.kind == "auth":
             reason = (
-                f"sign in to {title} again ({exc}) — `auth login --youtube` or Settings › Channels"
+                f"sign in to {title} again ({exc}) — `accounts add youtube` or Settings › Accounts"
             )
             self.channels.hold(channel_id, reason)
             return PublishOutcome("hold", reason)

@@ -41,8 +41,12 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def payload(progress: dict[str, Any], finished_at: str | None) -> bytes:
-    data = {
+def payload(
+    progress: dict[str, Any], finished_at: str | None, posts: list[dict[str, Any]] | None = None
+) -> bytes:
+    """The job's summary; a publishing job's adds each post — item, row, platform, status,
+    link — one per platform each video went to."""
+    data: dict[str, Any] = {
         "job_id": progress["job_id"],
         "state": progress["state"],
         "percent_complete": progress["percent_complete"],
@@ -51,6 +55,8 @@ def payload(progress: dict[str, Any], finished_at: str | None) -> bytes:
         "items_failed": progress["items_failed"],
         "finished_at": finished_at,
     }
+    if posts:
+        data["posts"] = posts
     return json.dumps(data, separators=(",", ":")).encode()
 
 

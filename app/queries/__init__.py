@@ -2,6 +2,7 @@
 the user's data. Each function takes the workspace's `app.services.Services`."""
 
 from app.queries import (
+    accounts,
     analytics,
     calendar,
     dashboard,
@@ -13,6 +14,7 @@ from app.queries import (
 )
 
 __all__ = [
+    "accounts",
     "analytics",
     "calendar",
     "dashboard",

@@ -119,6 +119,19 @@ def next_post_due(session: Session, now: datetime) -> datetime | None:
     )
 
 
+def posts_of(session: Session, job_id: int) -> list[dict[str, object]]:
+    """Each of a job's videos on each platform it was meant for: where it stands, its link."""
+    rows = session.execute(
+        select(Item.id, Item.row_number, Upload.destination, Upload.status, Upload.url)
+        .join(Upload, Upload.item_id == Item.id)
+        .where(Item.job_id == job_id)
+        .order_by(Item.row_number, Upload.rank)
+    ).all()
+    return [
+        {"item_id": i, "row": r, "platform": d, "status": s, "url": u} for i, r, d, s, u in rows
+    ]
+
+
 def held_uploads(session: Session) -> list[tuple[str, str, int]]:
     """(channel title, why, how many uploads) for each channel whose uploads wait on it."""
     rows = session.execute(

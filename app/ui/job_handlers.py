@@ -132,6 +132,10 @@ class JobHandlers:
             footage_keys=partial(queries.settings.footage_keys, workspace),
             estimate=partial(queries.estimates.estimate, workspace),
             styles=partial(queries.settings.style_names, workspace),
+            tiktok=(
+                partial(queries.accounts.accounts, workspace, "tiktok"),
+                partial(queries.accounts.tiktok_creator, workspace),
+            ),
         )
         wizard.created.connect(self.create_from_wizard)
         window.wizard = wizard

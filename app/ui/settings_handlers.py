@@ -49,7 +49,7 @@ class SettingsHandlers:
         if workspace is None:
             return
         self.window.background.run(
-            workspace.channels.records, self.page.show_channels, self.window.on_failed
+            lambda: workspace.channels.records(None), self.page.show_channels, self.window.on_failed
         )
 
     def add_channel(self) -> None:
@@ -60,6 +60,49 @@ class SettingsHandlers:
             ops.accounts.add_channel,
             self.page.add_channel_button,
             "Your browser opens Google's sign-in: choose the channel's account and allow Cadence.",
+        )
+
+    def add_tiktok(self) -> None:
+        """Sign a TikTok account in: the user's TikTok app (client key and secret, asked for
+        here), then TikTok's consent page in the browser."""
+        from app import ops
+        from app.ui.tiktok_app import TikTokAppDialog
+
+        window = self.window
+        workspace = window.workspace
+        if workspace is None:
+            return
+
+        def ask(saved_key: str) -> None:
+            dialog = TikTokAppDialog(window, saved_key)
+            if dialog.exec() != TikTokAppDialog.DialogCode.Accepted:
+                return
+            key, secret = dialog.values()
+            button = self.page.add_tiktok_button
+
+            def said(done: Done) -> None:
+                button.setEnabled(True)
+                self.page.message.setText(done.message)
+
+            def failed(error: BaseException) -> None:
+                button.setEnabled(True)
+                window.on_failed(error)
+
+            button.setEnabled(False)
+            self.page.message.setText(
+                "Your browser opens TikTok's sign-in: log in to the account and allow Cadence."
+            )
+            window.runner.run(
+                lambda services: ops.accounts.add_tiktok(
+                    services, key, secret, tell=lambda _text: None
+                ),
+                then=said,
+                failed=failed,
+                daemon=True,  # the browser may take minutes
+            )
+
+        window.background.run(
+            lambda: workspace.settings.text("tiktok.client_key"), ask, window.on_failed
         )
 
     def sign_in(self) -> None:
@@ -121,14 +164,14 @@ class SettingsHandlers:
 
         answer = QMessageBox.question(
             self.window,
-            "Remove channel",
-            "Remove this channel? Cadence forgets its sign-in; uploads planned for it wait "
+            "Remove account",
+            "Remove this account? Cadence forgets its sign-in; posts planned for it wait "
             "until it is added again.",
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
         self.window.runner.run(
-            lambda services: ops.accounts.remove_channel(services, channel_id),
+            lambda services: ops.accounts.remove_account(services, channel_id),
             then=lambda done: self.page.message.setText(done.message),
         )
 

@@ -1,4 +1,5 @@
-"""Settings: appearance, Google account, YouTube channels, rendering, storage, the local API."""
+"""Settings: appearance, Google account, the accounts videos are published to (YouTube
+channels, TikTok accounts), rendering, storage, the local API."""
 
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ class SettingsPage(QWidget):
     sign_out = Signal()
     save = Signal(dict)
     add_channel = Signal()
+    add_tiktok = Signal()
     sign_in = Signal()
     remove_channel = Signal(str)  # the channel's id
     copy_token = Signal()
@@ -104,24 +106,31 @@ class SettingsPage(QWidget):
         google_layout.addWidget(self.sign_out_button)
         layout.addWidget(google)
 
-        channels = QGroupBox("YouTube channels")
+        channels = QGroupBox("Accounts")
         channels_layout = QHBoxLayout(channels)
         self.channels = QListWidget()
-        self.channels.setAccessibleName("YouTube channels")
-        self.channels.setMaximumHeight(96)
+        self.channels.setAccessibleName("Accounts videos are published to")
+        self.channels.setMaximumHeight(120)
         self.channels.itemSelectionChanged.connect(self._channel_selected)
         channel_buttons = QVBoxLayout()
-        self.add_channel_button = QPushButton("Add…")
+        self.add_channel_button = QPushButton("Add YouTube channel…")
         self.add_channel_button.setAccessibleName("Add a YouTube channel")
         self.add_channel_button.setToolTip(
             "Sign in with the channel's Google account in your browser"
         )
         self.add_channel_button.clicked.connect(self.add_channel.emit)
+        self.add_tiktok_button = QPushButton("Add TikTok account…")
+        self.add_tiktok_button.setAccessibleName("Add a TikTok account")
+        self.add_tiktok_button.setToolTip(
+            "Sign in to TikTok in your browser, with your own TikTok app's client key"
+        )
+        self.add_tiktok_button.clicked.connect(self.add_tiktok.emit)
         self.remove_channel_button = QPushButton("Remove")
         self.remove_channel_button.setAccessibleName("Remove the selected channel")
         self.remove_channel_button.setEnabled(False)
         self.remove_channel_button.clicked.connect(self._remove_channel)
         channel_buttons.addWidget(self.add_channel_button)
+        channel_buttons.addWidget(self.add_tiktok_button)
         channel_buttons.addWidget(self.remove_channel_button)
         channel_buttons.addStretch()
         channels_layout.addWidget(self.channels, 1)
@@ -449,18 +458,21 @@ class SettingsPage(QWidget):
 
     def show_channels(self, records: list[Any]) -> None:
         self.channels.clear()
+        from app.domain.publishing import platform_name
+
         for record in records:
-            text = record.label
+            platform = getattr(record, "platform", "youtube")
+            text = f"{platform_name(platform)} · {record.label}"
             if record.hold:
                 text += f" — on hold: {record.hold}"
             elif record.waiting:
-                text += f" — {record.waiting} uploads planned"
+                text += f" — {record.waiting} posts planned"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, record.id)
-            item.setToolTip(f"Channel id {record.id}")
+            item.setToolTip(f"{platform_name(platform)} account id {record.id}")
             self.channels.addItem(item)
         if not records:
-            self.channels.addItem("No channel yet — Add… signs one in through your browser.")
+            self.channels.addItem("No account yet — Add… signs one in through your browser.")
         self._channel_selected()
 
     def selected_channel(self) -> str | None:

@@ -42,6 +42,7 @@ class JobWizard(QWizard):
         estimate: Callable[..., Any] | None = None,
         styles: Callable[[], list[str]] | None = None,
         footage_keys: Callable[[], tuple[set[str], bool]] | None = None,
+        tiktok: Any = None,
     ) -> None:
         super().__init__(parent)
         self.estimate = estimate  # (ideas, output config, scheduling, upload, style=, left_out=)
@@ -54,7 +55,7 @@ class JobWizard(QWizard):
         self.output = OutputPage(background, test_footage)
         self.details = DetailsPage()
         self.scheduling_page = SchedulingPage()
-        self.publishing = PublishPage(background, channels)
+        self.publishing = PublishPage(background, channels, tiktok)
         self.review = ReviewPage()
         for page in (
             self.source,

@@ -1,4 +1,5 @@
-"""The wizard's Publishing page: where and when the videos go up."""
+"""The wizard's Publishing page: where (YouTube, TikTok, or as each row says) and when the
+videos go up."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from app.domain.job import DraftError
 from app.domain.publishing import CATEGORIES, Privacy, PublishConfig, parse_interval
 from app.domain.schedule import local_zone_name
 from app.ui.background import Background
+from app.ui.tiktok_post import TikTokPostPanel
 from app.ui.wizard.parts import (
     FieldErrors,
     Note,
@@ -32,16 +34,26 @@ from app.ui.wizard.parts import (
 
 
 class PublishPage(QWizardPage):
-    """Where the videos go: render only, or upload to a signed-in YouTube channel."""
+    """Where the videos go: render only, or to a signed-in YouTube channel and/or TikTok
+    account — for every row, or where each row's Platforms column says."""
 
-    def __init__(self, background: Background, channels: Any) -> None:
+    def __init__(self, background: Background, channels: Any, tiktok: Any = None) -> None:
         super().__init__()
         self.setTitle("Publishing")
-        self.setSubTitle("Upload each video to YouTube when it is rendered — or only render.")
+        self.setSubTitle(
+            "Publish each video when it is rendered — to YouTube, TikTok or both — or only render."
+        )
         self.background = background
         self.channels = channels  # () -> (channel records, uploads a day), in the background
+        # (TikTok accounts (), what TikTok says of one (open_id)), in the background
+        self.tiktok_calls: tuple[Any, Any] = tiktok or (lambda: [], None)
         self.daily_uploads = 100
-        form = _top_form(self)
+        form = _top_form(self, scroll=True)
+        self.from_sheet = QCheckBox(
+            "Where each row's Platforms column says (the platforms ticked here where it is empty)"
+        )
+        self.from_sheet.setAccessibleName("Publish where each row says")
+        form.addRow("", self.from_sheet)
         self.enabled = QCheckBox("Upload to YouTube")
         self.enabled.setAccessibleName("Upload to YouTube")
         form.addRow("", self.enabled)
@@ -130,6 +142,13 @@ class PublishPage(QWizardPage):
         )
         self.synthetic = QCheckBox("Contains altered or synthetic content (YouTube's disclosure)")
         form.addRow("", self.synthetic)
+        self.tiktok_on = QCheckBox("Post to TikTok")
+        self.tiktok_on.setAccessibleName("Post to TikTok")
+        form.addRow("", self.tiktok_on)
+        self.tiktok = TikTokPostPanel(background, self._creator)
+        form.addRow(self.tiktok)
+        self.tiktok_note = Note(name="TikTok timing")
+        form.addRow(self.tiktok_note)
         self.approve = QCheckBox("Let me approve each video before it uploads")
         self.approve.setAccessibleName("Approve before upload")
         form.addRow("", self.approve)
@@ -138,13 +157,22 @@ class PublishPage(QWizardPage):
         self.error = self.errors.general
         form.addRow(self.error)
         self.enabled.toggled.connect(self._enable)
+        self.tiktok_on.toggled.connect(lambda *_a: self._enable(self.enabled.isChecked()))
+        self.from_sheet.toggled.connect(lambda *_a: self._enable(self.enabled.isChecked()))
         self.when_group.idToggled.connect(lambda *_a: self._enable(self.enabled.isChecked()))
         self.every.textChanged.connect(self._quota_warning)
         self._enable(False)
 
     def initializePage(self) -> None:
         self.background.run(self.channels, self._show_channels, self._no_channels)
+        self.background.run(self.tiktok_calls[0], self.tiktok.show_accounts, self._no_channels)
         self._quota_warning()
+
+    def _creator(self, open_id: str) -> Any:
+        ask = self.tiktok_calls[1]
+        if ask is None:
+            raise UserError("TikTok cannot be asked from here")
+        return ask(open_id)
 
     def _show_channels(self, found: tuple[list[Any], int]) -> None:
         records, self.daily_uploads = found
@@ -155,34 +183,34 @@ class PublishPage(QWizardPage):
         if current:
             self.channel.setCurrentIndex(max(0, self.channel.findData(current)))
         self.channel_hint.setText(
-            ""
-            if records
-            else "No channel yet: add one in Settings › YouTube channels, then come back."
+            "" if records else "No channel yet: add one in Settings › Accounts, then come back."
         )
         self._quota_warning()
 
     def _no_channels(self, error: BaseException) -> None:
         self.channel_hint.setText(f"Channels could not be read ({error}).")
 
-    def _enable(self, on: bool) -> None:
-        for widget in (
-            self.channel,
-            self.privacy,
-            self.at_once,
-            self.at_time,
-            self.spaced,
-            self.into_slots,
-            self.playlist,
-            self.category,
-            self.kids_yes,
-            self.kids_no,
-            self.synthetic,
-            self.approve,
-        ):
+    def _enable(self, youtube: bool) -> None:
+        tiktok = self.tiktok_on.isChecked()
+        on = youtube or tiktok
+        for widget in (self.channel, self.privacy, self.playlist, self.category,
+                       self.kids_yes, self.kids_no, self.synthetic):  # fmt: skip
+            widget.setEnabled(youtube)
+        for widget in (self.at_once, self.at_time, self.spaced, self.approve):
             widget.setEnabled(on)
+        self.into_slots.setEnabled(youtube)
         self.publish_at.setEnabled(on and self.at_time.isChecked())
         self.every.setEnabled(on and self.spaced.isChecked())
         self.first.setEnabled(on and self.spaced.isChecked())
+        self.tiktok.setVisible(tiktok)
+        self.tiktok.set_enabled(tiktok)
+        self.tiktok_note.setText(
+            "TikTok cannot schedule a post: each goes out from this computer at its time — "
+            "Cadence keeps the computer awake while a post is due; one missed while it slept "
+            "goes out when it wakes."
+            if tiktok and not self.at_once.isChecked()
+            else ""
+        )
         self._quota_warning()
 
     def videos(self) -> int:
@@ -210,13 +238,19 @@ class PublishPage(QWizardPage):
                 )
         self.quota.setText(text)
 
+    def destinations(self) -> list[str]:
+        chosen = [("youtube", self.enabled), ("tiktok", self.tiktok_on)]
+        return [name for name, box in chosen if box.isChecked()]
+
     def publish(self) -> dict[str, Any]:
-        if not self.enabled.isChecked():
+        places = self.destinations()
+        if not places:
             return {}
         kids = True if self.kids_yes.isChecked() else False if self.kids_no.isChecked() else None
+        target = ",".join(places)
         data: dict[str, Any] = {
-            "target": "youtube",
-            "channel": self.channel.currentData() or "",
+            "target": f"sheet:{target}" if self.from_sheet.isChecked() else target,
+            "channel": (self.channel.currentData() or "") if self.enabled.isChecked() else "",
             "privacy": self.privacy.currentText(),
             "category": self.category.currentData(),
             "made_for_kids": kids,
@@ -233,6 +267,9 @@ class PublishPage(QWizardPage):
             data["slots"] = True
         if self.playlist.text().strip():
             data["playlist"] = self.playlist.text().strip()
+        if self.tiktok_on.isChecked():
+            data["accounts"] = {"tiktok": str(self.tiktok.account.currentData() or "")}
+            data["tiktok"] = self.tiktok.post().to_dict()
         return data
 
     def validatePage(self) -> bool:
@@ -241,12 +278,14 @@ class PublishPage(QWizardPage):
         if not data:
             return True
         # The window's own words for what the command line asks with flags.
-        if not data["channel"]:
-            self.channel_error.setText(
-                "Choose a channel — add one in Settings › YouTube channels first."
-            )
+        youtube = self.enabled.isChecked()
+        if youtube and not data["channel"]:
+            self.channel_error.setText("Choose a channel — add one in Settings › Accounts first.")
             return False
-        if data["made_for_kids"] is None:
+        if self.tiktok_on.isChecked() and self.tiktok.problem_text():
+            self.errors.general.setText(self.tiktok.problem_text())
+            return False
+        if youtube and data["made_for_kids"] is None:
             self.kids_error.setText(
                 "Answer whether the videos are made for kids — YouTube requires it."
             )

@@ -115,9 +115,22 @@ class ReviewPage(QWizardPage):
                 if publish.get("slots")
                 else "as soon as each is ready"
             )
+            page = wizard.publishing
+            places = []
+            if page.enabled.isChecked():
+                places.append(f"YouTube ({page.channel.currentText()}), {publish['privacy']}")
+            if page.tiktok_on.isChecked():
+                post = page.tiktok.post()
+                label = page.tiktok.privacy.currentText()
+                places.append(
+                    f"TikTok ({page.tiktok.account.currentText()}), {label}"
+                    + (f", labelled “{post.label()}”" if post.label() else "")
+                )
+            where = " and ".join(places)
+            if page.from_sheet.isChecked():
+                where = f"where each row says — {where} where its Platforms cell is empty"
             lines.append(
-                f"Publish to YouTube ({wizard.publishing.channel.currentText()}), "
-                f"{publish['privacy']}, {when}"
+                f"Publish to {where}, {when}"
                 + (", after your approval" if publish.get("approve") else "")
             )
             if result.recurring and (publish.get("publish_at") or publish.get("every")):
@@ -161,7 +174,7 @@ class ReviewPage(QWizardPage):
                 ideas,
                 result.output_config,
                 result.scheduling,
-                bool(result.publish),
+                "youtube" in str((result.publish or {}).get("target", "")),  # YouTube quota
                 style=result.style,
                 left_out=left_out,
             ),
