@@ -425,3 +425,55 @@ def test_the_webhook_reports_each_platforms_post(
     assert (post["item_id"], post["platform"], post["status"]) == (item, "tiktok", "published")
     assert post["url"].startswith("https://www.tiktok.com/@skyfacts/video/")
     assert body["items_completed"] == 1
+
+
+def test_a_post_missed_while_the_computer_slept_goes_out_on_waking_with_a_note(
+    workspace: Services, tiktok: TikTok, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    open_id = sign_in_tiktok(workspace, tiktok, monkeypatch)
+    when = datetime(2031, 5, 4, 9, 0, tzinfo=UTC)
+    job = tiktok_job(workspace, tmp_path, open_id, publish_at=when.isoformat())
+    [item] = rendered(workspace, job, tmp_path, 200_000)
+    woke = when + timedelta(hours=7, minutes=30)
+    outcome, _state = attempt(workspace, destination(workspace, clock=lambda: woke), item, now=woke)
+    assert outcome.kind == "done" and len(tiktok.published()) == 1
+    assert "posted 7 h late: this computer was off or asleep at" in (
+        upload_row(workspace, item).note or ""
+    )
+
+
+def test_the_computer_is_kept_awake_only_while_a_post_is_due(
+    workspace: Services, tiktok: TikTok, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from app.engine import awake
+
+    open_id = sign_in_tiktok(workspace, tiktok, monkeypatch)
+    soon = utcnow() + timedelta(minutes=7)
+    job = tiktok_job(workspace, tmp_path, open_id, publish_at=soon.isoformat())
+    rendered(workspace, job, tmp_path, 200_000)
+    with workspace.db.read() as session:
+        assert publishing.posts_due(session, utcnow() + awake.AHEAD) == 1
+        assert publishing.posts_due(session, utcnow() + timedelta(minutes=5)) == 0
+    held: list[subprocess.Popen[bytes]] = []
+    keeper = awake.KeepAwake(lambda why: [sys.executable, "-c", "import time; time.sleep(60)"])
+    keeper.hold("1 TikTok post due")
+    assert keeper.held and keeper.why == "1 TikTok post due"
+    assert keeper._process is not None
+    held.append(keeper._process)
+    keeper.hold("again")  # held already: no second helper
+    assert keeper._process is held[0]
+    keeper.release()
+    assert held[0].poll() is not None and not keeper.held  # the helper is gone
+    # A system that refuses (no logind here) is not asked again at every look.
+    refused = awake.KeepAwake(lambda why: [sys.executable, "-c", "raise SystemExit(1)"])
+    refused.hold("due")
+    assert refused._process is not None
+    refused._process.wait()
+    refused.hold("due")
+    assert refused._process is None and not refused.held
+    if sys.platform.startswith("linux") and awake.shutil.which("systemd-inhibit"):
+        command = awake.inhibitor_command("1 TikTok post due")
+        assert command is not None and command[:2] == ["systemd-inhibit", "--what=sleep:idle"]

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from app.engine.awake import AHEAD
 from app.engine.load import LoadGauge
 from app.store import publishing, queue
 from app.store.database import Database
@@ -111,7 +112,14 @@ class Dispatch:
         while anything waits (clock-driven rules), every poll while the load holds work."""
         now = utcnow()
         self.held = load_holds and queue.any_ready(session, now)
-        times = [queue.next_start(session, now), publishing.next_post_due(session, now)]
+        # A post only this computer makes: a look AHEAD of it (to keep the computer awake)
+        # and one at its time (to send it).
+        later = publishing.next_post_due(session, now + AHEAD)
+        times = [
+            queue.next_start(session, now),
+            publishing.next_post_due(session, now),
+            later - AHEAD if later else None,
+        ]
         upcoming = min((t for t in times if t is not None), default=None)
         wait = HEARTBEAT if queue.any_pending(session) else float("inf")
         if upcoming is not None:

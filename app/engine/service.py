@@ -236,8 +236,10 @@ class Engine:
     def _retries_waiting(self) -> bool:
         """Whether a run until idle waits for work whose time is near (a retry's back-off);
         work that waits longer (tomorrow's quota, a start in 2030) does not keep it."""
+        within = utcnow() + timedelta(seconds=IDLE_WAIT)
         with self.db.read() as session:
-            return queue.retries_waiting(session, utcnow() + timedelta(seconds=IDLE_WAIT))
+            post = publishing.next_post_due(session, utcnow())  # a post from here, due soon
+            return queue.retries_waiting(session, within) or (post is not None and post <= within)
 
     def wake(self) -> None:
         self._wake.set()

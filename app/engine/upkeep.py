@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from app.domain.states import State
+from app.engine import awake
 from app.google.writeback import WriteBack
 from app.publish import webhooks
 from app.store import publishing, stats
@@ -44,6 +45,7 @@ class Upkeep:
         self._flushed_at = 0.0
         self.figures_at = 0.0  # monotonic: the next look whether figures are due (daily)
         self._figures: asyncio.Future[None] | None = None
+        self.awake = awake.KeepAwake()
 
     # Webhooks
 
@@ -83,8 +85,19 @@ class Upkeep:
     async def each_pass(self) -> None:
         if time.monotonic() - self._pruned_at > PRUNE_EVERY:
             await asyncio.to_thread(self.prune)
+        await asyncio.to_thread(self.keep_awake_if_due)
         self._maybe_write_back()
         self._maybe_read_figures()
+
+    def keep_awake_if_due(self) -> None:
+        """Hold the system's sleep inhibitor while a post only this computer can make is due
+        within minutes (or late); let go when none is."""
+        with self.db.read() as session:
+            due = publishing.posts_due(session, utcnow() + awake.AHEAD)
+        if due:
+            self.awake.hold(f"{due} TikTok post{'s' if due != 1 else ''} due")
+        elif self.awake.held:
+            self.awake.release()
 
     def prune(self) -> None:
         """History older than ``history.keep_days`` goes, at start and every few hours."""
@@ -146,6 +159,7 @@ class Upkeep:
         """Deliveries in flight finish (or give up), reads in flight complete, and the last
         statuses — the last video's "completed" among them — reach the sheets; returns how
         many rows could not be written (offline, quota)."""
+        self.awake.release()  # the helper never outlives the engine
         for thread in self.webhook_threads:
             await asyncio.to_thread(thread.join, WEBHOOK_GRACE)
         for flight in (self._flushing, self._figures):

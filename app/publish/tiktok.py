@@ -50,12 +50,21 @@ FAIL_WORDS = {
 }
 AGAIN = {"internal", "publish_cancelled", "spam_risk_too_many_posts"}  # no post: send anew
 
+LATE = timedelta(minutes=5)  # a post later than this says so
 _INITS: dict[str, deque[datetime]] = {}
 _INITS_LOCK = threading.Lock()
 
 
 class _Stopped(Exception):
     pass
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} days"
 
 
 class TikTokDestination:
@@ -310,11 +319,20 @@ class TikTokDestination:
             upload.session_uri = None
             upload.actual_privacy = "private" if private else "public"
             upload.status = (UploadStatus.PRIVATE if private else UploadStatus.PUBLISHED).value
+            notes = []
             if private:
-                upload.note = (
+                notes.append(
                     "posted to TikTok as Only me (private) — an app TikTok has not audited "
                     "can post only privately; make it public in the TikTok app"
                 )
+            late = self.clock() - upload.publish_at if upload.publish_at else timedelta(0)
+            if late > LATE:
+                planned = upload.publish_at.astimezone() if upload.publish_at else None
+                notes.append(
+                    f"posted {_span(late)} late: this computer was off or asleep at "
+                    f"{planned:%a %d %b %H:%M}"
+                )
+            upload.note = "; ".join(notes) or None
             status = upload.status
         log.info("item %s posted to TikTok", item_id)
         return PublishOutcome("done", status=status)

@@ -13,7 +13,7 @@ from app.domain.publishing import Phase, UploadStatus
 from app.domain.states import State
 
 # Upload states worth a word in the YouTube column, in the order they are told.
-PUBLISHING_WORDS = ("published", "scheduled", "private", "awaiting approval", "on hold")
+PUBLISHING_WORDS = ("published", "scheduled", "private", "awaiting approval", "on hold", "failed")
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,27 @@ def next_post_due(session: Session, now: datetime) -> datetime | None:
     )
 
 
+def posts_due(session: Session, until: datetime) -> int:
+    """Posts that only this computer can make (TikTok's) due by ``until`` — or late — and not
+    yet made, of active jobs: while there are any, the computer is kept awake."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Upload)
+            .join(Item, Item.id == Upload.item_id)
+            .join(Job, Job.id == Item.job_id)
+            .where(
+                Upload.destination.not_in(SCHEDULES_ITSELF),
+                Upload.status.in_((UploadStatus.WAITING.value, *UNFINISHED)),
+                Upload.publish_at <= until,
+                Item.state.in_((State.PENDING.value, State.RUNNING.value)),
+                Job.state.in_(ACTIVE_JOB_STATES),
+            )
+        )
+        or 0
+    )
+
+
 def posts_of(session: Session, job_id: int) -> list[dict[str, object]]:
     """Each of a job's videos on each platform it was meant for: where it stands, its link."""
     rows = session.execute(

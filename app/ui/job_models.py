@@ -65,23 +65,41 @@ def _history(item: dict[str, Any]) -> str:
 
 
 def published(item: dict[str, Any]) -> str:
-    """An item's way to YouTube, in words: awaiting approval, scheduled for …, the link."""
-    upload = item.get("upload")
-    if not upload:
+    """An item's way to each platform, in words: awaiting approval, scheduled for …, posts at
+    …, the link — "YouTube: published · … · TikTok: …" when it goes to several."""
+    uploads = item.get("uploads") or ([item["upload"]] if item.get("upload") else [])
+    if not uploads:
         return ""
     if item["state"] == "pending" and item.get("phase") == "approval":
         return "awaiting approval"
+    if len(uploads) == 1:
+        return _post_words(item, uploads[0])
+    from app.domain.publishing import platform_name
+
+    return "  ·  ".join(
+        f"{platform_name(u.get('destination', 'youtube'))}: {_post_words(item, u)}" for u in uploads
+    )
+
+
+def _post_words(item: dict[str, Any], upload: dict[str, Any]) -> str:
     status = upload["status"]
     if status == "on_hold":
-        return "on hold — sign the channel in again"
+        return "on hold — sign the account in again (Settings › Accounts)"
     if status == "scheduled" and upload.get("publish_at"):
         when = datetime.fromisoformat(upload["publish_at"]).astimezone()
         return f"scheduled for {when:%a %d %b %H:%M} · {upload['url']}"
     if status in ("published", "private") and upload.get("url"):
         return f"{status} · {upload['url']}"
-    if item["state"] == "running" and item.get("phase") == "upload":
+    if status == "failed":
+        return f"not posted — {upload.get('note') or 'refused'}"
+    if status == "uploading" and item["state"] == "running":
         return "uploading"
-    if item.get("phase") == "upload":
+    ahead = upload.get("destination", "youtube") != "youtube" and upload.get("publish_at")
+    if ahead and status in ("waiting", "queued"):
+        when = datetime.fromisoformat(str(upload["publish_at"])).astimezone()
+        if when > datetime.now().astimezone():
+            return f"posts {when:%a %d %b %H:%M} from this computer"
+    if item.get("phase") == "upload" and status in ("queued", "uploading", "uploaded"):
         return "waiting to upload"
     return {"waiting": "after rendering", "rejected": "rejected"}.get(status, status)
 
@@ -119,7 +137,7 @@ class ItemsModel(RecordTableModel):
         ("Problem", _problem),
         ("Footage", _footage),
         ("Storage", lambda i: i.get("output_url") or ""),
-        ("YouTube", published),  # last: the link people look for at the row's end
+        ("Published", published),  # last: the links people look for at the row's end
     )
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -133,6 +151,9 @@ class ItemsModel(RecordTableModel):
     def upload(self, row: int) -> dict[str, Any] | None:
         upload = self.record(row).get("upload")
         return dict(upload) if upload else None
+
+    def uploads(self, row: int) -> list[dict[str, Any]]:
+        return [dict(u) for u in self.record(row).get("uploads") or []]
 
     def video(self, row: int) -> str | None:
         video = (self.record(row).get("outputs") or {}).get("video")

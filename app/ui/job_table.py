@@ -82,7 +82,7 @@ COLUMNS: tuple[tuple[str, Any, Any], ...] = (
     ("Created", lambda r: _when(r.created_at), lambda r: r.created_at.timestamp()),
     ("Updated", lambda r: _when(r.updated_at), lambda r: r.updated_at.timestamp()),
     ("ETA", lambda r: _when(r.eta), lambda r: _stamp(r.eta)),
-    ("YouTube", lambda r: r.publishing, lambda r: r.publishing),
+    ("Published", lambda r: r.publishing, lambda r: r.publishing),
 )
 PROGRESS_COLUMN = 3
 EDITABLE = {2: "priority", 5: "start_at"}  # column → what editing it changes

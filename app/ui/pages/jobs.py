@@ -3,6 +3,7 @@ items and history."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -341,9 +342,13 @@ class JobsPage(QWidget):
         if upload is None:
             return menu
         menu.addSeparator()
-        if upload.get("url"):
-            url = str(upload["url"])
-            menu.addAction("Open on YouTube", lambda: QDesktopServices.openUrl(QUrl(url)))
+        from app.domain.publishing import platform_name
+
+        for each in self.items_model.uploads(row) or [upload]:
+            if each.get("url"):
+                url = str(each["url"])
+                where = platform_name(str(each.get("destination") or "youtube"))
+                menu.addAction(f"Open on {where}", partial(QDesktopServices.openUrl, QUrl(url)))
         if record["state"] == "pending" and record.get("phase") == "approval":
             menu.addAction("Approve or reject…", self.approval_requested.emit)
         if upload["status"] not in ("published", "rejected") and record["state"] != "canceled":
