@@ -477,3 +477,32 @@ def test_the_computer_is_kept_awake_only_while_a_post_is_due(
     if sys.platform.startswith("linux") and awake.shutil.which("systemd-inhibit"):
         command = awake.inhibitor_command("1 TikTok post due")
         assert command is not None and command[:2] == ["systemd-inhibit", "--what=sleep:idle"]
+
+
+def test_the_calendar_shows_each_platforms_post_and_moves_them_together(
+    workspace: Services, tiktok: TikTok, google: Any, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    from app import ops
+    from app.store import calendar
+    from tests.youtube_helpers import sign_in_channel
+
+    channel = sign_in_channel(workspace, google)
+    open_id = sign_in_tiktok(workspace, tiktok, monkeypatch)
+    when = datetime(2031, 5, 4, 9, 0, tzinfo=UTC)
+    job = tiktok_job(workspace, tmp_path, open_id, target="youtube,tiktok", channel=channel,
+                     made_for_kids=False, publish_at=when.isoformat())  # fmt: skip
+    with workspace.db.read() as session:
+        found = calendar.occurrences(session, when - timedelta(days=1), when + timedelta(days=1))
+    shown = sorted((o.key, o.title, o.channel) for o in found)
+    item = found[0].item_id
+    assert shown == [
+        (f"item:{item}", "▶ Video number 1", channel),
+        (f"item:{item}@tiktok", "♪ Video number 1 (this computer posts it)", open_id),
+    ]
+    assert [o.needs_render for o in sorted(found, key=lambda o: o.key)] == [True, False]
+    later = when + timedelta(hours=3)
+    ops.calendar.move(workspace, f"item:{item}@tiktok", later)
+    with workspace.db.read() as session:
+        times = {u.destination: u.publish_at for u in session.query(Upload).filter_by(item_id=item)}
+    assert times == {"youtube": later, "tiktok": later} and job

@@ -49,6 +49,7 @@ def move(services: Services, key: str, when: datetime, calendar: Calendar | None
     kind, _, ident = key.partition(":")
     if kind == "run":
         return _move_run(services, calendar, key, when)
+    ident = ident.split("@", 1)[0]  # an item's post on another platform moves the item
     if kind not in ("item", "job") or not ident.isdigit():
         raise NotFound(f"{key!r} is not a video, a job or a run on the calendar")
     now = calendar.clock()

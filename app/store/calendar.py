@@ -22,7 +22,7 @@ from app.domain.calendar_plan import (
     Occurrence,
 )
 from app.domain.calendar_runs import RunPlan, parse_moved
-from app.domain.publishing import UploadStatus
+from app.domain.publishing import SCHEDULES_ITSELF, UploadStatus
 from app.domain.schedule import ScheduleError, parse_schedule, zone
 from app.domain.states import State
 from app.store import schedules as schedule_store
@@ -67,6 +67,9 @@ def save(
     return config
 
 
+GLYPHS = {"youtube": "▶", "tiktok": "♪"}  # each post's platform on the calendar
+
+
 def _item_state(item: Item, upload: Upload) -> str:
     if upload.status == UploadStatus.PUBLISHED.value:
         return PUBLISHED
@@ -89,25 +92,34 @@ def occurrences(session: Session, start: datetime, end: datetime) -> list[Occurr
     query = (
         select(Upload)
         .where(Upload.publish_at.is_not(None), Upload.publish_at >= start, Upload.publish_at < end)
-        .where(Upload.rank == 0)  # one entry per video, at its first platform's time
         .options(joinedload(Upload.item).joinedload(Item.job))
     )
     for upload in session.scalars(query):
         item = upload.item
         assert upload.publish_at is not None
         state = _item_state(item, upload)
+        many = len(item.uploads) > 1
+        glyph = GLYPHS.get(upload.destination, "")
+        title = (
+            f"{glyph} {item.title}".strip()
+            if many or upload.destination != "youtube"
+            else item.title
+        )
+        if upload.destination not in SCHEDULES_ITSELF and state != PUBLISHED:
+            title += " (this computer posts it)"
         found.append(
             Occurrence(
-                f"item:{item.id}",
+                f"item:{item.id}" if upload.rank == 0 else f"item:{item.id}@{upload.destination}",
                 upload.publish_at,
-                item.title,
+                title,
                 Kind.ITEM,
                 state,
                 upload.channel_id,
                 job_id=item.job_id,
                 item_id=item.id,
-                needs_render=state in (PLANNED, RENDERING),
-                needs_upload=state in (PLANNED, RENDERING, READY),
+                needs_render=state in (PLANNED, RENDERING) and upload.rank == 0,  # once a video
+                needs_upload=state in (PLANNED, RENDERING, READY)
+                and upload.destination == "youtube",  # YouTube's quota
             )
         )
     pending = select(Job).where(Job.state == State.PENDING.value)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.changes import Done
 from app.domain.calendar_config import local_instant
 from app.domain.calendar_plan import Conflict, DayEntry, Occurrence, Period, period_range
+from app.domain.publishing import platform_name
 from app.domain.schedule import local_zone_name
 from app.ui.background import Background
 from app.ui.calendar_views import MonthGrid, OccurrenceList, at_time
@@ -173,8 +174,8 @@ class CalendarPage(QWidget):
         self.heat.setToolTip("Shade each day by how much is planned")
         bar.addWidget(self.heat)
         self.channel = QComboBox()
-        self.channel.setAccessibleName("Channel")
-        self.channel.addItem("All channels", "")
+        self.channel.setAccessibleName("Account")
+        self.channel.addItem("All accounts", "")
         self.channel.currentIndexChanged.connect(lambda _i: self.reload())
         bar.addWidget(self.channel)
         return bar
@@ -243,7 +244,10 @@ class CalendarPage(QWidget):
             config = planner.config(channel)
             first, length = period_range(kind, anchor)
             empty = planner.gaps(max(first, date.today()), max(1, length), channel)
-            channels = [(r.label, r.id) for r in workspace.channels.records()]
+            channels = [
+                (f"{platform_name(r.platform)} · {r.label}", r.id)
+                for r in workspace.channels.records(None)
+            ]
             if first + timedelta(days=length) <= date.today():
                 empty = []  # gaps are for planning ahead
             return Shown(period, found, empty, config.tz, channels)
