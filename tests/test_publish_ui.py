@@ -222,14 +222,14 @@ def test_settings_lists_channels_and_removes_one_after_asking(
     window.nav.setCurrentRow(PAGES.index("Settings"))
     page = window.settings_page
     qtbot.waitUntil(lambda: page.channels.count() == 1, timeout=30_000)
-    assert page.channels.item(0).text() == "Cadence Test Channel (@cadencetest)"
+    assert page.channels.item(0).text() == "YouTube · Cadence Test Channel (@cadencetest)"
     assert not page.remove_channel_button.isEnabled()
     page.channels.setCurrentRow(0)
     assert page.remove_channel_button.isEnabled()
     monkeypatch.setattr(QMessageBox, "question", lambda *_a, **_k: QMessageBox.StandardButton.Yes)
     page.remove_channel_button.click()
     qtbot.waitUntil(lambda: "Removed the channel" in page.message.text(), timeout=30_000)
-    qtbot.waitUntil(lambda: "No channel yet" in page.channels.item(0).text(), timeout=30_000)
+    qtbot.waitUntil(lambda: "No account yet" in page.channels.item(0).text(), timeout=30_000)
     assert workspace.channels.records() == []
     window.close()
     window.shutdown()
@@ -240,7 +240,7 @@ def test_channel_records_show_why_they_wait() -> None:
 
     page = SettingsPage()
     page.show_channels([ChannelRecord("UC1", "Mine", "@mine", "sign in to Mine again", 3)])
-    assert page.channels.item(0).text() == "Mine (@mine) — on hold: sign in to Mine again"
+    assert page.channels.item(0).text() == "YouTube · Mine (@mine) — on hold: sign in to Mine again"
 
 
 @pytest.mark.qasync

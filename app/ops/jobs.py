@@ -340,11 +340,11 @@ def _account(services: Services, platform: str, given: str, *, required: bool) -
         return records[0].id
     if records and required:
         names = ", ".join(r.label for r in records)
-        flag = "--channel" if platform == "youtube" else f"--account {platform}:ACCOUNT"
-        raise UserError(
-            f"name the {platform_name(platform)} account to publish to ({flag}) — signed in: "
-            f"{names}"
-        )
+        if platform == "youtube":
+            what, flag = "channel", "--channel"
+        else:
+            what, flag = f"{platform_name(platform)} account", f"--account {platform}:ACCOUNT"
+        raise UserError(f"name the {what} to publish to ({flag}) — signed in: {names}")
     return ""
 
 

@@ -61,7 +61,7 @@ def register(name: str, make: Callable[[Services], Destination]) -> None:
 
 def destination(services: Services, name: str = "youtube") -> Destination:
     """The destination a job's publish settings name."""
-    if not _MADE:  # each registers itself
+    if name not in _MADE:  # each registers itself when imported
         import app.publish.tiktok
         import app.publish.youtube  # noqa: F401
     if name not in _MADE:

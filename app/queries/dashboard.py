@@ -165,7 +165,15 @@ def publishing_state(services: Services) -> dict[str, Any]:
         held = publishing.held_uploads(session)
         approval = publishing.awaiting_approval(session)
         unsigned = publishing.unsigned_uploads(session)
+    tiktok = []
+    from app.publish.tiktok import DAILY_CAP, TikTokDestination
+
+    destination = TikTokDestination(services)
+    for record in services.channels.records("tiktok"):
+        left = destination.uploads_left_today(record.id)
+        tiktok.append({"account": record.label, "posts": DAILY_CAP - left, "cap": DAILY_CAP})
     return {
+        "tiktok": tiktok,
         "quota": [q.to_dict() for q in services.quota.all_today()],
         "held": held,
         "awaiting_approval": approval,

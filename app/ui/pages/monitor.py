@@ -117,6 +117,13 @@ class MonitorPage(QWidget):
         form.addRow("Memory used by Cadence", self.app_memory)
         form.addRow("Google API", self.quota)
         form.addRow("YouTube today", self.youtube)
+        self.tiktok = QLabel("")
+        self.tiktok.setAccessibleName("TikTok posts in the last 24 hours")
+        self.tiktok.setWordWrap(True)
+        self.tiktok_label = QLabel("TikTok")
+        form.addRow(self.tiktok_label, self.tiktok)
+        self.tiktok.setVisible(False)
+        self.tiktok_label.setVisible(False)
         self.cluster = QLabel("This computer")
         self.cluster.setAccessibleName("Where videos render")
         self.cluster.setWordWrap(True)
@@ -278,6 +285,13 @@ class MonitorPage(QWidget):
                 f"resets {resets:%H:%M}"
             )
         self.youtube.setText("\n".join(lines) or "No uploads today")
+        posts = [
+            f"{t['account']}: {t['posts']} of about {t['cap']} posts in the last 24 hours"
+            for t in state.get("tiktok", [])
+        ]
+        self.tiktok.setText("\n".join(posts))
+        self.tiktok.setVisible(bool(posts))
+        self.tiktok_label.setVisible(bool(posts))
         self._show_alerts()
 
     def build_charts(self) -> None:
