@@ -270,3 +270,25 @@ def test_assets_logo_and_word_highlight(tmp_path: Path) -> None:
     x0 = 1280 - round(720 * 0.04) - 20
     assert first[40, x0][0] > 200 and first[40, x0][1] < 60  # the red logo, top right (modern)
     assert "Look up on a clear day" in result.captions.read_text()  # srt merges word cues
+
+
+def test_a_vertical_copy_shares_the_narration_and_lands_beside_the_video(tmp_path: Path) -> None:
+    """For TikTok, Reels and Shorts: one render makes both shapes — the voice is made once,
+    the 9:16 copy has the same length and sound, and it appears only with the video."""
+    stages: list[str] = []
+    result = render_item(
+        IDEA, 2, RenderSettings(output=FAST, vertical_too=True), tmp_path / "out",
+        tmp_path / "work", progress=lambda stage, done: stages.append(stage) if done == 0 else None,
+    )  # fmt: skip
+    copy = Path(result.renditions["9:16"])
+    assert copy.name == "002-why-the-sky-is-blue.9x16.mp4" and copy.parent == result.video.parent
+    wide, tall = probe_mp4(result.video), probe_mp4(copy)
+    assert (wide.track("vide").width, wide.track("vide").height) == (1280, 720)
+    assert (tall.track("vide").width, tall.track("vide").height) == (720, 1280)
+    assert tall.duration == pytest.approx(wide.duration, abs=0.05)
+    assert stages.count("speech") == 1 and "rendition" in stages  # the voice made once
+    assert sorted(p.name for p in copy.parent.iterdir() if p.name.startswith(".")) == []
+    again = render_item(
+        IDEA, 2, RenderSettings(output=FAST), tmp_path / "plain", tmp_path / "work2"
+    )
+    assert again.renditions == {}  # asked only when a platform wants it

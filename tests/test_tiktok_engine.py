@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from app.paths import AppPaths
+from app.pipeline.probe import probe_mp4
 from app.services import Services
 from tests.conftest import HEADER, ROOT, full_row
 from tests.fake_google import Google
@@ -167,8 +168,14 @@ def test_one_row_to_youtube_and_tiktok_killed_mid_post_restarted_gives_one_of_ea
                                       check=True).stdout)  # fmt: skip
     [item] = shown["items"]
     assert item["state"] == "completed"
-    video = Path(item["outputs"]["video"]).read_bytes()
-    assert bytes(post.data) == video == next(iter(google.youtube.videos.values())).data
+    # One render, two shapes: YouTube takes the job's 16:9, TikTok the 9:16 copy.
+    video = Path(item["outputs"]["video"])
+    vertical = Path(item["outputs"]["renditions"]["9:16"])
+    assert next(iter(google.youtube.videos.values())).data == video.read_bytes()
+    assert bytes(post.data) == vertical.read_bytes()
+    tall = probe_mp4(vertical).track("vide")
+    assert (tall.width, tall.height) == (720, 1280)
+    assert len([h for h in item["history"] if h["outcome"] == "completed"]) >= 1
     links = {u["destination"]: u["url"] for u in item["uploads"]}
     assert links["tiktok"] == f"https://www.tiktok.com/@skyfacts/video/{post.post_id}"
     assert links["youtube"].startswith("https://www.youtube.com/watch?v=")

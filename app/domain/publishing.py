@@ -55,7 +55,11 @@ PLATFORM_NAMES = {
     "linkedin": "LinkedIn",
     "x": "X",
 }
-SCHEDULES_ITSELF = frozenset({"youtube"})  # uploaded ahead; the platform publishes on time
+SCHEDULES_ITSELF = frozenset({"youtube"})
+# Platforms that want a 9:16 video: rendered once per item, shared between them.
+VERTICAL_PLATFORMS = frozenset(
+    {"tiktok", "youtube_shorts", "instagram_reels", "facebook"}
+)  # uploaded ahead; the platform publishes on time
 SHEET = "sheet"  # a job's destinations: each row's Platforms cell decides
 
 

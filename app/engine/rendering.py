@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,6 +79,8 @@ class Rendering:
                 style=claim.style or "",
                 footage=Delivery.of(claim.output_config).footage,
             )
+            if self._wants_vertical(claim.item_id):
+                settings = replace(settings, vertical_too=True)
         except Exception as exc:  # stored settings that cannot render: the item says why
             if not isinstance(exc, UserError):
                 log.exception("item %s: its job's settings cannot be used", claim.item_id)
@@ -91,6 +94,15 @@ class Rendering:
         if outcome.result is not None:  # the render's wall time here, its process's start too
             outcome.result["wall"] = round(time.monotonic() - began, 2)
         self.record(claim, outcome, folder, progress)
+
+    def _wants_vertical(self, item_id: int) -> bool:
+        """Whether the item goes to a platform that wants 9:16 (TikTok …)."""
+        from app.domain.publishing import VERTICAL_PLATFORMS
+        from app.store.models import Upload
+
+        with self.db.read() as session:
+            places = session.scalars(select(Upload.destination).where(Upload.item_id == item_id))
+            return any(place in VERTICAL_PLATFORMS for place in places)
 
     def _run(
         self,
@@ -208,6 +220,7 @@ class Rendering:
                 return None, None
             progress("deliver", 0.0)
             files = [Path(outputs[k]) for k in OUTPUT_FILES if outputs.get(k)]
+            files += [Path(v) for v in (outputs.get("renditions") or {}).values()]
             urls = deliver(
                 [f for f in files if f.exists()],
                 target,
@@ -329,6 +342,8 @@ def _outputs(outcome: RenderOutcome) -> dict[str, Any] | None:
     # What the item panel shows beside the files: stock clips used, and why not.
     outputs["credits"] = result.get("credits") or []
     outputs["notes"] = result.get("warnings") or []
+    if result.get("renditions"):  # the 9:16 copy for TikTok, Reels, Shorts
+        outputs["renditions"] = dict(result["renditions"])
     if result.get("measure") and not result.get("resumed_from"):
         outputs["measure"] = {
             **result["measure"],

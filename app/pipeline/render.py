@@ -27,7 +27,7 @@ from app.pipeline.errors import RenderError
 from app.pipeline.footage import FootageSettings
 from app.pipeline.script import LLMSettings
 from app.pipeline.speech import SpeechSettings
-from app.pipeline.stages import STAGE_PLAN, Checkpoints, Work, run_stages
+from app.pipeline.stages import STAGE_PLAN, VERTICAL, VERTICAL_STAGE, Checkpoints, Work, run_stages
 from app.pipeline.styles import pick_style
 from app.pipeline.visuals import VisualSettings
 
@@ -56,6 +56,8 @@ class RenderSettings:
     made_for_kids: bool = False
     category_id: str = "27"  # Education
     overwrite: bool = False
+    # Also a 9:16 copy (TikTok, Reels, Shorts want one) when the job's own shape is not.
+    vertical_too: bool = False
 
     def fingerprint(self) -> str:
         data = asdict(self)
@@ -77,6 +79,7 @@ class RenderResult:
     resumed_from: str | None
     warnings: list[str]
     credits: list[str] = field(default_factory=list)  # the stock clips used, whom to thank
+    renditions: dict[str, str] = field(default_factory=dict)  # "9:16": the vertical copy
     # What estimates learn from: the narration (words, sentences, seconds, at what rate), the
     # shape and preset it was made at, and the seconds each stage took.
     measure: dict[str, Any] = field(default_factory=dict)
@@ -126,13 +129,17 @@ def existing_outputs(out_dir: Path, row: int, idea: Idea, output: OutputConfig) 
         duration = float(json.loads(metadata.read_text(encoding="utf-8"))["duration_seconds"])
     except (OSError, ValueError, KeyError, TypeError):
         duration = 0.0
-    return {
+    found: dict[str, Any] = {
         "video": str(out_dir / f"{stem}{output.extension}"),
         "thumbnail": str(thumbnail),
         "captions": str(out_dir / f"{stem}.srt"),
         "metadata": str(metadata),
         "duration": duration,
     }
+    vertical = out_dir / f"{stem}{VERTICAL}{output.extension}"
+    if vertical.exists():
+        found["renditions"] = {"9:16": str(vertical)}
+    return found
 
 
 def render_item(
@@ -168,7 +175,11 @@ def render_item(
     work = Work(
         idea, settings, config, style, out_dir, workdir, stem, checkpoints, progress, should_stop
     )
-    run_stages(work, STAGE_PLAN)
+    plan = STAGE_PLAN
+    if settings.vertical_too and not config.vertical:  # after the encode, before the rest
+        at = [stage.name for stage in plan].index("encode") + 1
+        plan = (*plan[:at], VERTICAL_STAGE, *plan[at:])
+    run_stages(work, plan)
     result = _put_in_place(work, video)
     progress("metadata", 1.0)
     return replace(
@@ -191,12 +202,18 @@ def _put_in_place(work: Work, video: Path) -> RenderResult:
         (work.file("metadata.json"), metadata),
     ):
         _publish(source, target, copy=True)
-    _publish(work.encoded, video, copy=False)
+    renditions = {}
+    if work.checkpoints.done("rendition"):
+        copy = out / f"{stem}{VERTICAL}{video.suffix}"
+        _publish(out / work.checkpoints.done("rendition")["video"], copy, copy=False)
+        renditions["9:16"] = str(copy)
+    _publish(work.encoded, video, copy=False)  # last: its final name means "done"
     shutil.rmtree(work.workdir, ignore_errors=True)
     credits = footage.credits(work.shots)
     return RenderResult(
-        video, thumbnail, captions, metadata, work.duration, 0.0, None, work.warnings, credits
-    )
+        video, thumbnail, captions, metadata, work.duration, 0.0, None, work.warnings, credits,
+        renditions,
+    )  # fmt: skip
 
 
 def _measure(work: Work) -> dict[str, Any]:

@@ -356,6 +356,33 @@ def _describe(work: Work, _report: Report) -> dict[str, str]:
     return {"file": path.name}
 
 
+# 5b. A vertical copy, for platforms that want 9:16 (TikTok, Reels, Shorts)
+
+VERTICAL = ".9x16"  # the copy's file name: {stem}.9x16.mp4
+
+
+def vertical_work(work: Work) -> Work:
+    """The same render turned to 9:16: its narration, timing and footage, its captions laid
+    out again for a phone's frame."""
+    sub = replace(work, config=replace(work.config, vertical=True), stem=work.stem + VERTICAL)
+    _plan_captions(sub)
+    return sub
+
+
+def _encode_vertical(work: Work, report: Report) -> dict[str, str]:
+    sub = vertical_work(work)
+    _take_visuals(sub, None)
+    _encode(sub, report)
+    return {"video": sub.encoded.name}
+
+
+def _vertical_whole(work: Work, saved: dict[str, str]) -> bool:
+    return sound_video(work.out_dir / saved["video"], work.duration, vertical_work(work).config)
+
+
+VERTICAL_STAGE = Stage("rendition", _encode_vertical, whole=_vertical_whole)
+
+
 STAGE_PLAN: tuple[Stage, ...] = (
     Stage("script", _write_script, _take_script),
     Stage("speech", _speak, _take_speech, lambda w, _s: w.file("voice.wav").exists()),

@@ -156,11 +156,13 @@ class TikTokDestination:
             config = PublishConfig.from_dict(item.job.publish)
             outputs, row = dict(item.outputs or {}), item.row_number
             label = f"{account.title} ({account.handle})" if account.handle else account.title
-        video = Path(str(outputs.get("video") or ""))
-        if not outputs.get("video") or not video.is_file():
+        # The 9:16 copy made for TikTok, Reels and Shorts when the job's shape is not 9:16.
+        chosen = (outputs.get("renditions") or {}).get("9:16") or outputs.get("video")
+        video = Path(str(chosen or ""))
+        if not chosen or not video.is_file():
             return PublishOutcome(
                 "failed",
-                f"row {row}: the rendered video {outputs.get('video') or ''} is missing — it was "
+                f"row {row}: the rendered video {chosen or ''} is missing — it was "
                 "moved or deleted; retry the job to render it again",
             )
         try:

@@ -315,6 +315,7 @@ def reject(
         if again:
             outputs = item.outputs or {}
             files += [Path(outputs[k]) for k in OUTPUT_FILES if outputs.get(k)]
+            files += [Path(v) for v in (outputs.get("renditions") or {}).values()]
             item.phase, item.stage, item.outputs, item.progress = Phase.RENDER.value, None, {}, 0.0
             item.output_url = None
             for upload in item.uploads:
