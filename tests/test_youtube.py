@@ -8,6 +8,7 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -411,3 +412,51 @@ def test_a_session_whose_address_was_never_stored_is_looked_for_before_another(
     assert outcome.kind == "done" and len(looked) == 1
     assert len(google.youtube.videos) == 1
     the_video_bytes(google, workspace, item_id)
+
+
+def test_a_short_goes_to_the_same_channel_from_the_vertical_copy(
+    google: Google, workspace: Services, tmp_path: Path
+) -> None:
+    """`--publish youtube,shorts`: the 16:9 video and the 9:16 copy, two videos on the one
+    channel; a Short longer than three minutes is refused before a byte is sent."""
+    sign_in_channel(workspace, google)
+    job = publishing_job(workspace, tmp_path, 2, target="youtube,youtube_shorts")
+    items = render_stand_in(workspace, job, tmp_path / "out")
+    items += render_stand_in(workspace, job, tmp_path / "out")
+    first, second = items
+    tall = tmp_path / "out" / "002.9x16.mp4"
+    tall.write_bytes(b"vertical" * 40_000)
+    with workspace.db.write() as session:
+        for item_id in items:
+            item = session.get(Item, item_id)
+            assert item is not None
+            item.outputs = {**item.outputs, "renditions": {"9:16": str(tall)}}
+        long = session.get(Item, second)
+        assert long is not None
+        meta = Path(long.outputs["metadata"])
+        meta.write_text(json.dumps({**json.loads(meta.read_text()), "duration_seconds": 200}))
+    wide, shorts = publisher(workspace), publisher(workspace, destination="youtube_shorts")
+
+    def next_upload(pub: Any, item_id: int) -> tuple[Any, str]:
+        from app.store import publishing
+        from app.store.models import utcnow
+
+        with workspace.db.write() as session:
+            [claim] = publishing.claim_uploads(session, 1, utcnow())
+        assert (claim.item_id, claim.target) == (item_id, pub.destination)
+        outcome = pub.publish(item_id)
+        with workspace.db.write() as session:
+            state = publishing.finish_upload(
+                session, claim, outcome.kind, message=outcome.message, status=outcome.status
+            )
+        return outcome, state
+
+    assert next_upload(wide, first)[0].kind == "done"
+    outcome, state = next_upload(shorts, first)
+    assert (outcome.kind, state) == ("done", "completed")
+    datas = sorted(v.data for v in google.youtube.videos.values())
+    assert len(datas) == 2 and tall.read_bytes() in datas
+    assert next_upload(wide, second)[0].kind == "done"
+    outcome, state = next_upload(shorts, second)
+    assert outcome.kind == "failed" and "a YouTube Short is at most 180 s" in outcome.message
+    assert state == "failed" and len(google.youtube.videos) == 3  # its 16:9 video stays up

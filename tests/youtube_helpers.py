@@ -126,6 +126,7 @@ def render_stand_in(
 
 def publisher(workspace: Services, clock: Any = None, **settings: Any) -> Publisher:
     limits = settings.pop("limits", QuotaLimits())
+    destination = settings.pop("destination", "youtube")
     options = {"chunk_bytes": CHUNK_UNIT, "attempts": 4, "max_wait": 0.01, **settings}
     ledger = workspace.quota
     if clock is not None:
@@ -137,6 +138,7 @@ def publisher(workspace: Services, clock: Any = None, **settings: Any) -> Publis
         ledger,
         PublishSettings(limits=limits, **options),
         sleep=lambda _s: None,
+        destination=destination,
         **({"clock": clock} if clock is not None else {}),
     )
 

@@ -44,8 +44,8 @@ CATEGORIES: dict[str, str] = {
 
 
 # Where Cadence publishes, in the spelling rows and jobs use (`app.domain.idea.PLATFORMS`).
-DESTINATIONS: tuple[str, ...] = ("youtube", "tiktok")
-NOT_YET = ("youtube_shorts", "instagram_reels", "facebook")  # rows may name them; not published
+DESTINATIONS: tuple[str, ...] = ("youtube", "youtube_shorts", "tiktok")
+NOT_YET = ("instagram_reels", "facebook")  # rows may name them; not published
 PLATFORM_NAMES = {
     "youtube": "YouTube",
     "youtube_shorts": "YouTube Shorts",
@@ -55,7 +55,7 @@ PLATFORM_NAMES = {
     "linkedin": "LinkedIn",
     "x": "X",
 }
-SCHEDULES_ITSELF = frozenset({"youtube"})
+SCHEDULES_ITSELF = frozenset({"youtube", "youtube_shorts"})
 # Platforms that want a 9:16 video: rendered once per item, shared between them.
 VERTICAL_PLATFORMS = frozenset(
     {"tiktok", "youtube_shorts", "instagram_reels", "facebook"}
@@ -219,7 +219,9 @@ class PublishConfig:
         return tuple(dict.fromkeys([*self.destinations, *chosen]))
 
     def account(self, platform: str) -> str:
-        return self.channel if platform == "youtube" else self.accounts.get(platform, "")
+        if platform in ("youtube", "youtube_shorts"):  # Shorts: the same YouTube channel
+            return self.channel
+        return self.accounts.get(platform, "")
 
     def for_row(self, platforms: tuple[str, ...] | list[str], cell_empty: bool) -> tuple[str, ...]:
         """Where one row's video goes: the job's list, or — with ``sheet`` — the row's own
@@ -247,7 +249,7 @@ class PublishConfig:
             )
         for name in self.destinations:
             if not self.account(name):
-                what = "channel" if name == "youtube" else "account"
+                what = "channel" if name.startswith("youtube") else "account"
                 raise DraftError(
                     what,
                     f"is missing for {platform_name(name)} — name a signed-in {what} "
@@ -255,7 +257,7 @@ class PublishConfig:
                 )
         if "tiktok" in self.possible():
             self.tiktok.checked()
-        if "youtube" not in self.possible():
+        if not {"youtube", "youtube_shorts"} & set(self.possible()):
             return self._checked_times()
         if self.made_for_kids is None:
             raise DraftError(

@@ -44,6 +44,7 @@ from app.store.database import Database
 from app.store.models import Channel, Item, Upload, utcnow
 
 log = logging.getLogger(__name__)
+SHORTS_SECONDS = 180  # a Short is at most 3 minutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,9 @@ class Publisher:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
         client: Callable[..., YouTube] | None = None,
+        destination: str = "youtube",  # or youtube_shorts: the item's 9:16 copy, ≤ 3 minutes
     ) -> None:
+        self.destination = destination
         self.db = db
         self.channels = channels
         self.ledger = ledger
@@ -133,7 +136,14 @@ class Publisher:
                     synthetic_media=config.synthetic_media,
                 )
                 video_id = self._upload(
-                    youtube, item_id, project, Path(outputs["video"]), body, progress, stop, cancel
+                    youtube,
+                    item_id,
+                    project,
+                    Path(self._video(outputs)),
+                    body,
+                    progress,
+                    stop,
+                    cancel,
                 )
             return self._finish(
                 youtube, item_id, video_id, outputs, config, plan, done, metadata["title"]
@@ -149,7 +159,7 @@ class Publisher:
         with self.db.read() as session:
             item = session.get(Item, item_id)
             assert item is not None
-            upload = item.upload_to("youtube")
+            upload = item.upload_to(self.destination)
             assert upload is not None
             channel = session.get(Channel, upload.channel_id)
             if channel is None:
@@ -174,8 +184,15 @@ class Publisher:
 
     # Steps
 
+    def _video(self, outputs: dict[str, Any]) -> str:
+        """The file this destination takes: a Short is the 9:16 copy (or the video itself,
+        when the job renders 9:16)."""
+        if self.destination == "youtube_shorts":
+            return str((outputs.get("renditions") or {}).get("9:16") or outputs.get("video") or "")
+        return str(outputs.get("video") or "")
+
     def _metadata(self, outputs: dict[str, Any], row: int) -> dict[str, Any] | PublishOutcome:
-        video = outputs.get("video")
+        video = self._video(outputs)
         if not video or not Path(video).is_file():
             return PublishOutcome(
                 "failed",
@@ -189,6 +206,13 @@ class Publisher:
                 "failed", f"row {row}: the video's metadata file cannot be read — retry the job"
             )
         problems = metadata_problems(metadata)
+        seconds = float(metadata.get("duration_seconds") or 0)
+        if self.destination == "youtube_shorts" and seconds > SHORTS_SECONDS:
+            return PublishOutcome(
+                "failed",
+                f"row {row}: the video is {seconds:.0f} s; a YouTube Short is at most "
+                f"{SHORTS_SECONDS} s — shorten the row's script or duration",
+            )
         if problems:
             field, problem = problems[0]
             return PublishOutcome("failed", f"row {row}, {field}: {problem} — fix it in the sheet")
@@ -244,7 +268,7 @@ class Publisher:
                 return self._uploaded(item_id, str(response["id"]))
             offset = int(request.resumable_progress)
             with self.db.write() as session:
-                upload = session.get(Upload, (item_id, "youtube"))
+                upload = session.get(Upload, (item_id, self.destination))
                 assert upload is not None
                 upload.offset = offset
             progress(offset / size if size else 1.0)
@@ -263,7 +287,7 @@ class Publisher:
         a new one whose address is stored the moment Google gives it."""
         request = youtube.upload_request(path, body, self.settings.chunk_bytes)
         with self.db.write() as session:
-            upload = session.get(Upload, (item_id, "youtube"))
+            upload = session.get(Upload, (item_id, self.destination))
             assert upload is not None
             if fresh:
                 upload.session_uri, upload.offset = None, 0
@@ -281,7 +305,7 @@ class Publisher:
 
         def opened(location: str) -> None:
             with self.db.write() as session:
-                upload = session.get(Upload, (item_id, "youtube"))
+                upload = session.get(Upload, (item_id, self.destination))
                 assert upload is not None
                 upload.session_uri, upload.file_size, upload.offset = location, size, 0
             self.ledger.spend(project, uploads=1)
@@ -296,7 +320,7 @@ class Publisher:
         stopped in that instant): the video, if that session made one — else None, and a new
         session is opened (the lost one received no byte, so it makes no video)."""
         with self.db.read() as session:
-            upload = session.get(Upload, (item_id, "youtube"))
+            upload = session.get(Upload, (item_id, self.destination))
             assert upload is not None
             lost = upload.session_uri is None and upload.session_started_at is not None
         return self._made_before(youtube, item_id, body, size) if lost else None
@@ -305,7 +329,7 @@ class Publisher:
         self, youtube: YouTube, item_id: int, body: dict[str, Any], size: int
     ) -> str | None:
         with self.db.read() as session:
-            upload = session.get(Upload, (item_id, "youtube"))
+            upload = session.get(Upload, (item_id, self.destination))
             assert upload is not None
             since = upload.session_started_at
         if since is None:
@@ -315,7 +339,7 @@ class Publisher:
     def _uploaded(self, item_id: int, video_id: str) -> str:
         """The video exists: its id is stored before anything else can go wrong."""
         with self.db.write() as session:
-            upload = session.get(Upload, (item_id, "youtube"))
+            upload = session.get(Upload, (item_id, self.destination))
             assert upload is not None
             upload.video_id, upload.url = video_id, WATCH_URL.format(video_id)
             upload.session_uri = None
@@ -323,7 +347,8 @@ class Publisher:
             upload.status = UploadStatus.UPLOADED.value
             item = session.get(Item, item_id)
             assert item is not None
-            item.video_id = video_id
+            if self.destination == "youtube" or item.video_id is None:
+                item.video_id = video_id
         log.info("item %s uploaded as video %s", item_id, video_id)
         return video_id
 
@@ -339,7 +364,7 @@ class Publisher:
                 raise
             note = refused.format(exc)
         with self.db.write() as session:
-            upload = session.get(Upload, (item_id, "youtube"))
+            upload = session.get(Upload, (item_id, self.destination))
             assert upload is not None
             upload.steps_done = [*upload.steps_done, name]
             if note:
@@ -377,7 +402,7 @@ class Publisher:
         actual = state.privacy if state else ""
         status, note = self._landed(plan, state)
         with self.db.write() as session:
-            upload = session.get(Upload, (item_id, "youtube"))
+            upload = session.get(Upload, (item_id, self.destination))
             assert upload is not None
             upload.status = status.value
             upload.actual_privacy = actual or None

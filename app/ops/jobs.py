@@ -312,6 +312,8 @@ def _publish_plan(
         plan["target"] = ",".join(parse_destinations(target))
     config = PublishConfig.from_dict(plan)
     wanted = set(config.destinations) if not config.from_sheet else set(DESTINATIONS)
+    if "youtube_shorts" in wanted:  # a Short goes to the job's YouTube channel
+        wanted = (wanted - {"youtube_shorts"}) | {"youtube"}
     accounts = dict(plan.get("accounts") or {})
     for platform in DESTINATIONS:
         if platform not in wanted:

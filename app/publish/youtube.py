@@ -22,15 +22,20 @@ if TYPE_CHECKING:
 class YouTubeDestination:
     name = "youtube"
 
-    def __init__(self, services: Services, publisher: Publisher | None = None) -> None:
+    def __init__(
+        self, services: Services, publisher: Publisher | None = None, name: str = "youtube"
+    ) -> None:
         self.services = services
         self._publisher = publisher
+        self.name = name  # youtube, or youtube_shorts (the same channel, the 9:16 copy)
 
     @property
     def publisher(self) -> Publisher:
         if self._publisher is None:
             s = self.services
-            self._publisher = Publisher(s.db, s.channels, s.quota, s.publish_settings())
+            self._publisher = Publisher(
+                s.db, s.channels, s.quota, s.publish_settings(), destination=self.name
+            )
         return self._publisher
 
     def signed_in(self) -> list[str]:
@@ -72,3 +77,4 @@ class YouTubeDestination:
 
 
 register("youtube", YouTubeDestination)
+register("youtube_shorts", lambda services: YouTubeDestination(services, name="youtube_shorts"))

@@ -67,7 +67,7 @@ def save(
     return config
 
 
-GLYPHS = {"youtube": "▶", "tiktok": "♪"}  # each post's platform on the calendar
+GLYPHS = {"youtube": "▶", "youtube_shorts": "▮", "tiktok": "♪"}  # each post's platform on the calendar
 
 
 def _item_state(item: Item, upload: Upload) -> str:
@@ -119,7 +119,7 @@ def occurrences(session: Session, start: datetime, end: datetime) -> list[Occurr
                 item_id=item.id,
                 needs_render=state in (PLANNED, RENDERING) and upload.rank == 0,  # once a video
                 needs_upload=state in (PLANNED, RENDERING, READY)
-                and upload.destination == "youtube",  # YouTube's quota
+                and upload.destination in ("youtube", "youtube_shorts"),  # YouTube's quota
             )
         )
     pending = select(Job).where(Job.state == State.PENDING.value)
