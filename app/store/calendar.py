@@ -67,7 +67,7 @@ def save(
     return config
 
 
-GLYPHS = {"youtube": "▶", "youtube_shorts": "▮", "tiktok": "♪"}  # each post's platform on the calendar
+GLYPHS = {"youtube": "▶", "youtube_shorts": "▮", "tiktok": "♪"}  # each post's platform
 
 
 def _item_state(item: Item, upload: Upload) -> str:
