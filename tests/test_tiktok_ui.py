@@ -126,3 +126,42 @@ def test_an_account_that_cannot_post_now_is_told_why(
     wizard.close()
     window.close()
     window.shutdown()
+
+
+def test_the_approval_preview_shows_what_tiktok_asks_before_posting(
+    qtbot: QtBot, tiktok: TikTok, workspace: Services, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    from functools import partial
+
+    from app import ops, queries
+    from app.store.models import Upload
+    from app.ui.approval import ApprovalDialog
+    from app.ui.background import Background
+    from tests.test_tiktok import POST
+    from tests.youtube_helpers import publishing_job, render_stand_in
+
+    open_id = sign_in_tiktok(workspace, tiktok, monkeypatch, nickname="Sky Facts",
+                             username="skyfacts")  # fmt: skip
+    job = publishing_job(workspace, tmp_path, 1, target="tiktok", channel="", approve=True,
+                         accounts={"tiktok": open_id},
+                         tiktok={**POST, "allow_comment": True, "your_brand": True})  # fmt: skip
+    [item] = render_stand_in(workspace, job, tmp_path / "out")
+    dialog = ApprovalDialog(
+        Background(),
+        partial(queries.jobs.approval_items, workspace),
+        partial(ops.publishing.approve, workspace),
+        partial(ops.publishing.reject, workspace),
+        lambda _i, _v: [],
+        creator=partial(queries.accounts.tiktok_creator, workspace),
+    )
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "posting as <b>Sky Facts</b> (@skyfacts)" in dialog.where.text(),
+                    timeout=30_000)  # fmt: skip
+    text = dialog.where.text()
+    assert "who can view: Everyone" in text and "comments allowed" in text
+    assert "labelled “Promotional content”" in text and "Music Usage Confirmation" in text
+    dialog.approve_selected()
+    qtbot.waitUntil(lambda: "Approved" in dialog.message.text(), timeout=30_000)
+    with workspace.db.read() as session:
+        assert session.get(Upload, (item, "tiktok")).status == "queued"  # type: ignore[union-attr]

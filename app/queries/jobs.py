@@ -125,16 +125,17 @@ def approval_items(services: Services) -> list[dict[str, Any]]:
 
     with services.db.read() as session:
         rows = session.execute(
-            select(Item, Job.title)
+            select(Item, Job.title, Job.publish)
             .join(Job)
             .where(Item.state == State.PENDING.value, Item.phase == "approval")
             .where(Job.state.not_in((State.CANCELED.value, State.CANCELING.value)))
             .order_by(Job.id, Item.row_number)
         ).all()
         records = []
-        for item, job_title in rows:
+        for item, job_title, publish in rows:
             record = job_store.item_record(item)
             record["job_id"], record["job"] = item.job_id, job_title
+            record["publish"] = dict(publish or {})  # each platform's choices, for the preview
             records.append(record)
     for record in records:
         try:

@@ -62,6 +62,9 @@ class RejectDialog(QDialog):
         form.addRow(ok_cancel(self, "Reject"))
 
 
+ASKING = "<span id='creator'>asking TikTok about the account…</span>"
+
+
 class ApprovalDialog(QDialog):
     decided = Signal(object)  # what happened: a `Done`
 
@@ -73,12 +76,14 @@ class ApprovalDialog(QDialog):
         reject: Callable[[list[int], str, bool], Done],
         frames: Callable[[int, str], list[Path]],
         parent: QWidget | None = None,
+        creator: Callable[[str], Any] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Videos awaiting approval")
         self.resize(1100, 680)
         self.background = background
         self._load, self._approve, self._reject, self._frames = load, approve, reject, frames
+        self._creator = creator  # what TikTok says of an account now (open_id)
         self.records: list[dict[str, Any]] = []
         self.shown: int | None = None  # the item whose preview is on screen
 
@@ -122,6 +127,11 @@ class ApprovalDialog(QDialog):
         self.when = QLabel("")
         self.when.setAccessibleName("Publish time")
         form.addRow("Publishes", self.when)
+        self.where = QLabel("")
+        self.where.setWordWrap(True)
+        self.where.setAccessibleName("Where it goes")
+        self.where.setOpenExternalLinks(True)
+        form.addRow("Goes to", self.where)
         details.addLayout(form)
         buttons = QHBoxLayout()
         self.play = QPushButton("Play video")
@@ -206,6 +216,7 @@ class ApprovalDialog(QDialog):
             if when
             else f"as soon as uploaded ({upload.get('privacy', 'private')})"
         )
+        self._show_where(record)
         thumbnail = (record.get("outputs") or {}).get("thumbnail")
         self.thumbnail.setPixmap(QPixmap(thumbnail) if thumbnail else QPixmap())
         for label in self.frame_labels:
@@ -218,6 +229,55 @@ class ApprovalDialog(QDialog):
             lambda frames: self._show_frames(item_id, frames),
             lambda error: self._show_frames(item_id, [], error),
         )
+
+    def _show_where(self, record: dict[str, Any]) -> None:
+        """Each platform the video goes to — for TikTok, what its guidelines ask shown
+        before posting: the creator, who can view, the interactions, the disclosure label,
+        the music usage declaration."""
+        from app.domain.publishing import PublishConfig, platform_name
+        from app.domain.tiktok import PRIVACY_LABELS
+        from app.ui.tiktok_post import MUSIC_URL
+
+        config = PublishConfig.from_dict(record.get("publish"))
+        lines = []
+        tiktok_account = ""
+        for upload in record.get("uploads") or []:
+            place = str(upload.get("destination") or "youtube")
+            if place != "tiktok":
+                lines.append(f"{platform_name(place)} — {upload.get('privacy', 'private')}")
+                continue
+            post, tiktok_account = config.tiktok, str(upload.get("channel") or "")
+            switches = (
+                ("comments", post.allow_comment),
+                ("duets", post.allow_duet),
+                ("stitches", post.allow_stitch),
+            )
+            allowed = [name for name, on in switches if on]
+            who = PRIVACY_LABELS[post.privacy] if post.privacy else "not chosen"
+            interactions = f"{', '.join(allowed)} allowed" if allowed else "no interactions"
+            label = f" · labelled “{post.label()}”" if post.label() else ""
+            link = f"<a href='{MUSIC_URL}'>Music Usage Confirmation</a>"
+            declaration = post.declaration().replace("Music Usage Confirmation", link)
+            lines.append(
+                f"TikTok — {ASKING} · who can view: {who} · {interactions}{label}<br>{declaration}"
+            )
+        self.where.setText("<br>".join(lines) or "—")
+        if tiktok_account and self._creator is not None:
+            item_id, ask = record["id"], self._creator
+
+            def told(info: Any) -> None:
+                if self.shown == item_id:
+                    self.where.setText(self.where.text().replace(
+                        ASKING,
+                        f"posting as <b>{info.nickname}</b> (@{info.username})"))  # fmt: skip
+
+            def refused(error: BaseException) -> None:
+                if self.shown == item_id:
+                    self.where.setText(self.where.text().replace(
+                        ASKING,
+                        f"<span style='color:#b91c1c'>{error}</span>"))  # fmt: skip
+
+            self.background.run(lambda: ask(tiktok_account), told, refused)
 
     def _show_frames(
         self, item_id: int, frames: list[Path], error: BaseException | None = None

@@ -252,6 +252,7 @@ class JobHandlers:
                 partial(ops.publishing.reject, workspace),
                 frames,
                 parent=window,
+                creator=partial(queries.accounts.tiktok_creator, workspace),
             )
             # The dialog runs its own decisions (it shows each one); what they changed
             # reaches the window the way every operation's does.

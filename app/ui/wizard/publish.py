@@ -57,6 +57,9 @@ class PublishPage(QWizardPage):
         self.enabled = QCheckBox("Upload to YouTube")
         self.enabled.setAccessibleName("Upload to YouTube")
         form.addRow("", self.enabled)
+        self.shorts = QCheckBox("Also as a YouTube Short (a 9:16 copy; at most 3 minutes)")
+        self.shorts.setAccessibleName("Upload a YouTube Short")
+        form.addRow("", self.shorts)
         self.channel = QComboBox()
         self.channel.setAccessibleName("Channel")
         form.addRow("Channel", self.channel)
@@ -158,6 +161,7 @@ class PublishPage(QWizardPage):
         form.addRow(self.error)
         self.enabled.toggled.connect(self._enable)
         self.tiktok_on.toggled.connect(lambda *_a: self._enable(self.enabled.isChecked()))
+        self.shorts.toggled.connect(lambda *_a: self._enable(self.enabled.isChecked()))
         self.from_sheet.toggled.connect(lambda *_a: self._enable(self.enabled.isChecked()))
         self.when_group.idToggled.connect(lambda *_a: self._enable(self.enabled.isChecked()))
         self.every.textChanged.connect(self._quota_warning)
@@ -191,6 +195,7 @@ class PublishPage(QWizardPage):
         self.channel_hint.setText(f"Channels could not be read ({error}).")
 
     def _enable(self, youtube: bool) -> None:
+        youtube = youtube or self.shorts.isChecked()  # a Short goes to the YouTube channel
         tiktok = self.tiktok_on.isChecked()
         on = youtube or tiktok
         for widget in (self.channel, self.privacy, self.playlist, self.category,
@@ -238,8 +243,12 @@ class PublishPage(QWizardPage):
                 )
         self.quota.setText(text)
 
+    def _youtube(self) -> bool:
+        return self.enabled.isChecked() or self.shorts.isChecked()
+
     def destinations(self) -> list[str]:
-        chosen = [("youtube", self.enabled), ("tiktok", self.tiktok_on)]
+        chosen = [("youtube", self.enabled), ("youtube_shorts", self.shorts),
+                  ("tiktok", self.tiktok_on)]  # fmt: skip
         return [name for name, box in chosen if box.isChecked()]
 
     def publish(self) -> dict[str, Any]:
@@ -250,7 +259,7 @@ class PublishPage(QWizardPage):
         target = ",".join(places)
         data: dict[str, Any] = {
             "target": f"sheet:{target}" if self.from_sheet.isChecked() else target,
-            "channel": (self.channel.currentData() or "") if self.enabled.isChecked() else "",
+            "channel": (self.channel.currentData() or "") if self._youtube() else "",
             "privacy": self.privacy.currentText(),
             "category": self.category.currentData(),
             "made_for_kids": kids,
@@ -278,7 +287,7 @@ class PublishPage(QWizardPage):
         if not data:
             return True
         # The window's own words for what the command line asks with flags.
-        youtube = self.enabled.isChecked()
+        youtube = self._youtube()
         if youtube and not data["channel"]:
             self.channel_error.setText("Choose a channel — add one in Settings › Accounts first.")
             return False

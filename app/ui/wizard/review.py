@@ -174,7 +174,7 @@ class ReviewPage(QWizardPage):
                 ideas,
                 result.output_config,
                 result.scheduling,
-                "youtube" in str((result.publish or {}).get("target", "")),  # YouTube quota
+                "youtube" in str((result.publish or {}).get("target", "")),  # its quota
                 style=result.style,
                 left_out=left_out,
             ),
