@@ -3,9 +3,10 @@
     xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python packaging/screenshots.py [OUT_DIR]
 
 Runs the real main window on a real X display (Xvfb) against a fresh workspace with the demo
-job, two more jobs, two schedules, a signed-in YouTube channel, a publishing job whose videos
-were really rendered and now await approval, and one whose videos are up; saves each view,
-each wizard page and the approval preview as a PNG (default: docs/screenshots/).
+job, two more jobs, two schedules, a signed-in YouTube channel and TikTok account, a publishing
+job whose videos were really rendered and now await approval, and one whose videos are up on
+both; saves each view, each wizard page and the approval preview as a PNG (default:
+docs/screenshots/). TikTok is the test suite's loopback stand-in (no TikTok here).
 """
 
 from __future__ import annotations
@@ -77,6 +78,43 @@ def seed(workspace: object) -> None:
 
 
 CHANNEL = "UCd3m0ChAnNeLcAdEnCe0001"
+TIKTOK = "-000skyFactsOpenId7Tq0c"
+TIKTOK_POST = {"privacy": "PUBLIC_TO_EVERYONE", "music_consent": True, "allow_comment": True}
+
+
+def serve_tiktok() -> object:
+    """The test suite's loopback TikTok, with the account the screenshots show signed in."""
+    from tests.fake_tiktok import TikTok, handler_for
+    from tests.loopback import running
+
+    fake = TikTok()
+    fake.user(TIKTOK, username="skyfacts", nickname="Sky Facts", stitch_disabled=True)
+    context = running(handler_for(fake))
+    server = context.__enter__()
+    fake.base = f"http://127.0.0.1:{server.server_port}"
+    os.environ["CADENCE_TIKTOK_ENDPOINT"] = fake.base
+    return fake
+
+
+def sign_in_tiktok(workspace: object, fake: object) -> None:
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from app.services import Services
+    from app.store.models import Channel
+
+    assert isinstance(workspace, Services)
+    token = "act.screenshots"
+    fake.access[token] = (TIKTOK, datetime.now(UTC) + timedelta(days=1))  # type: ignore[attr-defined]
+    far = (datetime.now(UTC) + timedelta(days=300)).isoformat()
+    workspace.secrets.set(
+        f"tiktok.token.{TIKTOK}",
+        json.dumps({"client_key": "awdemo", "access_token": token, "expires_at": far,
+                    "refresh_token": "rft.screenshots", "refresh_expires_at": far}),
+    )  # fmt: skip
+    with workspace.db.write() as session:
+        session.add(Channel(id=TIKTOK, platform="tiktok", title="Sky Facts", handle="@skyfacts",
+                            project="awdemo"))  # fmt: skip
 
 
 def garden_sheet() -> Path:
@@ -135,23 +173,31 @@ def seed_publishing(workspace: object) -> None:
     )
     engine = Engine(workspace, run_schedules=False, poll_seconds=0.2)
     asyncio.run(engine.run(asyncio.Event(), until_idle=True))  # real renders, then approval
+    both = {**plan, "target": "youtube,tiktok", "accounts": {"tiktok": TIKTOK},
+            "tiktok": TIKTOK_POST}  # fmt: skip
     up = ops.jobs.create_job(
         workspace,
         JobRequest.of(
-            SourceSpec(str(DEMO_SHEET), range="A1:J5"), title="Space week — scheduled", publish=plan
+            SourceSpec(str(DEMO_SHEET), range="A1:J5"), title="Space week — scheduled", publish=both
         ),
     ).job_id
     with workspace.db.write() as session:
         items = session.scalars(select(Item).where(Item.job_id == up)).all()
         for n, item in enumerate(items):
-            assert item.upload is not None
+            youtube, tiktok = item.upload_to("youtube"), item.upload_to("tiktok")
+            assert youtube is not None and tiktok is not None
             video_id = f"dQw4w9WgXc{n}"
             item.state, item.phase, item.progress, item.attempts = "completed", "upload", 1.0, 1
             item.finished_at = datetime.now(UTC) - timedelta(hours=4 - n)
-            item.video_id = item.upload.video_id = video_id
-            item.upload.url = f"https://www.youtube.com/watch?v={video_id}"
-            item.upload.status = "published" if n == 0 else "scheduled"
-        item.job.state = "completed"
+            item.video_id = youtube.video_id = video_id
+            youtube.url = f"https://www.youtube.com/watch?v={video_id}"
+            youtube.status = "published" if n == 0 else "scheduled"
+            if n == 0:
+                tiktok.status, tiktok.video_id = "published", f"74417093285{n}"
+                tiktok.url = f"https://www.tiktok.com/@skyfacts/video/7441709328561{n}"
+            else:
+                item.state = "pending"  # its TikTok post goes out at its time
+        item.job.state = "running"
 
 
 def seed_history(workspace: object) -> None:
@@ -216,7 +262,7 @@ def capture_approvals(window: object, app: object, save: object, then: object) -
 
 def main(out_dir: Path) -> int:
     from PySide6.QtCore import QPoint, QTimer
-    from PySide6.QtWidgets import QApplication, QWizard
+    from PySide6.QtWidgets import QApplication, QScrollArea, QWizard
 
     from app.paths import DEMO_SHEET, AppPaths
     from app.services import Services
@@ -225,8 +271,11 @@ def main(out_dir: Path) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv)
     with tempfile.TemporaryDirectory() as scratch:
+        os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # not yours
+        fake = serve_tiktok()
         paths = AppPaths.resolve(scratch)
         prepared = Services(paths)
+        sign_in_tiktok(prepared, fake)
         seed(prepared)
         prepared.close()
         window = MainWindow(lambda: Services(paths, front_end="gui"))
@@ -269,6 +318,25 @@ def main(out_dir: Path) -> int:
                         pub.spaced.setChecked(True)
                         pub.approve.setChecked(True)
                         app.processEvents()
+                        save("wizard-5-publishing", wiz)
+                        pub.tiktok_on.setChecked(True)
+                        panel = pub.tiktok
+                        for _ in range(100):  # TikTok's creator info, in the background
+                            app.processEvents()
+                            if panel.privacy.count():
+                                break
+                            time.sleep(0.05)
+                        panel.privacy.setCurrentIndex(panel.privacy.findData("PUBLIC_TO_EVERYONE"))
+                        panel.comment.setChecked(True)
+                        panel.consent.setChecked(True)
+                        app.processEvents()
+                        area = pub.findChild(QScrollArea)
+                        if area is not None:
+                            top = panel.mapTo(area.widget(), QPoint(0, 0)).y()
+                            area.verticalScrollBar().setValue(top - 140)
+                        app.processEvents()
+                        save("wizard-5-tiktok", wiz)
+                        continue
                     if n == 6:  # the estimate arrives from the background
                         for _ in range(100):
                             app.processEvents()
@@ -300,7 +368,21 @@ def main(out_dir: Path) -> int:
                 window.jobs.select_job(
                     next(r.id for r in window.jobs.model.all_rows() if r.title.startswith("Space"))
                 )
-                QTimer.singleShot(1200, lambda: (save("jobs-youtube"), window.resize(1240, 760)))
+
+                def platforms() -> None:
+                    view = window.jobs.items_view
+                    model = view.model()
+                    view.setColumnHidden(3, True)
+                    for column in range(4, model.columnCount() - 1):
+                        view.setColumnHidden(column, True)  # title, state, links on one screen
+                    view.resizeColumnToContents(model.columnCount() - 1)
+                    app.processEvents()
+                    save("jobs-platforms")
+                    for column in range(model.columnCount()):
+                        view.setColumnHidden(column, False)
+                    window.resize(1240, 760)
+
+                QTimer.singleShot(1200, lambda: (save("jobs-youtube"), platforms()))
 
             QTimer.singleShot(delay, published)
 
@@ -372,7 +454,15 @@ def main(out_dir: Path) -> int:
                 QTimer.singleShot(300, lambda: save("settings-footage"))
 
             QTimer.singleShot(delay + 7400, footage_settings)
-            QTimer.singleShot(delay + 8300, wizard)
+
+            def accounts_settings() -> None:
+                page = window.settings_page
+                top = page.channels.mapTo(page.scroller.widget(), QPoint(0, 0)).y()
+                page.scroller.verticalScrollBar().setValue(top - 120)
+                QTimer.singleShot(300, lambda: save("settings-accounts"))
+
+            QTimer.singleShot(delay + 7900, accounts_settings)
+            QTimer.singleShot(delay + 8600, wizard)
 
         QTimer.singleShot(300, start)
         QTimer.singleShot(120_000, app.quit)  # never hang a build

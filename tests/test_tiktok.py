@@ -506,3 +506,41 @@ def test_the_calendar_shows_each_platforms_post_and_moves_them_together(
     with workspace.db.read() as session:
         times = {u.destination: u.publish_at for u in session.query(Upload).filter_by(item_id=item)}
     assert times == {"youtube": later, "tiktok": later} and job
+
+
+def test_strict_validation_leaves_out_a_row_no_account_serves_saying_why(
+    workspace: Services, tiktok: TikTok, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import csv
+
+    from app import ops
+    from app.domain.validation import Level
+    from app.ops.jobs import JobRequest
+    from app.sources.intake import SourceSpec
+    from tests.conftest import HEADER, full_row
+
+    sign_in_tiktok(workspace, tiktok, monkeypatch)
+    path = tmp_path / "rows.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        writer.writerow(full_row(idea_title="Fine", platform_preferences="tiktok"))
+        writer.writerow(full_row(idea_title="Reels too", platform_preferences="tiktok, reels"))
+        writer.writerow(full_row(idea_title="Long", platform_preferences="tiktok",
+                                 duration_seconds="900"))  # fmt: skip
+    plan = {"target": "sheet", "accounts": {"tiktok": "@tinycreator"}, "tiktok": POST}
+    created = ops.jobs.create_job(
+        workspace,
+        JobRequest.of(SourceSpec(str(path)), title="Strict", publish=plan, level=Level.STRICT),
+    )
+    from app.store.jobs import get_job
+
+    with workspace.db.read() as session:
+        job = get_job(session, created.job_id)
+        assert job is not None
+        titles = [i.title for i in job.items]
+        left = {entry["title"]: entry["problems"] for entry in job.left_out}
+    assert titles == ["Fine"]
+    assert "Instagram Reels: Cadence cannot publish there yet" in left["Reels too"][0]
+    assert "column “Platforms”" in left["Reels too"][0]
+    assert "TikTok takes at most 10 minutes" in " ".join(left["Long"])

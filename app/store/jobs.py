@@ -84,6 +84,9 @@ def new_job(
     config = SchedulingConfig.from_dict(draft.scheduling)
     publish = PublishConfig.from_dict(draft.publish)
     items = [_item(row, config, draft.output_config) for row in rows if row.valid]
+    refused: list[dict[str, Any]] = []
+    if publish.enabled:  # platforms a row names but cannot reach, lengths they refuse
+        items, refused = _platform_checks(publish, items, draft.validation_level.value)
     state = State.PENDING
     finished = bool(items) and not any(i["state"] == State.PENDING.value for i in items)
     if finished:  # every row was filtered out: nothing to wait for
@@ -107,7 +110,9 @@ def new_job(
         "schedule_id": schedule_id,
         "header_row": header_row,
         "publish": publish.to_dict(),
-        "left_out": left_out(rows, empty_rows),
+        "left_out": sorted(
+            left_out(rows, empty_rows) + refused, key=lambda entry: int(entry["row"])
+        ),
     }
     pending = [n for n, item in enumerate(items) if item["state"] == State.PENDING.value]
     uploads: list[tuple[int, dict[str, Any]]] = []
@@ -117,7 +122,6 @@ def new_job(
         places = publish.for_row(
             idea.get("platform_preferences") or (), not idea.get("platforms_given", True)
         )
-        items[n]["warnings"] = [*items[n]["warnings"], *unserved(publish, idea, places)]
         for rank, place in enumerate(places):
             uploads.append((n, {
                 "destination": place,
@@ -134,30 +138,64 @@ def new_job(
     return NewJob(job, items, uploads, finished, actor)
 
 
-def unserved(
+def _platform_checks(
+    publish: PublishConfig, items: list[dict[str, Any]], level: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each row's platform problems: warnings on its item — or, at the strict level, the row
+    left out with them (a platform it names that no account of this job serves; a length a
+    platform refuses)."""
+    kept, refused = [], []
+    for item in items:
+        idea = item["idea"]
+        places = publish.for_row(
+            idea.get("platform_preferences") or (), not idea.get("platforms_given", True)
+        )
+        errors, warnings = platform_problems(publish, idea, places)
+        if errors and level == "strict" and item["state"] == State.PENDING.value:
+            row = item["row_number"]
+            problems = [f"row {row}, column “Platforms”: {e}" for e in errors]
+            refused.append({"row": row, "title": item["title"], "problems": problems})
+            continue
+        item["warnings"] = [
+            *item["warnings"],
+            *({"column": "platform_preferences", "message": m} for m in [*errors, *warnings]),
+        ]
+        kept.append(item)
+    return kept, refused
+
+
+def platform_problems(
     publish: PublishConfig, idea: dict[str, Any], places: tuple[str, ...]
-) -> list[dict[str, Any]]:
-    """Warnings for the platforms a row names that its video will not go to."""
-    if not publish.from_sheet or not idea.get("platforms_given", True):
-        return []
+) -> tuple[list[str], list[str]]:
+    """(errors, warnings) for a row's platforms: each one its Platforms cell names that its
+    video will not go to, and each length a platform it goes to refuses."""
     from app.domain.publishing import DESTINATIONS, platform_name
 
-    found = []
-    for platform in idea.get("platform_preferences") or ():
-        if platform in places:
-            continue
-        why = (
-            "no account was chosen for it in this job"
-            if platform in DESTINATIONS
-            else "Cadence cannot publish there yet"
+    errors: list[str] = []
+    warnings: list[str] = []
+    if publish.from_sheet and idea.get("platforms_given", True):
+        for platform in idea.get("platform_preferences") or ():
+            if platform in places:
+                continue
+            why = (
+                "no account was chosen for it in this job"
+                if platform in DESTINATIONS
+                else "Cadence cannot publish there yet"
+            )
+            errors.append(f"{platform_name(platform)}: {why} — not published there")
+    seconds = int(idea.get("duration_seconds") or 0)
+    if "youtube_shorts" in places and seconds > 180:
+        errors.append(
+            f"YouTube Shorts: the row asks for {seconds} s; a Short is at most 180 s — shorten it"
         )
-        found.append(
-            {
-                "column": "platform_preferences",
-                "message": f"{platform_name(platform)}: {why} — not published there",
-            }
+    if "tiktok" in places and seconds > 600:
+        errors.append(f"TikTok: the row asks for {seconds} s; TikTok takes at most 10 minutes")
+    elif "tiktok" in places and seconds > 180:
+        warnings.append(
+            f"TikTok: the row asks for {seconds} s; many accounts may post only 3 minutes "
+            "(TikTok says which when it posts)"
         )
-    return found
+    return errors, warnings
 
 
 def left_out(rows: Sequence[RowReport], empty_rows: Sequence[int] = ()) -> list[dict[str, Any]]:
