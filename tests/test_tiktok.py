@@ -544,3 +544,39 @@ def test_strict_validation_leaves_out_a_row_no_account_serves_saying_why(
     assert "Instagram Reels: Cadence cannot publish there yet" in left["Reels too"][0]
     assert "column “Platforms”" in left["Reels too"][0]
     assert "TikTok takes at most 10 minutes" in " ".join(left["Long"])
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        ((".avi", 10, "h264", 1080, 1920, 30.0), "MP4, MOV or WebM"),
+        ((".mp4", 5 * 1024**3, "h264", 1080, 1920, 30.0), "at most 4 GB"),
+        ((".mp4", 10, "mpeg4", 1080, 1920, 30.0), "not mpeg4"),
+        ((".mp4", 10, "h264", 1080, 1920, 15.0), "23 to 60"),
+        ((".mp4", 10, "h264", 240, 426, 30.0), "360 to 4096"),
+    ],
+)
+def test_a_file_tiktok_would_refuse_is_refused_before_a_byte_is_sent(
+    args: tuple[Any, ...], words: str
+) -> None:
+    from app.domain.tiktok import video_refusal
+
+    assert words in (video_refusal(*args) or "")
+    assert video_refusal(".mp4", 10, "h264", 1080, 1920, 30.0) is None
+
+
+def test_a_real_render_passes_tiktoks_file_checks(tmp_path: Path) -> None:
+    import subprocess
+
+    from app.pipeline.media import ffmpeg_exe
+
+    video = tmp_path / "tall.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc=size=720x1280:rate=30:duration=1", "-c:v", "libx264",
+                    str(video)], check=True)  # fmt: skip
+    assert tiktok_destination._file_refusal(video) is None
+    slow = tmp_path / "slow.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc=size=720x1280:rate=10:duration=1", "-c:v", "libx264",
+                    str(slow)], check=True)  # fmt: skip
+    assert "23 to 60" in (tiktok_destination._file_refusal(slow) or "")

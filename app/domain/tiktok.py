@@ -81,6 +81,28 @@ def chunk_plan(size: int, preferred: int = 10 * MB) -> ChunkPlan:
     return ChunkPlan(size, chunk, count)
 
 
+VIDEO_CODECS = ("h264", "hevc", "h265", "vp8", "vp9")
+MAX_BYTES = 4 * 1024**3
+
+
+def video_refusal(
+    suffix: str, size: int, codec: str, width: int, height: int, fps: float
+) -> str | None:
+    """Why TikTok would refuse this file (its documented limits), or None: MP4, MOV or WebM;
+    H.264, H.265, VP8 or VP9; 23–60 frames a second; 360–4096 pixels a side; 4 GB."""
+    if suffix.lower() not in (".mp4", ".mov", ".webm"):
+        return f"TikTok takes MP4, MOV or WebM files, not {suffix or 'this file'}"
+    if size > MAX_BYTES:
+        return f"the video is {size / 1024**3:.1f} GB; TikTok takes at most 4 GB"
+    if codec and codec not in VIDEO_CODECS:
+        return f"TikTok takes H.264, H.265, VP8 or VP9 video, not {codec}"
+    if fps and not 23 <= fps <= 60:
+        return f"the video runs at {fps:g} fps; TikTok takes 23 to 60 — choose another frame rate"
+    if width and height and not (min(width, height) >= 360 and max(width, height) <= 4096):
+        return f"the video is {width}×{height}; TikTok takes 360 to 4096 pixels a side"
+    return None
+
+
 def utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -24,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from app.domain.publishing import PublishConfig, UploadStatus
-from app.domain.tiktok import INITS_PER_MINUTE, MB, TikTokPrivacy, caption, chunk_plan
+from app.domain.tiktok import (
+    INITS_PER_MINUTE,
+    MB,
+    TikTokPrivacy,
+    caption,
+    chunk_plan,
+    video_refusal,
+)
 from app.google.publisher import PublishOutcome
 from app.publish.destination import DestinationError, register
 from app.publish.tiktok_accounts import GUIDE, TikTokAccounts
@@ -65,6 +73,23 @@ def _span(delta: timedelta) -> str:
         return f"{minutes} min"
     hours = minutes // 60
     return f"{hours} h" if hours < 48 else f"{hours // 24} days"
+
+
+_STREAM = re.compile(r"^(\w+).*?(\d{2,5})x(\d{2,5}).*?(\d+(?:\.\d+)?) fps")
+
+
+def _file_refusal(video: Path) -> str | None:
+    """What TikTok's limits say of the file, read by ffmpeg (a file ffmpeg cannot read is
+    left for TikTok to judge)."""
+    from app.pipeline.probe import ffmpeg_summary
+
+    match = _STREAM.match(ffmpeg_summary(video).video)
+    if match is None:
+        return None
+    codec, width, height, fps = match.groups()
+    return video_refusal(
+        video.suffix, video.stat().st_size, codec, int(width), int(height), float(fps)
+    )
 
 
 class TikTokDestination:
@@ -214,6 +239,9 @@ class TikTokDestination:
             else:
                 offset = status.uploaded_bytes
         if not post_id:
+            refusal = _file_refusal(video)
+            if refusal:
+                return PublishOutcome("failed", f"TikTok: {refusal}")
             creator = api.creator_info()
             refusal = creator.refusal(config.tiktok, duration)
             if refusal:
