@@ -160,6 +160,7 @@ def test_one_row_to_youtube_and_tiktok_killed_mid_post_restarted_gives_one_of_ea
         capture_output=True, text=True, env=env, timeout=300, check=False,
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
+    assert "row 2 TikTok: published → https://www.tiktok.com/@skyfacts/video/" in again.stdout
     assert len(google.youtube.videos) == 1 and google.youtube.inserts == 1
     [post] = tiktok.posts.values()  # the same publish_id, asked after and finished
     assert post.status == "PUBLISH_COMPLETE" and post.open_id == open_id

@@ -64,7 +64,14 @@ def _print_event(event: EngineEvent) -> None:
             state = "rendered, " + (
                 "awaiting approval" if event.data["phase"] == "approval" else "uploading next"
             )
-        if event.data.get("upload") and state == "completed":
+        if event.data.get("upload") and event.data.get("destination"):  # one platform's post
+            from app.domain.publishing import platform_name
+
+            where += f" {platform_name(str(event.data['destination']))}"
+            if event.data.get("url") and event.data["upload"] in ("published", "scheduled",
+                                                                   "private"):  # fmt: skip
+                state, detail = event.data["upload"], f" → {event.data.get('url')}"
+        elif event.data.get("upload") and state == "completed":
             state, detail = event.data["upload"], f" → {event.data.get('url')}"
         print(f"{where}: {state}{printable(detail)}", flush=True)
     elif event.kind == EventKind.CHANNEL_ON_HOLD:
