@@ -580,3 +580,29 @@ def test_a_real_render_passes_tiktoks_file_checks(tmp_path: Path) -> None:
                     "testsrc=size=720x1280:rate=10:duration=1", "-c:v", "libx264",
                     str(slow)], check=True)  # fmt: skip
     assert "23 to 60" in (tiktok_destination._file_refusal(slow) or "")
+
+
+def test_an_upload_address_that_expired_half_way_starts_a_new_post_not_a_second_one(
+    workspace: Services, tiktok: TikTok, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    open_id = sign_in_tiktok(workspace, tiktok, monkeypatch)
+    [item] = rendered(workspace, tiktok_job(workspace, tmp_path, open_id), tmp_path, 12 * MB)
+    dest = destination(workspace, chunk_bytes=5 * MB)
+    stop = threading.Event()
+    real_put = tiktok_api.TikTokAPI.put_chunk
+
+    def put_then_stop(self: Any, *args: Any) -> bool:
+        whole = real_put(self, *args)
+        stop.set()
+        return whole
+
+    monkeypatch.setattr(tiktok_api.TikTokAPI, "put_chunk", put_then_stop)
+    assert attempt(workspace, dest, item, stop=stop)[0].kind == "stopped"
+    monkeypatch.setattr(tiktok_api.TikTokAPI, "put_chunk", real_put)
+    [first] = tiktok.posts.values()
+    first.upload_token = "expired"  # TikTok's address for it no longer answers
+    outcome, _state = attempt(workspace, dest, item)
+    assert outcome.kind == "retry" and upload_row(workspace, item).post_id is None
+    outcome, state = attempt(workspace, dest, item, now=utcnow() + timedelta(minutes=5))
+    assert (outcome.kind, state) == ("done", "completed")
+    assert len(tiktok.published()) == 1 and first.status != "PUBLISH_COMPLETE"

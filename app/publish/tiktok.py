@@ -293,6 +293,8 @@ class TikTokDestination:
             try:
                 whole = api.put_chunk(url, video, plan, index)
             except TikTokError as exc:
+                if exc.kind == "gone":  # the upload address expired: that post never comes
+                    self._write(item_id, post_id=None, session_uri=None, offset=0)
                 if exc.kind != "transient" or troubles >= 5:
                     raise
                 troubles += 1
