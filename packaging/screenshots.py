@@ -82,6 +82,9 @@ TIKTOK = "-000skyFactsOpenId7Tq0c"
 TIKTOK_POST = {"privacy": "PUBLIC_TO_EVERYONE", "music_consent": True, "allow_comment": True}
 
 
+_SERVING: list[object] = []
+
+
 def serve_tiktok() -> object:
     """The test suite's loopback TikTok, with the account the screenshots show signed in."""
     from tests.fake_tiktok import TikTok, handler_for
@@ -91,6 +94,7 @@ def serve_tiktok() -> object:
     fake.user(TIKTOK, username="skyfacts", nickname="Sky Facts", stitch_disabled=True)
     context = running(handler_for(fake))
     server = context.__enter__()
+    _SERVING.append(context)  # kept: a collected context would stop the server
     fake.base = f"http://127.0.0.1:{server.server_port}"
     os.environ["CADENCE_TIKTOK_ENDPOINT"] = fake.base
     return fake
@@ -168,7 +172,13 @@ def seed_publishing(workspace: object) -> None:
             SourceSpec(str(DEMO_SHEET), range="A1:J3"),
             title="Approve me first",
             output_config={"resolution": "720p"},
-            publish={**plan, "approve": True},
+            publish={
+                **plan,
+                "approve": True,
+                "target": "youtube,tiktok",
+                "accounts": {"tiktok": TIKTOK},
+                "tiktok": TIKTOK_POST,
+            },
         ),
     )
     engine = Engine(workspace, run_schedules=False, poll_seconds=0.2)

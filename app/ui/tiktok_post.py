@@ -28,7 +28,7 @@ class TikTokPostPanel(QWidget):
         super().__init__()
         self.background, self.creator = background, creator
         self.info: CreatorInfo | None = None
-        form = QFormLayout(self)
+        form = self.form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         self.account = QComboBox()
         self.account.setAccessibleName("TikTok account")
@@ -82,6 +82,8 @@ class TikTokPostPanel(QWidget):
         self.problem.setWordWrap(True)
         self.problem.setAccessibleName("TikTok problem")
         form.addRow(self.problem)
+        for line in (self.who, self.label, self.problem):  # rows that take no room when empty
+            form.setRowVisible(line, False)
         self.account.currentIndexChanged.connect(self._ask_creator)
         for box in (self.disclose, self.your_brand, self.branded):
             box.toggled.connect(self._disclosure)
@@ -91,6 +93,10 @@ class TikTokPostPanel(QWidget):
         ):  # fmt: skip
             signal.connect(lambda *_a: self.changed.emit())
         self._disclosure()
+
+    def _say(self, line: QLabel, text: str) -> None:
+        line.setText(text)
+        self.form.setRowVisible(line, bool(text))
 
     # Accounts and what TikTok says of them
 
@@ -106,26 +112,26 @@ class TikTokPostPanel(QWidget):
         if records:
             self._ask_creator()
         else:
-            self.who.setText("No TikTok account yet: add one in Settings › Accounts.")
+            self._say(self.who, "No TikTok account yet: add one in Settings › Accounts.")
 
     def _ask_creator(self, *_args: Any) -> None:
         open_id = self.account.currentData()
         self.info = None
         self.privacy.clear()
-        self.problem.setText("")
+        self._say(self.problem, "")
         if not open_id:
             return
-        self.who.setText("Asking TikTok about the account…")
+        self._say(self.who, "Asking TikTok about the account…")
         self.background.run(lambda: self.creator(str(open_id)), self.show_creator, self._failed)
 
     def _failed(self, error: BaseException) -> None:
-        self.who.setText("")
-        self.problem.setText(str(error))
+        self._say(self.who, "")
+        self._say(self.problem, str(error))
 
     def show_creator(self, info: CreatorInfo) -> None:
         self.info = info
         seconds = f"; videos up to {info.max_duration} s" if info.max_duration else ""
-        self.who.setText(f"Posting as <b>{info.nickname}</b> (@{info.username}){seconds}")
+        self._say(self.who, f"Posting as <b>{info.nickname}</b> (@{info.username}){seconds}")
         self.privacy.blockSignals(True)
         self.privacy.clear()
         for option in info.privacy_options:
@@ -146,9 +152,10 @@ class TikTokPostPanel(QWidget):
                 box.setChecked(False)
             box.setToolTip("Turned off in this account's TikTok settings" if off else "")
         if info.privacy_options == ("SELF_ONLY",):
-            self.problem.setText(
+            self._say(
+                self.problem,
                 "TikTok offers only “Only me” for this account: posts stay private until "
-                "TikTok audits your app."
+                "TikTok audits your app.",
             )
         self._disclosure()
         self.changed.emit()
@@ -164,8 +171,7 @@ class TikTokPostPanel(QWidget):
             self.branded.setChecked(False)
         post = self.post()
         label = post.label()
-        self.label.setText(f"Your video will be labeled “{label}”." if label else "")
-        self.label.setVisible(bool(label))
+        self._say(self.label, f"Your video will be labeled “{label}”." if label else "")
         # Branded content cannot be private: "Only me" is greyed while it is chosen.
         model = self.privacy.model()
         for row in range(self.privacy.count()):
