@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from app.google.channels import Channels
     from app.google.publisher import PublishSettings
     from app.google.sheets import SheetsClient
+    from app.publish.meta_accounts import MetaAccounts
     from app.publish.tiktok_accounts import TikTokAccounts
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,12 @@ class Services:
         from app.publish.tiktok_accounts import TikTokAccounts
 
         return TikTokAccounts(self.db, self.secrets)
+
+    @cached_property
+    def meta(self) -> MetaAccounts:
+        from app.publish.meta_accounts import MetaAccounts
+
+        return MetaAccounts(self.db, self.secrets)
 
     @property
     def limiter(self) -> RateLimiter:

@@ -166,6 +166,19 @@ def tiktok(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 @pytest.fixture
+def meta(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The loopback Meta Graph API (Facebook Login, Instagram, Pages), with Cadence on it."""
+    from tests.fake_meta import Meta, handler_for
+    from tests.loopback import running
+
+    fake = Meta()
+    with running(handler_for(fake)) as server:
+        fake.base = f"http://127.0.0.1:{server.server_port}"
+        monkeypatch.setenv("CADENCE_META_ENDPOINT", fake.base)
+        yield fake
+
+
+@pytest.fixture
 def workspace(data_dir: Path) -> Iterator[Any]:
     from contextlib import closing
 

@@ -44,8 +44,12 @@ CATEGORIES: dict[str, str] = {
 
 
 # Where Cadence publishes, in the spelling rows and jobs use (`app.domain.idea.PLATFORMS`).
-DESTINATIONS: tuple[str, ...] = ("youtube", "youtube_shorts", "tiktok")
-NOT_YET = ("instagram_reels", "facebook")  # rows may name them; not published
+DESTINATIONS: tuple[str, ...] = (
+    "youtube", "youtube_shorts", "tiktok", "instagram_reels", "facebook",
+)  # fmt: skip
+NOT_YET: tuple[
+    str, ...
+] = ()  # rows may name them; not published yet  # rows may name them; not published
 PLATFORM_NAMES = {
     "youtube": "YouTube",
     "youtube_shorts": "YouTube Shorts",
@@ -55,7 +59,7 @@ PLATFORM_NAMES = {
     "linkedin": "LinkedIn",
     "x": "X",
 }
-SCHEDULES_ITSELF = frozenset({"youtube", "youtube_shorts"})
+SCHEDULES_ITSELF = frozenset({"youtube", "youtube_shorts", "facebook"})
 # Platforms that want a 9:16 video: rendered once per item, shared between them.
 VERTICAL_PLATFORMS = frozenset(
     {"tiktok", "youtube_shorts", "instagram_reels", "facebook"}

@@ -62,6 +62,7 @@ def register(name: str, make: Callable[[Services], Destination]) -> None:
 def destination(services: Services, name: str = "youtube") -> Destination:
     """The destination a job's publish settings name."""
     if name not in _MADE:  # each registers itself when imported
+        import app.publish.meta
         import app.publish.tiktok
         import app.publish.youtube  # noqa: F401
     if name not in _MADE:

@@ -25,6 +25,8 @@ def receive_redirect(
     *,
     path: str = "/callback/",
     timeout: float = 300.0,
+    port: int = 0,
+    host: str = "127.0.0.1",
 ) -> tuple[str, dict[str, str]]:
     """Listen on 127.0.0.1, hand ``show`` the consent address made for this redirect URI
     (``consent_url(redirect_uri)``), and wait for the browser to come back: returns the
@@ -52,8 +54,11 @@ def receive_redirect(
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    redirect_uri = f"http://127.0.0.1:{server.server_port}{path}"
+    try:
+        server = HTTPServer(("127.0.0.1", port), Handler)
+    except OSError as exc:
+        raise SignInError(f"port {port} on this computer is taken ({exc.strerror})") from None
+    redirect_uri = f"http://{host}:{server.server_port}{path}"
     thread = threading.Thread(target=server.serve_forever, name="cadence-sign-in", daemon=True)
     thread.start()
     try:

@@ -1,0 +1,291 @@
+"""Instagram Reels and Facebook Reels: one Facebook Login finds the Pages and the Instagram
+accounts linked to them; Reels are posted exactly once — a cut upload, a 5xx, a lost
+``media_publish`` answer after the post went live, a container that fails processing, a lost
+finish — and the publishing limits make a post wait."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.domain.meta import instagram_caption, length_refusal
+from app.publish import meta_api
+from app.publish.meta import FacebookDestination, InstagramDestination
+from app.services import Services
+from app.store import publishing
+from app.store.models import Item, Upload, utcnow
+from tests.fake_meta import Meta
+from tests.tiktok_helpers import browser, make_video
+from tests.youtube_helpers import publishing_job, render_stand_in
+
+IG = "17841400000000001"
+PAGE = "102030405060708"
+
+
+def sign_in_meta(workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch) -> None:
+    app_id, secret = meta.app()
+    meta.page(PAGE, "Sky Facts", IG, "skyfacts.ig")
+    monkeypatch.setattr("webbrowser.open", browser)
+    workspace.meta.login(app_id, secret, tell=lambda _s: None, port=0)
+
+
+def job(workspace: Services, tmp_path: Path, target: str, rows: int = 1, **extra: Any) -> int:
+    account = IG if target == "instagram_reels" else PAGE
+    return publishing_job(workspace, tmp_path, rows, target=target, channel="",
+                          accounts={target: account}, **extra)  # fmt: skip
+
+
+def rendered(workspace: Services, job_id: int, tmp_path: Path, size: int = 300_000) -> list[int]:
+    items: list[int] = []
+    while batch := render_stand_in(workspace, job_id, tmp_path / f"out-{job_id}"):
+        items += batch
+    with workspace.db.write() as session:
+        for item_id in items:
+            item = session.get(Item, item_id)
+            assert item is not None
+            make_video(Path(item.outputs["video"]), size)
+            meta_file = Path(item.outputs["metadata"])
+            data = json.loads(meta_file.read_text())
+            meta_file.write_text(json.dumps({**data, "duration_seconds": 30}))
+    return items
+
+
+def attempt(workspace: Services, dest: Any, item: int, now: datetime | None = None,
+            stop: threading.Event | None = None) -> tuple[Any, str]:  # fmt: skip
+    with workspace.db.write() as session:
+        claims = publishing.claim_uploads(session, 1, now or utcnow())
+    assert [c.item_id for c in claims] == [item], f"item {item} is not next"
+    outcome = dest.publish(item, lambda _f: None, stop or threading.Event(), threading.Event())
+    with workspace.db.write() as session:
+        state = publishing.finish_upload(
+            session, claims[0], outcome.kind, message=outcome.message, status=outcome.status,
+            until=outcome.until,
+        )  # fmt: skip
+    return outcome, state
+
+
+def row_of(workspace: Services, item: int, destination: str) -> Upload:
+    with workspace.db.read() as session:
+        found = session.get(Upload, (item, destination))
+        assert found is not None
+        session.expunge(found)
+        return found
+
+
+def video_bytes(workspace: Services, item: int) -> bytes:
+    with workspace.db.read() as session:
+        found = session.get(Item, item)
+        assert found is not None
+        return Path(found.outputs["video"]).read_bytes()
+
+
+def instagram(workspace: Services, **kwargs: Any) -> InstagramDestination:
+    return InstagramDestination(workspace, sleep=lambda _s: None, poll_every=0, **kwargs)
+
+
+def facebook(workspace: Services, **kwargs: Any) -> FacebookDestination:
+    return FacebookDestination(workspace, sleep=lambda _s: None, **kwargs)
+
+
+# Rules
+
+
+def test_an_instagram_caption_keeps_instagrams_limits() -> None:
+    tags = [f"tag{n}" for n in range(40)]
+    text = instagram_caption("Title @a @b", "Body " + "@who " * 25 + "word " * 600, tags)
+    assert len(text) <= 2200 and text.endswith("…")
+    assert text.count("#") <= 30 and text.count("@") <= 20
+    assert "Chapters" not in instagram_caption("T", "D\n\nChapters:\n0:00 Intro", [])
+    assert "15 min" in (length_refusal("instagram_reels", 1000) or "")
+    assert "90 s" in (length_refusal("facebook", 120) or "")
+    assert length_refusal("facebook", 30) is None
+
+
+# Signing in
+
+
+def test_one_facebook_login_adds_the_instagram_account_and_the_page(
+    workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign_in_meta(workspace, meta, monkeypatch)
+    accounts = {(r.platform, r.id, r.handle) for r in workspace.channels.records(None)}
+    assert accounts == {("instagram_reels", IG, "@skyfacts.ig"), ("facebook", PAGE, "")}
+    raw = workspace.db.path.read_bytes()
+    assert meta.pages[PAGE]["token"].encode() not in raw and b"meta-s3cret" not in raw
+
+
+def test_a_day_old_long_lived_token_is_exchanged_for_a_fresh_one(
+    workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign_in_meta(workspace, meta, monkeypatch)
+    first = workspace.meta.user_token(meta.user_id)
+    assert workspace.meta.user_token(meta.user_id) == first  # fresh: kept
+    later = utcnow() + timedelta(days=1, minutes=1)
+    workspace.meta.clock = lambda: later
+    second = workspace.meta.user_token(meta.user_id)
+    assert second != first and second in meta.user_tokens
+
+
+def test_a_refused_page_token_puts_the_account_on_hold(
+    workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sign_in_meta(workspace, meta, monkeypatch)
+    [item] = rendered(workspace, job(workspace, tmp_path, "instagram_reels"), tmp_path)
+    meta.pages.clear()  # the user took the Page away from Cadence
+    outcome, state = attempt(workspace, instagram(workspace), item)
+    assert outcome.kind == "hold" and state == "pending"
+    assert "sign in to Facebook again" in outcome.message
+
+
+# Instagram
+
+
+def test_a_reel_goes_to_instagram_once_with_its_caption(
+    workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sign_in_meta(workspace, meta, monkeypatch)
+    [item] = rendered(workspace, job(workspace, tmp_path, "instagram_reels"), tmp_path)
+    outcome, state = attempt(workspace, instagram(workspace), item)
+    assert (outcome.kind, outcome.status, state) == ("done", "published", "completed")
+    [media] = meta.published()
+    assert media["data"] == video_bytes(workspace, item)
+    assert media["caption"].startswith("Video number 1") and "#sky" in media["caption"]
+    row = row_of(workspace, item, "instagram_reels")
+    assert row.url == media["permalink"] and row.video_id == media["id"]
+    assert meta.publish_calls == 1
+
+
+def test_a_cut_upload_never_becomes_a_second_reel(
+    workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sign_in_meta(workspace, meta, monkeypatch)
+    [item] = rendered(workspace, job(workspace, tmp_path, "instagram_reels"), tmp_path)
+    meta.fail("drop")
+    dest = instagram(workspace)
+    outcome, state = attempt(workspace, dest, item)
+    assert outcome.kind == "retry" and state == "pending"
+    outcome, state = attempt(workspace, dest, item, now=utcnow() + timedelta(minutes=5))
+    assert (outcome.kind, state) == ("done", "completed")
+    [media] = meta.published()
+    assert media["data"] == video_bytes(workspace, item) and meta.publish_calls == 1
+
+
+def test_media_publish_answering_500_after_the_post_went_live_is_not_published_again(
+    workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sign_in_meta(workspace, meta, monkeypatch)
+    [item] = rendered(workspace, job(workspace, tmp_path, "instagram_reels"), tmp_path)
+    meta.fail("publish_500_after")
+    dest = instagram(workspace)
+    outcome, _state = attempt(workspace, dest, item)
+    assert outcome.kind == "retry" and len(meta.published()) == 1
+    outcome, state = attempt(workspace, dest, item, now=utcnow() + timedelta(minutes=5))
+    assert (outcome.kind, state) == ("done", "completed")
+    assert meta.publish_calls == 1 and len(meta.published()) == 1
+    assert row_of(workspace, item, "instagram_reels").url == meta.published()[0]["permalink"]
+
+
+def test_a_container_that_fails_processing_says_so(
+    workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sign_in_meta(workspace, meta, monkeypatch)
+    [item] = rendered(workspace, job(workspace, tmp_path, "instagram_reels"), tmp_path)
+    meta.fail("processing_error")
+    outcome, state = attempt(workspace, instagram(workspace), item)
+    assert outcome.kind == "failed" and state == "failed"
+    assert "Instagram could not process the video" in outcome.message and not meta.published()
+
+
+def test_instagrams_publishing_limit_makes_a_post_wait(
+    workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sign_in_meta(workspace, meta, monkeypatch)
+    meta.quota_total = 1
+    first, second = rendered(workspace, job(workspace, tmp_path, "instagram_reels", 2), tmp_path)
+    dest = instagram(workspace)
+    assert attempt(workspace, dest, first)[0].kind == "done"
+    outcome, state = attempt(workspace, dest, second)
+    assert outcome.kind == "wait" and state == "pending"
+    assert "waiting for Instagram's daily limit until" in outcome.message
+    assert len(meta.published()) == 1
+
+
+# Facebook
+
+
+def test_a_facebook_reel_is_published_or_scheduled_by_facebook(
+    workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sign_in_meta(workspace, meta, monkeypatch)
+    now_job = job(workspace, tmp_path, "facebook")
+    [now_item] = rendered(workspace, now_job, tmp_path)
+    outcome, state = attempt(workspace, facebook(workspace), now_item)
+    assert (outcome.kind, outcome.status, state) == ("done", "published", "completed")
+    later = (utcnow() + timedelta(days=2)).replace(microsecond=0)
+    later_job = job(workspace, tmp_path, "facebook", publish_at=later.isoformat())
+    [later_item] = rendered(workspace, later_job, tmp_path)
+    outcome, _state = attempt(workspace, facebook(workspace), later_item)
+    assert (outcome.kind, outcome.status) == ("done", "scheduled")  # uploaded ahead
+    first, second = meta.reels.values()
+    assert first.published == "published" and bytes(first.data) == video_bytes(workspace, now_item)
+    assert second.published == "scheduled" and second.when == int(later.timestamp())
+    assert (
+        row_of(workspace, now_item, "facebook").url == f"https://www.facebook.com/reel/{first.id}"
+    )
+
+
+def test_a_facebook_upload_cut_halfway_resumes_from_what_meta_has(
+    workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sign_in_meta(workspace, meta, monkeypatch)
+    [item] = rendered(workspace, job(workspace, tmp_path, "facebook"), tmp_path, 2_000_000)
+    meta.fail("drop")
+    dest = facebook(workspace)
+    assert attempt(workspace, dest, item)[0].kind == "retry"
+    [reel] = meta.reels.values()
+    assert 0 < len(reel.data) < reel.size  # half of it arrived
+    outcome, _state = attempt(workspace, dest, item, now=utcnow() + timedelta(minutes=5))
+    assert outcome.kind == "done" and len(meta.reels) == 1
+    assert bytes(reel.data) == video_bytes(workspace, item)
+
+
+def test_a_lost_answer_to_finish_is_settled_by_the_reels_status(
+    workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sign_in_meta(workspace, meta, monkeypatch)
+    [item] = rendered(workspace, job(workspace, tmp_path, "facebook"), tmp_path)
+    real = meta_api.Graph.reel_finish
+
+    def finish_then_lose(self: Any, *args: Any) -> None:
+        real(self, *args)
+        raise meta_api.MetaError("transient", "Meta could not be reached (ConnectionError)")
+
+    monkeypatch.setattr(meta_api.Graph, "reel_finish", finish_then_lose)
+    dest = facebook(workspace)
+    assert attempt(workspace, dest, item)[0].kind == "retry"
+    monkeypatch.setattr(meta_api.Graph, "reel_finish", real)
+    outcome, state = attempt(workspace, dest, item, now=utcnow() + timedelta(minutes=5))
+    assert (outcome.kind, state) == ("done", "completed") and len(meta.reels) == 1
+
+
+def test_lengths_each_reels_platform_refuses_fail_before_a_byte(
+    workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sign_in_meta(workspace, meta, monkeypatch)
+    [item] = rendered(workspace, job(workspace, tmp_path, "facebook"), tmp_path)
+    with workspace.db.read() as session:
+        found = session.get(Item, item)
+        assert found is not None
+        meta_file = Path(found.outputs["metadata"])
+    meta_file.write_text(json.dumps({**json.loads(meta_file.read_text()), "duration_seconds": 120}))
+    outcome, state = attempt(workspace, facebook(workspace), item)
+    assert outcome.kind == "failed" and "a Facebook Reel is 3 s to 90 s" in outcome.message
+    assert not meta.reels and state == "failed"
+
+
+_ = UTC
