@@ -324,6 +324,20 @@ OPTIONS: tuple[Option, ...] = (
         "Your TikTok app's client key (developers.tiktok.com), for accounts add tiktok",
     ),
     Option(
+        "meta.app_id",
+        Kind.TEXT,
+        "",
+        "Your Meta app's id (developers.facebook.com), for accounts add instagram",
+    ),
+    Option(
+        "meta.redirect_port",
+        Kind.INT,
+        8777,
+        "The port Facebook's sign-in comes back to: register http://localhost:PORT/callback/ "
+        "in your Meta app",
+        bounds=(1024, 65535),
+    ),
+    Option(
         "google.write_back",
         Kind.BOOL,
         False,

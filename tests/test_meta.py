@@ -289,3 +289,88 @@ def test_lengths_each_reels_platform_refuses_fail_before_a_byte(
 
 
 _ = UTC
+
+
+def test_accounts_add_instagram_without_a_browser_prints_the_address_and_adds_both(
+    meta: Meta, data_dir: Path, tmp_path: Path
+) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    import requests
+
+    from tests.conftest import ROOT
+
+    app_id, secret = meta.app()
+    meta.page(PAGE, "Sky Facts", IG, "skyfacts.ig")
+    with socket.socket() as probe:  # a free port for Facebook's redirect
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    main = [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data_dir)]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    subprocess.run([*main, "settings", "set", "meta.redirect_port", str(port)], env=env,
+                   check=True, capture_output=True)  # fmt: skip
+    adding = subprocess.Popen(
+        [*main, "accounts", "add", "instagram", "--app-id", app_id, "--app-secret", "-",
+         "--no-browser"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+    )  # fmt: skip
+    assert adding.stdin is not None and adding.stdout is not None
+    adding.stdin.write(secret + "\n")
+    adding.stdin.close()
+    for line in adding.stdout:
+        if line.startswith("http"):
+            url = line.strip()
+            break
+    assert url.startswith(f"{meta.base}/v21.0/dialog/oauth?") and f"localhost%3A{port}" in url
+    threading.Thread(target=lambda: requests.get(url, timeout=30), daemon=True).start()
+    assert adding.stderr is not None
+    out, err = adding.stdout.read(), adding.stderr.read()
+    assert adding.wait(timeout=60) == 0, err
+    assert "Added Instagram @skyfacts.ig and the Facebook Page Sky Facts." in out
+    assert secret not in out + err
+    listed = subprocess.run([*main, "accounts", "list"], capture_output=True, text=True,
+                            env=env, check=True).stdout  # fmt: skip
+    assert "Instagram Reels" in listed and "Facebook Reels" in listed and "@skyfacts.ig" in listed
+
+
+def test_one_row_to_four_platforms_renders_two_shapes_and_posts_each_once(
+    workspace: Services, meta: Meta, tiktok: Any, google: Any, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """`youtube, tiktok, reels, facebook` in a row's cell: one item, four uploads; the render
+    is asked for a 9:16 copy beside the job's 16:9 video — two shapes, not four renders."""
+    import csv
+
+    from app import ops
+    from app.engine.rendering import Rendering
+    from app.ops.jobs import JobRequest
+    from app.sources.intake import SourceSpec
+    from tests.conftest import HEADER, full_row
+    from tests.test_tiktok import POST
+    from tests.tiktok_helpers import sign_in_tiktok
+    from tests.youtube_helpers import sign_in_channel
+
+    channel = sign_in_channel(workspace, google)
+    sign_in_tiktok(workspace, tiktok, monkeypatch)
+    sign_in_meta(workspace, meta, monkeypatch)
+    path = tmp_path / "rows.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        cell = "youtube, tiktok, reels, facebook"
+        writer.writerow(full_row(idea_title="Everywhere", platform_preferences=cell))
+    plan = {"target": "sheet", "channel": channel, "made_for_kids": False, "tiktok": POST,
+            "accounts": {"tiktok": "@tinycreator", "instagram_reels": "@skyfacts.ig",
+                         "facebook": "Sky Facts"}}  # fmt: skip
+    made = ops.jobs.create_job(workspace, JobRequest.of(SourceSpec(str(path)), publish=plan))
+    with workspace.db.read() as session:
+        [item] = session.query(Item).filter(Item.job_id == made.job_id).all()
+        places = [u.destination for u in item.uploads]
+        item_id = item.id
+    assert sorted(places) == ["facebook", "instagram_reels", "tiktok", "youtube"]
+    asked = Rendering._wants_vertical(type("E", (), {"db": workspace.db})(), item_id)  # type: ignore[arg-type]
+    assert asked  # one render makes the 9:16 copy all three vertical platforms share

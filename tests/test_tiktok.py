@@ -386,7 +386,7 @@ def test_publishing_as_the_sheet_says_sends_each_row_where_its_cell_names(
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
-        for title, cell in (("Both", "youtube, tiktok"), ("Reels", "reels, TikTok"),
+        for title, cell in (("Both", "youtube, tiktok"), ("Reels", "reels, TikTok, LinkedIn"),
                             ("Empty", ""), ("Tube", "YT")):  # fmt: skip
             writer.writerow(full_row(idea_title=title, platform_preferences=cell))
     plan = {"target": "sheet:tiktok", "accounts": {"tiktok": "@tinycreator"}, "tiktok": POST}
@@ -404,7 +404,8 @@ def test_publishing_as_the_sheet_says_sends_each_row_where_its_cell_names(
     assert (
         "YouTube: no account was chosen for it in this job — not published there" in warned["Both"]
     )
-    assert any("Instagram Reels: Cadence cannot publish there yet" in w for w in warned["Reels"])
+    assert any("LinkedIn: Cadence cannot publish there yet" in w for w in warned["Reels"])
+    assert any("Instagram Reels: no account was chosen" in w for w in warned["Reels"])
     assert not any("not published there" in w for w in warned["Empty"])
 
 
@@ -525,7 +526,7 @@ def test_strict_validation_leaves_out_a_row_no_account_serves_saying_why(
         writer = csv.writer(fh)
         writer.writerow(HEADER)
         writer.writerow(full_row(idea_title="Fine", platform_preferences="tiktok"))
-        writer.writerow(full_row(idea_title="Reels too", platform_preferences="tiktok, reels"))
+        writer.writerow(full_row(idea_title="Reels too", platform_preferences="tiktok, x"))
         writer.writerow(full_row(idea_title="Long", platform_preferences="tiktok",
                                  duration_seconds="900"))  # fmt: skip
     plan = {"target": "sheet", "accounts": {"tiktok": "@tinycreator"}, "tiktok": POST}
@@ -541,7 +542,7 @@ def test_strict_validation_leaves_out_a_row_no_account_serves_saying_why(
         titles = [i.title for i in job.items]
         left = {entry["title"]: entry["problems"] for entry in job.left_out}
     assert titles == ["Fine"]
-    assert "Instagram Reels: Cadence cannot publish there yet" in left["Reels too"][0]
+    assert "X: Cadence cannot publish there yet" in left["Reels too"][0]
     assert "column “Platforms”" in left["Reels too"][0]
     assert "TikTok takes at most 10 minutes" in " ".join(left["Long"])
 

@@ -33,6 +33,12 @@ def add_parser(commands: Any) -> None:
     )
     add.add_argument("platform", choices=PLATFORMS, metavar="PLATFORM", help=", ".join(PLATFORMS))
     add.add_argument("--client-key", metavar="KEY", help="TikTok: your app's client key")
+    add.add_argument("--app-id", metavar="ID", help="Instagram/Facebook: your Meta app's id")
+    add.add_argument(
+        "--app-secret",
+        metavar="SECRET|@FILE|-",
+        help="Instagram/Facebook: your Meta app's secret (- to type it hidden, @FILE to read)",
+    )
     add.add_argument(
         "--client-secret",
         metavar="SECRET|@FILE|-",
@@ -60,7 +66,10 @@ def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
         print(json.dumps([r.to_dict() for r in records], indent=2, ensure_ascii=False))
         return 0
     if not records:
-        print("No account yet. Add one with: python main.py accounts add youtube|tiktok")
+        print(
+            "No account yet. Add one with: python main.py accounts add "
+            "youtube|tiktok|instagram|facebook"
+        )
         return 0
     for record in records:
         line = f"{platform_name(record.platform):8}  {record.id}  {record.title}"
@@ -76,10 +85,7 @@ def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
 def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
     platform = {"instagram": "instagram_reels"}.get(args.platform, args.platform)
     if platform in NOT_YET:
-        raise UserError(
-            f"Cadence cannot publish to {platform_name(platform)} yet — youtube and tiktok "
-            "can be added today"
-        )
+        raise UserError(f"Cadence cannot publish to {platform_name(platform)} yet")
     with closing(Services(paths)) as workspace:
         if platform == "youtube":
             from app.cli.auth import client_secrets_file
@@ -87,13 +93,26 @@ def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
             secrets = Path(client_secrets_file(args, workspace))
             print(ops.accounts.add_channel(workspace, secrets, open_browser=not args.no_browser))
             return 0
+        if platform in ("instagram_reels", "facebook"):
+            app_id = args.app_id or str(workspace.settings.get("meta.app_id") or "")
+            if not app_id:
+                raise UserError(
+                    "give your Meta app's id with --app-id (developers.facebook.com › My Apps; "
+                    "README › Publishing to Instagram and Facebook)"
+                )
+            done = ops.accounts.add_meta(
+                workspace, app_id, _secret(args.app_secret, "Meta app secret"),
+                open_browser=not args.no_browser, tell=lambda text: print(text, flush=True),
+            )  # fmt: skip
+            print(done)
+            return 0
         key = args.client_key or str(workspace.settings.get("tiktok.client_key") or "")
         if not key:
             raise UserError(
                 "give your TikTok app's client key with --client-key (developers.tiktok.com › "
                 "Manage apps; README › Publishing to TikTok)"
             )
-        secret = _secret(args.client_secret)
+        secret = _secret(args.client_secret, "TikTok client secret")
         done = ops.accounts.add_tiktok(
             workspace, key, secret, open_browser=not args.no_browser,
             tell=lambda text: print(text, flush=True),
@@ -102,18 +121,16 @@ def cmd_add(args: argparse.Namespace, paths: AppPaths) -> int:
     return 0
 
 
-def _secret(value: str | None) -> str:
+def _secret(value: str | None, what: str) -> str:
+    flag = "--client-secret" if what.startswith("TikTok") else "--app-secret"
     if not value:
-        raise UserError(
-            "give your TikTok app's client secret with --client-secret - (typed hidden), "
-            "@FILE, or the secret itself"
-        )
+        raise UserError(f"give your {what} with {flag} - (typed hidden), @FILE, or the secret")
     if value == "-":
         if sys.stdin.isatty():
-            return getpass.getpass("TikTok client secret: ").strip()
+            return getpass.getpass(f"{what}: ").strip()
         return sys.stdin.read().strip()
     if value.startswith("@"):
-        return read_user_text(Path(value[1:]), "the TikTok client secret file").strip()
+        return read_user_text(Path(value[1:]), f"the {what} file").strip()
     return value.strip()
 
 

@@ -51,8 +51,9 @@ def add_job_arguments(create: argparse.ArgumentParser) -> None:
     pub.add_argument(
         "--publish",
         metavar="PLATFORMS|sheet",
-        help="publish each video when rendered: youtube, tiktok or both (youtube,tiktok); "
-        "sheet: where each row's Platforms cell says (sheet:youtube — youtube where it is empty)",
+        help="publish each video when rendered: youtube, shorts, tiktok, instagram, facebook or "
+        "several (youtube,tiktok); sheet: where each row's Platforms cell says (sheet:youtube — "
+        "youtube where it is empty)",
     )
     pub.add_argument(
         "--channel", metavar="ID|TITLE", help="YouTube: a channel from `accounts list`"
@@ -179,13 +180,16 @@ def publish_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
     channel = args.channel or ""
     for text in args.account:
         platform, sep, ref = text.partition(":")
-        platform = {"instagram": "instagram_reels"}.get(platform.strip().lower(), "") or (
-            platform.strip().lower()
+        platform = platform.strip().lower()
+        platform = {"instagram": "instagram_reels", "reels": "instagram_reels"}.get(
+            platform, platform
         )
-        if not sep or not ref.strip() or platform not in ("youtube", "tiktok"):
+        if not sep or not ref.strip() or platform not in (
+            "youtube", "tiktok", "instagram_reels", "facebook"
+        ):  # fmt: skip
             raise UserError(
                 f"--account {text!r}: write it as PLATFORM:ACCOUNT, e.g. tiktok:@skyfacts "
-                "(platforms: youtube, tiktok)"
+                "(platforms: youtube, tiktok, instagram, facebook)"
             )
         if platform == "youtube":
             channel = channel or ref.strip()

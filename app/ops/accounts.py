@@ -67,6 +67,30 @@ def add_tiktok(
     )
 
 
+def add_meta(
+    services: Services,
+    app_id: str,
+    app_secret: str,
+    open_browser: bool = True,
+    tell: Callable[[str], None] = print,
+    port: int | None = None,
+) -> Done:
+    """One Facebook Login with the user's Meta app: the Pages it manages (Facebook Reels) and
+    the Instagram professional accounts linked to them (Instagram Reels)."""
+    found = services.meta.login(
+        app_id, app_secret, open_browser=open_browser, tell=tell, actor=services.actor,
+        port=services.settings.integer("meta.redirect_port") if port is None else port,
+    )  # fmt: skip
+    if not services.settings.get("meta.app_id"):
+        services.settings.set("meta.app_id", app_id.strip())
+    parts = []
+    if found.instagram:
+        parts.append("Instagram " + ", ".join(handle or ig for ig, handle in found.instagram))
+    parts.append("the Facebook Page" + ("s " if len(found.pages) > 1 else " ")
+                 + ", ".join(name for _id, name in found.pages))  # fmt: skip
+    return Done(f"Added {' and '.join(parts)}.", Changes.of(settings=[CHANNELS]))
+
+
 def remove_account(services: Services, ref: str) -> Done:
     """Forget an account of any platform and revoke its token; its planned posts wait."""
     record = services.channels.resolve(ref, None)
@@ -75,13 +99,19 @@ def remove_account(services: Services, ref: str) -> Done:
     from app.store.jobs import audit
     from app.store.models import Channel
 
-    revoked = services.tiktok.forget(record.id)
+    if record.platform in ("instagram_reels", "facebook"):
+        services.meta.forget(record.id)
+        revoked = True
+    else:
+        revoked = services.tiktok.forget(record.id)
     with services.db.write() as session:
         found = session.get(Channel, record.id)
         if found is not None:
             session.delete(found)
         audit(session, services.actor, "account.remove", "channel", None, channel=record.id)
-    message = f"Removed the TikTok account {record.label}."
+    from app.domain.publishing import platform_name
+
+    message = f"Removed the {platform_name(record.platform)} account {record.label}."
     if record.waiting:
         s = "s" if record.waiting != 1 else ""
         message += f" {record.waiting} planned post{s} wait until it is signed in again."
