@@ -374,3 +374,60 @@ def test_one_row_to_four_platforms_renders_two_shapes_and_posts_each_once(
     assert sorted(places) == ["facebook", "instagram_reels", "tiktok", "youtube"]
     asked = Rendering._wants_vertical(type("E", (), {"db": workspace.db})(), item_id)  # type: ignore[arg-type]
     assert asked  # one render makes the 9:16 copy all three vertical platforms share
+
+
+def test_instagram_and_facebook_in_the_window(
+    qtbot: Any, meta: Meta, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings › Accounts › Add Instagram / Facebook… (the app's id and secret asked for,
+    the browser's consent), then the Publishing step offers both with their accounts."""
+    import socket
+
+    from app.paths import AppPaths
+    from app.ui.main_window import PAGES
+    from app.ui.tiktok_app import MetaAppDialog
+    from tests.test_publish_ui import open_window, through_to_publishing
+
+    app_id, secret = meta.app()
+    meta.page(PAGE, "Sky Facts", IG, "skyfacts.ig")
+    monkeypatch.setattr("webbrowser.open", browser)
+
+    def filled_in(dialog: MetaAppDialog) -> int:
+        dialog.key.setText(app_id)
+        dialog.secret.setText(secret)
+        return MetaAppDialog.DialogCode.Accepted.value
+
+    monkeypatch.setattr(MetaAppDialog, "exec", filled_in)
+    workspace = Services(AppPaths.resolve(data_dir))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        workspace.settings.set("meta.redirect_port", str(probe.getsockname()[1]))
+    window = open_window(qtbot, workspace)
+    window.nav.setCurrentRow(PAGES.index("Settings"))
+    page = window.settings_page
+    qtbot.waitUntil(lambda: page.channels.count() == 1, timeout=30_000)
+    page.add_meta_button.click()
+    qtbot.waitUntil(lambda: "Added Instagram @skyfacts.ig" in page.message.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: page.channels.count() == 2, timeout=30_000)
+    shown = {page.channels.item(n).text() for n in range(2)}
+    assert shown == {"Instagram Reels · Sky Facts (@skyfacts.ig)", "Facebook Reels · Sky Facts"}
+    wizard = through_to_publishing(qtbot, window)
+    publishing = wizard.publishing
+    box, combo = publishing.reels["instagram_reels"]
+    qtbot.waitUntil(lambda: combo.count() == 1, timeout=30_000)
+    box.setChecked(True)
+    publishing.reels["facebook"][0].setChecked(True)
+    qtbot.waitUntil(lambda: publishing.reels["facebook"][1].count() == 1, timeout=30_000)
+    publishing.at_time.setChecked(True)
+    assert "Instagram cannot schedule" in publishing.tiktok_note.text()
+    wizard.next()
+    assert wizard.currentPage() is wizard.review, publishing.error.text()
+    assert "Instagram Reels (Sky Facts (@skyfacts.ig)) and Facebook Reels (Sky Facts)" in (
+        wizard.review.summary.text()
+    )
+    publish = wizard.result().publish
+    assert publish["target"] == "instagram_reels,facebook"
+    assert publish["accounts"] == {"instagram_reels": IG, "facebook": PAGE}
+    wizard.close()
+    window.close()
+    window.shutdown()

@@ -118,7 +118,7 @@ class MetaAccounts:
                 found.pages.append((page.id, page.name))
                 if page.instagram_id:
                     handle = f"@{page.instagram_username}" if page.instagram_username else ""
-                    name = page.instagram_username or page.name
+                    name = page.name or page.instagram_username
                     self._account(session, page.instagram_id, "instagram_reels", name, handle,
                                   project)  # fmt: skip
                     found.instagram.append((page.instagram_id, handle))

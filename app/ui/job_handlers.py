@@ -136,6 +136,7 @@ class JobHandlers:
                 partial(queries.accounts.accounts, workspace, "tiktok"),
                 partial(queries.accounts.tiktok_creator, workspace),
             ),
+            accounts=partial(queries.accounts.accounts, workspace),
         )
         wizard.created.connect(self.create_from_wizard)
         window.wizard = wizard

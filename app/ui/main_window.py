@@ -182,6 +182,7 @@ class MainWindow(QMainWindow):
         self.settings_page.save.connect(self.settings_handlers.save_settings)
         self.settings_page.add_channel.connect(self.settings_handlers.add_channel)
         self.settings_page.add_tiktok.connect(self.settings_handlers.add_tiktok)
+        self.settings_page.add_meta.connect(self.settings_handlers.add_meta)
         self.settings_page.sign_in.connect(self.settings_handlers.sign_in)
         self.schedules.act.connect(self.job_handlers.act_on_schedule)
         self.schedules.preview_requested.connect(self.job_handlers.preview_schedule)

@@ -68,17 +68,52 @@ class SettingsHandlers:
         from app import ops
         from app.ui.tiktok_app import TikTokAppDialog
 
+        self._app_sign_in(
+            TikTokAppDialog,
+            "tiktok.client_key",
+            self.page.add_tiktok_button,
+            "Your browser opens TikTok's sign-in: log in to the account and allow Cadence.",
+            lambda services, key, secret: ops.accounts.add_tiktok(
+                services, key, secret, tell=lambda _text: None
+            ),
+        )
+
+    def add_meta(self) -> None:
+        """Instagram and Facebook: the user's Meta app (id and secret, asked for here), then
+        Facebook's consent page in the browser; its Pages and their Instagram accounts."""
+        from app import ops
+        from app.ui.tiktok_app import MetaAppDialog
+
+        self._app_sign_in(
+            MetaAppDialog,
+            "meta.app_id",
+            self.page.add_meta_button,
+            "Your browser opens Facebook's sign-in: choose your Page and Instagram account "
+            "and allow Cadence.",
+            lambda services, key, secret: ops.accounts.add_meta(
+                services, key, secret, tell=lambda _text: None
+            ),
+        )
+
+    def _app_sign_in(
+        self,
+        dialog_type: Any,
+        key_setting: str,
+        button: QWidget,
+        hint: str,
+        operation: Callable[[Services, str, str], Done],
+    ) -> None:
         window = self.window
         workspace = window.workspace
         if workspace is None:
             return
 
-        def ask(saved_key: str) -> None:
-            dialog = TikTokAppDialog(window, saved_key)
-            if dialog.exec() != TikTokAppDialog.DialogCode.Accepted:
+        def ask(found: tuple[str, int]) -> None:
+            saved_key, port = found
+            dialog = dialog_type(window, saved_key, port)
+            if dialog.exec() != dialog_type.DialogCode.Accepted:
                 return
             key, secret = dialog.values()
-            button = self.page.add_tiktok_button
 
             def said(done: Done) -> None:
                 button.setEnabled(True)
@@ -89,20 +124,21 @@ class SettingsHandlers:
                 window.on_failed(error)
 
             button.setEnabled(False)
-            self.page.message.setText(
-                "Your browser opens TikTok's sign-in: log in to the account and allow Cadence."
-            )
+            self.page.message.setText(hint)
             window.runner.run(
-                lambda services: ops.accounts.add_tiktok(
-                    services, key, secret, tell=lambda _text: None
-                ),
+                lambda services: operation(services, key, secret),
                 then=said,
                 failed=failed,
                 daemon=True,  # the browser may take minutes
             )
 
         window.background.run(
-            lambda: workspace.settings.text("tiktok.client_key"), ask, window.on_failed
+            lambda: (
+                workspace.settings.text(key_setting),
+                workspace.settings.integer("meta.redirect_port"),
+            ),
+            ask,
+            window.on_failed,
         )
 
     def sign_in(self) -> None:

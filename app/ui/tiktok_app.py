@@ -1,5 +1,5 @@
-"""The dialog that asks for the user's own TikTok app before a TikTok account is added: its
-client key and client secret, from developers.tiktok.com."""
+"""The dialogs that ask for the user's own app before an account is added: TikTok's client key
+and secret (developers.tiktok.com), Meta's app id and secret (developers.facebook.com)."""
 
 from __future__ import annotations
 
@@ -22,23 +22,36 @@ HELP = (
 )
 
 
+META_HELP = (
+    "Cadence posts Reels with your own Meta app. At <a href='https://developers.facebook.com/"
+    "apps'>developers.facebook.com › My Apps</a>, create a <b>Business</b> app, add "
+    "<b>Facebook Login for Business</b> with the redirect URI <code>http://localhost:{port}/"
+    "callback/</code>, and ask for <code>instagram_basic</code>, <code>instagram_content_"
+    "publish</code>, <code>pages_show_list</code>, <code>pages_read_engagement</code>, "
+    "<code>pages_manage_posts</code> and <code>business_management</code>. Your Instagram "
+    "account must be a professional (business or creator) account linked to your Facebook Page."
+)
+
+
 class TikTokAppDialog(QDialog):
-    def __init__(self, parent: QWidget | None, client_key: str = "") -> None:
+    TITLE, HELP, KEY, SECRET = "Add a TikTok account", HELP, "Client key", "Client secret"
+
+    def __init__(self, parent: QWidget | None, client_key: str = "", port: int = 0) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Add a TikTok account")
+        self.setWindowTitle(self.TITLE)
         layout = QVBoxLayout(self)
-        note = QLabel(HELP)
+        note = QLabel(self.HELP.format(port=port))
         note.setWordWrap(True)
         note.setOpenExternalLinks(True)
         layout.addWidget(note)
         form = QFormLayout()
         self.key = QLineEdit(client_key)
-        self.key.setAccessibleName("TikTok client key")
+        self.key.setAccessibleName(self.KEY)
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.secret.setAccessibleName("TikTok client secret")
-        form.addRow("Client key", self.key)
-        form.addRow("Client secret", self.secret)
+        self.secret.setAccessibleName(self.SECRET)
+        form.addRow(self.KEY, self.key)
+        form.addRow(self.SECRET, self.secret)
         layout.addLayout(form)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -57,3 +70,7 @@ class TikTokAppDialog(QDialog):
 
     def values(self) -> tuple[str, str]:
         return self.key.text().strip(), self.secret.text().strip()
+
+
+class MetaAppDialog(TikTokAppDialog):
+    TITLE, HELP, KEY, SECRET = "Add Instagram and Facebook", META_HELP, "App id", "App secret"

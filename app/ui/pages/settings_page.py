@@ -55,6 +55,7 @@ class SettingsPage(QWidget):
     save = Signal(dict)
     add_channel = Signal()
     add_tiktok = Signal()
+    add_meta = Signal()
     sign_in = Signal()
     remove_channel = Signal(str)  # the channel's id
     copy_token = Signal()
@@ -125,12 +126,20 @@ class SettingsPage(QWidget):
             "Sign in to TikTok in your browser, with your own TikTok app's client key"
         )
         self.add_tiktok_button.clicked.connect(self.add_tiktok.emit)
+        self.add_meta_button = QPushButton("Add Instagram / Facebook…")
+        self.add_meta_button.setAccessibleName("Add Instagram and Facebook accounts")
+        self.add_meta_button.setToolTip(
+            "Sign in to Facebook in your browser: your Pages and the Instagram accounts linked "
+            "to them are added"
+        )
+        self.add_meta_button.clicked.connect(self.add_meta.emit)
         self.remove_channel_button = QPushButton("Remove")
         self.remove_channel_button.setAccessibleName("Remove the selected channel")
         self.remove_channel_button.setEnabled(False)
         self.remove_channel_button.clicked.connect(self._remove_channel)
         channel_buttons.addWidget(self.add_channel_button)
         channel_buttons.addWidget(self.add_tiktok_button)
+        channel_buttons.addWidget(self.add_meta_button)
         channel_buttons.addWidget(self.remove_channel_button)
         channel_buttons.addStretch()
         channels_layout.addWidget(self.channels, 1)

@@ -43,6 +43,7 @@ class JobWizard(QWizard):
         styles: Callable[[], list[str]] | None = None,
         footage_keys: Callable[[], tuple[set[str], bool]] | None = None,
         tiktok: Any = None,
+        accounts: Any = None,
     ) -> None:
         super().__init__(parent)
         self.estimate = estimate  # (ideas, output config, scheduling, upload, style=, left_out=)
@@ -55,7 +56,7 @@ class JobWizard(QWizard):
         self.output = OutputPage(background, test_footage)
         self.details = DetailsPage()
         self.scheduling_page = SchedulingPage()
-        self.publishing = PublishPage(background, channels, tiktok)
+        self.publishing = PublishPage(background, channels, tiktok, accounts)
         self.review = ReviewPage()
         for page in (
             self.source,

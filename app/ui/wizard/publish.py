@@ -3,7 +3,9 @@ videos go up."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QDateTime
@@ -37,7 +39,9 @@ class PublishPage(QWizardPage):
     """Where the videos go: render only, or to a signed-in YouTube channel and/or TikTok
     account — for every row, or where each row's Platforms column says."""
 
-    def __init__(self, background: Background, channels: Any, tiktok: Any = None) -> None:
+    def __init__(
+        self, background: Background, channels: Any, tiktok: Any = None, accounts: Any = None
+    ) -> None:
         super().__init__()
         self.setTitle("Publishing")
         self.setSubTitle(
@@ -47,6 +51,8 @@ class PublishPage(QWizardPage):
         self.channels = channels  # () -> (channel records, uploads a day), in the background
         # (TikTok accounts (), what TikTok says of one (open_id)), in the background
         self.tiktok_calls: tuple[Any, Any] = tiktok or (lambda: [], None)
+        # (platform) -> that platform's signed-in accounts, asked in the background
+        self.accounts: Callable[[str], list[Any]] = accounts or (lambda _platform: [])
         self.daily_uploads = 100
         form = _top_form(self, scroll=True)
         self.from_sheet = QCheckBox(
@@ -152,6 +158,22 @@ class PublishPage(QWizardPage):
         form.addRow(self.tiktok)
         self.tiktok_note = Note(name="TikTok timing")
         form.addRow(self.tiktok_note)
+        self.reels: dict[str, tuple[QCheckBox, QComboBox]] = {}
+        for platform, text in (
+            ("instagram_reels", "Post to Instagram Reels (from this computer, at its time)"),
+            (
+                "facebook",
+                "Post to Facebook Reels on your Page (public; Facebook publishes on time)",
+            ),
+        ):
+            box, combo = QCheckBox(text), QComboBox()
+            box.setAccessibleName(text.split(" (")[0])
+            combo.setAccessibleName(f"{text.split(' (')[0].removeprefix('Post to ')} account")
+            form.addRow("", box)
+            form.addRow(combo.accessibleName().removesuffix(" account").replace(
+                " Reels", "") + " account", combo)  # fmt: skip
+            box.toggled.connect(lambda *_a: self._enable(self.enabled.isChecked()))
+            self.reels[platform] = (box, combo)
         self.approve = QCheckBox("Let me approve each video before it uploads")
         self.approve.setAccessibleName("Approve before upload")
         form.addRow("", self.approve)
@@ -170,6 +192,10 @@ class PublishPage(QWizardPage):
     def initializePage(self) -> None:
         self.background.run(self.channels, self._show_channels, self._no_channels)
         self.background.run(self.tiktok_calls[0], self.tiktok.show_accounts, self._no_channels)
+        for platform, (_box, combo) in self.reels.items():
+            self.background.run(
+                partial(self.accounts, platform), partial(self._fill, combo), self._no_channels
+            )
         self._quota_warning()
 
     def _creator(self, open_id: str) -> Any:
@@ -191,13 +217,24 @@ class PublishPage(QWizardPage):
         )
         self._quota_warning()
 
+    @staticmethod
+    def _fill(combo: QComboBox, records: list[Any]) -> None:
+        current = combo.currentData()
+        combo.clear()
+        for record in records:
+            combo.addItem(record.label, record.id)
+        if current:
+            combo.setCurrentIndex(max(0, combo.findData(current)))
+
     def _no_channels(self, error: BaseException) -> None:
         self.channel_hint.setText(f"Channels could not be read ({error}).")
 
     def _enable(self, youtube: bool) -> None:
         youtube = youtube or self.shorts.isChecked()  # a Short goes to the YouTube channel
         tiktok = self.tiktok_on.isChecked()
-        on = youtube or tiktok
+        for box, combo in self.reels.values():
+            combo.setEnabled(box.isChecked())
+        on = youtube or tiktok or any(box.isChecked() for box, _c in self.reels.values())
         for widget in (self.channel, self.privacy, self.playlist, self.category,
                        self.kids_yes, self.kids_no, self.synthetic):  # fmt: skip
             widget.setEnabled(youtube)
@@ -209,11 +246,12 @@ class PublishPage(QWizardPage):
         self.first.setEnabled(on and self.spaced.isChecked())
         self.tiktok.setVisible(tiktok)
         self.tiktok.set_enabled(tiktok)
+        from_here = tiktok or self.reels["instagram_reels"][0].isChecked()
         self.tiktok_note.setText(
-            "TikTok cannot schedule a post: each goes out from this computer at its time — "
-            "Cadence keeps the computer awake while a post is due; one missed while it slept "
-            "goes out when it wakes."
-            if tiktok and not self.at_once.isChecked()
+            "TikTok and Instagram cannot schedule a post: each goes out from this computer at "
+            "its time — Cadence keeps the computer awake while a post is due; one missed while "
+            "it slept goes out when it wakes."
+            if from_here and not self.at_once.isChecked()
             else ""
         )
         self._quota_warning()
@@ -249,6 +287,7 @@ class PublishPage(QWizardPage):
     def destinations(self) -> list[str]:
         chosen = [("youtube", self.enabled), ("youtube_shorts", self.shorts),
                   ("tiktok", self.tiktok_on)]  # fmt: skip
+        chosen += [(platform, box) for platform, (box, _combo) in self.reels.items()]
         return [name for name, box in chosen if box.isChecked()]
 
     def publish(self) -> dict[str, Any]:
@@ -276,9 +315,15 @@ class PublishPage(QWizardPage):
             data["slots"] = True
         if self.playlist.text().strip():
             data["playlist"] = self.playlist.text().strip()
+        accounts: dict[str, str] = {}
         if self.tiktok_on.isChecked():
-            data["accounts"] = {"tiktok": str(self.tiktok.account.currentData() or "")}
+            accounts["tiktok"] = str(self.tiktok.account.currentData() or "")
             data["tiktok"] = self.tiktok.post().to_dict()
+        for platform, (box, combo) in self.reels.items():
+            if box.isChecked():
+                accounts[platform] = str(combo.currentData() or "")
+        if accounts:
+            data["accounts"] = accounts
         return data
 
     def validatePage(self) -> bool:
@@ -294,6 +339,15 @@ class PublishPage(QWizardPage):
         if self.tiktok_on.isChecked() and self.tiktok.problem_text():
             self.errors.general.setText(self.tiktok.problem_text())
             return False
+        for platform, (box, combo) in self.reels.items():
+            if box.isChecked() and not combo.currentData():
+                name = (
+                    "an Instagram account" if platform == "instagram_reels" else "a Facebook Page"
+                )
+                self.errors.general.setText(
+                    f"Choose {name} — add one in Settings › Accounts first."
+                )
+                return False
         if youtube and data["made_for_kids"] is None:
             self.kids_error.setText(
                 "Answer whether the videos are made for kids — YouTube requires it."

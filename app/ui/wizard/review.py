@@ -126,7 +126,11 @@ class ReviewPage(QWizardPage):
                     f"TikTok ({page.tiktok.account.currentText()}), {label}"
                     + (f", labelled “{post.label()}”" if post.label() else "")
                 )
-            where = " and ".join(places)
+            for platform, (box, combo) in page.reels.items():
+                if box.isChecked():
+                    name = "Instagram Reels" if platform == "instagram_reels" else "Facebook Reels"
+                    places.append(f"{name} ({combo.currentText()})")
+            where = ", ".join(places[:-1]) + (" and " if len(places) > 1 else "") + places[-1]
             if page.from_sheet.isChecked():
                 where = f"where each row says — {where} where its Platforms cell is empty"
             lines.append(
