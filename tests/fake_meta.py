@@ -75,6 +75,8 @@ class Meta:
         self.quota_total = 50
         self.processing_polls = 1
         self.failures: list[str] = []
+        self.upload_delay = 0.0  # seconds an upload takes to arrive (a slow line)
+        self.uploads_started = 0
         self.publish_calls = 0
         self.lock = threading.Lock()
         self.base = ""
@@ -320,6 +322,11 @@ class Meta:
             return _send(
                 h, 500, {"debug_info": {"type": "ProcessingFailedError", "message": "retry"}}
             )
+        self.uploads_started += 1
+        if self.upload_delay:
+            import time
+
+            time.sleep(self.upload_delay)
         if self._failure("drop"):
             target.data += h.rfile.read(length // 2)
             h.close_connection = True

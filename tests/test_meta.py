@@ -431,3 +431,78 @@ def test_instagram_and_facebook_in_the_window(
     wizard.close()
     window.close()
     window.shutdown()
+
+
+@pytest.mark.slow
+def test_killed_mid_upload_to_instagram_restarted_gives_one_reel_on_each_platform(
+    meta: Meta, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real engine and render in a process of its own: SIGKILL while the video travels to
+    Instagram, start again — one Instagram Reel and one Facebook Reel, their bytes the 9:16
+    copy's."""
+    import csv
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from contextlib import closing
+
+    from app.paths import AppPaths
+    from tests.conftest import HEADER, ROOT, full_row
+
+    with closing(Services(AppPaths.resolve(data_dir))) as ws:
+        sign_in_meta(ws, meta, monkeypatch)
+        (tmp_path / "videos").mkdir()
+        ws.settings.set("output.folder", str(tmp_path / "videos"))
+    sheet = tmp_path / "ideas.csv"
+    with sheet.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        writer.writerow(full_row(
+            idea_title="Sky fact", platform_preferences="reels, facebook", style_override="minimal",
+            script_content="The sky is blue because air scatters blue light the most. "
+            "Sunsets are red because the light travels further through the air.",
+        ))  # fmt: skip
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    main = [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data_dir)]
+    created = subprocess.run(
+        [*main, "jobs", "create", "--source", str(sheet), "--publish", "sheet",
+         "--account", "instagram:@skyfacts.ig", "--account", "facebook:Sky Facts",
+         "--resolution", "720p", "--json"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    job = json.loads(created.stdout)["id"]
+    meta.upload_delay = 30.0
+    engine = subprocess.Popen(
+        [*main, "run", "--headless", "--until-idle"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    while meta.uploads_started < 1 and time.monotonic() < deadline:
+        assert engine.poll() is None, "the engine ended before uploading"
+        time.sleep(0.05)
+    assert meta.uploads_started == 1
+    os.killpg(engine.pid, signal.SIGKILL)
+    engine.wait(timeout=30)
+    meta.upload_delay = 0.0
+    time.sleep(0.5)
+    assert not meta.published() and not any(r.published for r in meta.reels.values())
+    again = subprocess.run([*main, "run", "--headless", "--until-idle"], capture_output=True,
+                           text=True, env=env, timeout=300, check=False)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    [media] = meta.published()
+    [reel] = [r for r in meta.reels.values() if r.published]
+    assert meta.publish_calls == 1 and reel.published == "published"
+    shown = json.loads(subprocess.run([*main, "jobs", "show", str(job), "--json"],
+                                      capture_output=True, text=True, env=env, timeout=60,
+                                      check=True).stdout)  # fmt: skip
+    [item] = shown["items"]
+    assert item["state"] == "completed"
+    tall = Path(item["outputs"]["renditions"]["9:16"]).read_bytes()
+    assert media["data"] == tall and bytes(reel.data) == tall
+    links = {u["destination"]: u["url"] for u in item["uploads"]}
+    assert links == {"instagram_reels": media["permalink"],
+                     "facebook": f"https://www.facebook.com/reel/{reel.id}"}  # fmt: skip
+    assert "row 2 Instagram Reels: published →" in again.stdout

@@ -67,7 +67,9 @@ def save(
     return config
 
 
-GLYPHS = {"youtube": "▶", "youtube_shorts": "▮", "tiktok": "♪"}  # each post's platform
+# Each post's platform on the calendar.
+GLYPHS = {"youtube": "▶", "youtube_shorts": "▮", "tiktok": "♪", "instagram_reels": "◎",
+          "facebook": "ⓕ"}  # fmt: skip
 
 
 def _item_state(item: Item, upload: Upload) -> str:

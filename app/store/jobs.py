@@ -188,6 +188,15 @@ def platform_problems(
         errors.append(
             f"YouTube Shorts: the row asks for {seconds} s; a Short is at most 180 s — shorten it"
         )
+    from app.domain.meta import length_refusal
+
+    for reels in ("instagram_reels", "facebook"):
+        refusal = length_refusal(reels, seconds) if reels in places else None
+        if refusal:
+            errors.append(
+                f"{platform_name(reels)}: the row asks for {seconds} s; "
+                + refusal.split("; ", 1)[1]
+            )
     if "tiktok" in places and seconds > 600:
         errors.append(f"TikTok: the row asks for {seconds} s; TikTok takes at most 10 minutes")
     elif "tiktok" in places and seconds > 180:
