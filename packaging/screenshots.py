@@ -79,6 +79,7 @@ def seed(workspace: object) -> None:
 
 CHANNEL = "UCd3m0ChAnNeLcAdEnCe0001"
 TIKTOK = "-000skyFactsOpenId7Tq0c"
+INSTAGRAM, PAGE = "17841400000000001", "102030405060708"
 TIKTOK_POST = {"privacy": "PUBLIC_TO_EVERYONE", "music_consent": True, "allow_comment": True}
 
 
@@ -116,9 +117,13 @@ def sign_in_tiktok(workspace: object, fake: object) -> None:
         json.dumps({"client_key": "awdemo", "access_token": token, "expires_at": far,
                     "refresh_token": "rft.screenshots", "refresh_expires_at": far}),
     )  # fmt: skip
+    project = f"1234567890|10158000000000001|{PAGE}"  # app|user|page (no Meta here to ask)
     with workspace.db.write() as session:
         session.add(Channel(id=TIKTOK, platform="tiktok", title="Sky Facts", handle="@skyfacts",
                             project="awdemo"))  # fmt: skip
+        session.add(Channel(id=INSTAGRAM, platform="instagram_reels", title="Sky Facts",
+                            handle="@skyfacts.ig", project=project))  # fmt: skip
+        session.add(Channel(id=PAGE, platform="facebook", title="Sky Facts", project=project))
 
 
 def garden_sheet() -> Path:
@@ -140,7 +145,8 @@ def garden_sheet() -> Path:
 
 def seed_publishing(workspace: object) -> None:
     """A channel; a job whose two videos are rendered for real and await approval; a job
-    whose videos are on YouTube (its states written directly: no YouTube here)."""
+    whose videos went where each row says — YouTube, Shorts, TikTok, Instagram (its states
+    written directly: no platform here)."""
     import asyncio
     from datetime import UTC, datetime, timedelta
 
@@ -183,30 +189,39 @@ def seed_publishing(workspace: object) -> None:
     )
     engine = Engine(workspace, run_schedules=False, poll_seconds=0.2)
     asyncio.run(engine.run(asyncio.Event(), until_idle=True))  # real renders, then approval
-    both = {**plan, "target": "youtube,tiktok", "accounts": {"tiktok": TIKTOK},
-            "tiktok": TIKTOK_POST}  # fmt: skip
+    accounts = {"tiktok": TIKTOK, "instagram_reels": INSTAGRAM, "facebook": PAGE}
+    sheet = {**plan, "target": "sheet", "tiktok": TIKTOK_POST, "accounts": accounts}
     up = ops.jobs.create_job(
         workspace,
         JobRequest.of(
-            SourceSpec(str(DEMO_SHEET), range="A1:J5"), title="Space week — scheduled", publish=both
+            SourceSpec(str(DEMO_SHEET), range="A1:J5"),
+            title="Space week — scheduled",
+            publish=sheet,
         ),
     ).job_id
+    links = {
+        "youtube": "https://www.youtube.com/watch?v=dQw4w9WgXc{n}",
+        "youtube_shorts": "https://www.youtube.com/shorts/aBcDeFgHiJ{n}",
+        "tiktok": "https://www.tiktok.com/@skyfacts/video/744170932856100{n}",
+        "instagram_reels": "https://www.instagram.com/reel/C0sKyFaCt{n}/",
+    }
     with workspace.db.write() as session:
         items = session.scalars(select(Item).where(Item.job_id == up)).all()
         for n, item in enumerate(items):
-            youtube, tiktok = item.upload_to("youtube"), item.upload_to("tiktok")
-            assert youtube is not None and tiktok is not None
-            video_id = f"dQw4w9WgXc{n}"
             item.state, item.phase, item.progress, item.attempts = "completed", "upload", 1.0, 1
             item.finished_at = datetime.now(UTC) - timedelta(hours=4 - n)
-            item.video_id = youtube.video_id = video_id
-            youtube.url = f"https://www.youtube.com/watch?v={video_id}"
-            youtube.status = "published" if n == 0 else "scheduled"
-            if n == 0:
-                tiktok.status, tiktok.video_id = "published", f"74417093285{n}"
-                tiktok.url = f"https://www.tiktok.com/@skyfacts/video/7441709328561{n}"
-            else:
-                item.state = "pending"  # its TikTok post goes out at its time
+            for upload in item.uploads:
+                later = upload.publish_at is not None and upload.publish_at > datetime.now(UTC)
+                if upload.destination in ("youtube", "youtube_shorts"):
+                    upload.video_id = f"dQw4w9WgXc{n}"
+                    upload.url = links[upload.destination].format(n=n)
+                    upload.status = "scheduled" if later else "published"
+                elif n == 0 or not later:
+                    upload.status, upload.video_id = "published", f"post{n}"
+                    upload.url = links.get(upload.destination, "").format(n=n) or None
+                else:
+                    item.state = "pending"  # posted from this computer at its time
+            item.video_id = f"dQw4w9WgXc{n}"
         item.job.state = "running"
 
 
@@ -380,6 +395,7 @@ def main(out_dir: Path) -> int:
                 )
 
                 def platforms() -> None:
+                    window.nav.setCurrentRow(PAGES.index("Jobs"))
                     view = window.jobs.items_view
                     model = view.model()
                     view.setColumnHidden(3, True)
@@ -403,8 +419,8 @@ def main(out_dir: Path) -> int:
                 window.calendar.set_view("Week", date(2026, 12, 7))
                 QTimer.singleShot(1200, lambda: save("calendar-week"))
 
-            QTimer.singleShot(delay + 1500, week)
-            delay += 1500
+            QTimer.singleShot(delay + 2600, week)
+            delay += 2600
 
             def cards() -> None:
                 window.jobs.show_as("Cards")
