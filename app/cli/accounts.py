@@ -75,7 +75,7 @@ def cmd_list(args: argparse.Namespace, paths: AppPaths) -> int:
         line = f"{platform_name(record.platform):8}  {record.id}  {record.title}"
         line += f"  {record.handle}" if record.handle else ""
         if record.waiting:
-            line += f"  ({record.waiting} posts planned)"
+            line += f"  ({record.waiting} post{'s' if record.waiting != 1 else ''} planned)"
         print(line)
         if record.hold:
             print(f"    on hold: {record.hold}")

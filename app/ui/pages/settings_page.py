@@ -475,7 +475,7 @@ class SettingsPage(QWidget):
             if record.hold:
                 text += f" — on hold: {record.hold}"
             elif record.waiting:
-                text += f" — {record.waiting} posts planned"
+                text += f" — {record.waiting} post{'s' if record.waiting != 1 else ''} planned"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, record.id)
             item.setToolTip(f"{platform_name(platform)} account id {record.id}")
