@@ -506,3 +506,18 @@ def test_killed_mid_upload_to_instagram_restarted_gives_one_reel_on_each_platfor
     assert links == {"instagram_reels": media["permalink"],
                      "facebook": f"https://www.facebook.com/reel/{reel.id}"}  # fmt: skip
     assert "row 2 Instagram Reels: published →" in again.stdout
+
+
+def test_an_instagram_post_missed_while_asleep_goes_out_on_waking_with_a_note(
+    workspace: Services, meta: Meta, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sign_in_meta(workspace, meta, monkeypatch)
+    when = datetime(2031, 5, 4, 9, 0, tzinfo=UTC)
+    job_id = job(workspace, tmp_path, "instagram_reels", publish_at=when.isoformat())
+    [item] = rendered(workspace, job_id, tmp_path)
+    with workspace.db.write() as session:
+        assert publishing.claim_uploads(session, 5, utcnow()) == []  # not before its time
+    woke = when + timedelta(hours=2, minutes=5)
+    outcome, _state = attempt(workspace, instagram(workspace, clock=lambda: woke), item, now=woke)
+    assert outcome.kind == "done" and len(meta.published()) == 1
+    assert "posted 2 h 5 min late" in (row_of(workspace, item, "instagram_reels").note or "")

@@ -178,8 +178,20 @@ class MetaDestination:
                 setattr(upload, key, value)
 
     def _done(self, item_id: int, post_id: str, url: str, status: UploadStatus) -> PublishOutcome:
+        with self.db.read() as session:
+            upload = session.get(Upload, (item_id, self.name))
+            planned = upload.publish_at if upload is not None else None
+        note = None
+        if planned is not None and self.clock() - planned > timedelta(minutes=5):
+            late = self.clock() - planned
+            hours, minutes = divmod(int(late.total_seconds() // 60), 60)
+            span = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+            note = (
+                f"posted {span} late: this computer was off or asleep at "
+                f"{planned.astimezone():%a %d %b %H:%M}"
+            )
         self._write(item_id, video_id=post_id, url=url or None, status=status.value,
-                    session_uri=None, actual_privacy="public")  # fmt: skip
+                    session_uri=None, actual_privacy="public", note=note)  # fmt: skip
         log.info("item %s posted to %s", item_id, self.label)
         return PublishOutcome("done", status=status.value)
 
