@@ -165,13 +165,21 @@ def publishing_state(services: Services) -> dict[str, Any]:
         held = publishing.held_uploads(session)
         approval = publishing.awaiting_approval(session)
         unsigned = publishing.unsigned_uploads(session)
-    tiktok = []
+    tiktok = []  # each TikTok account's and Page's posts in 24 hours (Instagram's: Meta counts)
+    from app.domain.meta import FACEBOOK_DAILY
+    from app.publish.meta import FacebookDestination
     from app.publish.tiktok import DAILY_CAP, TikTokDestination
 
     destination = TikTokDestination(services)
     for record in services.channels.records("tiktok"):
         left = destination.uploads_left_today(record.id)
-        tiktok.append({"account": record.label, "posts": DAILY_CAP - left, "cap": DAILY_CAP})
+        tiktok.append({"account": f"TikTok · {record.label}", "posts": DAILY_CAP - left,
+                       "cap": DAILY_CAP})  # fmt: skip
+    pages = FacebookDestination(services)
+    for record in services.channels.records("facebook"):
+        left = pages.uploads_left_today(record.id)
+        tiktok.append({"account": f"Facebook · {record.label}", "posts": FACEBOOK_DAILY - left,
+                       "cap": FACEBOOK_DAILY})  # fmt: skip
     return {
         "tiktok": tiktok,
         "quota": [q.to_dict() for q in services.quota.all_today()],
