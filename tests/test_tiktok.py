@@ -607,3 +607,25 @@ def test_an_upload_address_that_expired_half_way_starts_a_new_post_not_a_second_
     outcome, state = attempt(workspace, dest, item, now=utcnow() + timedelta(minutes=5))
     assert (outcome.kind, state) == ("done", "completed")
     assert len(tiktok.published()) == 1 and first.status != "PUBLISH_COMPLETE"
+
+
+def test_a_videos_tiktok_post_can_be_moved_after_its_youtube_upload_is_public(
+    workspace: Services, tiktok: TikTok, google: Any, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    from app import ops
+    from tests.youtube_helpers import sign_in_channel
+
+    channel = sign_in_channel(workspace, google)
+    open_id = sign_in_tiktok(workspace, tiktok, monkeypatch)
+    when = datetime(2031, 5, 4, 9, 0, tzinfo=UTC)
+    job = tiktok_job(workspace, tmp_path, open_id, target="youtube,tiktok", channel=channel,
+                     made_for_kids=False, publish_at=when.isoformat())  # fmt: skip
+    [item] = rendered(workspace, job, tmp_path, 200_000)
+    with workspace.db.write() as session:
+        youtube = session.get(Upload, (item, "youtube"))
+        assert youtube is not None
+        youtube.status, youtube.video_id = "published", "vid1"  # up already
+    later = when + timedelta(days=1)
+    ops.publishing.reschedule(workspace, item, later)
+    assert upload_row(workspace, item).publish_at == later

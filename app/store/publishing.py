@@ -340,10 +340,11 @@ def reschedulable(session: Session, item_id: int) -> Upload:
     item = session.get(Item, item_id)
     if item is None:
         raise NotFound(f"there is no item {item_id} — `jobs show JOB` lists item IDs")
-    upload = item.upload
-    if upload is None:
+    if not item.uploads:
         raise UserError(f"item {item_id} (row {item.row_number}) does not publish")
-    if upload.status == UploadStatus.PUBLISHED.value:
+    done = (UploadStatus.PUBLISHED.value, UploadStatus.FAILED.value, UploadStatus.REJECTED.value)
+    upload = next((u for u in item.uploads if u.status not in done), None)  # still to go
+    if upload is None:
         raise UserError(f"item {item_id} (row {item.row_number}) is already public")
     return upload
 
