@@ -113,3 +113,16 @@ def test_stored_outputs_without_a_measure_teach_nothing() -> None:
         {"duration": 20, "measure": {"seconds": 9.5, "resolution": "720p", "stages": {"encode": 8}}}
     )
     assert found is not None and found.render_seconds == 9.5 and found.stages == {"encode": 8.0}
+
+
+def test_a_vertical_copy_for_tiktok_or_reels_is_counted_in_the_estimate() -> None:
+    """One render, two shapes: the 9:16 copy's encode and its file are in the figures."""
+    from datetime import UTC, datetime
+
+    from app.domain.estimate import Pace, estimate
+
+    start = datetime(2026, 12, 7, tzinfo=UTC)
+    plain = estimate([60.0] * 4, "1080p", "balanced", 1, start, Pace(), False)
+    both = estimate([60.0] * 4, "1080p", "balanced", 1, start, Pace(), False, vertical_copy=True)
+    assert 1.8 < both.render_seconds / plain.render_seconds < 2.0
+    assert both.disk_bytes > 1.5 * plain.disk_bytes

@@ -356,16 +356,20 @@ def estimate(
     units_per_upload: int = UPLOAD_UNITS + 104,
     left_out: int = 0,
     footage: bool = False,
+    vertical_copy: bool = False,
 ) -> Estimate:
     """``lengths``: each video's expected length in seconds (`Pace.video_seconds`);
-    ``start``: when rendering can start (not before now); ``footage``: over stock footage."""
+    ``start``: when rendering can start (not before now); ``footage``: over stock footage;
+    ``vertical_copy``: each render also encodes a 9:16 copy (TikTok, Reels, Shorts) — as many
+    pixels again, so its encode again."""
     line = pace.line(resolution, optimize)
-    each = [line.seconds(length) for length in lengths]
+    again = 1 + GUESSED_SHARES["encode"] if vertical_copy else 1.0
+    each = [line.seconds(length) * again for length in lengths]
     ends = finish_times(max(1, concurrency), [], [(0.0, seconds) for seconds in each])
     render = max(ends, default=0.0)
     total = float(sum(lengths))
     per_second = pace.bytes_per_second(resolution, optimize, footage)
-    disk = int(total * per_second + EXTRA_FILES * len(lengths))
+    disk = int(total * per_second * (2 if vertical_copy else 1) + EXTRA_FILES * len(lengths))
     units = units_per_upload * len(lengths) if upload else 0
     return Estimate(
         videos=len(lengths),

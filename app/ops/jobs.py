@@ -210,6 +210,7 @@ def preview_job(services: Services, request: JobRequest) -> tuple[JobPlan, Estim
         bool(request.publish),
         style=request.style,
         left_out=len(plan.report.invalid_rows),
+        publish=request.publish,
     )
     return plan, found
 

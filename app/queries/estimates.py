@@ -67,10 +67,18 @@ def estimate(
     *,
     style: str | None = None,
     left_out: int = 0,
+    publish: dict[str, Any] | None = None,
 ) -> Estimate:
     """What a job of these ideas will take (the wizard's Review, ``jobs create
     --dry-run``): render time, disk, quota, when its last video is ready."""
     from app.domain.estimate import estimate, job_lanes
+    from app.domain.publishing import VERTICAL_PLATFORMS, PublishConfig
+
+    vertical_copy = False
+    if publish:  # where the videos go decides the quota spent and the shapes rendered
+        places = set(PublishConfig.from_dict(publish).possible())
+        upload = bool(places & {"youtube", "youtube_shorts"})
+        vertical_copy = bool(places & VERTICAL_PLATFORMS) and not output_config.get("vertical")
 
     start_at = scheduling.get("start_at")
     now = datetime.now(UTC)
@@ -92,4 +100,5 @@ def estimate(
         left_out=left_out,
         footage=str(output_config.get("footage") or services.settings.get("footage.provider"))
         in ("pexels", "pixabay"),
+        vertical_copy=vertical_copy,
     )

@@ -181,6 +181,7 @@ class ReviewPage(QWizardPage):
                 "youtube" in str((result.publish or {}).get("target", "")),  # its quota
                 style=result.style,
                 left_out=left_out,
+                publish=result.publish,
             ),
             shown,
             failed,
