@@ -433,13 +433,12 @@ def test_instagram_and_facebook_in_the_window(
     window.shutdown()
 
 
-@pytest.mark.slow
-def test_killed_mid_upload_to_instagram_restarted_gives_one_reel_on_each_platform(
-    meta: Meta, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The real engine and render in a process of its own: SIGKILL while the video travels to
-    Instagram, start again — one Instagram Reel and one Facebook Reel, their bytes the 9:16
-    copy's."""
+def _kill_mid_upload_then_restart(
+    meta: Meta, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cell: str
+) -> tuple[dict[str, Any], str]:
+    """The real engine and render in a process of its own: SIGKILL while the first video
+    travels to Meta, then a run until idle; the item as `jobs show` has it, and that run's
+    output."""
     import csv
     import os
     import signal
@@ -460,7 +459,7 @@ def test_killed_mid_upload_to_instagram_restarted_gives_one_reel_on_each_platfor
         writer = csv.writer(fh)
         writer.writerow(HEADER)
         writer.writerow(full_row(
-            idea_title="Sky fact", platform_preferences="reels, facebook", style_override="minimal",
+            idea_title="Sky fact", platform_preferences=cell, style_override="minimal",
             script_content="The sky is blue because air scatters blue light the most. "
             "Sunsets are red because the light travels further through the air.",
         ))  # fmt: skip
@@ -492,20 +491,42 @@ def test_killed_mid_upload_to_instagram_restarted_gives_one_reel_on_each_platfor
     again = subprocess.run([*main, "run", "--headless", "--until-idle"], capture_output=True,
                            text=True, env=env, timeout=300, check=False)  # fmt: skip
     assert again.returncode == 0, again.stderr
-    [media] = meta.published()
-    [reel] = [r for r in meta.reels.values() if r.published]
-    assert meta.publish_calls == 1 and reel.published == "published"
     shown = json.loads(subprocess.run([*main, "jobs", "show", str(job), "--json"],
                                       capture_output=True, text=True, env=env, timeout=60,
                                       check=True).stdout)  # fmt: skip
     [item] = shown["items"]
     assert item["state"] == "completed"
+    return item, again.stdout
+
+
+@pytest.mark.slow
+def test_killed_mid_upload_to_instagram_restarted_gives_one_reel_on_each_platform(
+    meta: Meta, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    item, said = _kill_mid_upload_then_restart(
+        meta, data_dir, tmp_path, monkeypatch, "reels, facebook"
+    )
+    [media] = meta.published()
+    [reel] = [r for r in meta.reels.values() if r.published]
+    assert meta.publish_calls == 1 and reel.published == "published"
     tall = Path(item["outputs"]["renditions"]["9:16"]).read_bytes()
     assert media["data"] == tall and bytes(reel.data) == tall
     links = {u["destination"]: u["url"] for u in item["uploads"]}
     assert links == {"instagram_reels": media["permalink"],
                      "facebook": f"https://www.facebook.com/reel/{reel.id}"}  # fmt: skip
-    assert "row 2 Instagram Reels: published →" in again.stdout
+    assert "row 2 Instagram Reels: published →" in said
+
+
+@pytest.mark.slow
+def test_killed_mid_upload_to_facebook_restarted_gives_one_reel(
+    meta: Meta, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    item, said = _kill_mid_upload_then_restart(meta, data_dir, tmp_path, monkeypatch, "facebook")
+    assert len(meta.reels) == 1  # the same Reel, asked after and finished
+    [reel] = meta.reels.values()
+    assert reel.published == "published"
+    assert bytes(reel.data) == Path(item["outputs"]["renditions"]["9:16"]).read_bytes()
+    assert "row 2 Facebook Reels: published →" in said
 
 
 def test_an_instagram_post_missed_while_asleep_goes_out_on_waking_with_a_note(
