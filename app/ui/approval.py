@@ -243,6 +243,12 @@ class ApprovalDialog(QDialog):
         tiktok_account = ""
         for upload in record.get("uploads") or []:
             place = str(upload.get("destination") or "youtube")
+            if place in ("instagram_reels", "facebook"):
+                how = "public, scheduled by Facebook" if place == "facebook" else (
+                    "public, posted from this computer at its time"
+                )  # fmt: skip
+                lines.append(f"{platform_name(place)} — {how}")
+                continue
             if place != "tiktok":
                 lines.append(f"{platform_name(place)} — {upload.get('privacy', 'private')}")
                 continue
