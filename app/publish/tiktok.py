@@ -28,6 +28,7 @@ from app.domain.publishing import PublishConfig, UploadStatus
 from app.domain.tiktok import (
     INITS_PER_MINUTE,
     MB,
+    ChunkPlan,
     TikTokPrivacy,
     caption,
     chunk_plan,
@@ -267,8 +268,6 @@ class TikTokDestination:
                         state=state)  # fmt: skip
         else:
             self._write(item_id, status=UploadStatus.UPLOADING.value)
-        from app.domain.tiktok import ChunkPlan
-
         plan = ChunkPlan(size, int(state["chunk_size"]), int(state["count"]))
         self._send(api, item_id, str(url), video, plan, offset, progress, stop, cancel, post_id)
         return self._await(api, item_id, account, config, post_id, stop)
@@ -279,7 +278,7 @@ class TikTokDestination:
         item_id: int,
         url: str,
         video: Path,
-        plan: Any,
+        plan: ChunkPlan,
         offset: int,
         progress: Callable[[float], None],
         stop: threading.Event,
