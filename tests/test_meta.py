@@ -542,3 +542,43 @@ def test_an_instagram_post_missed_while_asleep_goes_out_on_waking_with_a_note(
     outcome, _state = attempt(workspace, instagram(workspace, clock=lambda: woke), item, now=woke)
     assert outcome.kind == "done" and len(meta.published()) == 1
     assert "posted 2 h 5 min late" in (row_of(workspace, item, "instagram_reels").note or "")
+
+
+@pytest.mark.parametrize(
+    ("platform", "args", "words"),
+    [
+        ("instagram_reels", (".webm", "vp9", 1080, 1920, 30.0), "MP4 or MOV"),
+        ("instagram_reels", (".mp4", "vp9", 1080, 1920, 30.0), "H.264 or HEVC"),
+        ("instagram_reels", (".mp4", "h264", 1080, 1920, 20.0), "23 to 60"),
+        ("instagram_reels", (".mp4", "h264", 2160, 3840, 30.0), "at most 1920"),
+        ("facebook", (".mp4", "h264", 360, 640, 30.0), "at least 540×960"),
+        ("facebook", (".mp4", "h264", 1080, 1920, 23.5), "24 to 60"),
+    ],
+)
+def test_a_file_reels_would_refuse_is_refused_before_a_byte_is_sent(
+    platform: str, args: tuple[Any, ...], words: str
+) -> None:
+    from app.domain.meta import video_refusal
+
+    assert words in (video_refusal(platform, *args) or "")
+    assert video_refusal(platform, ".mp4", "h264", 1080, 1920, 30.0) is None
+
+
+def test_a_real_vertical_render_passes_and_a_small_one_is_refused_for_facebook(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+
+    from app.pipeline.media import ffmpeg_exe
+    from app.publish.meta import _file_refusal
+
+    def make(name: str, size: str) -> Path:
+        path = tmp_path / name
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                        f"testsrc=size={size}:rate=30:duration=1", "-c:v", "libx264", str(path)],
+                       check=True)  # fmt: skip
+        return path
+
+    assert _file_refusal("facebook", make("tall.mp4", "720x1280")) is None
+    assert "at least 540×960" in (_file_refusal("facebook", make("small.mp4", "360x640")) or "")
+    assert _file_refusal("instagram_reels", make("ig.mp4", "360x640")) is None

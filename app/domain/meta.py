@@ -64,3 +64,23 @@ def length_refusal(platform: str, seconds: float) -> str | None:
         limit = f"{high // 60} min" if high >= 120 else f"{high} s"
         return f"the video is {seconds:.0f} s; {name} is {low} s to {limit}"
     return None
+
+
+def video_refusal(
+    platform: str, suffix: str, codec: str, width: int, height: int, fps: float
+) -> str | None:
+    """Why Meta would refuse this file for a Reel (its published specifications), or None:
+    Instagram takes MP4 or MOV, H.264 or HEVC, 23–60 fps, at most 1920 pixels wide; Facebook
+    takes 24–60 fps, at least 540×960, vertical."""
+    if suffix.lower() not in (".mp4", ".mov"):
+        return f"Reels are MP4 or MOV files, not {suffix or 'this file'}"
+    if codec and codec not in ("h264", "hevc", "h265"):
+        return f"Reels take H.264 or HEVC video, not {codec}"
+    low = 23 if platform == "instagram_reels" else 24
+    if fps and not low <= fps <= 60:
+        return f"the video runs at {fps:g} fps; Reels take {low} to 60"
+    if platform == "instagram_reels" and width > 1920:
+        return f"the video is {width} pixels wide; Instagram takes at most 1920"
+    if platform == "facebook" and width and height and (width < 540 or height < 960):
+        return f"the video is {width}×{height}; a Facebook Reel is at least 540×960 (9:16)"
+    return None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from app.domain.meta import FACEBOOK_DAILY, instagram_caption, length_refusal
+from app.domain.meta import FACEBOOK_DAILY, instagram_caption, length_refusal, video_refusal
 from app.domain.publishing import PublishConfig, UploadStatus
 from app.google.publisher import PublishOutcome
 from app.publish.destination import DestinationError, register
@@ -47,6 +48,21 @@ LATE = timedelta(minutes=10)  # Facebook schedules at least this far ahead
 
 class _Stopped(Exception):
     pass
+
+
+_STREAM = re.compile(r"^(\w+).*?(\d{2,5})x(\d{2,5}).*?(\d+(?:\.\d+)?) fps")
+
+
+def _file_refusal(platform: str, video: Path) -> str | None:
+    """What Meta's Reels specifications say of the file, read by ffmpeg (a file ffmpeg cannot
+    read is left for Meta to judge)."""
+    from app.pipeline.probe import ffmpeg_summary
+
+    match = _STREAM.match(ffmpeg_summary(video).video)
+    if match is None:
+        return None
+    codec, width, height, fps = match.groups()
+    return video_refusal(platform, video.suffix, codec, int(width), int(height), float(fps))
 
 
 class MetaDestination:
@@ -152,7 +168,9 @@ class MetaDestination:
             return PublishOutcome(
                 "failed", f"row {row}: the video's metadata file cannot be read — retry the job"
             )
-        refusal = length_refusal(self.name, float(metadata.get("duration_seconds") or 0))
+        refusal = length_refusal(
+            self.name, float(metadata.get("duration_seconds") or 0)
+        ) or _file_refusal(self.name, video)
         if refusal:
             return PublishOutcome("failed", f"row {row}: {self.label}: {refusal}")
         text = instagram_caption(
