@@ -69,3 +69,49 @@ def receive_redirect(
         server.shutdown()
         server.server_close()
     return redirect_uri, got
+
+
+def sign_in(
+    service: str,
+    consent_url: Callable[[str, str], str],
+    *,
+    open_browser: bool,
+    tell: Callable[[str], None],
+    port: int = 0,
+    host: str = "127.0.0.1",
+) -> tuple[str, dict[str, str]]:
+    """A desktop sign-in with ``service`` (its name, for messages): the consent address
+    (``consent_url(redirect_uri, state)``) opened in the browser — or printed alone on its
+    line —, the answer checked as ours and carrying a code. (redirect URI, the answer); a
+    `UserError` in one line otherwise."""
+    import secrets
+    import webbrowser
+
+    from app.domain.errors import UserError
+
+    state = secrets.token_urlsafe(24)
+
+    def show(url: str) -> None:
+        if open_browser and webbrowser.open(url):
+            tell(f"A browser opened to sign in to {service}; waiting for it…")
+        else:
+            tell(f"Open this address in a browser to sign in to {service}:\n{url}\n")
+
+    failed = f"{service} sign-in did not complete"
+    try:
+        redirect, answer = receive_redirect(
+            lambda uri: consent_url(uri, state), show, port=port, host=host
+        )
+    except SignInError as exc:
+        raise UserError(f"{failed} ({exc}) — try again") from None
+    if answer.get("state") != state:
+        raise UserError(f"{failed} (the answer was not ours) — try again")
+    if "code" not in answer:
+        said = (
+            answer.get("error_description")
+            or answer.get("error_reason")
+            or answer.get("error")
+            or "no code"
+        )
+        raise UserError(f"{failed} ({said}) — try again")
+    return redirect, answer

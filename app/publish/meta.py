@@ -18,11 +18,10 @@ by the video's publishing status.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,6 +32,7 @@ from sqlalchemy import select
 from app.domain.meta import FACEBOOK_DAILY, instagram_caption, length_refusal, video_refusal
 from app.domain.publishing import PublishConfig, UploadStatus
 from app.google.publisher import PublishOutcome
+from app.publish import posts
 from app.publish.destination import DestinationError, register
 from app.publish.meta_accounts import GUIDE, MetaAccounts
 from app.publish.meta_api import Graph, MetaError
@@ -50,22 +50,13 @@ class _Stopped(Exception):
     pass
 
 
-_STREAM = re.compile(r"^(\w+).*?(\d{2,5})x(\d{2,5}).*?(\d+(?:\.\d+)?) fps")
-
-
 def _file_refusal(platform: str, video: Path) -> str | None:
-    """What Meta's Reels specifications say of the file, read by ffmpeg (a file ffmpeg cannot
-    read is left for Meta to judge)."""
-    from app.pipeline.probe import ffmpeg_summary
-
-    match = _STREAM.match(ffmpeg_summary(video).video)
-    if match is None:
-        return None
-    codec, width, height, fps = match.groups()
-    return video_refusal(platform, video.suffix, codec, int(width), int(height), float(fps))
+    """What Meta's Reels specifications say of the file (one ffmpeg cannot read is Meta's)."""
+    facts = posts.stream_facts(video)
+    return video_refusal(platform, video.suffix, *facts) if facts else None
 
 
-class MetaDestination:
+class MetaDestination(ABC):
     """What Instagram and Facebook Reels share: the upload row, the account, the limits."""
 
     name = ""
@@ -128,10 +119,11 @@ class MetaDestination:
                 return self._failed(exc, account, title, row)
         raise AssertionError("unreachable")
 
+    @abstractmethod
     def _post(self, graph: Graph, item_id: int, read: dict[str, Any],
               progress: Callable[[float], None], stop: threading.Event,
               cancel: threading.Event) -> PublishOutcome:  # fmt: skip
-        raise NotImplementedError
+        """One attempt at the post, with the account's Graph token: Instagram's or Facebook's."""
 
     # Reading and writing the upload's row
 
@@ -141,42 +133,23 @@ class MetaDestination:
             assert item is not None
             upload = item.upload_to(self.name)
             assert upload is not None
-            account = session.get(Channel, upload.channel_id)
-            if account is None:
-                return PublishOutcome(
-                    "hold",
-                    f"the {self.label} account {upload.channel_id} is not signed in — add it "
-                    "in Settings › Accounts or with `accounts add instagram`",
-                )
-            if account.hold:
-                return PublishOutcome("hold", account.hold)
+            account = posts.account_of(session, upload, self.label, "accounts add instagram")
+            if isinstance(account, PublishOutcome):
+                return account
             outputs, row = dict(item.outputs or {}), item.row_number
             config = PublishConfig.from_dict(item.job.publish)
-            label = f"{account.title} ({account.handle})" if account.handle else account.title
-            publish_at = upload.publish_at
-        chosen = (outputs.get("renditions") or {}).get("9:16") or outputs.get("video")
-        video = Path(str(chosen or ""))
-        if not chosen or not video.is_file():
-            return PublishOutcome(
-                "failed",
-                f"row {row}: the rendered video {chosen or ''} is missing — it was moved or "
-                "deleted; retry the job to render it again",
-            )
-        try:
-            metadata = json.loads(Path(outputs["metadata"]).read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError):
-            return PublishOutcome(
-                "failed", f"row {row}: the video's metadata file cannot be read — retry the job"
-            )
-        refusal = length_refusal(
-            self.name, float(metadata.get("duration_seconds") or 0)
-        ) or _file_refusal(self.name, video)
+            label, publish_at = posts.label(account), upload.publish_at
+        files = posts.rendered(outputs, row)
+        if isinstance(files, PublishOutcome):
+            return files
+        video, metadata = files.video, files.metadata
+        refusal = length_refusal(self.name, files.seconds) or _file_refusal(self.name, video)
         if refusal:
             return PublishOutcome("failed", f"row {row}: {self.label}: {refusal}")
         text = instagram_caption(
             str(metadata.get("title") or ""),
             str(metadata.get("description") or ""),
-            [str(t) for t in metadata.get("tags") or []],
+            files.tags,
         )
         return {"account": upload.channel_id, "title": label, "row": row, "video": video,
                 "caption": text, "config": config, "publish_at": publish_at}  # fmt: skip
@@ -216,23 +189,14 @@ class MetaDestination:
     # Limits and refusals
 
     def _posted_since(self, account: str, since: datetime) -> list[datetime]:
-        with self.db.read() as session:
-            return list(session.scalars(
-                select(Upload.updated_at).where(
-                    Upload.destination == self.name, Upload.channel_id == account,
-                    Upload.status.in_((UploadStatus.PUBLISHED.value, UploadStatus.SCHEDULED.value)),
-                    Upload.updated_at >= since,
-                ).order_by(Upload.updated_at)))  # fmt: skip
-
-    def _wait(self, what: str, until: datetime) -> PublishOutcome:
-        local = until.astimezone()
-        return PublishOutcome("wait", f"waiting for {what} until {local:%H:%M}", until)
+        made = (UploadStatus.PUBLISHED.value, UploadStatus.SCHEDULED.value)
+        return posts.posted_since(self.db, self.name, account, since, made)
 
     def _daily_wait(self, account: str) -> PublishOutcome:
         now = self.clock()
         posted = self._posted_since(account, now - timedelta(days=1))
         until = posted[0] + timedelta(days=1) if posted else now + timedelta(hours=1)
-        return self._wait(f"{self.label}'s daily limit", max(until, now + timedelta(minutes=1)))
+        return posts.wait(f"{self.label}'s daily limit", max(until, now + timedelta(minutes=1)))
 
     def _failed(self, exc: MetaError, account: str, title: str, row: int) -> PublishOutcome:
         if exc.kind == "auth":
@@ -246,7 +210,7 @@ class MetaDestination:
                     found.hold = reason
             return PublishOutcome("hold", reason)
         if exc.kind == "rate":
-            return self._wait("Meta's rate limit", self.clock() + timedelta(minutes=15))
+            return posts.wait("Meta's rate limit", self.clock() + timedelta(minutes=15))
         if exc.kind == "daily_cap":
             return self._daily_wait(account)
         if exc.kind == "transient":

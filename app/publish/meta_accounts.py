@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets as random
-import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.domain.errors import UserError
 from app.publish import meta_api
-from app.publish.loopback import SignInError, receive_redirect
+from app.publish.loopback import sign_in
 from app.publish.meta_api import Graph, MetaError
 from app.secrets import SecretStore
 from app.store.database import Database
@@ -30,7 +28,6 @@ from app.store.jobs import audit
 from app.store.models import Channel, utcnow
 
 log = logging.getLogger(__name__)
-PROMPT = "Open this address in a browser to sign in to Facebook (Instagram and Pages):\n{url}\n"
 REDIRECT_PORT = 8777  # Facebook takes no wildcard port: register http://localhost:8777/callback/
 GUIDE = "README › Publishing to Instagram and Facebook"
 FRESH = timedelta(days=1)  # a long-lived token this old is exchanged for a new one
@@ -73,26 +70,14 @@ class MetaAccounts:
         app_id, app_secret = app_id.strip(), app_secret.strip()
         if not app_id or not app_secret:
             raise UserError(f"a Meta app id and app secret are needed ({GUIDE})")
-        state = random.token_urlsafe(24)
-
-        def show(url: str) -> None:
-            if open_browser and webbrowser.open(url):
-                tell("A browser opened to sign in to Facebook; waiting for it…")
-            else:
-                tell(PROMPT.format(url=url))
-
-        try:
-            redirect, answer = receive_redirect(
-                lambda uri: meta_api.consent_url(app_id, uri, state), show,
-                port=port, host="localhost",
-            )  # fmt: skip
-        except SignInError as exc:
-            raise UserError(f"Facebook sign-in did not complete ({exc}) — try again") from None
-        if answer.get("state") != state:
-            raise UserError("Facebook sign-in did not complete (the answer was not ours)")
-        if "code" not in answer:
-            said = answer.get("error_description") or answer.get("error_reason") or "no code"
-            raise UserError(f"Facebook sign-in did not complete ({said}) — try again")
+        redirect, answer = sign_in(
+            "Facebook",
+            lambda uri, state: meta_api.consent_url(app_id, uri, state),
+            open_browser=open_browser,
+            tell=tell,
+            port=port,
+            host="localhost",
+        )
         try:
             short = meta_api.exchange_code(app_id, app_secret, answer["code"], redirect)
             token, expires = meta_api.long_lived(app_id, app_secret, short)

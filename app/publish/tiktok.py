@@ -11,9 +11,7 @@ video was whole). Limits — six inits a minute, the daily posting cap — make 
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import threading
 import time
 from collections import deque
@@ -35,6 +33,7 @@ from app.domain.tiktok import (
     video_refusal,
 )
 from app.google.publisher import PublishOutcome
+from app.publish import posts
 from app.publish.destination import DestinationError, register
 from app.publish.tiktok_accounts import GUIDE, TikTokAccounts
 from app.publish.tiktok_api import TikTokAPI, TikTokError
@@ -76,21 +75,10 @@ def _span(delta: timedelta) -> str:
     return f"{hours} h" if hours < 48 else f"{hours // 24} days"
 
 
-_STREAM = re.compile(r"^(\w+).*?(\d{2,5})x(\d{2,5}).*?(\d+(?:\.\d+)?) fps")
-
-
 def _file_refusal(video: Path) -> str | None:
-    """What TikTok's limits say of the file, read by ffmpeg (a file ffmpeg cannot read is
-    left for TikTok to judge)."""
-    from app.pipeline.probe import ffmpeg_summary
-
-    match = _STREAM.match(ffmpeg_summary(video).video)
-    if match is None:
-        return None
-    codec, width, height, fps = match.groups()
-    return video_refusal(
-        video.suffix, video.stat().st_size, codec, int(width), int(height), float(fps)
-    )
+    """What TikTok's limits say of the file (a file ffmpeg cannot read is TikTok's to judge)."""
+    facts = posts.stream_facts(video)
+    return video_refusal(video.suffix, video.stat().st_size, *facts) if facts else None
 
 
 class TikTokDestination:
@@ -170,41 +158,18 @@ class TikTokDestination:
             assert item is not None
             upload = item.upload_to("tiktok")
             assert upload is not None
-            account = session.get(Channel, upload.channel_id)
-            if account is None:
-                return PublishOutcome(
-                    "hold",
-                    f"the TikTok account {upload.channel_id} is not signed in — add it in "
-                    "Settings › Accounts or with `accounts add tiktok`",
-                )
-            if account.hold:
-                return PublishOutcome("hold", account.hold)
+            account = posts.account_of(session, upload, "TikTok", "accounts add tiktok")
+            if isinstance(account, PublishOutcome):
+                return account
             config = PublishConfig.from_dict(item.job.publish)
-            outputs, row = dict(item.outputs or {}), item.row_number
-            label = f"{account.title} ({account.handle})" if account.handle else account.title
-        # The 9:16 copy made for TikTok, Reels and Shorts when the job's shape is not 9:16.
-        chosen = (outputs.get("renditions") or {}).get("9:16") or outputs.get("video")
-        video = Path(str(chosen or ""))
-        if not chosen or not video.is_file():
-            return PublishOutcome(
-                "failed",
-                f"row {row}: the rendered video {chosen or ''} is missing — it was "
-                "moved or deleted; retry the job to render it again",
-            )
-        try:
-            metadata = json.loads(Path(outputs["metadata"]).read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError):
-            return PublishOutcome(
-                "failed", f"row {row}: the video's metadata file cannot be read — retry the job"
-            )
+            outputs, row, name = dict(item.outputs or {}), item.row_number, posts.label(account)
+        files = posts.rendered(outputs, row)
+        if isinstance(files, PublishOutcome):
+            return files
+        video, metadata = files.video, files.metadata
         description = str(metadata.get("description") or "").split("\n\nChapters:")[0]
-        text = caption(
-            str(metadata.get("title") or ""),
-            description,
-            [str(t) for t in metadata.get("tags") or []],
-        )
-        duration = float(metadata.get("duration_seconds") or 0)
-        return upload.channel_id, label, config, row, video, text, duration
+        text = caption(str(metadata.get("title") or ""), description, files.tags)
+        return upload.channel_id, name, config, row, video, text, files.seconds
 
     # Posting
 
@@ -383,30 +348,13 @@ class TikTokDestination:
                 recent.popleft()
             if len(recent) >= INITS_PER_MINUTE:
                 until = recent[0] + timedelta(minutes=1)
-                return self._wait("TikTok's rate limit (6 posts a minute)", until)
+                return posts.wait("TikTok's rate limit (6 posts a minute)", until)
             recent.append(now)
         return None
 
-    def _wait(self, what: str, until: datetime) -> PublishOutcome:
-        local = until.astimezone()
-        return PublishOutcome("wait", f"waiting for {what} until {local:%H:%M}", until)
-
     def _posted_since(self, account: str, since: datetime) -> list[datetime]:
-        with self.db.read() as session:
-            return list(
-                session.scalars(
-                    select(Upload.updated_at)
-                    .where(
-                        Upload.destination == "tiktok",
-                        Upload.channel_id == account,
-                        Upload.status.in_(
-                            (UploadStatus.PUBLISHED.value, UploadStatus.PRIVATE.value)
-                        ),
-                        Upload.updated_at >= since,
-                    )
-                    .order_by(Upload.updated_at)
-                )
-            )
+        made = (UploadStatus.PUBLISHED.value, UploadStatus.PRIVATE.value)
+        return posts.posted_since(self.db, "tiktok", account, since, made)
 
     def _failed(self, exc: TikTokError, account: str, title: str, row: int) -> PublishOutcome:
         now = self.clock()
@@ -418,15 +366,15 @@ class TikTokDestination:
             self._hold(account, reason)
             return PublishOutcome("hold", reason)
         if exc.kind == "rate":
-            return self._wait("TikTok's rate limit", now + timedelta(minutes=1))
+            return posts.wait("TikTok's rate limit", now + timedelta(minutes=1))
         if exc.kind == "daily_cap":
             posted = self._posted_since(account, now - timedelta(days=1))
             until = posted[0] + timedelta(days=1) if posted else now + timedelta(hours=1)
-            return self._wait(
+            return posts.wait(
                 "TikTok's daily posting limit", max(until, now + timedelta(minutes=1))
             )
         if exc.kind == "user_cap":
-            return self._wait(
+            return posts.wait(
                 "TikTok's limit on accounts an unaudited app may post for (5 a day)",
                 now + timedelta(hours=1),
             )

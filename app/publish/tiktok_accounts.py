@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets as random
-import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +19,7 @@ from datetime import datetime, timedelta
 from app.domain.errors import UserError
 from app.domain.tiktok import CreatorInfo
 from app.publish import tiktok_api
-from app.publish.loopback import SignInError, receive_redirect
+from app.publish.loopback import sign_in
 from app.publish.tiktok_api import TikTokAPI, TikTokError, Tokens
 from app.secrets import SecretStore
 from app.store.database import Database
@@ -29,7 +27,6 @@ from app.store.jobs import audit
 from app.store.models import Channel, utcnow
 
 log = logging.getLogger(__name__)
-PROMPT = "Open this address in a browser to sign in to TikTok:\n{url}\n"
 REFRESH_AHEAD = timedelta(minutes=5)  # an access token this close to its end is renewed first
 GUIDE = "README › Publishing to TikTok"
 
@@ -75,25 +72,12 @@ class TikTokAccounts:
                 f"developers.tiktok.com ({GUIDE})"
             )
         verifier, challenge = tiktok_api.pkce_pair()
-        state = random.token_urlsafe(24)
-
-        def show(url: str) -> None:
-            if open_browser and webbrowser.open(url):
-                tell("A browser opened to sign in to TikTok; waiting for it…")
-            else:
-                tell(PROMPT.format(url=url))
-
-        try:
-            redirect_uri, answer = receive_redirect(
-                lambda uri: tiktok_api.consent_url(client_key, uri, state, challenge), show
-            )
-        except SignInError as exc:
-            raise UserError(f"TikTok sign-in did not complete ({exc}) — try again") from None
-        if answer.get("state") != state:
-            raise UserError("TikTok sign-in did not complete (the answer was not ours) — try again")
-        if "code" not in answer:
-            said = answer.get("error_description") or answer.get("error") or "no code"
-            raise UserError(f"TikTok sign-in did not complete ({said}) — try again")
+        redirect_uri, answer = sign_in(
+            "TikTok",
+            lambda uri, state: tiktok_api.consent_url(client_key, uri, state, challenge),
+            open_browser=open_browser,
+            tell=tell,
+        )
         granted = set(answer.get("scopes", "").split(","))
         missing = set(tiktok_api.SCOPES.split(",")) - granted if answer.get("scopes") else set()
         if missing:
